@@ -1,0 +1,401 @@
+//! Typed configuration: `config/default.toml` (compiled in), then the file given
+//! with `--config`, then `SKEIN_*` environment variables. Loaded once at start
+//! and passed down; nothing reads the environment after this.
+
+use std::collections::BTreeMap;
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Format, Serialized, Toml};
+use figment::value::Value;
+use serde::Deserialize;
+use url::Url;
+
+/// The documented defaults. Every key Skein knows is in this file.
+pub const DEFAULT_TOML: &str = include_str!("../config/default.toml");
+
+/// Prefix of the environment variables that override configuration keys.
+pub const ENV_PREFIX: &str = "SKEIN_";
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub domain: String,
+    pub scheme: Scheme,
+    pub listen: SocketAddr,
+    pub database_url: String,
+    pub data_dir: PathBuf,
+    pub registrations: Registrations,
+    pub instance: InstanceConfig,
+    pub database: DatabaseConfig,
+    pub http: HttpConfig,
+    pub tls: TlsConfig,
+    pub log: LogConfig,
+    pub test_network: TestNetworkConfig,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Scheme {
+    Http,
+    Https,
+}
+
+impl Scheme {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scheme::Http => "http",
+            Scheme::Https => "https",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Registrations {
+    Open,
+    Approval,
+    Closed,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InstanceConfig {
+    pub name: String,
+    pub description: String,
+    pub contact_email: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseConfig {
+    pub max_connections: u32,
+    pub embedded_user: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpConfig {
+    pub request_timeout_seconds: u64,
+    pub max_body_bytes: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsConfig {
+    pub listen: String,
+    pub cert_file: PathBuf,
+    pub key_file: PathBuf,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogConfig {
+    pub format: LogFormat,
+    pub level: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TestNetworkConfig {
+    pub enabled: bool,
+    pub hosts: BTreeMap<String, IpAddr>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration file {0} does not exist")]
+    MissingFile(PathBuf),
+    #[error("bad configuration: {0}")]
+    Parse(Box<figment::Error>),
+    #[error("bad configuration key `{key}`: {message}")]
+    Invalid { key: &'static str, message: String },
+}
+
+impl Config {
+    /// Loads the layers from the process environment.
+    pub fn load(file: Option<&Path>) -> Result<Config, ConfigError> {
+        Self::load_from(file, std::env::vars())
+    }
+
+    /// Loads the layers with the given environment, so tests need not touch
+    /// the process's own.
+    pub fn load_from(
+        file: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Config, ConfigError> {
+        let mut figment = Figment::from(Toml::string(DEFAULT_TOML));
+        if let Some(path) = file {
+            if !path.is_file() {
+                return Err(ConfigError::MissingFile(path.to_path_buf()));
+            }
+            figment = figment.merge(Toml::file_exact(path));
+        }
+        let known = top_level_keys();
+        for (name, raw) in env {
+            let Some(rest) = name.strip_prefix(ENV_PREFIX) else {
+                continue;
+            };
+            let key = rest.to_ascii_lowercase().replace("__", ".");
+            let top = key.split('.').next().unwrap_or_default();
+            // Other SKEIN_* variables (a test harness's, say) are not keys.
+            if !known.iter().any(|k| k == top) {
+                continue;
+            }
+            let value: Value = raw.parse().unwrap_or_else(|_| Value::from(raw.clone()));
+            figment = figment.merge(Serialized::default(&key, value));
+        }
+        let config: Config = figment
+            .extract()
+            .map_err(|e| ConfigError::Parse(Box::new(e)))?;
+        config.validated()
+    }
+
+    fn validated(mut self) -> Result<Config, ConfigError> {
+        self.domain = self.domain.trim().to_ascii_lowercase();
+        let base =
+            Url::parse(&format!("{}://{}/", self.scheme.as_str(), self.domain)).map_err(|e| {
+                ConfigError::Invalid {
+                    key: "domain",
+                    message: format!("`{}` is not a host name: {e}", self.domain),
+                }
+            })?;
+        let rebuilt = match base.port() {
+            Some(port) => format!("{}:{port}", base.host_str().unwrap_or_default()),
+            None => base.host_str().unwrap_or_default().to_string(),
+        };
+        if self.domain.is_empty() || rebuilt != self.domain || base.path() != "/" {
+            return Err(ConfigError::Invalid {
+                key: "domain",
+                message: format!(
+                    "`{}` must be a bare host name, optionally with a port (e.g. social.example or localhost:8080)",
+                    self.domain
+                ),
+            });
+        }
+        if self.scheme == Scheme::Http && !self.test_network.enabled {
+            return Err(ConfigError::Invalid {
+                key: "scheme",
+                message: "\"http\" is only allowed when test_network.enabled is true".into(),
+            });
+        }
+        if !self.database_url.is_empty()
+            && !(self.database_url.starts_with("postgres://")
+                || self.database_url.starts_with("postgresql://"))
+        {
+            return Err(ConfigError::Invalid {
+                key: "database_url",
+                message: "must be empty (embedded cluster) or a postgres:// URL".into(),
+            });
+        }
+        if self.database.max_connections == 0 {
+            return Err(ConfigError::Invalid {
+                key: "database.max_connections",
+                message: "must be at least 1".into(),
+            });
+        }
+        if self.http.request_timeout_seconds == 0 {
+            return Err(ConfigError::Invalid {
+                key: "http.request_timeout_seconds",
+                message: "must be at least 1".into(),
+            });
+        }
+        if self.http.max_body_bytes < 1024 {
+            return Err(ConfigError::Invalid {
+                key: "http.max_body_bytes",
+                message: "must be at least 1024".into(),
+            });
+        }
+        if self.instance.name.trim().is_empty() {
+            return Err(ConfigError::Invalid {
+                key: "instance.name",
+                message: "must not be empty".into(),
+            });
+        }
+        if tracing_subscriber::EnvFilter::try_new(&self.log.level).is_err() {
+            return Err(ConfigError::Invalid {
+                key: "log.level",
+                message: format!("`{}` is not a tracing filter", self.log.level),
+            });
+        }
+        self.tls_listen()?;
+        if self.tls_listen()?.is_some() {
+            for (key, path) in [
+                ("tls.cert_file", &self.tls.cert_file),
+                ("tls.key_file", &self.tls.key_file),
+            ] {
+                if !path.is_file() {
+                    return Err(ConfigError::Invalid {
+                        key,
+                        message: format!("{} is not a readable file", path.display()),
+                    });
+                }
+            }
+        }
+        let mut hosts = BTreeMap::new();
+        for (host, addr) in std::mem::take(&mut self.test_network.hosts) {
+            hosts.insert(host.to_ascii_lowercase(), addr);
+        }
+        self.test_network.hosts = hosts;
+        Ok(self)
+    }
+
+    /// The HTTPS listener's address, if one is configured.
+    pub fn tls_listen(&self) -> Result<Option<SocketAddr>, ConfigError> {
+        if self.tls.listen.trim().is_empty() {
+            return Ok(None);
+        }
+        self.tls
+            .listen
+            .trim()
+            .parse()
+            .map(Some)
+            .map_err(|e| ConfigError::Invalid {
+                key: "tls.listen",
+                message: format!("`{}` is not an address with a port: {e}", self.tls.listen),
+            })
+    }
+
+    /// The public base URL, e.g. `https://social.example/`.
+    pub fn base_url(&self) -> Url {
+        Url::parse(&format!("{}://{}/", self.scheme.as_str(), self.domain))
+            .expect("domain and scheme were validated when the configuration was loaded")
+    }
+}
+
+/// The top-level keys of the default file, which names every key.
+fn top_level_keys() -> Vec<String> {
+    DEFAULT_TOML
+        .parse::<toml::Table>()
+        .map(|t| t.keys().cloned().collect())
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn the_defaults_load_and_validate() {
+        let config = Config::load_from(None, env(&[])).expect("defaults are valid");
+        assert_eq!(config.domain, "localhost:8080");
+        assert_eq!(config.registrations, Registrations::Closed);
+        assert!(!config.test_network.enabled);
+        assert_eq!(config.base_url().as_str(), "https://localhost:8080/");
+        assert_eq!(config.tls_listen().expect("valid"), None);
+    }
+
+    #[test]
+    fn environment_variables_override_top_level_and_nested_keys() {
+        let config = Config::load_from(
+            None,
+            env(&[
+                ("SKEIN_DOMAIN", "Social.Example"),
+                ("SKEIN_LISTEN", "0.0.0.0:9000"),
+                ("SKEIN_DATABASE_URL", "postgres://u@h/db"),
+                ("SKEIN_LOG__FORMAT", "json"),
+                ("SKEIN_HTTP__REQUEST_TIMEOUT_SECONDS", "5"),
+                ("SKEIN_TEST_NETWORK__ENABLED", "true"),
+                ("SKEIN_TEST_NETWORK__HOSTS", "{alpha.test = \"127.0.0.2\"}"),
+                ("SKEIN_SOMETHING_ELSE", "ignored: not a key of ours"),
+                ("PATH", "/bin"),
+            ]),
+        )
+        .expect("valid overrides");
+        assert_eq!(config.domain, "social.example");
+        assert_eq!(config.listen.port(), 9000);
+        assert_eq!(config.database_url, "postgres://u@h/db");
+        assert_eq!(config.log.format, LogFormat::Json);
+        assert_eq!(config.http.request_timeout_seconds, 5);
+        assert_eq!(
+            config.test_network.hosts.get("alpha.test"),
+            Some(&"127.0.0.2".parse().expect("ip"))
+        );
+    }
+
+    #[test]
+    fn a_file_layer_overrides_defaults_and_env_overrides_the_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("skein.toml");
+        std::fs::write(
+            &path,
+            "domain = \"file.example\"\nregistrations = \"open\"\n[instance]\nname = \"From file\"\n",
+        )
+        .expect("write");
+        let config =
+            Config::load_from(Some(&path), env(&[("SKEIN_DOMAIN", "env.example")])).expect("valid");
+        assert_eq!(config.domain, "env.example");
+        assert_eq!(config.registrations, Registrations::Open);
+        assert_eq!(config.instance.name, "From file");
+    }
+
+    fn error_of(file: Option<&str>, pairs: &[(&str, &str)]) -> String {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("skein.toml");
+        if let Some(text) = file {
+            std::fs::write(&path, text).expect("write");
+        }
+        Config::load_from(file.map(|_| path.as_path()), env(pairs))
+            .expect_err("configuration must be refused")
+            .to_string()
+    }
+
+    #[test]
+    fn bad_values_are_refused_with_the_key_named() {
+        let cases: &[(Option<&str>, &[(&str, &str)], &str)] = &[
+            (None, &[("SKEIN_LISTEN", "not an address")], "listen"),
+            (
+                None,
+                &[("SKEIN_REGISTRATIONS", "sometimes")],
+                "registrations",
+            ),
+            (None, &[("SKEIN_DOMAIN", "has/a/path")], "domain"),
+            (None, &[("SKEIN_DOMAIN", "")], "domain"),
+            (None, &[("SKEIN_SCHEME", "http")], "scheme"),
+            (None, &[("SKEIN_DATABASE_URL", "mysql://x")], "database_url"),
+            (
+                None,
+                &[("SKEIN_TLS__LISTEN", "0.0.0.0:443")],
+                "tls.cert_file",
+            ),
+            (None, &[("SKEIN_TLS__LISTEN", "nonsense")], "tls.listen"),
+            (None, &[("SKEIN_LOG__FORMAT", "xml")], "format"),
+            (
+                None,
+                &[("SKEIN_HTTP__MAX_BODY_BYTES", "-3")],
+                "max_body_bytes",
+            ),
+            (Some("domian = \"typo.example\"\n"), &[], "domian"),
+            (Some("[tls]\nlisten = 5\n"), &[], "listen"),
+        ];
+        for (file, pairs, key) in cases {
+            let message = error_of(*file, pairs);
+            assert!(
+                message.contains(key),
+                "error for {pairs:?} / {file:?} should name `{key}`: {message}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_missing_config_file_is_an_error() {
+        let err = Config::load_from(Some(Path::new("/nonexistent/skein.toml")), env(&[]))
+            .expect_err("missing file");
+        assert!(err.to_string().contains("/nonexistent/skein.toml"));
+    }
+}

@@ -1,0 +1,87 @@
+//! The store: the only place with SQL. One module per aggregate; every query
+//! function takes an executor, so the caller (a service) owns the transaction.
+
+pub mod actors;
+pub mod embedded;
+pub mod follows;
+pub mod posts;
+pub mod stats;
+pub mod users;
+
+use std::time::Duration;
+
+use sqlx::PgPool;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+
+use crate::config::Config;
+use embedded::{Durability, EmbeddedPostgres};
+
+/// Migrations are compiled into the binary and only ever go forward.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// The connection pool, and the private cluster behind it when there is one.
+pub struct Database {
+    pub pool: PgPool,
+    embedded: Option<EmbeddedPostgres>,
+}
+
+impl Database {
+    /// Connects to `database_url`, or starts the embedded cluster when it is
+    /// empty, then runs pending migrations.
+    pub async fn open(config: &Config) -> anyhow::Result<Database> {
+        let (options, embedded) = if config.database_url.is_empty() {
+            let data_dir = config.data_dir.clone();
+            let user = config.database.embedded_user.clone();
+            let cluster = tokio::task::spawn_blocking(move || {
+                EmbeddedPostgres::start(&data_dir, &user, Durability::Durable)
+            })
+            .await??;
+            tracing::info!(socket_dir = %cluster.socket_dir().display(), "embedded PostgreSQL started");
+            (cluster.connect_options().await?, Some(cluster))
+        } else {
+            (config.database_url.parse::<PgConnectOptions>()?, None)
+        };
+        let pool = pool_options(config.database.max_connections)
+            .connect_with(options)
+            .await?;
+        MIGRATOR.run(&pool).await?;
+        Ok(Database { pool, embedded })
+    }
+
+    /// Closes the pool, then stops the embedded cluster if there is one.
+    pub async fn close(self) {
+        self.pool.close().await;
+        if let Some(cluster) = self.embedded {
+            match tokio::task::spawn_blocking(move || cluster.stop()).await {
+                Ok(Ok(())) => tracing::info!("embedded PostgreSQL stopped"),
+                Ok(Err(e)) => tracing::error!(error = %e, "stopping embedded PostgreSQL"),
+                Err(e) => tracing::error!(error = %e, "stopping embedded PostgreSQL"),
+            }
+        }
+    }
+}
+
+pub fn pool_options(max_connections: u32) -> PgPoolOptions {
+    PgPoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(Duration::from_secs(10))
+}
+
+/// Whether an error is a violation of the named unique constraint, so a
+/// service can turn it into a 409/422 instead of a 500.
+pub fn is_unique_violation(error: &sqlx::Error, constraint: &str) -> bool {
+    match error {
+        sqlx::Error::Database(db) => {
+            db.is_unique_violation() && db.constraint().is_some_and(|c| c == constraint)
+        }
+        _ => false,
+    }
+}
+
+/// A round trip to the database, for health checks.
+pub async fn ping(db: impl sqlx::PgExecutor<'_>) -> Result<(), sqlx::Error> {
+    sqlx::query_scalar::<_, i32>("select 1")
+        .fetch_one(db)
+        .await
+        .map(drop)
+}

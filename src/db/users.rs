@@ -1,0 +1,95 @@
+//! The `users` table: sign-in data of local accounts (each owns one actor).
+
+use chrono::{DateTime, Utc};
+use sqlx::PgExecutor;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct User {
+    pub id: i64,
+    pub actor_id: i64,
+    pub email: Option<String>,
+    pub password_hash: String,
+    pub role: String,
+    pub approved: bool,
+    pub disabled: bool,
+    pub last_active_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A user with the username of its actor, for listings.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct UserSummary {
+    pub username: String,
+    pub email: Option<String>,
+    pub role: String,
+    pub approved: bool,
+    pub disabled: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Unique constraint on lower(email).
+pub const EMAIL_TAKEN: &str = "users_email_key";
+
+pub async fn insert(
+    db: impl PgExecutor<'_>,
+    actor_id: i64,
+    email: Option<&str>,
+    password_hash: &str,
+    role: &str,
+    approved: bool,
+) -> Result<User, sqlx::Error> {
+    sqlx::query_as(
+        "insert into users (actor_id, email, password_hash, role, approved)
+         values ($1, $2, $3, $4, $5)
+         returning *",
+    )
+    .bind(actor_id)
+    .bind(email)
+    .bind(password_hash)
+    .bind(role)
+    .bind(approved)
+    .fetch_one(db)
+    .await
+}
+
+pub async fn list(db: impl PgExecutor<'_>) -> Result<Vec<UserSummary>, sqlx::Error> {
+    sqlx::query_as(
+        "select a.username, u.email, u.role, u.approved, u.disabled, u.created_at
+         from users u join actors a on a.id = u.actor_id
+         order by u.id",
+    )
+    .fetch_all(db)
+    .await
+}
+
+/// Sets the password hash of the user whose actor has this username; false
+/// when there is no such user.
+pub async fn set_password_hash(
+    db: impl PgExecutor<'_>,
+    username: &str,
+    password_hash: &str,
+) -> Result<bool, sqlx::Error> {
+    let result = sqlx::query(
+        "update users set password_hash = $2
+         where actor_id = (select id from actors
+                           where domain is null and lower(username) = lower($1))",
+    )
+    .bind(username)
+    .bind(password_hash)
+    .execute(db)
+    .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+pub async fn find_by_username(
+    db: impl PgExecutor<'_>,
+    username: &str,
+) -> Result<Option<User>, sqlx::Error> {
+    sqlx::query_as(
+        "select u.* from users u join actors a on a.id = u.actor_id
+         where a.domain is null and lower(a.username) = lower($1)",
+    )
+    .bind(username)
+    .fetch_optional(db)
+    .await
+}

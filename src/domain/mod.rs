@@ -1,0 +1,5 @@
+//! Pure types and rules of the domain: usernames, handles, visibility and the
+//! like. Nothing here knows about HTTP or SQL.
+
+pub mod handle;
+pub mod username;

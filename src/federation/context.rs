@@ -1,0 +1,30 @@
+//! JSON-LD contexts of the documents Skein serves.
+
+use serde_json::{Value, json};
+
+/// The context of actor documents: ActivityStreams, the security vocabulary
+/// (publicKey) and the extension terms Mastodon uses for profiles.
+pub fn actor() -> Value {
+    json!([
+        "https://www.w3.org/ns/activitystreams",
+        "https://w3id.org/security/v1",
+        {
+            "manuallyApprovesFollowers": "as:manuallyApprovesFollowers",
+            "toot": "http://joinmastodon.org/ns#",
+            "featured": { "@id": "toot:featured", "@type": "@id" },
+            "alsoKnownAs": { "@id": "as:alsoKnownAs", "@type": "@id" },
+            "movedTo": { "@id": "as:movedTo", "@type": "@id" },
+            "schema": "http://schema.org#",
+            "PropertyValue": "schema:PropertyValue",
+            "value": "schema:value",
+            "discoverable": "toot:discoverable",
+            "indexable": "toot:indexable",
+            "focalPoint": { "@container": "@list", "@id": "toot:focalPoint" }
+        }
+    ])
+}
+
+/// The context of collections and activities.
+pub fn activity_streams() -> Value {
+    json!("https://www.w3.org/ns/activitystreams")
+}

@@ -1,0 +1,123 @@
+//! The URLs of this instance's ActivityPub objects and pages, built from the
+//! configured scheme and domain. Every id Skein mints comes from here.
+
+use url::Url;
+
+#[derive(Debug, Clone)]
+pub struct Urls {
+    base: Url,
+}
+
+impl Urls {
+    /// `base` is the public base URL, e.g. `https://social.example/`.
+    pub fn new(base: Url) -> Urls {
+        Urls { base }
+    }
+
+    fn join(&self, path: &str) -> String {
+        let mut url = self.base.clone();
+        url.set_path(path);
+        url.to_string()
+    }
+
+    pub fn base(&self) -> &Url {
+        &self.base
+    }
+
+    /// The host and port as they appear in handles and ids.
+    pub fn domain(&self) -> String {
+        match self.base.port() {
+            Some(port) => format!("{}:{port}", self.base.host_str().unwrap_or_default()),
+            None => self.base.host_str().unwrap_or_default().to_string(),
+        }
+    }
+
+    pub fn root(&self) -> String {
+        self.base.to_string()
+    }
+
+    pub fn actor(&self, username: &str) -> String {
+        self.join(&format!("/users/{username}"))
+    }
+
+    pub fn inbox(&self, username: &str) -> String {
+        self.join(&format!("/users/{username}/inbox"))
+    }
+
+    pub fn outbox(&self, username: &str) -> String {
+        self.join(&format!("/users/{username}/outbox"))
+    }
+
+    pub fn followers(&self, username: &str) -> String {
+        self.join(&format!("/users/{username}/followers"))
+    }
+
+    pub fn following(&self, username: &str) -> String {
+        self.join(&format!("/users/{username}/following"))
+    }
+
+    pub fn featured(&self, username: &str) -> String {
+        self.join(&format!("/users/{username}/collections/featured"))
+    }
+
+    pub fn profile_page(&self, username: &str) -> String {
+        self.join(&format!("/@{username}"))
+    }
+
+    pub fn shared_inbox(&self) -> String {
+        self.join("/inbox")
+    }
+
+    pub fn instance_actor(&self) -> String {
+        self.join("/actor")
+    }
+
+    pub fn instance_inbox(&self) -> String {
+        self.join("/actor/inbox")
+    }
+
+    pub fn instance_outbox(&self) -> String {
+        self.join("/actor/outbox")
+    }
+
+    pub fn post(&self, username: &str, id: i64) -> String {
+        self.join(&format!("/users/{username}/statuses/{id}"))
+    }
+
+    pub fn webfinger_template(&self) -> String {
+        format!("{}?resource={{uri}}", self.join("/.well-known/webfinger"))
+    }
+
+    pub fn authorize_interaction_template(&self) -> String {
+        format!("{}?uri={{uri}}", self.join("/authorize_interaction"))
+    }
+
+    pub fn nodeinfo(&self, version: &str) -> String {
+        self.join(&format!("/nodeinfo/{version}"))
+    }
+}
+
+/// The key id Skein gives an actor's only key.
+pub fn main_key_id(actor_id: &str) -> String {
+    format!("{actor_id}#main-key")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_carry_the_port_of_the_domain() {
+        let urls = Urls::new(Url::parse("http://alpha.test:4000/").expect("url"));
+        assert_eq!(urls.domain(), "alpha.test:4000");
+        assert_eq!(urls.actor("alice"), "http://alpha.test:4000/users/alice");
+        assert_eq!(
+            urls.webfinger_template(),
+            "http://alpha.test:4000/.well-known/webfinger?resource={uri}"
+        );
+        assert_eq!(
+            main_key_id(&urls.actor("a")),
+            "http://alpha.test:4000/users/a#main-key"
+        );
+    }
+}

@@ -1,0 +1,195 @@
+//! ActivityPub documents of local actors: the actor (content-negotiated with
+//! its HTML profile), its followers, following, outbox and featured
+//! collections, and the instance actor.
+
+use std::collections::HashMap;
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde_json::Value;
+
+use crate::db::follows::Side;
+use crate::error::{Error, Result};
+use crate::federation::{self, collections, note};
+use crate::http::negotiate::{Representation, negotiate};
+use crate::http::{AppState, vary_accept, web};
+use crate::service::profiles;
+
+/// An ActivityPub JSON response.
+pub fn activity_json(value: &impl serde::Serialize) -> Response {
+    vary_accept(
+        (
+            [(header::CONTENT_TYPE, federation::AP_CONTENT_TYPE)],
+            Json(value),
+        )
+            .into_response(),
+    )
+}
+
+/// `GET /users/{username}`: the Person for ActivityPub clients, the profile
+/// page for browsers.
+pub async fn person(
+    State(state): State<AppState>,
+    Path(username): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response> {
+    match negotiate(&headers) {
+        Representation::Html => web::profile_page(&state, &username).await,
+        Representation::ActivityJson => {
+            let actor = profiles::local_person(&state.db, &username).await?;
+            Ok(activity_json(&federation::actor::document(&actor)?))
+        }
+    }
+}
+
+/// `GET /actor`: the instance actor; browsers go to the front page.
+pub async fn instance_actor(State(state): State<AppState>, headers: HeaderMap) -> Result<Response> {
+    match negotiate(&headers) {
+        Representation::Html => Ok(vary_accept(Redirect::to("/").into_response())),
+        Representation::ActivityJson => {
+            let actor = profiles::instance_actor(&state.db).await?;
+            Ok(activity_json(&federation::actor::document(&actor)?))
+        }
+    }
+}
+
+/// The instance actor publishes nothing: its outbox is always empty.
+pub async fn instance_outbox(
+    State(state): State<AppState>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Response> {
+    let id = state.urls.instance_outbox();
+    empty_collection(&id, &query)
+}
+
+/// Parameters of a collection request: `?page=true` asks for a page, and
+/// `max_id` continues after the given cursor.
+struct PageQuery {
+    page: bool,
+    max_id: Option<i64>,
+}
+
+fn page_query(query: &HashMap<String, String>) -> Result<PageQuery> {
+    let max_id = match query.get("max_id") {
+        None => None,
+        Some(raw) => Some(
+            raw.parse::<i64>()
+                .map_err(|_| Error::BadRequest("max_id must be an integer".into()))?,
+        ),
+    };
+    let page = max_id.is_some() || query.get("page").is_some_and(|p| p != "false");
+    Ok(PageQuery { page, max_id })
+}
+
+async fn relations(
+    state: AppState,
+    username: String,
+    query: HashMap<String, String>,
+    side: Side,
+) -> Result<Response> {
+    let query = page_query(&query)?;
+    let actor = profiles::local_person(&state.db, &username).await?;
+    let id = match side {
+        Side::Followers => actor.followers_url.clone(),
+        Side::Following => actor.following_url.clone(),
+    }
+    .ok_or(Error::NotFound)?;
+    if !query.page {
+        let total = profiles::counts(&state.db, &actor).await?;
+        let total = match side {
+            Side::Followers => total.followers,
+            Side::Following => total.following,
+        };
+        return Ok(activity_json(&collections::collection(&id, total)));
+    }
+    let page = profiles::relations(
+        &state.db,
+        &actor,
+        side,
+        query.max_id,
+        collections::PAGE_SIZE,
+    )
+    .await?;
+    let items = page.items.into_iter().map(Value::String).collect();
+    Ok(activity_json(&collections::page(
+        &id,
+        query.max_id,
+        page.total,
+        items,
+        page.next_cursor,
+    )))
+}
+
+pub async fn followers(
+    State(state): State<AppState>,
+    Path(username): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Response> {
+    relations(state, username, query, Side::Followers).await
+}
+
+pub async fn following(
+    State(state): State<AppState>,
+    Path(username): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Response> {
+    relations(state, username, query, Side::Following).await
+}
+
+/// `GET /users/{username}/outbox`: Create activities of public and unlisted
+/// posts.
+pub async fn outbox(
+    State(state): State<AppState>,
+    Path(username): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Response> {
+    let query = page_query(&query)?;
+    let actor = profiles::local_person(&state.db, &username).await?;
+    let id = actor.outbox_url.clone().ok_or(Error::NotFound)?;
+    if !query.page {
+        let counts = profiles::counts(&state.db, &actor).await?;
+        return Ok(activity_json(&collections::collection(&id, counts.posts)));
+    }
+    let page = profiles::outbox(&state.db, &actor, query.max_id, collections::PAGE_SIZE).await?;
+    let items = page
+        .items
+        .iter()
+        .map(|post| note::create(post, &actor))
+        .collect();
+    Ok(activity_json(&collections::page(
+        &id,
+        query.max_id,
+        page.total,
+        items,
+        page.next_cursor,
+    )))
+}
+
+/// `GET /users/{username}/collections/featured`: pinned posts. Pinning
+/// arrives with posting; until then every account has none.
+pub async fn featured(
+    State(state): State<AppState>,
+    Path(username): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Response> {
+    let actor = profiles::local_person(&state.db, &username).await?;
+    let id = actor.featured_url.clone().ok_or(Error::NotFound)?;
+    empty_collection(&id, &query)
+}
+
+fn empty_collection(id: &str, query: &HashMap<String, String>) -> Result<Response> {
+    let query = page_query(query)?;
+    if query.page {
+        Ok(activity_json(&collections::page(
+            id,
+            query.max_id,
+            0,
+            Vec::new(),
+            None,
+        )))
+    } else {
+        Ok(activity_json(&collections::collection(id, 0)))
+    }
+}

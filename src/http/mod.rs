@@ -1,0 +1,107 @@
+//! The HTTP layer (axum only): routes, shared state and the middleware stack.
+//! Handlers extract, call one service function and map the result.
+
+pub mod activitypub;
+pub mod health;
+pub mod negotiate;
+pub mod web;
+pub mod well_known;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, Request, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use sqlx::PgPool;
+use tower_http::cors::{Any, CorsLayer};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::config::Config;
+use crate::federation::urls::Urls;
+
+/// What every handler may use.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: PgPool,
+    pub config: Arc<Config>,
+    pub urls: Urls,
+}
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+pub fn router(state: AppState) -> Router {
+    let timeout = Duration::from_secs(state.config.http.request_timeout_seconds);
+    let max_body = state.config.http.max_body_bytes;
+
+    // Discovery documents are read by browsers' fetch() as well (web clients).
+    let cors = CorsLayer::new()
+        .allow_origin(Any)
+        .allow_methods([axum::http::Method::GET]);
+    let discovery = Router::new()
+        .route("/.well-known/webfinger", get(well_known::webfinger))
+        .route("/.well-known/host-meta", get(well_known::host_meta))
+        .route(
+            "/.well-known/host-meta.json",
+            get(well_known::host_meta_json),
+        )
+        .route("/.well-known/nodeinfo", get(well_known::nodeinfo_links))
+        .route("/nodeinfo/{version}", get(well_known::nodeinfo))
+        .layer(cors);
+
+    Router::new()
+        .merge(discovery)
+        .route("/health", get(health::health))
+        .route("/", get(web::index))
+        .route("/actor", get(activitypub::instance_actor))
+        .route("/actor/outbox", get(activitypub::instance_outbox))
+        .route("/users/{username}", get(activitypub::person))
+        .route("/users/{username}/followers", get(activitypub::followers))
+        .route("/users/{username}/following", get(activitypub::following))
+        .route("/users/{username}/outbox", get(activitypub::outbox))
+        .route(
+            "/users/{username}/collections/featured",
+            get(activitypub::featured),
+        )
+        .route("/{at_username}", get(web::profile))
+        .fallback(not_found)
+        .with_state(state)
+        .layer(DefaultBodyLimit::max(max_body))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            timeout,
+        ))
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
+                let id = request
+                    .headers()
+                    .get(&REQUEST_ID)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default();
+                tracing::info_span!(
+                    "request",
+                    id = %id,
+                    method = %request.method(),
+                    path = %request.uri().path(),
+                )
+            }),
+        )
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+}
+
+async fn not_found() -> Response {
+    crate::error::Error::NotFound.into_response()
+}
+
+/// A response whose body depends on the Accept header.
+pub fn vary_accept(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .insert(header::VARY, header::HeaderValue::from_static("Accept"));
+    response
+}

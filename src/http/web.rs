@@ -1,0 +1,124 @@
+//! Server-rendered pages: the front page and public profiles. Templates are
+//! compiled into the binary and escape everything not marked as HTML that
+//! Skein produced or sanitised itself.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+
+use crate::db::actors::ProfileField;
+use crate::error::{Error, Result};
+use crate::federation::nodeinfo;
+use crate::http::negotiate::{Representation, negotiate};
+use crate::http::{AppState, vary_accept};
+use crate::service::{discovery, profiles};
+
+#[derive(Template)]
+#[template(path = "index.html")]
+struct IndexPage<'a> {
+    instance_name: &'a str,
+    description: &'a str,
+    contact_email: &'a str,
+    domain: String,
+    users: i64,
+    posts: i64,
+    version: &'static str,
+}
+
+pub async fn index(State(state): State<AppState>) -> Result<Response> {
+    let usage = discovery::usage(&state.db).await?;
+    let instance = &state.config.instance;
+    render(&IndexPage {
+        instance_name: &instance.name,
+        description: &instance.description,
+        contact_email: &instance.contact_email,
+        domain: state.urls.domain(),
+        users: usage.users_total,
+        posts: usage.local_posts,
+        version: nodeinfo::VERSION,
+    })
+}
+
+struct RecentPost {
+    summary: String,
+    content: String,
+    link: String,
+    published: String,
+}
+
+#[derive(Template)]
+#[template(path = "profile.html")]
+struct ProfilePage<'a> {
+    instance_name: &'a str,
+    display_name: String,
+    handle: String,
+    actor_id: String,
+    profile_url: String,
+    summary: String,
+    fields: Vec<ProfileField>,
+    posts: i64,
+    followers: i64,
+    following: i64,
+    recent: Vec<RecentPost>,
+}
+
+/// `GET /@{username}`: the profile page. ActivityPub clients are sent to
+/// the actor URL, whose document carries that id.
+pub async fn profile(
+    State(state): State<AppState>,
+    Path(at_username): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response> {
+    let username = at_username.strip_prefix('@').ok_or(Error::NotFound)?;
+    match negotiate(&headers) {
+        Representation::Html => profile_page(&state, username).await,
+        Representation::ActivityJson => {
+            let actor = profiles::local_person(&state.db, username).await?;
+            Ok(vary_accept(Redirect::to(&actor.ap_id).into_response()))
+        }
+    }
+}
+
+/// The HTML profile of a local person, also served at the actor URL.
+pub async fn profile_page(state: &AppState, username: &str) -> Result<Response> {
+    let actor = profiles::local_person(&state.db, username).await?;
+    let counts = profiles::counts(&state.db, &actor).await?;
+    let recent = profiles::outbox(&state.db, &actor, None, 20).await?;
+    let page = ProfilePage {
+        instance_name: &state.config.instance.name,
+        display_name: if actor.display_name.is_empty() {
+            actor.username.clone()
+        } else {
+            actor.display_name.clone()
+        },
+        handle: format!("{}@{}", actor.username, state.urls.domain()),
+        actor_id: actor.ap_id.clone(),
+        profile_url: actor.url.clone().unwrap_or_else(|| actor.ap_id.clone()),
+        summary: actor.summary.clone(),
+        fields: actor.fields.0.clone(),
+        posts: counts.posts,
+        followers: counts.followers,
+        following: counts.following,
+        recent: recent
+            .items
+            .into_iter()
+            .map(|p| RecentPost {
+                summary: p.summary,
+                content: p.content,
+                link: p.url.unwrap_or(p.ap_id),
+                published: p
+                    .published
+                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            })
+            .collect(),
+    };
+    Ok(vary_accept(render(&page)?))
+}
+
+fn render(template: &impl Template) -> Result<Response> {
+    let html = template
+        .render()
+        .map_err(|e| Error::Internal(anyhow::anyhow!("rendering a page: {e}")))?;
+    Ok(Html(html).into_response())
+}

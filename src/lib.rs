@@ -1,0 +1,21 @@
+//! Skein: a self-hostable, Threads-style microblog server that federates over
+//! ActivityPub. See ARCHITECTURE.md for the map.
+
+/// Building and running the application under one shutdown.
+pub mod app;
+/// Typed configuration from the default file, a config file and the environment.
+pub mod config;
+/// The store: all SQL, the migrations and the embedded PostgreSQL cluster.
+pub mod db;
+/// Pure domain types and rules.
+pub mod domain;
+/// The error enum and its HTTP mapping.
+pub mod error;
+/// ActivityPub and discovery documents.
+pub mod federation;
+/// axum routes and handlers.
+pub mod http;
+/// Use cases, each owning its transaction.
+pub mod service;
+/// Logging set-up.
+pub mod telemetry;

@@ -1,0 +1,201 @@
+//! The `skein` command: serve, migrate and manage users. Loads the
+//! configuration, sets up logging and hands over to the library.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use skein::app::{Application, stop_signal};
+use skein::config::Config;
+use skein::db::Database;
+use skein::federation::urls::Urls;
+use skein::service::{accounts, password};
+
+#[derive(Parser)]
+#[command(
+    name = "skein",
+    version,
+    about = "A Threads-style microblog server for the fediverse"
+)]
+struct Cli {
+    /// A TOML file layered over the defaults (config/default.toml lists every key).
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server (HTTP, and HTTPS when configured) until SIGINT or SIGTERM.
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Manage local accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create an account; prints a generated password when none is given.
+    Create {
+        name: String,
+        /// Give the account the admin role.
+        #[arg(long)]
+        admin: bool,
+        #[arg(long)]
+        email: Option<String>,
+        #[arg(long)]
+        password: Option<String>,
+    },
+    /// List local accounts.
+    List,
+    /// Set a new password; prints a generated one when none is given.
+    SetPassword {
+        name: String,
+        #[arg(long)]
+        password: Option<String>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let config = match Config::load(cli.config.as_deref()) {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("skein: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    skein::telemetry::init(&config.log);
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("skein: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli.command, config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e:#}");
+            eprintln!("skein: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command, config: Config) -> anyhow::Result<()> {
+    let db = Database::open(&config).await?;
+    let result = match command {
+        Command::Serve => serve(config, &db).await,
+        Command::Migrate => {
+            println!("migrations are up to date");
+            Ok(())
+        }
+        Command::User(user) => user_command(user, &config, &db).await,
+    };
+    db.close().await;
+    result
+}
+
+async fn serve(config: Config, db: &Database) -> anyhow::Result<()> {
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("binding {}", config.listen))?;
+    let app = Application::build(config, db.pool.clone(), listener).await?;
+    let shutdown = CancellationToken::new();
+    let trigger = shutdown.clone();
+    tokio::spawn(async move {
+        stop_signal().await;
+        trigger.cancel();
+    });
+    app.run_until_stopped(shutdown).await
+}
+
+async fn user_command(command: UserCommand, config: &Config, db: &Database) -> anyhow::Result<()> {
+    let urls = Urls::new(config.base_url());
+    match command {
+        UserCommand::Create {
+            name,
+            admin,
+            email,
+            password: given,
+        } => {
+            let generated = given.is_none().then(password::generate);
+            let secret = given.or_else(|| generated.clone()).unwrap_or_default();
+            let created = accounts::create(
+                &db.pool,
+                &urls,
+                accounts::NewAccount {
+                    username: &name,
+                    email: email.as_deref(),
+                    password: &secret,
+                    role: if admin {
+                        accounts::Role::Admin
+                    } else {
+                        accounts::Role::User
+                    },
+                    approved: true,
+                },
+            )
+            .await?;
+            println!(
+                "created @{}@{} ({})",
+                created.actor.username,
+                urls.domain(),
+                created.user.role
+            );
+            if let Some(generated) = generated {
+                println!("password: {generated}");
+            }
+        }
+        UserCommand::List => {
+            let users = accounts::list(&db.pool).await?;
+            println!(
+                "{:<30} {:<10} {:<9} {:<20} email",
+                "username", "role", "state", "created"
+            );
+            for user in users {
+                let state = if user.disabled {
+                    "disabled"
+                } else if !user.approved {
+                    "pending"
+                } else {
+                    "active"
+                };
+                println!(
+                    "{:<30} {:<10} {:<9} {:<20} {}",
+                    user.username,
+                    user.role,
+                    state,
+                    user.created_at.format("%Y-%m-%d %H:%M"),
+                    user.email.unwrap_or_default()
+                );
+            }
+        }
+        UserCommand::SetPassword {
+            name,
+            password: given,
+        } => {
+            let generated = given.is_none().then(password::generate);
+            let secret = given.or_else(|| generated.clone()).unwrap_or_default();
+            accounts::set_password(&db.pool, &name, &secret)
+                .await
+                .map_err(|e| match e {
+                    skein::error::Error::NotFound => anyhow::anyhow!("no local user named {name}"),
+                    other => other.into(),
+                })?;
+            println!("password of {name} changed");
+            if let Some(generated) = generated {
+                println!("password: {generated}");
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,9 @@
+//! Use cases. Each owns its transaction and is called alike by the CLI, the
+//! client API, the web UI and the inbox.
+
+pub mod accounts;
+pub mod discovery;
+pub mod instance;
+pub mod keys;
+pub mod password;
+pub mod profiles;
