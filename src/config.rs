@@ -72,6 +72,7 @@ pub struct InstanceConfig {
 pub struct DatabaseConfig {
     pub max_connections: u32,
     pub embedded_user: String,
+    pub embedded_bin_dir: PathBuf,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -118,6 +119,12 @@ pub enum ConfigError {
     Parse(Box<figment::Error>),
     #[error("bad configuration key `{key}`: {message}")]
     Invalid { key: &'static str, message: String },
+    #[error("bad configuration key `{key}` in the environment variable {name}: {message}")]
+    Env {
+        name: String,
+        key: String,
+        message: String,
+    },
 }
 
 impl Config {
@@ -150,8 +157,24 @@ impl Config {
             if !known.iter().any(|k| k == top) {
                 continue;
             }
-            let value: Value = raw.parse().unwrap_or_else(|_| Value::from(raw.clone()));
-            figment = figment.merge(Serialized::default(&key, value));
+            // Tables and arrays are written in TOML's inline syntax, e.g.
+            // SKEIN_TEST_NETWORK__HOSTS='{ "alpha.test" = "127.0.0.2" }'.
+            let trimmed = raw.trim_start();
+            if trimmed.starts_with('{') || trimmed.starts_with('[') {
+                let parsed = format!("value = {raw}")
+                    .parse::<toml::Table>()
+                    .map_err(|e| ConfigError::Env {
+                        name: name.clone(),
+                        key: key.clone(),
+                        message: format!("not a TOML inline table or array: {e}"),
+                    })?;
+                if let Some(value) = parsed.get("value") {
+                    figment = figment.merge(Serialized::default(&key, value.clone()));
+                }
+            } else {
+                let value: Value = raw.parse().unwrap_or_else(|_| Value::from(raw.clone()));
+                figment = figment.merge(Serialized::default(&key, value));
+            }
         }
         let config: Config = figment
             .extract()
@@ -187,10 +210,8 @@ impl Config {
                 message: "\"http\" is only allowed when test_network.enabled is true".into(),
             });
         }
-        if !self.database_url.is_empty()
-            && !(self.database_url.starts_with("postgres://")
-                || self.database_url.starts_with("postgresql://"))
-        {
+        let url = &self.database_url;
+        if !url.is_empty() && !url.starts_with("postgres://") && !url.starts_with("postgresql://") {
             return Err(ConfigError::Invalid {
                 key: "database_url",
                 message: "must be empty (embedded cluster) or a postgres:// URL".into(),
@@ -311,7 +332,10 @@ mod tests {
                 ("SKEIN_LOG__FORMAT", "json"),
                 ("SKEIN_HTTP__REQUEST_TIMEOUT_SECONDS", "5"),
                 ("SKEIN_TEST_NETWORK__ENABLED", "true"),
-                ("SKEIN_TEST_NETWORK__HOSTS", "{alpha.test = \"127.0.0.2\"}"),
+                (
+                    "SKEIN_TEST_NETWORK__HOSTS",
+                    "{ \"alpha.test\" = \"127.0.0.2\" }",
+                ),
                 ("SKEIN_SOMETHING_ELSE", "ignored: not a key of ours"),
                 ("PATH", "/bin"),
             ]),
@@ -357,7 +381,8 @@ mod tests {
 
     #[test]
     fn bad_values_are_refused_with_the_key_named() {
-        let cases: &[(Option<&str>, &[(&str, &str)], &str)] = &[
+        type Case<'a> = (Option<&'a str>, &'a [(&'a str, &'a str)], &'a str);
+        let cases: &[Case] = &[
             (None, &[("SKEIN_LISTEN", "not an address")], "listen"),
             (
                 None,

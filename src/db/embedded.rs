@@ -34,8 +34,8 @@ const SOCKET_FILE: &str = ".s.PGSQL.5432";
 pub enum EmbeddedError {
     #[error(
         "no database_url is configured, so Skein runs its own PostgreSQL cluster, but the \
-         PostgreSQL server binaries (initdb, postgres) were found neither on PATH nor in \
-         /usr/lib/postgresql/*/bin: install the `postgresql` package (Debian and Ubuntu: \
+         PostgreSQL server binaries (initdb, postgres) were found neither in \
+         database.embedded_bin_dir, nor on PATH, nor in /usr/lib/postgresql/*/bin: install the `postgresql` package (Debian and Ubuntu: \
          `apt-get install postgresql`; Fedora: `dnf install postgresql-server`) or set database_url"
     )]
     BinariesMissing,
@@ -76,6 +76,16 @@ pub enum Durability {
     Ephemeral,
 }
 
+/// How to run the cluster.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The system user for the root case ("" picks `postgres` or `nobody`).
+    pub run_as: String,
+    /// Where initdb and postgres are; empty searches PATH and the usual places.
+    pub bin_dir: PathBuf,
+    pub durability: Durability,
+}
+
 /// A running private cluster. Dropping it stops the server too (the watchdog
 /// sees its pipe close); [`EmbeddedPostgres::stop`] also waits for that.
 pub struct EmbeddedPostgres {
@@ -87,20 +97,20 @@ pub struct EmbeddedPostgres {
 
 impl EmbeddedPostgres {
     /// Initialises the cluster under `data_dir/postgres` if needed, starts it
-    /// and waits until it accepts connections. `run_as` names the system user
-    /// for the root case ("" picks `postgres` or `nobody`).
-    pub fn start(
-        data_dir: &Path,
-        run_as: &str,
-        durability: Durability,
-    ) -> Result<Self, EmbeddedError> {
-        let bin = find_binaries()?;
+    /// and waits until it accepts connections.
+    pub fn start(data_dir: &Path, settings: &Settings) -> Result<Self, EmbeddedError> {
+        let durability = settings.durability;
+        let bin = find_binaries(&settings.bin_dir)?;
         fs::create_dir_all(data_dir).map_err(io(format!("creating {}", data_dir.display())))?;
         let data_dir = data_dir
             .canonicalize()
             .map_err(io(format!("resolving {}", data_dir.display())))?;
         let cluster_dir = data_dir.join("postgres");
-        let owner = Owner::pick(run_as)?;
+        let owner = Owner::pick(&settings.run_as)?;
+        if durability == Durability::Ephemeral {
+            // Throw-away directories belong to the cluster, which removes them.
+            owner.chown(&data_dir)?;
+        }
 
         fs::create_dir_all(&cluster_dir)
             .map_err(io(format!("creating {}", cluster_dir.display())))?;
@@ -151,7 +161,9 @@ impl EmbeddedPostgres {
         // non-interactive sh read /dev/null, so the pipe is kept on fd 3.
         let cleanup = match durability {
             Durability::Durable => "",
-            Durability::Ephemeral => "rm -rf \"$cluster\" \"$sockets\"",
+            Durability::Ephemeral => {
+                "rm -rf \"$cluster\" \"$sockets\"; rmdir \"${cluster%/*}\" 2>/dev/null"
+            }
         };
         let script = format!(
             r#"cluster="$1"; sockets="$2"; log="$3"; pg="$4"; shift 4
@@ -293,8 +305,15 @@ impl Drop for EmbeddedPostgres {
 /// The directory holding the server binaries: the one on PATH with both
 /// `initdb` and `postgres`, else the newest under the distributions' usual
 /// places.
-fn find_binaries() -> Result<PathBuf, EmbeddedError> {
+fn find_binaries(configured: &Path) -> Result<PathBuf, EmbeddedError> {
     let has_both = |dir: &Path| dir.join("initdb").is_file() && dir.join("postgres").is_file();
+    if !configured.as_os_str().is_empty() {
+        return if has_both(configured) {
+            Ok(configured.to_path_buf())
+        } else {
+            Err(EmbeddedError::BinariesMissing)
+        };
+    }
     if let Some(path) = std::env::var_os("PATH") {
         for dir in std::env::split_paths(&path) {
             if has_both(&dir) {

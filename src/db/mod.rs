@@ -31,11 +31,14 @@ impl Database {
     pub async fn open(config: &Config) -> anyhow::Result<Database> {
         let (options, embedded) = if config.database_url.is_empty() {
             let data_dir = config.data_dir.clone();
-            let user = config.database.embedded_user.clone();
-            let cluster = tokio::task::spawn_blocking(move || {
-                EmbeddedPostgres::start(&data_dir, &user, Durability::Durable)
-            })
-            .await??;
+            let settings = embedded::Settings {
+                run_as: config.database.embedded_user.clone(),
+                bin_dir: config.database.embedded_bin_dir.clone(),
+                durability: Durability::Durable,
+            };
+            let cluster =
+                tokio::task::spawn_blocking(move || EmbeddedPostgres::start(&data_dir, &settings))
+                    .await??;
             tracing::info!(socket_dir = %cluster.socket_dir().display(), "embedded PostgreSQL started");
             (cluster.connect_options().await?, Some(cluster))
         } else {

@@ -1,0 +1,301 @@
+//! The test harness: a PostgreSQL for the whole run, a migrated template
+//! database cloned for every test, and real Skein instances on loopback ports
+//! with distinct host names.
+//!
+//! The database server is the one named by `SKEIN_TEST_DATABASE_URL` (a
+//! superuser URL, e.g. postgres://postgres@127.0.0.1/postgres) or, when that
+//! is unset, a throw-away cluster started from the machine's PostgreSQL
+//! binaries with Skein's own embedded-cluster code; it disappears when the
+//! test process exits.
+
+use std::net::SocketAddr;
+use std::os::unix::fs::PermissionsExt;
+use std::path::PathBuf;
+
+use reqwest::header::{ACCEPT, HeaderMap, HeaderValue};
+use sha2::{Digest, Sha256};
+use skein::app::Application;
+use skein::config::Config;
+use skein::db::embedded::{Durability, EmbeddedPostgres, Settings};
+use skein::service::accounts::{self, Created, NewAccount, Role};
+use sqlx::postgres::PgConnectOptions;
+use sqlx::{ConnectOptions, Connection, PgPool};
+use tokio::net::TcpListener;
+use tokio::sync::OnceCell;
+use tokio_util::sync::CancellationToken;
+
+pub const AP: &str = "application/activity+json";
+
+/// The server all tests share, and the name of the migrated template.
+struct TestServer {
+    admin: PgConnectOptions,
+    template: String,
+    _cluster: Option<EmbeddedPostgres>,
+}
+
+static SERVER: OnceCell<TestServer> = OnceCell::const_new();
+
+async fn server() -> &'static TestServer {
+    SERVER
+        .get_or_init(|| async {
+            let (admin, cluster) = match std::env::var("SKEIN_TEST_DATABASE_URL") {
+                Ok(url) if !url.is_empty() => (
+                    url.parse::<PgConnectOptions>()
+                        .expect("SKEIN_TEST_DATABASE_URL is a postgres URL"),
+                    None,
+                ),
+                _ => {
+                    let dir = tempfile::Builder::new()
+                        .prefix("skein-test-pg-")
+                        .tempdir()
+                        .expect("a temporary directory")
+                        .keep();
+                    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755))
+                        .expect("chmod");
+                    let cluster = tokio::task::spawn_blocking(move || {
+                        EmbeddedPostgres::start(
+                            &dir,
+                            &Settings {
+                                run_as: String::new(),
+                                bin_dir: PathBuf::new(),
+                                durability: Durability::Ephemeral,
+                            },
+                        )
+                    })
+                    .await
+                    .expect("join")
+                    .expect("the test PostgreSQL cluster starts");
+                    (cluster.options_for("postgres"), Some(cluster))
+                }
+            };
+            let template = template_name();
+            let mut conn = admin.connect().await.expect("connect to the test server");
+            let exists: bool =
+                sqlx::query_scalar("select exists (select 1 from pg_database where datname = $1)")
+                    .bind(&template)
+                    .fetch_one(&mut conn)
+                    .await
+                    .expect("query");
+            if !exists {
+                sqlx::query(&format!("create database {template}"))
+                    .execute(&mut conn)
+                    .await
+                    .expect("create the template database");
+                let mut tpl = admin
+                    .clone()
+                    .database(&template)
+                    .connect()
+                    .await
+                    .expect("connect to the template");
+                skein::db::MIGRATOR
+                    .run(&mut tpl)
+                    .await
+                    .expect("migrations apply to an empty database");
+                tpl.close().await.expect("close");
+            }
+            conn.close().await.expect("close");
+            TestServer {
+                admin,
+                template,
+                _cluster: cluster,
+            }
+        })
+        .await
+}
+
+/// Templates are named after the migrations they hold, so a changed
+/// migration on a shared server gets a fresh template.
+fn template_name() -> String {
+    let mut hash = Sha256::new();
+    for migration in skein::db::MIGRATOR.iter() {
+        hash.update(migration.version.to_le_bytes());
+        hash.update(&*migration.checksum);
+    }
+    let digest = hash.finalize();
+    let short: String = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();
+    format!("skein_tpl_{short}")
+}
+
+/// A fresh database cloned from the template, and its pool.
+pub async fn fresh_database() -> (PgPool, PgConnectOptions) {
+    let server = server().await;
+    let name = format!("t_{}", uuid::Uuid::new_v4().simple());
+    let mut conn = server.admin.connect().await.expect("connect");
+    sqlx::query(&format!(
+        "create database {name} template {}",
+        server.template
+    ))
+    .execute(&mut conn)
+    .await
+    .expect("clone the template");
+    conn.close().await.expect("close");
+    let options = server.admin.clone().database(&name);
+    let pool = skein::db::pool_options(4)
+        .connect_with(options.clone())
+        .await
+        .expect("connect to the test database");
+    (pool, options)
+}
+
+/// Options for a test instance. `name` becomes the host `name.test`.
+pub struct Options {
+    pub name: &'static str,
+    pub env: Vec<(String, String)>,
+}
+
+impl Options {
+    pub fn named(name: &'static str) -> Options {
+        Options {
+            name,
+            env: Vec::new(),
+        }
+    }
+
+    pub fn env(mut self, key: &str, value: &str) -> Options {
+        self.env.push((key.to_string(), value.to_string()));
+        self
+    }
+}
+
+/// A running Skein instance on a loopback port.
+pub struct TestApp {
+    pub addr: SocketAddr,
+    /// `name.test:port`, as in ids and handles.
+    pub domain: String,
+    /// `http://name.test:port`
+    pub base: String,
+    pub db: PgPool,
+    pub config: Config,
+    /// A client that reaches this instance by its host name.
+    pub client: reqwest::Client,
+    pub tls_addr: Option<SocketAddr>,
+    shutdown: CancellationToken,
+    task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+}
+
+impl TestApp {
+    pub async fn spawn() -> TestApp {
+        Self::spawn_with(Options::named("alpha")).await
+    }
+
+    pub async fn spawn_with(options: Options) -> TestApp {
+        let (db, _) = fresh_database().await;
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let host = format!("{}.test", options.name);
+        let domain = format!("{host}:{}", addr.port());
+        let mut env = vec![
+            ("SKEIN_DOMAIN".to_string(), domain.clone()),
+            ("SKEIN_SCHEME".to_string(), "http".to_string()),
+            ("SKEIN_LISTEN".to_string(), addr.to_string()),
+            (
+                "SKEIN_TEST_NETWORK__ENABLED".to_string(),
+                "true".to_string(),
+            ),
+            (
+                "SKEIN_TEST_NETWORK__HOSTS".to_string(),
+                format!("{{\"{host}\" = \"127.0.0.1\"}}"),
+            ),
+            ("SKEIN_LOG__LEVEL".to_string(), "warn".to_string()),
+        ];
+        env.extend(options.env);
+        let config = Config::load_from(None, env).expect("the test configuration is valid");
+        let app = Application::build(config.clone(), db.clone(), listener)
+            .await
+            .expect("the application builds");
+        let tls_addr = app.tls_addr();
+        let shutdown = CancellationToken::new();
+        let task = tokio::spawn(app.run_until_stopped(shutdown.clone()));
+        let client = reqwest::Client::builder()
+            .resolve(&host, addr)
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .build()
+            .expect("client");
+        TestApp {
+            addr,
+            base: format!("http://{domain}"),
+            domain,
+            db,
+            config,
+            client,
+            tls_addr,
+            shutdown,
+            task: Some(task),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn get_with_accept(&self, path: &str, accept: &str) -> reqwest::Response {
+        let mut headers = HeaderMap::new();
+        headers.insert(ACCEPT, HeaderValue::from_str(accept).expect("header"));
+        self.client
+            .get(self.url(path))
+            .headers(headers)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn get_ap(&self, path: &str) -> reqwest::Response {
+        self.get_with_accept(path, AP).await
+    }
+
+    pub async fn create_user(&self, name: &str) -> Created {
+        accounts::create(
+            &self.db,
+            &skein::federation::urls::Urls::new(self.config.base_url()),
+            NewAccount {
+                username: name,
+                email: None,
+                password: "correct horse battery",
+                role: Role::User,
+                approved: true,
+            },
+        )
+        .await
+        .expect("the account is created")
+    }
+
+    /// Stops the server and waits until it has drained.
+    pub async fn stop(mut self) {
+        self.shutdown.cancel();
+        if let Some(task) = self.task.take() {
+            task.await.expect("join").expect("the server stops cleanly");
+        }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+/// Inserts a remote actor row as the inbox will once it fetches actors.
+pub async fn insert_remote_actor(db: &PgPool, host: &str, username: &str) -> i64 {
+    let ap_id = format!("https://{host}/users/{username}");
+    sqlx::query_scalar(
+        "insert into actors (ap_id, username, domain, inbox_url, shared_inbox_url,
+                             public_key_id, public_key_pem)
+         values ($1, $2, $3, $1 || '/inbox', 'https://' || $3 || '/inbox', $1 || '#main-key', 'pem')
+         returning id",
+    )
+    .bind(&ap_id)
+    .bind(username)
+    .bind(host)
+    .fetch_one(db)
+    .await
+    .expect("insert a remote actor")
+}
