@@ -11,10 +11,15 @@ use sqlx::PgPool;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
+use crate::clock::{self, SharedClock};
 use crate::config::Config;
+use crate::federation::signatures::SigningKey;
 use crate::federation::urls::Urls;
 use crate::http::{self, AppState};
+use crate::jobs::{WorkerLock, delivery::Deliverer};
+use crate::net::{HttpClient, Policy};
 use crate::service;
+use crate::service::keys::KeyCache;
 
 /// How long in-flight requests get to finish after a stop was asked for.
 const DRAIN: Duration = Duration::from_secs(10);
@@ -23,6 +28,8 @@ pub struct Application {
     listener: TcpListener,
     tls: Option<(std::net::TcpListener, axum_server::tls_rustls::RustlsConfig)>,
     state: AppState,
+    worker: WorkerLock,
+    deliverer: Arc<Deliverer>,
 }
 
 impl Application {
@@ -30,6 +37,16 @@ impl Application {
     /// 0 first so the domain can carry the port). Creates the instance actor
     /// on first start and binds the HTTPS listener when one is configured.
     pub async fn build(config: Config, db: PgPool, listener: TcpListener) -> anyhow::Result<Self> {
+        Self::build_with_clock(config, db, listener, clock::system()).await
+    }
+
+    /// Like [`Application::build`], with the clock tests control.
+    pub async fn build_with_clock(
+        config: Config,
+        db: PgPool,
+        listener: TcpListener,
+        clock: SharedClock,
+    ) -> anyhow::Result<Self> {
         if config.test_network.enabled {
             tracing::warn!(
                 "TEST NETWORK MODE IS ON: plain http:// peers and loopback/private addresses are \
@@ -37,7 +54,14 @@ impl Application {
             );
         }
         let urls = Urls::new(config.base_url());
-        service::instance::ensure_actor(&db, &urls).await?;
+        let instance = service::instance::ensure_actor(&db, &urls).await?;
+        let instance_key = SigningKey::from_pkcs8_pem(
+            &instance.public_key_id,
+            instance.private_key_pem.as_deref().unwrap_or_default(),
+        )
+        .context("reading the instance actor's key")?;
+        let user_agent = format!("Skein/{} (+{})", env!("CARGO_PKG_VERSION"), urls.root());
+        let http = HttpClient::new(Policy::from_config(&config), &user_agent)?;
         let tls = match config.tls_listen()? {
             None => None,
             Some(addr) => {
@@ -53,14 +77,24 @@ impl Application {
                 Some((listener, rustls))
             }
         };
+        let worker = WorkerLock::acquire(&db).await?;
+        let state = AppState {
+            db,
+            config: Arc::new(config),
+            urls,
+            clock,
+            http,
+            instance_key: Arc::new(instance_key),
+            keys: Arc::new(KeyCache::default()),
+            delivery_wakeup: Arc::new(tokio::sync::Notify::new()),
+        };
+        let deliverer = Deliverer::new(state.clone(), worker.id);
         Ok(Application {
             listener,
             tls,
-            state: AppState {
-                db,
-                config: Arc::new(config),
-                urls,
-            },
+            state,
+            worker,
+            deliverer,
         })
     }
 
@@ -76,10 +110,18 @@ impl Application {
         &self.state
     }
 
+    /// The delivery engine; tests drain it instead of running workers.
+    pub fn deliverer(&self) -> Arc<Deliverer> {
+        self.deliverer.clone()
+    }
+
     /// Serves until `shutdown` is cancelled, then stops accepting and lets
     /// in-flight requests finish.
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         let router = http::router(self.state.clone());
+        let workers = self
+            .deliverer
+            .spawn_pool(self.state.config.delivery.workers, shutdown.clone());
         tracing::info!(
             addr = %self.listener.local_addr()?,
             domain = %self.state.urls.domain(),
@@ -114,8 +156,14 @@ impl Application {
                 .await
                 .context("serving HTTPS")
         };
-        tokio::try_join!(plain, secure)?;
-        Ok(())
+        let served = tokio::try_join!(plain, secure);
+        // Workers finish the delivery in hand; unfinished claims are taken
+        // over by the next process once this one's lock is gone.
+        for worker in workers {
+            let _ = worker.await;
+        }
+        self.worker.release().await;
+        served.map(drop)
     }
 }
 

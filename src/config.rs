@@ -27,9 +27,11 @@ pub struct Config {
     pub database_url: String,
     pub data_dir: PathBuf,
     pub registrations: Registrations,
+    pub fediverse_sharing_default: bool,
     pub instance: InstanceConfig,
     pub database: DatabaseConfig,
     pub http: HttpConfig,
+    pub delivery: DeliveryConfig,
     pub tls: TlsConfig,
     pub log: LogConfig,
     pub test_network: TestNetworkConfig,
@@ -80,6 +82,14 @@ pub struct DatabaseConfig {
 pub struct HttpConfig {
     pub request_timeout_seconds: u64,
     pub max_body_bytes: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeliveryConfig {
+    pub workers: usize,
+    pub per_host: usize,
+    pub lease_seconds: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -233,6 +243,18 @@ impl Config {
             return Err(ConfigError::Invalid {
                 key: "http.max_body_bytes",
                 message: "must be at least 1024".into(),
+            });
+        }
+        if self.delivery.per_host == 0 {
+            return Err(ConfigError::Invalid {
+                key: "delivery.per_host",
+                message: "must be at least 1".into(),
+            });
+        }
+        if self.delivery.lease_seconds < 10 {
+            return Err(ConfigError::Invalid {
+                key: "delivery.lease_seconds",
+                message: "must be at least 10".into(),
             });
         }
         if self.instance.name.trim().is_empty() {

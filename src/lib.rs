@@ -3,6 +3,8 @@
 
 /// Building and running the application under one shutdown.
 pub mod app;
+/// Injectable time.
+pub mod clock;
 /// Typed configuration from the default file, a config file and the environment.
 pub mod config;
 /// The store: all SQL, the migrations and the embedded PostgreSQL cluster.
@@ -15,7 +17,13 @@ pub mod error;
 pub mod federation;
 /// axum routes and handlers.
 pub mod http;
+/// Background workers: delivery.
+pub mod jobs;
+/// Outbound HTTP with address, scheme, redirect, time and size rules.
+pub mod net;
 /// Use cases, each owning its transaction.
 pub mod service;
+/// The state shared by handlers, services and workers.
+pub mod state;
 /// Logging set-up.
 pub mod telemetry;

@@ -142,6 +142,7 @@ async fn user_command(command: UserCommand, config: &Config, db: &Database) -> a
                         accounts::Role::User
                     },
                     approved: true,
+                    fediverse_sharing: config.fediverse_sharing_default,
                 },
             )
             .await?;

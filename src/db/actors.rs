@@ -37,6 +37,7 @@ pub struct Actor {
     pub updated_at: DateTime<Utc>,
     pub fetched_at: Option<DateTime<Utc>>,
     pub gone_at: Option<DateTime<Utc>>,
+    pub key_refetched_at: Option<DateTime<Utc>>,
 }
 
 impl Actor {
@@ -73,7 +74,7 @@ pub struct NewLocalActor<'a> {
 }
 
 /// Unique constraint on lower(username) per domain.
-pub const USERNAME_TAKEN: &str = "actors_username_domain_key";
+pub const USERNAME_TAKEN: &str = "actors_local_username_key";
 
 pub async fn insert_local(
     db: impl PgExecutor<'_>,
@@ -118,9 +119,201 @@ pub async fn find_local_person(
     .await
 }
 
+/// A local Person whose account shares with the fediverse: the only local
+/// accounts other servers may see.
+pub async fn find_shared_person(
+    db: impl PgExecutor<'_>,
+    username: &str,
+) -> Result<Option<Actor>, sqlx::Error> {
+    sqlx::query_as(
+        "select a.* from actors a join users u on u.actor_id = a.id
+         where a.domain is null and a.kind = 'Person' and lower(a.username) = lower($1)
+           and u.federating",
+    )
+    .bind(username)
+    .fetch_optional(db)
+    .await
+}
+
 /// The instance actor, if it was created.
 pub async fn find_instance_actor(db: impl PgExecutor<'_>) -> Result<Option<Actor>, sqlx::Error> {
     sqlx::query_as("select * from actors where domain is null and kind = 'Application'")
         .fetch_optional(db)
         .await
+}
+
+pub async fn find_by_id(db: impl PgExecutor<'_>, id: i64) -> Result<Option<Actor>, sqlx::Error> {
+    sqlx::query_as("select * from actors where id = $1")
+        .bind(id)
+        .fetch_optional(db)
+        .await
+}
+
+pub async fn find_by_ap_id(
+    db: impl PgExecutor<'_>,
+    ap_id: &str,
+) -> Result<Option<Actor>, sqlx::Error> {
+    sqlx::query_as("select * from actors where ap_id = $1")
+        .bind(ap_id)
+        .fetch_optional(db)
+        .await
+}
+
+/// Inserts or refreshes a remote actor by its ActivityPub id. A local actor
+/// is never overwritten: the update only applies to remote rows.
+pub async fn upsert_remote(
+    db: impl PgExecutor<'_>,
+    actor: &crate::federation::actor::RemoteActor,
+    domain: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<Actor>, sqlx::Error> {
+    sqlx::query_as(
+        "insert into actors (ap_id, kind, username, domain, display_name, summary, url,
+                             inbox_url, shared_inbox_url, outbox_url, followers_url,
+                             following_url, featured_url, public_key_id, public_key_pem,
+                             manually_approves_followers, discoverable, indexable, avatar_url,
+                             header_url, fields, also_known_as, moved_to, published,
+                             created_at, updated_at, fetched_at)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
+                 $18, $19, $20, $21, $22, $23, coalesce($24, $25), $25, $25, $25)
+         on conflict (ap_id) do update set
+             kind = excluded.kind, username = excluded.username,
+             display_name = excluded.display_name, summary = excluded.summary,
+             url = excluded.url, inbox_url = excluded.inbox_url,
+             shared_inbox_url = excluded.shared_inbox_url, outbox_url = excluded.outbox_url,
+             followers_url = excluded.followers_url, following_url = excluded.following_url,
+             featured_url = excluded.featured_url, public_key_id = excluded.public_key_id,
+             public_key_pem = excluded.public_key_pem,
+             manually_approves_followers = excluded.manually_approves_followers,
+             discoverable = excluded.discoverable, indexable = excluded.indexable,
+             avatar_url = excluded.avatar_url, header_url = excluded.header_url,
+             fields = excluded.fields, also_known_as = excluded.also_known_as,
+             moved_to = excluded.moved_to, updated_at = $25, fetched_at = $25, gone_at = null
+         where actors.domain is not null
+         returning *",
+    )
+    .bind(&actor.ap_id)
+    .bind(&actor.kind)
+    .bind(&actor.username)
+    .bind(domain)
+    .bind(&actor.display_name)
+    .bind(&actor.summary)
+    .bind(&actor.url)
+    .bind(&actor.inbox_url)
+    .bind(&actor.shared_inbox_url)
+    .bind(&actor.outbox_url)
+    .bind(&actor.followers_url)
+    .bind(&actor.following_url)
+    .bind(&actor.featured_url)
+    .bind(&actor.public_key_id)
+    .bind(&actor.public_key_pem)
+    .bind(actor.manually_approves_followers)
+    .bind(actor.discoverable)
+    .bind(actor.indexable)
+    .bind(&actor.avatar_url)
+    .bind(&actor.header_url)
+    .bind(sqlx::types::Json(&actor.fields))
+    .bind(&actor.also_known_as)
+    .bind(&actor.moved_to)
+    .bind(actor.published)
+    .bind(now)
+    .fetch_optional(db)
+    .await
+}
+
+pub async fn mark_gone(
+    db: impl PgExecutor<'_>,
+    id: i64,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("update actors set gone_at = $2 where id = $1 and domain is not null")
+        .bind(id)
+        .bind(now)
+        .execute(db)
+        .await
+        .map(drop)
+}
+
+pub async fn set_key_refetched(
+    db: impl PgExecutor<'_>,
+    id: i64,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("update actors set key_refetched_at = $2 where id = $1")
+        .bind(id)
+        .bind(now)
+        .execute(db)
+        .await
+        .map(drop)
+}
+
+/// The most recently fetched remote actor with this handle.
+pub async fn find_remote_by_handle(
+    db: impl PgExecutor<'_>,
+    username: &str,
+    domain: &str,
+) -> Result<Option<Actor>, sqlx::Error> {
+    sqlx::query_as(
+        "select * from actors
+         where domain = $2 and lower(username) = lower($1) and gone_at is null
+         order by fetched_at desc nulls last limit 1",
+    )
+    .bind(username)
+    .bind(domain)
+    .fetch_optional(db)
+    .await
+}
+
+/// Removes a remote actor and, by cascade, everything it posted and its
+/// relations.
+pub async fn delete_remote(db: impl PgExecutor<'_>, id: i64) -> Result<bool, sqlx::Error> {
+    sqlx::query("delete from actors where id = $1 and domain is not null")
+        .bind(id)
+        .execute(db)
+        .await
+        .map(|r| r.rows_affected() == 1)
+}
+
+/// Saves a local actor's editable profile.
+#[allow(clippy::too_many_arguments)]
+pub async fn update_local_profile(
+    db: impl PgExecutor<'_>,
+    id: i64,
+    display_name: &str,
+    summary: &str,
+    manually_approves_followers: bool,
+    discoverable: bool,
+    fields: &[ProfileField],
+    now: DateTime<Utc>,
+) -> Result<Actor, sqlx::Error> {
+    sqlx::query_as(
+        "update actors set display_name = $2, summary = $3, manually_approves_followers = $4,
+                           discoverable = $5, fields = $6, updated_at = $7
+         where id = $1 and domain is null
+         returning *",
+    )
+    .bind(id)
+    .bind(display_name)
+    .bind(summary)
+    .bind(manually_approves_followers)
+    .bind(discoverable)
+    .bind(sqlx::types::Json(fields))
+    .bind(now)
+    .fetch_one(db)
+    .await
+}
+
+/// The shared inbox of the remote actor with this personal inbox, if any.
+pub async fn shared_inbox_of(
+    db: impl PgExecutor<'_>,
+    inbox: &str,
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "select shared_inbox_url from actors
+         where (inbox_url = $1 or shared_inbox_url = $1) and shared_inbox_url is not null
+         limit 1",
+    )
+    .bind(inbox)
+    .fetch_optional(db)
+    .await
 }

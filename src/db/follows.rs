@@ -80,3 +80,156 @@ pub async fn insert_accepted(
     .fetch_one(db)
     .await
 }
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Follow {
+    pub id: i64,
+    pub follower_id: i64,
+    pub followee_id: i64,
+    pub ap_id: Option<String>,
+    pub state: String,
+}
+
+pub async fn find(
+    db: impl PgExecutor<'_>,
+    follower_id: i64,
+    followee_id: i64,
+) -> Result<Option<Follow>, sqlx::Error> {
+    sqlx::query_as(
+        "select id, follower_id, followee_id, ap_id, state from follows
+         where follower_id = $1 and followee_id = $2",
+    )
+    .bind(follower_id)
+    .bind(followee_id)
+    .fetch_optional(db)
+    .await
+}
+
+pub async fn find_by_ap_id(
+    db: impl PgExecutor<'_>,
+    ap_id: &str,
+) -> Result<Option<Follow>, sqlx::Error> {
+    sqlx::query_as(
+        "select id, follower_id, followee_id, ap_id, state from follows where ap_id = $1",
+    )
+    .bind(ap_id)
+    .fetch_optional(db)
+    .await
+}
+
+/// Creates or updates the relation; returns it.
+pub async fn upsert(
+    db: impl PgExecutor<'_>,
+    follower_id: i64,
+    followee_id: i64,
+    ap_id: Option<&str>,
+    state: &str,
+) -> Result<Follow, sqlx::Error> {
+    sqlx::query_as(
+        "insert into follows (follower_id, followee_id, ap_id, state)
+         values ($1, $2, $3, $4)
+         on conflict (follower_id, followee_id) do update
+             set ap_id = coalesce(excluded.ap_id, follows.ap_id),
+                 state = case when follows.state = 'accepted' then 'accepted' else excluded.state end,
+                 updated_at = now()
+         returning id, follower_id, followee_id, ap_id, state",
+    )
+    .bind(follower_id)
+    .bind(followee_id)
+    .bind(ap_id)
+    .bind(state)
+    .fetch_one(db)
+    .await
+}
+
+pub async fn set_accepted(db: impl PgExecutor<'_>, id: i64) -> Result<bool, sqlx::Error> {
+    sqlx::query("update follows set state = 'accepted', updated_at = now() where id = $1")
+        .bind(id)
+        .execute(db)
+        .await
+        .map(|r| r.rows_affected() == 1)
+}
+
+pub async fn delete(db: impl PgExecutor<'_>, id: i64) -> Result<bool, sqlx::Error> {
+    sqlx::query("delete from follows where id = $1")
+        .bind(id)
+        .execute(db)
+        .await
+        .map(|r| r.rows_affected() == 1)
+}
+
+/// Removes the relations between two actors in both directions.
+pub async fn delete_between(db: impl PgExecutor<'_>, a: i64, b: i64) -> Result<u64, sqlx::Error> {
+    sqlx::query(
+        "delete from follows
+         where (follower_id = $1 and followee_id = $2) or (follower_id = $2 and followee_id = $1)",
+    )
+    .bind(a)
+    .bind(b)
+    .execute(db)
+    .await
+    .map(|r| r.rows_affected())
+}
+
+/// Inboxes of remote accepted followers, one per server (shared inbox when
+/// the server has one).
+pub async fn follower_inboxes(
+    db: impl PgExecutor<'_>,
+    actor_id: i64,
+) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "select distinct coalesce(a.shared_inbox_url, a.inbox_url)
+         from follows f join actors a on a.id = f.follower_id
+         where f.followee_id = $1 and f.state = 'accepted' and a.domain is not null",
+    )
+    .bind(actor_id)
+    .fetch_all(db)
+    .await
+}
+
+/// Inboxes of every remote actor related to this one by a follow in either
+/// direction, pending or accepted: the servers that know the account.
+pub async fn related_inboxes(
+    db: impl PgExecutor<'_>,
+    actor_id: i64,
+) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "select distinct coalesce(a.shared_inbox_url, a.inbox_url)
+         from follows f
+         join actors a on a.id = case when f.follower_id = $1 then f.followee_id else f.follower_id end
+         where (f.follower_id = $1 or f.followee_id = $1) and a.domain is not null",
+    )
+    .bind(actor_id)
+    .fetch_all(db)
+    .await
+}
+
+/// Removes every relation between this actor and remote actors.
+pub async fn delete_remote_relations(
+    db: impl PgExecutor<'_>,
+    actor_id: i64,
+) -> Result<u64, sqlx::Error> {
+    sqlx::query(
+        "delete from follows f using actors a
+         where a.id = case when f.follower_id = $1 then f.followee_id else f.follower_id end
+           and (f.follower_id = $1 or f.followee_id = $1) and a.domain is not null",
+    )
+    .bind(actor_id)
+    .execute(db)
+    .await
+    .map(|r| r.rows_affected())
+}
+
+/// Pending follow requests to a local actor: the requesters' ids, oldest
+/// first.
+pub async fn pending_requests(
+    db: impl PgExecutor<'_>,
+    followee_id: i64,
+) -> Result<Vec<i64>, sqlx::Error> {
+    sqlx::query_scalar(
+        "select follower_id from follows where followee_id = $1 and state = 'pending' order by id",
+    )
+    .bind(followee_id)
+    .fetch_all(db)
+    .await
+}

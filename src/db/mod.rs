@@ -2,8 +2,11 @@
 //! function takes an executor, so the caller (a service) owns the transaction.
 
 pub mod actors;
+pub mod blocks;
+pub mod deliveries;
 pub mod embedded;
 pub mod follows;
+pub mod inbox;
 pub mod posts;
 pub mod stats;
 pub mod users;

@@ -14,6 +14,7 @@ pub struct User {
     pub disabled: bool,
     pub last_active_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
+    pub federating: bool,
 }
 
 /// A user with the username of its actor, for listings.
@@ -37,10 +38,11 @@ pub async fn insert(
     password_hash: &str,
     role: &str,
     approved: bool,
+    federating: bool,
 ) -> Result<User, sqlx::Error> {
     sqlx::query_as(
-        "insert into users (actor_id, email, password_hash, role, approved)
-         values ($1, $2, $3, $4, $5)
+        "insert into users (actor_id, email, password_hash, role, approved, federating)
+         values ($1, $2, $3, $4, $5, $6)
          returning *",
     )
     .bind(actor_id)
@@ -48,6 +50,7 @@ pub async fn insert(
     .bind(password_hash)
     .bind(role)
     .bind(approved)
+    .bind(federating)
     .fetch_one(db)
     .await
 }
@@ -92,4 +95,26 @@ pub async fn find_by_username(
     .bind(username)
     .fetch_optional(db)
     .await
+}
+
+/// Whether the local actor's account shares with the fediverse. False for
+/// actors without a user (the instance actor always federates: see callers).
+pub async fn is_federating(db: impl PgExecutor<'_>, actor_id: i64) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar("select coalesce((select federating from users where actor_id = $1), false)")
+        .bind(actor_id)
+        .fetch_one(db)
+        .await
+}
+
+pub async fn set_federating(
+    db: impl PgExecutor<'_>,
+    actor_id: i64,
+    federating: bool,
+) -> Result<bool, sqlx::Error> {
+    sqlx::query("update users set federating = $2 where actor_id = $1")
+        .bind(actor_id)
+        .bind(federating)
+        .execute(db)
+        .await
+        .map(|r| r.rows_affected() == 1)
 }

@@ -126,3 +126,196 @@ pub fn document(actor: &Actor) -> anyhow::Result<ActorDocument> {
         tag: Vec::new(),
     })
 }
+
+/// A remote actor document, read and made safe to store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RemoteActor {
+    pub ap_id: String,
+    pub kind: String,
+    pub username: String,
+    pub display_name: String,
+    pub summary: String,
+    pub url: Option<String>,
+    pub inbox_url: String,
+    pub shared_inbox_url: Option<String>,
+    pub outbox_url: Option<String>,
+    pub followers_url: Option<String>,
+    pub following_url: Option<String>,
+    pub featured_url: Option<String>,
+    pub public_key_id: String,
+    pub public_key_pem: String,
+    pub manually_approves_followers: bool,
+    pub discoverable: bool,
+    pub indexable: bool,
+    pub avatar_url: Option<String>,
+    pub header_url: Option<String>,
+    pub fields: Vec<crate::db::actors::ProfileField>,
+    pub also_known_as: Vec<String>,
+    pub moved_to: Option<String>,
+    pub published: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ActorError {
+    #[error("not an actor (type {0})")]
+    NotAnActor(String),
+    #[error("the actor's {0} is missing or invalid")]
+    Field(&'static str),
+}
+
+/// Mastodon's limits (shared/INTEROP.md, "Limits").
+const MAX_FIELDS: usize = 50;
+const MAX_FIELD_TEXT: usize = 2047;
+const MAX_DISPLAY_NAME: usize = 2048;
+const MAX_SUMMARY: usize = 20_000;
+const MAX_ALIASES: usize = 256;
+
+fn string<'a>(doc: &'a Value, key: &str) -> Option<&'a str> {
+    doc.get(key)
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+}
+
+fn http_url(value: Option<&str>) -> Option<String> {
+    value
+        .and_then(|v| url::Url::parse(v).ok())
+        .filter(|u| matches!(u.scheme(), "http" | "https"))
+        .map(|u| u.to_string())
+}
+
+/// The URL of an `icon`/`image`: a string, an Image object (whose `url` may
+/// be a string or a Link), or the first of an array.
+fn image_url(value: Option<&Value>) -> Option<String> {
+    match value? {
+        Value::String(s) => http_url(Some(s)),
+        Value::Array(items) => items.iter().find_map(|i| image_url(Some(i))),
+        Value::Object(map) => match map.get("url") {
+            Some(Value::String(s)) => http_url(Some(s)),
+            Some(Value::Object(link)) => http_url(link.get("href").and_then(Value::as_str)),
+            Some(Value::Array(items)) => items.iter().find_map(|i| image_url(Some(i))),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// Reads an actor document fetched from (or embedded by) `expected_id`.
+pub fn parse_remote(doc: &Value, expected_id: &str) -> Result<RemoteActor, ActorError> {
+    let kind = string(doc, "type").unwrap_or_default().to_string();
+    if !matches!(
+        kind.as_str(),
+        "Person" | "Service" | "Application" | "Group" | "Organization"
+    ) {
+        return Err(ActorError::NotAnActor(kind));
+    }
+    let ap_id = string(doc, "id").ok_or(ActorError::Field("id"))?;
+    if ap_id != expected_id {
+        return Err(ActorError::Field("id"));
+    }
+    let username = string(doc, "preferredUsername")
+        .map(|u| crate::federation::html::plain_text(u.trim(), 255))
+        .filter(|u| !u.is_empty() && !u.contains(char::is_whitespace))
+        .ok_or(ActorError::Field("preferredUsername"))?;
+    let inbox_url = http_url(string(doc, "inbox")).ok_or(ActorError::Field("inbox"))?;
+    // One key per actor is what the fediverse uses; the key must belong to
+    // this actor.
+    let keys: Vec<&Value> = match doc.get("publicKey") {
+        Some(Value::Array(keys)) => keys.iter().collect(),
+        Some(key @ Value::Object(_)) => vec![key],
+        _ => Vec::new(),
+    };
+    let key = keys
+        .into_iter()
+        .find(|k| {
+            string(k, "publicKeyPem").is_some()
+                && string(k, "id").is_some()
+                && k.get("owner")
+                    .and_then(Value::as_str)
+                    .is_none_or(|o| o == ap_id)
+        })
+        .ok_or(ActorError::Field("publicKey"))?;
+    let fields = match doc.get("attachment") {
+        Some(Value::Array(items)) => items
+            .iter()
+            .filter(|a| string(a, "type") == Some("PropertyValue"))
+            .take(MAX_FIELDS)
+            .map(|a| crate::db::actors::ProfileField {
+                name: crate::federation::html::plain_text(
+                    string(a, "name").unwrap_or_default(),
+                    MAX_FIELD_TEXT,
+                ),
+                value: crate::federation::html::sanitize(
+                    &string(a, "value")
+                        .unwrap_or_default()
+                        .chars()
+                        .take(MAX_FIELD_TEXT)
+                        .collect::<String>(),
+                ),
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    let also_known_as = match doc.get("alsoKnownAs") {
+        Some(Value::String(s)) => http_url(Some(s)).into_iter().collect(),
+        Some(Value::Array(items)) => items
+            .iter()
+            .filter_map(|i| http_url(i.as_str()))
+            .take(MAX_ALIASES)
+            .collect(),
+        _ => Vec::new(),
+    };
+    let url = match doc.get("url") {
+        Some(Value::String(s)) => http_url(Some(s)),
+        Some(other) => image_url(Some(other)),
+        None => None,
+    };
+    Ok(RemoteActor {
+        ap_id: ap_id.to_string(),
+        kind,
+        username,
+        display_name: crate::federation::html::plain_text(
+            string(doc, "name").unwrap_or_default(),
+            MAX_DISPLAY_NAME,
+        ),
+        summary: crate::federation::html::sanitize(
+            &string(doc, "summary")
+                .unwrap_or_default()
+                .chars()
+                .take(MAX_SUMMARY)
+                .collect::<String>(),
+        ),
+        url,
+        inbox_url,
+        shared_inbox_url: http_url(
+            doc.get("endpoints")
+                .and_then(|e| e.get("sharedInbox"))
+                .and_then(Value::as_str),
+        ),
+        outbox_url: http_url(string(doc, "outbox")),
+        followers_url: http_url(string(doc, "followers")),
+        following_url: http_url(string(doc, "following")),
+        featured_url: http_url(string(doc, "featured")),
+        public_key_id: string(key, "id").unwrap_or_default().to_string(),
+        public_key_pem: string(key, "publicKeyPem").unwrap_or_default().to_string(),
+        manually_approves_followers: doc
+            .get("manuallyApprovesFollowers")
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
+        discoverable: doc
+            .get("discoverable")
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
+        indexable: doc
+            .get("indexable")
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
+        avatar_url: image_url(doc.get("icon")),
+        header_url: image_url(doc.get("image")),
+        fields,
+        also_known_as,
+        moved_to: http_url(string(doc, "movedTo")),
+        published: string(doc, "published")
+            .and_then(|p| chrono::DateTime::parse_from_rfc3339(p).ok())
+            .map(|p| p.with_timezone(&chrono::Utc)),
+    })
+}

@@ -2,11 +2,15 @@
 //! actors and collections, WebFinger and NodeInfo. Incoming activities,
 //! signatures and outgoing delivery arrive with the follow issue.
 
+pub mod activities;
 pub mod actor;
 pub mod collections;
 pub mod context;
+pub mod fetch;
+pub mod html;
 pub mod nodeinfo;
 pub mod note;
+pub mod signatures;
 pub mod urls;
 pub mod webfinger;
 

@@ -38,7 +38,7 @@ pub async fn person(
     match negotiate(&headers) {
         Representation::Html => web::profile_page(&state, &username).await,
         Representation::ActivityJson => {
-            let actor = profiles::local_person(&state.db, &username).await?;
+            let actor = profiles::shared_person(&state.db, &username).await?;
             Ok(activity_json(&federation::actor::document(&actor)?))
         }
     }
@@ -90,7 +90,7 @@ async fn relations(
     side: Side,
 ) -> Result<Response> {
     let query = page_query(&query)?;
-    let actor = profiles::local_person(&state.db, &username).await?;
+    let actor = profiles::shared_person(&state.db, &username).await?;
     let id = match side {
         Side::Followers => actor.followers_url.clone(),
         Side::Following => actor.following_url.clone(),
@@ -146,7 +146,7 @@ pub async fn outbox(
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Response> {
     let query = page_query(&query)?;
-    let actor = profiles::local_person(&state.db, &username).await?;
+    let actor = profiles::shared_person(&state.db, &username).await?;
     let id = actor.outbox_url.clone().ok_or(Error::NotFound)?;
     if !query.page {
         let counts = profiles::counts(&state.db, &actor).await?;
@@ -174,7 +174,7 @@ pub async fn featured(
     Path(username): Path<String>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Response> {
-    let actor = profiles::local_person(&state.db, &username).await?;
+    let actor = profiles::shared_person(&state.db, &username).await?;
     let id = actor.featured_url.clone().ok_or(Error::NotFound)?;
     empty_collection(&id, &query)
 }

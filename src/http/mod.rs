@@ -3,34 +3,24 @@
 
 pub mod activitypub;
 pub mod health;
+pub mod inbox;
 pub mod negotiate;
 pub mod web;
 pub mod well_known;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, Request, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use sqlx::PgPool;
+use axum::routing::{get, post};
 use tower_http::cors::{Any, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::config::Config;
-use crate::federation::urls::Urls;
-
-/// What every handler may use.
-#[derive(Clone)]
-pub struct AppState {
-    pub db: PgPool,
-    pub config: Arc<Config>,
-    pub urls: Urls,
-}
+pub use crate::state::AppState;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -57,6 +47,9 @@ pub fn router(state: AppState) -> Router {
         .merge(discovery)
         .route("/health", get(health::health))
         .route("/", get(web::index))
+        .route("/inbox", post(inbox::shared))
+        .route("/actor/inbox", post(inbox::instance_actor))
+        .route("/users/{username}/inbox", post(inbox::person))
         .route("/actor", get(activitypub::instance_actor))
         .route("/actor/outbox", get(activitypub::instance_outbox))
         .route("/users/{username}", get(activitypub::person))

@@ -74,7 +74,7 @@ pub async fn profile(
     match negotiate(&headers) {
         Representation::Html => profile_page(&state, username).await,
         Representation::ActivityJson => {
-            let actor = profiles::local_person(&state.db, username).await?;
+            let actor = profiles::shared_person(&state.db, username).await?;
             Ok(vary_accept(Redirect::to(&actor.ap_id).into_response()))
         }
     }

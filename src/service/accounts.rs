@@ -34,6 +34,8 @@ pub struct NewAccount<'a> {
     pub role: Role,
     /// False puts the account in the approval queue.
     pub approved: bool,
+    /// Fediverse sharing (the instance default comes from the config).
+    pub fediverse_sharing: bool,
 }
 
 /// The account that was created.
@@ -107,6 +109,7 @@ pub async fn create(pool: &PgPool, urls: &Urls, new: NewAccount<'_>) -> Result<C
         &password_hash,
         new.role.as_str(),
         new.approved,
+        new.fediverse_sharing,
     )
     .await
     .map_err(|e| {

@@ -61,8 +61,9 @@ pub async fn webfinger(pool: &PgPool, urls: &Urls, resource: &str) -> Result<Fou
     person(pool, &handle.user).await
 }
 
+/// Only accounts that share with the fediverse can be found.
 async fn person(pool: &PgPool, username: &str) -> Result<Found> {
-    db::actors::find_local_person(pool, username)
+    db::actors::find_shared_person(pool, username)
         .await?
         .map(Found::Person)
         .ok_or(Error::NotFound)

@@ -3,7 +3,11 @@
 
 pub mod accounts;
 pub mod discovery;
+pub mod follows;
+pub mod inbox;
 pub mod instance;
 pub mod keys;
+pub mod outbox;
 pub mod password;
 pub mod profiles;
+pub mod remote_actors;

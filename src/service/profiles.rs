@@ -3,11 +3,24 @@
 
 use sqlx::PgPool;
 
-use crate::db::{self, actors::Actor, follows::Side, posts::Post};
+use crate::db::{self, actors::Actor, actors::ProfileField, follows::Side, posts::Post};
 use crate::error::{Error, Result};
+use crate::federation::{activities, actor::document, html};
+use crate::service::outbox;
+use crate::state::AppState;
 
+/// A local person, whether or not it shares with the fediverse (for this
+/// instance's own pages).
 pub async fn local_person(pool: &PgPool, username: &str) -> Result<Actor> {
     db::actors::find_local_person(pool, username)
+        .await?
+        .ok_or(Error::NotFound)
+}
+
+/// A local person as other servers may see it: one whose account shares
+/// with the fediverse. Others are unknown to them.
+pub async fn shared_person(pool: &PgPool, username: &str) -> Result<Actor> {
+    db::actors::find_shared_person(pool, username)
         .await?
         .ok_or(Error::NotFound)
 }
@@ -83,4 +96,145 @@ pub async fn outbox(
     let total = db::posts::count_outbox(pool, actor.id).await?;
     let posts = db::posts::page_outbox(pool, actor.id, max_id, limit).await?;
     Ok(paged(total, posts, limit, |p| p.id))
+}
+
+/// Mastodon's limits for local profiles.
+pub const MAX_DISPLAY_NAME: usize = 30;
+pub const MAX_BIO: usize = 500;
+pub const MAX_FIELDS: usize = 4;
+pub const MAX_FIELD_LEN: usize = 255;
+
+/// A change to a local profile; None leaves a part as it is. Texts are
+/// plain text, as people type them.
+#[derive(Debug, Clone, Default)]
+pub struct ProfileUpdate {
+    pub display_name: Option<String>,
+    pub bio: Option<String>,
+    pub locked: Option<bool>,
+    pub discoverable: Option<bool>,
+    pub fields: Option<Vec<(String, String)>>,
+}
+
+/// Saves a local profile and sends Update(Person) to the servers that
+/// follow the account.
+pub async fn update(state: &AppState, actor: &Actor, change: ProfileUpdate) -> Result<Actor> {
+    if !actor.is_local() {
+        return Err(Error::Forbidden(
+            "only local profiles are edited here".into(),
+        ));
+    }
+    let display_name = match change.display_name {
+        Some(name) => {
+            let name = name.trim().to_string();
+            if name.chars().count() > MAX_DISPLAY_NAME {
+                return Err(Error::Validation(format!(
+                    "a display name has at most {MAX_DISPLAY_NAME} characters"
+                )));
+            }
+            html::plain_text(&name, MAX_DISPLAY_NAME)
+        }
+        None => actor.display_name.clone(),
+    };
+    let summary = match change.bio {
+        Some(bio) => {
+            if bio.chars().count() > MAX_BIO {
+                return Err(Error::Validation(format!(
+                    "a bio has at most {MAX_BIO} characters"
+                )));
+            }
+            html::paragraphs(&bio)
+        }
+        None => actor.summary.clone(),
+    };
+    let fields = match change.fields {
+        Some(fields) => {
+            if fields.len() > MAX_FIELDS {
+                return Err(Error::Validation(format!(
+                    "a profile has at most {MAX_FIELDS} fields"
+                )));
+            }
+            let mut kept = Vec::new();
+            for (name, value) in fields {
+                if name.chars().count() > MAX_FIELD_LEN || value.chars().count() > MAX_FIELD_LEN {
+                    return Err(Error::Validation(format!(
+                        "profile field names and values have at most {MAX_FIELD_LEN} characters"
+                    )));
+                }
+                if name.trim().is_empty() && value.trim().is_empty() {
+                    continue;
+                }
+                kept.push(ProfileField {
+                    name: html::plain_text(name.trim(), MAX_FIELD_LEN),
+                    value: html::escape(value.trim()),
+                });
+            }
+            kept
+        }
+        None => actor.fields.0.clone(),
+    };
+    let mut tx = state.db.begin().await?;
+    let updated = db::actors::update_local_profile(
+        &mut *tx,
+        actor.id,
+        &display_name,
+        &summary,
+        change.locked.unwrap_or(actor.manually_approves_followers),
+        change.discoverable.unwrap_or(actor.discoverable),
+        &fields,
+        state.clock.now(),
+    )
+    .await?;
+    if db::users::is_federating(&mut *tx, actor.id).await? {
+        let inboxes = db::follows::follower_inboxes(&mut *tx, actor.id).await?;
+        let activity = activities::update_actor(
+            &activities::new_id(&state.urls),
+            serde_json::to_value(document(&updated)?).map_err(|e| anyhow::anyhow!(e))?,
+            updated.followers_url.as_deref(),
+        );
+        outbox::queue(&mut tx, state, actor.id, &activity, &inboxes).await?;
+    }
+    tx.commit().await?;
+    outbox::wake(state);
+    Ok(updated)
+}
+
+/// Switches fediverse sharing. Off: the account becomes unknown to other
+/// servers: every server that knew it gets Delete(Person), its queued
+/// deliveries are dropped and its relations with remote accounts end. On:
+/// it is discoverable again (remote accounts follow it anew).
+pub async fn set_fediverse_sharing(state: &AppState, actor: &Actor, on: bool) -> Result<()> {
+    let mut tx = state.db.begin().await?;
+    let was = db::users::is_federating(&mut *tx, actor.id).await?;
+    if was == on {
+        return Ok(());
+    }
+    db::users::set_federating(&mut *tx, actor.id, on).await?;
+    if !on {
+        let now = state.clock.now();
+        db::deliveries::cancel_pending_from(
+            &mut *tx,
+            actor.id,
+            "fediverse sharing turned off",
+            now,
+        )
+        .await?;
+        let mut inboxes = db::follows::related_inboxes(&mut *tx, actor.id).await?;
+        for inbox in db::deliveries::delivered_inboxes(&mut *tx, actor.id).await? {
+            inboxes.push(shared_inbox_for(&mut tx, &inbox).await?);
+        }
+        db::follows::delete_remote_relations(&mut *tx, actor.id).await?;
+        let delete = activities::delete_actor(&activities::new_id(&state.urls), &actor.ap_id);
+        outbox::queue(&mut tx, state, actor.id, &delete, &inboxes).await?;
+    }
+    tx.commit().await?;
+    outbox::wake(state);
+    Ok(())
+}
+
+/// The shared inbox of the server behind a personal inbox we delivered to,
+/// so that a server gets one Delete.
+async fn shared_inbox_for(tx: &mut sqlx::PgConnection, inbox: &str) -> Result<String> {
+    Ok(db::actors::shared_inbox_of(tx, inbox)
+        .await?
+        .unwrap_or_else(|| inbox.to_string()))
 }

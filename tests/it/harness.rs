@@ -262,6 +262,7 @@ impl TestApp {
                 password: "correct horse battery",
                 role: Role::User,
                 approved: true,
+                fediverse_sharing: self.config.fediverse_sharing_default,
             },
         )
         .await

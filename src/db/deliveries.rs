@@ -1,0 +1,272 @@
+//! The `deliveries` queue and the per-host failure bookkeeping
+//! (`domain_failures`, `unavailable_domains`).
+//!
+//! Claims use `for update skip locked`, a lease, and the claiming process's
+//! id. Each process holds a PostgreSQL advisory lock (class
+//! [`WORKER_LOCK_CLASS`]) on its id for its whole life; a claim whose owner's
+//! lock is gone belongs to a dead process and is taken over at once.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::{PgConnection, PgExecutor};
+
+/// The first key of the advisory locks that mark live worker processes.
+pub const WORKER_LOCK_CLASS: i32 = 0x536b; // "Sk"
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Delivery {
+    pub id: i64,
+    pub activity_id: String,
+    pub payload: String,
+    pub sender_id: i64,
+    pub inbox_url: String,
+    pub host: String,
+    pub state: String,
+    pub attempts: i32,
+    pub next_attempt_at: DateTime<Utc>,
+    pub locked_until: Option<DateTime<Utc>>,
+    pub locked_by: Option<i32>,
+    pub last_error: Option<String>,
+    pub last_status: Option<i32>,
+    pub created_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+/// Queues one activity for each inbox (duplicates ignored), due now.
+pub async fn enqueue(
+    db: &mut PgConnection,
+    activity_id: &str,
+    payload: &str,
+    sender_id: i64,
+    inboxes: &[String],
+    now: DateTime<Utc>,
+) -> Result<u64, sqlx::Error> {
+    if inboxes.is_empty() {
+        return Ok(0);
+    }
+    let hosts: Vec<String> = inboxes.iter().map(|i| host_of(i)).collect();
+    let result = sqlx::query(
+        "insert into deliveries (activity_id, payload, sender_id, inbox_url, host,
+                                 next_attempt_at, created_at)
+         select $1, $2, $3, inbox, host, $6, $6
+         from unnest($4::text[], $5::text[]) as t (inbox, host)
+         on conflict (activity_id, inbox_url) do nothing",
+    )
+    .bind(activity_id)
+    .bind(payload)
+    .bind(sender_id)
+    .bind(inboxes)
+    .bind(&hosts)
+    .bind(now)
+    .execute(db)
+    .await?;
+    Ok(result.rows_affected())
+}
+
+/// `host[:port]` of an inbox URL, lower-cased.
+pub fn host_of(url: &str) -> String {
+    url::Url::parse(url)
+        .ok()
+        .map(|u| {
+            let host = u.host_str().unwrap_or_default().to_ascii_lowercase();
+            match u.port() {
+                Some(port) => format!("{host}:{port}"),
+                None => host,
+            }
+        })
+        .unwrap_or_default()
+}
+
+/// Claims up to `limit` due deliveries for `worker` until `lease_until`.
+pub async fn claim(
+    db: impl PgExecutor<'_>,
+    worker: i32,
+    now: DateTime<Utc>,
+    lease_until: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<Delivery>, sqlx::Error> {
+    sqlx::query_as(
+        "with live as (
+             select array_agg(objid::bigint) as ids from pg_locks
+             where locktype = 'advisory' and classid = $5::bigint::oid and objsubid = 2 and granted
+         ),
+         due as (
+             select d.id from deliveries d, live
+             where d.state = 'pending' and d.next_attempt_at <= $2
+               and (d.locked_by is null
+                    or d.locked_until < $2
+                    or not (d.locked_by::bigint = any(coalesce(live.ids, '{}'))))
+             order by d.next_attempt_at, d.id
+             limit $4
+             for update of d skip locked
+         )
+         update deliveries d
+         set locked_by = $1, locked_until = $3, attempts = d.attempts + 1
+         from due where d.id = due.id
+         returning d.*",
+    )
+    .bind(worker)
+    .bind(now)
+    .bind(lease_until)
+    .bind(limit)
+    .bind(WORKER_LOCK_CLASS)
+    .fetch_all(db)
+    .await
+}
+
+pub async fn mark_delivered(
+    db: impl PgExecutor<'_>,
+    id: i64,
+    status: i32,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "update deliveries set state = 'delivered', last_status = $2, finished_at = $3,
+                               locked_by = null, locked_until = null, last_error = null
+         where id = $1",
+    )
+    .bind(id)
+    .bind(status)
+    .bind(now)
+    .execute(db)
+    .await
+    .map(drop)
+}
+
+pub async fn mark_failed(
+    db: impl PgExecutor<'_>,
+    id: i64,
+    status: Option<i32>,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "update deliveries set state = 'failed', last_status = $2, last_error = $3,
+                               finished_at = $4, locked_by = null, locked_until = null
+         where id = $1",
+    )
+    .bind(id)
+    .bind(status)
+    .bind(reason)
+    .bind(now)
+    .execute(db)
+    .await
+    .map(drop)
+}
+
+pub async fn reschedule(
+    db: impl PgExecutor<'_>,
+    id: i64,
+    status: Option<i32>,
+    reason: &str,
+    next_attempt_at: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "update deliveries set last_status = $2, last_error = $3, next_attempt_at = $4,
+                               locked_by = null, locked_until = null
+         where id = $1",
+    )
+    .bind(id)
+    .bind(status)
+    .bind(reason)
+    .bind(next_attempt_at)
+    .execute(db)
+    .await
+    .map(drop)
+}
+
+/// Fails every pending delivery of a sender (its account stopped sharing).
+pub async fn cancel_pending_from(
+    db: impl PgExecutor<'_>,
+    sender_id: i64,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<u64, sqlx::Error> {
+    sqlx::query(
+        "update deliveries set state = 'failed', last_error = $2, finished_at = $3,
+                               locked_by = null, locked_until = null
+         where sender_id = $1 and state = 'pending'",
+    )
+    .bind(sender_id)
+    .bind(reason)
+    .bind(now)
+    .execute(db)
+    .await
+    .map(|r| r.rows_affected())
+}
+
+/// Distinct inboxes this sender's deliveries reached.
+pub async fn delivered_inboxes(
+    db: impl PgExecutor<'_>,
+    sender_id: i64,
+) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "select distinct inbox_url from deliveries where sender_id = $1 and state = 'delivered'",
+    )
+    .bind(sender_id)
+    .fetch_all(db)
+    .await
+}
+
+/// Records that deliveries to `host` failed on `day`; returns on how many
+/// distinct days they have failed since the host was last heard from.
+pub async fn record_failure_day(
+    db: &mut PgConnection,
+    host: &str,
+    day: NaiveDate,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query("insert into domain_failures (host, day) values ($1, $2) on conflict do nothing")
+        .bind(host)
+        .bind(day)
+        .execute(&mut *db)
+        .await?;
+    sqlx::query_scalar("select count(*) from domain_failures where host = $1")
+        .bind(host)
+        .fetch_one(&mut *db)
+        .await
+}
+
+pub async fn mark_unavailable(
+    db: impl PgExecutor<'_>,
+    host: &str,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "insert into unavailable_domains (host, since) values ($1, $2) on conflict do nothing",
+    )
+    .bind(host)
+    .bind(now)
+    .execute(db)
+    .await
+    .map(drop)
+}
+
+pub async fn is_unavailable(db: impl PgExecutor<'_>, host: &str) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar("select exists (select 1 from unavailable_domains where host = $1)")
+        .bind(host)
+        .fetch_one(db)
+        .await
+}
+
+/// The host answered (a delivery succeeded or it sent us an activity): it
+/// is available again and its failure days are forgotten.
+pub async fn heard_from(db: &mut PgConnection, host: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("delete from domain_failures where host = $1")
+        .bind(host)
+        .execute(&mut *db)
+        .await?;
+    sqlx::query("delete from unavailable_domains where host = $1")
+        .bind(host)
+        .execute(&mut *db)
+        .await
+        .map(drop)
+}
+
+/// Takes the advisory lock that marks `worker` as a live process; false if
+/// another session holds it.
+pub async fn lock_worker_id(db: &mut PgConnection, worker: i32) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar("select pg_try_advisory_lock($1, $2)")
+        .bind(WORKER_LOCK_CLASS)
+        .bind(worker)
+        .fetch_one(db)
+        .await
+}

@@ -1,0 +1,91 @@
+//! Outgoing activities, built in one place. Ids of activities that are not
+//! objects themselves are minted under `/activities/`.
+
+use serde_json::{Value, json};
+
+use crate::federation::urls::Urls;
+use crate::federation::{PUBLIC, context};
+
+/// A fresh id for an activity.
+pub fn new_id(urls: &Urls) -> String {
+    format!("{}activities/{}", urls.root(), uuid::Uuid::new_v4())
+}
+
+fn activity(kind: &str, id: &str, actor: &str, object: Value) -> Value {
+    json!({
+        "@context": context::activity_streams(),
+        "id": id,
+        "type": kind,
+        "actor": actor,
+        "object": object,
+    })
+}
+
+/// The bare Follow, as embedded in Accept, Reject and Undo.
+pub fn follow_object(id: &str, follower: &str, followee: &str) -> Value {
+    json!({ "id": id, "type": "Follow", "actor": follower, "object": followee })
+}
+
+pub fn follow(id: &str, follower: &str, followee: &str) -> Value {
+    let mut follow = activity("Follow", id, follower, json!(followee));
+    follow["to"] = json!([followee]);
+    follow
+}
+
+pub fn accept(id: &str, actor: &str, object: Value) -> Value {
+    let to = object.get("actor").cloned().unwrap_or(Value::Null);
+    let mut accept = activity("Accept", id, actor, object);
+    accept["to"] = json!([to]);
+    accept
+}
+
+pub fn reject(id: &str, actor: &str, object: Value) -> Value {
+    let to = object.get("actor").cloned().unwrap_or(Value::Null);
+    let mut reject = activity("Reject", id, actor, object);
+    reject["to"] = json!([to]);
+    reject
+}
+
+pub fn undo(id: &str, actor: &str, object: Value) -> Value {
+    let mut undo = activity("Undo", id, actor, object.clone());
+    if let Some(target) = object.get("object").and_then(Value::as_str) {
+        undo["to"] = json!([target]);
+    }
+    undo
+}
+
+pub fn block(id: &str, actor: &str, blocked: &str) -> Value {
+    let mut block = activity("Block", id, actor, json!(blocked));
+    block["to"] = json!([blocked]);
+    block
+}
+
+/// Update of an actor's own profile, carrying the whole document.
+pub fn update_actor(id: &str, document: Value, followers: Option<&str>) -> Value {
+    let actor = document.get("id").cloned().unwrap_or(Value::Null);
+    let mut object = document;
+    if let Some(map) = object.as_object_mut() {
+        map.remove("@context");
+    }
+    json!({
+        "@context": context::actor(),
+        "id": id,
+        "type": "Update",
+        "actor": actor,
+        "to": [PUBLIC],
+        "cc": followers.map(|f| vec![f]).unwrap_or_default(),
+        "object": object,
+    })
+}
+
+/// Delete of an actor by itself: the account is gone for other servers.
+pub fn delete_actor(id: &str, actor: &str) -> Value {
+    json!({
+        "@context": context::activity_streams(),
+        "id": id,
+        "type": "Delete",
+        "actor": actor,
+        "to": [PUBLIC],
+        "object": actor,
+    })
+}

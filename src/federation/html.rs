@@ -1,0 +1,143 @@
+//! Sanitising remote HTML with Mastodon's allow-list (shared/INTEROP.md,
+//! "Remote HTML and text"), and escaping plain text.
+
+use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
+use std::sync::LazyLock;
+
+const HEADINGS: [&str; 6] = ["h1", "h2", "h3", "h4", "h5", "h6"];
+
+static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
+    let mut builder = ammonia::Builder::empty();
+    let tags: HashSet<&str> = [
+        "p",
+        "span",
+        "br",
+        "a",
+        "del",
+        "pre",
+        "code",
+        "em",
+        "strong",
+        "b",
+        "i",
+        "u",
+        "ul",
+        "ol",
+        "li",
+        "blockquote",
+    ]
+    .into_iter()
+    .chain(HEADINGS)
+    .collect();
+    let mut attributes: HashMap<&str, HashSet<&str>> = HashMap::new();
+    attributes.insert("span", ["class"].into());
+    attributes.insert("a", ["href", "class"].into());
+    attributes.insert("ol", ["start", "reversed"].into());
+    attributes.insert("li", ["value"].into());
+    builder
+        .tags(tags)
+        .tag_attributes(attributes)
+        .url_schemes(
+            [
+                "http", "https", "dat", "dweb", "ipfs", "ipns", "ssb", "gopher", "xmpp", "magnet",
+                "gemini",
+            ]
+            .into(),
+        )
+        .link_rel(Some("nofollow noopener noreferrer"))
+        .strip_comments(true)
+        .attribute_filter(|_element, attribute, value| {
+            if attribute != "class" {
+                return Some(Cow::Borrowed(value));
+            }
+            let kept: Vec<&str> = value
+                .split_whitespace()
+                .filter(|c| allowed_class(c))
+                .collect();
+            (!kept.is_empty()).then(|| Cow::Owned(kept.join(" ")))
+        });
+    builder
+});
+
+fn allowed_class(class: &str) -> bool {
+    ["h-", "p-", "u-", "dt-", "e-"]
+        .iter()
+        .any(|prefix| class.starts_with(prefix))
+        || matches!(class, "mention" | "hashtag" | "ellipsis" | "invisible")
+}
+
+/// Remote HTML made safe to show: only the allowed elements, attributes,
+/// classes and link schemes; headings become bold paragraphs; links get
+/// `rel="nofollow noopener noreferrer"`.
+pub fn sanitize(html: &str) -> String {
+    let mut clean = SANITIZER.clean(html).to_string();
+    for heading in HEADINGS {
+        clean = clean
+            .replace(&format!("<{heading}>"), "<p><strong>")
+            .replace(&format!("</{heading}>"), "</strong></p>");
+    }
+    clean
+}
+
+/// Plain text escaped for HTML.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Plain text as HTML paragraphs: blank lines separate paragraphs, single
+/// newlines become `<br>`.
+pub fn paragraphs(text: &str) -> String {
+    text.replace("\r\n", "\n")
+        .split("\n\n")
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|p| format!("<p>{}</p>", escape(p).replace('\n', "<br>")))
+        .collect()
+}
+
+/// A plain-text field from a remote document: control characters removed,
+/// at most `max` characters.
+pub fn plain_text(text: &str, max: usize) -> String {
+    text.chars()
+        .filter(|c| !c.is_control() || *c == '\n')
+        .take(max)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_mastodon_markup_and_drops_the_rest() {
+        let dirty = r#"<p onclick="x()">Hi <a href="https://a.example/" class="u-url mention evil" target="_blank">@a</a><script>alert(1)</script><img src=x></p><h2>Title</h2><a href="javascript:alert(1)">js</a>"#;
+        let clean = sanitize(dirty);
+        assert!(clean.contains(r#"<a href="https://a.example/" class="u-url mention" rel="nofollow noopener noreferrer">@a</a>"#), "{clean}");
+        assert!(!clean.contains("script"));
+        assert!(!clean.contains("onclick"));
+        assert!(!clean.contains("<img"));
+        assert!(!clean.contains("javascript"));
+        assert!(clean.contains("<p><strong>Title</strong></p>"), "{clean}");
+    }
+
+    #[test]
+    fn plain_text_becomes_escaped_paragraphs() {
+        assert_eq!(
+            paragraphs("a <b>\nc\n\nd"),
+            "<p>a &lt;b&gt;<br>c</p><p>d</p>"
+        );
+        assert_eq!(plain_text("a\u{0}b\u{7}c", 2), "ab");
+    }
+}

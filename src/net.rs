@@ -1,0 +1,392 @@
+//! Outbound HTTP with Skein's safety rules: every request (fetches,
+//! WebFinger, deliveries) goes through here.
+//!
+//! - Private, loopback, link-local and other non-public addresses are refused,
+//!   both for IP literals in URLs and for every address a name resolves to
+//!   (checked in the resolver, so redirects and DNS rebinding are covered),
+//!   unless the test-network mode allows them.
+//! - Only https:// is spoken to peers (http:// in the test-network mode).
+//! - Redirects are followed at most 5 times, each target re-validated; POSTs
+//!   do not follow redirects.
+//! - Every request has a total timeout and a body cap.
+
+use std::collections::BTreeMap;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+use reqwest::header::HeaderMap;
+use reqwest::{Method, StatusCode};
+use url::Url;
+
+use crate::config::Config;
+
+/// Largest response body read from a peer (Mastodon rejects JSON-LD over 1 MB).
+pub const MAX_BODY: usize = 1024 * 1024;
+/// Total time for one request, body included.
+pub const TIMEOUT: Duration = Duration::from_secs(10);
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+const MAX_REDIRECTS: usize = 5;
+
+#[derive(Debug, thiserror::Error)]
+pub enum NetError {
+    #[error("refused URL {0}: {1}")]
+    Refused(String, &'static str),
+    #[error("the response body is larger than {MAX_BODY} bytes")]
+    TooLarge,
+    #[error("request failed: {0}")]
+    Request(#[from] reqwest::Error),
+}
+
+impl NetError {
+    /// Whether trying again later could succeed (network trouble, timeouts)
+    /// rather than a rule that will refuse again.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, NetError::Request(_))
+    }
+}
+
+/// What the network rules allow.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    /// Loopback and private addresses, and plain http.
+    pub test_network: bool,
+    /// Test-network names resolved without DNS; `*.suffix` entries match
+    /// every name ending in `.suffix`.
+    pub hosts: BTreeMap<String, IpAddr>,
+}
+
+impl Policy {
+    pub fn from_config(config: &Config) -> Policy {
+        Policy {
+            test_network: config.test_network.enabled,
+            hosts: if config.test_network.enabled {
+                config.test_network.hosts.clone()
+            } else {
+                BTreeMap::new()
+            },
+        }
+    }
+
+    fn mapped(&self, host: &str) -> Option<IpAddr> {
+        let host = host.to_ascii_lowercase();
+        if let Some(ip) = self.hosts.get(&host) {
+            return Some(*ip);
+        }
+        self.hosts.iter().find_map(|(pattern, ip)| {
+            let suffix = pattern.strip_prefix("*.")?;
+            host.strip_suffix(suffix)
+                .is_some_and(|rest| rest.ends_with('.'))
+                .then_some(*ip)
+        })
+    }
+
+    fn address_allowed(&self, ip: IpAddr) -> bool {
+        self.test_network || is_public(ip)
+    }
+
+    /// Checks a URL before any connection: scheme, credentials, IP literals.
+    pub fn check_url(&self, url: &Url) -> Result<(), NetError> {
+        match url.scheme() {
+            "https" => {}
+            "http" if self.test_network => {}
+            _ => {
+                return Err(NetError::Refused(
+                    url.to_string(),
+                    "only https URLs are fetched",
+                ));
+            }
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(NetError::Refused(
+                url.to_string(),
+                "URLs with credentials are refused",
+            ));
+        }
+        match url.host() {
+            None => Err(NetError::Refused(url.to_string(), "the URL has no host")),
+            Some(url::Host::Ipv4(ip)) if !self.address_allowed(IpAddr::V4(ip)) => Err(
+                NetError::Refused(url.to_string(), "the address is not public"),
+            ),
+            Some(url::Host::Ipv6(ip)) if !self.address_allowed(IpAddr::V6(ip)) => Err(
+                NetError::Refused(url.to_string(), "the address is not public"),
+            ),
+            Some(_) => Ok(()),
+        }
+    }
+}
+
+/// Whether an address is on the public internet: not loopback, private,
+/// link-local, shared (CGNAT), documentation, benchmarking, multicast,
+/// reserved or unspecified, in IPv4, IPv6 or IPv4-mapped form.
+pub fn is_public(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => is_public_v4(v4),
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return is_public_v4(v4);
+            }
+            is_public_v6(v6)
+        }
+    }
+}
+
+fn is_public_v4(ip: Ipv4Addr) -> bool {
+    let [a, b, c, _] = ip.octets();
+    !(ip.is_unspecified()
+        || ip.is_loopback()
+        || ip.is_private()
+        || ip.is_link_local()
+        || ip.is_broadcast()
+        || ip.is_multicast()
+        || ip.is_documentation()
+        || a == 0
+        || (a == 100 && (64..128).contains(&b))
+        || (a == 192 && b == 0 && c == 0)
+        || (a == 198 && (18..20).contains(&b))
+        || a >= 240)
+}
+
+fn is_public_v6(ip: Ipv6Addr) -> bool {
+    let first = ip.segments()[0];
+    !(ip.is_unspecified()
+        || ip.is_loopback()
+        || ip.is_multicast()
+        || (first & 0xfe00) == 0xfc00 // unique local
+        || (first & 0xffc0) == 0xfe80 // link-local
+        || (first == 0x2001 && ip.segments()[1] == 0x0db8) // documentation
+        || (first == 0x0064 && ip.segments()[1] == 0xff9b) // NAT64
+        || ip.to_ipv4().is_some_and(|v4| !is_public_v4(v4)))
+}
+
+/// Resolves names with the test-network map first, then the system
+/// resolver, and drops every address the policy refuses.
+struct CheckedResolver {
+    policy: Arc<Policy>,
+}
+
+impl Resolve for CheckedResolver {
+    fn resolve(&self, name: Name) -> Resolving {
+        let policy = self.policy.clone();
+        Box::pin(async move {
+            let host = name.as_str().to_string();
+            let candidates: Vec<SocketAddr> = match policy.mapped(&host) {
+                Some(ip) => vec![SocketAddr::new(ip, 0)],
+                None => tokio::net::lookup_host((host.as_str(), 0)).await?.collect(),
+            };
+            let allowed: Vec<SocketAddr> = candidates
+                .into_iter()
+                .filter(|a| policy.address_allowed(a.ip()))
+                .collect();
+            if allowed.is_empty() {
+                return Err(format!("{host} resolves to no public address").into());
+            }
+            let addrs: Addrs = Box::new(allowed.into_iter());
+            Ok(addrs)
+        })
+    }
+}
+
+/// A response read in full (up to the cap).
+#[derive(Debug, Clone)]
+pub struct Fetched {
+    pub url: Url,
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+/// The outbound client. Cheap to clone.
+#[derive(Clone)]
+pub struct HttpClient {
+    policy: Arc<Policy>,
+    fetcher: reqwest::Client,
+    poster: reqwest::Client,
+}
+
+impl HttpClient {
+    pub fn new(policy: Policy, user_agent: &str) -> anyhow::Result<HttpClient> {
+        let policy = Arc::new(policy);
+        let build = |redirects: reqwest::redirect::Policy| {
+            reqwest::Client::builder()
+                .user_agent(user_agent)
+                .dns_resolver(Arc::new(CheckedResolver {
+                    policy: policy.clone(),
+                }))
+                .no_proxy()
+                .timeout(TIMEOUT)
+                .connect_timeout(CONNECT_TIMEOUT)
+                .pool_idle_timeout(Duration::from_secs(60))
+                .redirect(redirects)
+                .build()
+        };
+        let redirect_policy = policy.clone();
+        let follow = reqwest::redirect::Policy::custom(move |attempt| {
+            if attempt.previous().len() >= MAX_REDIRECTS {
+                attempt.error("too many redirects")
+            } else if let Err(e) = redirect_policy.check_url(attempt.url()) {
+                attempt.error(e.to_string())
+            } else {
+                attempt.follow()
+            }
+        });
+        Ok(HttpClient {
+            fetcher: build(follow)?,
+            poster: build(reqwest::redirect::Policy::none())?,
+            policy,
+        })
+    }
+
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    /// A GET, following checked redirects, with the body read up to the cap.
+    pub async fn get(&self, url: &Url, headers: HeaderMap) -> Result<Fetched, NetError> {
+        self.policy.check_url(url)?;
+        let response = self
+            .fetcher
+            .get(url.clone())
+            .headers(headers)
+            .send()
+            .await?;
+        read(response).await
+    }
+
+    /// A POST; redirects are not followed.
+    pub async fn post(
+        &self,
+        url: &Url,
+        headers: HeaderMap,
+        body: Bytes,
+    ) -> Result<Fetched, NetError> {
+        self.policy.check_url(url)?;
+        let response = self
+            .poster
+            .request(Method::POST, url.clone())
+            .headers(headers)
+            .body(body)
+            .send()
+            .await?;
+        read(response).await
+    }
+}
+
+async fn read(mut response: reqwest::Response) -> Result<Fetched, NetError> {
+    if response
+        .content_length()
+        .is_some_and(|len| len > MAX_BODY as u64)
+    {
+        return Err(NetError::TooLarge);
+    }
+    let url = response.url().clone();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await? {
+        if body.len() + chunk.len() > MAX_BODY {
+            return Err(NetError::TooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Fetched {
+        url,
+        status,
+        headers,
+        body: Bytes::from(body),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_public_addresses_are_public() {
+        for private in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "0.0.0.0",
+            "100.64.0.1",
+            "192.0.0.8",
+            "198.18.0.1",
+            "224.0.0.1",
+            "255.255.255.255",
+            "240.0.0.1",
+            "::1",
+            "::",
+            "fe80::1",
+            "fc00::1",
+            "fd12::1",
+            "::ffff:127.0.0.1",
+            "::ffff:10.0.0.1",
+            "2001:db8::1",
+            "64:ff9b::7f00:1",
+        ] {
+            assert!(!is_public(private.parse().unwrap()), "{private}");
+        }
+        for public in [
+            "1.1.1.1",
+            "93.184.216.34",
+            "2606:4700::1111",
+            "::ffff:1.1.1.1",
+        ] {
+            assert!(is_public(public.parse().unwrap()), "{public}");
+        }
+    }
+
+    fn policy(test_network: bool) -> Policy {
+        let mut hosts = BTreeMap::new();
+        hosts.insert("beta.test".to_string(), "127.0.0.1".parse().unwrap());
+        hosts.insert("*.sink.test".to_string(), "127.0.0.2".parse().unwrap());
+        Policy {
+            test_network,
+            hosts,
+        }
+    }
+
+    #[test]
+    fn urls_are_checked_before_connecting() {
+        let strict = policy(false);
+        for bad in [
+            "http://example.com/",
+            "https://127.0.0.1/",
+            "https://[::1]/",
+            "https://10.0.0.1/x",
+            "ftp://example.com/",
+            "https://user:pw@example.com/",
+        ] {
+            assert!(
+                strict.check_url(&Url::parse(bad).unwrap()).is_err(),
+                "{bad}"
+            );
+        }
+        assert!(
+            strict
+                .check_url(&Url::parse("https://example.com/").unwrap())
+                .is_ok()
+        );
+        let test = policy(true);
+        assert!(
+            test.check_url(&Url::parse("http://127.0.0.1:8080/").unwrap())
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn the_host_map_supports_exact_and_wildcard_names() {
+        let p = policy(true);
+        assert_eq!(p.mapped("Beta.Test"), Some("127.0.0.1".parse().unwrap()));
+        assert_eq!(
+            p.mapped("h17.sink.test"),
+            Some("127.0.0.2".parse().unwrap())
+        );
+        assert_eq!(p.mapped("sink.test"), None);
+        assert_eq!(p.mapped("evilsink.test"), None);
+    }
+}

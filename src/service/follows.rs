@@ -1,0 +1,188 @@
+//! Following: local accounts following local or remote ones, follow requests
+//! for locked accounts, and the activities each step sends.
+
+use crate::db::{self, actors::Actor, follows::Follow};
+use crate::error::{Error, Result};
+use crate::federation::activities;
+use crate::service::outbox;
+use crate::state::AppState;
+
+/// Where a follow stands after [`follow`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FollowState {
+    Requested,
+    Following,
+}
+
+fn state_of(follow: &Follow) -> FollowState {
+    if follow.state == "accepted" {
+        FollowState::Following
+    } else {
+        FollowState::Requested
+    }
+}
+
+/// `follower` (local) follows `target`. Remote follows stay requested until
+/// the target's server accepts them.
+pub async fn follow(state: &AppState, follower: &Actor, target: &Actor) -> Result<FollowState> {
+    if !follower.is_local() {
+        return Err(Error::Forbidden(
+            "only local accounts follow from here".into(),
+        ));
+    }
+    if follower.id == target.id {
+        return Err(Error::Validation("an account cannot follow itself".into()));
+    }
+    if target.kind == "Application" && target.is_local() {
+        return Err(Error::Validation(
+            "the instance actor cannot be followed".into(),
+        ));
+    }
+    if db::blocks::between(&state.db, follower.id, target.id).await? {
+        return Err(Error::Forbidden(
+            "a block stands between these accounts".into(),
+        ));
+    }
+    if let Some(existing) = db::follows::find(&state.db, follower.id, target.id).await? {
+        return Ok(state_of(&existing));
+    }
+    if target.is_local() {
+        let new_state = if target.manually_approves_followers {
+            "pending"
+        } else {
+            "accepted"
+        };
+        let follow =
+            db::follows::upsert(&state.db, follower.id, target.id, None, new_state).await?;
+        return Ok(state_of(&follow));
+    }
+    if !db::users::is_federating(&state.db, follower.id).await? {
+        return Err(Error::Forbidden(
+            "fediverse sharing is off for this account: it cannot follow remote accounts".into(),
+        ));
+    }
+    let id = activities::new_id(&state.urls);
+    let mut tx = state.db.begin().await?;
+    let follow =
+        db::follows::upsert(&mut *tx, follower.id, target.id, Some(&id), "pending").await?;
+    let activity = activities::follow(&id, &follower.ap_id, &target.ap_id);
+    outbox::queue(
+        &mut tx,
+        state,
+        follower.id,
+        &activity,
+        std::slice::from_ref(&target.inbox_url),
+    )
+    .await?;
+    tx.commit().await?;
+    outbox::wake(state);
+    Ok(state_of(&follow))
+}
+
+/// `follower` (local) stops following `target`, or withdraws its request.
+pub async fn unfollow(state: &AppState, follower: &Actor, target: &Actor) -> Result<()> {
+    let Some(follow) = db::follows::find(&state.db, follower.id, target.id).await? else {
+        return Ok(());
+    };
+    let mut tx = state.db.begin().await?;
+    db::follows::delete(&mut *tx, follow.id).await?;
+    if !target.is_local() && db::users::is_federating(&mut *tx, follower.id).await? {
+        let follow_id = follow
+            .ap_id
+            .clone()
+            .unwrap_or_else(|| activities::new_id(&state.urls));
+        let activity = activities::undo(
+            &activities::new_id(&state.urls),
+            &follower.ap_id,
+            activities::follow_object(&follow_id, &follower.ap_id, &target.ap_id),
+        );
+        outbox::queue(
+            &mut tx,
+            state,
+            follower.id,
+            &activity,
+            std::slice::from_ref(&target.inbox_url),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    outbox::wake(state);
+    Ok(())
+}
+
+/// Pending follow requests to a local account.
+pub async fn requests(state: &AppState, followee: &Actor) -> Result<Vec<Actor>> {
+    let mut actors = Vec::new();
+    for id in db::follows::pending_requests(&state.db, followee.id).await? {
+        if let Some(actor) = db::actors::find_by_id(&state.db, id).await? {
+            actors.push(actor);
+        }
+    }
+    Ok(actors)
+}
+
+/// `followee` (local, locked) approves the request of `follower`.
+pub async fn approve(state: &AppState, followee: &Actor, follower: &Actor) -> Result<()> {
+    let follow = db::follows::find(&state.db, follower.id, followee.id)
+        .await?
+        .filter(|f| f.state == "pending")
+        .ok_or(Error::NotFound)?;
+    let mut tx = state.db.begin().await?;
+    db::follows::set_accepted(&mut *tx, follow.id).await?;
+    if !follower.is_local() {
+        let activity = activities::accept(
+            &activities::new_id(&state.urls),
+            &followee.ap_id,
+            follow_as_sent(&follow, follower, followee),
+        );
+        outbox::queue(
+            &mut tx,
+            state,
+            followee.id,
+            &activity,
+            std::slice::from_ref(&follower.inbox_url),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    outbox::wake(state);
+    Ok(())
+}
+
+/// `followee` (local) rejects the request of `follower`, or removes it from
+/// its followers.
+pub async fn reject(state: &AppState, followee: &Actor, follower: &Actor) -> Result<()> {
+    let follow = db::follows::find(&state.db, follower.id, followee.id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let mut tx = state.db.begin().await?;
+    db::follows::delete(&mut *tx, follow.id).await?;
+    if !follower.is_local() {
+        let activity = activities::reject(
+            &activities::new_id(&state.urls),
+            &followee.ap_id,
+            follow_as_sent(&follow, follower, followee),
+        );
+        outbox::queue(
+            &mut tx,
+            state,
+            followee.id,
+            &activity,
+            std::slice::from_ref(&follower.inbox_url),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    outbox::wake(state);
+    Ok(())
+}
+
+/// The Follow the follower sent, as Accept and Reject embed it.
+fn follow_as_sent(follow: &Follow, follower: &Actor, followee: &Actor) -> serde_json::Value {
+    match &follow.ap_id {
+        Some(id) => activities::follow_object(id, &follower.ap_id, &followee.ap_id),
+        None => serde_json::json!({
+            "type": "Follow", "actor": follower.ap_id, "object": followee.ap_id
+        }),
+    }
+}

@@ -1,0 +1,400 @@
+//! Receiving activities: check the HTTP signature as Mastodon does, check
+//! every origin, then record the activity and apply its effect in one
+//! transaction. An activity id seen before has no further effect.
+//!
+//! The checks, in order, each answering 4xx and changing nothing:
+//! malformed JSON (400); unsigned, badly signed, stale or future-dated
+//! (401); signed by someone other than the activity's `actor` (401); an
+//! activity id on another host than its actor, or an object the actor does
+//! not own (403).
+
+use serde_json::Value;
+use url::Url;
+
+use crate::db::{self, actors::Actor};
+use crate::error::{Error, Result};
+use crate::federation::activities;
+use crate::federation::actor::parse_remote;
+use crate::federation::fetch::id_of;
+use crate::federation::signatures::{self, IncomingRequest, VerifyingKey};
+use crate::service::discovery::authority;
+use crate::service::{outbox, remote_actors};
+use crate::state::AppState;
+
+/// Which inbox the activity was posted to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Inbox {
+    Shared,
+    Person(String),
+    InstanceActor,
+}
+
+/// A POST to an inbox, as the HTTP layer hands it over.
+pub struct Incoming<'a> {
+    pub inbox: Inbox,
+    pub path: &'a str,
+    pub query: Option<&'a str>,
+    /// All values of a header, joined with ", ".
+    pub header: &'a (dyn Fn(&str) -> Option<String> + Sync),
+    pub body: &'a [u8],
+}
+
+/// What became of an accepted activity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Received {
+    /// Recorded and applied.
+    Applied,
+    /// Its id was seen before: nothing more was done.
+    Duplicate,
+    /// Recorded, with nothing to do here (an activity type Skein does not
+    /// act on yet, or a target it does not know).
+    Ignored,
+}
+
+fn unauthorized(e: impl std::fmt::Display) -> Error {
+    Error::Unauthorized(e.to_string())
+}
+
+pub async fn receive(state: &AppState, incoming: Incoming<'_>) -> Result<Received> {
+    if let Inbox::Person(name) = &incoming.inbox {
+        db::actors::find_shared_person(&state.db, name)
+            .await?
+            .ok_or(Error::NotFound)?;
+    }
+    let activity: Value = serde_json::from_slice(incoming.body)
+        .map_err(|e| Error::BadRequest(format!("the body is not valid JSON: {e}")))?;
+    let id = activity
+        .get("id")
+        .and_then(Value::as_str)
+        .ok_or_else(|| Error::BadRequest("the activity has no id".into()))?
+        .to_string();
+    let kind = activity
+        .get("type")
+        .and_then(Value::as_str)
+        .ok_or_else(|| Error::BadRequest("the activity has no type".into()))?
+        .to_string();
+    let actor_id = activity
+        .get("actor")
+        .and_then(id_of)
+        .ok_or_else(|| Error::BadRequest("the activity has no actor".into()))?
+        .to_string();
+    let actor_url =
+        Url::parse(&actor_id).map_err(|_| Error::BadRequest("the actor is not a URL".into()))?;
+    let id_url = Url::parse(&id).map_err(|_| Error::BadRequest("the id is not a URL".into()))?;
+
+    // The signature, before anything is fetched.
+    let signature = (incoming.header)("signature")
+        .or_else(|| (incoming.header)("authorization").filter(|a| a.starts_with("Signature ")))
+        .ok_or_else(|| unauthorized(signatures::SignatureError::Missing))?;
+    let params = signatures::parse_signature(&signature).map_err(unauthorized)?;
+    let domain = state.urls.domain();
+    let request = IncomingRequest {
+        method: "POST",
+        path: incoming.path,
+        query: incoming.query,
+        host: &domain,
+        header: incoming.header,
+        body: incoming.body,
+    };
+    let now = state.clock.now();
+    let strings = signatures::check_request(&params, &request, now).map_err(unauthorized)?;
+
+    if authority(&id_url) != authority(&actor_url) {
+        return Err(Error::Forbidden(
+            "the activity id is not on its actor's host".into(),
+        ));
+    }
+    let deletes_itself =
+        kind == "Delete" && activity.get("object").and_then(id_of) == Some(&actor_id);
+    let actor = match remote_actors::get_or_fetch(state, &actor_url).await {
+        Ok(actor) => actor,
+        // An actor deletes itself: its document is gone, but the key we
+        // kept can still check the signature.
+        Err(remote_actors::ResolveError::Gone) if deletes_itself => {
+            match db::actors::find_by_ap_id(&state.db, &actor_id).await? {
+                Some(actor) => actor,
+                None => return Ok(Received::Ignored),
+            }
+        }
+        Err(e) => return Err(unauthorized(format!("the signer cannot be fetched: {e}"))),
+    };
+    if actor.is_local() {
+        return Err(unauthorized("local actors do not deliver to this inbox"));
+    }
+    let actor = verified_signer(state, actor, &params, &strings).await?;
+
+    let mut tx = state.db.begin().await?;
+    if !db::inbox::record(&mut *tx, &id, actor.id, &kind, &activity, now).await? {
+        return Ok(Received::Duplicate);
+    }
+    if let Some(host) = &actor.domain {
+        db::deliveries::heard_from(&mut tx, host).await?;
+    }
+    let received = match kind.as_str() {
+        "Follow" => on_follow(&mut tx, state, &actor, &activity).await?,
+        "Accept" => on_accept_or_reject(&mut tx, &actor, &activity, true).await?,
+        "Reject" => on_accept_or_reject(&mut tx, &actor, &activity, false).await?,
+        "Undo" => on_undo(&mut tx, state, &actor, &activity).await?,
+        "Block" => on_block(&mut tx, state, &actor, &activity).await?,
+        "Update" => on_update(&mut tx, state, &actor, &activity).await?,
+        "Delete" => on_delete(&mut tx, &actor, &activity).await?,
+        _ => Received::Ignored,
+    };
+    tx.commit().await?;
+    outbox::wake(state);
+    Ok(received)
+}
+
+/// The actor whose key made the signature: the key must be the actor's own
+/// (listed in its document) and must verify. A failure refetches the actor
+/// once, rate-limited, since keys rotate.
+async fn verified_signer(
+    state: &AppState,
+    actor: Actor,
+    params: &signatures::SignatureParams,
+    strings: &[String],
+) -> Result<Actor> {
+    let verifies = |actor: &Actor| {
+        actor.public_key_id == params.key_id
+            && VerifyingKey::from_pem(&actor.public_key_pem)
+                .is_ok_and(|key| signatures::verify(strings, &params.signature, &key))
+    };
+    if verifies(&actor) {
+        return Ok(actor);
+    }
+    if let Ok(Some(fresh)) = remote_actors::refetch_for_key(state, &actor).await
+        && verifies(&fresh)
+    {
+        return Ok(fresh);
+    }
+    Err(unauthorized(
+        "the signature does not verify with a key of the activity's actor",
+    ))
+}
+
+type Tx<'a> = sqlx::Transaction<'a, sqlx::Postgres>;
+
+/// The local actor an activity's object names, if it is one of ours that
+/// federates.
+async fn local_target(
+    tx: &mut Tx<'_>,
+    state: &AppState,
+    object: Option<&Value>,
+) -> Result<Option<Actor>> {
+    let Some(id) = object.and_then(id_of) else {
+        return Ok(None);
+    };
+    let Ok(url) = Url::parse(id) else {
+        return Ok(None);
+    };
+    if authority(&url) != state.urls.domain() {
+        return Ok(None);
+    }
+    let Some(actor) = db::actors::find_by_ap_id(&mut **tx, id).await? else {
+        return Ok(None);
+    };
+    if actor.kind != "Person" || !db::users::is_federating(&mut **tx, actor.id).await? {
+        return Ok(None);
+    }
+    Ok(Some(actor))
+}
+
+/// Follow: accepted at once for an open account, a request for a locked one,
+/// refused when a block stands between them.
+async fn on_follow(
+    tx: &mut Tx<'_>,
+    state: &AppState,
+    actor: &Actor,
+    activity: &Value,
+) -> Result<Received> {
+    let Some(target) = local_target(tx, state, activity.get("object")).await? else {
+        return Ok(Received::Ignored);
+    };
+    let follow_id = activity
+        .get("id")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let follow = activities::follow_object(follow_id, &actor.ap_id, &target.ap_id);
+    if db::blocks::between(&mut **tx, actor.id, target.id).await? {
+        let reject = activities::reject(&activities::new_id(&state.urls), &target.ap_id, follow);
+        outbox::queue(
+            tx,
+            state,
+            target.id,
+            &reject,
+            std::slice::from_ref(&actor.inbox_url),
+        )
+        .await?;
+        return Ok(Received::Applied);
+    }
+    let wanted = if target.manually_approves_followers {
+        "pending"
+    } else {
+        "accepted"
+    };
+    let stored =
+        db::follows::upsert(&mut **tx, actor.id, target.id, Some(follow_id), wanted).await?;
+    if stored.state == "accepted" {
+        let accept = activities::accept(&activities::new_id(&state.urls), &target.ap_id, follow);
+        outbox::queue(
+            tx,
+            state,
+            target.id,
+            &accept,
+            std::slice::from_ref(&actor.inbox_url),
+        )
+        .await?;
+    }
+    Ok(Received::Applied)
+}
+
+/// Finds the follow an Accept, Reject or Undo refers to: by the Follow's id,
+/// or by the pair an embedded Follow names.
+async fn referenced_follow(tx: &mut Tx<'_>, object: &Value) -> Result<Option<db::follows::Follow>> {
+    if let Some(id) = id_of(object)
+        && let Some(follow) = db::follows::find_by_ap_id(&mut **tx, id).await?
+    {
+        return Ok(Some(follow));
+    }
+    let (Some(follower), Some(followee)) = (
+        object.get("actor").and_then(id_of),
+        object.get("object").and_then(id_of),
+    ) else {
+        return Ok(None);
+    };
+    let follower = db::actors::find_by_ap_id(&mut **tx, follower).await?;
+    let followee = db::actors::find_by_ap_id(&mut **tx, followee).await?;
+    match (follower, followee) {
+        (Some(a), Some(b)) => Ok(db::follows::find(&mut **tx, a.id, b.id).await?),
+        _ => Ok(None),
+    }
+}
+
+/// Accept or Reject of one of our Follows: only the followee may answer.
+async fn on_accept_or_reject(
+    tx: &mut Tx<'_>,
+    actor: &Actor,
+    activity: &Value,
+    accepted: bool,
+) -> Result<Received> {
+    let Some(object) = activity.get("object") else {
+        return Err(Error::BadRequest("the activity has no object".into()));
+    };
+    if object.is_object() && object.get("type").and_then(Value::as_str) != Some("Follow") {
+        return Ok(Received::Ignored);
+    }
+    let Some(follow) = referenced_follow(tx, object).await? else {
+        return Ok(Received::Ignored);
+    };
+    if follow.followee_id != actor.id {
+        return Err(Error::Forbidden(
+            "only the followed account may answer a follow".into(),
+        ));
+    }
+    if accepted {
+        db::follows::set_accepted(&mut **tx, follow.id).await?;
+    } else {
+        db::follows::delete(&mut **tx, follow.id).await?;
+    }
+    Ok(Received::Applied)
+}
+
+/// Undo of a Follow or a Block, by the actor who did it.
+async fn on_undo(
+    tx: &mut Tx<'_>,
+    state: &AppState,
+    actor: &Actor,
+    activity: &Value,
+) -> Result<Received> {
+    let Some(object) = activity.get("object") else {
+        return Err(Error::BadRequest("the activity has no object".into()));
+    };
+    if let Some(owner) = object.get("actor").and_then(id_of)
+        && owner != actor.ap_id
+    {
+        return Err(Error::Forbidden(
+            "an actor may only undo its own activities".into(),
+        ));
+    }
+    let kind = object.get("type").and_then(Value::as_str);
+    if (kind.is_none() || kind == Some("Follow"))
+        && let Some(follow) = referenced_follow(tx, object).await?
+    {
+        if follow.follower_id != actor.id {
+            return Err(Error::Forbidden(
+                "an actor may only undo its own follows".into(),
+            ));
+        }
+        db::follows::delete(&mut **tx, follow.id).await?;
+        return Ok(Received::Applied);
+    }
+    if kind.is_none() || kind == Some("Block") {
+        let target = local_target(tx, state, object.get("object")).await?;
+        let removed =
+            db::blocks::delete(&mut **tx, actor.id, target.map(|t| t.id), id_of(object)).await?;
+        if removed {
+            return Ok(Received::Applied);
+        }
+    }
+    Ok(Received::Ignored)
+}
+
+/// Block of a local account: recorded, and follows both ways end.
+async fn on_block(
+    tx: &mut Tx<'_>,
+    state: &AppState,
+    actor: &Actor,
+    activity: &Value,
+) -> Result<Received> {
+    let Some(target) = local_target(tx, state, activity.get("object")).await? else {
+        return Ok(Received::Ignored);
+    };
+    let id = activity.get("id").and_then(Value::as_str);
+    db::blocks::insert(&mut **tx, actor.id, target.id, id).await?;
+    db::follows::delete_between(&mut **tx, actor.id, target.id).await?;
+    Ok(Received::Applied)
+}
+
+/// Update of the actor's own profile (its key included).
+async fn on_update(
+    tx: &mut Tx<'_>,
+    state: &AppState,
+    actor: &Actor,
+    activity: &Value,
+) -> Result<Received> {
+    let Some(object) = activity.get("object").filter(|o| o.is_object()) else {
+        return Ok(Received::Ignored);
+    };
+    let kind = object
+        .get("type")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    if !matches!(
+        kind,
+        "Person" | "Service" | "Application" | "Group" | "Organization"
+    ) {
+        return Ok(Received::Ignored);
+    }
+    if id_of(object) != Some(actor.ap_id.as_str()) {
+        return Err(Error::Forbidden(
+            "an actor may only update its own profile".into(),
+        ));
+    }
+    let parsed = parse_remote(object, &actor.ap_id)
+        .map_err(|e| Error::BadRequest(format!("the updated actor is invalid: {e}")))?;
+    let domain = actor.domain.clone().unwrap_or_default();
+    db::actors::upsert_remote(&mut **tx, &parsed, &domain, state.clock.now()).await?;
+    Ok(Received::Applied)
+}
+
+/// Delete of the actor itself: the account and what it posted go.
+async fn on_delete(tx: &mut Tx<'_>, actor: &Actor, activity: &Value) -> Result<Received> {
+    let Some(object) = activity.get("object").and_then(id_of) else {
+        return Err(Error::BadRequest("the activity has no object".into()));
+    };
+    if object == actor.ap_id {
+        db::actors::delete_remote(&mut **tx, actor.id).await?;
+        return Ok(Received::Applied);
+    }
+    Ok(Received::Ignored)
+}

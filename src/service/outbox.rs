@@ -1,0 +1,35 @@
+//! Queueing outgoing activities. Services call [`queue`] inside the
+//! transaction of the change that causes the activity, and [`wake`] after
+//! committing.
+
+use serde_json::Value;
+use sqlx::PgConnection;
+
+use crate::db;
+use crate::error::Result;
+use crate::state::AppState;
+
+/// Queues `activity` from `sender_id` to each inbox (duplicates ignored).
+pub async fn queue(
+    tx: &mut PgConnection,
+    state: &AppState,
+    sender_id: i64,
+    activity: &Value,
+    inboxes: &[String],
+) -> Result<u64> {
+    let mut inboxes = inboxes.to_vec();
+    inboxes.sort();
+    inboxes.dedup();
+    let id = activity
+        .get("id")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    let payload = serde_json::to_string(activity).map_err(|e| anyhow::anyhow!(e))?;
+    Ok(db::deliveries::enqueue(tx, &id, &payload, sender_id, &inboxes, state.clock.now()).await?)
+}
+
+/// Tells idle delivery workers that work is waiting.
+pub fn wake(state: &AppState) {
+    state.delivery_wakeup.notify_waiters();
+}

@@ -1,0 +1,153 @@
+//! Remote actors: resolving `@user@host` handles and actor URLs, fetching
+//! and storing their documents, refreshing stale copies and noticing when an
+//! actor is gone.
+
+use chrono::Duration;
+use url::Url;
+
+use crate::db::{self, actors::Actor};
+use crate::domain::handle::Handle;
+use crate::error::Error;
+use crate::federation::actor::parse_remote;
+use crate::federation::fetch::{self, FetchError};
+use crate::service::discovery::authority;
+use crate::state::AppState;
+
+/// A stored remote actor older than this is fetched again when used.
+pub const STALE_AFTER: Duration = Duration::days(1);
+/// At most one refetch per actor in this time because a signature failed.
+pub const KEY_REFETCH_INTERVAL: Duration = Duration::minutes(10);
+
+#[derive(Debug, thiserror::Error)]
+pub enum ResolveError {
+    #[error("no such account")]
+    NotFound,
+    #[error("the account is gone")]
+    Gone,
+    #[error("the account cannot be fetched: {0}")]
+    Unavailable(String),
+}
+
+impl From<ResolveError> for Error {
+    fn from(e: ResolveError) -> Error {
+        match e {
+            ResolveError::NotFound => Error::NotFound,
+            ResolveError::Gone => Error::Gone,
+            ResolveError::Unavailable(msg) => Error::Validation(msg),
+        }
+    }
+}
+
+impl From<sqlx::Error> for ResolveError {
+    fn from(e: sqlx::Error) -> ResolveError {
+        ResolveError::Unavailable(format!("database: {e}"))
+    }
+}
+
+fn is_local(state: &AppState, url: &Url) -> bool {
+    authority(url) == state.urls.domain()
+}
+
+/// The actor with this id: local, stored and fresh, or fetched now.
+pub async fn get_or_fetch(state: &AppState, url: &Url) -> Result<Actor, ResolveError> {
+    if is_local(state, url) {
+        return db::actors::find_by_ap_id(&state.db, url.as_str())
+            .await?
+            .ok_or(ResolveError::NotFound);
+    }
+    let stored = db::actors::find_by_ap_id(&state.db, url.as_str()).await?;
+    if let Some(actor) = &stored {
+        if actor.gone_at.is_some() {
+            return Err(ResolveError::Gone);
+        }
+        let fresh = actor
+            .fetched_at
+            .is_some_and(|at| at > state.clock.now() - STALE_AFTER);
+        if fresh {
+            return Ok(actor.clone());
+        }
+    }
+    match fetch_and_store(state, url).await {
+        Ok(actor) => Ok(actor),
+        Err(ResolveError::Unavailable(reason)) if stored.is_some() => {
+            // A stale copy beats none while the origin is unreachable.
+            tracing::info!(actor = %url, %reason, "using a stale copy of an actor");
+            Ok(stored.expect("checked to be Some just above"))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Fetches the actor document at `url` and stores it.
+pub async fn fetch_and_store(state: &AppState, url: &Url) -> Result<Actor, ResolveError> {
+    if is_local(state, url) {
+        return Err(ResolveError::NotFound);
+    }
+    let now = state.clock.now();
+    let document = match fetch::fetch_object(state, url).await {
+        Ok(document) => document,
+        Err(FetchError::Gone) => {
+            if let Some(actor) = db::actors::find_by_ap_id(&state.db, url.as_str()).await? {
+                db::actors::mark_gone(&state.db, actor.id, now).await?;
+            }
+            return Err(ResolveError::Gone);
+        }
+        Err(FetchError::NotFound) => return Err(ResolveError::NotFound),
+        Err(e) => return Err(ResolveError::Unavailable(e.to_string())),
+    };
+    let parsed = parse_remote(&document, url.as_str())
+        .map_err(|e| ResolveError::Unavailable(e.to_string()))?;
+    db::actors::upsert_remote(&state.db, &parsed, &authority(url), now)
+        .await?
+        .ok_or(ResolveError::NotFound)
+}
+
+/// Fetches a remote actor again because a signature did not verify with the
+/// stored key, at most once per [`KEY_REFETCH_INTERVAL`]. None when the
+/// limit says not now.
+pub async fn refetch_for_key(
+    state: &AppState,
+    actor: &Actor,
+) -> Result<Option<Actor>, ResolveError> {
+    let now = state.clock.now();
+    if actor.is_local()
+        || actor
+            .key_refetched_at
+            .is_some_and(|at| at > now - KEY_REFETCH_INTERVAL)
+    {
+        return Ok(None);
+    }
+    db::actors::set_key_refetched(&state.db, actor.id, now).await?;
+    let url = Url::parse(&actor.ap_id).map_err(|_| ResolveError::NotFound)?;
+    fetch_and_store(state, &url).await.map(Some)
+}
+
+/// Resolves what a person typed: `@user@host`, `user@host`, or an actor URL.
+pub async fn resolve(state: &AppState, query: &str) -> Result<Actor, ResolveError> {
+    let query = query.trim();
+    if query.starts_with("https://") || query.starts_with("http://") {
+        let url = Url::parse(query).map_err(|_| ResolveError::NotFound)?;
+        return get_or_fetch(state, &url).await;
+    }
+    let handle = Handle::parse(query).ok_or(ResolveError::NotFound)?;
+    if handle.host == state.urls.domain() {
+        return db::actors::find_local_person(&state.db, &handle.user)
+            .await?
+            .ok_or(ResolveError::NotFound);
+    }
+    if let Some(actor) =
+        db::actors::find_remote_by_handle(&state.db, &handle.user, &handle.host).await?
+        && actor
+            .fetched_at
+            .is_some_and(|at| at > state.clock.now() - STALE_AFTER)
+    {
+        return Ok(actor);
+    }
+    let url = match fetch::webfinger(state, &handle).await {
+        Ok(url) => url,
+        Err(FetchError::NotFound) => return Err(ResolveError::NotFound),
+        Err(FetchError::Gone) => return Err(ResolveError::Gone),
+        Err(e) => return Err(ResolveError::Unavailable(e.to_string())),
+    };
+    get_or_fetch(state, &url).await
+}

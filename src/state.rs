@@ -1,0 +1,30 @@
+//! What services, handlers and workers share: the pool, the configuration,
+//! the URL builder, the clock, the outbound HTTP client and signing keys.
+//! Built once in `app`, cloned cheaply.
+
+use std::sync::Arc;
+
+use sqlx::PgPool;
+use tokio::sync::Notify;
+
+use crate::clock::SharedClock;
+use crate::config::Config;
+use crate::federation::signatures::SigningKey;
+use crate::federation::urls::Urls;
+use crate::net::HttpClient;
+use crate::service::keys::KeyCache;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: PgPool,
+    pub config: Arc<Config>,
+    pub urls: Urls,
+    pub clock: SharedClock,
+    pub http: HttpClient,
+    /// The instance actor's key: it signs every GET Skein sends.
+    pub instance_key: Arc<SigningKey>,
+    /// Local actors' signing keys, parsed once.
+    pub keys: Arc<KeyCache>,
+    /// Woken whenever deliveries are queued, so idle workers start at once.
+    pub delivery_wakeup: Arc<Notify>,
+}
