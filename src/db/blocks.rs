@@ -51,3 +51,19 @@ pub async fn between(db: impl PgExecutor<'_>, a: i64, b: i64) -> Result<bool, sq
     .fetch_one(db)
     .await
 }
+
+/// The id of the Block activity behind a block, if it was federated.
+pub async fn find_ap_id(
+    db: impl PgExecutor<'_>,
+    blocker_id: i64,
+    blocked_id: i64,
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar::<_, Option<String>>(
+        "select ap_id from blocks where blocker_id = $1 and blocked_id = $2",
+    )
+    .bind(blocker_id)
+    .bind(blocked_id)
+    .fetch_optional(db)
+    .await
+    .map(Option::flatten)
+}

@@ -2,6 +2,7 @@
 //! client API, the web UI and the inbox.
 
 pub mod accounts;
+pub mod blocks;
 pub mod discovery;
 pub mod follows;
 pub mod inbox;

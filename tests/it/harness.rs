@@ -12,12 +12,19 @@ use std::net::SocketAddr;
 use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
 use reqwest::header::{ACCEPT, HeaderMap, HeaderValue};
 use sha2::{Digest, Sha256};
 use skein::app::Application;
+use skein::clock::ManualClock;
 use skein::config::Config;
+use skein::db::actors::Actor;
 use skein::db::embedded::{Durability, EmbeddedPostgres, Settings};
+use skein::jobs::delivery::Deliverer;
 use skein::service::accounts::{self, Created, NewAccount, Role};
+use skein::state::AppState;
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{ConnectOptions, Connection, PgPool};
 use tokio::net::TcpListener;
@@ -169,6 +176,11 @@ pub struct TestApp {
     /// A client that reaches this instance by its host name.
     pub client: reqwest::Client,
     pub tls_addr: Option<SocketAddr>,
+    pub state: AppState,
+    pub deliverer: Arc<Deliverer>,
+    /// The instance's clock: it starts at the real time and only moves when
+    /// a test moves it.
+    pub clock: Arc<ManualClock>,
     shutdown: CancellationToken,
     task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
 }
@@ -192,18 +204,24 @@ impl TestApp {
                 "SKEIN_TEST_NETWORK__ENABLED".to_string(),
                 "true".to_string(),
             ),
+            // Every test host (instances, fake servers, sinks) is on loopback.
             (
                 "SKEIN_TEST_NETWORK__HOSTS".to_string(),
-                format!("{{\"{host}\" = \"127.0.0.1\"}}"),
+                "{ \"*.test\" = \"127.0.0.1\" }".to_string(),
             ),
             ("SKEIN_LOG__LEVEL".to_string(), "warn".to_string()),
+            // Tests deliver synchronously with `deliver()`.
+            ("SKEIN_DELIVERY__WORKERS".to_string(), "0".to_string()),
         ];
         env.extend(options.env);
         let config = Config::load_from(None, env).expect("the test configuration is valid");
-        let app = Application::build(config.clone(), db.clone(), listener)
+        let clock = ManualClock::new(chrono::Utc::now());
+        let app = Application::build_with_clock(config.clone(), db.clone(), listener, clock.clone())
             .await
             .expect("the application builds");
         let tls_addr = app.tls_addr();
+        let state = app.state().clone();
+        let deliverer = app.deliverer();
         let shutdown = CancellationToken::new();
         let task = tokio::spawn(app.run_until_stopped(shutdown.clone()));
         let client = reqwest::Client::builder()
@@ -220,6 +238,9 @@ impl TestApp {
             config,
             client,
             tls_addr,
+            state,
+            deliverer,
+            clock,
             shutdown,
             task: Some(task),
         }
@@ -250,6 +271,48 @@ impl TestApp {
 
     pub async fn get_ap(&self, path: &str) -> reqwest::Response {
         self.get_with_accept(path, AP).await
+    }
+
+    /// `user@domain` of a local account.
+    pub fn handle(&self, user: &str) -> String {
+        format!("{user}@{}", self.domain)
+    }
+
+    /// Delivers everything due now, synchronously; returns how many
+    /// deliveries were attempted.
+    pub async fn deliver(&self) -> usize {
+        self.deliverer.drain().await.expect("deliveries run")
+    }
+
+    pub async fn local(&self, name: &str) -> Actor {
+        skein::db::actors::find_local_person(&self.db, name)
+            .await
+            .unwrap()
+            .expect("a local account")
+    }
+
+    /// Resolves a handle or actor URL over federation, as a user's search.
+    pub async fn resolve(&self, query: &str) -> Actor {
+        skein::service::remote_actors::resolve(&self.state, query)
+            .await
+            .expect("the account resolves")
+    }
+
+    /// Row counts of the tables an activity can change, to show that a
+    /// refused request changed nothing.
+    pub async fn table_counts(&self) -> BTreeMap<&'static str, i64> {
+        let mut counts = BTreeMap::new();
+        for table in [
+            "actors", "users", "follows", "blocks", "posts", "deliveries", "inbox_activities",
+            "domain_failures", "unavailable_domains",
+        ] {
+            let n: i64 = sqlx::query_scalar(&format!("select count(*) from {table}"))
+                .fetch_one(&self.db)
+                .await
+                .unwrap();
+            counts.insert(table, n);
+        }
+        counts
     }
 
     pub async fn create_user(&self, name: &str) -> Created {

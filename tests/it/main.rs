@@ -6,5 +6,7 @@ mod actors;
 mod cli;
 mod collections;
 mod discovery;
+mod fake;
+mod follows;
 mod harness;
 mod http;

@@ -1,0 +1,246 @@
+//! A fake fediverse server for tests: it serves actor documents with real
+//! RSA keys (Mastodon-style `#main-key` ids or GoToSocial-style `/main-key`
+//! key documents), WebFinger, and inboxes that record what they receive and
+//! answer with programmable statuses. Tests sign requests as its actors.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::{Value, json};
+use skein::federation::signatures::{SigningKey, sign_request};
+use url::Url;
+
+#[derive(Clone)]
+pub struct FakeActor {
+    pub name: String,
+    pub id: String,
+    pub key_id: String,
+    pub private_pem: String,
+    pub public_pem: String,
+    /// GoToSocial style: the key id is `<actor>/main-key`, a document of its own.
+    pub slash_key: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub path: String,
+    pub headers: HeaderMap,
+    pub body: Value,
+}
+
+#[derive(Default)]
+struct Inner {
+    actors: HashMap<String, FakeActor>,
+    gone: HashSet<String>,
+    received: Vec<Received>,
+    /// Answers for the next inbox POSTs: status and Retry-After.
+    answers: VecDeque<(u16, Option<String>)>,
+    default_status: u16,
+    actor_fetches: usize,
+}
+
+pub struct FakeServer {
+    pub domain: String,
+    pub base: String,
+    inner: Arc<Mutex<Inner>>,
+    _task: tokio::task::JoinHandle<()>,
+}
+
+impl FakeServer {
+    /// A server at `name.test:<port>`.
+    pub async fn spawn(name: &str) -> FakeServer {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let domain = format!("{name}.test:{port}");
+        let inner = Arc::new(Mutex::new(Inner {
+            default_status: 202,
+            ..Inner::default()
+        }));
+        let app = Router::new()
+            .route("/users/{name}", get(actor))
+            .route("/users/{name}/main-key", get(key))
+            .route("/users/{name}/inbox", post(inbox))
+            .route("/inbox", post(inbox))
+            .route("/.well-known/webfinger", get(webfinger))
+            .with_state((inner.clone(), domain.clone()));
+        let task = tokio::spawn(async move {
+            axum::serve(listener, app).await.unwrap();
+        });
+        FakeServer {
+            base: format!("http://{domain}"),
+            domain,
+            inner,
+            _task: task,
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap()
+    }
+
+    /// Adds an actor with a fresh RSA key pair.
+    pub fn add_actor(&self, name: &str, slash_key: bool) -> FakeActor {
+        let pair = activitypub_federation::http_signatures::generate_actor_keypair().unwrap();
+        let id = format!("{}/users/{name}", self.base);
+        let actor = FakeActor {
+            name: name.to_string(),
+            key_id: if slash_key {
+                format!("{id}/main-key")
+            } else {
+                format!("{id}#main-key")
+            },
+            id,
+            private_pem: pair.private_key,
+            public_pem: pair.public_key,
+            slash_key,
+        };
+        self.lock().actors.insert(name.to_string(), actor.clone());
+        actor
+    }
+
+    /// Gives an actor a new key pair (as a key rotation does).
+    pub fn rotate_key(&self, name: &str) -> FakeActor {
+        let pair = activitypub_federation::http_signatures::generate_actor_keypair().unwrap();
+        let mut inner = self.lock();
+        let actor = inner.actors.get_mut(name).unwrap();
+        actor.private_pem = pair.private_key;
+        actor.public_pem = pair.public_key;
+        actor.clone()
+    }
+
+    pub fn set_gone(&self, name: &str) {
+        self.lock().gone.insert(name.to_string());
+    }
+
+    /// The next inbox POSTs are answered with these statuses, in order.
+    pub fn answer_with(&self, answers: &[(u16, Option<&str>)]) {
+        self.lock()
+            .answers
+            .extend(answers.iter().map(|(s, r)| (*s, r.map(String::from))));
+    }
+
+    pub fn set_default_status(&self, status: u16) {
+        self.lock().default_status = status;
+    }
+
+    pub fn received(&self) -> Vec<Received> {
+        self.lock().received.clone()
+    }
+
+    pub fn actor_fetches(&self) -> usize {
+        self.lock().actor_fetches
+    }
+
+    /// The headers of a POST of `body` to `url`, signed by `actor`.
+    pub fn sign(&self, actor: &FakeActor, url: &str, body: &[u8]) -> Vec<(&'static str, String)> {
+        let key = SigningKey::from_pkcs8_pem(&actor.key_id, &actor.private_pem).unwrap();
+        sign_request("POST", &Url::parse(url).unwrap(), Some(body), &key, chrono::Utc::now())
+    }
+}
+
+type Shared = (Arc<Mutex<Inner>>, String);
+
+fn ap(value: Value) -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/activity+json")],
+        value.to_string(),
+    )
+        .into_response()
+}
+
+fn document(actor: &FakeActor, domain: &str) -> Value {
+    let public_key = json!({
+        "id": actor.key_id, "owner": actor.id, "publicKeyPem": actor.public_pem
+    });
+    json!({
+        "@context": ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"],
+        "id": actor.id,
+        "type": "Person",
+        "preferredUsername": actor.name,
+        "name": format!("{} of {domain}", actor.name),
+        "summary": "<p>A fake account <script>alert(1)</script></p>",
+        "inbox": format!("{}/inbox", actor.id),
+        "outbox": format!("{}/outbox", actor.id),
+        "followers": format!("{}/followers", actor.id),
+        "endpoints": { "sharedInbox": format!("http://{domain}/inbox") },
+        "publicKey": public_key,
+    })
+}
+
+async fn actor(State((inner, domain)): State<Shared>, Path(name): Path<String>) -> Response {
+    let mut inner = inner.lock().unwrap();
+    inner.actor_fetches += 1;
+    if inner.gone.contains(&name) {
+        return StatusCode::GONE.into_response();
+    }
+    match inner.actors.get(&name) {
+        Some(actor) => ap(document(actor, &domain)),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+async fn key(State((inner, _)): State<Shared>, Path(name): Path<String>) -> Response {
+    let inner = inner.lock().unwrap();
+    match inner.actors.get(&name).filter(|a| a.slash_key) {
+        Some(actor) => ap(json!({
+            "@context": "https://w3id.org/security/v1",
+            "id": actor.key_id, "owner": actor.id, "publicKeyPem": actor.public_pem
+        })),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+async fn webfinger(
+    State((inner, domain)): State<Shared>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let inner = inner.lock().unwrap();
+    let resource = query.get("resource").cloned().unwrap_or_default();
+    let name = resource
+        .strip_prefix("acct:")
+        .and_then(|r| r.strip_suffix(&format!("@{domain}")))
+        .unwrap_or_default();
+    match inner.actors.get(name) {
+        Some(actor) => (
+            [(header::CONTENT_TYPE, "application/jrd+json")],
+            json!({
+                "subject": resource,
+                "links": [{ "rel": "self", "type": "application/activity+json", "href": actor.id }]
+            })
+            .to_string(),
+        )
+            .into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+async fn inbox(
+    State((inner, _)): State<Shared>,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let mut inner = inner.lock().unwrap();
+    inner.received.push(Received {
+        path: uri.path().to_string(),
+        headers,
+        body: serde_json::from_slice(&body).unwrap_or(Value::Null),
+    });
+    let (status, retry_after) = inner
+        .answers
+        .pop_front()
+        .unwrap_or((inner.default_status, None));
+    let mut response = StatusCode::from_u16(status).unwrap().into_response();
+    if let Some(retry_after) = retry_after {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, retry_after.parse().unwrap());
+    }
+    response
+}
