@@ -31,6 +31,7 @@ pub struct FakeActor {
 pub struct Received {
     pub path: String,
     pub headers: HeaderMap,
+    pub raw: Bytes,
     pub body: Value,
 }
 
@@ -231,6 +232,7 @@ async fn inbox(
         path: uri.path().to_string(),
         headers,
         body: serde_json::from_slice(&body).unwrap_or(Value::Null),
+        raw: body,
     });
     let (status, retry_after) = inner
         .answers

@@ -10,3 +10,4 @@ mod fake;
 mod follows;
 mod harness;
 mod http;
+mod inbox;
