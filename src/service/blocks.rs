@@ -10,7 +10,9 @@ use crate::state::AppState;
 
 pub async fn block(state: &AppState, blocker: &Actor, target: &Actor) -> Result<()> {
     if !blocker.is_local() {
-        return Err(Error::Forbidden("only local accounts block from here".into()));
+        return Err(Error::Forbidden(
+            "only local accounts block from here".into(),
+        ));
     }
     if blocker.id == target.id {
         return Err(Error::Validation("an account cannot block itself".into()));
@@ -21,8 +23,14 @@ pub async fn block(state: &AppState, blocker: &Actor, target: &Actor) -> Result<
     db::follows::delete_between(&mut *tx, blocker.id, target.id).await?;
     if !target.is_local() && db::users::is_federating(&mut *tx, blocker.id).await? {
         let activity = activities::block(&id, &blocker.ap_id, &target.ap_id);
-        outbox::queue(&mut tx, state, blocker.id, &activity, std::slice::from_ref(&target.inbox_url))
-            .await?;
+        outbox::queue(
+            &mut tx,
+            state,
+            blocker.id,
+            &activity,
+            std::slice::from_ref(&target.inbox_url),
+        )
+        .await?;
     }
     tx.commit().await?;
     outbox::wake(state);
@@ -44,8 +52,14 @@ pub async fn unblock(state: &AppState, blocker: &Actor, target: &Actor) -> Resul
                 "id": block_id, "type": "Block", "actor": blocker.ap_id, "object": target.ap_id
             }),
         );
-        outbox::queue(&mut tx, state, blocker.id, &activity, std::slice::from_ref(&target.inbox_url))
-            .await?;
+        outbox::queue(
+            &mut tx,
+            state,
+            blocker.id,
+            &activity,
+            std::slice::from_ref(&target.inbox_url),
+        )
+        .await?;
     }
     tx.commit().await?;
     outbox::wake(state);

@@ -43,7 +43,13 @@ struct Inner {
     /// Answers for the next inbox POSTs: status and Retry-After.
     answers: VecDeque<(u16, Option<String>)>,
     default_status: u16,
+    /// Status and Retry-After per inbox path, before `answers`.
+    by_path: HashMap<String, (u16, Option<String>)>,
     actor_fetches: usize,
+    shared_inbox: bool,
+    delay: std::time::Duration,
+    in_flight: usize,
+    max_in_flight: usize,
 }
 
 pub struct FakeServer {
@@ -56,11 +62,18 @@ pub struct FakeServer {
 impl FakeServer {
     /// A server at `name.test:<port>`.
     pub async fn spawn(name: &str) -> FakeServer {
+        Self::spawn_with(name, true).await
+    }
+
+    /// A server whose actors have no shared inbox when `shared_inbox` is
+    /// false (as Mitra's).
+    pub async fn spawn_with(name: &str, shared_inbox: bool) -> FakeServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let domain = format!("{name}.test:{port}");
         let inner = Arc::new(Mutex::new(Inner {
             default_status: 202,
+            shared_inbox,
             ..Inner::default()
         }));
         let app = Router::new()
@@ -126,6 +139,23 @@ impl FakeServer {
             .extend(answers.iter().map(|(s, r)| (*s, r.map(String::from))));
     }
 
+    /// Inbox POSTs to `path` get this answer.
+    pub fn answer_path(&self, path: &str, status: u16, retry_after: Option<&str>) {
+        self.lock()
+            .by_path
+            .insert(path.to_string(), (status, retry_after.map(String::from)));
+    }
+
+    /// Inbox POSTs take this long to answer.
+    pub fn set_delay(&self, delay: std::time::Duration) {
+        self.lock().delay = delay;
+    }
+
+    /// The most inbox POSTs that were in flight at once.
+    pub fn max_in_flight(&self) -> usize {
+        self.lock().max_in_flight
+    }
+
     pub fn set_default_status(&self, status: u16) {
         self.lock().default_status = status;
     }
@@ -140,8 +170,19 @@ impl FakeServer {
 
     /// The headers of a POST of `body` to `url`, signed by `actor`.
     pub fn sign(&self, actor: &FakeActor, url: &str, body: &[u8]) -> Vec<(&'static str, String)> {
+        self.sign_at(actor, url, body, chrono::Utc::now())
+    }
+
+    /// Signs as of `now` (for a receiver whose clock was moved).
+    pub fn sign_at(
+        &self,
+        actor: &FakeActor,
+        url: &str,
+        body: &[u8],
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Vec<(&'static str, String)> {
         let key = SigningKey::from_pkcs8_pem(&actor.key_id, &actor.private_pem).unwrap();
-        sign_request("POST", &Url::parse(url).unwrap(), Some(body), &key, chrono::Utc::now())
+        sign_request("POST", &Url::parse(url).unwrap(), Some(body), &key, now)
     }
 }
 
@@ -155,11 +196,11 @@ fn ap(value: Value) -> Response {
         .into_response()
 }
 
-fn document(actor: &FakeActor, domain: &str) -> Value {
+fn document(actor: &FakeActor, domain: &str, shared_inbox: bool) -> Value {
     let public_key = json!({
         "id": actor.key_id, "owner": actor.id, "publicKeyPem": actor.public_pem
     });
-    json!({
+    let mut document = json!({
         "@context": ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"],
         "id": actor.id,
         "type": "Person",
@@ -169,9 +210,12 @@ fn document(actor: &FakeActor, domain: &str) -> Value {
         "inbox": format!("{}/inbox", actor.id),
         "outbox": format!("{}/outbox", actor.id),
         "followers": format!("{}/followers", actor.id),
-        "endpoints": { "sharedInbox": format!("http://{domain}/inbox") },
         "publicKey": public_key,
-    })
+    });
+    if shared_inbox {
+        document["endpoints"] = json!({ "sharedInbox": format!("http://{domain}/inbox") });
+    }
+    document
 }
 
 async fn actor(State((inner, domain)): State<Shared>, Path(name): Path<String>) -> Response {
@@ -181,7 +225,7 @@ async fn actor(State((inner, domain)): State<Shared>, Path(name): Path<String>) 
         return StatusCode::GONE.into_response();
     }
     match inner.actors.get(&name) {
-        Some(actor) => ap(document(actor, &domain)),
+        Some(actor) => ap(document(actor, &domain, inner.shared_inbox)),
         None => StatusCode::NOT_FOUND.into_response(),
     }
 }
@@ -227,16 +271,26 @@ async fn inbox(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    let delay = {
+        let mut inner = inner.lock().unwrap();
+        inner.in_flight += 1;
+        inner.max_in_flight = inner.max_in_flight.max(inner.in_flight);
+        inner.delay
+    };
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
     let mut inner = inner.lock().unwrap();
+    inner.in_flight -= 1;
     inner.received.push(Received {
         path: uri.path().to_string(),
         headers,
         body: serde_json::from_slice(&body).unwrap_or(Value::Null),
         raw: body,
     });
-    let (status, retry_after) = inner
-        .answers
-        .pop_front()
+    let by_path = inner.by_path.get(uri.path()).cloned();
+    let (status, retry_after) = by_path
+        .or_else(|| inner.answers.pop_front())
         .unwrap_or((inner.default_status, None));
     let mut response = StatusCode::from_u16(status).unwrap().into_response();
     if let Some(retry_after) = retry_after {

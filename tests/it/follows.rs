@@ -44,18 +44,43 @@ async fn alice_follows_bob_on_another_instance_and_is_accepted() {
 
     let state = follows::follow(&alpha.state, &alice, &bob).await.unwrap();
     assert_eq!(state, follows::FollowState::Requested);
-    assert_eq!(follow_state(&alpha, &alice.ap_id, &bob.ap_id).await.as_deref(), Some("pending"));
+    assert_eq!(
+        follow_state(&alpha, &alice.ap_id, &bob.ap_id)
+            .await
+            .as_deref(),
+        Some("pending")
+    );
 
     // The Follow reaches beta, which accepts at once and queues the Accept.
     assert_eq!(alpha.deliver().await, 1);
-    assert_eq!(follow_state(&beta, &alice.ap_id, &bob.ap_id).await.as_deref(), Some("accepted"));
-    assert_eq!(follow_state(&alpha, &alice.ap_id, &bob.ap_id).await.as_deref(), Some("pending"));
+    assert_eq!(
+        follow_state(&beta, &alice.ap_id, &bob.ap_id)
+            .await
+            .as_deref(),
+        Some("accepted")
+    );
+    assert_eq!(
+        follow_state(&alpha, &alice.ap_id, &bob.ap_id)
+            .await
+            .as_deref(),
+        Some("pending")
+    );
     assert_eq!(beta.deliver().await, 1);
-    assert_eq!(follow_state(&alpha, &alice.ap_id, &bob.ap_id).await.as_deref(), Some("accepted"));
+    assert_eq!(
+        follow_state(&alpha, &alice.ap_id, &bob.ap_id)
+            .await
+            .as_deref(),
+        Some("accepted")
+    );
 
     // Both sides' collections agree.
     assert_eq!(collection_total(&beta, "/users/bob/followers").await, 1);
-    let page: Value = beta.get_ap("/users/bob/followers?page=true").await.json().await.unwrap();
+    let page: Value = beta
+        .get_ap("/users/bob/followers?page=true")
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(page["orderedItems"], serde_json::json!([alice.ap_id]));
     assert_eq!(collection_total(&alpha, "/users/alice/following").await, 1);
 
@@ -96,27 +121,49 @@ async fn a_locked_account_approves_or_rejects_follow_requests() {
     let remote_dave = alpha.resolve(&beta.handle("dave")).await;
     assert!(remote_dave.manually_approves_followers);
     for follower in [&carol, &erin] {
-        follows::follow(&alpha.state, follower, &remote_dave).await.unwrap();
+        follows::follow(&alpha.state, follower, &remote_dave)
+            .await
+            .unwrap();
     }
     alpha.deliver().await;
-    assert_eq!(follow_state(&beta, &carol.ap_id, &dave.ap_id).await.as_deref(), Some("pending"));
+    assert_eq!(
+        follow_state(&beta, &carol.ap_id, &dave.ap_id)
+            .await
+            .as_deref(),
+        Some("pending")
+    );
     let requests = follows::requests(&beta.state, &dave).await.unwrap();
     let names: Vec<&str> = requests.iter().map(|a| a.username.as_str()).collect();
     assert_eq!(names, vec!["carol", "erin"]);
-    assert_eq!(beta.deliver().await, 0, "nothing is sent before dave decides");
+    assert_eq!(
+        beta.deliver().await,
+        0,
+        "nothing is sent before dave decides"
+    );
     assert_eq!(collection_total(&beta, "/users/dave/followers").await, 0);
 
     // Dave approves carol and rejects erin.
-    follows::approve(&beta.state, &dave, &requests[0]).await.unwrap();
-    follows::reject(&beta.state, &dave, &requests[1]).await.unwrap();
+    follows::approve(&beta.state, &dave, &requests[0])
+        .await
+        .unwrap();
+    follows::reject(&beta.state, &dave, &requests[1])
+        .await
+        .unwrap();
     assert_eq!(beta.deliver().await, 2);
-    assert_eq!(follow_state(&alpha, &carol.ap_id, &dave.ap_id).await.as_deref(), Some("accepted"));
+    assert_eq!(
+        follow_state(&alpha, &carol.ap_id, &dave.ap_id)
+            .await
+            .as_deref(),
+        Some("accepted")
+    );
     assert_eq!(follow_state(&alpha, &erin.ap_id, &dave.ap_id).await, None);
     assert_eq!(follow_state(&beta, &erin.ap_id, &dave.ap_id).await, None);
     assert_eq!(collection_total(&beta, "/users/dave/followers").await, 1);
 
     // Approving a request that is not there is a 404-shaped error.
-    let err = follows::approve(&beta.state, &dave, &requests[1]).await.unwrap_err();
+    let err = follows::approve(&beta.state, &dave, &requests[1])
+        .await
+        .unwrap_err();
     assert!(matches!(err, skein::error::Error::NotFound));
 }
 
@@ -127,15 +174,31 @@ async fn a_block_from_another_instance_ends_follows_both_ways() {
     let bob = beta.create_user("bob").await.actor;
     let remote_bob = alpha.resolve(&beta.handle("bob")).await;
     let remote_alice = beta.resolve(&alpha.handle("alice")).await;
-    follows::follow(&alpha.state, &alice, &remote_bob).await.unwrap();
-    follows::follow(&beta.state, &bob, &remote_alice).await.unwrap();
+    follows::follow(&alpha.state, &alice, &remote_bob)
+        .await
+        .unwrap();
+    follows::follow(&beta.state, &bob, &remote_alice)
+        .await
+        .unwrap();
     alpha.deliver().await;
     beta.deliver().await;
     alpha.deliver().await;
-    assert_eq!(follow_state(&alpha, &alice.ap_id, &bob.ap_id).await.as_deref(), Some("accepted"));
-    assert_eq!(follow_state(&alpha, &bob.ap_id, &alice.ap_id).await.as_deref(), Some("accepted"));
+    assert_eq!(
+        follow_state(&alpha, &alice.ap_id, &bob.ap_id)
+            .await
+            .as_deref(),
+        Some("accepted")
+    );
+    assert_eq!(
+        follow_state(&alpha, &bob.ap_id, &alice.ap_id)
+            .await
+            .as_deref(),
+        Some("accepted")
+    );
 
-    blocks::block(&beta.state, &bob, &remote_alice).await.unwrap();
+    blocks::block(&beta.state, &bob, &remote_alice)
+        .await
+        .unwrap();
     assert_eq!(follow_state(&beta, &alice.ap_id, &bob.ap_id).await, None);
     beta.deliver().await;
     assert_eq!(follow_state(&alpha, &alice.ap_id, &bob.ap_id).await, None);
@@ -149,16 +212,27 @@ async fn a_block_from_another_instance_ends_follows_both_ways() {
     .unwrap();
     assert!(blocked, "alpha records bob's block");
     // Alice can no longer follow bob.
-    let err = follows::follow(&alpha.state, &alice, &remote_bob).await.unwrap_err();
+    let err = follows::follow(&alpha.state, &alice, &remote_bob)
+        .await
+        .unwrap_err();
     assert!(matches!(err, skein::error::Error::Forbidden(_)));
 
     // Unblocking lifts it on alpha too.
-    blocks::unblock(&beta.state, &bob, &remote_alice).await.unwrap();
+    blocks::unblock(&beta.state, &bob, &remote_alice)
+        .await
+        .unwrap();
     beta.deliver().await;
-    follows::follow(&alpha.state, &alice, &remote_bob).await.unwrap();
+    follows::follow(&alpha.state, &alice, &remote_bob)
+        .await
+        .unwrap();
     alpha.deliver().await;
     beta.deliver().await;
-    assert_eq!(follow_state(&alpha, &alice.ap_id, &bob.ap_id).await.as_deref(), Some("accepted"));
+    assert_eq!(
+        follow_state(&alpha, &alice.ap_id, &bob.ap_id)
+            .await
+            .as_deref(),
+        Some("accepted")
+    );
 }
 
 #[tokio::test]
@@ -167,7 +241,9 @@ async fn profile_edits_reach_the_servers_that_follow() {
     let alice = alpha.create_user("alice").await.actor;
     let bob = beta.create_user("bob").await.actor;
     let remote_alice = beta.resolve(&alpha.handle("alice")).await;
-    follows::follow(&beta.state, &bob, &remote_alice).await.unwrap();
+    follows::follow(&beta.state, &bob, &remote_alice)
+        .await
+        .unwrap();
     beta.deliver().await;
     alpha.deliver().await;
 
@@ -214,14 +290,25 @@ async fn switching_fediverse_sharing_off_makes_the_account_unknown_and_on_again_
     let bob = beta.create_user("bob").await.actor;
     let remote_bob = alpha.resolve(&beta.handle("bob")).await;
     let remote_alice = beta.resolve(&alpha.handle("alice")).await;
-    follows::follow(&beta.state, &bob, &remote_alice).await.unwrap();
-    follows::follow(&alpha.state, &alice, &remote_bob).await.unwrap();
+    follows::follow(&beta.state, &bob, &remote_alice)
+        .await
+        .unwrap();
+    follows::follow(&alpha.state, &alice, &remote_bob)
+        .await
+        .unwrap();
     beta.deliver().await;
     alpha.deliver().await;
     beta.deliver().await;
-    assert_eq!(follow_state(&beta, &bob.ap_id, &alice.ap_id).await.as_deref(), Some("accepted"));
+    assert_eq!(
+        follow_state(&beta, &bob.ap_id, &alice.ap_id)
+            .await
+            .as_deref(),
+        Some("accepted")
+    );
 
-    profiles::set_fediverse_sharing(&alpha.state, &alice, false).await.unwrap();
+    profiles::set_fediverse_sharing(&alpha.state, &alice, false)
+        .await
+        .unwrap();
     // One Delete to beta's shared inbox reaches every copy there.
     assert_eq!(alpha.deliver().await, 1);
     let gone: Option<i64> = sqlx::query_scalar("select id from actors where ap_id = $1")
@@ -248,18 +335,32 @@ async fn switching_fediverse_sharing_off_makes_the_account_unknown_and_on_again_
     let err = skein::service::remote_actors::resolve(&beta.state, &alpha.handle("alice"))
         .await
         .unwrap_err();
-    assert!(matches!(err, skein::service::remote_actors::ResolveError::NotFound));
+    assert!(matches!(
+        err,
+        skein::service::remote_actors::ResolveError::NotFound
+    ));
     // Nothing more is delivered for alice, and she cannot follow out.
-    let err = follows::follow(&alpha.state, &alice, &remote_bob).await.unwrap_err();
+    let err = follows::follow(&alpha.state, &alice, &remote_bob)
+        .await
+        .unwrap_err();
     assert!(matches!(err, skein::error::Error::Forbidden(_)));
-    profiles::update(&alpha.state, &alice, profiles::ProfileUpdate::default()).await.unwrap();
+    profiles::update(&alpha.state, &alice, profiles::ProfileUpdate::default())
+        .await
+        .unwrap();
     assert_eq!(alpha.deliver().await, 0);
 
     // On again: beta finds her and can follow again.
-    profiles::set_fediverse_sharing(&alpha.state, &alice, true).await.unwrap();
+    profiles::set_fediverse_sharing(&alpha.state, &alice, true)
+        .await
+        .unwrap();
     let found = beta.resolve(&alpha.handle("alice")).await;
     follows::follow(&beta.state, &bob, &found).await.unwrap();
     beta.deliver().await;
     alpha.deliver().await;
-    assert_eq!(follow_state(&beta, &bob.ap_id, &alice.ap_id).await.as_deref(), Some("accepted"));
+    assert_eq!(
+        follow_state(&beta, &bob.ap_id, &alice.ap_id)
+            .await
+            .as_deref(),
+        Some("accepted")
+    );
 }

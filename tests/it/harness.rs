@@ -216,9 +216,10 @@ impl TestApp {
         env.extend(options.env);
         let config = Config::load_from(None, env).expect("the test configuration is valid");
         let clock = ManualClock::new(chrono::Utc::now());
-        let app = Application::build_with_clock(config.clone(), db.clone(), listener, clock.clone())
-            .await
-            .expect("the application builds");
+        let app =
+            Application::build_with_clock(config.clone(), db.clone(), listener, clock.clone())
+                .await
+                .expect("the application builds");
         let tls_addr = app.tls_addr();
         let state = app.state().clone();
         let deliverer = app.deliverer();
@@ -303,8 +304,15 @@ impl TestApp {
     pub async fn table_counts(&self) -> BTreeMap<&'static str, i64> {
         let mut counts = BTreeMap::new();
         for table in [
-            "actors", "users", "follows", "blocks", "posts", "deliveries", "inbox_activities",
-            "domain_failures", "unavailable_domains",
+            "actors",
+            "users",
+            "follows",
+            "blocks",
+            "posts",
+            "deliveries",
+            "inbox_activities",
+            "domain_failures",
+            "unavailable_domains",
         ] {
             let n: i64 = sqlx::query_scalar(&format!("select count(*) from {table}"))
                 .fetch_one(&self.db)

@@ -19,7 +19,13 @@ async fn post(app: &TestApp, path: &str, headers: &[(&str, String)], body: Vec<u
 }
 
 /// POSTs `activity` to `path`, signed by `actor` as Mastodon signs.
-async fn post_signed(app: &TestApp, fake: &FakeServer, actor: &FakeActor, path: &str, activity: &Value) -> StatusCode {
+async fn post_signed(
+    app: &TestApp,
+    fake: &FakeServer,
+    actor: &FakeActor,
+    path: &str,
+    activity: &Value,
+) -> StatusCode {
     let body = serde_json::to_vec(activity).unwrap();
     let headers = fake.sign(actor, &app.url(path), &body);
     post(app, path, &headers, body).await
@@ -52,15 +58,24 @@ async fn a_signed_follow_is_accepted_and_the_accept_is_signed_by_the_followee() 
     let mallory = fake.add_actor("mallory", false);
 
     let activity = follow(&fake, &mallory, &app, "alice", 1);
-    assert_eq!(post_signed(&app, &fake, &mallory, "/users/alice/inbox", &activity).await, 202);
-    assert_eq!(follow_rows(&app).await, vec![(mallory.id.clone(), "accepted".to_string())]);
+    assert_eq!(
+        post_signed(&app, &fake, &mallory, "/users/alice/inbox", &activity).await,
+        202
+    );
+    assert_eq!(
+        follow_rows(&app).await,
+        vec![(mallory.id.clone(), "accepted".to_string())]
+    );
     let stored: Value = sqlx::query_scalar("select payload from inbox_activities")
         .fetch_one(&app.db)
         .await
         .unwrap();
     assert_eq!(stored, activity);
     // The remote actor's profile was stored, its HTML summary sanitised.
-    let copy = skein::db::actors::find_by_ap_id(&app.db, &mallory.id).await.unwrap().unwrap();
+    let copy = skein::db::actors::find_by_ap_id(&app.db, &mallory.id)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(copy.domain.as_deref(), Some(fake.domain.as_str()));
     assert!(!copy.summary.contains("script"), "{}", copy.summary);
 
@@ -77,11 +92,17 @@ async fn a_signed_follow_is_accepted_and_the_accept_is_signed_by_the_followee() 
 
     // The delivery's signature verifies with alice's published key.
     let header = |name: &str| {
-        accept.headers.get(name).map(|v| v.to_str().unwrap().to_string())
+        accept
+            .headers
+            .get(name)
+            .map(|v| v.to_str().unwrap().to_string())
     };
     let params = signatures::parse_signature(&header("signature").unwrap()).unwrap();
     assert_eq!(params.key_id, format!("{}#main-key", alice.ap_id));
-    assert_eq!(params.headers, vec!["(request-target)", "host", "date", "digest"]);
+    assert_eq!(
+        params.headers,
+        vec!["(request-target)", "host", "date", "digest"]
+    );
     let strings = signatures::check_request(
         &params,
         &IncomingRequest {
@@ -107,8 +128,14 @@ async fn gotosocial_style_key_ids_without_a_fragment_are_accepted() {
     let ghost = fake.add_actor("ghost", true);
     assert!(ghost.key_id.ends_with("/main-key"));
     let activity = follow(&fake, &ghost, &app, "alice", 1);
-    assert_eq!(post_signed(&app, &fake, &ghost, "/inbox", &activity).await, 202);
-    assert_eq!(follow_rows(&app).await, vec![(ghost.id.clone(), "accepted".to_string())]);
+    assert_eq!(
+        post_signed(&app, &fake, &ghost, "/inbox", &activity).await,
+        202
+    );
+    assert_eq!(
+        follow_rows(&app).await,
+        vec![(ghost.id.clone(), "accepted".to_string())]
+    );
 }
 
 #[tokio::test]
@@ -125,7 +152,10 @@ async fn the_same_activity_twice_or_concurrently_has_one_effect() {
         post_signed(&app, &fake, &mallory, "/users/alice/inbox", &activity),
     );
     assert_eq!((a, b), (StatusCode::ACCEPTED, StatusCode::ACCEPTED));
-    assert_eq!(post_signed(&app, &fake, &mallory, "/inbox", &activity).await, 202);
+    assert_eq!(
+        post_signed(&app, &fake, &mallory, "/inbox", &activity).await,
+        202
+    );
 
     assert_eq!(follow_rows(&app).await.len(), 1);
     let counts = app.table_counts().await;
@@ -142,7 +172,10 @@ async fn forged_malformed_and_oversized_requests_are_refused_and_change_nothing(
     let eve = fake.add_actor("eve", false);
     // Mallory follows alice for real, so that an Undo has something to undo.
     let real = follow(&fake, &mallory, &app, "alice", 1);
-    assert_eq!(post_signed(&app, &fake, &mallory, "/inbox", &real).await, 202);
+    assert_eq!(
+        post_signed(&app, &fake, &mallory, "/inbox", &real).await,
+        202
+    );
     // Eve's signatures are valid: verifying them stores her actor, which is
     // a cache, not an effect of her requests. Fetch it beforehand.
     app.resolve(&eve.id).await;
@@ -159,12 +192,24 @@ async fn forged_malformed_and_oversized_requests_are_refused_and_change_nothing(
     let headers = fake.sign(&mallory, &url, &body);
     let mut other = activity.clone();
     other["id"] = json!(format!("{}/activities/other", fake.base));
-    assert_eq!(post(&app, "/inbox", &headers, serde_json::to_vec(&other).unwrap()).await, 401);
+    assert_eq!(
+        post(
+            &app,
+            "/inbox",
+            &headers,
+            serde_json::to_vec(&other).unwrap()
+        )
+        .await,
+        401
+    );
 
     // A Digest header the signature does not cover.
     let key = SigningKey::from_pkcs8_pem(&mallory.key_id, &mallory.private_pem).unwrap();
     let date = signatures::http_date(chrono::Utc::now());
-    let signed = format!("(request-target): post /inbox\nhost: {}\ndate: {date}", app.domain);
+    let signed = format!(
+        "(request-target): post /inbox\nhost: {}\ndate: {date}",
+        app.domain
+    );
     let signature = base64::engine::general_purpose::STANDARD.encode(key.sign(signed.as_bytes()));
     let headers = vec![
         ("host", app.domain.clone()),
@@ -189,7 +234,11 @@ async fn forged_malformed_and_oversized_requests_are_refused_and_change_nothing(
             &key,
             chrono::Utc::now() + offset,
         );
-        assert_eq!(post(&app, "/inbox", &headers, body.clone()).await, 401, "{offset}");
+        assert_eq!(
+            post(&app, "/inbox", &headers, body.clone()).await,
+            401,
+            "{offset}"
+        );
     }
 
     // Signed by eve's key, claiming to be mallory.
@@ -199,7 +248,10 @@ async fn forged_malformed_and_oversized_requests_are_refused_and_change_nothing(
     // An activity id on another host than its actor.
     let mut foreign = activity.clone();
     foreign["id"] = json!("https://elsewhere.example/activities/1");
-    assert_eq!(post_signed(&app, &fake, &mallory, "/inbox", &foreign).await, 403);
+    assert_eq!(
+        post_signed(&app, &fake, &mallory, "/inbox", &foreign).await,
+        403
+    );
 
     // An embedded object that belongs to someone else: eve updating
     // mallory's profile, and eve undoing mallory's follow.
@@ -220,14 +272,20 @@ async fn forged_malformed_and_oversized_requests_are_refused_and_change_nothing(
         "actor": eve.id,
         "object": real,
     });
-    assert_eq!(post_signed(&app, &fake, &eve, "/inbox", &undo_embedded).await, 403);
+    assert_eq!(
+        post_signed(&app, &fake, &eve, "/inbox", &undo_embedded).await,
+        403
+    );
     let undo_by_id = json!({
         "id": format!("{}/activities/undo-2", fake.base),
         "type": "Undo",
         "actor": eve.id,
         "object": real["id"],
     });
-    assert_eq!(post_signed(&app, &fake, &eve, "/inbox", &undo_by_id).await, 403);
+    assert_eq!(
+        post_signed(&app, &fake, &eve, "/inbox", &undo_by_id).await,
+        403
+    );
 
     // Over 1 MiB, and absurdly nested.
     let huge = vec![b' '; 1024 * 1024 + 1];
@@ -241,10 +299,16 @@ async fn forged_malformed_and_oversized_requests_are_refused_and_change_nothing(
     assert_eq!(post(&app, "/inbox", &headers, garbage).await, 400);
 
     // An inbox of nobody.
-    assert_eq!(post_signed(&app, &fake, &mallory, "/users/nobody/inbox", &activity).await, 404);
+    assert_eq!(
+        post_signed(&app, &fake, &mallory, "/users/nobody/inbox", &activity).await,
+        404
+    );
 
     assert_eq!(app.table_counts().await, before, "nothing changed");
-    assert_eq!(follow_rows(&app).await, vec![(mallory.id.clone(), "accepted".to_string())]);
+    assert_eq!(
+        follow_rows(&app).await,
+        vec![(mallory.id.clone(), "accepted".to_string())]
+    );
     let name: String = sqlx::query_scalar("select display_name from actors where ap_id = $1")
         .bind(&mallory.id)
         .fetch_one(&app.db)
@@ -279,7 +343,11 @@ async fn actors_on_loopback_are_refused_outside_the_test_network_mode() {
     signer.key_id = format!("{actor_id}#main-key");
     let headers = fake.sign(&signer, &app.url("/inbox"), &body);
     assert_eq!(post(&app, "/inbox", &headers, body).await, 401);
-    assert_eq!(fake.actor_fetches(), 0, "no request left for a loopback address");
+    assert_eq!(
+        fake.actor_fetches(),
+        0,
+        "no request left for a loopback address"
+    );
     assert_eq!(app.table_counts().await, before);
 }
 
@@ -289,7 +357,17 @@ async fn a_rotated_key_is_refetched_once_and_then_rate_limited() {
     app.create_user("alice").await;
     let fake = FakeServer::spawn("remote").await;
     let mallory = fake.add_actor("mallory", false);
-    assert_eq!(post_signed(&app, &fake, &mallory, "/inbox", &follow(&fake, &mallory, &app, "alice", 1)).await, 202);
+    assert_eq!(
+        post_signed(
+            &app,
+            &fake,
+            &mallory,
+            "/inbox",
+            &follow(&fake, &mallory, &app, "alice", 1)
+        )
+        .await,
+        202
+    );
     let fetches = fake.actor_fetches();
 
     let rotated = fake.rotate_key("mallory");
@@ -299,8 +377,15 @@ async fn a_rotated_key_is_refetched_once_and_then_rate_limited() {
         "actor": mallory.id,
         "object": format!("{}/activities/follow-1", fake.base),
     });
-    assert_eq!(post_signed(&app, &fake, &rotated, "/inbox", &undo).await, 202);
-    assert_eq!(fake.actor_fetches(), fetches + 1, "one refetch for the new key");
+    assert_eq!(
+        post_signed(&app, &fake, &rotated, "/inbox", &undo).await,
+        202
+    );
+    assert_eq!(
+        fake.actor_fetches(),
+        fetches + 1,
+        "one refetch for the new key"
+    );
     assert!(follow_rows(&app).await.is_empty(), "the Undo took effect");
 
     // A signature by an unknown key right after: no second refetch.
@@ -308,8 +393,15 @@ async fn a_rotated_key_is_refetched_once_and_then_rate_limited() {
     let mut forged = stranger.clone();
     forged.key_id = rotated.key_id.clone();
     let again = follow(&fake, &mallory, &app, "alice", 2);
-    assert_eq!(post_signed(&app, &fake, &forged, "/inbox", &again).await, 401);
-    assert_eq!(fake.actor_fetches(), fetches + 1, "no second refetch within the limit");
+    assert_eq!(
+        post_signed(&app, &fake, &forged, "/inbox", &again).await,
+        401
+    );
+    assert_eq!(
+        fake.actor_fetches(),
+        fetches + 1,
+        "no second refetch within the limit"
+    );
     assert!(follow_rows(&app).await.is_empty());
 }
 
@@ -319,7 +411,17 @@ async fn update_and_delete_of_a_remote_account_by_itself() {
     let alice = app.create_user("alice").await.actor;
     let fake = FakeServer::spawn("remote").await;
     let mallory = fake.add_actor("mallory", false);
-    assert_eq!(post_signed(&app, &fake, &mallory, "/inbox", &follow(&fake, &mallory, &app, "alice", 1)).await, 202);
+    assert_eq!(
+        post_signed(
+            &app,
+            &fake,
+            &mallory,
+            "/inbox",
+            &follow(&fake, &mallory, &app, "alice", 1)
+        )
+        .await,
+        202
+    );
 
     let update = json!({
         "id": format!("{}/activities/update-1", fake.base),
@@ -332,8 +434,14 @@ async fn update_and_delete_of_a_remote_account_by_itself() {
             "publicKey": { "id": mallory.key_id, "owner": mallory.id, "publicKeyPem": mallory.public_pem }
         }
     });
-    assert_eq!(post_signed(&app, &fake, &mallory, "/inbox", &update).await, 202);
-    let copy = skein::db::actors::find_by_ap_id(&app.db, &mallory.id).await.unwrap().unwrap();
+    assert_eq!(
+        post_signed(&app, &fake, &mallory, "/inbox", &update).await,
+        202
+    );
+    let copy = skein::db::actors::find_by_ap_id(&app.db, &mallory.id)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(copy.display_name, "Mallory, renamed");
     assert_eq!(copy.summary, "<p>new <b>bio</b></p>");
 
@@ -358,9 +466,19 @@ async fn update_and_delete_of_a_remote_account_by_itself() {
         app.clock.now(),
     );
     assert_eq!(post(&app, "/inbox", &headers, body).await, 202);
-    assert!(skein::db::actors::find_by_ap_id(&app.db, &mallory.id).await.unwrap().is_none());
+    assert!(
+        skein::db::actors::find_by_ap_id(&app.db, &mallory.id)
+            .await
+            .unwrap()
+            .is_none()
+    );
     assert!(follow_rows(&app).await.is_empty());
-    let followers: Value = app.get_ap("/users/alice/followers").await.json().await.unwrap();
+    let followers: Value = app
+        .get_ap("/users/alice/followers")
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(followers["totalItems"], 0);
     let _ = alice;
 }
@@ -374,10 +492,16 @@ async fn an_actor_answering_410_is_marked_gone() {
     assert!(found.gone_at.is_none());
     fake.set_gone("mallory");
     app.clock.advance(chrono::Duration::days(2));
-    let err = skein::service::remote_actors::get_or_fetch(&app.state, &url::Url::parse(&mallory.id).unwrap())
-        .await
-        .unwrap_err();
-    assert!(matches!(err, skein::service::remote_actors::ResolveError::Gone));
+    let err = skein::service::remote_actors::get_or_fetch(
+        &app.state,
+        &url::Url::parse(&mallory.id).unwrap(),
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(
+        err,
+        skein::service::remote_actors::ResolveError::Gone
+    ));
     let gone: Option<chrono::DateTime<chrono::Utc>> =
         sqlx::query_scalar("select gone_at from actors where ap_id = $1")
             .bind(&mallory.id)
