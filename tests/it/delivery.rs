@@ -181,6 +181,7 @@ async fn retries_back_off_until_they_give_up_after_two_days() {
     loop {
         assert_eq!(app.deliver().await, 1);
         let row = rows(&app).await.remove(0);
+        assert_eq!(row.attempts as usize, gaps.len() + 1);
         if row.state == "failed" {
             assert!(row.last_error.unwrap().starts_with("gave up after"));
             break;

@@ -3,7 +3,7 @@
 //! key documents), WebFinger, and inboxes that record what they receive and
 //! answer with programmable statuses. Tests sign requests as its actors.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
@@ -40,10 +40,8 @@ struct Inner {
     actors: HashMap<String, FakeActor>,
     gone: HashSet<String>,
     received: Vec<Received>,
-    /// Answers for the next inbox POSTs: status and Retry-After.
-    answers: VecDeque<(u16, Option<String>)>,
     default_status: u16,
-    /// Status and Retry-After per inbox path, before `answers`.
+    /// Status and Retry-After per inbox path, before the default.
     by_path: HashMap<String, (u16, Option<String>)>,
     actor_fetches: usize,
     shared_inbox: bool,
@@ -130,13 +128,6 @@ impl FakeServer {
 
     pub fn set_gone(&self, name: &str) {
         self.lock().gone.insert(name.to_string());
-    }
-
-    /// The next inbox POSTs are answered with these statuses, in order.
-    pub fn answer_with(&self, answers: &[(u16, Option<&str>)]) {
-        self.lock()
-            .answers
-            .extend(answers.iter().map(|(s, r)| (*s, r.map(String::from))));
     }
 
     /// Inbox POSTs to `path` get this answer.
@@ -289,9 +280,7 @@ async fn inbox(
         raw: body,
     });
     let by_path = inner.by_path.get(uri.path()).cloned();
-    let (status, retry_after) = by_path
-        .or_else(|| inner.answers.pop_front())
-        .unwrap_or((inner.default_status, None));
+    let (status, retry_after) = by_path.unwrap_or((inner.default_status, None));
     let mut response = StatusCode::from_u16(status).unwrap().into_response();
     if let Some(retry_after) = retry_after {
         response

@@ -37,7 +37,14 @@ pub const AP: &str = "application/activity+json";
 struct TestServer {
     admin: PgConnectOptions,
     template: String,
+    /// How a process outside the tests (the built binary) reaches a database.
+    url_base: UrlBase,
     _cluster: Option<EmbeddedPostgres>,
+}
+
+enum UrlBase {
+    External(url::Url),
+    Socket(PathBuf),
 }
 
 static SERVER: OnceCell<TestServer> = OnceCell::const_new();
@@ -45,11 +52,12 @@ static SERVER: OnceCell<TestServer> = OnceCell::const_new();
 async fn server() -> &'static TestServer {
     SERVER
         .get_or_init(|| async {
-            let (admin, cluster) = match std::env::var("SKEIN_TEST_DATABASE_URL") {
+            let (admin, cluster, url_base) = match std::env::var("SKEIN_TEST_DATABASE_URL") {
                 Ok(url) if !url.is_empty() => (
                     url.parse::<PgConnectOptions>()
                         .expect("SKEIN_TEST_DATABASE_URL is a postgres URL"),
                     None,
+                    UrlBase::External(url::Url::parse(&url).expect("a URL")),
                 ),
                 _ => {
                     let dir = tempfile::Builder::new()
@@ -72,7 +80,12 @@ async fn server() -> &'static TestServer {
                     .await
                     .expect("join")
                     .expect("the test PostgreSQL cluster starts");
-                    (cluster.options_for("postgres"), Some(cluster))
+                    let socket = cluster.socket_dir().to_path_buf();
+                    (
+                        cluster.options_for("postgres"),
+                        Some(cluster),
+                        UrlBase::Socket(socket),
+                    )
                 }
             };
             let template = template_name();
@@ -104,6 +117,7 @@ async fn server() -> &'static TestServer {
             TestServer {
                 admin,
                 template,
+                url_base,
                 _cluster: cluster,
             }
         })
@@ -121,6 +135,21 @@ fn template_name() -> String {
     let digest = hash.finalize();
     let short: String = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();
     format!("skein_tpl_{short}")
+}
+
+/// A fresh database and a URL the built binary can use for it.
+pub async fn fresh_database_url() -> (PgPool, String) {
+    let (pool, options) = fresh_database().await;
+    let name = options.get_database().expect("a database name").to_string();
+    let url = match &server().await.url_base {
+        UrlBase::External(base) => {
+            let mut url = base.clone();
+            url.set_path(&format!("/{name}"));
+            url.to_string()
+        }
+        UrlBase::Socket(dir) => format!("postgres://skein@localhost/{name}?host={}", dir.display()),
+    };
+    (pool, url)
 }
 
 /// A fresh database cloned from the template, and its pool.

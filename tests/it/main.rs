@@ -5,6 +5,7 @@
 mod actors;
 mod cli;
 mod collections;
+mod crash;
 mod delivery;
 mod discovery;
 mod fake;
