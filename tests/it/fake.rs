@@ -27,6 +27,19 @@ pub struct FakeActor {
     pub slash_key: bool,
 }
 
+/// Ways an actor document can be wrong.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Quirk {
+    /// The document's id is another URL on the same server.
+    WrongId,
+    /// Served as text/html.
+    Html,
+    /// Served as plain application/json.
+    PlainJson,
+    /// Larger than any peer should accept.
+    Huge,
+}
+
 #[derive(Debug, Clone)]
 pub struct Received {
     pub path: String,
@@ -44,6 +57,8 @@ struct Inner {
     /// Status and Retry-After per inbox path, before the default.
     by_path: HashMap<String, (u16, Option<String>)>,
     actor_fetches: usize,
+    /// Misbehaviours of actor documents, by actor name.
+    quirks: HashMap<String, Quirk>,
     shared_inbox: bool,
     delay: std::time::Duration,
     in_flight: usize,
@@ -124,6 +139,10 @@ impl FakeServer {
         actor.private_pem = pair.private_key;
         actor.public_pem = pair.public_key;
         actor.clone()
+    }
+
+    pub fn set_quirk(&self, name: &str, quirk: Quirk) {
+        self.lock().quirks.insert(name.to_string(), quirk);
     }
 
     pub fn set_gone(&self, name: &str) {
@@ -215,9 +234,24 @@ async fn actor(State((inner, domain)): State<Shared>, Path(name): Path<String>) 
     if inner.gone.contains(&name) {
         return StatusCode::GONE.into_response();
     }
-    match inner.actors.get(&name) {
-        Some(actor) => ap(document(actor, &domain, inner.shared_inbox)),
-        None => StatusCode::NOT_FOUND.into_response(),
+    let Some(actor) = inner.actors.get(&name) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let mut doc = document(actor, &domain, inner.shared_inbox);
+    match inner.quirks.get(&name) {
+        None => ap(doc),
+        Some(Quirk::WrongId) => {
+            doc["id"] = json!(format!("{}-other", actor.id));
+            ap(doc)
+        }
+        Some(Quirk::Html) => ([(header::CONTENT_TYPE, "text/html")], doc.to_string()).into_response(),
+        Some(Quirk::PlainJson) => {
+            ([(header::CONTENT_TYPE, "application/json")], doc.to_string()).into_response()
+        }
+        Some(Quirk::Huge) => {
+            doc["summary"] = json!("x".repeat(2 * 1024 * 1024));
+            ap(doc)
+        }
     }
 }
 

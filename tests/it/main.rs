@@ -13,3 +13,4 @@ mod follows;
 mod harness;
 mod http;
 mod inbox;
+mod remote_actors;
