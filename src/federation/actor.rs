@@ -212,9 +212,18 @@ pub fn parse_remote(doc: &Value, expected_id: &str) -> Result<RemoteActor, Actor
     if ap_id != expected_id {
         return Err(ActorError::Field("id"));
     }
+    // Actors without preferredUsername (and without WebFinger) exist; they
+    // are named after the last segment of their id.
     let username = string(doc, "preferredUsername")
         .map(|u| crate::federation::html::plain_text(u.trim(), 255))
         .filter(|u| !u.is_empty() && !u.contains(char::is_whitespace))
+        .or_else(|| {
+            url::Url::parse(ap_id).ok().and_then(|u| {
+                u.path_segments()
+                    .and_then(|mut s| s.rfind(|seg| !seg.is_empty()).map(str::to_string))
+                    .or_else(|| u.host_str().map(str::to_string))
+            })
+        })
         .ok_or(ActorError::Field("preferredUsername"))?;
     let inbox_url = http_url(string(doc, "inbox")).ok_or(ActorError::Field("inbox"))?;
     // One key per actor is what the fediverse uses; the key must belong to
@@ -318,4 +327,68 @@ pub fn parse_remote(doc: &Value, expected_id: &str) -> Result<RemoteActor, Actor
             .and_then(|p| chrono::DateTime::parse_from_rfc3339(p).ok())
             .map(|p| p.with_timezone(&chrono::Utc)),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn doc() -> Value {
+        json!({
+            "id": "https://remote.example/users/emily",
+            "type": "Person",
+            "inbox": "https://remote.example/users/emily/inbox",
+            "name": "Emily\u{0007}",
+            "summary": "<p onclick=\"x\">Hi</p>",
+            "publicKey": {
+                "id": "https://remote.example/users/emily#main",
+                "owner": "https://remote.example/users/emily",
+                "publicKeyPem": "PEM"
+            },
+            "icon": { "type": "Image", "url": "https://remote.example/a.png" },
+            "attachment": [{ "type": "PropertyValue", "name": "Site", "value": "<a href=\"https://e.example\">e</a>" }],
+        })
+    }
+
+    #[test]
+    fn an_actor_without_preferred_username_is_named_after_its_id() {
+        let actor = parse_remote(&doc(), "https://remote.example/users/emily").expect("valid");
+        assert_eq!(actor.username, "emily");
+        assert_eq!(actor.display_name, "Emily");
+        assert_eq!(actor.summary, "<p>Hi</p>");
+        assert_eq!(
+            actor.avatar_url.as_deref(),
+            Some("https://remote.example/a.png")
+        );
+        assert_eq!(
+            actor.public_key_id,
+            "https://remote.example/users/emily#main"
+        );
+        assert!(
+            actor.fields[0]
+                .value
+                .contains("rel=\"nofollow noopener noreferrer\"")
+        );
+    }
+
+    #[test]
+    fn documents_that_are_not_this_actor_are_refused() {
+        assert_eq!(
+            parse_remote(&doc(), "https://remote.example/users/other"),
+            Err(ActorError::Field("id"))
+        );
+        let mut note = doc();
+        note["type"] = json!("Note");
+        assert!(matches!(
+            parse_remote(&note, "https://remote.example/users/emily"),
+            Err(ActorError::NotAnActor(_))
+        ));
+        let mut foreign_key = doc();
+        foreign_key["publicKey"]["owner"] = json!("https://remote.example/users/mallory");
+        assert_eq!(
+            parse_remote(&foreign_key, "https://remote.example/users/emily"),
+            Err(ActorError::Field("publicKey"))
+        );
+    }
 }

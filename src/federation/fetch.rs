@@ -73,7 +73,8 @@ pub async fn fetch_object(state: &AppState, url: &Url) -> Result<Value, FetchErr
     if same_host {
         let canonical = Url::parse(&id).map_err(|_| FetchError::Json)?;
         if let Ok((again_url, again)) = get_signed(state, &canonical).await
-            && (id_of(&again) == Some(canonical.as_str()) || id_of(&again) == Some(again_url.as_str()))
+            && (id_of(&again) == Some(canonical.as_str())
+                || id_of(&again) == Some(again_url.as_str()))
         {
             return Ok(again);
         }

@@ -244,10 +244,14 @@ async fn actor(State((inner, domain)): State<Shared>, Path(name): Path<String>) 
             doc["id"] = json!(format!("{}-other", actor.id));
             ap(doc)
         }
-        Some(Quirk::Html) => ([(header::CONTENT_TYPE, "text/html")], doc.to_string()).into_response(),
-        Some(Quirk::PlainJson) => {
-            ([(header::CONTENT_TYPE, "application/json")], doc.to_string()).into_response()
+        Some(Quirk::Html) => {
+            ([(header::CONTENT_TYPE, "text/html")], doc.to_string()).into_response()
         }
+        Some(Quirk::PlainJson) => (
+            [(header::CONTENT_TYPE, "application/json")],
+            doc.to_string(),
+        )
+            .into_response(),
         Some(Quirk::Huge) => {
             doc["summary"] = json!("x".repeat(2 * 1024 * 1024));
             ap(doc)

@@ -24,11 +24,20 @@ async fn only_documents_served_as_activitypub_at_their_own_id_are_accepted() {
         let actor = fake.add_actor(name, false);
         fake.set_quirk(name, quirk);
         let err = fetch(&app, &actor.id).await.unwrap_err();
-        assert!(matches!(err, ResolveError::Unavailable(_)), "{name}: {err:?}");
+        assert!(
+            matches!(err, ResolveError::Unavailable(_)),
+            "{name}: {err:?}"
+        );
     }
-    assert_eq!(app.table_counts().await["actors"], 1, "only the instance actor");
+    assert_eq!(
+        app.table_counts().await["actors"],
+        1,
+        "only the instance actor"
+    );
     assert!(matches!(
-        fetch(&app, &format!("{}/users/nobody", fake.base)).await.unwrap_err(),
+        fetch(&app, &format!("{}/users/nobody", fake.base))
+            .await
+            .unwrap_err(),
         ResolveError::NotFound
     ));
 }
