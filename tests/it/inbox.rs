@@ -510,3 +510,62 @@ async fn an_actor_answering_410_is_marked_gone() {
             .unwrap();
     assert!(gone.is_some());
 }
+
+#[tokio::test]
+async fn only_the_followee_can_accept_or_reject_our_follow() {
+    let app = TestApp::spawn().await;
+    let alice = app.create_user("alice").await.actor;
+    let carol = app.create_user("carol").await.actor;
+    let fake = FakeServer::spawn("remote").await;
+    let mallory = fake.add_actor("mallory", false);
+    let eve = fake.add_actor("eve", false);
+    let remote_mallory = app.resolve(&mallory.id).await;
+    app.resolve(&eve.id).await;
+    for follower in [&alice, &carol] {
+        skein::service::follows::follow(&app.state, follower, &remote_mallory).await.unwrap();
+    }
+    app.deliver().await;
+    let follows: Vec<Value> = fake.received().into_iter().map(|r| r.body).collect();
+    assert_eq!(follows.len(), 2);
+    let follow_of = |who: &str| {
+        follows.iter().find(|f| f["actor"] == who).unwrap().clone()
+    };
+    let state = |who: String| {
+        let app = &app;
+        async move {
+            sqlx::query_scalar::<_, String>(
+                "select f.state from follows f join actors a on a.id = f.follower_id where a.ap_id = $1",
+            )
+            .bind(who)
+            .fetch_optional(&app.db)
+            .await
+            .unwrap()
+        }
+    };
+
+    // Eve cannot accept a follow addressed to mallory.
+    let forged = json!({
+        "id": format!("{}/activities/accept-forged", fake.base),
+        "type": "Accept", "actor": eve.id, "object": follow_of(&alice.ap_id)["id"],
+    });
+    assert_eq!(post_signed(&app, &fake, &eve, "/inbox", &forged).await, 403);
+    assert_eq!(state(alice.ap_id.clone()).await.as_deref(), Some("pending"));
+
+    // Mallory accepts alice's (by id) and rejects carol's (embedded).
+    let accept = json!({
+        "id": format!("{}/activities/accept-1", fake.base),
+        "type": "Accept", "actor": mallory.id, "object": follow_of(&alice.ap_id)["id"],
+    });
+    assert_eq!(post_signed(&app, &fake, &mallory, "/inbox", &accept).await, 202);
+    assert_eq!(state(alice.ap_id.clone()).await.as_deref(), Some("accepted"));
+    let mut embedded = follow_of(&carol.ap_id);
+    embedded.as_object_mut().unwrap().remove("@context");
+    let reject = json!({
+        "id": format!("{}/activities/reject-1", fake.base),
+        "type": "Reject", "actor": mallory.id, "object": embedded,
+    });
+    assert_eq!(post_signed(&app, &fake, &mallory, "/inbox", &reject).await, 202);
+    assert_eq!(state(carol.ap_id.clone()).await, None);
+    let following: Value = app.get_ap("/users/alice/following").await.json().await.unwrap();
+    assert_eq!(following["totalItems"], 1);
+}
