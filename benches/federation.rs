@@ -59,8 +59,15 @@ fn main() {
         .build()
         .unwrap();
     runtime.block_on(async {
-        println!("federation benchmark ({} size)", if full { "full" } else { "smoke" });
-        let rsa = rsa_limits(if full { Duration::from_secs(2) } else { Duration::from_millis(200) });
+        println!(
+            "federation benchmark ({} size)",
+            if full { "full" } else { "smoke" }
+        );
+        let rsa = rsa_limits(if full {
+            Duration::from_secs(2)
+        } else {
+            Duration::from_millis(200)
+        });
         println!(
             "limit   RSA-2048 (aws-lc-rs, one core): {:.0} signs/s, {:.0} verifies/s; {} cores",
             rsa.signs, rsa.verifies, rsa.cores
@@ -174,7 +181,11 @@ async fn ingest(size: &Size, rsa: &Rsa) {
         .fetch_one(&app.db)
         .await
         .unwrap();
-    assert_eq!(stored as usize, size.actors * size.per_actor, "every activity was stored");
+    assert_eq!(
+        stored as usize,
+        size.actors * size.per_actor,
+        "every activity was stored"
+    );
 
     let report = |label: &str, latencies: &[Duration], wall: Duration| {
         println!(
@@ -220,17 +231,25 @@ async fn fanout(size: &Size, rsa: &Rsa) {
 
     let start = Instant::now();
     let mut conn = app.db.acquire().await.unwrap();
-    skein::db::deliveries::enqueue(&mut conn, &id, &payload, alice.id, &inboxes, app.clock.now())
-        .await
-        .unwrap();
+    skein::db::deliveries::enqueue(
+        &mut conn,
+        &id,
+        &payload,
+        alice.id,
+        &inboxes,
+        app.clock.now(),
+    )
+    .await
+    .unwrap();
     drop(conn);
     app.state.delivery_wakeup.notify_waiters();
     let deadline = Instant::now() + Duration::from_secs(600);
     loop {
-        let done: i64 = sqlx::query_scalar("select count(*) from deliveries where state = 'delivered'")
-            .fetch_one(&app.db)
-            .await
-            .unwrap();
+        let done: i64 =
+            sqlx::query_scalar("select count(*) from deliveries where state = 'delivered'")
+                .fetch_one(&app.db)
+                .await
+                .unwrap();
         if done as usize == inboxes.len() {
             break;
         }

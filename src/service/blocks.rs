@@ -18,49 +18,32 @@ pub async fn block(state: &AppState, blocker: &Actor, target: &Actor) -> Result<
         return Err(Error::Validation("an account cannot block itself".into()));
     }
     let id = activities::new_id(&state.urls);
+    let activity = activities::block(&id, &blocker.ap_id, &target.ap_id);
     let mut tx = state.db.begin().await?;
     db::blocks::insert(&mut *tx, blocker.id, target.id, Some(&id)).await?;
     db::follows::delete_between(&mut *tx, blocker.id, target.id).await?;
-    if !target.is_local() && db::users::is_federating(&mut *tx, blocker.id).await? {
-        let activity = activities::block(&id, &blocker.ap_id, &target.ap_id);
-        outbox::queue(
-            &mut tx,
-            state,
-            blocker.id,
-            &activity,
-            std::slice::from_ref(&target.inbox_url),
-        )
-        .await?;
-    }
+    outbox::queue_for(&mut tx, state, blocker, target, &activity).await?;
     tx.commit().await?;
     outbox::wake(state);
     Ok(())
 }
 
 pub async fn unblock(state: &AppState, blocker: &Actor, target: &Actor) -> Result<()> {
-    let ap_id = db::blocks::find_ap_id(&state.db, blocker.id, target.id).await?;
+    let block_id = db::blocks::find_ap_id(&state.db, blocker.id, target.id)
+        .await?
+        .unwrap_or_else(|| activities::new_id(&state.urls));
+    let activity = activities::undo(
+        &activities::new_id(&state.urls),
+        &blocker.ap_id,
+        serde_json::json!({
+            "id": block_id, "type": "Block", "actor": blocker.ap_id, "object": target.ap_id
+        }),
+    );
     let mut tx = state.db.begin().await?;
     if !db::blocks::delete(&mut *tx, blocker.id, Some(target.id), None).await? {
         return Ok(());
     }
-    if !target.is_local() && db::users::is_federating(&mut *tx, blocker.id).await? {
-        let block_id = ap_id.unwrap_or_else(|| activities::new_id(&state.urls));
-        let activity = activities::undo(
-            &activities::new_id(&state.urls),
-            &blocker.ap_id,
-            serde_json::json!({
-                "id": block_id, "type": "Block", "actor": blocker.ap_id, "object": target.ap_id
-            }),
-        );
-        outbox::queue(
-            &mut tx,
-            state,
-            blocker.id,
-            &activity,
-            std::slice::from_ref(&target.inbox_url),
-        )
-        .await?;
-    }
+    outbox::queue_for(&mut tx, state, blocker, target, &activity).await?;
     tx.commit().await?;
     outbox::wake(state);
     Ok(())

@@ -84,27 +84,18 @@ pub async fn unfollow(state: &AppState, follower: &Actor, target: &Actor) -> Res
     let Some(follow) = db::follows::find(&state.db, follower.id, target.id).await? else {
         return Ok(());
     };
+    let follow_id = follow
+        .ap_id
+        .clone()
+        .unwrap_or_else(|| activities::new_id(&state.urls));
+    let undo = activities::undo(
+        &activities::new_id(&state.urls),
+        &follower.ap_id,
+        activities::follow_object(&follow_id, &follower.ap_id, &target.ap_id),
+    );
     let mut tx = state.db.begin().await?;
     db::follows::delete(&mut *tx, follow.id).await?;
-    if !target.is_local() && db::users::is_federating(&mut *tx, follower.id).await? {
-        let follow_id = follow
-            .ap_id
-            .clone()
-            .unwrap_or_else(|| activities::new_id(&state.urls));
-        let activity = activities::undo(
-            &activities::new_id(&state.urls),
-            &follower.ap_id,
-            activities::follow_object(&follow_id, &follower.ap_id, &target.ap_id),
-        );
-        outbox::queue(
-            &mut tx,
-            state,
-            follower.id,
-            &activity,
-            std::slice::from_ref(&target.inbox_url),
-        )
-        .await?;
-    }
+    outbox::queue_for(&mut tx, state, follower, target, &undo).await?;
     tx.commit().await?;
     outbox::wake(state);
     Ok(())
@@ -123,55 +114,36 @@ pub async fn requests(state: &AppState, followee: &Actor) -> Result<Vec<Actor>> 
 
 /// `followee` (local, locked) approves the request of `follower`.
 pub async fn approve(state: &AppState, followee: &Actor, follower: &Actor) -> Result<()> {
-    let follow = db::follows::find(&state.db, follower.id, followee.id)
-        .await?
-        .filter(|f| f.state == "pending")
-        .ok_or(Error::NotFound)?;
-    let mut tx = state.db.begin().await?;
-    db::follows::set_accepted(&mut *tx, follow.id).await?;
-    if !follower.is_local() {
-        let activity = activities::accept(
-            &activities::new_id(&state.urls),
-            &followee.ap_id,
-            follow_as_sent(&follow, follower, followee),
-        );
-        outbox::queue(
-            &mut tx,
-            state,
-            followee.id,
-            &activity,
-            std::slice::from_ref(&follower.inbox_url),
-        )
-        .await?;
-    }
-    tx.commit().await?;
-    outbox::wake(state);
-    Ok(())
+    answer(state, followee, follower, true).await
 }
 
 /// `followee` (local) rejects the request of `follower`, or removes it from
 /// its followers.
 pub async fn reject(state: &AppState, followee: &Actor, follower: &Actor) -> Result<()> {
+    answer(state, followee, follower, false).await
+}
+
+async fn answer(state: &AppState, followee: &Actor, follower: &Actor, accept: bool) -> Result<()> {
     let follow = db::follows::find(&state.db, follower.id, followee.id)
         .await?
+        .filter(|f| !accept || f.state == "pending")
         .ok_or(Error::NotFound)?;
+    let (id, object) = (
+        activities::new_id(&state.urls),
+        follow_as_sent(&follow, follower, followee),
+    );
+    let activity = if accept {
+        activities::accept(&id, &followee.ap_id, object)
+    } else {
+        activities::reject(&id, &followee.ap_id, object)
+    };
     let mut tx = state.db.begin().await?;
-    db::follows::delete(&mut *tx, follow.id).await?;
-    if !follower.is_local() {
-        let activity = activities::reject(
-            &activities::new_id(&state.urls),
-            &followee.ap_id,
-            follow_as_sent(&follow, follower, followee),
-        );
-        outbox::queue(
-            &mut tx,
-            state,
-            followee.id,
-            &activity,
-            std::slice::from_ref(&follower.inbox_url),
-        )
-        .await?;
+    if accept {
+        db::follows::set_accepted(&mut *tx, follow.id).await?;
+    } else {
+        db::follows::delete(&mut *tx, follow.id).await?;
     }
+    outbox::queue_for(&mut tx, state, followee, follower, &activity).await?;
     tx.commit().await?;
     outbox::wake(state);
     Ok(())

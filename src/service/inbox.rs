@@ -217,14 +217,7 @@ async fn on_follow(
     let follow = activities::follow_object(follow_id, &actor.ap_id, &target.ap_id);
     if db::blocks::between(&mut **tx, actor.id, target.id).await? {
         let reject = activities::reject(&activities::new_id(&state.urls), &target.ap_id, follow);
-        outbox::queue(
-            tx,
-            state,
-            target.id,
-            &reject,
-            std::slice::from_ref(&actor.inbox_url),
-        )
-        .await?;
+        outbox::queue_for(tx, state, &target, actor, &reject).await?;
         return Ok(Received::Applied);
     }
     let wanted = if target.manually_approves_followers {
@@ -236,14 +229,7 @@ async fn on_follow(
         db::follows::upsert(&mut **tx, actor.id, target.id, Some(follow_id), wanted).await?;
     if stored.state == "accepted" {
         let accept = activities::accept(&activities::new_id(&state.urls), &target.ap_id, follow);
-        outbox::queue(
-            tx,
-            state,
-            target.id,
-            &accept,
-            std::slice::from_ref(&actor.inbox_url),
-        )
-        .await?;
+        outbox::queue_for(tx, state, &target, actor, &accept).await?;
     }
     Ok(Received::Applied)
 }

@@ -5,7 +5,7 @@
 use serde_json::Value;
 use sqlx::PgConnection;
 
-use crate::db;
+use crate::db::{self, actors::Actor};
 use crate::error::Result;
 use crate::state::AppState;
 
@@ -27,6 +27,29 @@ pub async fn queue(
         .to_string();
     let payload = serde_json::to_string(activity).map_err(|e| anyhow::anyhow!(e))?;
     Ok(db::deliveries::enqueue(tx, &id, &payload, sender_id, &inboxes, state.clock.now()).await?)
+}
+
+/// Queues `activity` for one recipient: only when the recipient is remote
+/// and the sender shares with the fediverse.
+pub async fn queue_for(
+    tx: &mut PgConnection,
+    state: &AppState,
+    sender: &Actor,
+    recipient: &Actor,
+    activity: &Value,
+) -> Result<()> {
+    if recipient.is_local() || !db::users::is_federating(&mut *tx, sender.id).await? {
+        return Ok(());
+    }
+    queue(
+        tx,
+        state,
+        sender.id,
+        activity,
+        std::slice::from_ref(&recipient.inbox_url),
+    )
+    .await?;
+    Ok(())
 }
 
 /// Tells idle delivery workers that work is waiting.

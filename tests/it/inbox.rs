@@ -522,14 +522,14 @@ async fn only_the_followee_can_accept_or_reject_our_follow() {
     let remote_mallory = app.resolve(&mallory.id).await;
     app.resolve(&eve.id).await;
     for follower in [&alice, &carol] {
-        skein::service::follows::follow(&app.state, follower, &remote_mallory).await.unwrap();
+        skein::service::follows::follow(&app.state, follower, &remote_mallory)
+            .await
+            .unwrap();
     }
     app.deliver().await;
     let follows: Vec<Value> = fake.received().into_iter().map(|r| r.body).collect();
     assert_eq!(follows.len(), 2);
-    let follow_of = |who: &str| {
-        follows.iter().find(|f| f["actor"] == who).unwrap().clone()
-    };
+    let follow_of = |who: &str| follows.iter().find(|f| f["actor"] == who).unwrap().clone();
     let state = |who: String| {
         let app = &app;
         async move {
@@ -556,16 +556,30 @@ async fn only_the_followee_can_accept_or_reject_our_follow() {
         "id": format!("{}/activities/accept-1", fake.base),
         "type": "Accept", "actor": mallory.id, "object": follow_of(&alice.ap_id)["id"],
     });
-    assert_eq!(post_signed(&app, &fake, &mallory, "/inbox", &accept).await, 202);
-    assert_eq!(state(alice.ap_id.clone()).await.as_deref(), Some("accepted"));
+    assert_eq!(
+        post_signed(&app, &fake, &mallory, "/inbox", &accept).await,
+        202
+    );
+    assert_eq!(
+        state(alice.ap_id.clone()).await.as_deref(),
+        Some("accepted")
+    );
     let mut embedded = follow_of(&carol.ap_id);
     embedded.as_object_mut().unwrap().remove("@context");
     let reject = json!({
         "id": format!("{}/activities/reject-1", fake.base),
         "type": "Reject", "actor": mallory.id, "object": embedded,
     });
-    assert_eq!(post_signed(&app, &fake, &mallory, "/inbox", &reject).await, 202);
+    assert_eq!(
+        post_signed(&app, &fake, &mallory, "/inbox", &reject).await,
+        202
+    );
     assert_eq!(state(carol.ap_id.clone()).await, None);
-    let following: Value = app.get_ap("/users/alice/following").await.json().await.unwrap();
+    let following: Value = app
+        .get_ap("/users/alice/following")
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(following["totalItems"], 1);
 }
