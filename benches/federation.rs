@@ -117,11 +117,14 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[index]
 }
 
+/// A signed request: its headers and body.
+type Signed = (Vec<(&'static str, String)>, Vec<u8>);
+
 /// Posts pre-signed requests with bounded concurrency; returns each
 /// request's latency and the wall time.
 async fn fire(
     app: &TestApp,
-    requests: Vec<(Vec<(&'static str, String)>, Vec<u8>)>,
+    requests: Vec<Signed>,
     concurrency: usize,
 ) -> (Vec<Duration>, Duration) {
     let limit = Arc::new(Semaphore::new(concurrency));
