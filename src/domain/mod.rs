@@ -2,4 +2,5 @@
 //! like. Nothing here knows about HTTP or SQL.
 
 pub mod handle;
+pub mod text;
 pub mod username;

@@ -80,21 +80,7 @@ pub fn sanitize(html: &str) -> String {
     clean
 }
 
-/// Plain text escaped for HTML.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+pub use crate::domain::text::escape;
 
 /// Plain text as HTML paragraphs: blank lines separate paragraphs, single
 /// newlines become `<br>`.
