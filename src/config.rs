@@ -31,6 +31,7 @@ pub struct Config {
     pub instance: InstanceConfig,
     pub database: DatabaseConfig,
     pub http: HttpConfig,
+    pub posts: PostsConfig,
     pub delivery: DeliveryConfig,
     pub tls: TlsConfig,
     pub log: LogConfig,
@@ -82,6 +83,12 @@ pub struct DatabaseConfig {
 pub struct HttpConfig {
     pub request_timeout_seconds: u64,
     pub max_body_bytes: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PostsConfig {
+    pub max_characters: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -243,6 +250,12 @@ impl Config {
             return Err(ConfigError::Invalid {
                 key: "http.max_body_bytes",
                 message: "must be at least 1024".into(),
+            });
+        }
+        if self.posts.max_characters == 0 {
+            return Err(ConfigError::Invalid {
+                key: "posts.max_characters",
+                message: "must be at least 1".into(),
             });
         }
         if self.delivery.per_host == 0 {

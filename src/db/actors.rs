@@ -317,3 +317,14 @@ pub async fn shared_inbox_of(
     .fetch_optional(db)
     .await
 }
+
+/// The remote actor whose key has this id.
+pub async fn find_by_key_id(
+    db: impl PgExecutor<'_>,
+    key_id: &str,
+) -> Result<Option<Actor>, sqlx::Error> {
+    sqlx::query_as("select * from actors where public_key_id = $1 and domain is not null limit 1")
+        .bind(key_id)
+        .fetch_optional(db)
+        .await
+}

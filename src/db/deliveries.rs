@@ -88,6 +88,7 @@ pub async fn claim(
         "with live as (
              select array_agg(objid::bigint) as ids from pg_locks
              where locktype = 'advisory' and classid = $5::bigint::oid and objsubid = 2 and granted
+               and database = (select oid from pg_database where datname = current_database())
          ),
          due as (
              select d.id from deliveries d, live
@@ -269,4 +270,14 @@ pub async fn lock_worker_id(db: &mut PgConnection, worker: i32) -> Result<bool, 
         .bind(worker)
         .fetch_one(db)
         .await
+}
+
+/// Gives up the advisory lock of `worker`.
+pub async fn unlock_worker_id(db: &mut PgConnection, worker: i32) -> Result<(), sqlx::Error> {
+    sqlx::query("select pg_advisory_unlock($1, $2)")
+        .bind(WORKER_LOCK_CLASS)
+        .bind(worker)
+        .execute(db)
+        .await
+        .map(drop)
 }

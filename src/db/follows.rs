@@ -233,3 +233,17 @@ pub async fn pending_requests(
     .fetch_all(db)
     .await
 }
+
+/// Whether any local account follows this actor.
+pub async fn has_local_follower(
+    db: impl PgExecutor<'_>,
+    actor_id: i64,
+) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar(
+        "select exists (select 1 from follows f join actors a on a.id = f.follower_id
+                        where f.followee_id = $1 and f.state = 'accepted' and a.domain is null)",
+    )
+    .bind(actor_id)
+    .fetch_one(db)
+    .await
+}

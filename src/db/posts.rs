@@ -20,11 +20,18 @@ pub struct Post {
     pub published: DateTime<Utc>,
     pub updated: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+    pub reblog_of_id: Option<i64>,
+    pub replies_count: i32,
+    pub likes_count: i32,
+    pub reposts_count: i32,
 }
 
-/// A new post; the id comes from the database.
+/// A new post. Without an id, one is made from `published`, so that ids
+/// sort remote posts by when they were written.
 #[derive(Debug, Clone)]
 pub struct NewPost<'a> {
+    pub id: Option<i64>,
     pub ap_id: &'a str,
     pub author_id: i64,
     pub url: Option<&'a str>,
@@ -43,7 +50,7 @@ pub async fn insert(db: impl PgExecutor<'_>, new: &NewPost<'_>) -> Result<Post, 
         "insert into posts (id, ap_id, author_id, url, content, source, summary, sensitive,
                             language, visibility, in_reply_to_ap_id,
                             in_reply_to_id, published)
-         values (next_id($11), $1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
+         values (coalesce($12, next_id($11)), $1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
                  (select id from posts where ap_id = $10), $11)
          returning *",
     )
@@ -58,15 +65,159 @@ pub async fn insert(db: impl PgExecutor<'_>, new: &NewPost<'_>) -> Result<Post, 
     .bind(new.visibility)
     .bind(new.in_reply_to_ap_id)
     .bind(new.published)
+    .bind(new.id)
     .fetch_one(db)
     .await
+}
+
+/// A fresh post id for `at`, for local posts whose ActivityPub id contains it.
+pub async fn next_id(db: impl PgExecutor<'_>, at: DateTime<Utc>) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("select next_id($1)")
+        .bind(at)
+        .fetch_one(db)
+        .await
+}
+
+pub async fn find_by_ap_id(
+    db: impl PgExecutor<'_>,
+    ap_id: &str,
+) -> Result<Option<Post>, sqlx::Error> {
+    sqlx::query_as("select * from posts where ap_id = $1")
+        .bind(ap_id)
+        .fetch_optional(db)
+        .await
+}
+
+/// A post by its ActivityPub id or its `url` (a link people paste).
+pub async fn find_by_ap_id_or_url(
+    db: impl PgExecutor<'_>,
+    id: &str,
+) -> Result<Option<Post>, sqlx::Error> {
+    sqlx::query_as(
+        "select * from posts where ap_id = $1 or url = $1 order by ap_id = $1 desc limit 1",
+    )
+    .bind(id)
+    .fetch_optional(db)
+    .await
+}
+
+pub async fn find_by_id(db: impl PgExecutor<'_>, id: i64) -> Result<Option<Post>, sqlx::Error> {
+    sqlx::query_as("select * from posts where id = $1")
+        .bind(id)
+        .fetch_optional(db)
+        .await
+}
+
+pub async fn add_mentions(
+    db: impl PgExecutor<'_>,
+    post_id: i64,
+    actor_ids: &[i64],
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "insert into post_mentions (post_id, actor_id) select $1, unnest($2::bigint[])
+         on conflict do nothing",
+    )
+    .bind(post_id)
+    .bind(actor_ids)
+    .execute(db)
+    .await
+    .map(drop)
+}
+
+pub async fn add_tags(
+    db: impl PgExecutor<'_>,
+    post_id: i64,
+    tags: &[String],
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "insert into post_tags (post_id, tag) select $1, unnest($2::text[]) on conflict do nothing",
+    )
+    .bind(post_id)
+    .bind(tags)
+    .execute(db)
+    .await
+    .map(drop)
+}
+
+/// Mentioned accounts of a post.
+pub async fn mentions(
+    db: impl PgExecutor<'_>,
+    post_id: i64,
+) -> Result<Vec<crate::db::actors::Actor>, sqlx::Error> {
+    sqlx::query_as(
+        "select a.* from post_mentions m join actors a on a.id = m.actor_id
+         where m.post_id = $1 order by a.id",
+    )
+    .bind(post_id)
+    .fetch_all(db)
+    .await
+}
+
+pub async fn tags(db: impl PgExecutor<'_>, post_id: i64) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar("select tag from post_tags where post_id = $1 order by tag")
+        .bind(post_id)
+        .fetch_all(db)
+        .await
+}
+
+/// Counts a new or removed reply of the post.
+pub async fn add_replies(
+    db: impl PgExecutor<'_>,
+    post_id: i64,
+    delta: i32,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("update posts set replies_count = greatest(replies_count + $2, 0) where id = $1")
+        .bind(post_id)
+        .bind(delta)
+        .execute(db)
+        .await
+        .map(drop)
+}
+
+/// Turns a post into a tombstone: its content is gone, the row stays so that
+/// its id answers 410 and a late Create of it is ignored.
+pub async fn mark_deleted(
+    db: impl PgExecutor<'_>,
+    post_id: i64,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "update posts set content = '', source = null, summary = '', deleted_at = $2
+         where id = $1 and deleted_at is null",
+    )
+    .bind(post_id)
+    .bind(now)
+    .execute(db)
+    .await
+    .map(drop)
+}
+
+/// A tombstone for a post deleted before it arrived.
+pub async fn insert_tombstone(
+    db: impl PgExecutor<'_>,
+    ap_id: &str,
+    author_id: i64,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "insert into posts (id, ap_id, author_id, visibility, published, deleted_at)
+         values (next_id($3), $1, $2, 'direct', $3, $3)
+         on conflict (ap_id) do nothing",
+    )
+    .bind(ap_id)
+    .bind(author_id)
+    .bind(now)
+    .execute(db)
+    .await
+    .map(drop)
 }
 
 /// Posts that belong in an actor's public outbox: public and unlisted ones.
 pub async fn count_outbox(db: impl PgExecutor<'_>, author_id: i64) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(
         "select count(*) from posts
-         where author_id = $1 and visibility in ('public', 'unlisted')",
+         where author_id = $1 and visibility in ('public', 'unlisted')
+           and deleted_at is null and reblog_of_id is null",
     )
     .bind(author_id)
     .fetch_one(db)
@@ -83,6 +234,7 @@ pub async fn page_outbox(
     sqlx::query_as(
         "select * from posts
          where author_id = $1 and visibility in ('public', 'unlisted')
+           and deleted_at is null and reblog_of_id is null
            and ($2::bigint is null or id < $2)
          order by id desc limit $3",
     )

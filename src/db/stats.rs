@@ -17,7 +17,8 @@ pub async fn usage(db: impl PgExecutor<'_>) -> Result<Usage, sqlx::Error> {
         "with people as (
              select u.actor_id,
                     greatest(u.last_active_at,
-                             (select max(p.published) from posts p where p.author_id = u.actor_id))
+                             (select max(p.published) from posts p
+                              where p.author_id = u.actor_id and p.deleted_at is null))
                         as last_seen
              from users u
              where u.approved and not u.disabled
@@ -28,7 +29,8 @@ pub async fn usage(db: impl PgExecutor<'_>) -> Result<Usage, sqlx::Error> {
                 (select count(*) from people where last_seen > now() - interval '180 days')
                     as users_active_halfyear,
                 (select count(*) from posts p join actors a on a.id = p.author_id
-                  where a.domain is null) as local_posts",
+                  where a.domain is null and p.deleted_at is null
+                    and p.reblog_of_id is null) as local_posts",
     )
     .fetch_one(db)
     .await

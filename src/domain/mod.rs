@@ -4,3 +4,4 @@
 pub mod handle;
 pub mod text;
 pub mod username;
+pub mod visibility;

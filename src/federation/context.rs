@@ -28,3 +28,18 @@ pub fn actor() -> Value {
 pub fn activity_streams() -> Value {
     json!("https://www.w3.org/ns/activitystreams")
 }
+
+/// The context of posts: ActivityStreams and the terms Mastodon adds.
+pub fn post() -> Value {
+    json!([
+        "https://www.w3.org/ns/activitystreams",
+        {
+            "sensitive": "as:sensitive",
+            "Hashtag": "as:Hashtag",
+            "toot": "http://joinmastodon.org/ns#",
+            "Emoji": "toot:Emoji",
+            "blurhash": "toot:blurhash",
+            "focalPoint": { "@container": "@list", "@id": "toot:focalPoint" }
+        }
+    ])
+}

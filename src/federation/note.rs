@@ -1,28 +1,58 @@
-//! Notes and the Create activities that wrap them, for posts by local
-//! actors. Addressing follows Mastodon's visibility semantics.
+//! Notes of local posts and the activities that carry them (Create, Delete),
+//! with Mastodon's addressing, tags and counts; and reading remote Notes.
 
 use serde_json::{Value, json};
 
 use crate::db::{actors::Actor, posts::Post};
-use crate::federation::PUBLIC;
+use crate::domain::visibility::Visibility;
+use crate::federation::{PUBLIC, context};
 
-/// `to` and `cc` of a post by `author`.
-pub fn addressing(post: &Post, author: &Actor) -> (Vec<String>, Vec<String>) {
+/// What a Note needs besides the post row.
+#[derive(Debug, Clone, Default)]
+pub struct NoteParts {
+    /// Mentioned accounts: their ActivityPub id and `@user@host` handle.
+    pub mentions: Vec<(String, String)>,
+    /// Hashtags (lower-case) and their pages.
+    pub tags: Vec<(String, String)>,
+    /// The post replied to.
+    pub in_reply_to: Option<String>,
+    /// The replies collection of the post.
+    pub replies: Option<String>,
+}
+
+/// `to` and `cc` of a post by `author`, mentioned accounts included.
+pub fn addressing(post: &Post, author: &Actor, parts: &NoteParts) -> (Vec<String>, Vec<String>) {
     let followers = author.followers_url.clone().unwrap_or_default();
-    match post.visibility.as_str() {
-        "public" => (vec![PUBLIC.into()], vec![followers]),
-        "unlisted" => (vec![followers], vec![PUBLIC.into()]),
-        "private" => (vec![followers], vec![]),
-        _ => (vec![], vec![]),
+    let mentioned: Vec<String> = parts.mentions.iter().map(|(id, _)| id.clone()).collect();
+    let visibility = Visibility::parse(&post.visibility).unwrap_or(Visibility::Direct);
+    let (to, mut cc) = match visibility {
+        Visibility::Public => (vec![PUBLIC.to_string()], vec![followers]),
+        Visibility::Unlisted => (vec![followers], vec![PUBLIC.to_string()]),
+        Visibility::Private => (vec![followers], vec![]),
+        Visibility::Direct => (mentioned.clone(), vec![]),
+    };
+    if visibility != Visibility::Direct {
+        cc.extend(mentioned);
     }
+    (to, cc)
 }
 
 fn timestamp(t: chrono::DateTime<chrono::Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
-pub fn note(post: &Post, author: &Actor) -> Value {
-    let (to, cc) = addressing(post, author);
+pub fn note(post: &Post, author: &Actor, parts: &NoteParts) -> Value {
+    let (to, cc) = addressing(post, author, parts);
+    let mut tags: Vec<Value> = parts
+        .mentions
+        .iter()
+        .map(|(href, name)| json!({ "type": "Mention", "href": href, "name": name }))
+        .collect();
+    tags.extend(
+        parts.tags.iter().map(
+            |(tag, href)| json!({ "type": "Hashtag", "href": href, "name": format!("#{tag}") }),
+        ),
+    );
     let mut note = json!({
         "id": post.ap_id,
         "type": "Note",
@@ -34,8 +64,17 @@ pub fn note(post: &Post, author: &Actor) -> Value {
         "cc": cc,
         "sensitive": post.sensitive,
         "summary": if post.summary.is_empty() { Value::Null } else { json!(post.summary) },
-        "inReplyTo": post.in_reply_to_ap_id,
+        "inReplyTo": parts.in_reply_to.clone().or_else(|| post.in_reply_to_ap_id.clone()),
+        "tag": tags,
+        "attachment": [],
+        "likes": { "type": "Collection", "totalItems": post.likes_count },
+        "shares": { "type": "Collection", "totalItems": post.reposts_count },
     });
+    if let Some(replies) = &parts.replies {
+        note["replies"] = json!({
+            "id": replies, "type": "Collection", "totalItems": post.replies_count
+        });
+    }
     if let Some(updated) = post.updated {
         note["updated"] = json!(timestamp(updated));
     }
@@ -45,16 +84,38 @@ pub fn note(post: &Post, author: &Actor) -> Value {
     note
 }
 
-/// The Create activity of a post, as listed in the outbox.
-pub fn create(post: &Post, author: &Actor) -> Value {
-    let (to, cc) = addressing(post, author);
+/// A Note as a document of its own.
+pub fn document(post: &Post, author: &Actor, parts: &NoteParts) -> Value {
+    let mut note = note(post, author, parts);
+    note["@context"] = context::post();
+    note
+}
+
+/// The Create activity of a post.
+pub fn create(post: &Post, author: &Actor, parts: &NoteParts) -> Value {
+    let (to, cc) = addressing(post, author, parts);
     json!({
+        "@context": context::post(),
         "id": format!("{}/activity", post.ap_id),
         "type": "Create",
         "actor": author.ap_id,
         "published": timestamp(post.published),
         "to": to,
         "cc": cc,
-        "object": note(post, author),
+        "object": note(post, author, parts),
+    })
+}
+
+/// The Delete of a post, with a Tombstone.
+pub fn delete(post: &Post, author: &Actor, parts: &NoteParts) -> Value {
+    let (to, cc) = addressing(post, author, parts);
+    json!({
+        "@context": context::activity_streams(),
+        "id": format!("{}#delete", post.ap_id),
+        "type": "Delete",
+        "actor": author.ap_id,
+        "to": to,
+        "cc": cc,
+        "object": { "id": post.ap_id, "type": "Tombstone" },
     })
 }

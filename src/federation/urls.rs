@@ -84,6 +84,22 @@ impl Urls {
         self.join(&format!("/users/{username}/statuses/{id}"))
     }
 
+    /// The page of a post, as people share it.
+    pub fn post_page(&self, username: &str, id: i64) -> String {
+        self.join(&format!("/@{username}/{id}"))
+    }
+
+    /// The page of a hashtag.
+    pub fn tag(&self, tag: &str) -> String {
+        let mut url = self.base.clone();
+        url.path_segments_mut()
+            .map(|mut s| {
+                s.clear().push("tags").push(tag);
+            })
+            .ok();
+        url.to_string()
+    }
+
     pub fn webfinger_template(&self) -> String {
         format!("{}?resource={{uri}}", self.join("/.well-known/webfinger"))
     }

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, header};
+use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde_json::Value;
 
@@ -15,7 +15,7 @@ use crate::error::{Error, Result};
 use crate::federation::{self, collections, note};
 use crate::http::negotiate::{Representation, negotiate};
 use crate::http::{AppState, vary_accept, web};
-use crate::service::profiles;
+use crate::service::{posts, profiles, signed};
 
 /// An ActivityPub JSON response.
 pub fn activity_json(value: &impl serde::Serialize) -> Response {
@@ -153,11 +153,11 @@ pub async fn outbox(
         return Ok(activity_json(&collections::collection(&id, counts.posts)));
     }
     let page = profiles::outbox(&state.db, &actor, query.max_id, collections::PAGE_SIZE).await?;
-    let items = page
-        .items
-        .iter()
-        .map(|post| note::create(post, &actor))
-        .collect();
+    let mut items = Vec::with_capacity(page.items.len());
+    for post in &page.items {
+        let parts = posts::note_parts(&state, post).await?;
+        items.push(note::create(post, &actor, &parts));
+    }
     Ok(activity_json(&collections::page(
         &id,
         query.max_id,
@@ -192,4 +192,46 @@ fn empty_collection(id: &str, query: &HashMap<String, String>) -> Result<Respons
     } else {
         Ok(activity_json(&collections::collection(id, 0)))
     }
+}
+
+/// `GET /users/{username}/statuses/{id}`: the Note for ActivityPub clients
+/// (public posts to anyone; others only to signed fetches by accounts allowed
+/// to see them), the post page for browsers; 410 once deleted.
+pub async fn post(
+    State(state): State<AppState>,
+    Path((username, id)): Path<(String, i64)>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Result<Response> {
+    let (author, post) = posts::local_post(&state, &username, id).await?;
+    if negotiate(&headers) == Representation::Html {
+        return web::post_page(&state, &author, &post);
+    }
+    profiles::shared_person(&state.db, &author.username).await?;
+    if post.deleted_at.is_some() {
+        let tombstone = serde_json::json!({
+            "@context": crate::federation::context::activity_streams(),
+            "id": post.ap_id,
+            "type": "Tombstone",
+        });
+        let mut response = activity_json(&tombstone);
+        *response.status_mut() = StatusCode::GONE;
+        return Ok(response);
+    }
+    let header = |name: &str| -> Option<String> {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
+    let signer = if posts::can_see(&state, &post, None).await? {
+        None
+    } else {
+        signed::get_signer(&state, uri.path(), uri.query(), &header).await?
+    };
+    if !posts::can_see(&state, &post, signer.as_ref()).await? {
+        return Err(Error::NotFound);
+    }
+    let parts = posts::note_parts(&state, &post).await?;
+    Ok(activity_json(&note::document(&post, &author, &parts)))
 }

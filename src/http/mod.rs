@@ -60,7 +60,9 @@ pub fn router(state: AppState) -> Router {
             "/users/{username}/collections/featured",
             get(activitypub::featured),
         )
+        .route("/users/{username}/statuses/{id}", get(activitypub::post))
         .route("/{at_username}", get(web::profile))
+        .route("/{at_username}/{id}", get(web::post))
         .fallback(not_found)
         .with_state(state)
         .layer(DefaultBodyLimit::max(max_body))

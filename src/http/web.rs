@@ -7,12 +7,14 @@ use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 
-use crate::db::actors::ProfileField;
+use crate::db::actors::{Actor, ProfileField};
+use crate::db::posts::Post;
+use crate::domain::visibility::Visibility;
 use crate::error::{Error, Result};
 use crate::federation::nodeinfo;
 use crate::http::negotiate::{Representation, negotiate};
 use crate::http::{AppState, vary_accept};
-use crate::service::{discovery, profiles};
+use crate::service::{discovery, posts, profiles};
 
 #[derive(Template)]
 #[template(path = "index.html")]
@@ -121,4 +123,73 @@ fn render(template: &impl Template) -> Result<Response> {
         .render()
         .map_err(|e| Error::Internal(anyhow::anyhow!("rendering a page: {e}")))?;
     Ok(Html(html).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "post.html")]
+struct PostPage<'a> {
+    instance_name: &'a str,
+    display_name: String,
+    handle: String,
+    profile_url: String,
+    ap_id: String,
+    url: String,
+    summary: String,
+    content: String,
+    excerpt: String,
+    published: String,
+    replies: i32,
+    reposts: i32,
+    likes: i32,
+}
+
+/// `GET /@{username}/{id}`: a public post's page; ActivityPub clients are
+/// sent to the post's id.
+pub async fn post(
+    State(state): State<AppState>,
+    Path((at_username, id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Response> {
+    let username = at_username.strip_prefix('@').ok_or(Error::NotFound)?;
+    let id: i64 = id.parse().map_err(|_| Error::NotFound)?;
+    let (author, post) = posts::local_post(&state, username, id).await?;
+    if negotiate(&headers) == Representation::ActivityJson {
+        return Ok(vary_accept(Redirect::to(&post.ap_id).into_response()));
+    }
+    post_page(&state, &author, &post)
+}
+
+/// The HTML page of a post, also served at its id to browsers. Only public
+/// and unlisted posts have one; a deleted post is gone.
+pub fn post_page(state: &AppState, author: &Actor, post: &Post) -> Result<Response> {
+    if post.deleted_at.is_some() {
+        return Err(Error::Gone);
+    }
+    let visible = Visibility::parse(&post.visibility).is_some_and(Visibility::is_public);
+    if !visible {
+        return Err(Error::NotFound);
+    }
+    let text = post.source.clone().unwrap_or_default();
+    let page = PostPage {
+        instance_name: &state.config.instance.name,
+        display_name: if author.display_name.is_empty() {
+            author.username.clone()
+        } else {
+            author.display_name.clone()
+        },
+        handle: format!("{}@{}", author.username, state.urls.domain()),
+        profile_url: author.url.clone().unwrap_or_else(|| author.ap_id.clone()),
+        ap_id: post.ap_id.clone(),
+        url: post.url.clone().unwrap_or_else(|| post.ap_id.clone()),
+        summary: post.summary.clone(),
+        content: post.content.clone(),
+        excerpt: text.chars().take(100).collect(),
+        published: post
+            .published
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        replies: post.replies_count,
+        reposts: post.reposts_count,
+        likes: post.likes_count,
+    };
+    Ok(vary_accept(render(&page)?))
 }

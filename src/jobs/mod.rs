@@ -30,7 +30,9 @@ impl WorkerLock {
         }
     }
 
-    pub async fn release(self) {
+    /// Gives up the lock (its claims become free at once) and the connection.
+    pub async fn release(mut self) {
+        let _ = db::deliveries::unlock_worker_id(&mut self.connection, self.id).await;
         let _ = self.connection.close().await;
     }
 }

@@ -16,9 +16,9 @@ use crate::error::{Error, Result};
 use crate::federation::activities;
 use crate::federation::actor::parse_remote;
 use crate::federation::fetch::id_of;
-use crate::federation::signatures::{self, IncomingRequest, VerifyingKey};
+use crate::federation::signatures::{self, IncomingRequest};
 use crate::service::discovery::authority;
-use crate::service::{outbox, remote_actors};
+use crate::service::{inbox_posts, outbox, remote_actors, signed};
 use crate::state::AppState;
 
 /// Which inbox the activity was posted to.
@@ -121,7 +121,13 @@ pub async fn receive(state: &AppState, incoming: Incoming<'_>) -> Result<Receive
     if actor.is_local() {
         return Err(unauthorized("local actors do not deliver to this inbox"));
     }
-    let actor = verified_signer(state, actor, &params, &strings).await?;
+    let actor = signed::verified_signer(state, actor, &params, &strings).await?;
+    // A Create's object may have to be fetched: before the transaction.
+    let created = if kind == "Create" {
+        inbox_posts::object_of_create(state, &actor, &activity).await?
+    } else {
+        None
+    };
 
     let mut tx = state.db.begin().await?;
     if !db::inbox::record(&mut *tx, &id, actor.id, &kind, &activity, now).await? {
@@ -137,39 +143,18 @@ pub async fn receive(state: &AppState, incoming: Incoming<'_>) -> Result<Receive
         "Undo" => on_undo(&mut tx, state, &actor, &activity).await?,
         "Block" => on_block(&mut tx, state, &actor, &activity).await?,
         "Update" => on_update(&mut tx, state, &actor, &activity).await?,
-        "Delete" => on_delete(&mut tx, &actor, &activity).await?,
+        "Delete" => on_delete(&mut tx, state, &actor, &activity).await?,
+        "Create" => match &created {
+            Some(object) if inbox_posts::on_create(&mut tx, state, &actor, object).await? => {
+                Received::Applied
+            }
+            _ => Received::Ignored,
+        },
         _ => Received::Ignored,
     };
     tx.commit().await?;
     outbox::wake(state);
     Ok(received)
-}
-
-/// The actor whose key made the signature: the key must be the actor's own
-/// (listed in its document) and must verify. A failure refetches the actor
-/// once, rate-limited, since keys rotate.
-async fn verified_signer(
-    state: &AppState,
-    actor: Actor,
-    params: &signatures::SignatureParams,
-    strings: &[String],
-) -> Result<Actor> {
-    let verifies = |actor: &Actor| {
-        actor.public_key_id == params.key_id
-            && VerifyingKey::from_pem(&actor.public_key_pem)
-                .is_ok_and(|key| signatures::verify(strings, &params.signature, &key))
-    };
-    if verifies(&actor) {
-        return Ok(actor);
-    }
-    if let Ok(Some(fresh)) = remote_actors::refetch_for_key(state, &actor).await
-        && verifies(&fresh)
-    {
-        return Ok(fresh);
-    }
-    Err(unauthorized(
-        "the signature does not verify with a key of the activity's actor",
-    ))
 }
 
 type Tx<'a> = sqlx::Transaction<'a, sqlx::Postgres>;
@@ -227,6 +212,12 @@ async fn on_follow(
     };
     let stored =
         db::follows::upsert(&mut **tx, actor.id, target.id, Some(follow_id), wanted).await?;
+    let kind = if stored.state == "accepted" {
+        "follow"
+    } else {
+        "follow_request"
+    };
+    db::notifications::notify(&mut **tx, target.id, kind, actor.id, None).await?;
     if stored.state == "accepted" {
         let accept = activities::accept(&activities::new_id(&state.urls), &target.ap_id, follow);
         outbox::queue_for(tx, state, &target, actor, &accept).await?;
@@ -374,12 +365,22 @@ async fn on_update(
 }
 
 /// Delete of the actor itself: the account and what it posted go.
-async fn on_delete(tx: &mut Tx<'_>, actor: &Actor, activity: &Value) -> Result<Received> {
+/// Delete of the actor itself (the account and what it posted go) or of one
+/// of its posts.
+async fn on_delete(
+    tx: &mut Tx<'_>,
+    state: &AppState,
+    actor: &Actor,
+    activity: &Value,
+) -> Result<Received> {
     let Some(object) = activity.get("object").and_then(id_of) else {
         return Err(Error::BadRequest("the activity has no object".into()));
     };
     if object == actor.ap_id {
         db::actors::delete_remote(&mut **tx, actor.id).await?;
+        return Ok(Received::Applied);
+    }
+    if inbox_posts::on_delete(tx, state, actor, object).await? {
         return Ok(Received::Applied);
     }
     Ok(Received::Ignored)

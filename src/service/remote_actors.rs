@@ -151,3 +151,33 @@ pub async fn resolve(state: &AppState, query: &str) -> Result<Actor, ResolveErro
     };
     get_or_fetch(state, &url).await
 }
+
+/// The actor a key belongs to, for signed GETs (which name no actor). The
+/// key id is fetched (without its fragment): either the actor document itself
+/// or a key document whose `owner` is fetched in turn; either way the actor
+/// must list the key.
+pub async fn actor_for_key(state: &AppState, key_id: &str) -> Result<Actor, ResolveError> {
+    if let Some(actor) = db::actors::find_by_key_id(&state.db, key_id).await? {
+        return Ok(actor);
+    }
+    let mut url = Url::parse(key_id).map_err(|_| ResolveError::NotFound)?;
+    url.set_fragment(None);
+    if is_local(state, &url) {
+        return Err(ResolveError::NotFound);
+    }
+    let document = fetch::fetch_object(state, &url)
+        .await
+        .map_err(|e| ResolveError::Unavailable(e.to_string()))?;
+    let owner = match document.get("owner").and_then(serde_json::Value::as_str) {
+        Some(owner) => Url::parse(owner).map_err(|_| ResolveError::NotFound)?,
+        None => url,
+    };
+    let actor = get_or_fetch(state, &owner).await?;
+    if actor.public_key_id == key_id {
+        Ok(actor)
+    } else {
+        Err(ResolveError::Unavailable(
+            "the key is not listed by its owner".into(),
+        ))
+    }
+}

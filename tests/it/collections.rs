@@ -104,6 +104,7 @@ async fn the_outbox_lists_public_and_unlisted_posts_as_create_activities() {
         skein::db::posts::insert(
             &app.db,
             &skein::db::posts::NewPost {
+                id: None,
                 ap_id: &app.url(&format!("/users/alice/statuses/{n}")),
                 author_id: alice.actor.id,
                 url: None,

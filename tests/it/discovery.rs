@@ -236,6 +236,7 @@ async fn nodeinfo_reports_real_usage() {
     skein::db::posts::insert(
         &app.db,
         &skein::db::posts::NewPost {
+            id: None,
             ap_id: &app.url("/users/alice/statuses/1"),
             author_id: alice.actor.id,
             url: None,
@@ -255,6 +256,7 @@ async fn nodeinfo_reports_real_usage() {
     skein::db::posts::insert(
         &app.db,
         &skein::db::posts::NewPost {
+            id: None,
             ap_id: "https://remote.example/notes/1",
             author_id: remote,
             url: None,

@@ -13,4 +13,5 @@ mod follows;
 mod harness;
 mod http;
 mod inbox;
+mod posts;
 mod remote_actors;

@@ -1,0 +1,251 @@
+//! Remote posts arriving in the inbox: Create and Delete of Notes (Question,
+//! Article and Page read as Notes, as Mastodon does).
+//!
+//! An object is trusted only when it belongs to the sender: embedded objects
+//! attributed to someone else are refused; objects sent by id are fetched
+//! from their origin first. Mentions and notifications come from `tag`,
+//! never from the HTML. A Delete that arrives before its Create leaves a
+//! tombstone, so the post never appears.
+
+use serde_json::Value;
+use url::Url;
+
+use crate::db::{self, actors::Actor};
+use crate::domain::visibility::Visibility;
+use crate::error::{Error, Result};
+use crate::federation::fetch::{self, id_of};
+use crate::federation::html;
+use crate::service::discovery::authority;
+use crate::state::AppState;
+
+type Tx<'a> = sqlx::Transaction<'a, sqlx::Postgres>;
+
+/// Object types read as posts.
+const POST_TYPES: [&str; 4] = ["Note", "Question", "Article", "Page"];
+/// The longest content kept (Mastodon's JSON-LD limit is 1 MB in all).
+const MAX_CONTENT: usize = 100_000;
+
+/// The object of a Create, fetched from its origin when only its id came.
+/// Runs before the inbox's transaction, since it may go to the network.
+pub async fn object_of_create(
+    state: &AppState,
+    actor: &Actor,
+    activity: &Value,
+) -> Result<Option<Value>> {
+    match activity.get("object") {
+        Some(object @ Value::Object(_)) => Ok(Some(object.clone())),
+        Some(Value::String(id)) => {
+            let url =
+                Url::parse(id).map_err(|_| Error::BadRequest("the object is not a URL".into()))?;
+            if authority(&url) != actor.domain.clone().unwrap_or_default() {
+                return Err(Error::Forbidden(
+                    "the object is not on its actor's host".into(),
+                ));
+            }
+            match fetch::fetch_object(state, &url).await {
+                Ok(object) => Ok(Some(object)),
+                Err(e) => {
+                    tracing::info!(object = %id, error = %e, "the object of a Create cannot be fetched");
+                    Ok(None)
+                }
+            }
+        }
+        _ => Err(Error::BadRequest("the activity has no object".into())),
+    }
+}
+
+fn strings(value: Option<&Value>) -> Vec<String> {
+    match value {
+        Some(Value::String(s)) => vec![s.clone()],
+        Some(Value::Array(items)) => items
+            .iter()
+            .filter_map(|i| id_of(i).map(String::from))
+            .collect(),
+        Some(object @ Value::Object(_)) => id_of(object).map(String::from).into_iter().collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn tags(object: &Value) -> Vec<&Value> {
+    match object.get("tag") {
+        Some(Value::Array(items)) => items.iter().collect(),
+        Some(tag @ Value::Object(_)) => vec![tag],
+        _ => Vec::new(),
+    }
+}
+
+/// Create of a post by its author.
+pub async fn on_create(
+    tx: &mut Tx<'_>,
+    state: &AppState,
+    actor: &Actor,
+    object: &Value,
+) -> Result<bool> {
+    let kind = object
+        .get("type")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    if !POST_TYPES.contains(&kind) {
+        return Ok(false);
+    }
+    let ap_id = id_of(object).ok_or_else(|| Error::BadRequest("the object has no id".into()))?;
+    let url =
+        Url::parse(ap_id).map_err(|_| Error::BadRequest("the object id is not a URL".into()))?;
+    let attributed = strings(object.get("attributedTo"));
+    if !attributed.contains(&actor.ap_id) || Some(authority(&url)) != actor.domain {
+        return Err(Error::Forbidden("the object is not the actor's own".into()));
+    }
+    if db::posts::find_by_ap_id(&mut **tx, ap_id).await?.is_some() {
+        // Seen before, or deleted before it arrived: the tombstone wins.
+        return Ok(false);
+    }
+
+    let to = strings(object.get("to"));
+    let cc = strings(object.get("cc"));
+    let visibility = Visibility::from_addressing(&to, &cc, actor.followers_url.as_deref());
+    let mut mentioned = Vec::new();
+    let mut hashtags = Vec::new();
+    for tag in tags(object) {
+        match tag.get("type").and_then(Value::as_str) {
+            Some("Mention") => {
+                if let Some(href) = tag.get("href").and_then(Value::as_str)
+                    && let Some(found) = db::actors::find_by_ap_id(&mut **tx, href).await?
+                    && !mentioned.iter().any(|a: &Actor| a.id == found.id)
+                {
+                    mentioned.push(found);
+                }
+            }
+            Some("Hashtag") => {
+                if let Some(name) = tag.get("name").and_then(Value::as_str) {
+                    let name = name.trim_start_matches('#').to_lowercase();
+                    if !name.is_empty() && name.len() <= 100 && !hashtags.contains(&name) {
+                        hashtags.push(name);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    let in_reply_to = object.get("inReplyTo").and_then(id_of).map(String::from);
+    let parent = match &in_reply_to {
+        Some(id) => db::posts::find_by_ap_id(&mut **tx, id).await?,
+        None => None,
+    };
+    // Only what concerns someone here is kept: posts of followed accounts,
+    // posts mentioning a local account, and replies to posts we have.
+    let followed = db::follows::has_local_follower(&mut **tx, actor.id).await?;
+    let mentions_local = mentioned.iter().any(Actor::is_local);
+    if !followed && !mentions_local && parent.is_none() {
+        return Ok(false);
+    }
+
+    let mut content = html::sanitize(
+        &object
+            .get("content")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .chars()
+            .take(MAX_CONTENT)
+            .collect::<String>(),
+    );
+    if kind != "Note"
+        && let Some(name) = object.get("name").and_then(Value::as_str)
+    {
+        content = format!("<p><strong>{}</strong></p>{content}", html::escape(name));
+    }
+    let summary = html::plain_text(
+        object
+            .get("summary")
+            .and_then(Value::as_str)
+            .unwrap_or_default(),
+        2048,
+    );
+    let language = object
+        .get("contentMap")
+        .and_then(Value::as_object)
+        .and_then(|m| m.keys().next().cloned())
+        .filter(|l| l.len() <= 16);
+    let now = state.clock.now();
+    let published = object
+        .get("published")
+        .and_then(Value::as_str)
+        .and_then(|p| chrono::DateTime::parse_from_rfc3339(p).ok())
+        .map(|p| p.with_timezone(&chrono::Utc))
+        .filter(|p| *p <= now)
+        .unwrap_or(now);
+    let page_url = match object.get("url") {
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(Value::Array(items)) => items.iter().find_map(|i| {
+            id_of(i)
+                .or(i.get("href").and_then(Value::as_str))
+                .map(String::from)
+        }),
+        Some(link @ Value::Object(_)) => link.get("href").and_then(Value::as_str).map(String::from),
+        _ => None,
+    }
+    .filter(|u| Url::parse(u).is_ok_and(|u| matches!(u.scheme(), "http" | "https")));
+
+    let post = db::posts::insert(
+        &mut **tx,
+        &db::posts::NewPost {
+            id: None,
+            ap_id,
+            author_id: actor.id,
+            url: page_url.as_deref(),
+            content: &content,
+            source: None,
+            summary: &summary,
+            sensitive: object
+                .get("sensitive")
+                .and_then(Value::as_bool)
+                .unwrap_or(false)
+                || !summary.is_empty(),
+            language: language.as_deref(),
+            visibility: visibility.as_str(),
+            in_reply_to_ap_id: in_reply_to.as_deref(),
+            published,
+        },
+    )
+    .await?;
+    let ids: Vec<i64> = mentioned.iter().map(|a| a.id).collect();
+    db::posts::add_mentions(&mut **tx, post.id, &ids).await?;
+    db::posts::add_tags(&mut **tx, post.id, &hashtags).await?;
+    if let Some(parent) = &parent {
+        db::posts::add_replies(&mut **tx, parent.id, 1).await?;
+    }
+    for local in mentioned.iter().filter(|a| a.is_local()) {
+        db::notifications::notify(&mut **tx, local.id, "mention", actor.id, Some(post.id)).await?;
+    }
+    Ok(true)
+}
+
+/// Delete of a post by its author: the post becomes a tombstone; a Delete of
+/// a post not seen yet leaves one.
+pub async fn on_delete(
+    tx: &mut Tx<'_>,
+    state: &AppState,
+    actor: &Actor,
+    object_id: &str,
+) -> Result<bool> {
+    let url =
+        Url::parse(object_id).map_err(|_| Error::BadRequest("the object is not a URL".into()))?;
+    match db::posts::find_by_ap_id(&mut **tx, object_id).await? {
+        Some(post) => {
+            if post.author_id != actor.id {
+                return Err(Error::Forbidden("only the author may delete a post".into()));
+            }
+            if post.deleted_at.is_none() {
+                db::posts::mark_deleted(&mut **tx, post.id, state.clock.now()).await?;
+                if let Some(parent) = post.in_reply_to_id {
+                    db::posts::add_replies(&mut **tx, parent, -1).await?;
+                }
+            }
+            Ok(true)
+        }
+        None if Some(authority(&url)) == actor.domain => {
+            db::posts::insert_tombstone(&mut **tx, object_id, actor.id, state.clock.now()).await?;
+            Ok(true)
+        }
+        None => Ok(false),
+    }
+}

@@ -1,0 +1,278 @@
+//! Local posts: writing (text rendered with links, mentions and hashtags),
+//! deleting, and the Notes other servers receive; and who may read a post.
+
+use sqlx::PgConnection;
+
+use crate::db::{self, actors::Actor, posts::Post};
+use crate::domain::text::{self, Token};
+use crate::domain::visibility::Visibility;
+use crate::error::{Error, Result};
+use crate::federation::note::{self, NoteParts};
+use crate::service::{outbox, remote_actors};
+use crate::state::AppState;
+
+/// A post as its author writes it.
+#[derive(Debug, Clone)]
+pub struct Draft<'a> {
+    /// Plain text, as typed.
+    pub text: &'a str,
+    /// Content warning (plain text); empty for none.
+    pub spoiler: &'a str,
+    pub sensitive: bool,
+    pub language: Option<&'a str>,
+    pub visibility: Visibility,
+    /// The post replied to: its ActivityPub id or URL.
+    pub in_reply_to: Option<&'a str>,
+}
+
+/// The longest language tag accepted (BCP 47 tags are short).
+const MAX_LANGUAGE: usize = 16;
+
+/// Writes a post and sends it where it belongs: followers (once per server),
+/// mentioned accounts and the author of the post replied to.
+pub async fn create(state: &AppState, author: &Actor, draft: Draft<'_>) -> Result<Post> {
+    if !author.is_local() {
+        return Err(Error::Forbidden(
+            "only local accounts post from here".into(),
+        ));
+    }
+    let text = draft.text.trim();
+    if text.is_empty() {
+        return Err(Error::Validation("a post needs text".into()));
+    }
+    let limit = state.config.posts.max_characters;
+    let length = text::count_characters(text) + draft.spoiler.chars().count();
+    if length > limit {
+        return Err(Error::Validation(format!(
+            "a post has at most {limit} characters (this one has {length})"
+        )));
+    }
+    let language = match draft.language.map(str::trim).filter(|l| !l.is_empty()) {
+        Some(l)
+            if l.len() <= MAX_LANGUAGE
+                && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') =>
+        {
+            Some(l.to_string())
+        }
+        Some(l) => return Err(Error::Validation(format!("`{l}` is not a language tag"))),
+        None => None,
+    };
+    let parent = match draft.in_reply_to {
+        Some(id) => Some(
+            db::posts::find_by_ap_id_or_url(&state.db, id)
+                .await?
+                .filter(|p| p.deleted_at.is_none())
+                .ok_or_else(|| Error::Validation("the post replied to is unknown".into()))?,
+        ),
+        None => None,
+    };
+
+    let tokens = text::tokenize(text);
+    let mentioned = resolve_mentions(state, &tokens).await;
+    let html = text::render(
+        &tokens,
+        |user, host| {
+            mentioned
+                .iter()
+                .find(|(u, h, _)| u.eq_ignore_ascii_case(user) && h.as_deref() == host)
+                .map(|(_, _, actor)| actor.url.clone().unwrap_or_else(|| actor.ap_id.clone()))
+        },
+        |tag| tag_url(state, tag),
+    );
+    let mut mentioned: Vec<Actor> = mentioned.into_iter().map(|(_, _, a)| a).collect();
+    if let Some(parent) = &parent {
+        // The author replied to is addressed as if mentioned.
+        if parent.author_id != author.id
+            && !mentioned.iter().any(|a| a.id == parent.author_id)
+            && let Some(parent_author) = db::actors::find_by_id(&state.db, parent.author_id).await?
+        {
+            mentioned.push(parent_author);
+        }
+    }
+    mentioned.retain(|a| a.id != author.id);
+    mentioned.sort_by_key(|a| a.id);
+    mentioned.dedup_by_key(|a| a.id);
+    let tags = text::hashtags(&tokens);
+
+    let now = state.clock.now();
+    let mut tx = state.db.begin().await?;
+    let id = db::posts::next_id(&mut *tx, now).await?;
+    let ap_id = state.urls.post(&author.username, id);
+    let url = state.urls.post_page(&author.username, id);
+    let post = db::posts::insert(
+        &mut *tx,
+        &db::posts::NewPost {
+            id: Some(id),
+            ap_id: &ap_id,
+            author_id: author.id,
+            url: Some(&url),
+            content: &html,
+            source: Some(text),
+            summary: draft.spoiler.trim(),
+            sensitive: draft.sensitive || !draft.spoiler.trim().is_empty(),
+            language: language.as_deref(),
+            visibility: draft.visibility.as_str(),
+            in_reply_to_ap_id: parent.as_ref().map(|p| p.ap_id.as_str()),
+            published: now,
+        },
+    )
+    .await?;
+    let mentioned_ids: Vec<i64> = mentioned.iter().map(|a| a.id).collect();
+    db::posts::add_mentions(&mut *tx, post.id, &mentioned_ids).await?;
+    db::posts::add_tags(&mut *tx, post.id, &tags).await?;
+    if let Some(parent) = &parent {
+        db::posts::add_replies(&mut *tx, parent.id, 1).await?;
+    }
+    for actor in mentioned.iter().filter(|a| a.is_local()) {
+        db::notifications::notify(&mut *tx, actor.id, "mention", author.id, Some(post.id)).await?;
+    }
+    if db::users::is_federating(&mut *tx, author.id).await? {
+        let parts = parts_for(state, &post, &mentioned, &tags);
+        let activity = note::create(&post, author, &parts);
+        let inboxes = audience(&mut tx, author, &post, &mentioned).await?;
+        outbox::queue(&mut tx, state, author.id, &activity, &inboxes).await?;
+    }
+    tx.commit().await?;
+    outbox::wake(state);
+    Ok(post)
+}
+
+/// Deletes a local post: it becomes a tombstone here and a Delete goes
+/// wherever its Create went.
+pub async fn delete(state: &AppState, author: &Actor, post: &Post) -> Result<()> {
+    if post.author_id != author.id || !author.is_local() {
+        return Err(Error::Forbidden("only the author may delete a post".into()));
+    }
+    if post.deleted_at.is_some() {
+        return Ok(());
+    }
+    let mentioned = db::posts::mentions(&state.db, post.id).await?;
+    let tags = db::posts::tags(&state.db, post.id).await?;
+    let mut tx = state.db.begin().await?;
+    db::posts::mark_deleted(&mut *tx, post.id, state.clock.now()).await?;
+    if let Some(parent) = post.in_reply_to_id {
+        db::posts::add_replies(&mut *tx, parent, -1).await?;
+    }
+    if db::users::is_federating(&mut *tx, author.id).await? {
+        let parts = parts_for(state, post, &mentioned, &tags);
+        let activity = note::delete(post, author, &parts);
+        let inboxes = audience(&mut tx, author, post, &mentioned).await?;
+        outbox::queue(&mut tx, state, author.id, &activity, &inboxes).await?;
+    }
+    tx.commit().await?;
+    outbox::wake(state);
+    Ok(())
+}
+
+/// The inboxes a post goes to: followers' servers (unless direct) and every
+/// mentioned remote account, one request per shared inbox.
+async fn audience(
+    tx: &mut PgConnection,
+    author: &Actor,
+    post: &Post,
+    mentioned: &[Actor],
+) -> Result<Vec<String>> {
+    let mut inboxes = Vec::new();
+    if post.visibility != Visibility::Direct.as_str() {
+        inboxes.extend(db::follows::follower_inboxes(&mut *tx, author.id).await?);
+    }
+    for actor in mentioned.iter().filter(|a| !a.is_local()) {
+        let inbox = if post.visibility == Visibility::Direct.as_str() {
+            actor.inbox_url.clone()
+        } else {
+            actor
+                .shared_inbox_url
+                .clone()
+                .unwrap_or_else(|| actor.inbox_url.clone())
+        };
+        inboxes.push(inbox);
+    }
+    Ok(inboxes)
+}
+
+fn tag_url(state: &AppState, tag: &str) -> String {
+    state.urls.tag(tag)
+}
+
+fn parts_for(state: &AppState, post: &Post, mentioned: &[Actor], tags: &[String]) -> NoteParts {
+    NoteParts {
+        mentions: mentioned
+            .iter()
+            .map(|a| {
+                let host = a.domain.clone().unwrap_or_else(|| state.urls.domain());
+                (a.ap_id.clone(), format!("@{}@{host}", a.username))
+            })
+            .collect(),
+        tags: tags
+            .iter()
+            .map(|t| (t.clone(), tag_url(state, t)))
+            .collect(),
+        in_reply_to: post.in_reply_to_ap_id.clone(),
+        replies: Some(format!("{}/replies", post.ap_id)),
+    }
+}
+
+/// The Note parts of a stored post (its mentions and tags).
+pub async fn note_parts(state: &AppState, post: &Post) -> Result<NoteParts> {
+    let mentioned = db::posts::mentions(&state.db, post.id).await?;
+    let tags = db::posts::tags(&state.db, post.id).await?;
+    Ok(parts_for(state, post, &mentioned, &tags))
+}
+
+/// Resolves the accounts a text mentions: `@user` is local, `@user@host`
+/// local or remote over WebFinger. Unknown accounts stay plain text, as in
+/// Mastodon.
+async fn resolve_mentions(
+    state: &AppState,
+    tokens: &[Token],
+) -> Vec<(String, Option<String>, Actor)> {
+    let mut found = Vec::new();
+    for (user, host) in text::mentions(tokens) {
+        let query = match &host {
+            Some(host) => format!("{user}@{host}"),
+            None => format!("{user}@{}", state.urls.domain()),
+        };
+        match remote_actors::resolve(state, &query).await {
+            Ok(actor) => found.push((user, host, actor)),
+            Err(e) => tracing::debug!(mention = %query, error = %e, "mention left as text"),
+        }
+    }
+    found
+}
+
+/// A local post by its author's username and id, for its URL.
+pub async fn local_post(state: &AppState, username: &str, id: i64) -> Result<(Actor, Post)> {
+    let author = db::actors::find_local_person(&state.db, username)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let post = db::posts::find_by_id(&state.db, id)
+        .await?
+        .filter(|p| p.author_id == author.id && p.reblog_of_id.is_none())
+        .ok_or(Error::NotFound)?;
+    Ok((author, post))
+}
+
+/// Whether `viewer` (None: anyone) may read `post`: public and unlisted
+/// posts anyone; followers-only posts accepted followers and mentioned
+/// accounts; mentioned-only posts mentioned accounts.
+pub async fn can_see(state: &AppState, post: &Post, viewer: Option<&Actor>) -> Result<bool> {
+    let visibility = Visibility::parse(&post.visibility).unwrap_or(Visibility::Direct);
+    if visibility.is_public() {
+        return Ok(true);
+    }
+    let Some(viewer) = viewer else {
+        return Ok(false);
+    };
+    if viewer.id == post.author_id {
+        return Ok(true);
+    }
+    let mentioned = db::posts::mentions(&state.db, post.id).await?;
+    if mentioned.iter().any(|a| a.id == viewer.id) {
+        return Ok(true);
+    }
+    if visibility == Visibility::Private {
+        let follow = db::follows::find(&state.db, viewer.id, post.author_id).await?;
+        return Ok(follow.is_some_and(|f| f.state == "accepted"));
+    }
+    Ok(false)
+}

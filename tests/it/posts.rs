@@ -1,0 +1,365 @@
+//! Posts between two instances: writing, mentions, hashtags, replies,
+//! deletes, who may fetch what, and forged posts.
+
+use serde_json::{Value, json};
+use skein::domain::visibility::Visibility;
+use skein::federation::signatures::{SigningKey, sign_request};
+use skein::service::{follows, posts};
+
+use crate::fake::FakeServer;
+use crate::harness::{Options, TestApp};
+
+async fn pair() -> (TestApp, TestApp) {
+    (
+        TestApp::spawn_with(Options::named("alpha")).await,
+        TestApp::spawn_with(Options::named("beta")).await,
+    )
+}
+
+fn draft(text: &str, visibility: Visibility) -> posts::Draft<'_> {
+    posts::Draft {
+        text,
+        spoiler: "",
+        sensitive: false,
+        language: Some("en"),
+        visibility,
+        in_reply_to: None,
+    }
+}
+
+#[derive(Debug, sqlx::FromRow)]
+struct Stored {
+    id: i64,
+    content: String,
+    visibility: String,
+    in_reply_to_id: Option<i64>,
+    replies_count: i32,
+    deleted_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+async fn stored(app: &TestApp, ap_id: &str) -> Option<Stored> {
+    sqlx::query_as(
+        "select id, content, visibility, in_reply_to_id, replies_count, deleted_at
+         from posts where ap_id = $1",
+    )
+    .bind(ap_id)
+    .fetch_optional(&app.db)
+    .await
+    .unwrap()
+}
+
+async fn notifications(app: &TestApp, recipient: i64) -> Vec<String> {
+    sqlx::query_scalar("select kind from notifications where recipient_id = $1 order by id")
+        .bind(recipient)
+        .fetch_all(&app.db)
+        .await
+        .unwrap()
+}
+
+/// bob@beta follows alice@alpha, for real.
+async fn bob_follows_alice(alpha: &TestApp, beta: &TestApp) {
+    let bob = beta.local("bob").await;
+    let alice = beta.resolve(&alpha.handle("alice")).await;
+    follows::follow(&beta.state, &bob, &alice).await.unwrap();
+    beta.deliver().await;
+    alpha.deliver().await;
+}
+
+#[tokio::test]
+async fn a_post_reaches_followers_and_mentioned_accounts_with_tags_and_replies_come_back() {
+    let (alpha, beta) = pair().await;
+    let alice = alpha.create_user("alice").await.actor;
+    beta.create_user("bob").await;
+    let carol = beta.create_user("carol").await.actor;
+    bob_follows_alice(&alpha, &beta).await;
+
+    let text = format!(
+        "Hello @carol@{} and #Skein fans: https://example.com/page",
+        beta.domain
+    );
+    let post = posts::create(&alpha.state, &alice, draft(&text, Visibility::Public))
+        .await
+        .unwrap();
+    assert!(
+        post.content.contains("class=\"u-url mention\""),
+        "{}",
+        post.content
+    );
+    assert!(post.content.contains("class=\"mention hashtag\""));
+    // Bob and carol live on one server: one delivery to its shared inbox.
+    assert_eq!(alpha.deliver().await, 1);
+
+    let copy = stored(&beta, &post.ap_id)
+        .await
+        .expect("beta stored the post");
+    assert_eq!(copy.visibility, "public");
+    assert!(copy.content.contains("@<span>carol</span>"));
+    assert!(
+        copy.content
+            .contains("rel=\"nofollow noopener noreferrer\"")
+    );
+    let tags: Vec<String> = sqlx::query_scalar("select tag from post_tags where post_id = $1")
+        .bind(copy.id)
+        .fetch_all(&beta.db)
+        .await
+        .unwrap();
+    assert_eq!(tags, vec!["skein"]);
+    assert_eq!(notifications(&beta, carol.id).await, vec!["mention"]);
+
+    // The Note as alpha serves it.
+    let note: Value = alpha
+        .get_ap(post.ap_id.strip_prefix(&alpha.base).unwrap())
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(note["type"], "Note");
+    assert_eq!(note["attributedTo"], alice.ap_id);
+    assert_eq!(
+        note["to"],
+        json!(["https://www.w3.org/ns/activitystreams#Public"])
+    );
+    assert_eq!(
+        note["cc"],
+        json!([alice.followers_url.clone().unwrap(), carol.ap_id])
+    );
+    let tag_types: Vec<&str> = note["tag"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(tag_types, vec!["Mention", "Hashtag"]);
+    assert_eq!(note["tag"][0]["name"], format!("@carol@{}", beta.domain));
+    assert_eq!(note["contentMap"]["en"], post.content);
+
+    // Carol replies from beta; alpha links the reply and tells alice.
+    let reply_text = format!("@alice@{} thanks!", alpha.domain);
+    let reply = posts::create(
+        &beta.state,
+        &carol,
+        posts::Draft {
+            in_reply_to: Some(&post.ap_id),
+            ..draft(&reply_text, Visibility::Public)
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(beta.deliver().await, 1);
+    let at_alpha = stored(&alpha, &reply.ap_id)
+        .await
+        .expect("alpha stored the reply");
+    assert_eq!(at_alpha.in_reply_to_id, Some(post.id));
+    assert_eq!(stored(&alpha, &post.ap_id).await.unwrap().replies_count, 1);
+    assert_eq!(
+        notifications(&alpha, alice.id).await,
+        vec!["follow", "mention"]
+    );
+
+    // Alice deletes her post: beta keeps a tombstone, alpha answers 410.
+    posts::delete(&alpha.state, &alice, &post).await.unwrap();
+    assert_eq!(alpha.deliver().await, 1);
+    let gone = stored(&beta, &post.ap_id).await.unwrap();
+    assert!(gone.deleted_at.is_some());
+    assert_eq!(gone.content, "");
+    let path = post.ap_id.strip_prefix(&alpha.base).unwrap().to_string();
+    assert_eq!(alpha.get_ap(&path).await.status(), 410);
+    assert_eq!(alpha.get(&path).await.status(), 410);
+}
+
+#[tokio::test]
+async fn followers_only_posts_are_fetched_only_by_followers() {
+    let (alpha, beta) = pair().await;
+    let alice = alpha.create_user("alice").await.actor;
+    let bob = beta.create_user("bob").await.actor;
+    let carol = beta.create_user("carol").await.actor;
+    bob_follows_alice(&alpha, &beta).await;
+    let post = posts::create(
+        &alpha.state,
+        &alice,
+        draft("for my followers", Visibility::Private),
+    )
+    .await
+    .unwrap();
+    alpha.deliver().await;
+    assert_eq!(
+        stored(&beta, &post.ap_id).await.unwrap().visibility,
+        "private"
+    );
+    let note: Value = serde_json::from_value(
+        sqlx::query_scalar::<_, Value>(
+            "select payload from inbox_activities where kind = 'Create'",
+        )
+        .fetch_one(&beta.db)
+        .await
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        note["object"]["to"],
+        json!([alice.followers_url.clone().unwrap()])
+    );
+
+    let path = post.ap_id.strip_prefix(&alpha.base).unwrap().to_string();
+    assert_eq!(alpha.get_ap(&path).await.status(), 404, "unsigned");
+    assert_eq!(alpha.get(&path).await.status(), 404, "no public page");
+    let signed_get = |who: &skein::db::actors::Actor| {
+        let key =
+            SigningKey::from_pkcs8_pem(&who.public_key_id, who.private_key_pem.as_deref().unwrap())
+                .unwrap();
+        sign_request(
+            "GET",
+            &url::Url::parse(&post.ap_id).unwrap(),
+            None,
+            &key,
+            chrono::Utc::now(),
+        )
+    };
+    let fetch = |headers: Vec<(&'static str, String)>| {
+        let mut request = alpha
+            .client
+            .get(&post.ap_id)
+            .header("accept", "application/activity+json");
+        for (k, v) in headers {
+            request = request.header(k, v);
+        }
+        request.send()
+    };
+    let as_bob = fetch(signed_get(&bob)).await.unwrap();
+    assert_eq!(as_bob.status(), 200);
+    let body: Value = as_bob.json().await.unwrap();
+    assert_eq!(body["content"], "<p>for my followers</p>");
+    assert_eq!(
+        fetch(signed_get(&carol)).await.unwrap().status(),
+        404,
+        "not a follower"
+    );
+}
+
+#[tokio::test]
+async fn bad_drafts_are_refused_and_change_nothing() {
+    let app =
+        TestApp::spawn_with(Options::named("alpha").env("SKEIN_POSTS__MAX_CHARACTERS", "20")).await;
+    let alice = app.create_user("alice").await.actor;
+    let before = app.table_counts().await;
+    for (text, reply) in [
+        ("", None),
+        ("this text is longer than twenty characters", None),
+        ("fine", Some("https://nowhere.example/notes/1")),
+    ] {
+        let err = posts::create(
+            &app.state,
+            &alice,
+            posts::Draft {
+                in_reply_to: reply,
+                ..draft(text, Visibility::Public)
+            },
+        )
+        .await
+        .unwrap_err();
+        assert!(
+            matches!(err, skein::error::Error::Validation(_)),
+            "{text}: {err:?}"
+        );
+    }
+    // A link counts as 23 characters: short text with a long link is over 20.
+    let err = posts::create(
+        &app.state,
+        &alice,
+        draft("https://example.com/a", Visibility::Public),
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(err, skein::error::Error::Validation(_)));
+    assert_eq!(app.table_counts().await, before);
+}
+
+#[tokio::test]
+async fn forged_creates_and_deletes_are_refused_and_a_delete_before_its_create_wins() {
+    let app = TestApp::spawn().await;
+    let alice = app.create_user("alice").await.actor;
+    let post = posts::create(&app.state, &alice, draft("mine", Visibility::Public))
+        .await
+        .unwrap();
+    let fake = FakeServer::spawn("remote").await;
+    let mallory = fake.add_actor("mallory", false);
+    // Alice follows mallory, so mallory's posts concern this instance.
+    let remote = app.resolve(&mallory.id).await;
+    follows::follow(&app.state, &alice, &remote).await.unwrap();
+    app.deliver().await;
+    let accept = json!({
+        "id": format!("{}/activities/accept", fake.base), "type": "Accept",
+        "actor": mallory.id, "object": fake.received()[0].body["id"],
+    });
+
+    let send = |activity: Value| {
+        let body = serde_json::to_vec(&activity).unwrap();
+        let headers = fake.sign(&mallory, &app.url("/inbox"), &body);
+        let mut request = app.client.post(app.url("/inbox")).body(body);
+        for (k, v) in headers {
+            request = request.header(k, v);
+        }
+        async move { request.send().await.unwrap().status().as_u16() }
+    };
+    assert_eq!(send(accept).await, 202);
+
+    let note = |id: &str, author: &str| {
+        json!({
+            "id": id, "type": "Note", "attributedTo": author, "content": "<p>hi</p>",
+            "to": ["https://www.w3.org/ns/activitystreams#Public"],
+        })
+    };
+    let before = app.table_counts().await;
+    // A Create whose object claims another author.
+    let forged = json!({
+        "id": format!("{}/activities/c1", fake.base), "type": "Create", "actor": mallory.id,
+        "object": note(&format!("{}/notes/1", fake.base), &alice.ap_id),
+    });
+    assert_eq!(send(forged).await, 403);
+    // A Delete of alice's post.
+    let delete = json!({
+        "id": format!("{}/activities/d1", fake.base), "type": "Delete", "actor": mallory.id,
+        "object": post.ap_id,
+    });
+    assert_eq!(send(delete).await, 403);
+    assert_eq!(app.table_counts().await, before);
+    assert!(
+        stored(&app, &post.ap_id)
+            .await
+            .unwrap()
+            .deleted_at
+            .is_none()
+    );
+
+    // Delete first, Create after: the post never appears.
+    let late = format!("{}/notes/2", fake.base);
+    let delete = json!({
+        "id": format!("{}/activities/d2", fake.base), "type": "Delete", "actor": mallory.id,
+        "object": { "id": late, "type": "Tombstone" },
+    });
+    assert_eq!(send(delete).await, 202);
+    let create = json!({
+        "id": format!("{}/activities/c2", fake.base), "type": "Create", "actor": mallory.id,
+        "object": note(&late, &mallory.id),
+    });
+    assert_eq!(send(create).await, 202);
+    let tomb = stored(&app, &late).await.unwrap();
+    assert!(tomb.deleted_at.is_some());
+    assert_eq!(tomb.content, "");
+
+    // An honest Create is stored, sanitised.
+    let honest = json!({
+        "id": format!("{}/activities/c3", fake.base), "type": "Create", "actor": mallory.id,
+        "object": {
+            "id": format!("{}/notes/3", fake.base), "type": "Note", "attributedTo": mallory.id,
+            "content": "<p>hello <script>x()</script><b>world</b></p>",
+            "to": ["https://www.w3.org/ns/activitystreams#Public"],
+        },
+    });
+    assert_eq!(send(honest).await, 202);
+    let kept = stored(&app, &format!("{}/notes/3", fake.base))
+        .await
+        .unwrap();
+    assert_eq!(kept.content, "<p>hello <b>world</b></p>");
+    assert_eq!(kept.visibility, "public");
+}
