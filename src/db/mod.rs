@@ -7,6 +7,7 @@ pub mod deliveries;
 pub mod embedded;
 pub mod follows;
 pub mod inbox;
+pub mod likes;
 pub mod notifications;
 pub mod posts;
 pub mod stats;

@@ -244,3 +244,76 @@ pub async fn page_outbox(
     .fetch_all(db)
     .await
 }
+
+/// Records a repost (a post of its own pointing at the reposted one) and
+/// counts it; None when this actor already reposted it.
+pub async fn insert_repost(
+    db: &mut sqlx::PgConnection,
+    ap_id: &str,
+    author_id: i64,
+    original_id: i64,
+    visibility: &str,
+    published: DateTime<Utc>,
+    id: Option<i64>,
+) -> Result<Option<Post>, sqlx::Error> {
+    let exists: bool = sqlx::query_scalar(
+        "select exists (select 1 from posts where author_id = $1 and reblog_of_id = $2)",
+    )
+    .bind(author_id)
+    .bind(original_id)
+    .fetch_one(&mut *db)
+    .await?;
+    if exists {
+        return Ok(None);
+    }
+    let post: Option<Post> = sqlx::query_as(
+        "insert into posts (id, ap_id, author_id, reblog_of_id, visibility, published)
+         values (coalesce($6, next_id($5)), $1, $2, $3, $4, $5)
+         on conflict (ap_id) do nothing
+         returning *",
+    )
+    .bind(ap_id)
+    .bind(author_id)
+    .bind(original_id)
+    .bind(visibility)
+    .bind(published)
+    .bind(id)
+    .fetch_optional(&mut *db)
+    .await?;
+    if post.is_some() {
+        sqlx::query("update posts set reposts_count = reposts_count + 1 where id = $1")
+            .bind(original_id)
+            .execute(&mut *db)
+            .await?;
+    }
+    Ok(post)
+}
+
+/// Removes a repost by its author and uncounts it; returns the removed row.
+pub async fn delete_repost(
+    db: &mut sqlx::PgConnection,
+    author_id: i64,
+    original_id: Option<i64>,
+    ap_id: Option<&str>,
+) -> Result<Option<Post>, sqlx::Error> {
+    let removed: Option<Post> = sqlx::query_as(
+        "delete from posts
+         where author_id = $1 and reblog_of_id is not null
+           and (reblog_of_id = $2 or ($3::text is not null and ap_id = $3))
+         returning *",
+    )
+    .bind(author_id)
+    .bind(original_id)
+    .bind(ap_id)
+    .fetch_optional(&mut *db)
+    .await?;
+    if let Some(original) = removed.as_ref().and_then(|p| p.reblog_of_id) {
+        sqlx::query(
+            "update posts set reposts_count = greatest(reposts_count - 1, 0) where id = $1",
+        )
+        .bind(original)
+        .execute(&mut *db)
+        .await?;
+    }
+    Ok(removed)
+}

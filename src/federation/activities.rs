@@ -89,3 +89,29 @@ pub fn delete_actor(id: &str, actor: &str) -> Value {
         "object": actor,
     })
 }
+
+/// Like of a post, addressed to its author.
+pub fn like(id: &str, actor: &str, post: &str, author: &str) -> Value {
+    let mut like = activity("Like", id, actor, json!(post));
+    like["to"] = json!([author]);
+    like
+}
+
+/// Announce (repost) of a post: public, copied to the author and the
+/// reposter's followers.
+pub fn announce(
+    id: &str,
+    actor: &str,
+    post: &str,
+    author: &str,
+    followers: Option<&str>,
+    published: &str,
+) -> Value {
+    let mut cc = vec![author.to_string()];
+    cc.extend(followers.map(String::from));
+    let mut announce = activity("Announce", id, actor, json!(post));
+    announce["to"] = json!([PUBLIC]);
+    announce["cc"] = json!(cc);
+    announce["published"] = json!(published);
+    announce
+}

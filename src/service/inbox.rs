@@ -144,6 +144,8 @@ pub async fn receive(state: &AppState, incoming: Incoming<'_>) -> Result<Receive
         "Block" => on_block(&mut tx, state, &actor, &activity).await?,
         "Update" => on_update(&mut tx, state, &actor, &activity).await?,
         "Delete" => on_delete(&mut tx, state, &actor, &activity).await?,
+        "Like" => applied(inbox_posts::on_like(&mut tx, &actor, &activity).await?),
+        "Announce" => applied(inbox_posts::on_announce(&mut tx, state, &actor, &activity).await?),
         "Create" => match &created {
             Some(object) if inbox_posts::on_create(&mut tx, state, &actor, object).await? => {
                 Received::Applied
@@ -158,6 +160,14 @@ pub async fn receive(state: &AppState, incoming: Incoming<'_>) -> Result<Receive
 }
 
 type Tx<'a> = sqlx::Transaction<'a, sqlx::Postgres>;
+
+fn applied(done: bool) -> Received {
+    if done {
+        Received::Applied
+    } else {
+        Received::Ignored
+    }
+}
 
 /// The local actor an activity's object names, if it is one of ours that
 /// federates.
@@ -199,6 +209,9 @@ async fn on_follow(
         .get("id")
         .and_then(Value::as_str)
         .unwrap_or_default();
+    if db::inbox::was_undone(&mut **tx, actor.id, follow_id).await? {
+        return Ok(Received::Ignored);
+    }
     let follow = activities::follow_object(follow_id, &actor.ap_id, &target.ap_id);
     if db::blocks::between(&mut **tx, actor.id, target.id).await? {
         let reject = activities::reject(&activities::new_id(&state.urls), &target.ap_id, follow);
@@ -303,6 +316,11 @@ async fn on_undo(
             ));
         }
         db::follows::delete(&mut **tx, follow.id).await?;
+        return Ok(Received::Applied);
+    }
+    if matches!(kind, None | Some("Like") | Some("Announce"))
+        && inbox_posts::on_undo_interaction(tx, actor, object).await?
+    {
         return Ok(Received::Applied);
     }
     if kind.is_none() || kind == Some("Block") {

@@ -249,3 +249,118 @@ pub async fn on_delete(
         None => Ok(false),
     }
 }
+
+/// Like of a post we have.
+pub async fn on_like(tx: &mut Tx<'_>, actor: &Actor, activity: &Value) -> Result<bool> {
+    let id = id_of(activity).unwrap_or_default();
+    if db::inbox::was_undone(&mut **tx, actor.id, id).await? {
+        return Ok(false);
+    }
+    let Some(object) = activity.get("object").and_then(id_of) else {
+        return Err(Error::BadRequest("the activity has no object".into()));
+    };
+    let Some(post) = db::posts::find_by_ap_id(&mut **tx, object)
+        .await?
+        .filter(|p| p.deleted_at.is_none() && p.reblog_of_id.is_none())
+    else {
+        return Ok(false);
+    };
+    if db::likes::insert(tx, actor.id, post.id, Some(id)).await? {
+        db::notifications::notify(
+            &mut **tx,
+            post.author_id,
+            "favourite",
+            actor.id,
+            Some(post.id),
+        )
+        .await?;
+    }
+    Ok(true)
+}
+
+/// Announce (repost) of a public post we have.
+pub async fn on_announce(
+    tx: &mut Tx<'_>,
+    state: &AppState,
+    actor: &Actor,
+    activity: &Value,
+) -> Result<bool> {
+    let id = id_of(activity).unwrap_or_default();
+    if db::inbox::was_undone(&mut **tx, actor.id, id).await? {
+        return Ok(false);
+    }
+    let Some(object) = activity.get("object").and_then(id_of) else {
+        return Err(Error::BadRequest("the activity has no object".into()));
+    };
+    let Some(post) = db::posts::find_by_ap_id(&mut **tx, object)
+        .await?
+        .filter(|p| {
+            p.deleted_at.is_none()
+                && p.reblog_of_id.is_none()
+                && Visibility::parse(&p.visibility).is_some_and(Visibility::is_public)
+        })
+    else {
+        return Ok(false);
+    };
+    let to = strings(activity.get("to"));
+    let cc = strings(activity.get("cc"));
+    let visibility = Visibility::from_addressing(&to, &cc, actor.followers_url.as_deref());
+    let now = state.clock.now();
+    let published = activity
+        .get("published")
+        .and_then(Value::as_str)
+        .and_then(|p| chrono::DateTime::parse_from_rfc3339(p).ok())
+        .map(|p| p.with_timezone(&chrono::Utc))
+        .filter(|p| *p <= now)
+        .unwrap_or(now);
+    let repost = db::posts::insert_repost(
+        tx,
+        id,
+        actor.id,
+        post.id,
+        visibility.as_str(),
+        published,
+        None,
+    )
+    .await?;
+    if repost.is_some() {
+        db::notifications::notify(&mut **tx, post.author_id, "reblog", actor.id, Some(post.id))
+            .await?;
+    }
+    Ok(true)
+}
+
+/// Undo of a Like or an Announce by the actor who sent it.
+pub async fn on_undo_interaction(tx: &mut Tx<'_>, actor: &Actor, object: &Value) -> Result<bool> {
+    let kind = object.get("type").and_then(Value::as_str);
+    let undone = id_of(object);
+    if kind.is_none() || kind == Some("Like") {
+        let post = match object.get("object").and_then(id_of) {
+            Some(target) => db::posts::find_by_ap_id(&mut **tx, target)
+                .await?
+                .map(|p| p.id),
+            None => None,
+        };
+        if db::likes::delete(tx, actor.id, post, undone)
+            .await?
+            .is_some()
+        {
+            return Ok(true);
+        }
+    }
+    if kind.is_none() || kind == Some("Announce") {
+        let post = match object.get("object").and_then(id_of) {
+            Some(target) => db::posts::find_by_ap_id(&mut **tx, target)
+                .await?
+                .map(|p| p.id),
+            None => None,
+        };
+        if db::posts::delete_repost(tx, actor.id, post, undone)
+            .await?
+            .is_some()
+        {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}

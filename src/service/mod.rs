@@ -8,6 +8,7 @@ pub mod follows;
 pub mod inbox;
 pub mod inbox_posts;
 pub mod instance;
+pub mod interactions;
 pub mod keys;
 pub mod outbox;
 pub mod password;

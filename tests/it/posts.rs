@@ -363,3 +363,107 @@ async fn forged_creates_and_deletes_are_refused_and_a_delete_before_its_create_w
     assert_eq!(kept.content, "<p>hello <b>world</b></p>");
     assert_eq!(kept.visibility, "public");
 }
+
+async fn counts(app: &TestApp, ap_id: &str) -> (i32, i32) {
+    sqlx::query_as("select likes_count, reposts_count from posts where ap_id = $1")
+        .bind(ap_id)
+        .fetch_one(&app.db)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn likes_and_reposts_flow_back_and_can_be_undone() {
+    let (alpha, beta) = pair().await;
+    let alice = alpha.create_user("alice").await.actor;
+    let bob = beta.create_user("bob").await.actor;
+    let dave = beta.create_user("dave").await.actor;
+    bob_follows_alice(&alpha, &beta).await;
+    // Dave follows bob locally, so bob's repost reaches dave's home.
+    follows::follow(&beta.state, &dave, &bob).await.unwrap();
+    let post = posts::create(&alpha.state, &alice, draft("like me", Visibility::Public))
+        .await
+        .unwrap();
+    alpha.deliver().await;
+    let copy = skein::db::posts::find_by_ap_id(&beta.db, &post.ap_id)
+        .await
+        .unwrap()
+        .unwrap();
+
+    skein::service::interactions::like(&beta.state, &bob, &copy)
+        .await
+        .unwrap();
+    skein::service::interactions::like(&beta.state, &bob, &copy)
+        .await
+        .unwrap();
+    let repost = skein::service::interactions::repost(&beta.state, &bob, &copy)
+        .await
+        .unwrap();
+    assert_eq!(repost.reblog_of_id, Some(copy.id));
+    assert_eq!(counts(&beta, &post.ap_id).await, (1, 1));
+    assert_eq!(beta.deliver().await, 2, "one Like, one Announce");
+    assert_eq!(counts(&alpha, &post.ap_id).await, (1, 1));
+    assert_eq!(
+        notifications(&alpha, alice.id).await,
+        vec!["follow", "favourite", "reblog"]
+    );
+    let reposted: i64 = sqlx::query_scalar("select count(*) from posts where reblog_of_id = $1")
+        .bind(post.id)
+        .fetch_one(&alpha.db)
+        .await
+        .unwrap();
+    assert_eq!(reposted, 1);
+
+    skein::service::interactions::unlike(&beta.state, &bob, &copy)
+        .await
+        .unwrap();
+    skein::service::interactions::unrepost(&beta.state, &bob, &copy)
+        .await
+        .unwrap();
+    assert_eq!(beta.deliver().await, 2);
+    assert_eq!(counts(&alpha, &post.ap_id).await, (0, 0));
+    assert_eq!(counts(&beta, &post.ap_id).await, (0, 0));
+}
+
+#[tokio::test]
+async fn an_undo_before_its_like_wins_and_duplicates_count_once() {
+    let app = TestApp::spawn().await;
+    let alice = app.create_user("alice").await.actor;
+    let post = posts::create(&app.state, &alice, draft("count me", Visibility::Public))
+        .await
+        .unwrap();
+    let fake = FakeServer::spawn("remote").await;
+    let mallory = fake.add_actor("mallory", false);
+    let send = |activity: Value| {
+        let body = serde_json::to_vec(&activity).unwrap();
+        let headers = fake.sign(&mallory, &app.url("/inbox"), &body);
+        let mut request = app.client.post(app.url("/inbox")).body(body);
+        for (k, v) in headers {
+            request = request.header(k, v);
+        }
+        async move { request.send().await.unwrap().status().as_u16() }
+    };
+    let like = |n: u32| {
+        json!({
+            "id": format!("{}/likes/{n}", fake.base), "type": "Like",
+            "actor": mallory.id, "object": post.ap_id,
+        })
+    };
+    // The Undo arrives first.
+    let undo = json!({
+        "id": format!("{}/undo/1", fake.base), "type": "Undo", "actor": mallory.id,
+        "object": format!("{}/likes/1", fake.base),
+    });
+    assert_eq!(send(undo).await, 202);
+    assert_eq!(send(like(1)).await, 202);
+    assert_eq!(counts(&app, &post.ap_id).await, (0, 0));
+
+    // The same like twice, concurrently: counted once.
+    let (a, b) = tokio::join!(send(like(2)), send(like(2)));
+    assert_eq!((a, b), (202, 202));
+    assert_eq!(counts(&app, &post.ap_id).await, (1, 0));
+    // A second Like of the same post with another id changes nothing either.
+    assert_eq!(send(like(3)).await, 202);
+    assert_eq!(counts(&app, &post.ap_id).await, (1, 0));
+    assert_eq!(notifications(&app, alice.id).await, vec!["favourite"]);
+}
