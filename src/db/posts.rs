@@ -317,3 +317,69 @@ pub async fn delete_repost(
     }
     Ok(removed)
 }
+
+/// Keeps the current version of a post in its edit history, then replaces
+/// its content.
+#[allow(clippy::too_many_arguments)]
+pub async fn edit(
+    db: &mut sqlx::PgConnection,
+    post: &Post,
+    content: &str,
+    source: Option<&str>,
+    summary: &str,
+    sensitive: bool,
+    language: Option<&str>,
+    updated: DateTime<Utc>,
+) -> Result<Post, sqlx::Error> {
+    sqlx::query(
+        "insert into post_edits (post_id, content, summary, sensitive, created_at)
+         values ($1, $2, $3, $4, $5)",
+    )
+    .bind(post.id)
+    .bind(&post.content)
+    .bind(&post.summary)
+    .bind(post.sensitive)
+    .bind(post.updated.unwrap_or(post.published))
+    .execute(&mut *db)
+    .await?;
+    sqlx::query_as(
+        "update posts set content = $2, source = $3, summary = $4, sensitive = $5,
+                          language = coalesce($6, language), updated = $7
+         where id = $1 returning *",
+    )
+    .bind(post.id)
+    .bind(content)
+    .bind(source)
+    .bind(summary)
+    .bind(sensitive)
+    .bind(language)
+    .bind(updated)
+    .fetch_one(&mut *db)
+    .await
+}
+
+/// Earlier versions of a post, oldest first: (content, summary, sensitive, at).
+pub async fn history(
+    db: impl PgExecutor<'_>,
+    post_id: i64,
+) -> Result<Vec<(String, String, bool, DateTime<Utc>)>, sqlx::Error> {
+    sqlx::query_as(
+        "select content, summary, sensitive, created_at from post_edits where post_id = $1 order by id",
+    )
+    .bind(post_id)
+    .fetch_all(db)
+    .await
+}
+
+/// Replaces the hashtags of a post.
+pub async fn set_tags(
+    db: &mut sqlx::PgConnection,
+    post_id: i64,
+    tags: &[String],
+) -> Result<(), sqlx::Error> {
+    sqlx::query("delete from post_tags where post_id = $1")
+        .bind(post_id)
+        .execute(&mut *db)
+        .await?;
+    add_tags(&mut *db, post_id, tags).await
+}

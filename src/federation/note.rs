@@ -119,3 +119,17 @@ pub fn delete(post: &Post, author: &Actor, parts: &NoteParts) -> Value {
         "object": { "id": post.ap_id, "type": "Tombstone" },
     })
 }
+
+/// The Update of an edited post, carrying the whole Note.
+pub fn update(id: &str, post: &Post, author: &Actor, parts: &NoteParts) -> Value {
+    let (to, cc) = addressing(post, author, parts);
+    json!({
+        "@context": context::post(),
+        "id": id,
+        "type": "Update",
+        "actor": author.ap_id,
+        "to": to,
+        "cc": cc,
+        "object": note(post, author, parts),
+    })
+}

@@ -368,7 +368,7 @@ async fn on_update(
         kind,
         "Person" | "Service" | "Application" | "Group" | "Organization"
     ) {
-        return Ok(Received::Ignored);
+        return Ok(applied(inbox_posts::on_update(tx, actor, object).await?));
     }
     if id_of(object) != Some(actor.ap_id.as_str()) {
         return Err(Error::Forbidden(

@@ -364,3 +364,73 @@ pub async fn on_undo_interaction(tx: &mut Tx<'_>, actor: &Actor, object: &Value)
     }
     Ok(false)
 }
+
+/// Update of a post by its author. An Update older than what is stored (by
+/// its `updated` time) changes nothing.
+pub async fn on_update(tx: &mut Tx<'_>, actor: &Actor, object: &Value) -> Result<bool> {
+    let kind = object
+        .get("type")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    if !POST_TYPES.contains(&kind) {
+        return Ok(false);
+    }
+    let ap_id = id_of(object).ok_or_else(|| Error::BadRequest("the object has no id".into()))?;
+    if !strings(object.get("attributedTo")).contains(&actor.ap_id) {
+        return Err(Error::Forbidden("the object is not the actor's own".into()));
+    }
+    let Some(post) = db::posts::find_by_ap_id(&mut **tx, ap_id).await? else {
+        return Ok(false);
+    };
+    if post.author_id != actor.id {
+        return Err(Error::Forbidden("only the author may update a post".into()));
+    }
+    if post.deleted_at.is_some() {
+        return Ok(false);
+    }
+    let Some(updated) = object
+        .get("updated")
+        .and_then(Value::as_str)
+        .and_then(|p| chrono::DateTime::parse_from_rfc3339(p).ok())
+        .map(|p| p.with_timezone(&chrono::Utc))
+    else {
+        return Ok(false);
+    };
+    if updated <= post.updated.unwrap_or(post.published) {
+        return Ok(false);
+    }
+    let content = html::sanitize(
+        &object
+            .get("content")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .chars()
+            .take(MAX_CONTENT)
+            .collect::<String>(),
+    );
+    let summary = html::plain_text(
+        object
+            .get("summary")
+            .and_then(Value::as_str)
+            .unwrap_or_default(),
+        2048,
+    );
+    let sensitive = object
+        .get("sensitive")
+        .and_then(Value::as_bool)
+        .unwrap_or(false)
+        || !summary.is_empty();
+    db::posts::edit(
+        tx, &post, &content, None, &summary, sensitive, None, updated,
+    )
+    .await?;
+    let hashtags: Vec<String> = tags(object)
+        .into_iter()
+        .filter(|t| t.get("type").and_then(Value::as_str) == Some("Hashtag"))
+        .filter_map(|t| t.get("name").and_then(Value::as_str))
+        .map(|n| n.trim_start_matches('#').to_lowercase())
+        .filter(|n| !n.is_empty() && n.len() <= 100)
+        .collect();
+    db::posts::set_tags(tx, post.id, &hashtags).await?;
+    Ok(true)
+}

@@ -137,6 +137,76 @@ pub async fn create(state: &AppState, author: &Actor, draft: Draft<'_>) -> Resul
     Ok(post)
 }
 
+/// Edits a local post: the earlier version goes to its history, mentions and
+/// hashtags follow the new text, and an Update (with `updated`) goes
+/// wherever the post went.
+pub async fn edit(state: &AppState, author: &Actor, post: &Post, draft: Draft<'_>) -> Result<Post> {
+    if post.author_id != author.id || !author.is_local() {
+        return Err(Error::Forbidden("only the author may edit a post".into()));
+    }
+    if post.deleted_at.is_some() || post.reblog_of_id.is_some() {
+        return Err(Error::NotFound);
+    }
+    let text = draft.text.trim();
+    if text.is_empty() {
+        return Err(Error::Validation("a post needs text".into()));
+    }
+    let limit = state.config.posts.max_characters;
+    let length = text::count_characters(text) + draft.spoiler.chars().count();
+    if length > limit {
+        return Err(Error::Validation(format!(
+            "a post has at most {limit} characters (this one has {length})"
+        )));
+    }
+    let tokens = text::tokenize(text);
+    let resolved = resolve_mentions(state, &tokens).await;
+    let html = text::render(
+        &tokens,
+        |user, host| {
+            resolved
+                .iter()
+                .find(|(u, h, _)| u.eq_ignore_ascii_case(user) && h.as_deref() == host)
+                .map(|(_, _, actor)| actor.url.clone().unwrap_or_else(|| actor.ap_id.clone()))
+        },
+        |tag| tag_url(state, tag),
+    );
+    let tags = text::hashtags(&tokens);
+    let mut tx = state.db.begin().await?;
+    let edited = db::posts::edit(
+        &mut tx,
+        post,
+        &html,
+        Some(text),
+        draft.spoiler.trim(),
+        draft.sensitive || !draft.spoiler.trim().is_empty(),
+        draft.language,
+        state.clock.now(),
+    )
+    .await?;
+    let new_mentions: Vec<i64> = resolved
+        .iter()
+        .map(|(_, _, a)| a.id)
+        .filter(|id| *id != author.id)
+        .collect();
+    db::posts::add_mentions(&mut *tx, post.id, &new_mentions).await?;
+    db::posts::set_tags(&mut tx, post.id, &tags).await?;
+    let mentioned = db::posts::mentions(&mut *tx, post.id).await?;
+    if db::users::is_federating(&mut *tx, author.id).await? {
+        let parts = parts_for(state, &edited, &mentioned, &tags);
+        let activity = note::update(
+            &crate::federation::activities::new_id(&state.urls),
+            &edited,
+            author,
+            &parts,
+        );
+        let inboxes = audience(&mut tx, author, &edited, &mentioned).await?;
+        outbox::queue(&mut tx, state, author.id, &activity, &inboxes).await?;
+    }
+    tx.commit().await?;
+    outbox::wake(state);
+    Ok(edited)
+}
+
 /// Deletes a local post: it becomes a tombstone here and a Delete goes
 /// wherever its Create went.
 pub async fn delete(state: &AppState, author: &Actor, post: &Post) -> Result<()> {

@@ -467,3 +467,119 @@ async fn an_undo_before_its_like_wins_and_duplicates_count_once() {
     assert_eq!(counts(&app, &post.ap_id).await, (1, 0));
     assert_eq!(notifications(&app, alice.id).await, vec!["favourite"]);
 }
+
+#[tokio::test]
+async fn edits_travel_with_their_history_and_an_older_update_never_wins() {
+    let (alpha, beta) = pair().await;
+    let alice = alpha.create_user("alice").await.actor;
+    beta.create_user("bob").await;
+    bob_follows_alice(&alpha, &beta).await;
+    let post = posts::create(
+        &alpha.state,
+        &alice,
+        draft("first version", Visibility::Public),
+    )
+    .await
+    .unwrap();
+    alpha.deliver().await;
+    alpha.clock.advance(chrono::Duration::minutes(5));
+    let edited = posts::edit(
+        &alpha.state,
+        &alice,
+        &post,
+        draft("second #version", Visibility::Public),
+    )
+    .await
+    .unwrap();
+    assert!(edited.updated.is_some());
+    assert_eq!(alpha.deliver().await, 1);
+    let copy = stored(&beta, &post.ap_id).await.unwrap();
+    assert!(copy.content.contains("second"), "{}", copy.content);
+    let history = skein::db::posts::history(&beta.db, copy.id).await.unwrap();
+    assert_eq!(history.len(), 1);
+    assert_eq!(history[0].0, "<p>first version</p>");
+    let note: Value = alpha
+        .get_ap(post.ap_id.strip_prefix(&alpha.base).unwrap())
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(note["updated"].is_string());
+    assert_eq!(note["tag"][0]["name"], "#version");
+
+    // Out of order from a fake server: the newer Update first, then an older one.
+    let fake = FakeServer::spawn("remote").await;
+    let mallory = fake.add_actor("mallory", false);
+    let remote = alpha.resolve(&mallory.id).await;
+    follows::follow(&alpha.state, &alice, &remote)
+        .await
+        .unwrap();
+    alpha.deliver().await;
+    let send = |activity: Value| {
+        let body = serde_json::to_vec(&activity).unwrap();
+        let headers = fake.sign(&mallory, &alpha.url("/inbox"), &body);
+        let mut request = alpha.client.post(alpha.url("/inbox")).body(body);
+        for (k, v) in headers {
+            request = request.header(k, v);
+        }
+        async move { request.send().await.unwrap().status().as_u16() }
+    };
+    assert_eq!(
+        send(json!({
+            "id": format!("{}/activities/accept", fake.base), "type": "Accept",
+            "actor": mallory.id, "object": fake.received()[0].body["id"],
+        }))
+        .await,
+        202
+    );
+    let note_id = format!("{}/notes/1", fake.base);
+    let version = |content: &str, updated: Option<&str>| {
+        let mut note = json!({
+            "id": note_id, "type": "Note", "attributedTo": mallory.id, "content": content,
+            "published": "2026-01-01T00:00:00Z",
+            "to": ["https://www.w3.org/ns/activitystreams#Public"],
+        });
+        if let Some(updated) = updated {
+            note["updated"] = json!(updated);
+        }
+        note
+    };
+    let activity = |kind: &str, n: u32, object: Value| json!({ "id": format!("{}/activities/{kind}-{n}", fake.base), "type": kind, "actor": mallory.id, "object": object });
+    assert_eq!(
+        send(activity("Create", 1, version("<p>v1</p>", None))).await,
+        202
+    );
+    assert_eq!(
+        send(activity(
+            "Update",
+            3,
+            version("<p>v3</p>", Some("2026-01-03T00:00:00Z"))
+        ))
+        .await,
+        202
+    );
+    assert_eq!(
+        send(activity(
+            "Update",
+            2,
+            version("<p>v2</p>", Some("2026-01-02T00:00:00Z"))
+        ))
+        .await,
+        202
+    );
+    assert_eq!(stored(&alpha, &note_id).await.unwrap().content, "<p>v3</p>");
+    // Someone else's Update of it is refused.
+    let eve = fake.add_actor("eve", false);
+    let body = serde_json::to_vec(&json!({
+        "id": format!("{}/activities/eve-update", fake.base), "type": "Update", "actor": eve.id,
+        "object": version("<p>pwned</p>", Some("2026-01-04T00:00:00Z")),
+    }))
+    .unwrap();
+    let headers = fake.sign(&eve, &alpha.url("/inbox"), &body);
+    let mut request = alpha.client.post(alpha.url("/inbox")).body(body);
+    for (k, v) in headers {
+        request = request.header(k, v);
+    }
+    assert_eq!(request.send().await.unwrap().status(), 403);
+    assert_eq!(stored(&alpha, &note_id).await.unwrap().content, "<p>v3</p>");
+}
