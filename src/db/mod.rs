@@ -11,6 +11,7 @@ pub mod likes;
 pub mod notifications;
 pub mod posts;
 pub mod stats;
+pub mod timelines;
 pub mod users;
 
 use std::time::Duration;

@@ -16,3 +16,4 @@ pub mod posts;
 pub mod profiles;
 pub mod remote_actors;
 pub mod signed;
+pub mod timelines;

@@ -15,3 +15,4 @@ mod http;
 mod inbox;
 mod posts;
 mod remote_actors;
+mod timelines;

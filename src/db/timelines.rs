@@ -1,0 +1,208 @@
+//! Timeline reads: newest first, keyset-paginated on the post id
+//! (`max_id`, `since_id`, `min_id` as Mastodon pages), visibility enforced in
+//! SQL for the viewer.
+
+use sqlx::PgExecutor;
+
+use crate::db::posts::Post;
+
+/// Which slice of a timeline to read.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Page {
+    /// Older than this id.
+    pub max_id: Option<i64>,
+    /// Newer than this id, newest first.
+    pub since_id: Option<i64>,
+    /// Newer than this id, the ones right after it (read oldest first, then
+    /// returned newest first).
+    pub min_id: Option<i64>,
+    pub limit: i64,
+}
+
+impl Page {
+    fn lower(&self) -> Option<i64> {
+        self.min_id.or(self.since_id)
+    }
+    fn ascending(&self) -> bool {
+        self.min_id.is_some()
+    }
+}
+
+/// Conditions every timeline shares: live rows, the page bounds.
+const PAGE: &str = "p.deleted_at is null
+     and ($2::bigint is null or p.id < $2)
+     and ($3::bigint is null or p.id > $3)";
+
+/// What `$1` (the viewer) may see: public and unlisted posts, followers-only
+/// posts of accounts it follows, posts that mention it, its own; nothing of
+/// accounts it blocks or that block it.
+const VISIBLE: &str = "(p.author_id = $1
+      or p.visibility in ('public', 'unlisted')
+      or (p.visibility = 'private' and exists (
+             select 1 from follows f
+             where f.follower_id = $1 and f.followee_id = p.author_id and f.state = 'accepted'))
+      or exists (select 1 from post_mentions m where m.post_id = p.id and m.actor_id = $1))
+     and not exists (select 1 from blocks b
+                     where (b.blocker_id = $1 and b.blocked_id = p.author_id)
+                        or (b.blocker_id = p.author_id and b.blocked_id = $1))";
+
+async fn read(
+    db: impl PgExecutor<'_>,
+    filter: &str,
+    viewer: Option<i64>,
+    extra: Option<&str>,
+    page: Page,
+) -> Result<Vec<Post>, sqlx::Error> {
+    let order = if page.ascending() { "asc" } else { "desc" };
+    let sql = format!(
+        "select p.* from posts p where {PAGE} and ({filter}) order by p.id {order} limit $4"
+    );
+    let mut posts: Vec<Post> = sqlx::query_as(&sql)
+        .bind(viewer.unwrap_or(0))
+        .bind(page.max_id)
+        .bind(page.lower())
+        .bind(page.limit)
+        .bind(extra)
+        .fetch_all(db)
+        .await?;
+    if page.ascending() {
+        posts.reverse();
+    }
+    Ok(posts)
+}
+
+/// The viewer's own posts and those of the accounts it follows, their
+/// reposts included.
+pub async fn home(
+    db: impl PgExecutor<'_>,
+    viewer: i64,
+    page: Page,
+) -> Result<Vec<Post>, sqlx::Error> {
+    let filter = format!(
+        "(p.author_id = $1 or p.author_id in (
+             select followee_id from follows where follower_id = $1 and state = 'accepted'))
+         and {VISIBLE}"
+    );
+    read(db, &filter, Some(viewer), None, page).await
+}
+
+/// Which public timeline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    Local,
+    Remote,
+    All,
+}
+
+/// Public original posts, local, remote or all.
+pub async fn public(
+    db: impl PgExecutor<'_>,
+    viewer: Option<i64>,
+    scope: Scope,
+    page: Page,
+) -> Result<Vec<Post>, sqlx::Error> {
+    let origin = match scope {
+        Scope::Local => {
+            "and exists (select 1 from actors a where a.id = p.author_id and a.domain is null)"
+        }
+        Scope::Remote => {
+            "and exists (select 1 from actors a where a.id = p.author_id and a.domain is not null)"
+        }
+        Scope::All => "",
+    };
+    let filter =
+        format!("p.visibility = 'public' and p.reblog_of_id is null {origin} and {VISIBLE}");
+    read(db, &filter, viewer, None, page).await
+}
+
+/// Public posts with a hashtag (`$5`).
+pub async fn tag(
+    db: impl PgExecutor<'_>,
+    viewer: Option<i64>,
+    tag: &str,
+    page: Page,
+) -> Result<Vec<Post>, sqlx::Error> {
+    let filter = format!(
+        "p.visibility = 'public' and p.reblog_of_id is null
+         and exists (select 1 from post_tags t where t.post_id = p.id and t.tag = $5)
+         and {VISIBLE}"
+    );
+    read(db, &filter, viewer, Some(tag), page).await
+}
+
+/// What a profile shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProfileTab {
+    /// Posts that are not replies (reposts included).
+    Posts,
+    /// Replies.
+    Replies,
+    /// Reposts only.
+    Reposts,
+}
+
+/// An account's posts (`$5`) as the viewer may see them.
+pub async fn profile(
+    db: impl PgExecutor<'_>,
+    viewer: Option<i64>,
+    author: i64,
+    tab: ProfileTab,
+    page: Page,
+) -> Result<Vec<Post>, sqlx::Error> {
+    let kind = match tab {
+        ProfileTab::Posts => "p.in_reply_to_ap_id is null",
+        ProfileTab::Replies => "p.in_reply_to_ap_id is not null",
+        ProfileTab::Reposts => "p.reblog_of_id is not null",
+    };
+    let filter = format!("p.author_id = $5::text::bigint and {kind} and {VISIBLE}");
+    read(db, &filter, viewer, Some(&author.to_string()), page).await
+}
+
+/// The chain of posts above `post_id`, nearest last (at most 40).
+pub async fn ancestors(
+    db: impl PgExecutor<'_>,
+    viewer: Option<i64>,
+    post_id: i64,
+) -> Result<Vec<Post>, sqlx::Error> {
+    let sql = format!(
+        "with recursive up (id, depth) as (
+             select in_reply_to_id, 1 from posts where id = $2 and in_reply_to_id is not null
+             union all
+             select p.in_reply_to_id, up.depth + 1 from posts p join up on p.id = up.id
+             where p.in_reply_to_id is not null and up.depth < 40
+         )
+         select p.* from posts p join up on p.id = up.id
+         where p.deleted_at is null and {VISIBLE}
+         order by up.depth desc"
+    );
+    sqlx::query_as(&sql)
+        .bind(viewer.unwrap_or(0))
+        .bind(post_id)
+        .fetch_all(db)
+        .await
+}
+
+/// The replies below `post_id`, depth first in the order they were written
+/// (at most 4000).
+pub async fn descendants(
+    db: impl PgExecutor<'_>,
+    viewer: Option<i64>,
+    post_id: i64,
+) -> Result<Vec<Post>, sqlx::Error> {
+    let sql = format!(
+        "with recursive down (id, path) as (
+             select id, array[id] from posts where in_reply_to_id = $2
+             union all
+             select p.id, down.path || p.id from posts p join down on p.in_reply_to_id = down.id
+             where cardinality(down.path) < 100 and not p.id = any(down.path)
+         )
+         select p.* from posts p join (select id, path from down limit 4000) d on d.id = p.id
+         where p.deleted_at is null and {VISIBLE}
+         order by d.path"
+    );
+    sqlx::query_as(&sql)
+        .bind(viewer.unwrap_or(0))
+        .bind(post_id)
+        .fetch_all(db)
+        .await
+}

@@ -1,0 +1,79 @@
+//! Reading timelines: home, public (local, remote, all), hashtag, profile
+//! tabs and threads, as a viewer (or anyone) may see them.
+
+use crate::db::{self, actors::Actor, posts::Post, timelines::Page};
+use crate::error::{Error, Result};
+use crate::service::posts;
+use crate::state::AppState;
+
+pub use crate::db::timelines::{ProfileTab, Scope};
+
+/// Mastodon's default and largest page sizes.
+pub const DEFAULT_LIMIT: i64 = 20;
+pub const MAX_LIMIT: i64 = 40;
+
+/// A page request with its limit brought within bounds.
+pub fn page(
+    max_id: Option<i64>,
+    since_id: Option<i64>,
+    min_id: Option<i64>,
+    limit: Option<i64>,
+) -> Page {
+    Page {
+        max_id,
+        since_id,
+        min_id,
+        limit: limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT),
+    }
+}
+
+pub async fn home(state: &AppState, viewer: &Actor, page: Page) -> Result<Vec<Post>> {
+    Ok(db::timelines::home(&state.db, viewer.id, page).await?)
+}
+
+pub async fn public(
+    state: &AppState,
+    viewer: Option<&Actor>,
+    scope: Scope,
+    page: Page,
+) -> Result<Vec<Post>> {
+    Ok(db::timelines::public(&state.db, viewer.map(|v| v.id), scope, page).await?)
+}
+
+pub async fn tag(
+    state: &AppState,
+    viewer: Option<&Actor>,
+    tag: &str,
+    page: Page,
+) -> Result<Vec<Post>> {
+    let tag = tag.trim_start_matches('#').to_lowercase();
+    Ok(db::timelines::tag(&state.db, viewer.map(|v| v.id), &tag, page).await?)
+}
+
+pub async fn profile(
+    state: &AppState,
+    viewer: Option<&Actor>,
+    author: &Actor,
+    tab: ProfileTab,
+    page: Page,
+) -> Result<Vec<Post>> {
+    Ok(db::timelines::profile(&state.db, viewer.map(|v| v.id), author.id, tab, page).await?)
+}
+
+/// A thread around a post: the posts above it, nearest last, and the
+/// replies below it, depth first.
+pub struct Thread {
+    pub ancestors: Vec<Post>,
+    pub descendants: Vec<Post>,
+}
+
+pub async fn thread(state: &AppState, viewer: Option<&Actor>, post: &Post) -> Result<Thread> {
+    if post.deleted_at.is_some() || !posts::can_see(state, post, viewer).await? {
+        return Err(Error::NotFound);
+    }
+    let viewer = viewer.map(|v| v.id);
+    Ok(Thread {
+        ancestors: db::timelines::ancestors(&state.db, viewer, post.id).await?,
+        descendants: db::timelines::descendants(&state.db, viewer, post.id).await?,
+    })
+}
