@@ -61,6 +61,7 @@ pub fn router(state: AppState) -> Router {
             get(activitypub::featured),
         )
         .route("/users/{username}/statuses/{id}", get(activitypub::post))
+        .route("/tags/{tag}", get(web::tag))
         .route("/{at_username}", get(web::profile))
         .route("/{at_username}/{id}", get(web::post))
         .fallback(not_found)

@@ -3,7 +3,7 @@
 //! Skein produced or sanitised itself.
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 
@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 use crate::federation::nodeinfo;
 use crate::http::negotiate::{Representation, negotiate};
 use crate::http::{AppState, vary_accept};
-use crate::service::{discovery, posts, profiles};
+use crate::service::{discovery, posts, profiles, timelines};
 
 #[derive(Template)]
 #[template(path = "index.html")]
@@ -192,4 +192,64 @@ pub fn post_page(state: &AppState, author: &Actor, post: &Post) -> Result<Respon
         likes: post.likes_count,
     };
     Ok(vary_accept(render(&page)?))
+}
+
+struct TaggedPost {
+    author: String,
+    author_url: String,
+    summary: String,
+    content: String,
+    link: String,
+    published: String,
+}
+
+#[derive(Template)]
+#[template(path = "tag.html")]
+struct TagPage<'a> {
+    instance_name: &'a str,
+    tag: String,
+    posts: Vec<TaggedPost>,
+    older: Option<i64>,
+}
+
+/// `GET /tags/{tag}`: public posts with a hashtag, newest first.
+pub async fn tag(
+    State(state): State<AppState>,
+    Path(tag): Path<String>,
+    Query(query): Query<std::collections::HashMap<String, String>>,
+) -> Result<Response> {
+    let max_id = match query.get("max_id") {
+        Some(raw) => Some(
+            raw.parse::<i64>()
+                .map_err(|_| Error::BadRequest("max_id must be an integer".into()))?,
+        ),
+        None => None,
+    };
+    let tag = tag.trim_start_matches('#').to_lowercase();
+    let page = timelines::page(max_id, None, None, Some(timelines::MAX_LIMIT));
+    let found = timelines::tag(&state, None, &tag, page).await?;
+    let older = (found.len() as i64 == page.limit)
+        .then(|| found.last().map(|p| p.id))
+        .flatten();
+    let mut posts = Vec::with_capacity(found.len());
+    for post in found {
+        let author = profiles::author_of(&state.db, &post).await?;
+        let host = author.domain.clone().unwrap_or_else(|| state.urls.domain());
+        posts.push(TaggedPost {
+            author: format!("@{}@{host}", author.username),
+            author_url: author.url.clone().unwrap_or_else(|| author.ap_id.clone()),
+            summary: post.summary,
+            content: post.content,
+            link: post.url.unwrap_or(post.ap_id),
+            published: post
+                .published
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        });
+    }
+    render(&TagPage {
+        instance_name: &state.config.instance.name,
+        tag,
+        posts,
+        older,
+    })
 }

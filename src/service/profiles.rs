@@ -238,3 +238,10 @@ async fn shared_inbox_for(tx: &mut sqlx::PgConnection, inbox: &str) -> Result<St
         .await?
         .unwrap_or_else(|| inbox.to_string()))
 }
+
+/// The author of a post.
+pub async fn author_of(pool: &PgPool, post: &Post) -> Result<Actor> {
+    db::actors::find_by_id(pool, post.author_id)
+        .await?
+        .ok_or(Error::NotFound)
+}

@@ -275,3 +275,40 @@ async fn public_hashtag_profile_and_thread_views_page_by_id() {
     );
     let _ = (nested, sibling);
 }
+
+#[tokio::test]
+async fn hashtag_links_lead_to_a_public_tag_page() {
+    let app = TestApp::spawn().await;
+    let alice = app.create_user("alice").await.actor;
+    let post = posts::create(
+        &app.state,
+        &alice,
+        draft("hello #Fediverse <friends>", Visibility::Public, None),
+    )
+    .await
+    .unwrap();
+    posts::create(
+        &app.state,
+        &alice,
+        draft("secret #fediverse", Visibility::Private, None),
+    )
+    .await
+    .unwrap();
+    let href = format!("{}/tags/fediverse", app.base);
+    assert!(
+        post.content.contains(&format!("href=\"{href}\"")),
+        "{}",
+        post.content
+    );
+    let page = app.get("/tags/fediverse").await;
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("<h1>#fediverse</h1>"));
+    assert!(html.contains("hello"));
+    assert!(
+        html.contains("&lt;friends&gt;"),
+        "escaped once, as rendered"
+    );
+    assert!(!html.contains("secret"));
+    assert_eq!(app.get("/tags/fediverse?max_id=x").await.status(), 400);
+}
