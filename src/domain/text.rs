@@ -331,6 +331,10 @@ mod tests {
              <p><a href=\"https://a.example/\" target=\"_blank\" rel=\"nofollow noopener noreferrer\" translate=\"no\"><span class=\"invisible\">https://</span><span>a.example/</span><span class=\"invisible\"></span></a> \
              <a href=\"https://h.example/tags/tag\" class=\"mention hashtag\" rel=\"tag\">#<span>Tag</span></a></p>"
         );
+        assert_eq!(
+            render(&tokenize("a <b>\nc\n\nd"), |_, _| None, |t| t.to_string()),
+            "<p>a &lt;b&gt;<br>c</p><p>d</p>"
+        );
         let unresolved = render(
             &tokenize("@nobody@x.example"),
             |_, _| None,

@@ -82,17 +82,6 @@ pub fn sanitize(html: &str) -> String {
 
 pub use crate::domain::text::escape;
 
-/// Plain text as HTML paragraphs: blank lines separate paragraphs, single
-/// newlines become `<br>`.
-pub fn paragraphs(text: &str) -> String {
-    text.replace("\r\n", "\n")
-        .split("\n\n")
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-        .map(|p| format!("<p>{}</p>", escape(p).replace('\n', "<br>")))
-        .collect()
-}
-
 /// A plain-text field from a remote document: control characters removed,
 /// at most `max` characters.
 pub fn plain_text(text: &str, max: usize) -> String {
@@ -119,11 +108,7 @@ mod tests {
     }
 
     #[test]
-    fn plain_text_becomes_escaped_paragraphs() {
-        assert_eq!(
-            paragraphs("a <b>\nc\n\nd"),
-            "<p>a &lt;b&gt;<br>c</p><p>d</p>"
-        );
+    fn plain_text_fields_lose_control_characters_and_are_cut() {
         assert_eq!(plain_text("a\u{0}b\u{7}c", 2), "ab");
     }
 }

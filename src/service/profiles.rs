@@ -4,6 +4,7 @@
 use sqlx::PgPool;
 
 use crate::db::{self, actors::Actor, actors::ProfileField, follows::Side, posts::Post};
+use crate::domain::text;
 use crate::error::{Error, Result};
 use crate::federation::{activities, actor::document, html};
 use crate::service::outbox;
@@ -142,7 +143,12 @@ pub async fn update(state: &AppState, actor: &Actor, change: ProfileUpdate) -> R
                     "a bio has at most {MAX_BIO} characters"
                 )));
             }
-            html::paragraphs(&bio)
+            // Bios are rendered as posts are: links and hashtags.
+            text::render(
+                &text::tokenize(&bio),
+                |_, _| None,
+                |tag| state.urls.tag(tag),
+            )
         }
         None => actor.summary.clone(),
     };

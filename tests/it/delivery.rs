@@ -51,12 +51,7 @@ async fn remote_followers(app: &TestApp, fake: &FakeServer, names: &[&str], foll
             "actor": actor.id,
             "object": app.url(&format!("/users/{followee}")),
         });
-        let body = serde_json::to_vec(&follow).unwrap();
-        let mut request = app.client.post(app.url("/inbox")).body(body.clone());
-        for (k, v) in fake.sign(&actor, &app.url("/inbox"), &body) {
-            request = request.header(k, v);
-        }
-        assert_eq!(request.send().await.unwrap().status(), 202);
+        assert_eq!(app.post_signed(fake, &actor, "/inbox", follow).await, 202);
     }
 }
 

@@ -328,6 +328,24 @@ impl TestApp {
             .expect("the account resolves")
     }
 
+    /// POSTs `activity` to `path` here, signed by an actor of a fake server
+    /// as Mastodon signs; returns the status.
+    pub async fn post_signed(
+        &self,
+        fake: &crate::fake::FakeServer,
+        actor: &crate::fake::FakeActor,
+        path: &str,
+        activity: serde_json::Value,
+    ) -> u16 {
+        let body = serde_json::to_vec(&activity).unwrap();
+        let headers = fake.sign(actor, &self.url(path), &body);
+        let mut request = self.client.post(self.url(path)).body(body);
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        request.send().await.unwrap().status().as_u16()
+    }
+
     /// Row counts of the tables an activity can change, to show that a
     /// refused request changed nothing.
     pub async fn table_counts(&self) -> BTreeMap<&'static str, i64> {

@@ -26,9 +26,7 @@ async fn post_signed(
     path: &str,
     activity: &Value,
 ) -> StatusCode {
-    let body = serde_json::to_vec(activity).unwrap();
-    let headers = fake.sign(actor, &app.url(path), &body);
-    post(app, path, &headers, body).await
+    StatusCode::from_u16(app.post_signed(fake, actor, path, activity.clone()).await).unwrap()
 }
 
 fn follow(fake: &FakeServer, actor: &FakeActor, app: &TestApp, target: &str, n: u32) -> Value {

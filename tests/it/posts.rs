@@ -292,15 +292,7 @@ async fn forged_creates_and_deletes_are_refused_and_a_delete_before_its_create_w
         "actor": mallory.id, "object": fake.received()[0].body["id"],
     });
 
-    let send = |activity: Value| {
-        let body = serde_json::to_vec(&activity).unwrap();
-        let headers = fake.sign(&mallory, &app.url("/inbox"), &body);
-        let mut request = app.client.post(app.url("/inbox")).body(body);
-        for (k, v) in headers {
-            request = request.header(k, v);
-        }
-        async move { request.send().await.unwrap().status().as_u16() }
-    };
+    let send = |activity: Value| app.post_signed(&fake, &mallory, "/inbox", activity);
     assert_eq!(send(accept).await, 202);
 
     let note = |id: &str, author: &str| {
@@ -434,15 +426,7 @@ async fn an_undo_before_its_like_wins_and_duplicates_count_once() {
         .unwrap();
     let fake = FakeServer::spawn("remote").await;
     let mallory = fake.add_actor("mallory", false);
-    let send = |activity: Value| {
-        let body = serde_json::to_vec(&activity).unwrap();
-        let headers = fake.sign(&mallory, &app.url("/inbox"), &body);
-        let mut request = app.client.post(app.url("/inbox")).body(body);
-        for (k, v) in headers {
-            request = request.header(k, v);
-        }
-        async move { request.send().await.unwrap().status().as_u16() }
-    };
+    let send = |activity: Value| app.post_signed(&fake, &mallory, "/inbox", activity);
     let like = |n: u32| {
         json!({
             "id": format!("{}/likes/{n}", fake.base), "type": "Like",
@@ -515,15 +499,7 @@ async fn edits_travel_with_their_history_and_an_older_update_never_wins() {
         .await
         .unwrap();
     alpha.deliver().await;
-    let send = |activity: Value| {
-        let body = serde_json::to_vec(&activity).unwrap();
-        let headers = fake.sign(&mallory, &alpha.url("/inbox"), &body);
-        let mut request = alpha.client.post(alpha.url("/inbox")).body(body);
-        for (k, v) in headers {
-            request = request.header(k, v);
-        }
-        async move { request.send().await.unwrap().status().as_u16() }
-    };
+    let send = |activity: Value| alpha.post_signed(&fake, &mallory, "/inbox", activity);
     assert_eq!(
         send(json!({
             "id": format!("{}/activities/accept", fake.base), "type": "Accept",
@@ -570,16 +546,10 @@ async fn edits_travel_with_their_history_and_an_older_update_never_wins() {
     assert_eq!(stored(&alpha, &note_id).await.unwrap().content, "<p>v3</p>");
     // Someone else's Update of it is refused.
     let eve = fake.add_actor("eve", false);
-    let body = serde_json::to_vec(&json!({
+    let forged = json!({
         "id": format!("{}/activities/eve-update", fake.base), "type": "Update", "actor": eve.id,
         "object": version("<p>pwned</p>", Some("2026-01-04T00:00:00Z")),
-    }))
-    .unwrap();
-    let headers = fake.sign(&eve, &alpha.url("/inbox"), &body);
-    let mut request = alpha.client.post(alpha.url("/inbox")).body(body);
-    for (k, v) in headers {
-        request = request.header(k, v);
-    }
-    assert_eq!(request.send().await.unwrap().status(), 403);
+    });
+    assert_eq!(alpha.post_signed(&fake, &eve, "/inbox", forged).await, 403);
     assert_eq!(stored(&alpha, &note_id).await.unwrap().content, "<p>v3</p>");
 }
