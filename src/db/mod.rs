@@ -9,6 +9,7 @@ pub mod follows;
 pub mod inbox;
 pub mod likes;
 pub mod notifications;
+pub mod pins;
 pub mod posts;
 pub mod stats;
 pub mod timelines;

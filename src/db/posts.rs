@@ -212,12 +212,13 @@ pub async fn insert_tombstone(
     .map(drop)
 }
 
-/// Posts that belong in an actor's public outbox: public and unlisted ones.
+/// Posts that belong in an actor's public outbox: public and unlisted ones,
+/// reposts included.
 pub async fn count_outbox(db: impl PgExecutor<'_>, author_id: i64) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(
         "select count(*) from posts
          where author_id = $1 and visibility in ('public', 'unlisted')
-           and deleted_at is null and reblog_of_id is null",
+           and deleted_at is null",
     )
     .bind(author_id)
     .fetch_one(db)
@@ -234,7 +235,7 @@ pub async fn page_outbox(
     sqlx::query_as(
         "select * from posts
          where author_id = $1 and visibility in ('public', 'unlisted')
-           and deleted_at is null and reblog_of_id is null
+           and deleted_at is null
            and ($2::bigint is null or id < $2)
          order by id desc limit $3",
     )

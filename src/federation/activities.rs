@@ -115,3 +115,19 @@ pub fn announce(
     announce["published"] = json!(published);
     announce
 }
+
+/// Add of a post to a collection (pinning to `featured`).
+pub fn add(id: &str, actor: &str, object: &str, target: &str) -> Value {
+    let mut add = activity("Add", id, actor, json!(object));
+    add["target"] = json!(target);
+    add["to"] = json!([PUBLIC]);
+    add
+}
+
+/// Remove of a post from a collection (unpinning).
+pub fn remove(id: &str, actor: &str, object: &str, target: &str) -> Value {
+    let mut remove = activity("Remove", id, actor, json!(object));
+    remove["target"] = json!(target);
+    remove["to"] = json!([PUBLIC]);
+    remove
+}

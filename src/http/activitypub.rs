@@ -155,8 +155,7 @@ pub async fn outbox(
     let page = profiles::outbox(&state.db, &actor, query.max_id, collections::PAGE_SIZE).await?;
     let mut items = Vec::with_capacity(page.items.len());
     for post in &page.items {
-        let parts = posts::note_parts(&state, post).await?;
-        items.push(note::create(post, &actor, &parts));
+        items.push(posts::outbox_item(&state, &actor, post).await?);
     }
     Ok(activity_json(&collections::page(
         &id,
@@ -167,16 +166,27 @@ pub async fn outbox(
     )))
 }
 
-/// `GET /users/{username}/collections/featured`: pinned posts. Pinning
-/// arrives with posting; until then every account has none.
+/// `GET /users/{username}/collections/featured`: pinned posts, as an
+/// OrderedCollection with the Notes inline (as Mastodon serves it).
 pub async fn featured(
     State(state): State<AppState>,
     Path(username): Path<String>,
-    Query(query): Query<HashMap<String, String>>,
 ) -> Result<Response> {
     let actor = profiles::shared_person(&state.db, &username).await?;
     let id = actor.featured_url.clone().ok_or(Error::NotFound)?;
-    empty_collection(&id, &query)
+    let pinned = posts::pinned(&state, &actor).await?;
+    let mut items = Vec::with_capacity(pinned.len());
+    for post in &pinned {
+        let parts = posts::note_parts(&state, post).await?;
+        items.push(note::note(post, &actor, &parts));
+    }
+    Ok(activity_json(&serde_json::json!({
+        "@context": crate::federation::context::post(),
+        "id": id,
+        "type": "OrderedCollection",
+        "totalItems": items.len(),
+        "orderedItems": items,
+    })))
 }
 
 fn empty_collection(id: &str, query: &HashMap<String, String>) -> Result<Response> {

@@ -105,6 +105,7 @@ pub async fn profile_page(state: &AppState, username: &str) -> Result<Response> 
         recent: recent
             .items
             .into_iter()
+            .filter(|p| p.reblog_of_id.is_none())
             .map(|p| RecentPost {
                 summary: p.summary,
                 content: p.content,

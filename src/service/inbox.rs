@@ -145,6 +145,8 @@ pub async fn receive(state: &AppState, incoming: Incoming<'_>) -> Result<Receive
         "Update" => on_update(&mut tx, state, &actor, &activity).await?,
         "Delete" => on_delete(&mut tx, state, &actor, &activity).await?,
         "Like" => applied(inbox_posts::on_like(&mut tx, &actor, &activity).await?),
+        "Add" => applied(inbox_posts::on_pin(&mut tx, state, &actor, &activity, true).await?),
+        "Remove" => applied(inbox_posts::on_pin(&mut tx, state, &actor, &activity, false).await?),
         "Announce" => applied(inbox_posts::on_announce(&mut tx, state, &actor, &activity).await?),
         "Create" => match &created {
             Some(object) if inbox_posts::on_create(&mut tx, state, &actor, object).await? => {

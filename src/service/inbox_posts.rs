@@ -434,3 +434,35 @@ pub async fn on_update(tx: &mut Tx<'_>, actor: &Actor, object: &Value) -> Result
     db::posts::set_tags(tx, post.id, &hashtags).await?;
     Ok(true)
 }
+
+/// Add or Remove of one of the actor's own posts to or from its featured
+/// collection (pinning).
+pub async fn on_pin(
+    tx: &mut Tx<'_>,
+    state: &AppState,
+    actor: &Actor,
+    activity: &Value,
+    pinned: bool,
+) -> Result<bool> {
+    let target = activity.get("target").and_then(id_of);
+    if target.is_none() || target != actor.featured_url.as_deref() {
+        return Ok(false);
+    }
+    let Some(object) = activity.get("object").and_then(id_of) else {
+        return Err(Error::BadRequest("the activity has no object".into()));
+    };
+    let Some(post) = db::posts::find_by_ap_id(&mut **tx, object).await? else {
+        return Ok(false);
+    };
+    if post.author_id != actor.id {
+        return Err(Error::Forbidden(
+            "an actor may only pin its own posts".into(),
+        ));
+    }
+    if pinned {
+        db::pins::pin(&mut **tx, actor.id, post.id, state.clock.now()).await?;
+    } else {
+        db::pins::unpin(&mut **tx, actor.id, post.id).await?;
+    }
+    Ok(true)
+}

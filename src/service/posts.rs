@@ -346,3 +346,89 @@ pub async fn can_see(state: &AppState, post: &Post, viewer: Option<&Actor>) -> R
     }
     Ok(false)
 }
+
+/// The most posts an account pins, as in Mastodon.
+pub const MAX_PINS: i64 = 5;
+
+/// Pins one of the author's own posts to its profile and tells followers
+/// (Add to the featured collection).
+pub async fn pin(state: &AppState, author: &Actor, post: &Post) -> Result<()> {
+    set_pinned(state, author, post, true).await
+}
+
+pub async fn unpin(state: &AppState, author: &Actor, post: &Post) -> Result<()> {
+    set_pinned(state, author, post, false).await
+}
+
+async fn set_pinned(state: &AppState, author: &Actor, post: &Post, pinned: bool) -> Result<()> {
+    if post.author_id != author.id || !author.is_local() {
+        return Err(Error::Forbidden("only the author may pin a post".into()));
+    }
+    if post.deleted_at.is_some() || post.reblog_of_id.is_some() {
+        return Err(Error::NotFound);
+    }
+    if pinned && post.visibility == Visibility::Direct.as_str() {
+        return Err(Error::Validation(
+            "mentioned-only posts cannot be pinned".into(),
+        ));
+    }
+    let mut tx = state.db.begin().await?;
+    let changed = if pinned {
+        if db::pins::count(&mut *tx, author.id).await? >= MAX_PINS {
+            return Err(Error::Validation(format!(
+                "at most {MAX_PINS} posts can be pinned"
+            )));
+        }
+        db::pins::pin(&mut *tx, author.id, post.id, state.clock.now()).await?
+    } else {
+        db::pins::unpin(&mut *tx, author.id, post.id).await?
+    };
+    if changed && db::users::is_federating(&mut *tx, author.id).await? {
+        let featured = author.featured_url.clone().unwrap_or_default();
+        let id = crate::federation::activities::new_id(&state.urls);
+        let activity = if pinned {
+            crate::federation::activities::add(&id, &author.ap_id, &post.ap_id, &featured)
+        } else {
+            crate::federation::activities::remove(&id, &author.ap_id, &post.ap_id, &featured)
+        };
+        let inboxes = db::follows::follower_inboxes(&mut *tx, author.id).await?;
+        outbox::queue(&mut tx, state, author.id, &activity, &inboxes).await?;
+    }
+    tx.commit().await?;
+    outbox::wake(state);
+    Ok(())
+}
+
+/// The author's pinned posts that anyone may read.
+pub async fn pinned(state: &AppState, author: &Actor) -> Result<Vec<Post>> {
+    Ok(db::pins::public_pins(&state.db, author.id).await?)
+}
+
+/// How a post appears in its author's outbox: Create of the Note, or
+/// Announce of the reposted post.
+pub async fn outbox_item(
+    state: &AppState,
+    author: &Actor,
+    post: &Post,
+) -> Result<serde_json::Value> {
+    if let Some(original) = post.reblog_of_id {
+        let original = db::posts::find_by_id(&state.db, original)
+            .await?
+            .ok_or(Error::NotFound)?;
+        let original_author = db::actors::find_by_id(&state.db, original.author_id)
+            .await?
+            .ok_or(Error::NotFound)?;
+        return Ok(crate::federation::activities::announce(
+            &post.ap_id,
+            &author.ap_id,
+            &original.ap_id,
+            &original_author.ap_id,
+            author.followers_url.as_deref(),
+            &post
+                .published
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        ));
+    }
+    let parts = note_parts(state, post).await?;
+    Ok(note::create(post, author, &parts))
+}

@@ -18,7 +18,11 @@ async fn json(app: &TestApp, path: &str) -> Value {
 async fn empty_collections_are_well_formed() {
     let app = TestApp::spawn().await;
     app.create_user("alice").await;
-    for name in ["followers", "following", "outbox", "collections/featured"] {
+    let featured = json(&app, "/users/alice/collections/featured").await;
+    assert_eq!(featured["type"], "OrderedCollection");
+    assert_eq!(featured["totalItems"], 0);
+    assert_eq!(featured["orderedItems"], serde_json::json!([]));
+    for name in ["followers", "following", "outbox"] {
         let id = app.url(&format!("/users/alice/{name}"));
         let collection = json(&app, &format!("/users/alice/{name}")).await;
         assert_eq!(

@@ -553,3 +553,74 @@ async fn edits_travel_with_their_history_and_an_older_update_never_wins() {
     assert_eq!(alpha.post_signed(&fake, &eve, "/inbox", forged).await, 403);
     assert_eq!(stored(&alpha, &note_id).await.unwrap().content, "<p>v3</p>");
 }
+
+#[tokio::test]
+async fn pinned_posts_are_featured_and_followers_learn_of_them() {
+    let (alpha, beta) = pair().await;
+    let alice = alpha.create_user("alice").await.actor;
+    let bob = beta.create_user("bob").await.actor;
+    bob_follows_alice(&alpha, &beta).await;
+    let mut all = Vec::new();
+    for n in 0..6 {
+        let text = format!("post {n}");
+        all.push(
+            posts::create(&alpha.state, &alice, draft(&text, Visibility::Public))
+                .await
+                .unwrap(),
+        );
+    }
+    alpha.deliver().await;
+    posts::pin(&alpha.state, &alice, &all[0]).await.unwrap();
+    assert_eq!(alpha.deliver().await, 1);
+    let featured: Value = alpha
+        .get_ap("/users/alice/collections/featured")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(featured["totalItems"], 1);
+    assert_eq!(featured["orderedItems"][0]["id"], all[0].ap_id);
+    assert_eq!(featured["orderedItems"][0]["type"], "Note");
+    let pinned_on_beta = |app: &TestApp| {
+        let db = app.db.clone();
+        async move {
+            sqlx::query_scalar::<_, String>(
+                "select p.ap_id from pins x join posts p on p.id = x.post_id order by p.id",
+            )
+            .fetch_all(&db)
+            .await
+            .unwrap()
+        }
+    };
+    assert_eq!(pinned_on_beta(&beta).await, vec![all[0].ap_id.clone()]);
+
+    for post in &all[1..5] {
+        posts::pin(&alpha.state, &alice, post).await.unwrap();
+    }
+    let err = posts::pin(&alpha.state, &alice, &all[5]).await.unwrap_err();
+    assert!(
+        matches!(err, skein::error::Error::Validation(_)),
+        "at most five pins"
+    );
+    posts::unpin(&alpha.state, &alice, &all[0]).await.unwrap();
+    alpha.deliver().await;
+    assert_eq!(pinned_on_beta(&beta).await.len(), 4);
+    assert!(!pinned_on_beta(&beta).await.contains(&all[0].ap_id));
+
+    // Reposts appear in the reposter's outbox as Announces.
+    let copy = skein::db::posts::find_by_ap_id(&beta.db, &all[1].ap_id)
+        .await
+        .unwrap()
+        .unwrap();
+    skein::service::interactions::repost(&beta.state, &bob, &copy)
+        .await
+        .unwrap();
+    let outbox: Value = beta
+        .get_ap("/users/bob/outbox?page=true")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(outbox["orderedItems"][0]["type"], "Announce");
+    assert_eq!(outbox["orderedItems"][0]["object"], all[1].ap_id);
+}
