@@ -128,6 +128,9 @@ pub async fn receive(state: &AppState, incoming: Incoming<'_>) -> Result<Receive
     } else {
         None
     };
+    if let Some(object) = &created {
+        inbox_posts::fetch_missing_parents(state, &actor, object).await?;
+    }
 
     let mut tx = state.db.begin().await?;
     if !db::inbox::record(&mut *tx, &id, actor.id, &kind, &activity, now).await? {

@@ -81,6 +81,19 @@ pub async fn on_create(
     actor: &Actor,
     object: &Value,
 ) -> Result<bool> {
+    store(tx, state, actor, object, true).await
+}
+
+/// Stores a remote post. With `only_if_relevant`, only a post that concerns
+/// this instance (see the module) is kept; parents fetched for a thread are
+/// kept regardless.
+async fn store(
+    tx: &mut Tx<'_>,
+    state: &AppState,
+    actor: &Actor,
+    object: &Value,
+    only_if_relevant: bool,
+) -> Result<bool> {
     let kind = object
         .get("type")
         .and_then(Value::as_str)
@@ -135,7 +148,7 @@ pub async fn on_create(
     // posts mentioning a local account, and replies to posts we have.
     let followed = db::follows::has_local_follower(&mut **tx, actor.id).await?;
     let mentions_local = mentioned.iter().any(Actor::is_local);
-    if !followed && !mentions_local && parent.is_none() {
+    if only_if_relevant && !followed && !mentions_local && parent.is_none() {
         return Ok(false);
     }
 
@@ -465,4 +478,89 @@ pub async fn on_pin(
         db::pins::unpin(&mut **tx, actor.id, post.id).await?;
     }
     Ok(true)
+}
+
+/// How far up a thread Skein fetches missing posts, and how many fetches one
+/// incoming post may cause.
+pub const MAX_PARENT_DEPTH: usize = 5;
+
+/// Fetches and stores the posts above `object` that are missing here (at
+/// most [`MAX_PARENT_DEPTH`], stopping at a loop or at a post we have), so
+/// that a reply arrives with its thread. Only for posts that concern this
+/// instance. Runs before the inbox's transaction: it goes to the network.
+pub async fn fetch_missing_parents(
+    state: &AppState,
+    actor: &Actor,
+    object: &Value,
+) -> Result<usize> {
+    let Some(mut next) = object.get("inReplyTo").and_then(id_of).map(String::from) else {
+        return Ok(0);
+    };
+    if db::posts::find_by_ap_id(&state.db, &next).await?.is_some() {
+        return Ok(0);
+    }
+    let followed = db::follows::has_local_follower(&state.db, actor.id).await?;
+    if !followed && !mentions_local(state, object).await? {
+        return Ok(0);
+    }
+    let mut seen: Vec<String> = id_of(object).map(String::from).into_iter().collect();
+    let mut chain: Vec<(Actor, Value)> = Vec::new();
+    while chain.len() < MAX_PARENT_DEPTH && !seen.contains(&next) {
+        if db::posts::find_by_ap_id(&state.db, &next).await?.is_some() {
+            break;
+        }
+        seen.push(next.clone());
+        let Ok(url) = Url::parse(&next) else { break };
+        let parent = match fetch::fetch_object(state, &url).await {
+            Ok(parent) => parent,
+            Err(e) => {
+                tracing::info!(post = %next, error = %e, "a reply's parent cannot be fetched");
+                break;
+            }
+        };
+        let Some(author_url) = strings(parent.get("attributedTo")).into_iter().next() else {
+            break;
+        };
+        let Ok(author_url) = Url::parse(&author_url) else {
+            break;
+        };
+        let author = match crate::service::remote_actors::get_or_fetch(state, &author_url).await {
+            Ok(author) if !author.is_local() => author,
+            _ => break,
+        };
+        let following = parent.get("inReplyTo").and_then(id_of).map(String::from);
+        chain.push((author, parent));
+        match following {
+            Some(id) => next = id,
+            None => break,
+        }
+    }
+    // Oldest first, so each reply finds its parent stored.
+    let mut stored = 0;
+    for (author, parent) in chain.iter().rev() {
+        let mut tx = state.db.begin().await?;
+        match store(&mut tx, state, author, parent, false).await {
+            Ok(true) => {
+                tx.commit().await?;
+                stored += 1;
+            }
+            Ok(false) => {}
+            Err(e) => tracing::info!(error = %e, "a fetched parent was not stored"),
+        }
+    }
+    Ok(stored)
+}
+
+async fn mentions_local(state: &AppState, object: &Value) -> Result<bool> {
+    for tag in tags(object) {
+        if tag.get("type").and_then(Value::as_str) == Some("Mention")
+            && let Some(href) = tag.get("href").and_then(Value::as_str)
+            && db::actors::find_by_ap_id(&state.db, href)
+                .await?
+                .is_some_and(|a| a.is_local())
+        {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }

@@ -57,6 +57,8 @@ struct Inner {
     /// Status and Retry-After per inbox path, before the default.
     by_path: HashMap<String, (u16, Option<String>)>,
     actor_fetches: usize,
+    /// Documents served at `/notes/{name}`.
+    notes: HashMap<String, Value>,
     /// Misbehaviours of actor documents, by actor name.
     quirks: HashMap<String, Quirk>,
     shared_inbox: bool,
@@ -92,6 +94,7 @@ impl FakeServer {
         let app = Router::new()
             .route("/users/{name}", get(actor))
             .route("/users/{name}/main-key", get(key))
+            .route("/notes/{name}", get(note))
             .route("/users/{name}/inbox", post(inbox))
             .route("/inbox", post(inbox))
             .route("/.well-known/webfinger", get(webfinger))
@@ -139,6 +142,17 @@ impl FakeServer {
         actor.private_pem = pair.private_key;
         actor.public_pem = pair.public_key;
         actor.clone()
+    }
+
+    /// Serves `document` at `/notes/{name}`; returns its URL.
+    pub fn add_note(&self, name: &str, document: Value) -> String {
+        self.lock().notes.insert(name.to_string(), document);
+        format!("{}/notes/{name}", self.base)
+    }
+
+    /// The URL a note is (or would be) served at.
+    pub fn note_url(&self, name: &str) -> String {
+        format!("{}/notes/{name}", self.base)
     }
 
     pub fn set_quirk(&self, name: &str, quirk: Quirk) {
@@ -256,6 +270,15 @@ async fn actor(State((inner, domain)): State<Shared>, Path(name): Path<String>) 
             doc["summary"] = json!("x".repeat(2 * 1024 * 1024));
             ap(doc)
         }
+    }
+}
+
+async fn note(State((inner, _)): State<Shared>, Path(name): Path<String>) -> Response {
+    let mut inner = inner.lock().unwrap();
+    inner.actor_fetches += 1;
+    match inner.notes.get(&name) {
+        Some(note) => ap(note.clone()),
+        None => StatusCode::NOT_FOUND.into_response(),
     }
 }
 

@@ -624,3 +624,94 @@ async fn pinned_posts_are_featured_and_followers_learn_of_them() {
     assert_eq!(outbox["orderedItems"][0]["type"], "Announce");
     assert_eq!(outbox["orderedItems"][0]["object"], all[1].ap_id);
 }
+
+#[tokio::test]
+async fn missing_reply_parents_are_fetched_within_bounds_and_loops_end() {
+    let app = TestApp::spawn().await;
+    let alice = app.create_user("alice").await.actor;
+    let fake = FakeServer::spawn("remote").await;
+    let mallory = fake.add_actor("mallory", false);
+    let remote = app.resolve(&mallory.id).await;
+    follows::follow(&app.state, &alice, &remote).await.unwrap();
+    app.deliver().await;
+    let accept = json!({
+        "id": format!("{}/activities/accept", fake.base), "type": "Accept",
+        "actor": mallory.id, "object": fake.received()[0].body["id"],
+    });
+    assert_eq!(
+        app.post_signed(&fake, &mallory, "/inbox", accept).await,
+        202
+    );
+    let note = |name: &str, parent: Option<String>| {
+        json!({
+            "id": fake.note_url(name), "type": "Note", "attributedTo": mallory.id,
+            "content": format!("<p>{name}</p>"), "inReplyTo": parent,
+            "to": ["https://www.w3.org/ns/activitystreams#Public"],
+        })
+    };
+    // A chain of eight posts above the reply: only five are fetched.
+    for n in 0..8 {
+        let parent = (n > 0).then(|| fake.note_url(&format!("chain{}", n - 1)));
+        fake.add_note(&format!("chain{n}"), note(&format!("chain{n}"), parent));
+    }
+    let reply = note("reply", Some(fake.note_url("chain7")));
+    let create = json!({
+        "id": format!("{}/activities/create-reply", fake.base), "type": "Create",
+        "actor": mallory.id, "object": reply,
+    });
+    assert_eq!(
+        app.post_signed(&fake, &mallory, "/inbox", create).await,
+        202
+    );
+    let kept: Vec<String> = sqlx::query_scalar(
+        "select ap_id from posts where ap_id like '%/notes/chain%' order by ap_id",
+    )
+    .fetch_all(&app.db)
+    .await
+    .unwrap();
+    let expected: Vec<String> = (3..8)
+        .map(|n| fake.note_url(&format!("chain{n}")))
+        .collect();
+    assert_eq!(kept, expected);
+    let thread = skein::service::timelines::thread(
+        &app.state,
+        None,
+        &skein::db::posts::find_by_ap_id(&app.db, &fake.note_url("reply"))
+            .await
+            .unwrap()
+            .unwrap(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(thread.ancestors.len(), 5);
+
+    // A loop: a replies to b, b replies to a.
+    fake.add_note("a", note("a", Some(fake.note_url("b"))));
+    fake.add_note("b", note("b", Some(fake.note_url("a"))));
+    let create = json!({
+        "id": format!("{}/activities/create-loop", fake.base), "type": "Create",
+        "actor": mallory.id, "object": note("c", Some(fake.note_url("a"))),
+    });
+    assert_eq!(
+        app.post_signed(&fake, &mallory, "/inbox", create).await,
+        202
+    );
+    let looped: i64 = sqlx::query_scalar("select count(*) from posts where ap_id = any($1)")
+        .bind(vec![
+            fake.note_url("a"),
+            fake.note_url("b"),
+            fake.note_url("c"),
+        ])
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(looped, 3);
+    let c = skein::db::posts::find_by_ap_id(&app.db, &fake.note_url("c"))
+        .await
+        .unwrap()
+        .unwrap();
+    let thread = skein::service::timelines::thread(&app.state, None, &c)
+        .await
+        .unwrap();
+    assert!(thread.ancestors.len() <= 2, "the loop ends");
+}
