@@ -131,6 +131,9 @@ pub async fn receive(state: &AppState, incoming: Incoming<'_>) -> Result<Receive
     if let Some(object) = &created {
         inbox_posts::fetch_missing_parents(state, &actor, object).await?;
     }
+    if kind == "Announce" {
+        inbox_posts::fetch_announced(state, &actor, &activity).await?;
+    }
 
     let mut tx = state.db.begin().await?;
     if !db::inbox::record(&mut *tx, &id, actor.id, &kind, &activity, now).await? {

@@ -480,6 +480,59 @@ pub async fn on_pin(
     Ok(true)
 }
 
+/// Fetches a post that a followed account reposts and that is not here yet,
+/// from its origin (its author's server, whatever the reposter's), so that
+/// the repost has something to point at. Runs before the inbox's
+/// transaction.
+pub async fn fetch_announced(state: &AppState, actor: &Actor, activity: &Value) -> Result<bool> {
+    let Some(object) = activity.get("object").and_then(id_of) else {
+        return Ok(false);
+    };
+    if db::posts::find_by_ap_id(&state.db, object).await?.is_some()
+        || !db::follows::has_local_follower(&state.db, actor.id).await?
+    {
+        return Ok(false);
+    }
+    let Ok(url) = Url::parse(object) else {
+        return Ok(false);
+    };
+    fetch_and_store(state, &url).await
+}
+
+/// Fetches a post from its origin and stores it with its author.
+async fn fetch_and_store(state: &AppState, url: &Url) -> Result<bool> {
+    let post = match fetch::fetch_object(state, url).await {
+        Ok(post) => post,
+        Err(e) => {
+            tracing::info!(post = %url, error = %e, "a post cannot be fetched");
+            return Ok(false);
+        }
+    };
+    let Some(author_url) = strings(post.get("attributedTo"))
+        .into_iter()
+        .next()
+        .and_then(|a| Url::parse(&a).ok())
+    else {
+        return Ok(false);
+    };
+    let author = match crate::service::remote_actors::get_or_fetch(state, &author_url).await {
+        Ok(author) if !author.is_local() => author,
+        _ => return Ok(false),
+    };
+    let mut tx = state.db.begin().await?;
+    match store(&mut tx, state, &author, &post, false).await {
+        Ok(true) => {
+            tx.commit().await?;
+            Ok(true)
+        }
+        Ok(false) => Ok(false),
+        Err(e) => {
+            tracing::info!(post = %url, error = %e, "a fetched post was not stored");
+            Ok(false)
+        }
+    }
+}
+
 /// How far up a thread Skein fetches missing posts, and how many fetches one
 /// incoming post may cause.
 pub const MAX_PARENT_DEPTH: usize = 5;

@@ -99,8 +99,8 @@ async fn the_home_timeline_shows_followed_accounts_from_both_instances_with_visi
         .await
         .unwrap();
     beta.deliver().await;
-    // Carol's reposted post is not on alpha (nobody follows carol there), so
-    // the Announce has nothing to point at yet.
+    // Carol's reposted post was not on alpha (nobody follows carol there):
+    // alpha fetched it from beta for the repost to point at.
     let home = timelines::home(
         &alpha.state,
         &alice,
@@ -115,8 +115,21 @@ async fn the_home_timeline_shows_followed_accounts_from_both_instances_with_visi
     got.sort();
     assert_eq!(
         got,
-        vec!["followers of bob", "from beta", "local friend", "mine"]
+        vec![
+            "followers of bob",
+            "from beta",
+            "local friend",
+            "mine",
+            "repost"
+        ]
     );
+    let repost = home.iter().find(|p| p.reblog_of_id.is_some()).unwrap();
+    let original = skein::db::posts::find_by_id(&alpha.db, repost.reblog_of_id.unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(original.ap_id, carol_post.ap_id);
+    assert_eq!(original.content, "<p>worth a repost</p>");
     assert!(home.windows(2).all(|w| w[0].id > w[1].id), "newest first");
     // The direct message is not on the home timeline, but alice can read it.
     let direct: i64 = sqlx::query_scalar("select count(*) from posts where visibility = 'direct'")
