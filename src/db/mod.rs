@@ -8,6 +8,7 @@ pub mod embedded;
 pub mod follows;
 pub mod inbox;
 pub mod likes;
+pub mod media;
 pub mod notifications;
 pub mod pins;
 pub mod posts;

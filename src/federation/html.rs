@@ -82,6 +82,21 @@ pub fn sanitize(html: &str) -> String {
 
 pub use crate::domain::text::escape;
 
+/// Shows custom emoji: every `:shortcode:` of `emojis` in sanitised HTML
+/// becomes its image. Shortcodes are letters, digits and underscores, so
+/// they cannot break out of the markup.
+pub fn emojify(html: &str, emojis: &[(String, String)]) -> String {
+    let mut out = html.to_string();
+    for (code, url) in emojis {
+        let image = format!(
+            "<img src=\"{}\" alt=\":{code}:\" title=\":{code}:\" class=\"custom-emoji\" width=\"20\" height=\"20\">",
+            escape(url)
+        );
+        out = out.replace(&format!(":{code}:"), &image);
+    }
+    out
+}
+
 /// A plain-text field from a remote document: control characters removed,
 /// at most `max` characters.
 pub fn plain_text(text: &str, max: usize) -> String {
@@ -105,6 +120,18 @@ mod tests {
         assert!(!clean.contains("<img"));
         assert!(!clean.contains("javascript"));
         assert!(clean.contains("<p><strong>Title</strong></p>"), "{clean}");
+    }
+
+    #[test]
+    fn custom_emoji_become_images() {
+        let html = emojify(
+            "<p>hi :blob: :other:</p>",
+            &[("blob".into(), "https://e.example/blob.png?a=1&b=2".into())],
+        );
+        assert_eq!(
+            html,
+            "<p>hi <img src=\"https://e.example/blob.png?a=1&amp;b=2\" alt=\":blob:\" title=\":blob:\" class=\"custom-emoji\" width=\"20\" height=\"20\"> :other:</p>"
+        );
     }
 
     #[test]

@@ -236,11 +236,12 @@ pub async fn tag(
     for post in found {
         let author = profiles::author_of(&state.db, &post).await?;
         let host = author.domain.clone().unwrap_or_else(|| state.urls.domain());
+        let emojis = posts::emojis(&state, &post).await?;
         posts.push(TaggedPost {
             author: format!("@{}@{host}", author.username),
             author_url: author.url.clone().unwrap_or_else(|| author.ap_id.clone()),
             summary: post.summary,
-            content: post.content,
+            content: crate::federation::html::emojify(&post.content, &emojis),
             link: post.url.unwrap_or(post.ap_id),
             published: post
                 .published

@@ -222,6 +222,8 @@ async fn store(
     .await?;
     let ids: Vec<i64> = mentioned.iter().map(|a| a.id).collect();
     db::posts::add_mentions(&mut **tx, post.id, &ids).await?;
+    db::media::add_attachments(tx, post.id, &attachments(object)).await?;
+    db::media::add_emojis(&mut **tx, post.id, &emojis(object)).await?;
     db::posts::add_tags(&mut **tx, post.id, &hashtags).await?;
     if let Some(parent) = &parent {
         db::posts::add_replies(&mut **tx, parent.id, 1).await?;
@@ -616,4 +618,116 @@ async fn mentions_local(state: &AppState, object: &Value) -> Result<bool> {
         }
     }
     Ok(false)
+}
+
+/// The most attachments kept of one remote post.
+const MAX_ATTACHMENTS: usize = 16;
+/// Mastodon's limit for alt text.
+const MAX_ALT_TEXT: usize = 10_000;
+
+fn http_url(value: Option<&Value>) -> Option<String> {
+    let raw = match value? {
+        Value::String(s) => Some(s.as_str()),
+        Value::Object(link) => link.get("href").and_then(Value::as_str),
+        Value::Array(items) => return items.iter().find_map(|i| http_url(Some(i))),
+        _ => None,
+    }?;
+    Url::parse(raw)
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https"))
+        .map(|u| u.to_string())
+}
+
+/// Attachments of a remote post, with their type, URL, alt text, blurhash
+/// and focal point.
+pub fn attachments(object: &Value) -> Vec<db::media::Attachment> {
+    let items: Vec<&Value> = match object.get("attachment") {
+        Some(Value::Array(items)) => items.iter().collect(),
+        Some(item @ Value::Object(_)) => vec![item],
+        _ => Vec::new(),
+    };
+    items
+        .into_iter()
+        .filter_map(|item| {
+            let url = http_url(item.get("url")).or_else(|| http_url(item.get("href")))?;
+            let media_type = item
+                .get("mediaType")
+                .and_then(Value::as_str)
+                .map(|m| m.chars().take(255).collect::<String>());
+            let kind = match (
+                media_type.as_deref(),
+                item.get("type").and_then(Value::as_str),
+            ) {
+                (Some(m), _) if m.starts_with("image/") => "image",
+                (Some(m), _) if m.starts_with("video/") => "video",
+                (Some(m), _) if m.starts_with("audio/") => "audio",
+                (_, Some("Image")) => "image",
+                (_, Some("Video")) => "video",
+                (_, Some("Audio")) => "audio",
+                _ => "unknown",
+            };
+            let focal = item
+                .get("focalPoint")
+                .and_then(Value::as_array)
+                .and_then(|p| {
+                    let x = p.first()?.as_f64()?;
+                    let y = p.get(1)?.as_f64()?;
+                    Some((x.clamp(-1.0, 1.0) as f32, y.clamp(-1.0, 1.0) as f32))
+                });
+            let dimension = |key: &str| {
+                item.get(key)
+                    .and_then(Value::as_i64)
+                    .and_then(|v| i32::try_from(v).ok())
+                    .filter(|v| *v > 0)
+            };
+            Some(db::media::Attachment {
+                kind: kind.to_string(),
+                url,
+                media_type,
+                description: html::plain_text(
+                    item.get("name").and_then(Value::as_str).unwrap_or_default(),
+                    MAX_ALT_TEXT,
+                ),
+                blurhash: item
+                    .get("blurhash")
+                    .and_then(Value::as_str)
+                    .filter(|b| b.len() <= 100 && b.chars().all(|c| c.is_ascii_graphic()))
+                    .map(String::from),
+                focal_x: focal.map(|f| f.0),
+                focal_y: focal.map(|f| f.1),
+                width: dimension("width"),
+                height: dimension("height"),
+            })
+        })
+        .take(MAX_ATTACHMENTS)
+        .collect()
+}
+
+/// Custom emoji of a remote post (`Emoji` tags): shortcode and image URL.
+pub fn emojis(object: &Value) -> Vec<(String, String)> {
+    let mut found: Vec<(String, String)> = Vec::new();
+    for tag in tags(object) {
+        if tag.get("type").and_then(Value::as_str) != Some("Emoji") {
+            continue;
+        }
+        let Some(code) = tag
+            .get("name")
+            .and_then(Value::as_str)
+            .map(|n| n.trim_matches(':').to_string())
+            .filter(|c| {
+                !c.is_empty()
+                    && c.len() <= 100
+                    && c.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '_')
+            })
+        else {
+            continue;
+        };
+        let Some(url) = tag.get("icon").and_then(|i| http_url(i.get("url"))) else {
+            continue;
+        };
+        if !found.iter().any(|(c, _)| *c == code) {
+            found.push((code, url));
+        }
+    }
+    found
 }

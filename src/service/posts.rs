@@ -432,3 +432,13 @@ pub async fn outbox_item(
     let parts = note_parts(state, post).await?;
     Ok(note::create(post, author, &parts))
 }
+
+/// The custom emoji a post uses.
+pub async fn emojis(state: &AppState, post: &Post) -> Result<Vec<(String, String)>> {
+    Ok(db::media::emojis(&state.db, post.id).await?)
+}
+
+/// The media attached to a post.
+pub async fn attachments(state: &AppState, post: &Post) -> Result<Vec<db::media::Attachment>> {
+    Ok(db::media::attachments(&state.db, post.id).await?)
+}

@@ -715,3 +715,87 @@ async fn missing_reply_parents_are_fetched_within_bounds_and_loops_end() {
         .unwrap();
     assert!(thread.ancestors.len() <= 2, "the loop ends");
 }
+
+#[tokio::test]
+async fn remote_attachments_and_custom_emoji_are_kept_and_shown() {
+    let app = TestApp::spawn().await;
+    let alice = app.create_user("alice").await.actor;
+    let fake = FakeServer::spawn("remote").await;
+    let mallory = fake.add_actor("mallory", false);
+    let remote = app.resolve(&mallory.id).await;
+    follows::follow(&app.state, &alice, &remote).await.unwrap();
+    app.deliver().await;
+    let accept = json!({
+        "id": format!("{}/activities/accept", fake.base), "type": "Accept",
+        "actor": mallory.id, "object": fake.received()[0].body["id"],
+    });
+    assert_eq!(
+        app.post_signed(&fake, &mallory, "/inbox", accept).await,
+        202
+    );
+    let note_id = format!("{}/notes/media", fake.base);
+    let create = json!({
+        "id": format!("{}/activities/create-media", fake.base), "type": "Create",
+        "actor": mallory.id,
+        "object": {
+            "id": note_id, "type": "Note", "attributedTo": mallory.id,
+            "content": "<p>look :blobcat: <a href=\"https://remote.example/tags/cats\" class=\"mention hashtag\" rel=\"tag\">#<span>cats</span></a></p>",
+            "to": ["https://www.w3.org/ns/activitystreams#Public"],
+            "attachment": [
+                {
+                    "type": "Document", "mediaType": "image/png",
+                    "url": "https://media.example/cat.png", "name": "A cat <on a mat>",
+                    "blurhash": "UBL_:rOpGG-oBUNG,qRj2so|=eE1w^n4S5NH", "focalPoint": [-0.5, 0.25],
+                    "width": 640, "height": 480
+                },
+                {
+                    "type": "Video", "url": [{ "type": "Link", "href": "https://media.example/cat.mp4", "mediaType": "video/mp4" }]
+                },
+                { "type": "Document", "url": "javascript:alert(1)" }
+            ],
+            "tag": [
+                { "type": "Emoji", "name": ":blobcat:", "icon": { "type": "Image", "url": "https://media.example/blobcat.png" } },
+                { "type": "Emoji", "name": ":bad\"code:", "icon": { "type": "Image", "url": "https://media.example/x.png" } },
+                { "type": "Hashtag", "name": "#cats", "href": "https://remote.example/tags/cats" }
+            ]
+        }
+    });
+    assert_eq!(
+        app.post_signed(&fake, &mallory, "/inbox", create).await,
+        202
+    );
+    let post = skein::db::posts::find_by_ap_id(&app.db, &note_id)
+        .await
+        .unwrap()
+        .unwrap();
+    let media = posts::attachments(&app.state, &post).await.unwrap();
+    assert_eq!(media.len(), 2, "the javascript: link is dropped");
+    assert_eq!(media[0].kind, "image");
+    assert_eq!(media[0].url, "https://media.example/cat.png");
+    assert_eq!(media[0].description, "A cat <on a mat>");
+    assert_eq!(
+        media[0].blurhash.as_deref(),
+        Some("UBL_:rOpGG-oBUNG,qRj2so|=eE1w^n4S5NH")
+    );
+    assert_eq!(
+        (media[0].focal_x, media[0].focal_y),
+        (Some(-0.5), Some(0.25))
+    );
+    assert_eq!((media[0].width, media[0].height), (Some(640), Some(480)));
+    assert_eq!(media[1].kind, "video");
+    assert_eq!(media[1].url, "https://media.example/cat.mp4");
+    let emojis = posts::emojis(&app.state, &post).await.unwrap();
+    assert_eq!(
+        emojis,
+        vec![(
+            "blobcat".to_string(),
+            "https://media.example/blobcat.png".to_string()
+        )]
+    );
+
+    let page = app.get("/tags/cats").await.text().await.unwrap();
+    assert!(
+        page.contains("<img src=\"https://media.example/blobcat.png\" alt=\":blobcat:\""),
+        "{page}"
+    );
+}
