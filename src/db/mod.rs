@@ -11,6 +11,7 @@ pub mod likes;
 pub mod media;
 pub mod notifications;
 pub mod pins;
+pub mod polls;
 pub mod posts;
 pub mod stats;
 pub mod timelines;

@@ -39,7 +39,8 @@ pub fn post() -> Value {
             "toot": "http://joinmastodon.org/ns#",
             "Emoji": "toot:Emoji",
             "blurhash": "toot:blurhash",
-            "focalPoint": { "@container": "@list", "@id": "toot:focalPoint" }
+            "focalPoint": { "@container": "@list", "@id": "toot:focalPoint" },
+            "votersCount": "toot:votersCount"
         }
     ])
 }

@@ -18,6 +18,10 @@ pub struct NoteParts {
     pub in_reply_to: Option<String>,
     /// The replies collection of the post.
     pub replies: Option<String>,
+    /// The poll, when the post is one (a Question).
+    pub poll: Option<crate::db::polls::Poll>,
+    /// Whether the poll has ended.
+    pub poll_closed: bool,
 }
 
 /// `to` and `cc` of a post by `author`, mentioned accounts included.
@@ -70,6 +74,29 @@ pub fn note(post: &Post, author: &Actor, parts: &NoteParts) -> Value {
         "likes": { "type": "Collection", "totalItems": post.likes_count },
         "shares": { "type": "Collection", "totalItems": post.reposts_count },
     });
+    if let Some(poll) = &parts.poll {
+        note["type"] = json!("Question");
+        let options: Vec<Value> = poll
+            .options
+            .0
+            .iter()
+            .map(|o| {
+                json!({
+                    "type": "Note",
+                    "name": o.title,
+                    "replies": { "type": "Collection", "totalItems": o.votes },
+                })
+            })
+            .collect();
+        note[if poll.multiple { "anyOf" } else { "oneOf" }] = json!(options);
+        note["votersCount"] = json!(poll.voters_count);
+        if let Some(end) = poll.expires_at {
+            note["endTime"] = json!(timestamp(end));
+            if parts.poll_closed {
+                note["closed"] = json!(timestamp(end));
+            }
+        }
+    }
     if let Some(replies) = &parts.replies {
         note["replies"] = json!({
             "id": replies, "type": "Collection", "totalItems": post.replies_count

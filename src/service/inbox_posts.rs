@@ -108,6 +108,9 @@ async fn store(
     if !attributed.contains(&actor.ap_id) || Some(authority(&url)) != actor.domain {
         return Err(Error::Forbidden("the object is not the actor's own".into()));
     }
+    if only_if_relevant && let Some(counted) = on_vote(tx, state, actor, object).await? {
+        return Ok(counted);
+    }
     if db::posts::find_by_ap_id(&mut **tx, ap_id).await?.is_some() {
         // Seen before, or deleted before it arrived: the tombstone wins.
         return Ok(false);
@@ -224,6 +227,17 @@ async fn store(
     db::posts::add_mentions(&mut **tx, post.id, &ids).await?;
     db::media::add_attachments(tx, post.id, &attachments(object)).await?;
     db::media::add_emojis(&mut **tx, post.id, &emojis(object)).await?;
+    if kind == "Question"
+        && let Some((multiple, options)) = poll_options(object)
+    {
+        let expires_at = object
+            .get("endTime")
+            .and_then(Value::as_str)
+            .and_then(|p| chrono::DateTime::parse_from_rfc3339(p).ok())
+            .map(|p| p.with_timezone(&chrono::Utc));
+        let voters = voters_count(object, &options);
+        db::polls::insert(&mut **tx, post.id, multiple, &options, expires_at, voters).await?;
+    }
     db::posts::add_tags(&mut **tx, post.id, &hashtags).await?;
     if let Some(parent) = &parent {
         db::posts::add_replies(&mut **tx, parent.id, 1).await?;
@@ -402,6 +416,13 @@ pub async fn on_update(tx: &mut Tx<'_>, actor: &Actor, object: &Value) -> Result
     }
     if post.deleted_at.is_some() {
         return Ok(false);
+    }
+    // A poll's counts change without an edit: take them as reported.
+    if let Some((_, options)) = poll_options(object)
+        && db::polls::find(&mut **tx, post.id).await?.is_some()
+    {
+        let voters = voters_count(object, &options);
+        db::polls::set_counts(&mut **tx, post.id, &options, voters).await?;
     }
     let Some(updated) = object
         .get("updated")
@@ -730,4 +751,92 @@ pub fn emojis(object: &Value) -> Vec<(String, String)> {
         }
     }
     found
+}
+
+/// The options of a Question (`oneOf` or `anyOf`) with their counts.
+fn poll_options(object: &Value) -> Option<(bool, Vec<db::polls::PollOption>)> {
+    let (multiple, items) = match (object.get("oneOf"), object.get("anyOf")) {
+        (Some(Value::Array(items)), _) => (false, items),
+        (_, Some(Value::Array(items))) => (true, items),
+        _ => return None,
+    };
+    let options: Vec<db::polls::PollOption> = items
+        .iter()
+        .filter_map(|item| {
+            let title = html::plain_text(item.get("name").and_then(Value::as_str)?, 200);
+            let votes = item
+                .get("replies")
+                .and_then(|r| r.get("totalItems"))
+                .and_then(Value::as_i64)
+                .and_then(|v| i32::try_from(v).ok())
+                .unwrap_or(0)
+                .max(0);
+            Some(db::polls::PollOption { title, votes })
+        })
+        .take(MAX_REMOTE_POLL_OPTIONS)
+        .collect();
+    (!options.is_empty()).then_some((multiple, options))
+}
+
+/// The most options kept of a remote poll (Mastodon allows 500).
+const MAX_REMOTE_POLL_OPTIONS: usize = 500;
+
+fn voters_count(object: &Value, options: &[db::polls::PollOption]) -> i32 {
+    object
+        .get("votersCount")
+        .and_then(Value::as_i64)
+        .and_then(|v| i32::try_from(v).ok())
+        .unwrap_or_else(|| options.iter().map(|o| o.votes).sum())
+        .max(0)
+}
+
+/// A vote in one of our polls: a Note whose `name` is an option, in reply to
+/// the poll, without content. None when the object is not a vote.
+async fn on_vote(
+    tx: &mut Tx<'_>,
+    state: &AppState,
+    actor: &Actor,
+    object: &Value,
+) -> Result<Option<bool>> {
+    let Some(name) = object.get("name").and_then(Value::as_str) else {
+        return Ok(None);
+    };
+    let Some(parent) = object.get("inReplyTo").and_then(id_of) else {
+        return Ok(None);
+    };
+    let has_content = object
+        .get("content")
+        .and_then(Value::as_str)
+        .is_some_and(|c| !c.trim().is_empty());
+    if has_content {
+        return Ok(None);
+    }
+    let Some(post) = db::posts::find_by_ap_id(&mut **tx, parent).await? else {
+        return Ok(None);
+    };
+    let Some(poll) = db::polls::lock(&mut **tx, post.id).await? else {
+        return Ok(None);
+    };
+    let author_is_local = db::actors::find_by_id(&mut **tx, post.author_id)
+        .await?
+        .is_some_and(|a| a.is_local());
+    if !author_is_local
+        || post.deleted_at.is_some()
+        || poll.is_closed(state.clock.now())
+        || !crate::service::posts::can_see(state, &post, Some(actor)).await?
+    {
+        return Ok(Some(false));
+    }
+    let Some(choice) = poll.options.0.iter().position(|o| o.title == name) else {
+        return Ok(Some(false));
+    };
+    let earlier = db::polls::choices_of(&mut **tx, post.id, actor.id).await?;
+    if !poll.multiple && !earlier.is_empty() {
+        return Ok(Some(false));
+    }
+    if !db::polls::vote(tx, post.id, actor.id, choice as i32, id_of(object)).await? {
+        return Ok(Some(false));
+    }
+    crate::service::posts::queue_poll_update(tx, state, &post).await?;
+    Ok(Some(true))
 }

@@ -12,6 +12,7 @@ pub mod interactions;
 pub mod keys;
 pub mod outbox;
 pub mod password;
+pub mod polls;
 pub mod posts;
 pub mod profiles;
 pub mod remote_actors;

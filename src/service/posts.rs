@@ -23,6 +23,50 @@ pub struct Draft<'a> {
     pub visibility: Visibility,
     /// The post replied to: its ActivityPub id or URL.
     pub in_reply_to: Option<&'a str>,
+    /// Makes the post a poll.
+    pub poll: Option<PollDraft>,
+}
+
+/// A poll as its author sets it up.
+#[derive(Debug, Clone)]
+pub struct PollDraft {
+    pub options: Vec<String>,
+    /// Several choices (anyOf) rather than one (oneOf).
+    pub multiple: bool,
+    pub expires_in: chrono::Duration,
+}
+
+/// Mastodon's limits for polls.
+pub const MAX_POLL_OPTIONS: usize = 4;
+pub const MAX_POLL_OPTION_CHARS: usize = 50;
+pub const MIN_POLL_DURATION: chrono::Duration = chrono::Duration::minutes(5);
+pub const MAX_POLL_DURATION: chrono::Duration = chrono::Duration::days(30);
+
+fn validate_poll(poll: &PollDraft) -> Result<()> {
+    if poll.options.len() < 2 || poll.options.len() > MAX_POLL_OPTIONS {
+        return Err(Error::Validation(format!(
+            "a poll has 2 to {MAX_POLL_OPTIONS} options"
+        )));
+    }
+    let mut seen: Vec<&str> = Vec::new();
+    for option in &poll.options {
+        let option = option.trim();
+        if option.is_empty() || option.chars().count() > MAX_POLL_OPTION_CHARS {
+            return Err(Error::Validation(format!(
+                "poll options have 1 to {MAX_POLL_OPTION_CHARS} characters"
+            )));
+        }
+        if seen.contains(&option) {
+            return Err(Error::Validation("poll options must differ".into()));
+        }
+        seen.push(option);
+    }
+    if poll.expires_in < MIN_POLL_DURATION || poll.expires_in > MAX_POLL_DURATION {
+        return Err(Error::Validation(
+            "a poll lasts from 5 minutes to 30 days".into(),
+        ));
+    }
+    Ok(())
 }
 
 /// The longest language tag accepted (BCP 47 tags are short).
@@ -57,6 +101,9 @@ pub async fn create(state: &AppState, author: &Actor, draft: Draft<'_>) -> Resul
         Some(l) => return Err(Error::Validation(format!("`{l}` is not a language tag"))),
         None => None,
     };
+    if let Some(poll) = &draft.poll {
+        validate_poll(poll)?;
+    }
     let parent = match draft.in_reply_to {
         Some(id) => Some(
             db::posts::find_by_ap_id_or_url(&state.db, id)
@@ -126,8 +173,28 @@ pub async fn create(state: &AppState, author: &Actor, draft: Draft<'_>) -> Resul
     for actor in mentioned.iter().filter(|a| a.is_local()) {
         db::notifications::notify(&mut *tx, actor.id, "mention", author.id, Some(post.id)).await?;
     }
+    if let Some(poll) = &draft.poll {
+        let options: Vec<db::polls::PollOption> = poll
+            .options
+            .iter()
+            .map(|o| db::polls::PollOption {
+                title: o.trim().to_string(),
+                votes: 0,
+            })
+            .collect();
+        db::polls::insert(
+            &mut *tx,
+            post.id,
+            poll.multiple,
+            &options,
+            Some(now + poll.expires_in),
+            0,
+        )
+        .await?;
+    }
+    let poll = db::polls::find(&mut *tx, post.id).await?;
     if db::users::is_federating(&mut *tx, author.id).await? {
-        let parts = parts_for(state, &post, &mentioned, &tags);
+        let parts = parts_for(state, &post, &mentioned, &tags, poll);
         let activity = note::create(&post, author, &parts);
         let inboxes = audience(&mut tx, author, &post, &mentioned).await?;
         outbox::queue(&mut tx, state, author.id, &activity, &inboxes).await?;
@@ -192,7 +259,8 @@ pub async fn edit(state: &AppState, author: &Actor, post: &Post, draft: Draft<'_
     db::posts::set_tags(&mut tx, post.id, &tags).await?;
     let mentioned = db::posts::mentions(&mut *tx, post.id).await?;
     if db::users::is_federating(&mut *tx, author.id).await? {
-        let parts = parts_for(state, &edited, &mentioned, &tags);
+        let poll = db::polls::find(&mut *tx, post.id).await?;
+        let parts = parts_for(state, &edited, &mentioned, &tags, poll);
         let activity = note::update(
             &crate::federation::activities::new_id(&state.urls),
             &edited,
@@ -224,7 +292,8 @@ pub async fn delete(state: &AppState, author: &Actor, post: &Post) -> Result<()>
         db::posts::add_replies(&mut *tx, parent, -1).await?;
     }
     if db::users::is_federating(&mut *tx, author.id).await? {
-        let parts = parts_for(state, post, &mentioned, &tags);
+        let poll = db::polls::find(&mut *tx, post.id).await?;
+        let parts = parts_for(state, post, &mentioned, &tags, poll);
         let activity = note::delete(post, author, &parts);
         let inboxes = audience(&mut tx, author, post, &mentioned).await?;
         outbox::queue(&mut tx, state, author.id, &activity, &inboxes).await?;
@@ -264,8 +333,18 @@ fn tag_url(state: &AppState, tag: &str) -> String {
     state.urls.tag(tag)
 }
 
-fn parts_for(state: &AppState, post: &Post, mentioned: &[Actor], tags: &[String]) -> NoteParts {
+fn parts_for(
+    state: &AppState,
+    post: &Post,
+    mentioned: &[Actor],
+    tags: &[String],
+    poll: Option<db::polls::Poll>,
+) -> NoteParts {
     NoteParts {
+        poll_closed: poll
+            .as_ref()
+            .is_some_and(|p| p.is_closed(state.clock.now())),
+        poll,
         mentions: mentioned
             .iter()
             .map(|a| {
@@ -286,7 +365,8 @@ fn parts_for(state: &AppState, post: &Post, mentioned: &[Actor], tags: &[String]
 pub async fn note_parts(state: &AppState, post: &Post) -> Result<NoteParts> {
     let mentioned = db::posts::mentions(&state.db, post.id).await?;
     let tags = db::posts::tags(&state.db, post.id).await?;
-    Ok(parts_for(state, post, &mentioned, &tags))
+    let poll = db::polls::find(&state.db, post.id).await?;
+    Ok(parts_for(state, post, &mentioned, &tags, poll))
 }
 
 /// Resolves the accounts a text mentions: `@user` is local, `@user@host`
@@ -441,4 +521,29 @@ pub async fn emojis(state: &AppState, post: &Post) -> Result<Vec<(String, String
 /// The media attached to a post.
 pub async fn attachments(state: &AppState, post: &Post) -> Result<Vec<db::media::Attachment>> {
     Ok(db::media::attachments(&state.db, post.id).await?)
+}
+
+/// Queues an Update of a local poll with its current counts, to the poll's
+/// audience and the servers of remote voters.
+pub async fn queue_poll_update(tx: &mut PgConnection, state: &AppState, post: &Post) -> Result<()> {
+    let Some(author) = db::actors::find_by_id(&mut *tx, post.author_id).await? else {
+        return Ok(());
+    };
+    if !author.is_local() || !db::users::is_federating(&mut *tx, author.id).await? {
+        return Ok(());
+    }
+    let mentioned = db::posts::mentions(&mut *tx, post.id).await?;
+    let tags = db::posts::tags(&mut *tx, post.id).await?;
+    let poll = db::polls::find(&mut *tx, post.id).await?;
+    let parts = parts_for(state, post, &mentioned, &tags, poll);
+    let activity = note::update(
+        &crate::federation::activities::new_id(&state.urls),
+        post,
+        &author,
+        &parts,
+    );
+    let mut inboxes = audience(tx, &author, post, &mentioned).await?;
+    inboxes.extend(db::polls::voter_inboxes(&mut *tx, post.id).await?);
+    outbox::queue(tx, state, author.id, &activity, &inboxes).await?;
+    Ok(())
 }

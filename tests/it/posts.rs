@@ -24,6 +24,7 @@ fn draft(text: &str, visibility: Visibility) -> posts::Draft<'_> {
         language: Some("en"),
         visibility,
         in_reply_to: None,
+        poll: None,
     }
 }
 
@@ -798,4 +799,124 @@ async fn remote_attachments_and_custom_emoji_are_kept_and_shown() {
         page.contains("<img src=\"https://media.example/blobcat.png\" alt=\":blobcat:\""),
         "{page}"
     );
+}
+
+#[tokio::test]
+async fn polls_travel_votes_come_back_and_results_are_sent() {
+    let (alpha, beta) = pair().await;
+    let alice = alpha.create_user("alice").await.actor;
+    let bob = beta.create_user("bob").await.actor;
+    bob_follows_alice(&alpha, &beta).await;
+    let poll = posts::create(
+        &alpha.state,
+        &alice,
+        posts::Draft {
+            poll: Some(posts::PollDraft {
+                options: vec!["tea".into(), "coffee".into()],
+                multiple: false,
+                expires_in: chrono::Duration::hours(1),
+            }),
+            ..draft("what do you drink?", Visibility::Public)
+        },
+    )
+    .await
+    .unwrap();
+    alpha.deliver().await;
+    let note: Value = alpha
+        .get_ap(poll.ap_id.strip_prefix(&alpha.base).unwrap())
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(note["type"], "Question");
+    assert_eq!(note["oneOf"][1]["name"], "coffee");
+    assert!(note["endTime"].is_string());
+    assert!(note.get("closed").is_none());
+
+    let copy = skein::db::posts::find_by_ap_id(&beta.db, &poll.ap_id)
+        .await
+        .unwrap()
+        .unwrap();
+    let remote_poll = skein::db::polls::find(&beta.db, copy.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!remote_poll.multiple);
+    assert_eq!(remote_poll.options.0.len(), 2);
+
+    // Bob votes coffee: alpha counts it and sends the results back.
+    skein::service::polls::vote(&beta.state, &bob, &copy, &[1])
+        .await
+        .unwrap();
+    let err = skein::service::polls::vote(&beta.state, &bob, &copy, &[0])
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, skein::error::Error::Validation(_)),
+        "one vote per account"
+    );
+    assert_eq!(beta.deliver().await, 1);
+    let counted = skein::db::polls::find(&alpha.db, poll.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(counted.options.0[1].votes, 1);
+    assert_eq!(counted.voters_count, 1);
+    assert_eq!(alpha.deliver().await, 1, "the Update with the results");
+    let results = skein::db::polls::find(&beta.db, copy.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(results.options.0[1].votes, 1);
+    assert_eq!(results.voters_count, 1);
+
+    // A local vote on a local poll, then the poll ends.
+    let carol = alpha.create_user("carol").await.actor;
+    let err = skein::service::polls::vote(&alpha.state, &carol, &poll, &[0, 1])
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, skein::error::Error::Validation(_)),
+        "single choice"
+    );
+    skein::service::polls::vote(&alpha.state, &carol, &poll, &[0])
+        .await
+        .unwrap();
+    alpha.clock.advance(chrono::Duration::hours(2));
+    let dave = alpha.create_user("dave").await.actor;
+    let err = skein::service::polls::vote(&alpha.state, &dave, &poll, &[0])
+        .await
+        .unwrap_err();
+    assert!(matches!(err, skein::error::Error::Validation(_)), "ended");
+    let note: Value = alpha
+        .get_ap(poll.ap_id.strip_prefix(&alpha.base).unwrap())
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(note["closed"].is_string());
+    assert_eq!(note["votersCount"], 2);
+
+    // Bad polls are refused.
+    for options in [
+        vec!["only one"],
+        vec!["same", "same"],
+        vec!["a", "b", "c", "d", "e"],
+    ] {
+        let err = posts::create(
+            &alpha.state,
+            &alice,
+            posts::Draft {
+                poll: Some(posts::PollDraft {
+                    options: options.into_iter().map(String::from).collect(),
+                    multiple: true,
+                    expires_in: chrono::Duration::hours(1),
+                }),
+                ..draft("bad poll", Visibility::Public)
+            },
+        )
+        .await
+        .unwrap_err();
+        assert!(matches!(err, skein::error::Error::Validation(_)));
+    }
 }

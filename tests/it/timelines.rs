@@ -15,6 +15,7 @@ fn draft<'a>(text: &'a str, visibility: Visibility, reply: Option<&'a str>) -> p
         language: None,
         visibility,
         in_reply_to: reply,
+        poll: None,
     }
 }
 
