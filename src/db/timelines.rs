@@ -206,3 +206,20 @@ pub async fn descendants(
         .fetch_all(db)
         .await
 }
+
+/// Ids of the public and unlisted direct replies to a post, oldest first.
+pub async fn public_reply_ids(
+    db: impl PgExecutor<'_>,
+    post_id: i64,
+    limit: i64,
+) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "select ap_id from posts
+         where in_reply_to_id = $1 and deleted_at is null and visibility in ('public', 'unlisted')
+         order by id limit $2",
+    )
+    .bind(post_id)
+    .bind(limit)
+    .fetch_all(db)
+    .await
+}

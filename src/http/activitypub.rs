@@ -245,3 +245,21 @@ pub async fn post(
     let parts = posts::note_parts(&state, &post).await?;
     Ok(activity_json(&note::document(&post, &author, &parts)))
 }
+
+/// `GET /users/{username}/statuses/{id}/replies`: the public replies of a
+/// public post, as an OrderedCollection of their ids.
+pub async fn replies(
+    State(state): State<AppState>,
+    Path((username, id)): Path<(String, i64)>,
+) -> Result<Response> {
+    let (_, post) = posts::local_post(&state, &username, id).await?;
+    profiles::shared_person(&state.db, &username).await?;
+    let items = crate::service::timelines::public_replies(&state, &post).await?;
+    Ok(activity_json(&serde_json::json!({
+        "@context": crate::federation::context::activity_streams(),
+        "id": format!("{}/replies", post.ap_id),
+        "type": "OrderedCollection",
+        "totalItems": post.replies_count,
+        "orderedItems": items,
+    })))
+}

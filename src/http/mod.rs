@@ -61,6 +61,10 @@ pub fn router(state: AppState) -> Router {
             get(activitypub::featured),
         )
         .route("/users/{username}/statuses/{id}", get(activitypub::post))
+        .route(
+            "/users/{username}/statuses/{id}/replies",
+            get(activitypub::replies),
+        )
         .route("/tags/{tag}", get(web::tag))
         .route("/{at_username}", get(web::profile))
         .route("/{at_username}/{id}", get(web::post))

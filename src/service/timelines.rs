@@ -77,3 +77,11 @@ pub async fn thread(state: &AppState, viewer: Option<&Actor>, post: &Post) -> Re
         descendants: db::timelines::descendants(&state.db, viewer, post.id).await?,
     })
 }
+
+/// The public replies of a post, for its `replies` collection (at most 40).
+pub async fn public_replies(state: &AppState, post: &Post) -> Result<Vec<String>> {
+    if post.deleted_at.is_some() || !posts::can_see(state, post, None).await? {
+        return Err(Error::NotFound);
+    }
+    Ok(db::timelines::public_reply_ids(&state.db, post.id, MAX_LIMIT).await?)
+}

@@ -152,6 +152,18 @@ async fn a_post_reaches_followers_and_mentioned_accounts_with_tags_and_replies_c
         .expect("alpha stored the reply");
     assert_eq!(at_alpha.in_reply_to_id, Some(post.id));
     assert_eq!(stored(&alpha, &post.ap_id).await.unwrap().replies_count, 1);
+    let replies: Value = alpha
+        .get_ap(&format!(
+            "{}/replies",
+            post.ap_id.strip_prefix(&alpha.base).unwrap()
+        ))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(replies["id"], note["replies"]["id"]);
+    assert_eq!(replies["totalItems"], 1);
+    assert_eq!(replies["orderedItems"], json!([reply.ap_id]));
     assert_eq!(
         notifications(&alpha, alice.id).await,
         vec!["follow", "mention"]
