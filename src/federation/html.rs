@@ -82,18 +82,47 @@ pub fn sanitize(html: &str) -> String {
 
 pub use crate::domain::text::escape;
 
-/// Shows custom emoji: every `:shortcode:` of `emojis` in sanitised HTML
-/// becomes its image. Shortcodes are letters, digits and underscores, so
-/// they cannot break out of the markup.
+/// Shows custom emoji: every `:shortcode:` of `emojis` in the text of
+/// sanitised HTML (never inside a tag or an attribute) becomes its image.
+/// Shortcodes are letters, digits and underscores.
 pub fn emojify(html: &str, emojis: &[(String, String)]) -> String {
-    let mut out = html.to_string();
-    for (code, url) in emojis {
-        let image = format!(
-            "<img src=\"{}\" alt=\":{code}:\" title=\":{code}:\" class=\"custom-emoji\" width=\"20\" height=\"20\">",
-            escape(url)
-        );
-        out = out.replace(&format!(":{code}:"), &image);
+    if emojis.is_empty() {
+        return html.to_string();
     }
+    let replace = |text: &str| {
+        let mut text = text.to_string();
+        for (code, url) in emojis {
+            let image = format!(
+                "<img src=\"{}\" alt=\":{code}:\" title=\":{code}:\" class=\"custom-emoji\" width=\"20\" height=\"20\">",
+                escape(url)
+            );
+            text = text.replace(&format!(":{code}:"), &image);
+        }
+        text
+    };
+    // Sanitised HTML quotes every attribute value with `"`: a `>` ends a tag
+    // only outside quotes.
+    let mut out = String::with_capacity(html.len());
+    let mut text = String::new();
+    let (mut in_tag, mut in_quote) = (false, false);
+    for c in html.chars() {
+        if in_tag {
+            out.push(c);
+            match c {
+                '"' => in_quote = !in_quote,
+                '>' if !in_quote => in_tag = false,
+                _ => {}
+            }
+        } else if c == '<' {
+            out.push_str(&replace(&text));
+            text.clear();
+            out.push(c);
+            in_tag = true;
+        } else {
+            text.push(c);
+        }
+    }
+    out.push_str(&replace(&text));
     out
 }
 
@@ -132,6 +161,19 @@ mod tests {
             html,
             "<p>hi <img src=\"https://e.example/blob.png?a=1&amp;b=2\" alt=\":blob:\" title=\":blob:\" class=\"custom-emoji\" width=\"20\" height=\"20\"> :other:</p>"
         );
+    }
+
+    #[test]
+    fn custom_emoji_stay_out_of_tags_and_attributes() {
+        let html = emojify(
+            r#"<p><a href="https://x.example/:blob:" title="a>b :blob:">:blob:</a></p>"#,
+            &[("blob".into(), "https://e.example/b.png".into())],
+        );
+        assert!(
+            html.starts_with(r#"<p><a href="https://x.example/:blob:" title="a>b :blob:"><img"#),
+            "{html}"
+        );
+        assert_eq!(html.matches("<img").count(), 1);
     }
 
     #[test]
