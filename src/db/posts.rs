@@ -25,6 +25,12 @@ pub struct Post {
     pub replies_count: i32,
     pub likes_count: i32,
     pub reposts_count: i32,
+    pub quote_of_id: Option<i64>,
+    pub quote_ap_id: Option<String>,
+    pub quote_state: Option<String>,
+    pub quote_request_id: Option<String>,
+    pub quote_authorization: Option<String>,
+    pub quote_policy: String,
 }
 
 /// A new post. Without an id, one is made from `published`, so that ids
@@ -383,4 +389,110 @@ pub async fn set_tags(
         .execute(&mut *db)
         .await?;
     add_tags(&mut *db, post_id, tags).await
+}
+
+/// What a post quotes, and how far the quote's approval got.
+#[allow(clippy::too_many_arguments)]
+pub async fn set_quote(
+    db: impl PgExecutor<'_>,
+    post_id: i64,
+    quote_ap_id: &str,
+    state: &str,
+    request_id: Option<&str>,
+    authorization: Option<&str>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "update posts set quote_ap_id = $2,
+                          quote_of_id = (select id from posts where ap_id = $2),
+                          quote_state = $3, quote_request_id = $4, quote_authorization = $5
+         where id = $1",
+    )
+    .bind(post_id)
+    .bind(quote_ap_id)
+    .bind(state)
+    .bind(request_id)
+    .bind(authorization)
+    .execute(db)
+    .await
+    .map(drop)
+}
+
+pub async fn set_quote_policy(
+    db: impl PgExecutor<'_>,
+    post_id: i64,
+    policy: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("update posts set quote_policy = $2 where id = $1")
+        .bind(post_id)
+        .bind(policy)
+        .execute(db)
+        .await
+        .map(drop)
+}
+
+/// The post whose author sent this QuoteRequest.
+pub async fn find_by_quote_request(
+    db: impl PgExecutor<'_>,
+    request_id: &str,
+) -> Result<Option<Post>, sqlx::Error> {
+    sqlx::query_as("select * from posts where quote_request_id = $1")
+        .bind(request_id)
+        .fetch_optional(db)
+        .await
+}
+
+/// Records a local author's approval of a quote; returns its id.
+pub async fn authorize_quote(
+    db: impl PgExecutor<'_>,
+    quoted_post_id: i64,
+    quote_ap_id: &str,
+    quoting_actor_id: i64,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "insert into quote_authorizations (quoted_post_id, quote_ap_id, quoting_actor_id)
+         values ($1, $2, $3)
+         on conflict (quoted_post_id, quote_ap_id) do update set quote_ap_id = excluded.quote_ap_id
+         returning id",
+    )
+    .bind(quoted_post_id)
+    .bind(quote_ap_id)
+    .bind(quoting_actor_id)
+    .fetch_one(db)
+    .await
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct QuoteAuthorization {
+    pub id: i64,
+    pub quoted_post_id: i64,
+    pub quote_ap_id: String,
+    pub quoting_actor_id: i64,
+}
+
+pub async fn find_quote_authorization(
+    db: impl PgExecutor<'_>,
+    id: i64,
+) -> Result<Option<QuoteAuthorization>, sqlx::Error> {
+    sqlx::query_as(
+        "select id, quoted_post_id, quote_ap_id, quoting_actor_id from quote_authorizations where id = $1",
+    )
+    .bind(id)
+    .fetch_optional(db)
+    .await
+}
+
+/// Whether a local author approved this quote of this post.
+pub async fn quote_authorized(
+    db: impl PgExecutor<'_>,
+    quoted_post_id: i64,
+    quote_ap_id: &str,
+) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar(
+        "select exists (select 1 from quote_authorizations
+                        where quoted_post_id = $1 and quote_ap_id = $2)",
+    )
+    .bind(quoted_post_id)
+    .bind(quote_ap_id)
+    .fetch_one(db)
+    .await
 }

@@ -95,3 +95,31 @@ mod tests {
         }
     }
 }
+
+/// Who may quote a post without asking (FEP-044f `canQuote`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum QuotePolicy {
+    #[default]
+    Public,
+    Followers,
+    Nobody,
+}
+
+impl QuotePolicy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            QuotePolicy::Public => "public",
+            QuotePolicy::Followers => "followers",
+            QuotePolicy::Nobody => "nobody",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<QuotePolicy> {
+        match raw {
+            "public" => Some(QuotePolicy::Public),
+            "followers" => Some(QuotePolicy::Followers),
+            "nobody" => Some(QuotePolicy::Nobody),
+            _ => None,
+        }
+    }
+}

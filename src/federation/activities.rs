@@ -131,3 +131,38 @@ pub fn remove(id: &str, actor: &str, object: &str, target: &str) -> Value {
     remove["to"] = json!([PUBLIC]);
     remove
 }
+
+/// FEP-044f: asks the quoted post's author to approve a quote.
+pub fn quote_request(id: &str, actor: &str, quoted: &str, quote: &str) -> Value {
+    json!({
+        "@context": [
+            "https://www.w3.org/ns/activitystreams",
+            { "QuoteRequest": "https://w3id.org/fep/044f#QuoteRequest" }
+        ],
+        "id": id,
+        "type": "QuoteRequest",
+        "actor": actor,
+        "object": quoted,
+        "instrument": quote,
+    })
+}
+
+/// FEP-044f: the approval of a quote, served at its id.
+pub fn quote_authorization(id: &str, author: &str, quote: &str, quoted: &str) -> Value {
+    json!({
+        "@context": [
+            "https://www.w3.org/ns/activitystreams",
+            {
+                "QuoteAuthorization": "https://w3id.org/fep/044f#QuoteAuthorization",
+                "gts": "https://gotosocial.org/ns#",
+                "interactingObject": { "@id": "gts:interactingObject", "@type": "@id" },
+                "interactionTarget": { "@id": "gts:interactionTarget", "@type": "@id" }
+            }
+        ],
+        "id": id,
+        "type": "QuoteAuthorization",
+        "attributedTo": author,
+        "interactingObject": quote,
+        "interactionTarget": quoted,
+    })
+}

@@ -57,6 +57,15 @@ pub fn note(post: &Post, author: &Actor, parts: &NoteParts) -> Value {
             |(tag, href)| json!({ "type": "Hashtag", "href": href, "name": format!("#{tag}") }),
         ),
     );
+    if let Some(quoted) = &post.quote_ap_id {
+        // FEP-e232: a link to the quoted object, for servers that read tags.
+        tags.push(json!({
+            "type": "Link",
+            "mediaType": "application/ld+json; profile=\"https://www.w3.org/ns/activitystreams\"",
+            "href": quoted,
+            "name": format!("RE: {quoted}"),
+        }));
+    }
     let mut note = json!({
         "id": post.ap_id,
         "type": "Note",
@@ -73,6 +82,19 @@ pub fn note(post: &Post, author: &Actor, parts: &NoteParts) -> Value {
         "attachment": [],
         "likes": { "type": "Collection", "totalItems": post.likes_count },
         "shares": { "type": "Collection", "totalItems": post.reposts_count },
+    });
+    if let Some(quoted) = &post.quote_ap_id {
+        // FEP-044f, and the older names other servers read.
+        note["quote"] = json!(quoted);
+        note["quoteUri"] = json!(quoted);
+        note["quoteUrl"] = json!(quoted);
+        note["_misskey_quote"] = json!(quoted);
+        if let Some(authorization) = &post.quote_authorization {
+            note["quoteAuthorization"] = json!(authorization);
+        }
+    }
+    note["interactionPolicy"] = json!({
+        "canQuote": { "automaticApproval": quote_approval(post, author) }
     });
     if let Some(poll) = &parts.poll {
         note["type"] = json!("Question");
@@ -159,4 +181,14 @@ pub fn update(id: &str, post: &Post, author: &Actor, parts: &NoteParts) -> Value
         "cc": cc,
         "object": note(post, author, parts),
     })
+}
+
+/// Who may quote the post without asking: everyone, the author's followers,
+/// or only the author.
+fn quote_approval(post: &Post, author: &Actor) -> Vec<String> {
+    match post.quote_policy.as_str() {
+        "public" => vec![PUBLIC.to_string()],
+        "followers" => author.followers_url.clone().into_iter().collect(),
+        _ => vec![author.ap_id.clone()],
+    }
 }

@@ -84,6 +84,11 @@ impl Urls {
         self.join(&format!("/users/{username}/statuses/{id}"))
     }
 
+    /// A local author's approval of a quote of one of its posts.
+    pub fn quote_authorization(&self, username: &str, id: i64) -> String {
+        self.join(&format!("/users/{username}/quote_authorizations/{id}"))
+    }
+
     /// The page of a post, as people share it.
     pub fn post_page(&self, username: &str, id: i64) -> String {
         self.join(&format!("/@{username}/{id}"))

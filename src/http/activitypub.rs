@@ -263,3 +263,14 @@ pub async fn replies(
         "orderedItems": items,
     })))
 }
+
+/// `GET /users/{username}/quote_authorizations/{id}`: a QuoteAuthorization
+/// this account gave (FEP-044f), so that other servers can check a quote.
+pub async fn quote_authorization(
+    State(state): State<AppState>,
+    Path((username, id)): Path<(String, i64)>,
+) -> Result<Response> {
+    profiles::shared_person(&state.db, &username).await?;
+    let document = crate::service::quotes::authorization(&state, &username, id).await?;
+    Ok(activity_json(&document))
+}

@@ -66,6 +66,10 @@ pub fn router(state: AppState) -> Router {
             get(activitypub::replies),
         )
         .route("/tags/{tag}", get(web::tag))
+        .route(
+            "/users/{username}/quote_authorizations/{id}",
+            get(activitypub::quote_authorization),
+        )
         .route("/{at_username}", get(web::profile))
         .route("/{at_username}/{id}", get(web::post))
         .fallback(not_found)

@@ -144,13 +144,21 @@ pub async fn receive(state: &AppState, incoming: Incoming<'_>) -> Result<Receive
     }
     let received = match kind.as_str() {
         "Follow" => on_follow(&mut tx, state, &actor, &activity).await?,
-        "Accept" => on_accept_or_reject(&mut tx, &actor, &activity, true).await?,
-        "Reject" => on_accept_or_reject(&mut tx, &actor, &activity, false).await?,
+        "Accept" | "Reject" => {
+            let accepted = kind == "Accept";
+            match inbox_posts::on_quote_answer(&mut tx, state, &actor, &activity, accepted).await? {
+                Some(done) => applied(done),
+                None => on_accept_or_reject(&mut tx, &actor, &activity, accepted).await?,
+            }
+        }
         "Undo" => on_undo(&mut tx, state, &actor, &activity).await?,
         "Block" => on_block(&mut tx, state, &actor, &activity).await?,
         "Update" => on_update(&mut tx, state, &actor, &activity).await?,
         "Delete" => on_delete(&mut tx, state, &actor, &activity).await?,
         "Like" => applied(inbox_posts::on_like(&mut tx, &actor, &activity).await?),
+        "QuoteRequest" => {
+            applied(inbox_posts::on_quote_request(&mut tx, state, &actor, &activity).await?)
+        }
         "Add" => applied(inbox_posts::on_pin(&mut tx, state, &actor, &activity, true).await?),
         "Remove" => applied(inbox_posts::on_pin(&mut tx, state, &actor, &activity, false).await?),
         "Announce" => applied(inbox_posts::on_announce(&mut tx, state, &actor, &activity).await?),
@@ -376,7 +384,9 @@ async fn on_update(
         kind,
         "Person" | "Service" | "Application" | "Group" | "Organization"
     ) {
-        return Ok(applied(inbox_posts::on_update(tx, actor, object).await?));
+        return Ok(applied(
+            inbox_posts::on_update(tx, state, actor, object).await?,
+        ));
     }
     if id_of(object) != Some(actor.ap_id.as_str()) {
         return Err(Error::Forbidden(

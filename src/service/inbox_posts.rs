@@ -151,7 +151,16 @@ async fn store(
     // posts mentioning a local account, and replies to posts we have.
     let followed = db::follows::has_local_follower(&mut **tx, actor.id).await?;
     let mentions_local = mentioned.iter().any(Actor::is_local);
-    if only_if_relevant && !followed && !mentions_local && parent.is_none() {
+    let quotes_local = match quoted_id(object) {
+        Some(quoted) => match db::posts::find_by_ap_id(&mut **tx, quoted).await? {
+            Some(q) => db::actors::find_by_id(&mut **tx, q.author_id)
+                .await?
+                .is_some_and(|a| a.is_local()),
+            None => false,
+        },
+        None => false,
+    };
+    if only_if_relevant && !followed && !mentions_local && !quotes_local && parent.is_none() {
         return Ok(false);
     }
 
@@ -227,6 +236,7 @@ async fn store(
     db::posts::add_mentions(&mut **tx, post.id, &ids).await?;
     db::media::add_attachments(tx, post.id, &attachments(object)).await?;
     db::media::add_emojis(&mut **tx, post.id, &emojis(object)).await?;
+    record_quote(tx, state, actor, &post, object).await?;
     if kind == "Question"
         && let Some((multiple, options)) = poll_options(object)
     {
@@ -396,7 +406,12 @@ pub async fn on_undo_interaction(tx: &mut Tx<'_>, actor: &Actor, object: &Value)
 
 /// Update of a post by its author. An Update older than what is stored (by
 /// its `updated` time) changes nothing.
-pub async fn on_update(tx: &mut Tx<'_>, actor: &Actor, object: &Value) -> Result<bool> {
+pub async fn on_update(
+    tx: &mut Tx<'_>,
+    state: &AppState,
+    actor: &Actor,
+    object: &Value,
+) -> Result<bool> {
     let kind = object
         .get("type")
         .and_then(Value::as_str)
@@ -417,6 +432,8 @@ pub async fn on_update(tx: &mut Tx<'_>, actor: &Actor, object: &Value) -> Result
     if post.deleted_at.is_some() {
         return Ok(false);
     }
+    // A quote's approval arrives with an Update that is not an edit.
+    record_quote(tx, state, actor, &post, object).await?;
     // A poll's counts change without an edit: take them as reported.
     if let Some((_, options)) = poll_options(object)
         && db::polls::find(&mut **tx, post.id).await?.is_some()
@@ -837,6 +854,177 @@ async fn on_vote(
     if !db::polls::vote(tx, post.id, actor.id, choice as i32, id_of(object)).await? {
         return Ok(Some(false));
     }
-    crate::service::posts::queue_poll_update(tx, state, &post).await?;
+    crate::service::posts::queue_update(tx, state, &post).await?;
+    Ok(Some(true))
+}
+
+/// The post a remote object quotes (FEP-044f `quote`, or the names other
+/// servers use).
+fn quoted_id(object: &Value) -> Option<&str> {
+    ["quote", "quoteUri", "_misskey_quote", "quoteUrl"]
+        .iter()
+        .find_map(|key| object.get(*key).and_then(id_of))
+}
+
+/// Records what a remote post quotes and whether the quote is approved: for
+/// a quote of a local post, by our own authorization; for others, by an
+/// authorization on the quoted post's host.
+async fn record_quote(
+    tx: &mut Tx<'_>,
+    state: &AppState,
+    actor: &Actor,
+    post: &db::posts::Post,
+    object: &Value,
+) -> Result<()> {
+    let Some(quoted) = quoted_id(object) else {
+        return Ok(());
+    };
+    let authorization = object.get("quoteAuthorization").and_then(id_of);
+    let quoted_post = db::posts::find_by_ap_id(&mut **tx, quoted).await?;
+    let quoted_author = match &quoted_post {
+        Some(q) => db::actors::find_by_id(&mut **tx, q.author_id).await?,
+        None => None,
+    };
+    let accepted = match (&quoted_post, &quoted_author) {
+        (Some(q), Some(a)) if a.is_local() => {
+            db::posts::quote_authorized(&mut **tx, q.id, &post.ap_id).await?
+        }
+        _ => {
+            let quoted_host = Url::parse(quoted).ok().map(|u| authority(&u));
+            authorization
+                .and_then(|a| Url::parse(a).ok())
+                .is_some_and(|a| Some(authority(&a)) == quoted_host)
+        }
+    };
+    let was_accepted = post.quote_state.as_deref() == Some("accepted");
+    let state_name = if accepted { "accepted" } else { "pending" };
+    db::posts::set_quote(
+        &mut **tx,
+        post.id,
+        quoted,
+        state_name,
+        None,
+        authorization.filter(|_| accepted),
+    )
+    .await?;
+    if accepted
+        && !was_accepted
+        && let Some(author) = quoted_author.filter(|a| a.is_local())
+    {
+        db::notifications::notify(&mut **tx, author.id, "quote", actor.id, Some(post.id)).await?;
+    }
+    let _ = state;
+    Ok(())
+}
+
+/// QuoteRequest for one of our posts: approved under the post's policy with
+/// an Accept carrying a QuoteAuthorization, or refused with a Reject.
+pub async fn on_quote_request(
+    tx: &mut Tx<'_>,
+    state: &AppState,
+    actor: &Actor,
+    activity: &Value,
+) -> Result<bool> {
+    let Some(object) = activity.get("object").and_then(id_of) else {
+        return Err(Error::BadRequest("the activity has no object".into()));
+    };
+    let Some(quote) = activity.get("instrument").and_then(id_of) else {
+        return Err(Error::BadRequest("the QuoteRequest names no quote".into()));
+    };
+    let quote_url =
+        Url::parse(quote).map_err(|_| Error::BadRequest("the quote is not a URL".into()))?;
+    if Some(authority(&quote_url)) != actor.domain {
+        return Err(Error::Forbidden("the quote is not the actor's own".into()));
+    }
+    let Some(post) = db::posts::find_by_ap_id(&mut **tx, object).await? else {
+        return Ok(false);
+    };
+    let Some(author) = db::actors::find_by_id(&mut **tx, post.author_id)
+        .await?
+        .filter(|a| a.is_local())
+    else {
+        return Ok(false);
+    };
+    let mut request = activity.clone();
+    if let Some(map) = request.as_object_mut() {
+        map.remove("@context");
+    }
+    let visible = post.deleted_at.is_none()
+        && Visibility::parse(&post.visibility).is_some_and(Visibility::is_public);
+    let id = crate::federation::activities::new_id(&state.urls);
+    let answer = if visible && crate::service::quotes::allowed(state, &post, &author, actor).await?
+    {
+        let grant = db::posts::authorize_quote(&mut **tx, post.id, quote, actor.id).await?;
+        let grant = state.urls.quote_authorization(&author.username, grant);
+        let mut accept = crate::federation::activities::accept(&id, &author.ap_id, request);
+        accept["result"] = serde_json::json!(grant);
+        accept["to"] = serde_json::json!([actor.ap_id]);
+        accept
+    } else {
+        let mut reject = crate::federation::activities::reject(&id, &author.ap_id, request);
+        reject["to"] = serde_json::json!([actor.ap_id]);
+        reject
+    };
+    crate::service::outbox::queue_for(tx, state, &author, actor, &answer).await?;
+    Ok(true)
+}
+
+/// Accept or Reject of a QuoteRequest we sent: only the quoted post's author
+/// answers it. An approval is recorded and the quote's audience gets an
+/// Update carrying the authorization.
+pub async fn on_quote_answer(
+    tx: &mut Tx<'_>,
+    state: &AppState,
+    actor: &Actor,
+    activity: &Value,
+    accepted: bool,
+) -> Result<Option<bool>> {
+    let Some(request) = activity.get("object").and_then(id_of) else {
+        return Ok(None);
+    };
+    let Some(post) = db::posts::find_by_quote_request(&mut **tx, request).await? else {
+        return Ok(None);
+    };
+    let quoted_author = match post.quote_of_id {
+        Some(id) => db::posts::find_by_id(&mut **tx, id)
+            .await?
+            .map(|q| q.author_id),
+        None => None,
+    };
+    if quoted_author != Some(actor.id) {
+        return Err(Error::Forbidden(
+            "only the quoted author may answer a quote request".into(),
+        ));
+    }
+    let quoted = post.quote_ap_id.clone().unwrap_or_default();
+    if !accepted {
+        db::posts::set_quote(&mut **tx, post.id, &quoted, "rejected", Some(request), None).await?;
+        return Ok(Some(true));
+    }
+    let Some(result) = activity.get("result").and_then(id_of) else {
+        return Err(Error::BadRequest(
+            "the Accept carries no authorization".into(),
+        ));
+    };
+    let result_url = Url::parse(result)
+        .map_err(|_| Error::BadRequest("the authorization is not a URL".into()))?;
+    if Some(authority(&result_url)) != actor.domain {
+        return Err(Error::Forbidden(
+            "the authorization is not on the author's host".into(),
+        ));
+    }
+    db::posts::set_quote(
+        &mut **tx,
+        post.id,
+        &quoted,
+        "accepted",
+        Some(request),
+        Some(result),
+    )
+    .await?;
+    let post = db::posts::find_by_id(&mut **tx, post.id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    crate::service::posts::queue_update(tx, state, &post).await?;
     Ok(Some(true))
 }

@@ -15,6 +15,7 @@ pub mod password;
 pub mod polls;
 pub mod posts;
 pub mod profiles;
+pub mod quotes;
 pub mod remote_actors;
 pub mod signed;
 pub mod timelines;

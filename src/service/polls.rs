@@ -76,7 +76,7 @@ pub async fn vote(state: &AppState, voter: &Actor, post: &Post, choices: &[usize
         }
     }
     if author.is_local() {
-        posts::queue_poll_update(&mut tx, state, post).await?;
+        posts::queue_update(&mut tx, state, post).await?;
     }
     let poll = db::polls::find(&mut *tx, post.id)
         .await?

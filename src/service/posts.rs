@@ -5,10 +5,10 @@ use sqlx::PgConnection;
 
 use crate::db::{self, actors::Actor, posts::Post};
 use crate::domain::text::{self, Token};
-use crate::domain::visibility::Visibility;
+use crate::domain::visibility::{QuotePolicy, Visibility};
 use crate::error::{Error, Result};
 use crate::federation::note::{self, NoteParts};
-use crate::service::{outbox, remote_actors};
+use crate::service::{outbox, quotes, remote_actors};
 use crate::state::AppState;
 
 /// A post as its author writes it.
@@ -25,6 +25,10 @@ pub struct Draft<'a> {
     pub in_reply_to: Option<&'a str>,
     /// Makes the post a poll.
     pub poll: Option<PollDraft>,
+    /// The post quoted: its ActivityPub id or URL.
+    pub quote_of: Option<&'a str>,
+    /// Who may quote this post.
+    pub quote_policy: QuotePolicy,
 }
 
 /// A poll as its author sets it up.
@@ -114,6 +118,37 @@ pub async fn create(state: &AppState, author: &Actor, draft: Draft<'_>) -> Resul
         None => None,
     };
 
+    let quoted = match draft.quote_of {
+        Some(id) => Some(
+            db::posts::find_by_ap_id_or_url(&state.db, id)
+                .await?
+                .filter(|p| {
+                    p.deleted_at.is_none()
+                        && p.reblog_of_id.is_none()
+                        && Visibility::parse(&p.visibility).is_some_and(Visibility::is_public)
+                })
+                .ok_or_else(|| {
+                    Error::Validation("the quoted post is unknown or not public".into())
+                })?,
+        ),
+        None => None,
+    };
+    let quoted_author = match &quoted {
+        Some(q) => Some(
+            db::actors::find_by_id(&state.db, q.author_id)
+                .await?
+                .ok_or(Error::NotFound)?,
+        ),
+        None => None,
+    };
+    if let (Some(q), Some(qa)) = (&quoted, &quoted_author)
+        && qa.is_local()
+        && !quotes::allowed(state, q, qa, author).await?
+    {
+        return Err(Error::Validation(
+            "the author of that post does not allow quotes".into(),
+        ));
+    }
     let tokens = text::tokenize(text);
     let mentioned = resolve_mentions(state, &tokens).await;
     let html = text::render(
@@ -140,6 +175,17 @@ pub async fn create(state: &AppState, author: &Actor, draft: Draft<'_>) -> Resul
     mentioned.sort_by_key(|a| a.id);
     mentioned.dedup_by_key(|a| a.id);
     let tags = text::hashtags(&tokens);
+    // Servers that do not show quotes show a link to the quoted post.
+    let html = match &quoted {
+        Some(q) => {
+            let link = q.url.clone().unwrap_or_else(|| q.ap_id.clone());
+            format!(
+                "{html}<p class=\"quote-inline\"><br>RE: <a href=\"{0}\">{0}</a></p>",
+                crate::federation::html::escape(&link)
+            )
+        }
+        None => html,
+    };
 
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
@@ -192,7 +238,38 @@ pub async fn create(state: &AppState, author: &Actor, draft: Draft<'_>) -> Resul
         )
         .await?;
     }
+    db::posts::set_quote_policy(&mut *tx, post.id, draft.quote_policy.as_str()).await?;
+    let mut quote_request = None;
+    if let (Some(q), Some(qa)) = (&quoted, &quoted_author) {
+        if qa.is_local() {
+            let grant = db::posts::authorize_quote(&mut *tx, q.id, &post.ap_id, author.id).await?;
+            let grant = state.urls.quote_authorization(&qa.username, grant);
+            db::posts::set_quote(&mut *tx, post.id, &q.ap_id, "accepted", None, Some(&grant))
+                .await?;
+            if qa.id != author.id {
+                db::notifications::notify(&mut *tx, qa.id, "quote", author.id, Some(post.id))
+                    .await?;
+            }
+        } else {
+            let request = crate::federation::activities::new_id(&state.urls);
+            db::posts::set_quote(&mut *tx, post.id, &q.ap_id, "pending", Some(&request), None)
+                .await?;
+            quote_request = Some((request, q.ap_id.clone(), qa.clone()));
+        }
+    }
+    let post = db::posts::find_by_id(&mut *tx, post.id)
+        .await?
+        .ok_or(Error::NotFound)?;
     let poll = db::polls::find(&mut *tx, post.id).await?;
+    if let Some((request, quoted_id, qa)) = &quote_request {
+        let activity = crate::federation::activities::quote_request(
+            request,
+            &author.ap_id,
+            quoted_id,
+            &post.ap_id,
+        );
+        outbox::queue_for(&mut tx, state, author, qa, &activity).await?;
+    }
     if db::users::is_federating(&mut *tx, author.id).await? {
         let parts = parts_for(state, &post, &mentioned, &tags, poll);
         let activity = note::create(&post, author, &parts);
@@ -303,8 +380,9 @@ pub async fn delete(state: &AppState, author: &Actor, post: &Post) -> Result<()>
     Ok(())
 }
 
-/// The inboxes a post goes to: followers' servers (unless direct) and every
-/// mentioned remote account, one request per shared inbox.
+/// The inboxes a post goes to: followers' servers (unless direct), every
+/// mentioned remote account and the author of a quoted remote post, one
+/// request per shared inbox.
 async fn audience(
     tx: &mut PgConnection,
     author: &Actor,
@@ -325,6 +403,18 @@ async fn audience(
                 .unwrap_or_else(|| actor.inbox_url.clone())
         };
         inboxes.push(inbox);
+    }
+    if let Some(quoted) = post.quote_of_id
+        && let Some(quoted) = db::posts::find_by_id(&mut *tx, quoted).await?
+        && let Some(quoted_author) = db::actors::find_by_id(&mut *tx, quoted.author_id).await?
+        && !quoted_author.is_local()
+    {
+        inboxes.push(
+            quoted_author
+                .shared_inbox_url
+                .clone()
+                .unwrap_or_else(|| quoted_author.inbox_url.clone()),
+        );
     }
     Ok(inboxes)
 }
@@ -523,9 +613,9 @@ pub async fn attachments(state: &AppState, post: &Post) -> Result<Vec<db::media:
     Ok(db::media::attachments(&state.db, post.id).await?)
 }
 
-/// Queues an Update of a local poll with its current counts, to the poll's
-/// audience and the servers of remote voters.
-pub async fn queue_poll_update(tx: &mut PgConnection, state: &AppState, post: &Post) -> Result<()> {
+/// Queues an Update of a local post as it stands now (a poll's counts, a
+/// quote's approval), to its audience and the servers of remote voters.
+pub async fn queue_update(tx: &mut PgConnection, state: &AppState, post: &Post) -> Result<()> {
     let Some(author) = db::actors::find_by_id(&mut *tx, post.author_id).await? else {
         return Ok(());
     };

@@ -25,6 +25,8 @@ fn draft(text: &str, visibility: Visibility) -> posts::Draft<'_> {
         visibility,
         in_reply_to: None,
         poll: None,
+        quote_of: None,
+        quote_policy: Default::default(),
     }
 }
 
@@ -931,4 +933,143 @@ async fn polls_travel_votes_come_back_and_results_are_sent() {
         .unwrap_err();
         assert!(matches!(err, skein::error::Error::Validation(_)));
     }
+}
+
+#[tokio::test]
+async fn quotes_ask_the_quoted_author_and_follow_its_policy() {
+    use skein::domain::visibility::QuotePolicy;
+    let (alpha, beta) = pair().await;
+    let alice = alpha.create_user("alice").await.actor;
+    let bob = beta.create_user("bob").await.actor;
+    let carol = beta.create_user("carol").await.actor;
+    bob_follows_alice(&alpha, &beta).await;
+    let open = posts::create(&alpha.state, &alice, draft("quote me", Visibility::Public))
+        .await
+        .unwrap();
+    let closed = posts::create(
+        &alpha.state,
+        &alice,
+        posts::Draft {
+            quote_policy: QuotePolicy::Nobody,
+            ..draft("do not quote me", Visibility::Public)
+        },
+    )
+    .await
+    .unwrap();
+    alpha.deliver().await;
+    let note: Value = alpha
+        .get_ap(closed.ap_id.strip_prefix(&alpha.base).unwrap())
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        note["interactionPolicy"]["canQuote"]["automaticApproval"],
+        json!([alice.ap_id])
+    );
+
+    // Bob quotes the open post: alpha approves, beta records the approval.
+    let quote = posts::create(
+        &beta.state,
+        &bob,
+        posts::Draft {
+            quote_of: Some(&open.ap_id),
+            ..draft("so true", Visibility::Public)
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(quote.quote_state.as_deref(), Some("pending"));
+    assert!(quote.content.contains("RE: <a href="), "{}", quote.content);
+    beta.deliver().await;
+    alpha.deliver().await;
+    beta.deliver().await;
+    let at_beta = skein::db::posts::find_by_ap_id(&beta.db, &quote.ap_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(at_beta.quote_state.as_deref(), Some("accepted"));
+    let grant = at_beta.quote_authorization.clone().unwrap();
+    let at_alpha = skein::db::posts::find_by_ap_id(&alpha.db, &quote.ap_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(at_alpha.quote_of_id, Some(open.id));
+    assert_eq!(at_alpha.quote_state.as_deref(), Some("accepted"));
+    let authorization: Value = alpha
+        .get_ap(grant.strip_prefix(&alpha.base).unwrap())
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(authorization["type"], "QuoteAuthorization");
+    assert_eq!(authorization["attributedTo"], alice.ap_id);
+    assert_eq!(authorization["interactingObject"], quote.ap_id);
+    assert_eq!(authorization["interactionTarget"], open.ap_id);
+    let kinds = notifications(&alpha, alice.id).await;
+    assert_eq!(
+        kinds.iter().filter(|k| *k == "quote").count(),
+        1,
+        "{kinds:?}"
+    );
+    let note: Value = beta
+        .get_ap(quote.ap_id.strip_prefix(&beta.base).unwrap())
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(note["quote"], open.ap_id);
+    assert_eq!(note["_misskey_quote"], open.ap_id);
+    assert_eq!(note["quoteAuthorization"], grant);
+    assert!(
+        note["tag"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["type"] == "Link" && t["href"] == open.ap_id)
+    );
+
+    // Carol quotes the closed post: refused.
+    let refused = posts::create(
+        &beta.state,
+        &carol,
+        posts::Draft {
+            quote_of: Some(&closed.ap_id),
+            ..draft("quoting anyway", Visibility::Public)
+        },
+    )
+    .await
+    .unwrap();
+    beta.deliver().await;
+    alpha.deliver().await;
+    let at_beta = skein::db::posts::find_by_ap_id(&beta.db, &refused.ap_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(at_beta.quote_state.as_deref(), Some("rejected"));
+    assert!(at_beta.quote_authorization.is_none());
+
+    // Locally, a followers-only policy refuses a non-follower at once.
+    let zed = alpha.create_user("zed").await.actor;
+    let guarded = posts::create(
+        &alpha.state,
+        &alice,
+        posts::Draft {
+            quote_policy: QuotePolicy::Followers,
+            ..draft("followers may quote", Visibility::Public)
+        },
+    )
+    .await
+    .unwrap();
+    let err = posts::create(
+        &alpha.state,
+        &zed,
+        posts::Draft {
+            quote_of: Some(&guarded.ap_id),
+            ..draft("me too", Visibility::Public)
+        },
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(err, skein::error::Error::Validation(_)));
 }

@@ -16,6 +16,8 @@ fn draft<'a>(text: &'a str, visibility: Visibility, reply: Option<&'a str>) -> p
         visibility,
         in_reply_to: reply,
         poll: None,
+        quote_of: None,
+        quote_policy: Default::default(),
     }
 }
 
