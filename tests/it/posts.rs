@@ -1073,3 +1073,37 @@ async fn quotes_ask_the_quoted_author_and_follow_its_policy() {
     .unwrap_err();
     assert!(matches!(err, skein::error::Error::Validation(_)));
 }
+
+#[tokio::test]
+async fn an_announce_embedding_a_forged_copy_changes_nothing_but_the_repost() {
+    let app = TestApp::spawn().await;
+    let alice = app.create_user("alice").await.actor;
+    let post = posts::create(
+        &app.state,
+        &alice,
+        draft("the real words", Visibility::Public),
+    )
+    .await
+    .unwrap();
+    let fake = FakeServer::spawn("remote").await;
+    let mallory = fake.add_actor("mallory", false);
+    let announce = json!({
+        "id": format!("{}/activities/announce-1", fake.base), "type": "Announce",
+        "actor": mallory.id,
+        "to": ["https://www.w3.org/ns/activitystreams#Public"],
+        "object": {
+            "id": post.ap_id, "type": "Note", "attributedTo": alice.ap_id,
+            "content": "<p>words alice never wrote</p>",
+        },
+    });
+    assert_eq!(
+        app.post_signed(&fake, &mallory, "/inbox", announce).await,
+        202
+    );
+    let stored = skein::db::posts::find_by_id(&app.db, post.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.content, "<p>the real words</p>");
+    assert_eq!(stored.reposts_count, 1, "a repost of the real post");
+}
