@@ -373,33 +373,25 @@ pub async fn on_announce(
 pub async fn on_undo_interaction(tx: &mut Tx<'_>, actor: &Actor, object: &Value) -> Result<bool> {
     let kind = object.get("type").and_then(Value::as_str);
     let undone = id_of(object);
-    if kind.is_none() || kind == Some("Like") {
-        let post = match object.get("object").and_then(id_of) {
-            Some(target) => db::posts::find_by_ap_id(&mut **tx, target)
-                .await?
-                .map(|p| p.id),
-            None => None,
-        };
-        if db::likes::delete(tx, actor.id, post, undone)
+    let post = match object.get("object").and_then(id_of) {
+        Some(target) => db::posts::find_by_ap_id(&mut **tx, target)
+            .await?
+            .map(|p| p.id),
+        None => None,
+    };
+    if matches!(kind, None | Some("Like"))
+        && db::likes::delete(tx, actor.id, post, undone)
             .await?
             .is_some()
-        {
-            return Ok(true);
-        }
+    {
+        return Ok(true);
     }
-    if kind.is_none() || kind == Some("Announce") {
-        let post = match object.get("object").and_then(id_of) {
-            Some(target) => db::posts::find_by_ap_id(&mut **tx, target)
-                .await?
-                .map(|p| p.id),
-            None => None,
-        };
-        if db::posts::delete_repost(tx, actor.id, post, undone)
+    if matches!(kind, None | Some("Announce"))
+        && db::posts::delete_repost(tx, actor.id, post, undone)
             .await?
             .is_some()
-        {
-            return Ok(true);
-        }
+    {
+        return Ok(true);
     }
     Ok(false)
 }

@@ -73,17 +73,9 @@ fn validate_poll(poll: &PollDraft) -> Result<()> {
     Ok(())
 }
 
-/// The longest language tag accepted (BCP 47 tags are short).
-const MAX_LANGUAGE: usize = 16;
-
-/// Writes a post and sends it where it belongs: followers (once per server),
-/// mentioned accounts and the author of the post replied to.
-pub async fn create(state: &AppState, author: &Actor, draft: Draft<'_>) -> Result<Post> {
-    if !author.is_local() {
-        return Err(Error::Forbidden(
-            "only local accounts post from here".into(),
-        ));
-    }
+/// The draft's text, trimmed, when it is not empty and within the limit
+/// (counted as Mastodon counts, content warning included).
+fn checked_text<'a>(state: &AppState, draft: &Draft<'a>) -> Result<&'a str> {
     let text = draft.text.trim();
     if text.is_empty() {
         return Err(Error::Validation("a post needs text".into()));
@@ -95,6 +87,48 @@ pub async fn create(state: &AppState, author: &Actor, draft: Draft<'_>) -> Resul
             "a post has at most {limit} characters (this one has {length})"
         )));
     }
+    Ok(text)
+}
+
+/// A text rendered to HTML, with the accounts it mentions and its hashtags.
+struct Rendered {
+    html: String,
+    mentioned: Vec<Actor>,
+    tags: Vec<String>,
+}
+
+async fn render(state: &AppState, text: &str) -> Rendered {
+    let tokens = text::tokenize(text);
+    let resolved = resolve_mentions(state, &tokens).await;
+    let html = text::render(
+        &tokens,
+        |user, host| {
+            resolved
+                .iter()
+                .find(|(u, h, _)| u.eq_ignore_ascii_case(user) && h.as_deref() == host)
+                .map(|(_, _, actor)| actor.url.clone().unwrap_or_else(|| actor.ap_id.clone()))
+        },
+        |tag| tag_url(state, tag),
+    );
+    Rendered {
+        html,
+        mentioned: resolved.into_iter().map(|(_, _, a)| a).collect(),
+        tags: text::hashtags(&tokens),
+    }
+}
+
+/// The longest language tag accepted (BCP 47 tags are short).
+const MAX_LANGUAGE: usize = 16;
+
+/// Writes a post and sends it where it belongs: followers (once per server),
+/// mentioned accounts and the author of the post replied to.
+pub async fn create(state: &AppState, author: &Actor, draft: Draft<'_>) -> Result<Post> {
+    if !author.is_local() {
+        return Err(Error::Forbidden(
+            "only local accounts post from here".into(),
+        ));
+    }
+    let text = checked_text(state, &draft)?;
     let language = match draft.language.map(str::trim).filter(|l| !l.is_empty()) {
         Some(l)
             if l.len() <= MAX_LANGUAGE
@@ -149,19 +183,12 @@ pub async fn create(state: &AppState, author: &Actor, draft: Draft<'_>) -> Resul
             "the author of that post does not allow quotes".into(),
         ));
     }
-    let tokens = text::tokenize(text);
-    let mentioned = resolve_mentions(state, &tokens).await;
-    let html = text::render(
-        &tokens,
-        |user, host| {
-            mentioned
-                .iter()
-                .find(|(u, h, _)| u.eq_ignore_ascii_case(user) && h.as_deref() == host)
-                .map(|(_, _, actor)| actor.url.clone().unwrap_or_else(|| actor.ap_id.clone()))
-        },
-        |tag| tag_url(state, tag),
-    );
-    let mut mentioned: Vec<Actor> = mentioned.into_iter().map(|(_, _, a)| a).collect();
+    let Rendered {
+        html,
+        mentioned,
+        tags,
+    } = render(state, text).await;
+    let mut mentioned = mentioned;
     if let Some(parent) = &parent {
         // The author replied to is addressed as if mentioned.
         if parent.author_id != author.id
@@ -174,7 +201,6 @@ pub async fn create(state: &AppState, author: &Actor, draft: Draft<'_>) -> Resul
     mentioned.retain(|a| a.id != author.id);
     mentioned.sort_by_key(|a| a.id);
     mentioned.dedup_by_key(|a| a.id);
-    let tags = text::hashtags(&tokens);
     // Servers that do not show quotes show a link to the quoted post.
     let html = match &quoted {
         Some(q) => {
@@ -291,30 +317,12 @@ pub async fn edit(state: &AppState, author: &Actor, post: &Post, draft: Draft<'_
     if post.deleted_at.is_some() || post.reblog_of_id.is_some() {
         return Err(Error::NotFound);
     }
-    let text = draft.text.trim();
-    if text.is_empty() {
-        return Err(Error::Validation("a post needs text".into()));
-    }
-    let limit = state.config.posts.max_characters;
-    let length = text::count_characters(text) + draft.spoiler.chars().count();
-    if length > limit {
-        return Err(Error::Validation(format!(
-            "a post has at most {limit} characters (this one has {length})"
-        )));
-    }
-    let tokens = text::tokenize(text);
-    let resolved = resolve_mentions(state, &tokens).await;
-    let html = text::render(
-        &tokens,
-        |user, host| {
-            resolved
-                .iter()
-                .find(|(u, h, _)| u.eq_ignore_ascii_case(user) && h.as_deref() == host)
-                .map(|(_, _, actor)| actor.url.clone().unwrap_or_else(|| actor.ap_id.clone()))
-        },
-        |tag| tag_url(state, tag),
-    );
-    let tags = text::hashtags(&tokens);
+    let text = checked_text(state, &draft)?;
+    let Rendered {
+        html,
+        mentioned: resolved,
+        tags,
+    } = render(state, text).await;
     let mut tx = state.db.begin().await?;
     let edited = db::posts::edit(
         &mut tx,
@@ -329,7 +337,7 @@ pub async fn edit(state: &AppState, author: &Actor, post: &Post, draft: Draft<'_
     .await?;
     let new_mentions: Vec<i64> = resolved
         .iter()
-        .map(|(_, _, a)| a.id)
+        .map(|a| a.id)
         .filter(|id| *id != author.id)
         .collect();
     db::posts::add_mentions(&mut *tx, post.id, &new_mentions).await?;
