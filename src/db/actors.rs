@@ -44,6 +44,14 @@ impl Actor {
     pub fn is_local(&self) -> bool {
         self.domain.is_none()
     }
+
+    /// Where activities for this actor's whole server go: its shared inbox,
+    /// or its own inbox when its server has none.
+    pub fn server_inbox(&self) -> String {
+        self.shared_inbox_url
+            .clone()
+            .unwrap_or_else(|| self.inbox_url.clone())
+    }
 }
 
 /// A profile field ("name: value"); the value is HTML.

@@ -87,10 +87,7 @@ pub fn document(actor: &Actor) -> anyhow::Result<ActorDocument> {
         following: actor.following_url.clone(),
         featured: actor.featured_url.clone(),
         endpoints: Endpoints {
-            shared_inbox: actor
-                .shared_inbox_url
-                .clone()
-                .unwrap_or_else(|| actor.inbox_url.clone()),
+            shared_inbox: actor.server_inbox(),
         },
         public_key: PublicKey {
             id: actor.public_key_id.clone(),

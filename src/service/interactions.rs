@@ -99,15 +99,7 @@ pub async fn repost(state: &AppState, actor: &Actor, post: &Post) -> Result<Post
             actor.followers_url.as_deref(),
             &now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         );
-        let mut inboxes = db::follows::follower_inboxes(&mut *tx, actor.id).await?;
-        if !author.is_local() {
-            inboxes.push(
-                author
-                    .shared_inbox_url
-                    .clone()
-                    .unwrap_or_else(|| author.inbox_url.clone()),
-            );
-        }
+        let inboxes = repost_audience(&mut tx, actor, &author).await?;
         outbox::queue(&mut tx, state, actor.id, &activity, &inboxes).await?;
     }
     tx.commit().await?;
@@ -128,18 +120,24 @@ pub async fn unrepost(state: &AppState, actor: &Actor, post: &Post) -> Result<()
             &actor.ap_id,
             json!({ "id": removed.ap_id, "type": "Announce", "actor": actor.ap_id, "object": post.ap_id }),
         );
-        let mut inboxes = db::follows::follower_inboxes(&mut *tx, actor.id).await?;
-        if !author.is_local() {
-            inboxes.push(
-                author
-                    .shared_inbox_url
-                    .clone()
-                    .unwrap_or_else(|| author.inbox_url.clone()),
-            );
-        }
+        let inboxes = repost_audience(&mut tx, actor, &author).await?;
         outbox::queue(&mut tx, state, actor.id, &undo, &inboxes).await?;
     }
     tx.commit().await?;
     outbox::wake(state);
     Ok(())
+}
+
+/// Where a repost (and its Undo) goes: the reposter's followers' servers and
+/// the reposted author's.
+async fn repost_audience(
+    tx: &mut sqlx::PgConnection,
+    actor: &Actor,
+    author: &Actor,
+) -> Result<Vec<String>> {
+    let mut inboxes = db::follows::follower_inboxes(&mut *tx, actor.id).await?;
+    if !author.is_local() {
+        inboxes.push(author.server_inbox());
+    }
+    Ok(inboxes)
 }

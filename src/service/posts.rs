@@ -405,10 +405,7 @@ async fn audience(
         let inbox = if post.visibility == Visibility::Direct.as_str() {
             actor.inbox_url.clone()
         } else {
-            actor
-                .shared_inbox_url
-                .clone()
-                .unwrap_or_else(|| actor.inbox_url.clone())
+            actor.server_inbox()
         };
         inboxes.push(inbox);
     }
@@ -417,12 +414,7 @@ async fn audience(
         && let Some(quoted_author) = db::actors::find_by_id(&mut *tx, quoted.author_id).await?
         && !quoted_author.is_local()
     {
-        inboxes.push(
-            quoted_author
-                .shared_inbox_url
-                .clone()
-                .unwrap_or_else(|| quoted_author.inbox_url.clone()),
-        );
+        inboxes.push(quoted_author.server_inbox());
     }
     Ok(inboxes)
 }
