@@ -427,10 +427,25 @@ pub async fn on_update(
     // A quote's approval arrives with an Update that is not an edit.
     record_quote(tx, state, actor, &post, object).await?;
     // A poll's counts change without an edit: take them as reported.
-    if let Some((_, options)) = poll_options(object)
-        && db::polls::find(&mut **tx, post.id).await?.is_some()
+    // Updates travel in any order and carry no time of their own: counts
+    // only ever go up, so an older report never undoes a newer one.
+    if let Some((_, mut options)) = poll_options(object)
+        && let Some(stored) = db::polls::lock(&mut **tx, post.id).await?
     {
-        let voters = voters_count(object, &options);
+        let same_options = stored.options.0.len() == options.len()
+            && stored
+                .options
+                .0
+                .iter()
+                .zip(&options)
+                .all(|(a, b)| a.title == b.title);
+        let mut voters = voters_count(object, &options);
+        if same_options {
+            for (option, old) in options.iter_mut().zip(&stored.options.0) {
+                option.votes = option.votes.max(old.votes);
+            }
+            voters = voters.max(stored.voters_count);
+        }
         db::polls::set_counts(&mut **tx, post.id, &options, voters).await?;
     }
     let Some(updated) = object

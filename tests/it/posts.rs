@@ -1107,3 +1107,101 @@ async fn an_announce_embedding_a_forged_copy_changes_nothing_but_the_repost() {
     assert_eq!(stored.content, "<p>the real words</p>");
     assert_eq!(stored.reposts_count, 1, "a repost of the real post");
 }
+
+#[tokio::test]
+async fn likes_reposts_votes_and_quotes_also_flow_from_alpha_to_beta() {
+    let (alpha, beta) = pair().await;
+    let alice = alpha.create_user("alice").await.actor;
+    let bob = beta.create_user("bob").await.actor;
+    // Alice follows bob this time.
+    let remote_bob = alpha.resolve(&beta.handle("bob")).await;
+    follows::follow(&alpha.state, &alice, &remote_bob)
+        .await
+        .unwrap();
+    alpha.deliver().await;
+    beta.deliver().await;
+    let post = posts::create(&beta.state, &bob, draft("from beta", Visibility::Public))
+        .await
+        .unwrap();
+    let poll = posts::create(
+        &beta.state,
+        &bob,
+        posts::Draft {
+            poll: Some(posts::PollDraft {
+                options: vec!["yes".into(), "no".into(), "maybe".into()],
+                multiple: true,
+                expires_in: chrono::Duration::days(1),
+            }),
+            ..draft("vote!", Visibility::Public)
+        },
+    )
+    .await
+    .unwrap();
+    beta.deliver().await;
+    let copy = skein::db::posts::find_by_ap_id(&alpha.db, &post.ap_id)
+        .await
+        .unwrap()
+        .unwrap();
+    let poll_copy = skein::db::posts::find_by_ap_id(&alpha.db, &poll.ap_id)
+        .await
+        .unwrap()
+        .unwrap();
+
+    skein::service::interactions::like(&alpha.state, &alice, &copy)
+        .await
+        .unwrap();
+    skein::service::interactions::repost(&alpha.state, &alice, &copy)
+        .await
+        .unwrap();
+    skein::service::polls::vote(&alpha.state, &alice, &poll_copy, &[0, 2])
+        .await
+        .unwrap();
+    let quote = posts::create(
+        &alpha.state,
+        &alice,
+        posts::Draft {
+            quote_of: Some(&post.ap_id),
+            ..draft("quoting bob", Visibility::Public)
+        },
+    )
+    .await
+    .unwrap();
+    alpha.deliver().await;
+    beta.deliver().await;
+    alpha.deliver().await;
+
+    assert_eq!(counts(&beta, &post.ap_id).await, (1, 1));
+    let counted = skein::db::polls::find(&beta.db, poll.id)
+        .await
+        .unwrap()
+        .unwrap();
+    let votes: Vec<i32> = counted.options.0.iter().map(|o| o.votes).collect();
+    assert_eq!(votes, vec![1, 0, 1]);
+    assert_eq!(counted.voters_count, 1);
+    let results = skein::db::polls::find(&alpha.db, poll_copy.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        results
+            .options
+            .0
+            .iter()
+            .map(|o| o.votes)
+            .collect::<Vec<_>>(),
+        vec![1, 0, 1]
+    );
+    let at_alpha = skein::db::posts::find_by_ap_id(&alpha.db, &quote.ap_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(at_alpha.quote_state.as_deref(), Some("accepted"));
+    let at_beta = skein::db::posts::find_by_ap_id(&beta.db, &quote.ap_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(at_beta.quote_of_id, Some(post.id));
+    let mut kinds = notifications(&beta, bob.id).await;
+    kinds.sort();
+    assert_eq!(kinds, vec!["favourite", "follow", "quote", "reblog"]);
+}
