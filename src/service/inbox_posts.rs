@@ -120,26 +120,13 @@ async fn store(
     let cc = strings(object.get("cc"));
     let visibility = Visibility::from_addressing(&to, &cc, actor.followers_url.as_deref());
     let mut mentioned = Vec::new();
-    let mut hashtags = Vec::new();
     for tag in tags(object) {
-        match tag.get("type").and_then(Value::as_str) {
-            Some("Mention") => {
-                if let Some(href) = tag.get("href").and_then(Value::as_str)
-                    && let Some(found) = db::actors::find_by_ap_id(&mut **tx, href).await?
-                    && !mentioned.iter().any(|a: &Actor| a.id == found.id)
-                {
-                    mentioned.push(found);
-                }
-            }
-            Some("Hashtag") => {
-                if let Some(name) = tag.get("name").and_then(Value::as_str) {
-                    let name = name.trim_start_matches('#').to_lowercase();
-                    if !name.is_empty() && name.len() <= 100 && !hashtags.contains(&name) {
-                        hashtags.push(name);
-                    }
-                }
-            }
-            _ => {}
+        if tag.get("type").and_then(Value::as_str) == Some("Mention")
+            && let Some(href) = tag.get("href").and_then(Value::as_str)
+            && let Some(found) = db::actors::find_by_ap_id(&mut **tx, href).await?
+            && !mentioned.iter().any(|a: &Actor| a.id == found.id)
+        {
+            mentioned.push(found);
         }
     }
     let in_reply_to = object.get("inReplyTo").and_then(id_of).map(String::from);
@@ -164,40 +151,18 @@ async fn store(
         return Ok(false);
     }
 
-    let mut content = html::sanitize(
-        &object
-            .get("content")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .chars()
-            .take(MAX_CONTENT)
-            .collect::<String>(),
-    );
-    if kind != "Note"
-        && let Some(name) = object.get("name").and_then(Value::as_str)
-    {
-        content = format!("<p><strong>{}</strong></p>{content}", html::escape(name));
-    }
-    let summary = html::plain_text(
-        object
-            .get("summary")
-            .and_then(Value::as_str)
-            .unwrap_or_default(),
-        2048,
-    );
+    let Text {
+        content,
+        summary,
+        sensitive,
+        hashtags,
+    } = text_of(object);
     let language = object
         .get("contentMap")
         .and_then(Value::as_object)
         .and_then(|m| m.keys().next().cloned())
         .filter(|l| l.len() <= 16);
-    let now = state.clock.now();
-    let published = object
-        .get("published")
-        .and_then(Value::as_str)
-        .and_then(|p| chrono::DateTime::parse_from_rfc3339(p).ok())
-        .map(|p| p.with_timezone(&chrono::Utc))
-        .filter(|p| *p <= now)
-        .unwrap_or(now);
+    let published = published_of(object, state.clock.now());
     let page_url = match object.get("url") {
         Some(Value::String(s)) => Some(s.clone()),
         Some(Value::Array(items)) => items.iter().find_map(|i| {
@@ -220,11 +185,7 @@ async fn store(
             content: &content,
             source: None,
             summary: &summary,
-            sensitive: object
-                .get("sensitive")
-                .and_then(Value::as_bool)
-                .unwrap_or(false)
-                || !summary.is_empty(),
+            sensitive,
             language: language.as_deref(),
             visibility: visibility.as_str(),
             in_reply_to_ap_id: in_reply_to.as_deref(),
@@ -240,11 +201,7 @@ async fn store(
     if kind == "Question"
         && let Some((multiple, options)) = poll_options(object)
     {
-        let expires_at = object
-            .get("endTime")
-            .and_then(Value::as_str)
-            .and_then(|p| chrono::DateTime::parse_from_rfc3339(p).ok())
-            .map(|p| p.with_timezone(&chrono::Utc));
+        let expires_at = time_of(object, "endTime");
         let voters = voters_count(object, &options);
         db::polls::insert(&mut **tx, post.id, multiple, &options, expires_at, voters).await?;
     }
@@ -344,14 +301,7 @@ pub async fn on_announce(
     let to = strings(activity.get("to"));
     let cc = strings(activity.get("cc"));
     let visibility = Visibility::from_addressing(&to, &cc, actor.followers_url.as_deref());
-    let now = state.clock.now();
-    let published = activity
-        .get("published")
-        .and_then(Value::as_str)
-        .and_then(|p| chrono::DateTime::parse_from_rfc3339(p).ok())
-        .map(|p| p.with_timezone(&chrono::Utc))
-        .filter(|p| *p <= now)
-        .unwrap_or(now);
+    let published = published_of(activity, state.clock.now());
     let repost = db::posts::insert_repost(
         tx,
         id,
@@ -448,49 +398,22 @@ pub async fn on_update(
         }
         db::polls::set_counts(&mut **tx, post.id, &options, voters).await?;
     }
-    let Some(updated) = object
-        .get("updated")
-        .and_then(Value::as_str)
-        .and_then(|p| chrono::DateTime::parse_from_rfc3339(p).ok())
-        .map(|p| p.with_timezone(&chrono::Utc))
-    else {
+    let Some(updated) = time_of(object, "updated") else {
         return Ok(false);
     };
     if updated <= post.updated.unwrap_or(post.published) {
         return Ok(false);
     }
-    let content = html::sanitize(
-        &object
-            .get("content")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .chars()
-            .take(MAX_CONTENT)
-            .collect::<String>(),
-    );
-    let summary = html::plain_text(
-        object
-            .get("summary")
-            .and_then(Value::as_str)
-            .unwrap_or_default(),
-        2048,
-    );
-    let sensitive = object
-        .get("sensitive")
-        .and_then(Value::as_bool)
-        .unwrap_or(false)
-        || !summary.is_empty();
+    let Text {
+        content,
+        summary,
+        sensitive,
+        hashtags,
+    } = text_of(object);
     db::posts::edit(
         tx, &post, &content, None, &summary, sensitive, None, updated,
     )
     .await?;
-    let hashtags: Vec<String> = tags(object)
-        .into_iter()
-        .filter(|t| t.get("type").and_then(Value::as_str) == Some("Hashtag"))
-        .filter_map(|t| t.get("name").and_then(Value::as_str))
-        .map(|n| n.trim_start_matches('#').to_lowercase())
-        .filter(|n| !n.is_empty() && n.len() <= 100)
-        .collect();
     db::posts::set_tags(tx, post.id, &hashtags).await?;
     Ok(true)
 }
@@ -1034,4 +957,78 @@ pub async fn on_quote_answer(
         .ok_or(Error::NotFound)?;
     crate::service::posts::queue_update(tx, state, &post).await?;
     Ok(Some(true))
+}
+
+/// What a remote post says: its sanitised content (an Article's or Page's
+/// `name` as a bold first line), content warning, sensitivity and hashtags.
+struct Text {
+    content: String,
+    summary: String,
+    sensitive: bool,
+    hashtags: Vec<String>,
+}
+
+fn text_of(object: &Value) -> Text {
+    let mut content = html::sanitize(
+        &object
+            .get("content")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .chars()
+            .take(MAX_CONTENT)
+            .collect::<String>(),
+    );
+    if object.get("type").and_then(Value::as_str) != Some("Note")
+        && let Some(name) = object.get("name").and_then(Value::as_str)
+    {
+        content = format!("<p><strong>{}</strong></p>{content}", html::escape(name));
+    }
+    let summary = html::plain_text(
+        object
+            .get("summary")
+            .and_then(Value::as_str)
+            .unwrap_or_default(),
+        2048,
+    );
+    let sensitive = object
+        .get("sensitive")
+        .and_then(Value::as_bool)
+        .unwrap_or(false)
+        || !summary.is_empty();
+    let mut hashtags: Vec<String> = Vec::new();
+    for tag in tags(object) {
+        if tag.get("type").and_then(Value::as_str) == Some("Hashtag")
+            && let Some(name) = tag.get("name").and_then(Value::as_str)
+        {
+            let name = name.trim_start_matches('#').to_lowercase();
+            if !name.is_empty() && name.len() <= 100 && !hashtags.contains(&name) {
+                hashtags.push(name);
+            }
+        }
+    }
+    Text {
+        content,
+        summary,
+        sensitive,
+        hashtags,
+    }
+}
+
+/// A timestamp property (RFC 3339).
+fn time_of(object: &Value, key: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    object
+        .get(key)
+        .and_then(Value::as_str)
+        .and_then(|p| chrono::DateTime::parse_from_rfc3339(p).ok())
+        .map(|p| p.with_timezone(&chrono::Utc))
+}
+
+/// When an object says it was published; never later than now.
+fn published_of(
+    object: &Value,
+    now: chrono::DateTime<chrono::Utc>,
+) -> chrono::DateTime<chrono::Utc> {
+    time_of(object, "published")
+        .filter(|p| *p <= now)
+        .unwrap_or(now)
 }

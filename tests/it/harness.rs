@@ -346,6 +346,34 @@ impl TestApp {
         request.send().await.unwrap().status().as_u16()
     }
 
+    /// `follower` (local) follows an actor of a fake server, which accepts:
+    /// the follow is accepted here afterwards.
+    pub async fn follow_fake(
+        &self,
+        fake: &crate::fake::FakeServer,
+        follower: &Actor,
+        actor: &crate::fake::FakeActor,
+    ) {
+        let remote = self.resolve(&actor.id).await;
+        skein::service::follows::follow(&self.state, follower, &remote)
+            .await
+            .unwrap();
+        self.deliver().await;
+        let follow = fake
+            .received()
+            .into_iter()
+            .rev()
+            .find(|r| r.body["type"] == "Follow" && r.body["object"] == actor.id.as_str())
+            .expect("the Follow reached the fake server");
+        let accept = serde_json::json!({
+            "id": format!("{}/activities/accept-{}", fake.base, uuid::Uuid::new_v4()),
+            "type": "Accept",
+            "actor": actor.id,
+            "object": follow.body["id"],
+        });
+        assert_eq!(self.post_signed(fake, actor, "/inbox", accept).await, 202);
+    }
+
     /// Row counts of the tables an activity can change, to show that a
     /// refused request changed nothing.
     pub async fn table_counts(&self) -> BTreeMap<&'static str, i64> {

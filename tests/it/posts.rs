@@ -299,16 +299,8 @@ async fn forged_creates_and_deletes_are_refused_and_a_delete_before_its_create_w
     let fake = FakeServer::spawn("remote").await;
     let mallory = fake.add_actor("mallory", false);
     // Alice follows mallory, so mallory's posts concern this instance.
-    let remote = app.resolve(&mallory.id).await;
-    follows::follow(&app.state, &alice, &remote).await.unwrap();
-    app.deliver().await;
-    let accept = json!({
-        "id": format!("{}/activities/accept", fake.base), "type": "Accept",
-        "actor": mallory.id, "object": fake.received()[0].body["id"],
-    });
-
+    app.follow_fake(&fake, &alice, &mallory).await;
     let send = |activity: Value| app.post_signed(&fake, &mallory, "/inbox", activity);
-    assert_eq!(send(accept).await, 202);
 
     let note = |id: &str, author: &str| {
         json!({
@@ -509,20 +501,8 @@ async fn edits_travel_with_their_history_and_an_older_update_never_wins() {
     // Out of order from a fake server: the newer Update first, then an older one.
     let fake = FakeServer::spawn("remote").await;
     let mallory = fake.add_actor("mallory", false);
-    let remote = alpha.resolve(&mallory.id).await;
-    follows::follow(&alpha.state, &alice, &remote)
-        .await
-        .unwrap();
-    alpha.deliver().await;
+    alpha.follow_fake(&fake, &alice, &mallory).await;
     let send = |activity: Value| alpha.post_signed(&fake, &mallory, "/inbox", activity);
-    assert_eq!(
-        send(json!({
-            "id": format!("{}/activities/accept", fake.base), "type": "Accept",
-            "actor": mallory.id, "object": fake.received()[0].body["id"],
-        }))
-        .await,
-        202
-    );
     let note_id = format!("{}/notes/1", fake.base);
     let version = |content: &str, updated: Option<&str>| {
         let mut note = json!({
@@ -646,17 +626,7 @@ async fn missing_reply_parents_are_fetched_within_bounds_and_loops_end() {
     let alice = app.create_user("alice").await.actor;
     let fake = FakeServer::spawn("remote").await;
     let mallory = fake.add_actor("mallory", false);
-    let remote = app.resolve(&mallory.id).await;
-    follows::follow(&app.state, &alice, &remote).await.unwrap();
-    app.deliver().await;
-    let accept = json!({
-        "id": format!("{}/activities/accept", fake.base), "type": "Accept",
-        "actor": mallory.id, "object": fake.received()[0].body["id"],
-    });
-    assert_eq!(
-        app.post_signed(&fake, &mallory, "/inbox", accept).await,
-        202
-    );
+    app.follow_fake(&fake, &alice, &mallory).await;
     let note = |name: &str, parent: Option<String>| {
         json!({
             "id": fake.note_url(name), "type": "Note", "attributedTo": mallory.id,
@@ -737,17 +707,7 @@ async fn remote_attachments_and_custom_emoji_are_kept_and_shown() {
     let alice = app.create_user("alice").await.actor;
     let fake = FakeServer::spawn("remote").await;
     let mallory = fake.add_actor("mallory", false);
-    let remote = app.resolve(&mallory.id).await;
-    follows::follow(&app.state, &alice, &remote).await.unwrap();
-    app.deliver().await;
-    let accept = json!({
-        "id": format!("{}/activities/accept", fake.base), "type": "Accept",
-        "actor": mallory.id, "object": fake.received()[0].body["id"],
-    });
-    assert_eq!(
-        app.post_signed(&fake, &mallory, "/inbox", accept).await,
-        202
-    );
+    app.follow_fake(&fake, &alice, &mallory).await;
     let note_id = format!("{}/notes/media", fake.base);
     let create = json!({
         "id": format!("{}/activities/create-media", fake.base), "type": "Create",
