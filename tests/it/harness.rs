@@ -346,6 +346,14 @@ impl TestApp {
         request.send().await.unwrap().status().as_u16()
     }
 
+    /// A stored post by its ActivityPub id.
+    pub async fn post(&self, ap_id: &str) -> skein::db::posts::Post {
+        skein::db::posts::find_by_ap_id(&self.db, ap_id)
+            .await
+            .unwrap()
+            .expect("the post is stored")
+    }
+
     /// `follower` (local) follows an actor of a fake server, which accepts:
     /// the follow is accepted here afterwards.
     pub async fn follow_fake(

@@ -384,10 +384,7 @@ async fn likes_and_reposts_flow_back_and_can_be_undone() {
         .await
         .unwrap();
     alpha.deliver().await;
-    let copy = skein::db::posts::find_by_ap_id(&beta.db, &post.ap_id)
-        .await
-        .unwrap()
-        .unwrap();
+    let copy = beta.post(&post.ap_id).await;
 
     skein::service::interactions::like(&beta.state, &bob, &copy)
         .await
@@ -739,10 +736,7 @@ async fn remote_attachments_and_custom_emoji_are_kept_and_shown() {
         app.post_signed(&fake, &mallory, "/inbox", create).await,
         202
     );
-    let post = skein::db::posts::find_by_ap_id(&app.db, &note_id)
-        .await
-        .unwrap()
-        .unwrap();
+    let post = app.post(&note_id).await;
     let media = posts::attachments(&app.state, &post).await.unwrap();
     assert_eq!(media.len(), 2, "the javascript: link is dropped");
     assert_eq!(media[0].kind, "image");
@@ -807,10 +801,7 @@ async fn polls_travel_votes_come_back_and_results_are_sent() {
     assert!(note["endTime"].is_string());
     assert!(note.get("closed").is_none());
 
-    let copy = skein::db::posts::find_by_ap_id(&beta.db, &poll.ap_id)
-        .await
-        .unwrap()
-        .unwrap();
+    let copy = beta.post(&poll.ap_id).await;
     let remote_poll = skein::db::polls::find(&beta.db, copy.id)
         .await
         .unwrap()
@@ -944,16 +935,10 @@ async fn quotes_ask_the_quoted_author_and_follow_its_policy() {
     beta.deliver().await;
     alpha.deliver().await;
     beta.deliver().await;
-    let at_beta = skein::db::posts::find_by_ap_id(&beta.db, &quote.ap_id)
-        .await
-        .unwrap()
-        .unwrap();
+    let at_beta = beta.post(&quote.ap_id).await;
     assert_eq!(at_beta.quote_state.as_deref(), Some("accepted"));
     let grant = at_beta.quote_authorization.clone().unwrap();
-    let at_alpha = skein::db::posts::find_by_ap_id(&alpha.db, &quote.ap_id)
-        .await
-        .unwrap()
-        .unwrap();
+    let at_alpha = alpha.post(&quote.ap_id).await;
     assert_eq!(at_alpha.quote_of_id, Some(open.id));
     assert_eq!(at_alpha.quote_state.as_deref(), Some("accepted"));
     let authorization: Value = alpha
@@ -1002,10 +987,7 @@ async fn quotes_ask_the_quoted_author_and_follow_its_policy() {
     .unwrap();
     beta.deliver().await;
     alpha.deliver().await;
-    let at_beta = skein::db::posts::find_by_ap_id(&beta.db, &refused.ap_id)
-        .await
-        .unwrap()
-        .unwrap();
+    let at_beta = beta.post(&refused.ap_id).await;
     assert_eq!(at_beta.quote_state.as_deref(), Some("rejected"));
     assert!(at_beta.quote_authorization.is_none());
 
@@ -1098,14 +1080,8 @@ async fn likes_reposts_votes_and_quotes_also_flow_from_alpha_to_beta() {
     .await
     .unwrap();
     beta.deliver().await;
-    let copy = skein::db::posts::find_by_ap_id(&alpha.db, &post.ap_id)
-        .await
-        .unwrap()
-        .unwrap();
-    let poll_copy = skein::db::posts::find_by_ap_id(&alpha.db, &poll.ap_id)
-        .await
-        .unwrap()
-        .unwrap();
+    let copy = alpha.post(&post.ap_id).await;
+    let poll_copy = alpha.post(&poll.ap_id).await;
 
     skein::service::interactions::like(&alpha.state, &alice, &copy)
         .await
@@ -1151,15 +1127,9 @@ async fn likes_reposts_votes_and_quotes_also_flow_from_alpha_to_beta() {
             .collect::<Vec<_>>(),
         vec![1, 0, 1]
     );
-    let at_alpha = skein::db::posts::find_by_ap_id(&alpha.db, &quote.ap_id)
-        .await
-        .unwrap()
-        .unwrap();
+    let at_alpha = alpha.post(&quote.ap_id).await;
     assert_eq!(at_alpha.quote_state.as_deref(), Some("accepted"));
-    let at_beta = skein::db::posts::find_by_ap_id(&beta.db, &quote.ap_id)
-        .await
-        .unwrap()
-        .unwrap();
+    let at_beta = beta.post(&quote.ap_id).await;
     assert_eq!(at_beta.quote_of_id, Some(post.id));
     let mut kinds = notifications(&beta, bob.id).await;
     kinds.sort();
