@@ -18,6 +18,7 @@ use crate::federation::urls::Urls;
 use crate::http::{self, AppState};
 use crate::jobs::{WorkerLock, delivery::Deliverer};
 use crate::net::{HttpClient, Policy};
+use crate::ratelimit::RateLimiter;
 use crate::service;
 use crate::service::keys::KeyCache;
 
@@ -77,7 +78,11 @@ impl Application {
                 Some((listener, rustls))
             }
         };
+        let vapid = service::push::load_or_create_vapid(&db)
+            .await
+            .context("loading the VAPID key")?;
         let worker = WorkerLock::acquire(&db).await?;
+        let clock_for_limits = clock.clone();
         let state = AppState {
             db,
             config: Arc::new(config),
@@ -87,6 +92,8 @@ impl Application {
             instance_key: Arc::new(instance_key),
             keys: Arc::new(KeyCache::default()),
             delivery_wakeup: Arc::new(tokio::sync::Notify::new()),
+            limits: Arc::new(RateLimiter::new(clock_for_limits)),
+            vapid: Arc::new(vapid),
         };
         let deliverer = Deliverer::new(state.clone(), worker.id);
         Ok(Application {
@@ -132,10 +139,13 @@ impl Application {
             let router = router.clone();
             let listener = self.listener;
             async move {
-                axum::serve(listener, router)
-                    .with_graceful_shutdown(token.cancelled_owned())
-                    .await
-                    .context("serving HTTP")
+                axum::serve(
+                    listener,
+                    router.into_make_service_with_connect_info::<SocketAddr>(),
+                )
+                .with_graceful_shutdown(token.cancelled_owned())
+                .await
+                .context("serving HTTP")
             }
         };
         let secure = async {
@@ -152,7 +162,7 @@ impl Application {
             });
             axum_server::from_tcp_rustls(listener, rustls)?
                 .handle(handle)
-                .serve(router.into_make_service())
+                .serve(router.into_make_service_with_connect_info::<SocketAddr>())
                 .await
                 .context("serving HTTPS")
         };

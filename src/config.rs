@@ -83,6 +83,7 @@ pub struct DatabaseConfig {
 pub struct HttpConfig {
     pub request_timeout_seconds: u64,
     pub max_body_bytes: usize,
+    pub trusted_proxies: Vec<IpAddr>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

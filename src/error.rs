@@ -30,6 +30,9 @@ pub enum Error {
     PayloadTooLarge,
     #[error("the request took too long")]
     Timeout,
+    /// A rate limit was reached; try again later.
+    #[error("Too many requests")]
+    TooManyRequests,
     #[error(transparent)]
     Database(#[from] sqlx::Error),
     #[error(transparent)]
@@ -50,6 +53,7 @@ impl Error {
             Error::Forbidden(_) => StatusCode::FORBIDDEN,
             Error::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Error::Timeout => StatusCode::REQUEST_TIMEOUT,
+            Error::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             Error::Database(_) | Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

@@ -19,8 +19,12 @@ pub mod federation;
 pub mod http;
 /// Background workers: delivery.
 pub mod jobs;
+/// The Mastodon client API's entities and their presenter.
+pub mod mastodon;
 /// Outbound HTTP with address, scheme, redirect, time and size rules.
 pub mod net;
+/// In-memory rate limits on the injectable clock.
+pub mod ratelimit;
 /// Use cases, each owning its transaction.
 pub mod service;
 /// The state shared by handlers, services and workers.

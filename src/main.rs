@@ -38,6 +38,16 @@ enum Command {
     /// Manage local accounts.
     #[command(subcommand)]
     User(UserCommand),
+    /// Manage client API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Print a new bearer token with every scope for the local user NAME, for
+    /// scripts (`Authorization: Bearer TOKEN`).
+    Create { name: String },
 }
 
 #[derive(Subcommand)]
@@ -99,6 +109,13 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             Ok(())
         }
         Command::User(user) => user_command(user, &config, &db).await,
+        Command::Token(TokenCommand::Create { name }) => {
+            let token =
+                skein::service::oauth::create_script_token(&db.pool, chrono::Utc::now(), &name)
+                    .await?;
+            println!("{token}");
+            Ok(())
+        }
     };
     db.close().await;
     result

@@ -12,7 +12,9 @@ use crate::config::Config;
 use crate::federation::signatures::SigningKey;
 use crate::federation::urls::Urls;
 use crate::net::HttpClient;
+use crate::ratelimit::RateLimiter;
 use crate::service::keys::KeyCache;
+use crate::service::push::VapidKey;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -27,4 +29,8 @@ pub struct AppState {
     pub keys: Arc<KeyCache>,
     /// Woken whenever deliveries are queued, so idle workers start at once.
     pub delivery_wakeup: Arc<Notify>,
+    /// Rate limits of the client API and the sign-in form.
+    pub limits: Arc<RateLimiter>,
+    /// The instance's VAPID key for Web Push.
+    pub vapid: Arc<VapidKey>,
 }

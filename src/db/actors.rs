@@ -289,6 +289,7 @@ pub async fn update_local_profile(
     id: i64,
     display_name: &str,
     summary: &str,
+    summary_source: Option<&str>,
     manually_approves_followers: bool,
     discoverable: bool,
     fields: &[ProfileField],
@@ -296,7 +297,8 @@ pub async fn update_local_profile(
 ) -> Result<Actor, sqlx::Error> {
     sqlx::query_as(
         "update actors set display_name = $2, summary = $3, manually_approves_followers = $4,
-                           discoverable = $5, fields = $6, updated_at = $7
+                           discoverable = $5, fields = $6, updated_at = $7,
+                           summary_source = coalesce($8, summary_source)
          where id = $1 and domain is null
          returning *",
     )
@@ -307,8 +309,17 @@ pub async fn update_local_profile(
     .bind(discoverable)
     .bind(sqlx::types::Json(fields))
     .bind(now)
+    .bind(summary_source)
     .fetch_one(db)
     .await
+}
+
+/// The bio of a local actor as its owner typed it.
+pub async fn summary_source(db: impl PgExecutor<'_>, id: i64) -> Result<String, sqlx::Error> {
+    sqlx::query_scalar("select summary_source from actors where id = $1")
+        .bind(id)
+        .fetch_one(db)
+        .await
 }
 
 /// The shared inbox of the remote actor with this personal inbox, if any.

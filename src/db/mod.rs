@@ -3,19 +3,25 @@
 
 pub mod actors;
 pub mod blocks;
+pub mod bookmarks;
 pub mod deliveries;
 pub mod embedded;
 pub mod follows;
 pub mod inbox;
 pub mod likes;
 pub mod media;
+pub mod mutes;
 pub mod notifications;
+pub mod oauth;
 pub mod pins;
 pub mod polls;
 pub mod posts;
+pub mod secrets;
+pub mod sessions;
 pub mod stats;
 pub mod timelines;
 pub mod users;
+pub mod views;
 
 use std::time::Duration;
 

@@ -496,3 +496,72 @@ pub async fn quote_authorized(
     .fetch_one(db)
     .await
 }
+
+/// Records the application a local post was written with.
+pub async fn set_app(
+    db: impl PgExecutor<'_>,
+    post_id: i64,
+    app_id: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("update posts set app_id = $2 where id = $1")
+        .bind(post_id)
+        .bind(app_id)
+        .execute(db)
+        .await
+        .map(drop)
+}
+
+/// The post an idempotency key already made, if any.
+pub async fn find_by_idempotency_key(
+    db: impl PgExecutor<'_>,
+    user_id: i64,
+    key: &str,
+) -> Result<Option<Post>, sqlx::Error> {
+    sqlx::query_as(
+        "select p.* from idempotency_keys k join posts p on p.id = k.post_id
+         where k.user_id = $1 and k.key = $2",
+    )
+    .bind(user_id)
+    .bind(key)
+    .fetch_optional(db)
+    .await
+}
+
+pub async fn remember_idempotency_key(
+    db: impl PgExecutor<'_>,
+    user_id: i64,
+    key: &str,
+    post_id: i64,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "insert into idempotency_keys (user_id, key, post_id, created_at) values ($1, $2, $3, $4)
+         on conflict do nothing",
+    )
+    .bind(user_id)
+    .bind(key)
+    .bind(post_id)
+    .bind(now)
+    .execute(db)
+    .await
+    .map(drop)
+}
+
+/// Hashtags in use that start with `prefix` (lower case), most used first.
+pub async fn tags_starting_with(
+    db: impl PgExecutor<'_>,
+    prefix: &str,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "select tag from post_tags
+         where tag like replace(replace(replace($1, '\\', '\\\\'), '%', '\\%'), '_', '\\_') || '%'
+         group by tag order by count(*) desc, tag limit $2 offset $3",
+    )
+    .bind(prefix)
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(db)
+    .await
+}

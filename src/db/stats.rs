@@ -35,3 +35,10 @@ pub async fn usage(db: impl PgExecutor<'_>) -> Result<Usage, sqlx::Error> {
     .fetch_one(db)
     .await
 }
+
+/// How many other servers Skein knows accounts of.
+pub async fn known_domains(db: impl PgExecutor<'_>) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("select count(distinct domain) from actors where domain is not null")
+        .fetch_one(db)
+        .await
+}

@@ -46,16 +46,33 @@ const VISIBLE: &str = "(p.author_id = $1
                      where (b.blocker_id = $1 and b.blocked_id = p.author_id)
                         or (b.blocker_id = p.author_id and b.blocked_id = $1))";
 
+/// What `$1` chose not to see: accounts it mutes (until `$6`, the
+/// present) and whole domains it blocks for itself, as authors and as the
+/// authors of reposted posts.
+const HIDDEN: &str = "not exists (
+         select 1 from mutes m
+         where m.actor_id = $1
+           and (m.target_id = p.author_id
+                or m.target_id = (select r.author_id from posts r where r.id = p.reblog_of_id))
+           and (m.expires_at is null or m.expires_at > $6))
+     and not exists (
+         select 1 from user_domain_blocks d join actors a on a.domain = d.domain
+         where d.actor_id = $1
+           and (a.id = p.author_id
+                or a.id = (select r.author_id from posts r where r.id = p.reblog_of_id)))";
+
 async fn read(
     db: impl PgExecutor<'_>,
     filter: &str,
     viewer: Option<i64>,
     extra: Option<&str>,
     page: Page,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Vec<Post>, sqlx::Error> {
     let order = if page.ascending() { "asc" } else { "desc" };
     let sql = format!(
-        "select p.* from posts p where {PAGE} and ({filter}) order by p.id {order} limit $4"
+        "select p.* from posts p where {PAGE} and ({filter}) and {HIDDEN}
+         order by p.id {order} limit $4"
     );
     let mut posts: Vec<Post> = sqlx::query_as(&sql)
         .bind(viewer.unwrap_or(0))
@@ -63,6 +80,7 @@ async fn read(
         .bind(page.lower())
         .bind(page.limit)
         .bind(extra)
+        .bind(now)
         .fetch_all(db)
         .await?;
     if page.ascending() {
@@ -77,13 +95,14 @@ pub async fn home(
     db: impl PgExecutor<'_>,
     viewer: i64,
     page: Page,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Vec<Post>, sqlx::Error> {
     let filter = format!(
         "(p.author_id = $1 or p.author_id in (
              select followee_id from follows where follower_id = $1 and state = 'accepted'))
          and {VISIBLE}"
     );
-    read(db, &filter, Some(viewer), None, page).await
+    read(db, &filter, Some(viewer), None, page, now).await
 }
 
 /// Which public timeline.
@@ -100,6 +119,7 @@ pub async fn public(
     viewer: Option<i64>,
     scope: Scope,
     page: Page,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Vec<Post>, sqlx::Error> {
     let origin = match scope {
         Scope::Local => {
@@ -112,7 +132,7 @@ pub async fn public(
     };
     let filter =
         format!("p.visibility = 'public' and p.reblog_of_id is null {origin} and {VISIBLE}");
-    read(db, &filter, viewer, None, page).await
+    read(db, &filter, viewer, None, page, now).await
 }
 
 /// Public posts with a hashtag (`$5`).
@@ -121,13 +141,14 @@ pub async fn tag(
     viewer: Option<i64>,
     tag: &str,
     page: Page,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Vec<Post>, sqlx::Error> {
     let filter = format!(
         "p.visibility = 'public' and p.reblog_of_id is null
          and exists (select 1 from post_tags t where t.post_id = p.id and t.tag = $5)
          and {VISIBLE}"
     );
-    read(db, &filter, viewer, Some(tag), page).await
+    read(db, &filter, viewer, Some(tag), page, now).await
 }
 
 /// What a profile shows.
@@ -141,21 +162,82 @@ pub enum ProfileTab {
     Reposts,
 }
 
-/// An account's posts (`$5`) as the viewer may see them.
+/// Mastodon's filters of an account's statuses.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AccountFilter {
+    pub exclude_replies: bool,
+    pub exclude_reblogs: bool,
+    pub only_replies: bool,
+    pub only_reblogs: bool,
+    pub only_media: bool,
+    /// Only posts with this hashtag (lower case).
+    pub tagged: Option<String>,
+}
+
+impl From<ProfileTab> for AccountFilter {
+    fn from(tab: ProfileTab) -> AccountFilter {
+        match tab {
+            ProfileTab::Posts => AccountFilter {
+                exclude_replies: true,
+                ..AccountFilter::default()
+            },
+            ProfileTab::Replies => AccountFilter {
+                only_replies: true,
+                ..AccountFilter::default()
+            },
+            ProfileTab::Reposts => AccountFilter {
+                only_reblogs: true,
+                ..AccountFilter::default()
+            },
+        }
+    }
+}
+
+/// An account's posts (`$5`) as the viewer may see them. Mastodon keeps
+/// replies to oneself (threads) with the posts when replies are excluded.
 pub async fn profile(
     db: impl PgExecutor<'_>,
     viewer: Option<i64>,
     author: i64,
-    tab: ProfileTab,
+    filter: impl Into<AccountFilter>,
     page: Page,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Vec<Post>, sqlx::Error> {
-    let kind = match tab {
-        ProfileTab::Posts => "p.in_reply_to_ap_id is null",
-        ProfileTab::Replies => "p.in_reply_to_ap_id is not null",
-        ProfileTab::Reposts => "p.reblog_of_id is not null",
-    };
-    let filter = format!("p.author_id = $5::text::bigint and {kind} and {VISIBLE}");
-    read(db, &filter, viewer, Some(&author.to_string()), page).await
+    let f = filter.into();
+    let mut conditions = vec!["p.author_id = $5::text::bigint".to_string()];
+    if f.exclude_replies {
+        conditions.push(
+            "(p.in_reply_to_ap_id is null
+              or exists (select 1 from posts parent where parent.id = p.in_reply_to_id
+                         and parent.author_id = p.author_id))"
+                .into(),
+        );
+    }
+    if f.only_replies {
+        conditions.push("p.in_reply_to_ap_id is not null".into());
+    }
+    if f.exclude_reblogs {
+        conditions.push("p.reblog_of_id is null".into());
+    }
+    if f.only_reblogs {
+        conditions.push("p.reblog_of_id is not null".into());
+    }
+    if f.only_media {
+        conditions.push("exists (select 1 from attachments m where m.post_id = p.id)".into());
+    }
+    if let Some(tag) = &f.tagged {
+        // Tags are matched as stored: lower case, letters, digits and `_`.
+        let clean: String = tag
+            .chars()
+            .filter(|c| c.is_alphanumeric() || *c == '_')
+            .collect::<String>()
+            .to_lowercase();
+        conditions.push(format!(
+            "exists (select 1 from post_tags t where t.post_id = p.id and t.tag = '{clean}')"
+        ));
+    }
+    let filter = format!("{} and {VISIBLE}", conditions.join(" and "));
+    read(db, &filter, viewer, Some(&author.to_string()), page, now).await
 }
 
 /// The chain of posts above `post_id`, nearest last (at most 40).

@@ -15,6 +15,9 @@ pub struct User {
     pub last_active_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub federating: bool,
+    pub default_visibility: String,
+    pub default_sensitive: bool,
+    pub default_language: Option<String>,
 }
 
 /// A user with the username of its actor, for listings.
@@ -117,4 +120,70 @@ pub async fn set_federating(
         .execute(db)
         .await
         .map(|r| r.rows_affected() == 1)
+}
+
+pub async fn find_by_id(db: impl PgExecutor<'_>, id: i64) -> Result<Option<User>, sqlx::Error> {
+    sqlx::query_as("select * from users where id = $1")
+        .bind(id)
+        .fetch_optional(db)
+        .await
+}
+
+pub async fn find_by_actor(
+    db: impl PgExecutor<'_>,
+    actor_id: i64,
+) -> Result<Option<User>, sqlx::Error> {
+    sqlx::query_as("select * from users where actor_id = $1")
+        .bind(actor_id)
+        .fetch_optional(db)
+        .await
+}
+
+/// The user signing in with this username or e-mail address.
+pub async fn find_by_login(
+    db: impl PgExecutor<'_>,
+    login: &str,
+) -> Result<Option<User>, sqlx::Error> {
+    sqlx::query_as(
+        "select u.* from users u join actors a on a.id = u.actor_id
+         where a.domain is null
+           and (lower(a.username) = lower($1) or lower(u.email) = lower($1))
+         order by (lower(a.username) = lower($1)) desc
+         limit 1",
+    )
+    .bind(login)
+    .fetch_optional(db)
+    .await
+}
+
+pub async fn set_preferences(
+    db: impl PgExecutor<'_>,
+    id: i64,
+    visibility: &str,
+    sensitive: bool,
+    language: Option<&str>,
+) -> Result<User, sqlx::Error> {
+    sqlx::query_as(
+        "update users set default_visibility = $2, default_sensitive = $3, default_language = $4
+         where id = $1 returning *",
+    )
+    .bind(id)
+    .bind(visibility)
+    .bind(sensitive)
+    .bind(language)
+    .fetch_one(db)
+    .await
+}
+
+pub async fn set_sign_up_reason(
+    db: impl PgExecutor<'_>,
+    id: i64,
+    reason: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("update users set sign_up_reason = $2 where id = $1")
+        .bind(id)
+        .bind(reason)
+        .execute(db)
+        .await
+        .map(drop)
 }

@@ -36,6 +36,11 @@ impl Urls {
         self.base.to_string()
     }
 
+    /// The root without its trailing slash, to put a path after.
+    pub fn origin(&self) -> String {
+        self.base.to_string().trim_end_matches('/').to_string()
+    }
+
     pub fn actor(&self, username: &str) -> String {
         self.join(&format!("/users/{username}"))
     }

@@ -2,9 +2,14 @@
 //! Handlers extract, call one service function and map the result.
 
 pub mod activitypub;
+pub mod api;
+pub mod client_ip;
 pub mod health;
 pub mod inbox;
 pub mod negotiate;
+pub mod oauth;
+pub mod session;
+pub mod statics;
 pub mod web;
 pub mod well_known;
 
@@ -45,6 +50,9 @@ pub fn router(state: AppState) -> Router {
 
     Router::new()
         .merge(discovery)
+        .merge(api::routes(state.clone()))
+        .merge(oauth::routes())
+        .merge(statics::routes())
         .route("/health", get(health::health))
         .route("/", get(web::index))
         .route("/inbox", post(inbox::shared))

@@ -152,3 +152,147 @@ fn validate_email(email: &str) -> Result<String> {
         )))
     }
 }
+
+/// Posting defaults; None leaves a preference as it is.
+#[derive(Debug, Clone, Default)]
+pub struct Preferences {
+    pub visibility: Option<crate::domain::visibility::Visibility>,
+    pub sensitive: Option<bool>,
+    /// An empty string clears the default language.
+    pub language: Option<String>,
+}
+
+pub async fn set_preferences(
+    state: &crate::state::AppState,
+    user: &db::users::User,
+    change: Preferences,
+) -> Result<db::users::User> {
+    let language = match change.language.as_deref().map(str::trim) {
+        None => user.default_language.clone(),
+        Some("") => None,
+        Some(l) if l.len() <= 16 && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') => {
+            Some(l.to_string())
+        }
+        Some(l) => return Err(Error::Validation(format!("`{l}` is not a language tag"))),
+    };
+    let visibility = change
+        .visibility
+        .map(|v| v.as_str().to_string())
+        .unwrap_or_else(|| user.default_visibility.clone());
+    let sensitive = change.sensitive.unwrap_or(user.default_sensitive);
+    Ok(db::users::set_preferences(
+        &state.db,
+        user.id,
+        &visibility,
+        sensitive,
+        language.as_deref(),
+    )
+    .await?)
+}
+
+/// Finds accounts by handle or name; with `resolve`, an `@user@host` handle
+/// or actor URL this instance does not know yet is looked up over
+/// federation.
+pub async fn search(
+    state: &crate::state::AppState,
+    viewer: Option<&db::actors::Actor>,
+    query: &str,
+    resolve: bool,
+    following_only: bool,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<db::actors::Actor>> {
+    let query = query.trim();
+    if query.is_empty() {
+        return Ok(Vec::new());
+    }
+    let looks_remote = query.starts_with("https://")
+        || query.starts_with("http://")
+        || query.trim_start_matches('@').contains('@');
+    if looks_remote
+        && offset == 0
+        && (query.starts_with("http") || resolve)
+        && let Ok(actor) = crate::service::remote_actors::resolve(state, query).await
+        && (actor.kind != "Application" || !actor.is_local())
+    {
+        return Ok(vec![actor]);
+    }
+    let (user, domain) = match query.trim_start_matches('@').split_once('@') {
+        Some((user, host)) => {
+            let host = host.to_lowercase();
+            if host == state.urls.domain() {
+                (user.to_string(), Some(String::new()))
+            } else {
+                (user.to_string(), Some(host))
+            }
+        }
+        None => (query.trim_start_matches('@').to_string(), None),
+    };
+    Ok(db::views::search_actors(
+        &state.db,
+        viewer.map(|v| v.id),
+        &user,
+        domain.as_deref(),
+        following_only,
+        limit,
+        offset,
+    )
+    .await?)
+}
+
+/// Someone asking for an account, through the web page or the API.
+pub struct SignUp<'a> {
+    pub username: &'a str,
+    pub email: &'a str,
+    pub password: &'a str,
+    /// Why they want to join (asked in approval mode).
+    pub reason: &'a str,
+    /// Where the request came from (sign-ups are rate-limited per address).
+    pub ip: &'a str,
+}
+
+/// Creates an account as the registration mode allows: open (ready at
+/// once), approval (waits for a moderator) or closed (refused).
+pub async fn sign_up(state: &crate::state::AppState, new: SignUp<'_>) -> Result<Created> {
+    use crate::config::Registrations;
+    let approved = match state.config.registrations {
+        Registrations::Closed => {
+            return Err(Error::Forbidden(
+                "this instance is not accepting new accounts".into(),
+            ));
+        }
+        Registrations::Approval => false,
+        Registrations::Open => true,
+    };
+    if new.email.trim().is_empty() {
+        return Err(Error::Validation("an e-mail address is required".into()));
+    }
+    if state.config.registrations == Registrations::Approval && new.reason.trim().is_empty() {
+        return Err(Error::Validation(
+            "tell the moderators why you want to join".into(),
+        ));
+    }
+    if new.reason.chars().count() > 1000 {
+        return Err(Error::Validation(
+            "the reason has at most 1000 characters".into(),
+        ));
+    }
+    if !state.limits.hit(crate::ratelimit::SIGN_UP, new.ip).allowed {
+        return Err(Error::TooManyRequests);
+    }
+    let created = create(
+        &state.db,
+        &state.urls,
+        NewAccount {
+            username: new.username,
+            email: Some(new.email),
+            password: new.password,
+            role: Role::User,
+            approved,
+            fediverse_sharing: state.config.fediverse_sharing_default,
+        },
+    )
+    .await?;
+    db::users::set_sign_up_reason(&state.db, created.user.id, new.reason.trim()).await?;
+    Ok(created)
+}

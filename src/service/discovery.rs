@@ -88,3 +88,8 @@ pub fn authority(url: &Url) -> String {
 pub async fn usage(pool: &PgPool) -> Result<Usage> {
     Ok(db::stats::usage(pool).await?)
 }
+
+/// How many other servers this instance knows.
+pub async fn known_domains(pool: &PgPool) -> Result<i64> {
+    Ok(db::stats::known_domains(pool).await?)
+}

@@ -466,39 +466,58 @@ pub async fn fetch_announced(state: &AppState, actor: &Actor, activity: &Value) 
     let Ok(url) = Url::parse(object) else {
         return Ok(false);
     };
-    fetch_and_store(state, &url).await
+    Ok(fetch_and_store(state, &url).await?.is_some())
 }
 
-/// Fetches a post from its origin and stores it with its author.
-async fn fetch_and_store(state: &AppState, url: &Url) -> Result<bool> {
+/// A post by its id or URL: from here when known, else fetched from its
+/// origin and stored (search with `resolve`).
+pub async fn resolve(state: &AppState, url: &Url) -> Result<Option<db::posts::Post>> {
+    if let Some(post) = db::posts::find_by_ap_id_or_url(&state.db, url.as_str()).await? {
+        return Ok(Some(post));
+    }
+    match fetch_and_store(state, url).await? {
+        Some(id) => Ok(db::posts::find_by_ap_id(&state.db, &id).await?),
+        None => Ok(None),
+    }
+}
+
+/// Fetches a post from its origin and stores it with its author; the id of
+/// the post stored (or found stored already).
+async fn fetch_and_store(state: &AppState, url: &Url) -> Result<Option<String>> {
     let post = match fetch::fetch_object(state, url).await {
         Ok(post) => post,
         Err(e) => {
             tracing::info!(post = %url, error = %e, "a post cannot be fetched");
-            return Ok(false);
+            return Ok(None);
         }
     };
+    let Some(id) = id_of(&post).map(String::from) else {
+        return Ok(None);
+    };
+    if db::posts::find_by_ap_id(&state.db, &id).await?.is_some() {
+        return Ok(Some(id));
+    }
     let Some(author_url) = strings(post.get("attributedTo"))
         .into_iter()
         .next()
         .and_then(|a| Url::parse(&a).ok())
     else {
-        return Ok(false);
+        return Ok(None);
     };
     let author = match crate::service::remote_actors::get_or_fetch(state, &author_url).await {
         Ok(author) if !author.is_local() => author,
-        _ => return Ok(false),
+        _ => return Ok(None),
     };
     let mut tx = state.db.begin().await?;
     match store(&mut tx, state, &author, &post, false).await {
         Ok(true) => {
             tx.commit().await?;
-            Ok(true)
+            Ok(Some(id))
         }
-        Ok(false) => Ok(false),
+        Ok(false) => Ok(None),
         Err(e) => {
             tracing::info!(post = %url, error = %e, "a fetched post was not stored");
-            Ok(false)
+            Ok(None)
         }
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod blocks;
+pub mod compose;
 pub mod discovery;
 pub mod follows;
 pub mod inbox;
@@ -10,12 +11,16 @@ pub mod inbox_posts;
 pub mod instance;
 pub mod interactions;
 pub mod keys;
+pub mod mutes;
+pub mod oauth;
 pub mod outbox;
 pub mod password;
 pub mod polls;
 pub mod posts;
 pub mod profiles;
+pub mod push;
 pub mod quotes;
 pub mod remote_actors;
+pub mod sessions;
 pub mod signed;
 pub mod timelines;

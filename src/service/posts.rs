@@ -497,6 +497,12 @@ pub async fn local_post(state: &AppState, username: &str, id: i64) -> Result<(Ac
 /// accounts; mentioned-only posts mentioned accounts.
 pub async fn can_see(state: &AppState, post: &Post, viewer: Option<&Actor>) -> Result<bool> {
     let visibility = Visibility::parse(&post.visibility).unwrap_or(Visibility::Direct);
+    if let Some(viewer) = viewer
+        && viewer.id != post.author_id
+        && db::blocks::between(&state.db, viewer.id, post.author_id).await?
+    {
+        return Ok(false);
+    }
     if visibility.is_public() {
         return Ok(true);
     }

@@ -136,6 +136,7 @@ pub async fn update(state: &AppState, actor: &Actor, change: ProfileUpdate) -> R
         }
         None => actor.display_name.clone(),
     };
+    let summary_source = change.bio.as_deref().map(str::trim).map(String::from);
     let summary = match change.bio {
         Some(bio) => {
             if bio.chars().count() > MAX_BIO {
@@ -184,6 +185,7 @@ pub async fn update(state: &AppState, actor: &Actor, change: ProfileUpdate) -> R
         actor.id,
         &display_name,
         &summary,
+        summary_source.as_deref(),
         change.locked.unwrap_or(actor.manually_approves_followers),
         change.discoverable.unwrap_or(actor.discoverable),
         &fields,

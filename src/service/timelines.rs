@@ -6,7 +6,7 @@ use crate::error::{Error, Result};
 use crate::service::posts;
 use crate::state::AppState;
 
-pub use crate::db::timelines::{ProfileTab, Scope};
+pub use crate::db::timelines::{AccountFilter, ProfileTab, Scope};
 
 /// Mastodon's default and largest page sizes.
 pub const DEFAULT_LIMIT: i64 = 20;
@@ -28,7 +28,7 @@ pub fn page(
 }
 
 pub async fn home(state: &AppState, viewer: &Actor, page: Page) -> Result<Vec<Post>> {
-    Ok(db::timelines::home(&state.db, viewer.id, page).await?)
+    Ok(db::timelines::home(&state.db, viewer.id, page, state.clock.now()).await?)
 }
 
 pub async fn public(
@@ -37,7 +37,14 @@ pub async fn public(
     scope: Scope,
     page: Page,
 ) -> Result<Vec<Post>> {
-    Ok(db::timelines::public(&state.db, viewer.map(|v| v.id), scope, page).await?)
+    Ok(db::timelines::public(
+        &state.db,
+        viewer.map(|v| v.id),
+        scope,
+        page,
+        state.clock.now(),
+    )
+    .await?)
 }
 
 pub async fn tag(
@@ -47,17 +54,32 @@ pub async fn tag(
     page: Page,
 ) -> Result<Vec<Post>> {
     let tag = tag.trim_start_matches('#').to_lowercase();
-    Ok(db::timelines::tag(&state.db, viewer.map(|v| v.id), &tag, page).await?)
+    Ok(db::timelines::tag(
+        &state.db,
+        viewer.map(|v| v.id),
+        &tag,
+        page,
+        state.clock.now(),
+    )
+    .await?)
 }
 
 pub async fn profile(
     state: &AppState,
     viewer: Option<&Actor>,
     author: &Actor,
-    tab: ProfileTab,
+    filter: impl Into<AccountFilter>,
     page: Page,
 ) -> Result<Vec<Post>> {
-    Ok(db::timelines::profile(&state.db, viewer.map(|v| v.id), author.id, tab, page).await?)
+    Ok(db::timelines::profile(
+        &state.db,
+        viewer.map(|v| v.id),
+        author.id,
+        filter,
+        page,
+        state.clock.now(),
+    )
+    .await?)
 }
 
 /// A thread around a post: the posts above it, nearest last, and the

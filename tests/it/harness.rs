@@ -423,6 +423,61 @@ impl TestApp {
         .expect("the account is created")
     }
 
+    /// A bearer token with every scope for a local user (what
+    /// `skein token create` prints).
+    pub async fn token(&self, name: &str) -> String {
+        skein::service::oauth::create_script_token(
+            &self.db,
+            skein::clock::Clock::now(&*self.clock),
+            name,
+        )
+        .await
+        .expect("a token is issued")
+    }
+
+    /// Calls the client API; the answer's status, headers and JSON body
+    /// (Null when the body is not JSON).
+    pub async fn api(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<serde_json::Value>,
+    ) -> (u16, reqwest::header::HeaderMap, serde_json::Value) {
+        let mut request = self.client.request(method, self.url(path));
+        if let Some(t) = token {
+            request = request.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            request = request.json(&b);
+        }
+        let response = request.send().await.expect("request");
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let text = response.text().await.expect("body");
+        let json = serde_json::from_str(&text).unwrap_or(serde_json::Value::Null);
+        (status, headers, json)
+    }
+
+    pub async fn api_get(&self, token: &str, path: &str) -> (u16, serde_json::Value) {
+        let (status, _, body) = self
+            .api(reqwest::Method::GET, path, Some(token), None)
+            .await;
+        (status, body)
+    }
+
+    pub async fn api_post(
+        &self,
+        token: &str,
+        path: &str,
+        body: serde_json::Value,
+    ) -> (u16, serde_json::Value) {
+        let (status, _, body) = self
+            .api(reqwest::Method::POST, path, Some(token), Some(body))
+            .await;
+        (status, body)
+    }
+
     /// Stops the server and waits until it has drained.
     pub async fn stop(mut self) {
         self.shutdown.cancel();

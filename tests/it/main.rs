@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod actors;
+mod api;
 mod cli;
 mod collections;
 mod crash;
@@ -13,6 +14,7 @@ mod follows;
 mod harness;
 mod http;
 mod inbox;
+mod oauth;
 mod posts;
 mod remote_actors;
 mod timelines;

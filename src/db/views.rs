@@ -1,0 +1,403 @@
+//! Batch reads behind the client API's entities: for a page of posts or
+//! accounts, everything an entity shows, in one query per kind of fact
+//! (never one per row).
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use sqlx::PgExecutor;
+
+use crate::db::actors::Actor;
+use crate::db::media::Attachment;
+use crate::db::polls::Poll;
+use crate::db::posts::Post;
+
+pub async fn actors(db: impl PgExecutor<'_>, ids: &[i64]) -> Result<Vec<Actor>, sqlx::Error> {
+    sqlx::query_as("select * from actors where id = any($1)")
+        .bind(ids)
+        .fetch_all(db)
+        .await
+}
+
+pub async fn posts(db: impl PgExecutor<'_>, ids: &[i64]) -> Result<Vec<Post>, sqlx::Error> {
+    sqlx::query_as("select * from posts where id = any($1)")
+        .bind(ids)
+        .fetch_all(db)
+        .await
+}
+
+/// What an Account entity counts.
+#[derive(Debug, Clone, Default, sqlx::FromRow)]
+pub struct AccountStats {
+    pub id: i64,
+    pub followers: i64,
+    pub following: i64,
+    pub posts: i64,
+    pub last_post_at: Option<DateTime<Utc>>,
+}
+
+pub async fn account_stats(
+    db: impl PgExecutor<'_>,
+    ids: &[i64],
+) -> Result<HashMap<i64, AccountStats>, sqlx::Error> {
+    let rows: Vec<AccountStats> = sqlx::query_as(
+        "select a.id,
+                (select count(*) from follows f
+                 where f.followee_id = a.id and f.state = 'accepted') as followers,
+                (select count(*) from follows f
+                 where f.follower_id = a.id and f.state = 'accepted') as following,
+                (select count(*) from posts p
+                 where p.author_id = a.id and p.deleted_at is null
+                   and p.visibility in ('public', 'unlisted', 'private')) as posts,
+                (select max(p.published) from posts p
+                 where p.author_id = a.id and p.deleted_at is null) as last_post_at
+         from unnest($1::bigint[]) as a(id)",
+    )
+    .bind(ids)
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.id, r)).collect())
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PostAttachment {
+    pub id: i64,
+    pub post_id: i64,
+    #[sqlx(flatten)]
+    pub attachment: Attachment,
+}
+
+pub async fn attachments(
+    db: impl PgExecutor<'_>,
+    post_ids: &[i64],
+) -> Result<Vec<PostAttachment>, sqlx::Error> {
+    sqlx::query_as(
+        "select id, post_id, kind, url, media_type, description, blurhash, focal_x, focal_y,
+                width, height
+         from attachments where post_id = any($1) order by post_id, position",
+    )
+    .bind(post_ids)
+    .fetch_all(db)
+    .await
+}
+
+/// (post id, mentioned actor)
+pub async fn mentions(
+    db: impl PgExecutor<'_>,
+    post_ids: &[i64],
+) -> Result<Vec<(i64, Actor)>, sqlx::Error> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        post_id: i64,
+        #[sqlx(flatten)]
+        actor: Actor,
+    }
+    let rows: Vec<Row> = sqlx::query_as(
+        "select m.post_id, a.* from post_mentions m join actors a on a.id = m.actor_id
+         where m.post_id = any($1) order by m.post_id, a.id",
+    )
+    .bind(post_ids)
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.post_id, r.actor)).collect())
+}
+
+/// (post id, tag)
+pub async fn tags(
+    db: impl PgExecutor<'_>,
+    post_ids: &[i64],
+) -> Result<Vec<(i64, String)>, sqlx::Error> {
+    sqlx::query_as(
+        "select post_id, tag from post_tags where post_id = any($1) order by post_id, tag",
+    )
+    .bind(post_ids)
+    .fetch_all(db)
+    .await
+}
+
+/// (post id, shortcode, url)
+pub async fn emojis(
+    db: impl PgExecutor<'_>,
+    post_ids: &[i64],
+) -> Result<Vec<(i64, String, String)>, sqlx::Error> {
+    sqlx::query_as(
+        "select post_id, shortcode, url from post_emojis
+         where post_id = any($1) order by post_id, shortcode",
+    )
+    .bind(post_ids)
+    .fetch_all(db)
+    .await
+}
+
+pub async fn polls(db: impl PgExecutor<'_>, post_ids: &[i64]) -> Result<Vec<Poll>, sqlx::Error> {
+    sqlx::query_as("select * from polls where post_id = any($1)")
+        .bind(post_ids)
+        .fetch_all(db)
+        .await
+}
+
+/// (post id, choice) of the viewer's votes.
+pub async fn own_votes(
+    db: impl PgExecutor<'_>,
+    viewer: i64,
+    post_ids: &[i64],
+) -> Result<Vec<(i64, i32)>, sqlx::Error> {
+    sqlx::query_as(
+        "select post_id, choice from poll_votes
+         where actor_id = $1 and post_id = any($2) order by post_id, choice",
+    )
+    .bind(viewer)
+    .bind(post_ids)
+    .fetch_all(db)
+    .await
+}
+
+/// The viewer's relation to each of these posts.
+#[derive(Debug, Clone, Default)]
+pub struct ViewerFlags {
+    pub favourited: HashSet<i64>,
+    pub reblogged: HashSet<i64>,
+    pub bookmarked: HashSet<i64>,
+    pub pinned: HashSet<i64>,
+}
+
+pub async fn viewer_flags(
+    db: &mut sqlx::PgConnection,
+    viewer: i64,
+    post_ids: &[i64],
+) -> Result<ViewerFlags, sqlx::Error> {
+    let set = |rows: Vec<i64>| rows.into_iter().collect::<HashSet<_>>();
+    let favourited =
+        sqlx::query_scalar("select post_id from likes where actor_id = $1 and post_id = any($2)")
+            .bind(viewer)
+            .bind(post_ids)
+            .fetch_all(&mut *db)
+            .await?;
+    let reblogged = sqlx::query_scalar(
+        "select reblog_of_id from posts
+         where author_id = $1 and reblog_of_id = any($2) and deleted_at is null",
+    )
+    .bind(viewer)
+    .bind(post_ids)
+    .fetch_all(&mut *db)
+    .await?;
+    let bookmarked = sqlx::query_scalar(
+        "select post_id from bookmarks where actor_id = $1 and post_id = any($2)",
+    )
+    .bind(viewer)
+    .bind(post_ids)
+    .fetch_all(&mut *db)
+    .await?;
+    let pinned =
+        sqlx::query_scalar("select post_id from pins where actor_id = $1 and post_id = any($2)")
+            .bind(viewer)
+            .bind(post_ids)
+            .fetch_all(&mut *db)
+            .await?;
+    Ok(ViewerFlags {
+        favourited: set(favourited),
+        reblogged: set(reblogged),
+        bookmarked: set(bookmarked),
+        pinned: set(pinned),
+    })
+}
+
+/// (post id, application name, website) of local posts written with an app.
+pub async fn applications(
+    db: impl PgExecutor<'_>,
+    post_ids: &[i64],
+) -> Result<Vec<(i64, String, Option<String>)>, sqlx::Error> {
+    sqlx::query_as(
+        "select p.id, a.name, a.website from posts p join oauth_apps a on a.id = p.app_id
+         where p.id = any($1)",
+    )
+    .bind(post_ids)
+    .fetch_all(db)
+    .await
+}
+
+/// The viewer's relationship to each of these accounts.
+#[derive(Debug, Clone, Default, sqlx::FromRow)]
+pub struct Relationship {
+    pub id: i64,
+    pub following: bool,
+    pub requested: bool,
+    pub followed_by: bool,
+    pub requested_by: bool,
+    pub blocking: bool,
+    pub blocked_by: bool,
+    pub muting: bool,
+    pub muting_notifications: bool,
+    pub domain_blocking: bool,
+}
+
+pub async fn relationships(
+    db: impl PgExecutor<'_>,
+    viewer: i64,
+    ids: &[i64],
+    now: DateTime<Utc>,
+) -> Result<Vec<Relationship>, sqlx::Error> {
+    sqlx::query_as(
+        "select t.id,
+                exists (select 1 from follows f where f.follower_id = $1 and f.followee_id = t.id
+                        and f.state = 'accepted') as following,
+                exists (select 1 from follows f where f.follower_id = $1 and f.followee_id = t.id
+                        and f.state = 'pending') as requested,
+                exists (select 1 from follows f where f.follower_id = t.id and f.followee_id = $1
+                        and f.state = 'accepted') as followed_by,
+                exists (select 1 from follows f where f.follower_id = t.id and f.followee_id = $1
+                        and f.state = 'pending') as requested_by,
+                exists (select 1 from blocks b
+                        where b.blocker_id = $1 and b.blocked_id = t.id) as blocking,
+                exists (select 1 from blocks b
+                        where b.blocker_id = t.id and b.blocked_id = $1) as blocked_by,
+                exists (select 1 from mutes m where m.actor_id = $1 and m.target_id = t.id
+                        and (m.expires_at is null or m.expires_at > $3)) as muting,
+                exists (select 1 from mutes m where m.actor_id = $1 and m.target_id = t.id
+                        and m.notifications
+                        and (m.expires_at is null or m.expires_at > $3)) as muting_notifications,
+                exists (select 1 from user_domain_blocks d join actors a on a.domain = d.domain
+                        where d.actor_id = $1 and a.id = t.id) as domain_blocking
+         from unnest($2::bigint[]) as t(id)",
+    )
+    .bind(viewer)
+    .bind(ids)
+    .bind(now)
+    .fetch_all(db)
+    .await
+}
+
+/// An actor in a listing, with the id of the row that put it there (the
+/// cursor of Mastodon's paging).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Listed {
+    pub cursor: i64,
+    #[sqlx(flatten)]
+    pub actor: Actor,
+}
+
+/// Listings of accounts, each a relation read newest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Listing {
+    /// Accepted followers of `$1`.
+    Followers,
+    /// Accounts `$1` follows.
+    Following,
+    /// Accounts asking to follow `$1`.
+    FollowRequests,
+    /// Accounts `$1` blocks.
+    Blocks,
+    /// Accounts `$1` mutes (live mutes only).
+    Mutes,
+    /// Accounts that liked post `$1`.
+    FavouritedBy,
+    /// Accounts that reposted post `$1`.
+    RebloggedBy,
+}
+
+pub async fn list_actors(
+    db: impl PgExecutor<'_>,
+    listing: Listing,
+    subject: i64,
+    page: crate::db::timelines::Page,
+    now: DateTime<Utc>,
+) -> Result<Vec<Listed>, sqlx::Error> {
+    let (cursor, from) = match listing {
+        Listing::Followers => (
+            "f.id",
+            "follows f join actors a on a.id = f.follower_id
+             where f.followee_id = $1 and f.state = 'accepted'",
+        ),
+        Listing::Following => (
+            "f.id",
+            "follows f join actors a on a.id = f.followee_id
+             where f.follower_id = $1 and f.state = 'accepted'",
+        ),
+        Listing::FollowRequests => (
+            "f.id",
+            "follows f join actors a on a.id = f.follower_id
+             where f.followee_id = $1 and f.state = 'pending'",
+        ),
+        Listing::Blocks => (
+            "b.id",
+            "blocks b join actors a on a.id = b.blocked_id where b.blocker_id = $1",
+        ),
+        Listing::Mutes => (
+            "m.id",
+            "mutes m join actors a on a.id = m.target_id
+             where m.actor_id = $1 and (m.expires_at is null or m.expires_at > $5)",
+        ),
+        Listing::FavouritedBy => (
+            "l.id",
+            "likes l join actors a on a.id = l.actor_id where l.post_id = $1",
+        ),
+        Listing::RebloggedBy => (
+            "r.id",
+            "posts r join actors a on a.id = r.author_id
+             where r.reblog_of_id = $1 and r.deleted_at is null",
+        ),
+    };
+    let order = if page.min_id.is_some() { "asc" } else { "desc" };
+    let sql = format!(
+        "select {cursor} as cursor, a.* from {from}
+           and ($2::bigint is null or {cursor} < $2)
+           and ($3::bigint is null or {cursor} > $3)
+         order by {cursor} {order} limit $4"
+    );
+    let mut rows: Vec<Listed> = sqlx::query_as(&sql)
+        .bind(subject)
+        .bind(page.max_id)
+        .bind(page.min_id.or(page.since_id))
+        .bind(page.limit)
+        .bind(now)
+        .fetch_all(db)
+        .await?;
+    if page.min_id.is_some() {
+        rows.reverse();
+    }
+    Ok(rows)
+}
+
+/// Accounts whose handle or display name starts with the query, local ones
+/// and those the viewer follows first.
+pub async fn search_actors(
+    db: impl PgExecutor<'_>,
+    viewer: Option<i64>,
+    username: &str,
+    domain: Option<&str>,
+    following_only: bool,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<Actor>, sqlx::Error> {
+    sqlx::query_as(
+        "select a.* from actors a
+         where a.kind <> 'Application' and a.gone_at is null
+           and (lower(a.username) like $2 || '%' escape '\\'
+                or ($3::text is null and lower(a.display_name) like '%' || $2 || '%' escape '\\'))
+           and ($3::text is null or a.domain = $3 or ($3 = '' and a.domain is null))
+           and (not $4 or exists (select 1 from follows f where f.follower_id = $1
+                                  and f.followee_id = a.id and f.state = 'accepted'))
+           and not exists (select 1 from blocks b
+                           where (b.blocker_id = $1 and b.blocked_id = a.id)
+                              or (b.blocker_id = a.id and b.blocked_id = $1))
+         order by (a.domain is null) desc,
+                  exists (select 1 from follows f where f.follower_id = $1
+                          and f.followee_id = a.id) desc,
+                  (lower(a.username) = $2) desc, a.id
+         limit $5 offset $6",
+    )
+    .bind(viewer.unwrap_or(0))
+    .bind(like_escape(&username.to_lowercase()))
+    .bind(domain)
+    .bind(following_only)
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(db)
+    .await
+}
+
+fn like_escape(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}

@@ -1,0 +1,143 @@
+//! The instance's description for apps: `/api/v1/instance`,
+//! `/api/v2/instance` (<https://docs.joinmastodon.org/methods/instance/>),
+//! `/api/v1/custom_emojis`.
+
+use axum::extract::State;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::{Value, json};
+
+use crate::config::Registrations;
+use crate::error::Result;
+use crate::federation::nodeinfo;
+use crate::service::{discovery, posts};
+use crate::state::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/instance", get(v1))
+        .route("/api/v2/instance", get(v2))
+        .route("/api/v1/custom_emojis", get(custom_emojis))
+}
+
+/// The Mastodon API version Skein follows, with its own after it (apps
+/// read the first number to decide which features to offer).
+pub fn version() -> String {
+    format!("4.2.0 (compatible; Skein {})", nodeinfo::VERSION)
+}
+
+/// Media limits, as Mastodon's.
+const MAX_MEDIA: usize = 4;
+const MAX_IMAGE_BYTES: usize = 16 * 1024 * 1024;
+const MAX_PIXELS: u64 = 3840 * 2160;
+
+fn configuration(state: &AppState) -> Value {
+    json!({
+        "urls": { "streaming": streaming_url(state) },
+        "vapid": { "public_key": crate::service::push::vapid_public_key(state) },
+        "accounts": { "max_featured_tags": 0, "max_pinned_statuses": posts::MAX_PINS },
+        "statuses": {
+            "max_characters": state.config.posts.max_characters,
+            "max_media_attachments": MAX_MEDIA,
+            "characters_reserved_per_url": 23,
+        },
+        "media_attachments": {
+            "supported_mime_types": ["image/jpeg", "image/png", "image/gif", "image/webp"],
+            "image_size_limit": MAX_IMAGE_BYTES,
+            "image_matrix_limit": MAX_PIXELS,
+            "video_size_limit": 0,
+            "video_frame_rate_limit": 0,
+            "video_matrix_limit": 0,
+        },
+        "polls": {
+            "max_options": posts::MAX_POLL_OPTIONS,
+            "max_characters_per_option": posts::MAX_POLL_OPTION_CHARS,
+            "min_expiration": posts::MIN_POLL_DURATION.num_seconds(),
+            "max_expiration": posts::MAX_POLL_DURATION.num_seconds(),
+        },
+        "translation": { "enabled": false },
+    })
+}
+
+fn streaming_url(state: &AppState) -> String {
+    let root = state.urls.origin();
+    match root.strip_prefix("https://") {
+        Some(rest) => format!("wss://{rest}"),
+        None => format!("ws://{}", root.trim_start_matches("http://")),
+    }
+}
+
+fn registrations(state: &AppState) -> (bool, bool) {
+    match state.config.registrations {
+        Registrations::Open => (true, false),
+        Registrations::Approval => (true, true),
+        Registrations::Closed => (false, false),
+    }
+}
+
+fn thumbnail(state: &AppState) -> String {
+    format!("{}/static/header.png", state.urls.origin())
+}
+
+async fn v2(State(state): State<AppState>) -> Result<Json<Value>> {
+    let usage = discovery::usage(&state.db).await?;
+    let instance = &state.config.instance;
+    let (enabled, approval_required) = registrations(&state);
+    Ok(Json(json!({
+        "domain": state.urls.domain(),
+        "title": instance.name,
+        "version": version(),
+        "source_url": "https://github.com/skein-social/skein",
+        "description": instance.description,
+        "usage": { "users": { "active_month": usage.users_active_month } },
+        "thumbnail": { "url": thumbnail(&state) },
+        "icon": [],
+        "languages": ["en"],
+        "configuration": configuration(&state),
+        "registrations": {
+            "enabled": enabled,
+            "approval_required": approval_required,
+            "message": null,
+            "url": null,
+        },
+        "api_versions": { "mastodon": 0 },
+        "contact": { "email": instance.contact_email, "account": null },
+        "rules": [],
+    })))
+}
+
+async fn v1(State(state): State<AppState>) -> Result<Json<Value>> {
+    let usage = discovery::usage(&state.db).await?;
+    let domains = discovery::known_domains(&state.db).await?;
+    let instance = &state.config.instance;
+    let (enabled, approval_required) = registrations(&state);
+    let short = crate::federation::html::plain_text(&instance.description, 200);
+    Ok(Json(json!({
+        "uri": state.urls.domain(),
+        "title": instance.name,
+        "short_description": short,
+        "description": instance.description,
+        "email": instance.contact_email,
+        "version": version(),
+        "urls": { "streaming_api": streaming_url(&state) },
+        "stats": {
+            "user_count": usage.users_total,
+            "status_count": usage.local_posts,
+            "domain_count": domains,
+        },
+        "thumbnail": thumbnail(&state),
+        "languages": ["en"],
+        "registrations": enabled,
+        "approval_required": approval_required,
+        "invites_enabled": false,
+        "configuration": configuration(&state),
+        "contact_account": null,
+        "rules": [],
+    })))
+}
+
+/// Skein has no custom emoji of its own yet; remote posts' emoji come with
+/// the posts.
+async fn custom_emojis() -> Json<Vec<Value>> {
+    Json(Vec::new())
+}

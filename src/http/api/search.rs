@@ -1,0 +1,111 @@
+//! `GET /api/v2/search` (<https://docs.joinmastodon.org/methods/search/>):
+//! accounts by handle or name, hashtags, and with `resolve=true` a remote
+//! `@user@host` or a post's URL looked up over federation.
+
+use axum::extract::State;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use url::Url;
+
+use crate::db;
+use crate::error::Result;
+use crate::http::api::{Params, Token, params::lenient};
+use crate::mastodon::Presenter;
+use crate::mastodon::entities as e;
+use crate::service::{accounts, inbox_posts, posts};
+use crate::state::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/api/v2/search", get(search))
+}
+
+#[derive(Deserialize)]
+struct SearchParams {
+    #[serde(default)]
+    q: String,
+    #[serde(default, rename = "type")]
+    kind: Option<String>,
+    #[serde(default, deserialize_with = "lenient::bool")]
+    resolve: bool,
+    #[serde(default, deserialize_with = "lenient::bool")]
+    following: bool,
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
+    limit: Option<i64>,
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
+    offset: Option<i64>,
+}
+
+async fn search(
+    State(state): State<AppState>,
+    token: Token,
+    Params(p): Params<SearchParams>,
+) -> Result<Json<Value>> {
+    let (_, viewer) = token.user("read:search")?;
+    let presenter = Presenter::new(&state, Some(viewer));
+    let wants = |kind: &str| p.kind.as_deref().is_none_or(|k| k.is_empty() || k == kind);
+    let limit = p.limit.unwrap_or(20).clamp(1, 40);
+    let offset = p.offset.unwrap_or(0).max(0);
+    let query = p.q.trim();
+
+    let mut statuses: Vec<e::Status> = Vec::new();
+    let is_url = query.starts_with("https://") || query.starts_with("http://");
+    if wants("statuses")
+        && is_url
+        && offset == 0
+        && let Ok(url) = Url::parse(query)
+    {
+        let found = if p.resolve {
+            inbox_posts::resolve(&state, &url).await?
+        } else {
+            db::posts::find_by_ap_id_or_url(&state.db, url.as_str()).await?
+        };
+        if let Some(post) = found.filter(|p| p.deleted_at.is_none())
+            && posts::can_see(&state, &post, Some(viewer)).await?
+        {
+            statuses = presenter.statuses(std::slice::from_ref(&post)).await?;
+        }
+    }
+
+    let mut found_accounts: Vec<e::Account> = Vec::new();
+    if wants("accounts") && (statuses.is_empty() || !is_url) {
+        let actors = accounts::search(
+            &state,
+            Some(viewer),
+            query,
+            p.resolve,
+            p.following,
+            limit,
+            offset,
+        )
+        .await?;
+        found_accounts = presenter.accounts(&actors).await?;
+    }
+
+    let mut hashtags: Vec<e::Tag> = Vec::new();
+    if wants("hashtags") && !is_url {
+        let name: String = query
+            .trim_start_matches('#')
+            .chars()
+            .filter(|c| c.is_alphanumeric() || *c == '_')
+            .collect();
+        if !name.is_empty() {
+            for tag in db::posts::tags_starting_with(&state.db, &name.to_lowercase(), limit, offset)
+                .await?
+            {
+                hashtags.push(e::Tag {
+                    url: state.urls.tag(&tag),
+                    name: tag,
+                    history: Vec::new(),
+                    following: None,
+                });
+            }
+        }
+    }
+    Ok(Json(json!({
+        "accounts": found_accounts,
+        "statuses": statuses,
+        "hashtags": hashtags,
+    })))
+}

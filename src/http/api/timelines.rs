@@ -1,0 +1,95 @@
+//! `/api/v1/timelines/...` (<https://docs.joinmastodon.org/methods/timelines/>).
+
+use axum::Router;
+use axum::extract::{OriginalUri, Path, State};
+use axum::response::Response;
+use axum::routing::get;
+use serde::Deserialize;
+
+use crate::error::Result;
+use crate::http::api::accounts::bounds;
+use crate::http::api::{MaybeToken, PageParams, Params, Token, paged, params::lenient};
+use crate::mastodon::Presenter;
+use crate::service::timelines::{self, DEFAULT_LIMIT, MAX_LIMIT, Scope};
+use crate::state::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/timelines/home", get(home))
+        .route("/api/v1/timelines/public", get(public))
+        .route("/api/v1/timelines/tag/{hashtag}", get(tag))
+}
+
+async fn home(
+    State(state): State<AppState>,
+    OriginalUri(uri): OriginalUri,
+    token: Token,
+    Params(page): Params<PageParams>,
+) -> Result<Response> {
+    let (_, viewer) = token.user("read:statuses")?;
+    let posts = timelines::home(&state, viewer, page.page(DEFAULT_LIMIT, MAX_LIMIT)).await?;
+    let bounds = bounds(&posts, |p| p.id);
+    let statuses = Presenter::new(&state, Some(viewer))
+        .statuses(&posts)
+        .await?;
+    Ok(paged(&state, &uri, statuses, bounds))
+}
+
+#[derive(Deserialize)]
+struct PublicParams {
+    #[serde(flatten)]
+    page: PageParams,
+    #[serde(default, deserialize_with = "lenient::bool")]
+    local: bool,
+    #[serde(default, deserialize_with = "lenient::bool")]
+    remote: bool,
+}
+
+impl PublicParams {
+    fn scope(&self) -> Scope {
+        match (self.local, self.remote) {
+            (true, false) => Scope::Local,
+            (false, true) => Scope::Remote,
+            _ => Scope::All,
+        }
+    }
+}
+
+async fn public(
+    State(state): State<AppState>,
+    OriginalUri(uri): OriginalUri,
+    token: MaybeToken,
+    Params(p): Params<PublicParams>,
+) -> Result<Response> {
+    let viewer = token.viewer("read:statuses")?;
+    let posts = timelines::public(
+        &state,
+        viewer,
+        p.scope(),
+        p.page.page(DEFAULT_LIMIT, MAX_LIMIT),
+    )
+    .await?;
+    let bounds = bounds(&posts, |p| p.id);
+    let statuses = Presenter::new(&state, viewer).statuses(&posts).await?;
+    Ok(paged(&state, &uri, statuses, bounds))
+}
+
+async fn tag(
+    State(state): State<AppState>,
+    OriginalUri(uri): OriginalUri,
+    token: MaybeToken,
+    Path(hashtag): Path<String>,
+    Params(p): Params<PublicParams>,
+) -> Result<Response> {
+    let viewer = token.viewer("read:statuses")?;
+    let posts = timelines::tag(
+        &state,
+        viewer,
+        &hashtag,
+        p.page.page(DEFAULT_LIMIT, MAX_LIMIT),
+    )
+    .await?;
+    let bounds = bounds(&posts, |p| p.id);
+    let statuses = Presenter::new(&state, viewer).statuses(&posts).await?;
+    Ok(paged(&state, &uri, statuses, bounds))
+}

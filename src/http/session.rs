@@ -1,0 +1,102 @@
+//! Browser sessions over HTTP: the session cookie (HttpOnly, SameSite=Lax,
+//! Secure whenever the public URL is https), the extractor that finds the
+//! signed-in user, and the CSRF check every form goes through.
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, header};
+
+use crate::config::Scheme;
+use crate::error::Error;
+use crate::service::sessions::{self, COOKIE, Session};
+use crate::state::AppState;
+
+/// The cookie that carries the sign-in form's token before there is a
+/// session (login CSRF).
+pub const PRE_SESSION_COOKIE: &str = "skein_csrf";
+
+/// The value of a cookie, if the request has it.
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+}
+
+fn secure(state: &AppState) -> &'static str {
+    if state.config.scheme == Scheme::Https {
+        "; Secure"
+    } else {
+        ""
+    }
+}
+
+/// `Set-Cookie` for a new session.
+pub fn set_session_cookie(state: &AppState, value: &str) -> HeaderValue {
+    let max_age = sessions::TTL.num_seconds();
+    HeaderValue::from_str(&format!(
+        "{COOKIE}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{}",
+        secure(state)
+    ))
+    .unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+/// `Set-Cookie` that ends the session cookie.
+pub fn clear_session_cookie(state: &AppState) -> HeaderValue {
+    HeaderValue::from_str(&format!(
+        "{COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{}",
+        secure(state)
+    ))
+    .unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+/// `Set-Cookie` for the sign-in form's token.
+pub fn set_pre_session_cookie(state: &AppState, value: &str) -> HeaderValue {
+    HeaderValue::from_str(&format!(
+        "{PRE_SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age=3600{}",
+        secure(state)
+    ))
+    .unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+/// The signed-in user, when there is one.
+#[derive(Debug, Clone)]
+pub struct MaybeSession(pub Option<Session>);
+
+impl FromRequestParts<AppState> for MaybeSession {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Error> {
+        if let Some(found) = parts.extensions.get::<MaybeSession>() {
+            return Ok(found.clone());
+        }
+        let found = match cookie(&parts.headers, COOKIE) {
+            Some(value) if !value.is_empty() => sessions::find(state, &value).await?,
+            _ => None,
+        };
+        let found = MaybeSession(found);
+        parts.extensions.insert(found.clone());
+        Ok(found)
+    }
+}
+
+/// Compares a form's token with the expected one, in constant time.
+pub fn check_csrf(expected: &str, given: &str) -> Result<(), Error> {
+    let same = expected.len() == given.len()
+        && expected
+            .bytes()
+            .zip(given.bytes())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0;
+    if same && !expected.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Forbidden(
+            "the form has expired; reload the page and try again".into(),
+        ))
+    }
+}

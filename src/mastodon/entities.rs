@@ -1,0 +1,301 @@
+//! The client API's entities, shaped exactly as Mastodon documents them
+//! (<https://docs.joinmastodon.org/entities/>): string ids, ISO 8601 times
+//! with milliseconds, `null` where Mastodon sends null.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::Serialize;
+use serde_json::Value;
+
+/// Mastodon's time format: `2019-12-08T03:48:33.901Z`.
+pub fn time(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// Mastodon's date-only times (an account's `created_at`, `last_status_at`).
+pub fn midnight(at: DateTime<Utc>) -> String {
+    format!("{}T00:00:00.000Z", at.format("%Y-%m-%d"))
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CustomEmoji {
+    pub shortcode: String,
+    pub url: String,
+    pub static_url: String,
+    pub visible_in_picker: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Field {
+    pub name: String,
+    pub value: String,
+    pub verified_at: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Account {
+    pub id: String,
+    pub username: String,
+    pub acct: String,
+    pub url: String,
+    pub uri: String,
+    pub display_name: String,
+    pub note: String,
+    pub avatar: String,
+    pub avatar_static: String,
+    pub header: String,
+    pub header_static: String,
+    pub locked: bool,
+    pub fields: Vec<Field>,
+    pub emojis: Vec<CustomEmoji>,
+    pub bot: bool,
+    pub group: bool,
+    pub discoverable: Option<bool>,
+    pub indexable: bool,
+    pub noindex: Option<bool>,
+    pub hide_collections: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub moved: Option<Box<Account>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suspended: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limited: Option<bool>,
+    pub created_at: String,
+    pub last_status_at: Option<String>,
+    pub statuses_count: i64,
+    pub followers_count: i64,
+    pub following_count: i64,
+    pub roles: Vec<Value>,
+}
+
+/// The signed-in user's own account (`verify_credentials`,
+/// `update_credentials`).
+#[derive(Debug, Clone, Serialize)]
+pub struct CredentialAccount {
+    #[serde(flatten)]
+    pub account: Account,
+    pub source: Source,
+    pub role: Role,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Source {
+    pub privacy: String,
+    pub sensitive: bool,
+    pub language: Option<String>,
+    pub note: String,
+    pub fields: Vec<Field>,
+    pub follow_requests_count: i64,
+    pub hide_collections: bool,
+    pub discoverable: bool,
+    pub indexable: bool,
+    pub attribution_domains: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Role {
+    pub id: String,
+    pub name: String,
+    pub color: String,
+    pub permissions: String,
+    pub highlighted: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Mention {
+    pub id: String,
+    pub username: String,
+    pub url: String,
+    pub acct: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StatusTag {
+    pub name: String,
+    pub url: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Application {
+    pub name: String,
+    pub website: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MediaAttachment {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub url: String,
+    pub preview_url: Option<String>,
+    pub remote_url: Option<String>,
+    pub meta: Value,
+    pub description: Option<String>,
+    pub blurhash: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PollOption {
+    pub title: String,
+    pub votes_count: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Poll {
+    pub id: String,
+    pub expires_at: Option<String>,
+    pub expired: bool,
+    pub multiple: bool,
+    pub votes_count: i64,
+    pub voters_count: Option<i64>,
+    pub options: Vec<PollOption>,
+    pub emojis: Vec<CustomEmoji>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub voted: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub own_votes: Option<Vec<i64>>,
+}
+
+/// Mastodon 4.5's quote of a status: its state, and the quoted status when
+/// the viewer may see it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Quote {
+    pub state: String,
+    pub quoted_status: Option<Box<Status>>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct QuoteApproval {
+    pub automatic: Vec<String>,
+    pub manual: Vec<String>,
+    pub current_user: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Status {
+    pub id: String,
+    pub uri: String,
+    pub created_at: String,
+    pub account: Account,
+    pub content: String,
+    pub visibility: String,
+    pub sensitive: bool,
+    pub spoiler_text: String,
+    pub media_attachments: Vec<MediaAttachment>,
+    pub application: Option<Application>,
+    pub mentions: Vec<Mention>,
+    pub tags: Vec<StatusTag>,
+    pub emojis: Vec<CustomEmoji>,
+    pub reblogs_count: i64,
+    pub favourites_count: i64,
+    pub replies_count: i64,
+    pub quotes_count: i64,
+    pub url: Option<String>,
+    pub in_reply_to_id: Option<String>,
+    pub in_reply_to_account_id: Option<String>,
+    pub reblog: Option<Box<Status>>,
+    pub poll: Option<Poll>,
+    pub card: Option<Value>,
+    pub language: Option<String>,
+    /// The source text: only in answers to deleting (for "delete and
+    /// redraft") and in `/source`.
+    pub text: Option<String>,
+    pub edited_at: Option<String>,
+    pub quote: Option<Quote>,
+    pub quote_approval: QuoteApproval,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub favourited: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reblogged: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub muted: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bookmarked: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pinned: Option<bool>,
+    pub filtered: Vec<Value>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Relationship {
+    pub id: String,
+    pub following: bool,
+    pub showing_reblogs: bool,
+    pub notifying: bool,
+    pub languages: Option<Vec<String>>,
+    pub followed_by: bool,
+    pub blocking: bool,
+    pub blocked_by: bool,
+    pub muting: bool,
+    pub muting_notifications: bool,
+    pub requested: bool,
+    pub requested_by: bool,
+    pub domain_blocking: bool,
+    pub endorsed: bool,
+    pub note: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Notification {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub group_key: String,
+    pub created_at: String,
+    pub account: Account,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<Status>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Context {
+    pub ancestors: Vec<Status>,
+    pub descendants: Vec<Status>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Tag {
+    pub name: String,
+    pub url: String,
+    pub history: Vec<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub following: Option<bool>,
+}
+
+/// An application as the API shows it (`verify_credentials`, a status's
+/// `application`), and with its credentials when just registered.
+#[derive(Debug, Clone, Serialize)]
+pub struct App {
+    pub id: String,
+    pub name: String,
+    pub website: Option<String>,
+    pub scopes: Vec<String>,
+    pub redirect_uri: String,
+    pub redirect_uris: Vec<String>,
+    /// Deprecated in Mastodon, still read by some apps.
+    pub vapid_key: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_secret_expires_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StatusEdit {
+    pub content: String,
+    pub spoiler_text: String,
+    pub sensitive: bool,
+    pub created_at: String,
+    pub account: Account,
+    pub poll: Option<Value>,
+    pub media_attachments: Vec<MediaAttachment>,
+    pub emojis: Vec<CustomEmoji>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StatusSource {
+    pub id: String,
+    pub text: String,
+    pub spoiler_text: String,
+}

@@ -1,0 +1,8 @@
+//! The Mastodon client API's view of Skein: entities shaped as Mastodon
+//! documents them, and the presenter that builds them from rows in batches.
+//! Used by the API handlers, the streaming API and Web Push alike.
+
+pub mod entities;
+pub mod present;
+
+pub use present::Presenter;

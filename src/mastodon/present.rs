@@ -1,0 +1,498 @@
+//! Turns rows into entities for one viewer, a page at a time: every fact a
+//! page of statuses or accounts shows is read with one batch query per kind.
+
+use std::collections::{HashMap, HashSet};
+
+use serde_json::json;
+
+use crate::db::{self, actors::Actor, posts::Post, users::User};
+use crate::error::Result;
+use crate::mastodon::entities::{self as e, midnight, time};
+use crate::service::posts as post_rules;
+use crate::state::AppState;
+
+/// Presents rows as `viewer` (None: signed out) sees them.
+pub struct Presenter<'a> {
+    pub state: &'a AppState,
+    pub viewer: Option<&'a Actor>,
+}
+
+impl<'a> Presenter<'a> {
+    pub fn new(state: &'a AppState, viewer: Option<&'a Actor>) -> Presenter<'a> {
+        Presenter { state, viewer }
+    }
+
+    /// The picture shown for accounts without an avatar (Mastodon's
+    /// `missing.png`).
+    pub fn default_avatar(&self) -> String {
+        format!("{}/static/avatar.png", self.state.urls.origin())
+    }
+
+    pub fn default_header(&self) -> String {
+        format!("{}/static/header.png", self.state.urls.origin())
+    }
+
+    pub fn acct(&self, actor: &Actor) -> String {
+        match &actor.domain {
+            None => actor.username.clone(),
+            Some(domain) => format!("{}@{}", actor.username, domain),
+        }
+    }
+
+    fn account_with(&self, actor: &Actor, stats: &db::views::AccountStats) -> e::Account {
+        let avatar = actor
+            .avatar_url
+            .clone()
+            .unwrap_or_else(|| self.default_avatar());
+        let header = actor
+            .header_url
+            .clone()
+            .unwrap_or_else(|| self.default_header());
+        let url = actor.url.clone().unwrap_or_else(|| match &actor.domain {
+            None => self.state.urls.profile_page(&actor.username),
+            Some(_) => actor.ap_id.clone(),
+        });
+        e::Account {
+            id: actor.id.to_string(),
+            username: actor.username.clone(),
+            acct: self.acct(actor),
+            url,
+            uri: actor.ap_id.clone(),
+            display_name: actor.display_name.clone(),
+            note: actor.summary.clone(),
+            avatar: avatar.clone(),
+            avatar_static: avatar,
+            header: header.clone(),
+            header_static: header,
+            locked: actor.manually_approves_followers,
+            fields: actor
+                .fields
+                .0
+                .iter()
+                .map(|f| e::Field {
+                    name: f.name.clone(),
+                    value: f.value.clone(),
+                    verified_at: None,
+                })
+                .collect(),
+            emojis: Vec::new(),
+            bot: matches!(actor.kind.as_str(), "Application" | "Service"),
+            group: actor.kind == "Group",
+            discoverable: Some(actor.discoverable),
+            indexable: actor.indexable,
+            noindex: actor.is_local().then_some(!actor.indexable),
+            hide_collections: None,
+            moved: None,
+            suspended: actor.gone_at.is_some().then_some(true),
+            limited: None,
+            created_at: midnight(actor.published),
+            last_status_at: stats.last_post_at.map(midnight),
+            statuses_count: stats.posts,
+            followers_count: stats.followers,
+            following_count: stats.following,
+            roles: Vec::new(),
+        }
+    }
+
+    pub async fn accounts(&self, actors: &[Actor]) -> Result<Vec<e::Account>> {
+        let ids: Vec<i64> = actors.iter().map(|a| a.id).collect();
+        let stats = db::views::account_stats(&self.state.db, &ids).await?;
+        let default = db::views::AccountStats::default();
+        Ok(actors
+            .iter()
+            .map(|a| self.account_with(a, stats.get(&a.id).unwrap_or(&default)))
+            .collect())
+    }
+
+    pub async fn account(&self, actor: &Actor) -> Result<e::Account> {
+        let mut accounts = self.accounts(std::slice::from_ref(actor)).await?;
+        Ok(accounts.remove(0))
+    }
+
+    /// The signed-in user's own account, with what only they see.
+    pub async fn credential_account(
+        &self,
+        user: &User,
+        actor: &Actor,
+    ) -> Result<e::CredentialAccount> {
+        let account = self.account(actor).await?;
+        let note = db::actors::summary_source(&self.state.db, actor.id).await?;
+        let follow_requests_count = db::follows::pending_requests(&self.state.db, actor.id)
+            .await?
+            .len() as i64;
+        let fields = actor
+            .fields
+            .0
+            .iter()
+            .map(|f| e::Field {
+                name: f.name.clone(),
+                value: crate::federation::html::plain_text(&f.value, usize::MAX),
+                verified_at: None,
+            })
+            .collect();
+        Ok(e::CredentialAccount {
+            account,
+            source: e::Source {
+                privacy: user.default_visibility.clone(),
+                sensitive: user.default_sensitive,
+                language: user.default_language.clone(),
+                note,
+                fields,
+                follow_requests_count,
+                hide_collections: false,
+                discoverable: actor.discoverable,
+                indexable: actor.indexable,
+                attribution_domains: Vec::new(),
+            },
+            role: role(&user.role),
+        })
+    }
+
+    pub async fn relationships(&self, ids: &[i64]) -> Result<Vec<e::Relationship>> {
+        let Some(viewer) = self.viewer else {
+            return Ok(Vec::new());
+        };
+        let rows = db::views::relationships(&self.state.db, viewer.id, ids, self.state.clock.now())
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| e::Relationship {
+                id: r.id.to_string(),
+                following: r.following,
+                showing_reblogs: r.following || r.requested,
+                notifying: false,
+                languages: None,
+                followed_by: r.followed_by,
+                blocking: r.blocking,
+                blocked_by: r.blocked_by,
+                muting: r.muting,
+                muting_notifications: r.muting_notifications,
+                requested: r.requested,
+                requested_by: r.requested_by,
+                domain_blocking: r.domain_blocking,
+                endorsed: false,
+                note: String::new(),
+            })
+            .collect())
+    }
+
+    pub async fn relationship(&self, id: i64) -> Result<e::Relationship> {
+        let mut all = self.relationships(&[id]).await?;
+        Ok(all.pop().unwrap_or_else(|| e::Relationship {
+            id: id.to_string(),
+            following: false,
+            showing_reblogs: false,
+            notifying: false,
+            languages: None,
+            followed_by: false,
+            blocking: false,
+            blocked_by: false,
+            muting: false,
+            muting_notifications: false,
+            requested: false,
+            requested_by: false,
+            domain_blocking: false,
+            endorsed: false,
+            note: String::new(),
+        }))
+    }
+
+    pub async fn status(&self, post: &Post) -> Result<e::Status> {
+        let mut all = self.statuses(std::slice::from_ref(post)).await?;
+        Ok(all.remove(0))
+    }
+
+    /// Statuses in the order given. Reposts carry the reposted status;
+    /// quotes carry the quoted status when the viewer may see it.
+    pub async fn statuses(&self, posts: &[Post]) -> Result<Vec<e::Status>> {
+        let state = self.state;
+        let mut all: HashMap<i64, Post> = posts.iter().map(|p| (p.id, p.clone())).collect();
+        let reblogged: Vec<i64> = posts
+            .iter()
+            .filter_map(|p| p.reblog_of_id)
+            .filter(|id| !all.contains_key(id))
+            .collect();
+        for p in db::views::posts(&state.db, &reblogged).await? {
+            all.insert(p.id, p);
+        }
+        let quoted: Vec<i64> = all
+            .values()
+            .filter_map(|p| p.quote_of_id)
+            .filter(|id| !all.contains_key(id))
+            .collect();
+        for p in db::views::posts(&state.db, &quoted).await? {
+            all.insert(p.id, p);
+        }
+        let ids: Vec<i64> = all.keys().copied().collect();
+
+        let parents: Vec<i64> = all.values().filter_map(|p| p.in_reply_to_id).collect();
+        let parent_authors: HashMap<i64, i64> = db::views::posts(&state.db, &parents)
+            .await?
+            .into_iter()
+            .map(|p| (p.id, p.author_id))
+            .collect();
+
+        let author_ids: Vec<i64> = all
+            .values()
+            .map(|p| p.author_id)
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect();
+        let authors = db::views::actors(&state.db, &author_ids).await?;
+        let accounts: HashMap<i64, e::Account> = self
+            .accounts(&authors)
+            .await?
+            .into_iter()
+            .zip(authors.iter())
+            .map(|(account, actor)| (actor.id, account))
+            .collect();
+
+        let mut attachments: HashMap<i64, Vec<e::MediaAttachment>> = HashMap::new();
+        for a in db::views::attachments(&state.db, &ids).await? {
+            attachments
+                .entry(a.post_id)
+                .or_default()
+                .push(media_attachment(a.id, &a.attachment));
+        }
+        let mut mentions: HashMap<i64, Vec<e::Mention>> = HashMap::new();
+        for (post_id, actor) in db::views::mentions(&state.db, &ids).await? {
+            mentions.entry(post_id).or_default().push(e::Mention {
+                id: actor.id.to_string(),
+                username: actor.username.clone(),
+                url: actor.url.clone().unwrap_or_else(|| actor.ap_id.clone()),
+                acct: self.acct(&actor),
+            });
+        }
+        let mut tags: HashMap<i64, Vec<e::StatusTag>> = HashMap::new();
+        for (post_id, tag) in db::views::tags(&state.db, &ids).await? {
+            tags.entry(post_id).or_default().push(e::StatusTag {
+                url: state.urls.tag(&tag),
+                name: tag,
+            });
+        }
+        let mut emojis: HashMap<i64, Vec<e::CustomEmoji>> = HashMap::new();
+        for (post_id, shortcode, url) in db::views::emojis(&state.db, &ids).await? {
+            emojis.entry(post_id).or_default().push(e::CustomEmoji {
+                shortcode,
+                static_url: url.clone(),
+                url,
+                visible_in_picker: false,
+            });
+        }
+        let polls: HashMap<i64, db::polls::Poll> = db::views::polls(&state.db, &ids)
+            .await?
+            .into_iter()
+            .map(|p| (p.post_id, p))
+            .collect();
+        let applications: HashMap<i64, e::Application> = db::views::applications(&state.db, &ids)
+            .await?
+            .into_iter()
+            .map(|(id, name, website)| (id, e::Application { name, website }))
+            .collect();
+        let (flags, votes) = match self.viewer {
+            Some(viewer) => {
+                let mut conn = state.db.acquire().await?;
+                let flags = db::views::viewer_flags(&mut conn, viewer.id, &ids).await?;
+                let mut votes: HashMap<i64, Vec<i64>> = HashMap::new();
+                for (post_id, choice) in db::views::own_votes(&mut *conn, viewer.id, &ids).await? {
+                    votes.entry(post_id).or_default().push(i64::from(choice));
+                }
+                (Some(flags), votes)
+            }
+            None => (None, HashMap::new()),
+        };
+
+        let build = |post: &Post| -> Option<e::Status> {
+            let account = accounts.get(&post.author_id)?.clone();
+            let poll = polls
+                .get(&post.id)
+                .map(|p| self.poll(p, votes.get(&post.id), self.viewer.is_some()));
+            let viewer_flag = |set: fn(&db::views::ViewerFlags) -> &HashSet<i64>| {
+                flags.as_ref().map(|f| set(f).contains(&post.id))
+            };
+            Some(e::Status {
+                id: post.id.to_string(),
+                uri: post.ap_id.clone(),
+                created_at: time(post.published),
+                account,
+                content: post.content.clone(),
+                visibility: post.visibility.clone(),
+                sensitive: post.sensitive,
+                spoiler_text: post.summary.clone(),
+                media_attachments: attachments.get(&post.id).cloned().unwrap_or_default(),
+                application: applications.get(&post.id).cloned(),
+                mentions: mentions.get(&post.id).cloned().unwrap_or_default(),
+                tags: tags.get(&post.id).cloned().unwrap_or_default(),
+                emojis: emojis.get(&post.id).cloned().unwrap_or_default(),
+                reblogs_count: i64::from(post.reposts_count),
+                favourites_count: i64::from(post.likes_count),
+                replies_count: i64::from(post.replies_count),
+                quotes_count: 0,
+                url: Some(post.url.clone().unwrap_or_else(|| post.ap_id.clone())),
+                in_reply_to_id: post.in_reply_to_id.map(|id| id.to_string()),
+                in_reply_to_account_id: post
+                    .in_reply_to_id
+                    .and_then(|id| parent_authors.get(&id))
+                    .map(|id| id.to_string()),
+                reblog: None,
+                poll,
+                card: None,
+                language: post.language.clone(),
+                text: None,
+                edited_at: post.updated.map(time),
+                quote: None,
+                quote_approval: self.quote_approval(post),
+                favourited: viewer_flag(|f| &f.favourited),
+                reblogged: viewer_flag(|f| &f.reblogged),
+                muted: flags.as_ref().map(|_| false),
+                bookmarked: viewer_flag(|f| &f.bookmarked),
+                pinned: flags
+                    .as_ref()
+                    .filter(|_| self.viewer.is_some_and(|v| v.id == post.author_id))
+                    .map(|f| f.pinned.contains(&post.id)),
+                filtered: Vec::new(),
+            })
+        };
+
+        let mut visible_quotes: HashSet<i64> = HashSet::new();
+        for id in all.values().filter_map(|p| p.quote_of_id) {
+            if let Some(quoted) = all.get(&id)
+                && quoted.deleted_at.is_none()
+                && post_rules::can_see(state, quoted, self.viewer).await?
+            {
+                visible_quotes.insert(id);
+            }
+        }
+        let with_quote = |post: &Post| -> Option<e::Status> {
+            let mut status = build(post)?;
+            if post.quote_of_id.is_some() || post.quote_ap_id.is_some() {
+                let quoted = post
+                    .quote_of_id
+                    .filter(|id| visible_quotes.contains(id))
+                    .and_then(|id| all.get(&id))
+                    .and_then(build);
+                let state = match (post.quote_state.as_deref(), &quoted) {
+                    (Some("rejected"), _) => "rejected",
+                    (Some("pending"), _) => "pending",
+                    (_, None) if post.quote_of_id.is_some() => "unauthorized",
+                    (_, None) => "deleted",
+                    _ => "accepted",
+                };
+                status.quote = Some(e::Quote {
+                    state: state.to_string(),
+                    quoted_status: quoted.filter(|_| state == "accepted").map(Box::new),
+                });
+            }
+            Some(status)
+        };
+
+        let mut out = Vec::with_capacity(posts.len());
+        for post in posts {
+            let Some(mut status) = with_quote(post) else {
+                continue;
+            };
+            if let Some(target) = post.reblog_of_id.and_then(|id| all.get(&id)) {
+                status.reblog = with_quote(target).map(Box::new);
+                if status.reblog.is_none() {
+                    continue;
+                }
+            }
+            out.push(status);
+        }
+        Ok(out)
+    }
+
+    fn poll(&self, poll: &db::polls::Poll, own: Option<&Vec<i64>>, signed_in: bool) -> e::Poll {
+        let now = self.state.clock.now();
+        let votes_count: i64 = poll.options.0.iter().map(|o| i64::from(o.votes)).sum();
+        e::Poll {
+            id: poll.post_id.to_string(),
+            expires_at: poll.expires_at.map(time),
+            expired: poll.is_closed(now),
+            multiple: poll.multiple,
+            votes_count,
+            voters_count: poll
+                .multiple
+                .then_some(i64::from(poll.voters_count))
+                .or(Some(i64::from(poll.voters_count))),
+            options: poll
+                .options
+                .0
+                .iter()
+                .map(|o| e::PollOption {
+                    title: o.title.clone(),
+                    votes_count: Some(i64::from(o.votes)),
+                })
+                .collect(),
+            emojis: Vec::new(),
+            voted: signed_in.then(|| own.is_some_and(|v| !v.is_empty())),
+            own_votes: signed_in.then(|| own.cloned().unwrap_or_default()),
+        }
+    }
+
+    fn quote_approval(&self, post: &Post) -> e::QuoteApproval {
+        let automatic = match post.quote_policy.as_str() {
+            "public" => vec!["public".to_string()],
+            "followers" => vec!["followers".to_string()],
+            _ => Vec::new(),
+        };
+        let current_user = match (self.viewer, post.quote_policy.as_str()) {
+            (None, _) => "unknown",
+            (Some(v), _) if v.id == post.author_id => "automatic",
+            (Some(_), "public") if matches!(post.visibility.as_str(), "public" | "unlisted") => {
+                "automatic"
+            }
+            (Some(_), "followers") => "unknown",
+            _ => "denied",
+        };
+        e::QuoteApproval {
+            automatic,
+            manual: Vec::new(),
+            current_user: current_user.to_string(),
+        }
+    }
+}
+
+/// A stored attachment as a MediaAttachment entity.
+pub fn media_attachment(id: i64, a: &db::media::Attachment) -> e::MediaAttachment {
+    let mut meta = serde_json::Map::new();
+    if let (Some(w), Some(h)) = (a.width, a.height) {
+        let original = json!({
+            "width": w,
+            "height": h,
+            "size": format!("{w}x{h}"),
+            "aspect": if h > 0 { f64::from(w) / f64::from(h) } else { 0.0 },
+        });
+        meta.insert("original".into(), original.clone());
+        meta.insert("small".into(), original);
+    }
+    if let (Some(x), Some(y)) = (a.focal_x, a.focal_y) {
+        meta.insert("focus".into(), json!({ "x": x, "y": y }));
+    }
+    e::MediaAttachment {
+        id: id.to_string(),
+        kind: a.kind.clone(),
+        url: a.url.clone(),
+        preview_url: Some(a.url.clone()),
+        remote_url: None,
+        meta: serde_json::Value::Object(meta),
+        description: (!a.description.is_empty()).then(|| a.description.clone()),
+        blurhash: a.blurhash.clone(),
+    }
+}
+
+/// Mastodon's built-in roles, by our role names.
+pub fn role(name: &str) -> e::Role {
+    let (id, label, permissions, highlighted) = match name {
+        "admin" => ("3", "Admin", "1048575", true),
+        "moderator" => ("2", "Moderator", "1308", true),
+        _ => ("-99", "", "65536", false),
+    };
+    e::Role {
+        id: id.to_string(),
+        name: label.to_string(),
+        color: String::new(),
+        permissions: permissions.to_string(),
+        highlighted,
+    }
+}

@@ -1,0 +1,84 @@
+//! Posting from apps: a post written with an `Idempotency-Key` is written
+//! once however often the request is retried, and remembers the app it was
+//! written with. Bookmarks live here too: the small per-account marks apps
+//! set on posts.
+
+use sha2::{Digest, Sha256};
+
+use crate::db::{self, actors::Actor, posts::Post, users::User};
+use crate::error::{Error, Result};
+use crate::service::posts::{self, Draft};
+use crate::state::AppState;
+
+/// The longest idempotency key kept (Mastodon's apps send UUIDs).
+const MAX_KEY: usize = 200;
+
+pub async fn create(
+    state: &AppState,
+    user: &User,
+    author: &Actor,
+    draft: Draft<'_>,
+    idempotency_key: Option<&str>,
+    app_id: Option<i64>,
+) -> Result<Post> {
+    let key = idempotency_key.map(str::trim).filter(|k| !k.is_empty());
+    let Some(key) = key else {
+        return write(state, author, draft, app_id).await;
+    };
+    if key.len() > MAX_KEY {
+        return Err(Error::Validation("the Idempotency-Key is too long".into()));
+    }
+    // One writer per (user, key): a session-level advisory lock held on a
+    // connection of its own while the post is written.
+    let lock = advisory_key(user.id, key);
+    let mut conn = state.db.acquire().await?;
+    sqlx::query("select pg_advisory_lock($1)")
+        .bind(lock)
+        .execute(&mut *conn)
+        .await?;
+    let result = async {
+        if let Some(post) = db::posts::find_by_idempotency_key(&state.db, user.id, key).await? {
+            return Ok(post);
+        }
+        let post = write(state, author, draft, app_id).await?;
+        db::posts::remember_idempotency_key(&state.db, user.id, key, post.id, state.clock.now())
+            .await?;
+        Ok(post)
+    }
+    .await;
+    let _ = sqlx::query("select pg_advisory_unlock($1)")
+        .bind(lock)
+        .execute(&mut *conn)
+        .await;
+    result
+}
+
+async fn write(
+    state: &AppState,
+    author: &Actor,
+    draft: Draft<'_>,
+    app_id: Option<i64>,
+) -> Result<Post> {
+    let post = posts::create(state, author, draft).await?;
+    if let Some(app) = app_id {
+        db::posts::set_app(&state.db, post.id, app).await?;
+    }
+    Ok(post)
+}
+
+fn advisory_key(user_id: i64, key: &str) -> i64 {
+    let digest = Sha256::digest(format!("idempotency:{user_id}:{key}").as_bytes());
+    let mut bytes = [0u8; 8];
+    bytes.copy_from_slice(&digest[..8]);
+    i64::from_be_bytes(bytes)
+}
+
+pub async fn bookmark(state: &AppState, actor: &Actor, post: &Post) -> Result<()> {
+    db::bookmarks::insert(&state.db, actor.id, post.id, state.clock.now()).await?;
+    Ok(())
+}
+
+pub async fn unbookmark(state: &AppState, actor: &Actor, post: &Post) -> Result<()> {
+    db::bookmarks::delete(&state.db, actor.id, post.id).await?;
+    Ok(())
+}

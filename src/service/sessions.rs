@@ -1,0 +1,144 @@
+//! Browser sessions: signing in with a username (or e-mail address) and
+//! password, finding the session behind a cookie, signing out. Sessions live
+//! in PostgreSQL; the cookie holds a random secret whose digest is the key.
+
+use crate::db::{self, actors::Actor, users::User};
+use crate::error::{Error, Result};
+use crate::ratelimit;
+use crate::service::{oauth, password};
+use crate::state::AppState;
+
+/// A session lasts this long after it was last used.
+pub const TTL: chrono::Duration = chrono::Duration::days(30);
+
+/// The name of the session cookie.
+pub const COOKIE: &str = "skein_session";
+
+/// A signed-in browser.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub user: User,
+    pub actor: Actor,
+    /// The token every form of this session carries.
+    pub csrf_token: String,
+}
+
+/// Where a sign-in came from, for the rate limit and the session list.
+pub struct Client<'a> {
+    pub ip: &'a str,
+    pub user_agent: &'a str,
+}
+
+/// Checks the credentials and opens a session; returns the cookie's value.
+/// Attempts are limited per address; a wrong login and a wrong password
+/// give the same answer.
+pub async fn sign_in(
+    state: &AppState,
+    login: &str,
+    secret: &str,
+    client: Client<'_>,
+) -> Result<(String, Session)> {
+    if !state.limits.hit(ratelimit::SIGN_IN, client.ip).allowed {
+        return Err(Error::TooManyRequests);
+    }
+    let invalid = || Error::Unauthorized("invalid username, e-mail address or password".into());
+    let user = db::users::find_by_login(&state.db, login.trim()).await?;
+    let Some(user) = user else {
+        // Spend the same time as a real check, so that timing does not tell
+        // which accounts exist.
+        let _ = password::verify(secret, DUMMY_HASH).await;
+        return Err(invalid());
+    };
+    if !password::verify(secret, &user.password_hash).await? {
+        return Err(invalid());
+    }
+    if user.disabled {
+        return Err(Error::Forbidden("this account is disabled".into()));
+    }
+    if !user.approved {
+        return Err(Error::Forbidden(
+            "this account is waiting for a moderator's approval".into(),
+        ));
+    }
+    state.limits.clear(ratelimit::SIGN_IN, client.ip);
+    open(state, user, client).await
+}
+
+/// Opens a session for a user who has just proved who they are (signed in
+/// or signed up).
+pub async fn open(state: &AppState, user: User, client: Client<'_>) -> Result<(String, Session)> {
+    let actor = db::actors::find_by_id(&state.db, user.actor_id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let cookie = oauth::new_secret();
+    let csrf_token = oauth::new_secret();
+    let now = state.clock.now();
+    db::sessions::insert(
+        &state.db,
+        &db::sessions::NewSession {
+            digest: &oauth::digest(&cookie),
+            user_id: user.id,
+            csrf_token: &csrf_token,
+            user_agent: truncate(client.user_agent, 300),
+            ip: truncate(client.ip, 64),
+            now,
+            expires_at: now + TTL,
+        },
+    )
+    .await?;
+    Ok((
+        cookie,
+        Session {
+            user,
+            actor,
+            csrf_token,
+        },
+    ))
+}
+
+fn truncate(s: &str, max: usize) -> &str {
+    match s.char_indices().nth(max) {
+        Some((at, _)) => &s[..at],
+        None => s,
+    }
+}
+
+/// The live session behind a cookie, if any.
+pub async fn find(state: &AppState, cookie: &str) -> Result<Option<Session>> {
+    let found =
+        db::sessions::find_live(&state.db, &oauth::digest(cookie), state.clock.now(), TTL).await?;
+    let Some(found) = found else {
+        return Ok(None);
+    };
+    let Some(user) = db::users::find_by_id(&state.db, found.user_id).await? else {
+        return Ok(None);
+    };
+    if user.disabled || !user.approved {
+        return Ok(None);
+    }
+    let Some(actor) = db::actors::find_by_id(&state.db, user.actor_id).await? else {
+        return Ok(None);
+    };
+    Ok(Some(Session {
+        user,
+        actor,
+        csrf_token: found.csrf_token,
+    }))
+}
+
+pub async fn sign_out(state: &AppState, cookie: &str) -> Result<()> {
+    db::sessions::delete(&state.db, &oauth::digest(cookie)).await?;
+    Ok(())
+}
+
+/// A valid Argon2id hash of a random password, verified against when the
+/// login names no account.
+const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c2tlaW5kdW1teXNhbHQ$0Yw3Yp0r7q0m3x9CkPjBq6T2e6v7t8l9JZfM4mC3S9g";
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_dummy_hash_parses_so_that_unknown_logins_cost_a_real_check() {
+        assert!(argon2::password_hash::PasswordHash::new(super::DUMMY_HASH).is_ok());
+    }
+}
