@@ -1,15 +1,21 @@
 #!/usr/bin/env bash
-# Interop with software nobody here wrote: fediverse-pasture's verify-actor
-# (PyPI) checks a running Skein instance over loopback: WebFinger, fetching
-# the actor, and POSTs to its inbox by actors with different signing habits.
+# Interop with software nobody here wrote, against a running Skein instance
+# over loopback:
+# - fediverse-pasture's verify-actor (PyPI) checks WebFinger, fetching the
+#   actor, and POSTs to its inbox by actors with different signing habits;
+# - fediverse-pasture-inputs (PyPI) is a battery of real-world shaped Notes:
+#   scripts/pasture/inputs.py sends every example to alice's inbox with the
+#   pasture's own sender and checks what Skein stored and shows of each.
 #
-# The tool speaks plain http to fixed host names, so this script adds
-# `skein.test` and `pasture.test` to /etc/hosts (needs root) and removes
-# exactly its own lines afterwards. Exit status 0 when every check passes.
+# The tools speak plain http to fixed host names, so this script adds
+# `skein.test`, `pasture.test` and `pasture-one-actor` to /etc/hosts (needs
+# root) and removes exactly its own lines afterwards. Exit status 0 when
+# every check passes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PASTURE_VERSION=0.2.25
+INPUTS_VERSION=0.3.0
 work="$PWD/target/pasture"
 venv="$work/venv"
 marker="# skein-interop-pasture $$"
@@ -18,6 +24,7 @@ mkdir -p "$work"
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 skein_port=$(free_port)
 pasture_port=$(free_port)
+inputs_port=$(free_port)
 data=$(mktemp -d /tmp/skein-pasture-XXXXXX)
 chmod 755 "$data"
 pids=()
@@ -34,21 +41,24 @@ cleanup() {
 }
 trap cleanup EXIT
 
-echo "interop: installing fediverse-pasture $PASTURE_VERSION"
+echo "interop: installing fediverse-pasture $PASTURE_VERSION and fediverse-pasture-inputs $INPUTS_VERSION"
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
-"$venv/bin/pip" install --quiet --disable-pip-version-check "fediverse-pasture==$PASTURE_VERSION"
+"$venv/bin/pip" install --quiet --disable-pip-version-check \
+    "fediverse-pasture==$PASTURE_VERSION" "fediverse-pasture-inputs==$INPUTS_VERSION"
 
 cargo build --quiet --bin skein
-skein="$PWD/target/debug/skein"
+skein="${CARGO_TARGET_DIR:-$PWD/target}/debug/skein"
 
-echo "127.0.0.1 skein.test pasture.test $marker" >> /etc/hosts
+echo "127.0.0.1 skein.test pasture.test pasture-one-actor $marker" >> /etc/hosts
 
 export SKEIN_DATA_DIR="$data/data"
 export SKEIN_DOMAIN="skein.test:$skein_port"
 export SKEIN_SCHEME=http
 export SKEIN_LISTEN="127.0.0.1:$skein_port"
 export SKEIN_TEST_NETWORK__ENABLED=true
-export SKEIN_TEST_NETWORK__HOSTS='{ "pasture.test" = "127.0.0.1" }'
+# invalid.example (an inReplyTo of the inputs) goes to loopback too, where
+# nothing answers: no lookup leaves the machine.
+export SKEIN_TEST_NETWORK__HOSTS='{ "pasture.test" = "127.0.0.1", "pasture-one-actor" = "127.0.0.1", "invalid.example" = "127.0.0.1" }'
 export SKEIN_LOG__LEVEL=warn
 unset SKEIN_DATABASE_URL
 
@@ -78,5 +88,13 @@ echo "interop: verify-actor checks acct:alice@skein.test:$skein_port"
 if ! "$venv/bin/python" scripts/pasture/check.py "http://pasture.test:$pasture_port/" "acct:alice@skein.test:$skein_port"; then
     echo "--- skein log"; tail -n 50 "$work/skein.log"
     echo "--- pasture log"; tail -n 50 "$work/pasture.log"
+    exit 1
+fi
+
+echo "interop: fediverse-pasture-inputs $INPUTS_VERSION, every example to alice@skein.test:$skein_port"
+# (bovine, under the pasture, keeps a JSON-LD cache in the working directory.)
+if ! (cd "$work" && exec "$venv/bin/python" "$OLDPWD/scripts/pasture/inputs.py" "http://skein.test:$skein_port" \
+    "http://skein.test:$skein_port/users/alice" "$inputs_port" "$SKEIN_DATA_DIR"); then
+    echo "--- skein log"; tail -n 50 "$work/skein.log"
     exit 1
 fi

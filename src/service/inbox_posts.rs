@@ -22,8 +22,20 @@ type Tx<'a> = sqlx::Transaction<'a, sqlx::Postgres>;
 
 /// Object types read as posts.
 const POST_TYPES: [&str; 4] = ["Note", "Question", "Article", "Page"];
+
 /// The longest content kept (Mastodon's JSON-LD limit is 1 MB in all).
 const MAX_CONTENT: usize = 100_000;
+
+/// The post type of an object: its `type`, or the first post type of a
+/// `type` list (`["Note", "Article"]` is a Note, as Mastodon reads it).
+fn post_type(object: &Value) -> Option<&str> {
+    let kinds: Vec<&str> = match object.get("type") {
+        Some(Value::String(kind)) => vec![kind],
+        Some(Value::Array(kinds)) => kinds.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
+    };
+    kinds.into_iter().find(|k| POST_TYPES.contains(k))
+}
 
 /// The object of a Create, fetched from its origin when only its id came.
 /// Runs before the inbox's transaction, since it may go to the network.
@@ -94,13 +106,9 @@ async fn store(
     object: &Value,
     only_if_relevant: bool,
 ) -> Result<bool> {
-    let kind = object
-        .get("type")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    if !POST_TYPES.contains(&kind) {
+    let Some(kind) = post_type(object) else {
         return Ok(false);
-    }
+    };
     let ap_id = id_of(object).ok_or_else(|| Error::BadRequest("the object has no id".into()))?;
     let url =
         Url::parse(ap_id).map_err(|_| Error::BadRequest("the object id is not a URL".into()))?;
@@ -135,9 +143,11 @@ async fn store(
         None => None,
     };
     // Only what concerns someone here is kept: posts of followed accounts,
-    // posts mentioning a local account, and replies to posts we have.
+    // posts mentioning or addressed to a local account, and replies to posts
+    // we have.
     let followed = db::follows::has_local_follower(&mut **tx, actor.id).await?;
-    let mentions_local = mentioned.iter().any(Actor::is_local);
+    let names_local =
+        mentioned.iter().any(Actor::is_local) || addresses_local(tx, state, actor, object).await?;
     let quotes_local = match quoted_id(object) {
         Some(quoted) => match db::posts::find_by_ap_id(&mut **tx, quoted).await? {
             Some(q) => db::actors::find_by_id(&mut **tx, q.author_id)
@@ -147,7 +157,7 @@ async fn store(
         },
         None => false,
     };
-    if only_if_relevant && !followed && !mentions_local && !quotes_local && parent.is_none() {
+    if only_if_relevant && !followed && !names_local && !quotes_local && parent.is_none() {
         return Ok(false);
     }
 
@@ -173,7 +183,13 @@ async fn store(
         Some(link @ Value::Object(_)) => link.get("href").and_then(Value::as_str).map(String::from),
         _ => None,
     }
-    .filter(|u| Url::parse(u).is_ok_and(|u| matches!(u.scheme(), "http" | "https")));
+    // A page elsewhere would pass someone else's page off as the post's
+    // (Mastodon drops it too and links the id).
+    .filter(|u| {
+        Url::parse(u).is_ok_and(|u| {
+            matches!(u.scheme(), "http" | "https") && Some(authority(&u)) == actor.domain
+        })
+    });
 
     let post = db::posts::insert(
         &mut **tx,
@@ -354,11 +370,7 @@ pub async fn on_update(
     actor: &Actor,
     object: &Value,
 ) -> Result<bool> {
-    let kind = object
-        .get("type")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    if !POST_TYPES.contains(&kind) {
+    if post_type(object).is_none() {
         return Ok(false);
     }
     let ap_id = id_of(object).ok_or_else(|| Error::BadRequest("the object has no id".into()))?;
@@ -542,7 +554,10 @@ pub async fn fetch_missing_parents(
         return Ok(0);
     }
     let followed = db::follows::has_local_follower(&state.db, actor.id).await?;
-    if !followed && !mentions_local(state, object).await? {
+    if !followed
+        && !mentions_local(state, object).await?
+        && !addresses_local(&mut *state.db.acquire().await?, state, actor, object).await?
+    {
         return Ok(0);
     }
     let mut seen: Vec<String> = id_of(object).map(String::from).into_iter().collect();
@@ -607,6 +622,34 @@ async fn mentions_local(state: &AppState, object: &Value) -> Result<bool> {
     Ok(false)
 }
 
+/// Whether a public or unlisted post names a local account in `to` or `cc`.
+/// Mastodon keeps such a post for its addressee even without a `Mention`
+/// tag (`addresses_local_accounts?`); a non-public one needs the tag here,
+/// since only mentioned accounts may see it.
+async fn addresses_local(
+    conn: &mut sqlx::PgConnection,
+    state: &AppState,
+    actor: &Actor,
+    object: &Value,
+) -> Result<bool> {
+    let to = strings(object.get("to"));
+    let cc = strings(object.get("cc"));
+    if !Visibility::from_addressing(&to, &cc, actor.followers_url.as_deref()).is_public() {
+        return Ok(false);
+    }
+    let ours = state.urls.domain();
+    for id in to.iter().chain(&cc) {
+        if Url::parse(id).is_ok_and(|u| authority(&u) == ours)
+            && db::actors::find_by_ap_id(&mut *conn, id)
+                .await?
+                .is_some_and(|a| a.is_local())
+        {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
 /// The most attachments kept of one remote post.
 const MAX_ATTACHMENTS: usize = 16;
 /// Mastodon's limit for alt text.
@@ -636,7 +679,9 @@ pub fn attachments(object: &Value) -> Vec<db::media::Attachment> {
     items
         .into_iter()
         .filter_map(|item| {
-            let url = http_url(item.get("url")).or_else(|| http_url(item.get("href")))?;
+            // Only `url` holds media: a bare `href` is a link (FEP-0ea0
+            // payment links, web pages), as Mastodon reads it.
+            let url = http_url(item.get("url"))?;
             let media_type = item
                 .get("mediaType")
                 .and_then(Value::as_str)
@@ -671,10 +716,17 @@ pub fn attachments(object: &Value) -> Vec<db::media::Attachment> {
                 kind: kind.to_string(),
                 url,
                 media_type,
-                description: html::plain_text(
-                    item.get("name").and_then(Value::as_str).unwrap_or_default(),
-                    MAX_ALT_TEXT,
-                ),
+                // Mastodon reads alt text from `summary`, then `name`.
+                description: ["summary", "name"]
+                    .iter()
+                    .map(|key| {
+                        html::plain_text(
+                            item.get(*key).and_then(Value::as_str).unwrap_or_default(),
+                            MAX_ALT_TEXT,
+                        )
+                    })
+                    .find(|text| !text.trim().is_empty())
+                    .unwrap_or_default(),
                 blurhash: item
                     .get("blurhash")
                     .and_then(Value::as_str)
@@ -988,16 +1040,21 @@ struct Text {
 }
 
 fn text_of(object: &Value) -> Text {
-    let mut content = html::sanitize(
-        &object
-            .get("content")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .chars()
-            .take(MAX_CONTENT)
-            .collect::<String>(),
-    );
-    if object.get("type").and_then(Value::as_str) != Some("Note")
+    // Without `content`, the first language of `contentMap` (as Mastodon).
+    let raw = object
+        .get("content")
+        .and_then(Value::as_str)
+        .filter(|c| !c.is_empty())
+        .or_else(|| {
+            object
+                .get("contentMap")
+                .and_then(Value::as_object)
+                .and_then(|m| m.values().next())
+                .and_then(Value::as_str)
+        })
+        .unwrap_or_default();
+    let mut content = html::sanitize(&raw.chars().take(MAX_CONTENT).collect::<String>());
+    if post_type(object) != Some("Note")
         && let Some(name) = object.get("name").and_then(Value::as_str)
     {
         content = format!("<p><strong>{}</strong></p>{content}", html::escape(name));
@@ -1017,12 +1074,13 @@ fn text_of(object: &Value) -> Text {
     let mut hashtags: Vec<String> = Vec::new();
     for tag in tags(object) {
         if tag.get("type").and_then(Value::as_str) == Some("Hashtag")
-            && let Some(name) = tag.get("name").and_then(Value::as_str)
+            && let Some(name) = tag
+                .get("name")
+                .and_then(Value::as_str)
+                .and_then(hashtag_name)
+            && !hashtags.contains(&name)
         {
-            let name = name.trim_start_matches('#').to_lowercase();
-            if !name.is_empty() && name.len() <= 100 && !hashtags.contains(&name) {
-                hashtags.push(name);
-            }
+            hashtags.push(name);
         }
     }
     Text {
@@ -1031,6 +1089,19 @@ fn text_of(object: &Value) -> Text {
         sensitive,
         hashtags,
     }
+}
+
+/// A remote hashtag's name as Mastodon keeps it: lower-cased, without `#`
+/// and every other character that is not a letter, digit or `_`; None when
+/// no letter or `_` is left (`#1234`, `#🐄`), as such a tag cannot be
+/// written in a post.
+fn hashtag_name(raw: &str) -> Option<String> {
+    let name: String = raw
+        .chars()
+        .filter(|c| c.is_alphanumeric() || *c == '_')
+        .collect::<String>()
+        .to_lowercase();
+    (name.len() <= 100 && name.chars().any(|c| c.is_alphabetic() || c == '_')).then_some(name)
 }
 
 /// A timestamp property (RFC 3339).

@@ -9,6 +9,8 @@ use skein::service::{follows, posts};
 use crate::fake::FakeServer;
 use crate::harness::{Options, TestApp};
 
+const PUBLIC: &str = "https://www.w3.org/ns/activitystreams#Public";
+
 async fn pair() -> (TestApp, TestApp) {
     (
         TestApp::spawn_with(Options::named("alpha")).await,
@@ -767,6 +769,97 @@ async fn remote_attachments_and_custom_emoji_are_kept_and_shown() {
         page.contains("<img src=\"https://media.example/blobcat.png\" alt=\":blobcat:\""),
         "{page}"
     );
+}
+
+#[tokio::test]
+async fn a_public_post_addressed_to_a_local_account_is_kept_without_a_mention_tag() {
+    // As fediverse-pasture sends its inputs, and as Mastodon keeps them.
+    let app = TestApp::spawn().await;
+    let alice = app.create_user("alice").await.actor;
+    let fake = FakeServer::spawn("remote").await;
+    let mallory = fake.add_actor("mallory", false);
+    let create = |name: &str, to: Value| {
+        json!({
+            "id": format!("{}/activities/create-{name}", fake.base), "type": "Create",
+            "actor": mallory.id,
+            "object": {
+                "id": fake.note_url(name), "type": "Note", "attributedTo": mallory.id,
+                "content": "<p>hello</p>", "to": to,
+            }
+        })
+    };
+    let addressed = create("addressed", json!([PUBLIC, alice.ap_id]));
+    let unaddressed = create("unaddressed", json!([PUBLIC]));
+    let direct = create("direct", json!([alice.ap_id]));
+    for activity in [addressed, unaddressed, direct] {
+        let status = app
+            .post_signed(&fake, &mallory, "/users/alice/inbox", activity)
+            .await;
+        assert_eq!(status, 202);
+    }
+
+    let kept = stored(&app, &fake.note_url("addressed"))
+        .await
+        .expect("the addressed post is kept");
+    assert_eq!(kept.visibility, "public");
+    assert!(stored(&app, &fake.note_url("unaddressed")).await.is_none());
+    // Only mentioned accounts see a direct post: without the tag, nobody here.
+    assert!(stored(&app, &fake.note_url("direct")).await.is_none());
+    assert!(notifications(&app, alice.id).await.is_empty());
+}
+
+#[tokio::test]
+async fn remote_posts_are_read_as_mastodon_reads_them() {
+    let app = TestApp::spawn().await;
+    let alice = app.create_user("alice").await.actor;
+    let fake = FakeServer::spawn("remote").await;
+    let mallory = fake.add_actor("mallory", false);
+    app.follow_fake(&fake, &alice, &mallory).await;
+    let note_id = fake.note_url("mastodon-reading");
+    let create = json!({
+        "id": format!("{}/activities/create-reading", fake.base), "type": "Create",
+        "actor": mallory.id,
+        "object": {
+            "id": note_id, "type": ["Note", "Article"], "attributedTo": mallory.id,
+            "to": [PUBLIC],
+            "contentMap": { "en": "<p>English</p>", "de": "<p>Deutsch</p>" },
+            "url": "https://elsewhere.example/pages/1",
+            "tag": [
+                { "type": "Hashtag", "name": "#with white-space" },
+                { "type": "Hashtag", "name": "#1234" },
+                { "type": "Hashtag", "name": "#🐄" }
+            ],
+            "attachment": [
+                { "type": "Image", "url": "https://media.example/a.png", "name": "name", "summary": "summary" },
+                { "type": "Link", "href": "https://funfedi.dev" },
+                { "type": "Link", "name": "Donate", "href": "payto://iban/DE75512108001245126199", "rel": "payment" }
+            ]
+        }
+    });
+    assert_eq!(
+        app.post_signed(&fake, &mallory, "/inbox", create).await,
+        202
+    );
+
+    let post = app.post(&note_id).await;
+    // A list of types with Note in it is a Note; without `content`, the first
+    // language of `contentMap` is the content and the language.
+    assert_eq!(post.content, "<p>English</p>");
+    assert_eq!(post.language.as_deref(), Some("en"));
+    // A page on another host than the author's is not the post's page.
+    assert_eq!(post.url, None);
+    let tags: Vec<String> = sqlx::query_scalar("select tag from post_tags where post_id = $1")
+        .bind(post.id)
+        .fetch_all(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(tags, vec!["withwhitespace"]);
+    let page = app.get("/tags/withwhitespace").await.text().await.unwrap();
+    assert!(page.contains("English"), "{page}");
+    // Alt text is `summary`, then `name`; links are not media.
+    let media = posts::attachments(&app.state, &post).await.unwrap();
+    assert_eq!(media.len(), 1);
+    assert_eq!(media[0].description, "summary");
 }
 
 #[tokio::test]
