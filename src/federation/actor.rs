@@ -240,27 +240,31 @@ pub fn parse_remote(doc: &Value, expected_id: &str) -> Result<RemoteActor, Actor
                     .is_none_or(|o| o == ap_id)
         })
         .ok_or(ActorError::Field("publicKey"))?;
-    let fields = match doc.get("attachment") {
-        Some(Value::Array(items)) => items
-            .iter()
-            .filter(|a| string(a, "type") == Some("PropertyValue"))
-            .take(MAX_FIELDS)
-            .map(|a| crate::db::actors::ProfileField {
-                name: crate::federation::html::plain_text(
-                    string(a, "name").unwrap_or_default(),
-                    MAX_FIELD_TEXT,
-                ),
-                value: crate::federation::html::sanitize(
-                    &string(a, "value")
-                        .unwrap_or_default()
-                        .chars()
-                        .take(MAX_FIELD_TEXT)
-                        .collect::<String>(),
-                ),
-            })
-            .collect(),
+    // One field may come as an object rather than an array (GoToSocial
+    // sends single values that way).
+    let attachments: Vec<&Value> = match doc.get("attachment") {
+        Some(Value::Array(items)) => items.iter().collect(),
+        Some(item @ Value::Object(_)) => vec![item],
         _ => Vec::new(),
     };
+    let fields = attachments
+        .into_iter()
+        .filter(|a| string(a, "type") == Some("PropertyValue"))
+        .take(MAX_FIELDS)
+        .map(|a| crate::db::actors::ProfileField {
+            name: crate::federation::html::plain_text(
+                string(a, "name").unwrap_or_default(),
+                MAX_FIELD_TEXT,
+            ),
+            value: crate::federation::html::sanitize(
+                &string(a, "value")
+                    .unwrap_or_default()
+                    .chars()
+                    .take(MAX_FIELD_TEXT)
+                    .collect::<String>(),
+            ),
+        })
+        .collect();
     let also_known_as = match doc.get("alsoKnownAs") {
         Some(Value::String(s)) => http_url(Some(s)).into_iter().collect(),
         Some(Value::Array(items)) => items

@@ -165,13 +165,9 @@ async fn store(
         content,
         summary,
         sensitive,
+        language,
         hashtags,
     } = text_of(object);
-    let language = object
-        .get("contentMap")
-        .and_then(Value::as_object)
-        .and_then(|m| m.keys().next().cloned())
-        .filter(|l| l.len() <= 16);
     let published = published_of(object, state.clock.now());
     let page_url = match object.get("url") {
         Some(Value::String(s)) => Some(s.clone()),
@@ -301,8 +297,11 @@ pub async fn on_announce(
     if db::inbox::was_undone(&mut **tx, actor.id, id).await? {
         return Ok(false);
     }
-    let Some(object) = activity.get("object").and_then(id_of) else {
+    if activity.get("object").is_none() {
         return Err(Error::BadRequest("the activity has no object".into()));
+    }
+    let Some(object) = announced(activity) else {
+        return Ok(false);
     };
     let Some(post) = db::posts::find_by_ap_id(&mut **tx, object)
         .await?
@@ -333,6 +332,18 @@ pub async fn on_announce(
             .await?;
     }
     Ok(true)
+}
+
+/// The post an Announce shares: its object, or the object of the Create
+/// that a group relays (FEP-1b12, as Lemmy communities send their posts).
+/// None for the other activities groups relay (Like, Update, Delete ...).
+fn announced(activity: &Value) -> Option<&str> {
+    let object = activity.get("object")?;
+    match object.get("type").and_then(Value::as_str) {
+        Some("Create") => object.get("object").and_then(id_of),
+        Some(kind) if object.get("object").is_some() && !POST_TYPES.contains(&kind) => None,
+        _ => id_of(object),
+    }
 }
 
 /// Undo of a Like or an Announce by the actor who sent it.
@@ -420,10 +431,18 @@ pub async fn on_update(
         content,
         summary,
         sensitive,
+        language,
         hashtags,
     } = text_of(object);
     db::posts::edit(
-        tx, &post, &content, None, &summary, sensitive, None, updated,
+        tx,
+        &post,
+        &content,
+        None,
+        &summary,
+        sensitive,
+        language.as_deref(),
+        updated,
     )
     .await?;
     db::posts::set_tags(tx, post.id, &hashtags).await?;
@@ -467,7 +486,7 @@ pub async fn on_pin(
 /// the repost has something to point at. Runs before the inbox's
 /// transaction.
 pub async fn fetch_announced(state: &AppState, actor: &Actor, activity: &Value) -> Result<bool> {
-    let Some(object) = activity.get("object").and_then(id_of) else {
+    let Some(object) = announced(activity) else {
         return Ok(false);
     };
     if db::posts::find_by_ap_id(&state.db, object).await?.is_some()
@@ -668,16 +687,29 @@ fn http_url(value: Option<&Value>) -> Option<String> {
         .map(|u| u.to_string())
 }
 
-/// Attachments of a remote post, with their type, URL, alt text, blurhash
-/// and focal point.
-pub fn attachments(object: &Value) -> Vec<db::media::Attachment> {
-    let items: Vec<&Value> = match object.get("attachment") {
+fn attachment_items(object: &Value) -> Vec<&Value> {
+    match object.get("attachment") {
         Some(Value::Array(items)) => items.iter().collect(),
         Some(item @ Value::Object(_)) => vec![item],
         _ => Vec::new(),
-    };
-    items
+    }
+}
+
+/// The link an Article or Page shares: its first `Link` attachment.
+fn shared_link(object: &Value) -> Option<String> {
+    attachment_items(object)
         .into_iter()
+        .filter(|item| item.get("type").and_then(Value::as_str) == Some("Link"))
+        .find_map(|item| http_url(item.get("href")))
+}
+
+/// Media of a remote post, with their type, URL, alt text, blurhash and
+/// focal point.
+pub fn attachments(object: &Value) -> Vec<db::media::Attachment> {
+    attachment_items(object)
+        .into_iter()
+        // `Link`s are not media: Mastodon's preview card, a Lemmy post's link.
+        .filter(|item| item.get("type").and_then(Value::as_str) != Some("Link"))
         .filter_map(|item| {
             // Only `url` holds media: a bare `href` is a link (FEP-0ea0
             // payment links, web pages), as Mastodon reads it.
@@ -860,11 +892,23 @@ async fn on_vote(
 }
 
 /// The post a remote object quotes (FEP-044f `quote`, or the names other
-/// servers use).
+/// servers use), or else the first FEP-e232 link to an ActivityPub object
+/// among its tags (as Pleroma and Threads send it).
 fn quoted_id(object: &Value) -> Option<&str> {
     ["quote", "quoteUri", "_misskey_quote", "quoteUrl"]
         .iter()
         .find_map(|key| object.get(*key).and_then(id_of))
+        .or_else(|| {
+            tags(object).into_iter().find_map(|tag| {
+                let media_type = tag.get("mediaType").and_then(Value::as_str)?;
+                let is_object = media_type == "application/activity+json"
+                    || (media_type.starts_with("application/ld+json")
+                        && media_type.contains("https://www.w3.org/ns/activitystreams"));
+                (tag.get("type").and_then(Value::as_str) == Some("Link") && is_object)
+                    .then(|| tag.get("href").and_then(Value::as_str))
+                    .flatten()
+            })
+        })
 }
 
 /// Records what a remote post quotes and whether the quote is approved: for
@@ -1031,33 +1075,56 @@ pub async fn on_quote_answer(
 }
 
 /// What a remote post says: its sanitised content (an Article's or Page's
-/// `name` as a bold first line), content warning, sensitivity and hashtags.
+/// `name` as a bold first line, and the link it shares), content warning,
+/// sensitivity, language and hashtags.
 struct Text {
     content: String,
     summary: String,
     sensitive: bool,
+    language: Option<String>,
     hashtags: Vec<String>,
 }
 
-fn text_of(object: &Value) -> Text {
-    // Without `content`, the first language of `contentMap` (as Mastodon).
-    let raw = object
+/// The HTML of a remote post and its language: `content`, or the first
+/// entry of `contentMap` when `content` is missing (as Mastodon reads it).
+/// The language is the `contentMap` key whose text is `content`, else its
+/// first key (GoToSocial's federation docs, "Content, ContentMap, and
+/// Language").
+fn content_and_language(object: &Value) -> (String, Option<String>) {
+    let map = object.get("contentMap").and_then(Value::as_object);
+    let content = object
         .get("content")
         .and_then(Value::as_str)
-        .filter(|c| !c.is_empty())
-        .or_else(|| {
-            object
-                .get("contentMap")
-                .and_then(Value::as_object)
-                .and_then(|m| m.values().next())
-                .and_then(Value::as_str)
-        })
+        .filter(|c| !c.is_empty());
+    let entry = map.and_then(|m| {
+        m.iter()
+            .find(|(_, text)| content.is_some_and(|c| text.as_str() == Some(c)))
+            .or_else(|| m.iter().next())
+    });
+    let language = entry
+        .map(|(language, _)| language.clone())
+        .filter(|l| !l.is_empty() && l.len() <= 16);
+    let html = content
+        .or_else(|| entry.and_then(|(_, text)| text.as_str()))
         .unwrap_or_default();
-    let mut content = html::sanitize(&raw.chars().take(MAX_CONTENT).collect::<String>());
-    if post_type(object) != Some("Note")
-        && let Some(name) = object.get("name").and_then(Value::as_str)
-    {
-        content = format!("<p><strong>{}</strong></p>{content}", html::escape(name));
+    (html.chars().take(MAX_CONTENT).collect(), language)
+}
+
+fn text_of(object: &Value) -> Text {
+    let (html, language) = content_and_language(object);
+    let mut content = html::sanitize(&html);
+    if post_type(object) != Some("Note") {
+        if let Some(name) = object.get("name").and_then(Value::as_str) {
+            content = format!("<p><strong>{}</strong></p>{content}", html::escape(name));
+        }
+        // A link post (Lemmy, FEP-1b12 groups) shares its link as a `Link`
+        // attachment: shown under the text, since it is not media.
+        if let Some(link) = shared_link(object) {
+            let link = html::escape(&link);
+            content.push_str(&html::sanitize(&format!(
+                "<p><a href=\"{link}\">{link}</a></p>"
+            )));
+        }
     }
     let summary = html::plain_text(
         object
@@ -1087,6 +1154,7 @@ fn text_of(object: &Value) -> Text {
         content,
         summary,
         sensitive,
+        language,
         hashtags,
     }
 }

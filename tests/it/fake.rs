@@ -1,6 +1,7 @@
 //! A fake fediverse server for tests: it serves actor documents with real
 //! RSA keys (Mastodon-style `#main-key` ids or GoToSocial-style `/main-key`
-//! key documents), WebFinger, and inboxes that record what they receive and
+//! key documents), WebFinger, documents served as given at any path (the
+//! fixtures of other servers), and inboxes that record what they receive and
 //! answer with programmable statuses. Tests sign requests as its actors.
 
 use std::collections::{HashMap, HashSet};
@@ -8,8 +9,9 @@ use std::sync::{Arc, Mutex};
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
@@ -59,6 +61,8 @@ struct Inner {
     actor_fetches: usize,
     /// Documents served at `/notes/{name}`.
     notes: HashMap<String, Value>,
+    /// Documents served as they are at their paths, before any route's own.
+    documents: HashMap<String, Value>,
     /// Misbehaviours of actor documents, by actor name.
     quirks: HashMap<String, Quirk>,
     shared_inbox: bool,
@@ -98,6 +102,11 @@ impl FakeServer {
             .route("/users/{name}/inbox", post(inbox))
             .route("/inbox", post(inbox))
             .route("/.well-known/webfinger", get(webfinger))
+            .fallback(elsewhere)
+            .layer(middleware::from_fn_with_state(
+                (inner.clone(), domain.clone()),
+                served_document,
+            ))
             .with_state((inner.clone(), domain.clone()));
         let task = tokio::spawn(async move {
             axum::serve(listener, app).await.unwrap();
@@ -148,6 +157,12 @@ impl FakeServer {
     pub fn add_note(&self, name: &str, document: Value) -> String {
         self.lock().notes.insert(name.to_string(), document);
         format!("{}/notes/{name}", self.base)
+    }
+
+    /// Serves `document` as it is at `path`, ahead of anything generated
+    /// there; POSTs to paths without a route are recorded as inbox POSTs.
+    pub fn serve(&self, path: &str, document: Value) {
+        self.lock().documents.insert(path.to_string(), document);
     }
 
     /// The URL a note is (or would be) served at.
@@ -270,6 +285,42 @@ async fn actor(State((inner, domain)): State<Shared>, Path(name): Path<String>) 
             doc["summary"] = json!("x".repeat(2 * 1024 * 1024));
             ap(doc)
         }
+    }
+}
+
+/// GETs of a path given to [`FakeServer::serve`] answer its document.
+async fn served_document(
+    State((inner, _)): State<Shared>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if request.method() == Method::GET {
+        let document = inner
+            .lock()
+            .unwrap()
+            .documents
+            .get(request.uri().path())
+            .cloned();
+        if let Some(document) = document {
+            return ap(document);
+        }
+    }
+    next.run(request).await
+}
+
+/// Paths without a route: inboxes of fixture actors take POSTs; the rest is
+/// not found.
+async fn elsewhere(
+    state: State<Shared>,
+    method: Method,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if method == Method::POST {
+        inbox(state, uri, headers, body).await
+    } else {
+        StatusCode::NOT_FOUND.into_response()
     }
 }
 
