@@ -1,11 +1,12 @@
 //! What services, handlers and workers share: the pool, the configuration,
-//! the URL builder, the clock, the outbound HTTP client and signing keys.
+//! the URL builder, the clock, the outbound HTTP client, signing keys and
+//! the limit on image work.
 //! Built once in `app`, cloned cheaply.
 
 use std::sync::Arc;
 
 use sqlx::PgPool;
-use tokio::sync::Notify;
+use tokio::sync::{Notify, Semaphore};
 
 use crate::clock::SharedClock;
 use crate::config::Config;
@@ -27,4 +28,7 @@ pub struct AppState {
     pub keys: Arc<KeyCache>,
     /// Woken whenever deliveries are queued, so idle workers start at once.
     pub delivery_wakeup: Arc<Notify>,
+    /// Image processing running at once, at most one per CPU: each takes a
+    /// core and up to a few hundred MB, so more would only queue in memory.
+    pub image_work: Arc<Semaphore>,
 }

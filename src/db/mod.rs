@@ -15,6 +15,7 @@ pub mod polls;
 pub mod posts;
 pub mod stats;
 pub mod timelines;
+pub mod uploads;
 pub mod users;
 
 use std::time::Duration;

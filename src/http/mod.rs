@@ -4,6 +4,7 @@
 pub mod activitypub;
 pub mod health;
 pub mod inbox;
+pub mod media;
 pub mod negotiate;
 pub mod web;
 pub mod well_known;
@@ -66,6 +67,7 @@ pub fn router(state: AppState) -> Router {
             get(activitypub::replies),
         )
         .route("/tags/{tag}", get(web::tag))
+        .route("/media/{file}", get(media::file))
         .route(
             "/users/{username}/quote_authorizations/{id}",
             get(activitypub::quote_authorization),

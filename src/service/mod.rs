@@ -10,6 +10,7 @@ pub mod inbox_posts;
 pub mod instance;
 pub mod interactions;
 pub mod keys;
+pub mod media;
 pub mod outbox;
 pub mod password;
 pub mod polls;

@@ -13,6 +13,7 @@ mod follows;
 mod harness;
 mod http;
 mod inbox;
+mod media;
 mod posts;
 mod remote_actors;
 mod timelines;
