@@ -94,6 +94,9 @@ impl Application {
             delivery_wakeup: Arc::new(tokio::sync::Notify::new()),
             limits: Arc::new(RateLimiter::new(clock_for_limits)),
             vapid: Arc::new(vapid),
+            image_work: Arc::new(tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(1, |n| n.get()),
+            )),
         };
         let deliverer = Deliverer::new(state.clone(), worker.id);
         Ok(Application {
@@ -126,9 +129,13 @@ impl Application {
     /// in-flight requests finish.
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         let router = http::router(self.state.clone());
-        let workers = self
+        let mut workers = self
             .deliverer
             .spawn_pool(self.state.config.delivery.workers, shutdown.clone());
+        workers.push(crate::jobs::cleanup::spawn(
+            self.state.clone(),
+            shutdown.clone(),
+        ));
         tracing::info!(
             addr = %self.listener.local_addr()?,
             domain = %self.state.urls.domain(),

@@ -32,6 +32,7 @@ pub struct Config {
     pub database: DatabaseConfig,
     pub http: HttpConfig,
     pub posts: PostsConfig,
+    pub media: MediaConfig,
     pub delivery: DeliveryConfig,
     pub tls: TlsConfig,
     pub log: LogConfig,
@@ -90,6 +91,14 @@ pub struct HttpConfig {
 #[serde(deny_unknown_fields)]
 pub struct PostsConfig {
     pub max_characters: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MediaConfig {
+    /// Empty: `data_dir/media`.
+    pub dir: PathBuf,
+    pub max_image_bytes: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -259,6 +268,12 @@ impl Config {
                 message: "must be at least 1".into(),
             });
         }
+        if self.media.max_image_bytes < 1024 {
+            return Err(ConfigError::Invalid {
+                key: "media.max_image_bytes",
+                message: "must be at least 1024".into(),
+            });
+        }
         if self.delivery.per_host == 0 {
             return Err(ConfigError::Invalid {
                 key: "delivery.per_host",
@@ -321,6 +336,15 @@ impl Config {
             })
     }
 
+    /// Where uploaded media are stored: `media.dir`, or `data_dir/media`.
+    pub fn media_dir(&self) -> PathBuf {
+        if self.media.dir.as_os_str().is_empty() {
+            self.data_dir.join("media")
+        } else {
+            self.media.dir.clone()
+        }
+    }
+
     /// The public base URL, e.g. `https://social.example/`.
     pub fn base_url(&self) -> Url {
         Url::parse(&format!("{}://{}/", self.scheme.as_str(), self.domain))
@@ -355,6 +379,8 @@ mod tests {
         assert!(!config.test_network.enabled);
         assert_eq!(config.base_url().as_str(), "https://localhost:8080/");
         assert_eq!(config.tls_listen().expect("valid"), None);
+        assert_eq!(config.media_dir(), PathBuf::from("data/media"));
+        assert_eq!(config.media.max_image_bytes, 16 * 1024 * 1024);
     }
 
     #[test]
@@ -440,6 +466,11 @@ mod tests {
                 None,
                 &[("SKEIN_HTTP__MAX_BODY_BYTES", "-3")],
                 "max_body_bytes",
+            ),
+            (
+                None,
+                &[("SKEIN_MEDIA__MAX_IMAGE_BYTES", "10")],
+                "media.max_image_bytes",
             ),
             (Some("domian = \"typo.example\"\n"), &[], "domian"),
             (Some("[tls]\nlisten = 5\n"), &[], "listen"),

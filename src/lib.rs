@@ -17,6 +17,8 @@ pub mod error;
 pub mod federation;
 /// axum routes and handlers.
 pub mod http;
+/// Image checks and processing for uploads: pure, synchronous.
+pub mod imaging;
 /// Background workers: delivery.
 pub mod jobs;
 /// The Mastodon client API's entities and their presenter.

@@ -1,11 +1,12 @@
 //! What services, handlers and workers share: the pool, the configuration,
-//! the URL builder, the clock, the outbound HTTP client and signing keys.
+//! the URL builder, the clock, the outbound HTTP client, signing keys and
+//! the limit on image work.
 //! Built once in `app`, cloned cheaply.
 
 use std::sync::Arc;
 
 use sqlx::PgPool;
-use tokio::sync::Notify;
+use tokio::sync::{Notify, Semaphore};
 
 use crate::clock::SharedClock;
 use crate::config::Config;
@@ -33,4 +34,7 @@ pub struct AppState {
     pub limits: Arc<RateLimiter>,
     /// The instance's VAPID key for Web Push.
     pub vapid: Arc<VapidKey>,
+    /// Image processing running at once, at most one per CPU: each takes a
+    /// core and up to a few hundred MB, so more would only queue in memory.
+    pub image_work: Arc<Semaphore>,
 }

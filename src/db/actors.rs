@@ -347,3 +347,22 @@ pub async fn find_by_key_id(
         .fetch_optional(db)
         .await
 }
+
+/// Sets a local actor's avatar or header URL.
+pub async fn set_picture(
+    db: impl PgExecutor<'_>,
+    id: i64,
+    which: &str,
+    url: &str,
+) -> Result<(), sqlx::Error> {
+    let sql = match which {
+        "avatar" => "update actors set avatar_url = $2 where id = $1 and domain is null",
+        _ => "update actors set header_url = $2 where id = $1 and domain is null",
+    };
+    sqlx::query(sql)
+        .bind(id)
+        .bind(url)
+        .execute(db)
+        .await
+        .map(drop)
+}

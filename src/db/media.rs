@@ -1,4 +1,5 @@
-//! Media of posts: `attachments` and `post_emojis`.
+//! Media of posts: `attachments` and `post_emojis`. Attachments of local
+//! posts are uploads (`db::uploads`) and share their ids.
 
 use sqlx::PgExecutor;
 
@@ -41,6 +42,67 @@ pub async fn add_attachments(
         .await?;
     }
     Ok(())
+}
+
+/// Replaces the attachments of a post with its uploads, each under the
+/// upload's id, in the order given.
+pub async fn set_local_attachments(
+    db: &mut sqlx::PgConnection,
+    post_id: i64,
+    attachments: &[(i64, Attachment)],
+) -> Result<(), sqlx::Error> {
+    delete_attachments(&mut *db, post_id).await?;
+    for (position, (id, a)) in attachments.iter().enumerate() {
+        sqlx::query(
+            "insert into attachments (id, post_id, position, kind, url, media_type, description,
+                                      blurhash, focal_x, focal_y, width, height)
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        )
+        .bind(id)
+        .bind(post_id)
+        .bind(position as i32)
+        .bind(&a.kind)
+        .bind(&a.url)
+        .bind(&a.media_type)
+        .bind(&a.description)
+        .bind(&a.blurhash)
+        .bind(a.focal_x)
+        .bind(a.focal_y)
+        .bind(a.width)
+        .bind(a.height)
+        .execute(&mut *db)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Replaces the attachments of a (remote) post.
+pub async fn replace_attachments(
+    db: &mut sqlx::PgConnection,
+    post_id: i64,
+    attachments: &[Attachment],
+) -> Result<(), sqlx::Error> {
+    delete_attachments(&mut *db, post_id).await?;
+    add_attachments(db, post_id, attachments).await
+}
+
+pub async fn delete_attachments(db: impl PgExecutor<'_>, post_id: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("delete from attachments where post_id = $1")
+        .bind(post_id)
+        .execute(db)
+        .await
+        .map(drop)
+}
+
+/// The ids of a post's attachments, in order (for local posts, its uploads).
+pub async fn attachment_ids(
+    db: impl PgExecutor<'_>,
+    post_id: i64,
+) -> Result<Vec<i64>, sqlx::Error> {
+    sqlx::query_scalar("select id from attachments where post_id = $1 order by position")
+        .bind(post_id)
+        .fetch_all(db)
+        .await
 }
 
 pub async fn attachments(

@@ -20,6 +20,7 @@ pub mod secrets;
 pub mod sessions;
 pub mod stats;
 pub mod timelines;
+pub mod uploads;
 pub mod users;
 pub mod views;
 

@@ -2,6 +2,7 @@
 //! like. Nothing here knows about HTTP or SQL.
 
 pub mod handle;
+pub mod media;
 pub mod scopes;
 pub mod text;
 pub mod username;

@@ -22,6 +22,8 @@ pub struct NoteParts {
     pub poll: Option<crate::db::polls::Poll>,
     /// Whether the poll has ended.
     pub poll_closed: bool,
+    /// Media, in order.
+    pub attachments: Vec<crate::db::media::Attachment>,
 }
 
 /// `to` and `cc` of a post by `author`, mentioned accounts included.
@@ -79,7 +81,7 @@ pub fn note(post: &Post, author: &Actor, parts: &NoteParts) -> Value {
         "summary": if post.summary.is_empty() { Value::Null } else { json!(post.summary) },
         "inReplyTo": parts.in_reply_to.clone().or_else(|| post.in_reply_to_ap_id.clone()),
         "tag": tags,
-        "attachment": [],
+        "attachment": parts.attachments.iter().map(attachment).collect::<Vec<_>>(),
         "likes": { "type": "Collection", "totalItems": post.likes_count },
         "shares": { "type": "Collection", "totalItems": post.reposts_count },
     });
@@ -131,6 +133,34 @@ pub fn note(post: &Post, author: &Actor, parts: &NoteParts) -> Value {
         note["contentMap"] = json!({ language: post.content });
     }
     note
+}
+
+/// A medium as Mastodon sends it: a Document with its type, alt text
+/// (`name`), blurhash, focal point and size.
+fn attachment(a: &crate::db::media::Attachment) -> Value {
+    let mut document = json!({
+        "type": "Document",
+        "mediaType": a.media_type,
+        "url": a.url,
+        "name": if a.description.is_empty() { Value::Null } else { json!(a.description) },
+    });
+    if let Some(blurhash) = &a.blurhash {
+        document["blurhash"] = json!(blurhash);
+    }
+    if let (Some(x), Some(y)) = (a.focal_x, a.focal_y) {
+        document["focalPoint"] = json!([shortest(x), shortest(y)]);
+    }
+    if let (Some(width), Some(height)) = (a.width, a.height) {
+        document["width"] = json!(width);
+        document["height"] = json!(height);
+    }
+    document
+}
+
+/// A stored `f32` as the decimal it was written as (0.3, not
+/// 0.30000001192092896).
+fn shortest(v: f32) -> f64 {
+    v.to_string().parse().unwrap_or(f64::from(v))
 }
 
 /// A Note as a document of its own.

@@ -99,6 +99,11 @@ impl Urls {
         self.join(&format!("/@{username}/{id}"))
     }
 
+    /// An uploaded file (an image or its preview), by its stored name.
+    pub fn media(&self, name: &str) -> String {
+        self.join(&format!("/media/{name}"))
+    }
+
     /// The page of a hashtag.
     pub fn tag(&self, tag: &str) -> String {
         let mut url = self.base.clone();

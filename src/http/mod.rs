@@ -6,6 +6,7 @@ pub mod api;
 pub mod client_ip;
 pub mod health;
 pub mod inbox;
+pub mod media;
 pub mod negotiate;
 pub mod oauth;
 pub mod session;
@@ -74,6 +75,7 @@ pub fn router(state: AppState) -> Router {
             get(activitypub::replies),
         )
         .route("/tags/{tag}", get(web::tag))
+        .route("/media/{file}", get(media::file))
         .route(
             "/users/{username}/quote_authorizations/{id}",
             get(activitypub::quote_authorization),

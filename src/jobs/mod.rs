@@ -1,6 +1,8 @@
-//! Background work: the delivery worker pool. Workers claim rows from
-//! PostgreSQL, so any number of processes can share one queue.
+//! Background work: the delivery worker pool and timed housekeeping.
+//! Workers claim rows from PostgreSQL, so any number of processes can share
+//! one queue.
 
+pub mod cleanup;
 pub mod delivery;
 
 use rand::Rng;

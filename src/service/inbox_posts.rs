@@ -446,6 +446,8 @@ pub async fn on_update(
     )
     .await?;
     db::posts::set_tags(tx, post.id, &hashtags).await?;
+    // An edit may change media and their alt text; the Update carries them all.
+    db::media::replace_attachments(tx, post.id, &attachments(object)).await?;
     Ok(true)
 }
 

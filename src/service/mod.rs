@@ -11,6 +11,7 @@ pub mod inbox_posts;
 pub mod instance;
 pub mod interactions;
 pub mod keys;
+pub mod media;
 pub mod mutes;
 pub mod oauth;
 pub mod outbox;

@@ -1,5 +1,6 @@
-//! Local posts: writing (text rendered with links, mentions and hashtags),
-//! deleting, and the Notes other servers receive; and who may read a post.
+//! Local posts: writing (text rendered with links, mentions and hashtags,
+//! uploaded media attached), deleting, and the Notes other servers receive;
+//! and who may read a post.
 
 use sqlx::PgConnection;
 
@@ -8,6 +9,7 @@ use crate::domain::text::{self, Token};
 use crate::domain::visibility::{QuotePolicy, Visibility};
 use crate::error::{Error, Result};
 use crate::federation::note::{self, NoteParts};
+use crate::service::media::{self, MediaAttributes};
 use crate::service::{outbox, quotes, remote_actors};
 use crate::state::AppState;
 
@@ -29,6 +31,13 @@ pub struct Draft<'a> {
     pub quote_of: Option<&'a str>,
     /// Who may quote this post.
     pub quote_policy: QuotePolicy,
+    /// Uploads (`service::media::upload`) the post carries, in order, at
+    /// most four. When writing, None is none; when editing, None keeps the
+    /// post's media and a list replaces them (uploads left out are deleted).
+    pub media_ids: Option<&'a [i64]>,
+    /// Alt text and focal points to set on the post's media as it is
+    /// written or edited (Mastodon's `media_attributes[]` on edits).
+    pub media_attributes: &'a [MediaAttributes<'a>],
 }
 
 /// A poll as its author sets it up.
@@ -73,12 +82,13 @@ fn validate_poll(poll: &PollDraft) -> Result<()> {
     Ok(())
 }
 
-/// The draft's text, trimmed, when it is not empty and within the limit
-/// (counted as Mastodon counts, content warning included).
-fn checked_text<'a>(state: &AppState, draft: &Draft<'a>) -> Result<&'a str> {
+/// The draft's text, trimmed, when it is within the limit (counted as
+/// Mastodon counts, content warning included) and not empty, unless the post
+/// has media.
+fn checked_text<'a>(state: &AppState, draft: &Draft<'a>, has_media: bool) -> Result<&'a str> {
     let text = draft.text.trim();
-    if text.is_empty() {
-        return Err(Error::Validation("a post needs text".into()));
+    if text.is_empty() && !has_media {
+        return Err(Error::Validation("a post needs text or media".into()));
     }
     let limit = state.config.posts.max_characters;
     let length = text::count_characters(text) + draft.spoiler.chars().count();
@@ -128,7 +138,15 @@ pub async fn create(state: &AppState, author: &Actor, draft: Draft<'_>) -> Resul
             "only local accounts post from here".into(),
         ));
     }
-    let text = checked_text(state, &draft)?;
+    let uploads = media::check_for_post(
+        state,
+        author,
+        draft.media_ids.unwrap_or_default(),
+        draft.media_attributes,
+        None,
+    )
+    .await?;
+    let text = checked_text(state, &draft, !uploads.is_empty())?;
     let language = match draft.language.map(str::trim).filter(|l| !l.is_empty()) {
         Some(l)
             if l.len() <= MAX_LANGUAGE
@@ -141,6 +159,12 @@ pub async fn create(state: &AppState, author: &Actor, draft: Draft<'_>) -> Resul
     };
     if let Some(poll) = &draft.poll {
         validate_poll(poll)?;
+        if !uploads.is_empty() {
+            // As in Mastodon: a Question has no room for media.
+            return Err(Error::Validation(
+                "a post has either a poll or media".into(),
+            ));
+        }
     }
     let parent = match draft.in_reply_to {
         Some(id) => Some(
@@ -265,6 +289,9 @@ pub async fn create(state: &AppState, author: &Actor, draft: Draft<'_>) -> Resul
         .await?;
     }
     db::posts::set_quote_policy(&mut *tx, post.id, draft.quote_policy.as_str()).await?;
+    if !uploads.is_empty() {
+        media::set_for_post(&mut tx, state, author, post.id, &uploads).await?;
+    }
     let mut quote_request = None;
     if let (Some(q), Some(qa)) = (&quoted, &quoted_author) {
         if qa.is_local() {
@@ -297,7 +324,8 @@ pub async fn create(state: &AppState, author: &Actor, draft: Draft<'_>) -> Resul
         outbox::queue_for(&mut tx, state, author, qa, &activity).await?;
     }
     if db::users::is_federating(&mut *tx, author.id).await? {
-        let parts = parts_for(state, &post, &mentioned, &tags, poll);
+        let attachments = db::media::attachments(&mut *tx, post.id).await?;
+        let parts = parts_for(state, &post, &mentioned, &tags, poll, attachments);
         let activity = note::create(&post, author, &parts);
         let inboxes = audience(&mut tx, author, &post, &mentioned).await?;
         outbox::queue(&mut tx, state, author.id, &activity, &inboxes).await?;
@@ -308,8 +336,8 @@ pub async fn create(state: &AppState, author: &Actor, draft: Draft<'_>) -> Resul
 }
 
 /// Edits a local post: the earlier version goes to its history, mentions and
-/// hashtags follow the new text, and an Update (with `updated`) goes
-/// wherever the post went.
+/// hashtags follow the new text, media and their alt text change as the
+/// draft says, and an Update (with `updated`) goes wherever the post went.
 pub async fn edit(state: &AppState, author: &Actor, post: &Post, draft: Draft<'_>) -> Result<Post> {
     if post.author_id != author.id || !author.is_local() {
         return Err(Error::Forbidden("only the author may edit a post".into()));
@@ -317,13 +345,31 @@ pub async fn edit(state: &AppState, author: &Actor, post: &Post, draft: Draft<'_
     if post.deleted_at.is_some() || post.reblog_of_id.is_some() {
         return Err(Error::NotFound);
     }
-    let text = checked_text(state, &draft)?;
+    let media_ids = match draft.media_ids {
+        Some(ids) => ids.to_vec(),
+        None => db::media::attachment_ids(&state.db, post.id).await?,
+    };
+    let uploads = media::check_for_post(
+        state,
+        author,
+        &media_ids,
+        draft.media_attributes,
+        Some(post.id),
+    )
+    .await?;
+    if !uploads.is_empty() && db::polls::find(&state.db, post.id).await?.is_some() {
+        return Err(Error::Validation(
+            "a post has either a poll or media".into(),
+        ));
+    }
+    let text = checked_text(state, &draft, !uploads.is_empty())?;
     let Rendered {
         html,
         mentioned: resolved,
         tags,
     } = render(state, text).await;
     let mut tx = state.db.begin().await?;
+    let removed = media::set_for_post(&mut tx, state, author, post.id, &uploads).await?;
     let edited = db::posts::edit(
         &mut tx,
         post,
@@ -345,7 +391,8 @@ pub async fn edit(state: &AppState, author: &Actor, post: &Post, draft: Draft<'_
     let mentioned = db::posts::mentions(&mut *tx, post.id).await?;
     if db::users::is_federating(&mut *tx, author.id).await? {
         let poll = db::polls::find(&mut *tx, post.id).await?;
-        let parts = parts_for(state, &edited, &mentioned, &tags, poll);
+        let attachments = db::media::attachments(&mut *tx, post.id).await?;
+        let parts = parts_for(state, &edited, &mentioned, &tags, poll, attachments);
         let activity = note::update(
             &crate::federation::activities::new_id(&state.urls),
             &edited,
@@ -356,12 +403,13 @@ pub async fn edit(state: &AppState, author: &Actor, post: &Post, draft: Draft<'_
         outbox::queue(&mut tx, state, author.id, &activity, &inboxes).await?;
     }
     tx.commit().await?;
+    media::remove_files(state, &removed).await;
     outbox::wake(state);
     Ok(edited)
 }
 
-/// Deletes a local post: it becomes a tombstone here and a Delete goes
-/// wherever its Create went.
+/// Deletes a local post: it becomes a tombstone here, its media and their
+/// files are removed, and a Delete goes wherever its Create went.
 pub async fn delete(state: &AppState, author: &Actor, post: &Post) -> Result<()> {
     if post.author_id != author.id || !author.is_local() {
         return Err(Error::Forbidden("only the author may delete a post".into()));
@@ -373,17 +421,21 @@ pub async fn delete(state: &AppState, author: &Actor, post: &Post) -> Result<()>
     let tags = db::posts::tags(&state.db, post.id).await?;
     let mut tx = state.db.begin().await?;
     db::posts::mark_deleted(&mut *tx, post.id, state.clock.now()).await?;
+    let removed = media::delete_for_post(&mut tx, post.id).await?;
     if let Some(parent) = post.in_reply_to_id {
         db::posts::add_replies(&mut *tx, parent, -1).await?;
     }
     if db::users::is_federating(&mut *tx, author.id).await? {
         let poll = db::polls::find(&mut *tx, post.id).await?;
-        let parts = parts_for(state, post, &mentioned, &tags, poll);
+        let parts = parts_for(state, post, &mentioned, &tags, poll, Vec::new());
         let activity = note::delete(post, author, &parts);
         let inboxes = audience(&mut tx, author, post, &mentioned).await?;
         outbox::queue(&mut tx, state, author.id, &activity, &inboxes).await?;
     }
     tx.commit().await?;
+    // After the commit: a failed transaction must not lose the files. A
+    // crash here leaves files without rows, which are never served.
+    media::remove_files(state, &removed).await;
     outbox::wake(state);
     Ok(())
 }
@@ -429,8 +481,10 @@ fn parts_for(
     mentioned: &[Actor],
     tags: &[String],
     poll: Option<db::polls::Poll>,
+    attachments: Vec<db::media::Attachment>,
 ) -> NoteParts {
     NoteParts {
+        attachments,
         poll_closed: poll
             .as_ref()
             .is_some_and(|p| p.is_closed(state.clock.now())),
@@ -456,7 +510,8 @@ pub async fn note_parts(state: &AppState, post: &Post) -> Result<NoteParts> {
     let mentioned = db::posts::mentions(&state.db, post.id).await?;
     let tags = db::posts::tags(&state.db, post.id).await?;
     let poll = db::polls::find(&state.db, post.id).await?;
-    Ok(parts_for(state, post, &mentioned, &tags, poll))
+    let attachments = db::media::attachments(&state.db, post.id).await?;
+    Ok(parts_for(state, post, &mentioned, &tags, poll, attachments))
 }
 
 /// Resolves the accounts a text mentions: `@user` is local, `@user@host`
@@ -631,7 +686,8 @@ pub async fn queue_update(tx: &mut PgConnection, state: &AppState, post: &Post) 
     let mentioned = db::posts::mentions(&mut *tx, post.id).await?;
     let tags = db::posts::tags(&mut *tx, post.id).await?;
     let poll = db::polls::find(&mut *tx, post.id).await?;
-    let parts = parts_for(state, post, &mentioned, &tags, poll);
+    let attachments = db::media::attachments(&mut *tx, post.id).await?;
+    let parts = parts_for(state, post, &mentioned, &tags, poll, attachments);
     let activity = note::update(
         &crate::federation::activities::new_id(&state.urls),
         post,

@@ -7,7 +7,7 @@ use crate::db::{self, actors::Actor, actors::ProfileField, follows::Side, posts:
 use crate::domain::text;
 use crate::error::{Error, Result};
 use crate::federation::{activities, actor::document, html};
-use crate::service::outbox;
+use crate::service::{media, outbox};
 use crate::state::AppState;
 
 /// A local person, whether or not it shares with the fediverse (for this
@@ -114,6 +114,10 @@ pub struct ProfileUpdate {
     pub locked: Option<bool>,
     pub discoverable: Option<bool>,
     pub fields: Option<Vec<(String, String)>>,
+    /// A new avatar image, as uploaded (checked and re-encoded as media).
+    pub avatar: Option<bytes::Bytes>,
+    /// A new header image.
+    pub header: Option<bytes::Bytes>,
 }
 
 /// Saves a local profile and sends Update(Person) to the servers that
@@ -179,7 +183,30 @@ pub async fn update(state: &AppState, actor: &Actor, change: ProfileUpdate) -> R
         }
         None => actor.fields.0.clone(),
     };
+    // Pictures are processed before the transaction (CPU work on a blocking
+    // thread); an upload not taken because the update fails is swept later
+    // as an unattached upload.
+    let avatar = match change.avatar {
+        Some(bytes) => Some(media::upload(state, actor, bytes, None, None).await?),
+        None => None,
+    };
+    let header = match change.header {
+        Some(bytes) => Some(media::upload(state, actor, bytes, None, None).await?),
+        None => None,
+    };
     let mut tx = state.db.begin().await?;
+    let mut replaced = Vec::new();
+    if let Some(upload) = &avatar {
+        replaced
+            .extend(db::uploads::set_profile_image(&mut tx, actor.id, upload.id, "avatar").await?);
+        // The preview (at most 640x360) is avatar-sized.
+        db::actors::set_picture(&mut *tx, actor.id, "avatar", &upload.preview_url).await?;
+    }
+    if let Some(upload) = &header {
+        replaced
+            .extend(db::uploads::set_profile_image(&mut tx, actor.id, upload.id, "header").await?);
+        db::actors::set_picture(&mut *tx, actor.id, "header", &upload.url).await?;
+    }
     let updated = db::actors::update_local_profile(
         &mut *tx,
         actor.id,
@@ -202,6 +229,7 @@ pub async fn update(state: &AppState, actor: &Actor, change: ProfileUpdate) -> R
         outbox::queue(&mut tx, state, actor.id, &activity, &inboxes).await?;
     }
     tx.commit().await?;
+    media::remove_files(state, &replaced).await;
     outbox::wake(state);
     Ok(updated)
 }

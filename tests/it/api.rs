@@ -615,3 +615,151 @@ async fn instance_documents_give_real_limits() {
     assert_eq!(v1["uri"], app.domain.as_str());
     assert!(v1["version"].as_str().unwrap().starts_with("4."));
 }
+
+async fn upload_image(
+    app: &TestApp,
+    token: &str,
+    bytes: Vec<u8>,
+    description: &str,
+) -> (u16, Value) {
+    let form = reqwest::multipart::Form::new()
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(bytes)
+                .file_name("photo.png")
+                .mime_str("image/png")
+                .unwrap(),
+        )
+        .text("description", description.to_string())
+        .text("focus", "0.5,-0.25");
+    let response = app
+        .client
+        .post(app.url("/api/v2/media"))
+        .bearer_auth(token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn an_image_uploaded_with_alt_text_goes_out_with_the_status() {
+    let (alpha, beta) = two_instances().await;
+    alpha.create_user("alice").await;
+    beta.create_user("bob").await;
+    let alice = alpha.token("alice").await;
+    let bob = beta.token("bob").await;
+    bob_follows_alice(&alpha, &beta, &bob).await;
+
+    let (status, media) =
+        upload_image(&alpha, &alice, crate::media::png(800, 600), "A red square").await;
+    assert_eq!(status, 200, "{media}");
+    assert_eq!(media["type"], "image");
+    assert_eq!(media["description"], "A red square");
+    assert_eq!(media["meta"]["original"]["width"], 800);
+    assert_eq!(media["meta"]["focus"]["x"], 0.5);
+    assert!(media["blurhash"].is_string());
+    let media_id = media["id"].as_str().unwrap();
+    let (status, _, described) = alpha
+        .api(
+            Method::PUT,
+            &format!("/api/v1/media/{media_id}"),
+            Some(&alice),
+            Some(json!({"description": "A red square on white"})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(described["description"], "A red square on white");
+
+    let (status, posted) = alpha
+        .api_post(
+            &alice,
+            "/api/v1/statuses",
+            json!({"status": "", "media_ids": [media_id]}),
+        )
+        .await;
+    assert_eq!(status, 200, "{posted}");
+    assert_eq!(posted["media_attachments"][0]["id"], media_id);
+    assert_eq!(
+        posted["media_attachments"][0]["description"],
+        "A red square on white"
+    );
+    let image = alpha
+        .client
+        .get(posted["media_attachments"][0]["url"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(image.headers()["x-content-type-options"], "nosniff");
+    alpha.deliver().await;
+    let (_, home) = beta.api_get(&bob, "/api/v1/timelines/home").await;
+    let arrived = &home[0]["media_attachments"][0];
+    assert_eq!(arrived["description"], "A red square on white", "{home}");
+    assert!(arrived["blurhash"].is_string());
+
+    // Someone else's upload cannot be attached.
+    beta.create_user("carol").await;
+    let carol = beta.token("carol").await;
+    let (_, theirs) = upload_image(&beta, &carol, crate::media::png(10, 10), "").await;
+    let (status, _) = beta
+        .api_post(
+            &bob,
+            "/api/v1/statuses",
+            json!({"status": "stolen", "media_ids": [theirs["id"]]}),
+        )
+        .await;
+    assert_eq!(status, 422);
+    let posts: i64 = sqlx::query_scalar("select count(*) from posts where content like '%stolen%'")
+        .fetch_one(&beta.db)
+        .await
+        .unwrap();
+    assert_eq!(posts, 0);
+}
+
+#[tokio::test]
+async fn an_avatar_set_through_update_credentials_reaches_followers() {
+    let (alpha, beta) = two_instances().await;
+    alpha.create_user("alice").await;
+    beta.create_user("bob").await;
+    let alice = alpha.token("alice").await;
+    let bob = beta.token("bob").await;
+    bob_follows_alice(&alpha, &beta, &bob).await;
+    let form = reqwest::multipart::Form::new()
+        .part(
+            "avatar",
+            reqwest::multipart::Part::bytes(crate::media::jpeg(500, 500))
+                .file_name("me.jpg")
+                .mime_str("image/jpeg")
+                .unwrap(),
+        )
+        .text("display_name", "Alice with a face");
+    let response = alpha
+        .client
+        .patch(alpha.url("/api/v1/accounts/update_credentials"))
+        .bearer_auth(&alice)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let me: Value = response.json().await.unwrap();
+    let avatar = me["avatar"].as_str().unwrap().to_string();
+    assert!(avatar.contains("/media/"), "{avatar}");
+    assert_eq!(me["display_name"], "Alice with a face");
+    let fetched = alpha.client.get(&avatar).send().await.unwrap();
+    assert_eq!(fetched.status(), 200);
+    alpha.deliver().await;
+    let on_beta = beta.resolve(&alpha.url("/users/alice")).await;
+    assert_eq!(on_beta.avatar_url.as_deref(), Some(avatar.as_str()));
+    // The avatar is never swept as an unattached upload.
+    alpha.clock.advance(chrono::Duration::days(3));
+    skein::service::media::remove_stale(&alpha.state)
+        .await
+        .unwrap();
+    assert_eq!(
+        alpha.client.get(&avatar).send().await.unwrap().status(),
+        200
+    );
+}

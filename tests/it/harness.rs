@@ -210,6 +210,9 @@ pub struct TestApp {
     /// The instance's clock: it starts at the real time and only moves when
     /// a test moves it.
     pub clock: Arc<ManualClock>,
+    /// The instance's `data_dir` (uploaded media go under it), removed when
+    /// the test ends.
+    _data_dir: tempfile::TempDir,
     shutdown: CancellationToken,
     task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
 }
@@ -225,7 +228,15 @@ impl TestApp {
         let addr = listener.local_addr().expect("addr");
         let host = format!("{}.test", options.name);
         let domain = format!("{host}:{}", addr.port());
+        let data_dir = tempfile::Builder::new()
+            .prefix("skein-test-data-")
+            .tempdir()
+            .expect("a temporary data directory");
         let mut env = vec![
+            (
+                "SKEIN_DATA_DIR".to_string(),
+                data_dir.path().display().to_string(),
+            ),
             ("SKEIN_DOMAIN".to_string(), domain.clone()),
             ("SKEIN_SCHEME".to_string(), "http".to_string()),
             ("SKEIN_LISTEN".to_string(), addr.to_string()),
@@ -271,6 +282,7 @@ impl TestApp {
             state,
             deliverer,
             clock,
+            _data_dir: data_dir,
             shutdown,
             task: Some(task),
         }

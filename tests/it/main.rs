@@ -15,6 +15,7 @@ mod follows;
 mod harness;
 mod http;
 mod inbox;
+mod media;
 mod oauth;
 mod posts;
 mod remote_actors;

@@ -29,6 +29,8 @@ fn draft(text: &str, visibility: Visibility) -> posts::Draft<'_> {
         poll: None,
         quote_of: None,
         quote_policy: Default::default(),
+        media_ids: None,
+        media_attributes: &[],
     }
 }
 

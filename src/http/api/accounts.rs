@@ -10,6 +10,7 @@ use serde::Deserialize;
 use crate::db::{self, actors::Actor, views::Listing};
 use crate::domain::visibility::Visibility;
 use crate::error::{Error, Result};
+use crate::http::api::params::WithFiles;
 use crate::http::api::{MaybeToken, PageParams, Params, Token, id, paged, params::lenient};
 use crate::http::client_ip::ClientIp;
 use crate::mastodon::Presenter;
@@ -17,7 +18,7 @@ use crate::mastodon::entities as e;
 use crate::service::{accounts, blocks, follows, mutes, profiles, remote_actors, timelines};
 use crate::state::AppState;
 
-pub fn routes() -> Router<AppState> {
+pub fn routes(max_image_bytes: usize) -> Router<AppState> {
     Router::new()
         .route("/api/v1/accounts", get(many).post(register))
         .route(
@@ -26,7 +27,10 @@ pub fn routes() -> Router<AppState> {
         )
         .route(
             "/api/v1/accounts/update_credentials",
-            patch(update_credentials),
+            // An avatar and a header in one form.
+            patch(update_credentials).layer(axum::extract::DefaultBodyLimit::max(
+                2 * max_image_bytes + crate::http::api::media::FORM_OVERHEAD,
+            )),
         )
         .route("/api/v1/accounts/relationships", get(relationships))
         .route("/api/v1/accounts/lookup", get(lookup))
@@ -117,9 +121,13 @@ struct SourceUpdate {
 async fn update_credentials(
     State(state): State<AppState>,
     token: Token,
-    Params(p): Params<CredentialsUpdate>,
+    form: WithFiles<CredentialsUpdate>,
 ) -> Result<Json<e::CredentialAccount>> {
     let (user, actor) = token.user("write:accounts")?;
+    let WithFiles {
+        params: p,
+        mut files,
+    } = form;
     let fields = p.fields_attributes.map(|list| {
         list.into_iter()
             .map(|f| {
@@ -142,6 +150,8 @@ async fn update_credentials(
             locked: p.locked,
             discoverable: p.discoverable,
             fields,
+            avatar: files.remove("avatar"),
+            header: files.remove("header"),
         },
     )
     .await?;

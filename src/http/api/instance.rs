@@ -26,11 +26,6 @@ pub fn version() -> String {
     format!("4.2.0 (compatible; Skein {})", nodeinfo::VERSION)
 }
 
-/// Media limits, as Mastodon's.
-const MAX_MEDIA: usize = 4;
-const MAX_IMAGE_BYTES: usize = 16 * 1024 * 1024;
-const MAX_PIXELS: u64 = 3840 * 2160;
-
 fn configuration(state: &AppState) -> Value {
     json!({
         "urls": { "streaming": streaming_url(state) },
@@ -38,13 +33,14 @@ fn configuration(state: &AppState) -> Value {
         "accounts": { "max_featured_tags": 0, "max_pinned_statuses": posts::MAX_PINS },
         "statuses": {
             "max_characters": state.config.posts.max_characters,
-            "max_media_attachments": MAX_MEDIA,
+            "max_media_attachments": crate::domain::media::MAX_PER_POST,
             "characters_reserved_per_url": 23,
         },
         "media_attachments": {
             "supported_mime_types": ["image/jpeg", "image/png", "image/gif", "image/webp"],
-            "image_size_limit": MAX_IMAGE_BYTES,
-            "image_matrix_limit": MAX_PIXELS,
+            "image_size_limit": state.config.media.max_image_bytes,
+            "image_matrix_limit": crate::imaging::MAX_INPUT_PIXELS,
+            "description_limit": crate::domain::media::MAX_DESCRIPTION_CHARS,
             "video_size_limit": 0,
             "video_frame_rate_limit": 0,
             "video_matrix_limit": 0,

@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod apps;
 pub mod auth;
 pub mod instance;
+pub mod media;
 pub mod pagination;
 pub mod params;
 pub mod search;
@@ -55,10 +56,11 @@ pub fn routes(state: AppState) -> Router<AppState> {
     Router::new()
         .merge(apps::routes())
         .merge(instance::routes())
-        .merge(accounts::routes())
+        .merge(accounts::routes(state.config.media.max_image_bytes))
         .merge(statuses::routes())
         .merge(timelines::routes())
         .merge(search::routes())
+        .merge(media::routes(state.config.media.max_image_bytes))
         .fallback(api_not_found)
         .layer(middleware::from_fn_with_state(state, rate_limit))
         .layer(cors)

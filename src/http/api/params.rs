@@ -5,7 +5,9 @@
 //! Failures answer 422 with Mastodon's `{"error": ...}` body.
 
 use axum::body::Bytes;
-use axum::extract::{FromRequest, Request};
+use std::collections::HashMap;
+
+use axum::extract::{FromRequest, Multipart, Request};
 use axum::http::header;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
@@ -23,33 +25,93 @@ where
     type Rejection = Error;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let query = req.uri().query().unwrap_or_default().to_string();
-        let content_type = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_ascii_lowercase();
-        let body = Bytes::from_request(req, state)
-            .await
-            .map_err(|_| Error::PayloadTooLarge)?;
-        let mut merged = from_pairs(form_urlencoded(query.as_bytes()));
-        if !body.is_empty() {
-            let from_body = if content_type.starts_with("application/json") {
-                serde_json::from_slice::<Value>(&body)
-                    .map_err(|e| Error::BadRequest(format!("the JSON body is invalid: {e}")))?
-            } else if content_type.starts_with("multipart/form-data") {
-                return Err(Error::BadRequest(
-                    "multipart bodies are only accepted for uploads".into(),
-                ));
-            } else {
-                from_pairs(form_urlencoded(&body))
-            };
-            merge(&mut merged, from_body);
-        }
-        T::deserialize(merged)
+        let (value, _) = collect(req, state, false).await?;
+        T::deserialize(value)
             .map(Params)
             .map_err(|e| Error::Validation(format!("invalid parameters: {e}")))
+    }
+}
+
+/// Parameters with files: a multipart form's file parts by field name
+/// (`file`, `avatar`, `header`), besides parameters as [`Params`] reads
+/// them.
+pub struct WithFiles<T> {
+    pub params: T,
+    pub files: HashMap<String, Bytes>,
+}
+
+impl<S, T> FromRequest<S> for WithFiles<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = Error;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let (value, files) = collect(req, state, true).await?;
+        let params = T::deserialize(value)
+            .map_err(|e| Error::Validation(format!("invalid parameters: {e}")))?;
+        Ok(WithFiles { params, files })
+    }
+}
+
+async fn collect<S: Send + Sync>(
+    req: Request,
+    state: &S,
+    allow_files: bool,
+) -> Result<(Value, HashMap<String, Bytes>), Error> {
+    let query = req.uri().query().unwrap_or_default().to_string();
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let mut merged = from_pairs(form_urlencoded(query.as_bytes()));
+    let mut files = HashMap::new();
+    if content_type.starts_with("multipart/form-data") {
+        let mut multipart = Multipart::from_request(req, state)
+            .await
+            .map_err(|e| Error::BadRequest(format!("the form is invalid: {e}")))?;
+        let mut pairs = Vec::new();
+        while let Some(field) = multipart.next_field().await.map_err(multipart_error)? {
+            let name = field.name().unwrap_or_default().to_string();
+            if field.file_name().is_some() {
+                if !allow_files {
+                    return Err(Error::Validation(format!(
+                        "files are not accepted here (field `{name}`)"
+                    )));
+                }
+                let bytes = field.bytes().await.map_err(multipart_error)?;
+                files.insert(name, bytes);
+            } else {
+                let text = field.text().await.map_err(multipart_error)?;
+                pairs.push((name, text));
+            }
+        }
+        merge(&mut merged, from_pairs(pairs));
+        return Ok((merged, files));
+    }
+    let body = Bytes::from_request(req, state)
+        .await
+        .map_err(|_| Error::PayloadTooLarge)?;
+    if !body.is_empty() {
+        let from_body = if content_type.starts_with("application/json") {
+            serde_json::from_slice::<Value>(&body)
+                .map_err(|e| Error::BadRequest(format!("the JSON body is invalid: {e}")))?
+        } else {
+            from_pairs(form_urlencoded(&body))
+        };
+        merge(&mut merged, from_body);
+    }
+    Ok((merged, files))
+}
+
+fn multipart_error(e: axum::extract::multipart::MultipartError) -> Error {
+    if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+        Error::PayloadTooLarge
+    } else {
+        Error::BadRequest(format!("the form is invalid: {}", e.body_text()))
     }
 }
 

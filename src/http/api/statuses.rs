@@ -15,7 +15,7 @@ use crate::http::api::accounts::bounds;
 use crate::http::api::{MaybeToken, PageParams, Params, Token, id, paged, params::lenient};
 use crate::mastodon::Presenter;
 use crate::mastodon::entities::{self as e, time};
-use crate::service::{compose, interactions, polls, posts, timelines};
+use crate::service::{compose, interactions, media, polls, posts, timelines};
 use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -70,6 +70,8 @@ struct StatusParams {
     status: Option<String>,
     #[serde(default, deserialize_with = "lenient::list")]
     media_ids: Vec<String>,
+    #[serde(default, deserialize_with = "lenient::objects")]
+    media_attributes: Option<Vec<serde_json::Map<String, serde_json::Value>>>,
     #[serde(default)]
     poll: Option<PollParams>,
     #[serde(default, deserialize_with = "lenient::opt_id")]
@@ -91,6 +93,32 @@ struct StatusParams {
 }
 
 impl StatusParams {
+    fn media_ids(&self) -> Result<Vec<i64>> {
+        self.media_ids
+            .iter()
+            .map(|raw| {
+                raw.parse()
+                    .map_err(|_| Error::Validation(format!("`{raw}` is not a media id")))
+            })
+            .collect()
+    }
+
+    /// `media_attributes[][id|description|focus]` of an edit.
+    fn media_attributes(&self) -> Result<Vec<(i64, Option<String>, Option<String>)>> {
+        let Some(list) = &self.media_attributes else {
+            return Ok(Vec::new());
+        };
+        list.iter()
+            .map(|item| {
+                let text = |k: &str| item.get(k).and_then(|v| v.as_str()).map(String::from);
+                let id = text("id")
+                    .and_then(|i| i.parse().ok())
+                    .ok_or_else(|| Error::Validation("media_attributes need an id".into()))?;
+                Ok((id, text("description"), text("focus")))
+            })
+            .collect()
+    }
+
     fn poll(&self) -> Result<Option<posts::PollDraft>> {
         let Some(poll) = &self.poll else {
             return Ok(None);
@@ -121,11 +149,7 @@ async fn create(
             "scheduled posts are not supported on this server".into(),
         ));
     }
-    if !p.media_ids.is_empty() {
-        return Err(Error::Validation(
-            "media attachments are not supported yet".into(),
-        ));
-    }
+    let media_ids = p.media_ids()?;
     let visibility = match p.visibility.as_deref() {
         None | Some("") => {
             Visibility::parse(&user.default_visibility).unwrap_or(Visibility::Public)
@@ -161,6 +185,8 @@ async fn create(
         poll: p.poll()?,
         quote_of: quoted.as_ref().map(|q| q.ap_id.as_str()),
         quote_policy,
+        media_ids: Some(&media_ids),
+        media_attributes: &[],
     };
     let key = headers.get("idempotency-key").and_then(|v| v.to_str().ok());
     let post = compose::create(
@@ -236,11 +262,16 @@ async fn edit(
     if post.author_id != author.id {
         return Err(Error::NotFound);
     }
-    if !p.media_ids.is_empty() {
-        return Err(Error::Validation(
-            "media attachments are not supported yet".into(),
-        ));
-    }
+    let media_ids = p.media_ids()?;
+    let attributes = p.media_attributes()?;
+    let attributes: Vec<media::MediaAttributes> = attributes
+        .iter()
+        .map(|(id, description, focus)| media::MediaAttributes {
+            id: *id,
+            description: description.as_deref(),
+            focus: focus.as_deref(),
+        })
+        .collect();
     let visibility = Visibility::parse(&post.visibility).unwrap_or(Visibility::Public);
     let quote_policy = QuotePolicy::parse(&post.quote_policy).unwrap_or(QuotePolicy::Public);
     let language = p.language.clone().or_else(|| post.language.clone());
@@ -254,6 +285,10 @@ async fn edit(
         poll: p.poll()?,
         quote_of: None,
         quote_policy,
+        // Mastodon's edit replaces the media with the list given (none
+        // given: the post keeps no media).
+        media_ids: Some(&media_ids),
+        media_attributes: &attributes,
     };
     let edited = posts::edit(&state, author, &post, draft).await?;
     Ok(Json(

@@ -1,0 +1,108 @@
+//! Rules for media of local posts: how many a post has, alt text length, the
+//! focal point, and the names of stored files.
+
+use rand::Rng;
+
+/// The most media on one post (Mastodon's `MAX_MEDIA_ATTACHMENTS`).
+pub const MAX_PER_POST: usize = 4;
+
+/// The longest alt text, in characters (Mastodon's `MAX_DESCRIPTION_LENGTH`).
+pub const MAX_DESCRIPTION_CHARS: usize = 1_500;
+
+/// The point of an image that crops keep in view: x from -1 (left) to 1
+/// (right), y from -1 (bottom) to 1 (top), as Mastodon's `focus`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Focus {
+    pub x: f32,
+    pub y: f32,
+}
+
+impl Focus {
+    /// Reads Mastodon's `focus` parameter, `"x,y"`.
+    pub fn parse(raw: &str) -> Result<Focus, String> {
+        let message = || format!("focus must be \"x,y\" with both from -1.0 to 1.0, not `{raw}`");
+        let (x, y) = raw.split_once(',').ok_or_else(message)?;
+        let coordinate = |s: &str| {
+            s.trim()
+                .parse::<f32>()
+                .ok()
+                .filter(|v| v.is_finite() && (-1.0..=1.0).contains(v))
+        };
+        match (coordinate(x), coordinate(y)) {
+            (Some(x), Some(y)) => Ok(Focus { x, y }),
+            _ => Err(message()),
+        }
+    }
+}
+
+/// Alt text, trimmed, when it is within the limit.
+pub fn description(raw: &str) -> Result<String, String> {
+    let text = raw.trim();
+    let length = text.chars().count();
+    if length > MAX_DESCRIPTION_CHARS {
+        return Err(format!(
+            "a description has at most {MAX_DESCRIPTION_CHARS} characters (this one has {length})"
+        ));
+    }
+    Ok(text.to_string())
+}
+
+/// A fresh, unguessable file name: 128 random bits in hex, then the type's
+/// extension.
+pub fn new_file_name(extension: &str) -> String {
+    let bits: u128 = rand::thread_rng().r#gen();
+    format!("{bits:032x}.{extension}")
+}
+
+/// Whether `name` is a name `new_file_name` could have made for a stored
+/// type: nothing else (no slash, no dot-dot, no other extension) is ever
+/// looked up.
+pub fn is_file_name(name: &str) -> bool {
+    let Some((stem, extension)) = name.split_once('.') else {
+        return false;
+    };
+    stem.len() == 32
+        && stem
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        && matches!(extension, "jpg" | "png" | "gif")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn focus_is_two_numbers_from_minus_one_to_one() {
+        assert_eq!(Focus::parse("-0.5, 0.25"), Ok(Focus { x: -0.5, y: 0.25 }));
+        assert_eq!(Focus::parse("1,-1"), Ok(Focus { x: 1.0, y: -1.0 }));
+        for bad in ["", "0.5", "1.5,0", "0,-2", "a,b", "NaN,0", "inf,0", "0,0,0"] {
+            assert!(Focus::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn descriptions_are_limited_in_characters() {
+        assert_eq!(description("  a cat  ").as_deref(), Ok("a cat"));
+        assert!(description(&"é".repeat(MAX_DESCRIPTION_CHARS)).is_ok());
+        assert!(description(&"é".repeat(MAX_DESCRIPTION_CHARS + 1)).is_err());
+    }
+
+    #[test]
+    fn only_names_skein_makes_are_file_names() {
+        let name = new_file_name("png");
+        assert!(is_file_name(&name), "{name}");
+        assert_ne!(name, new_file_name("png"));
+        for bad in [
+            "../etc/passwd",
+            "0123456789abcdef0123456789abcdef.html",
+            "0123456789abcdef0123456789abcdef.png/..",
+            "0123456789ABCDEF0123456789ABCDEF.png",
+            "0123456789abcdef0123456789abcde.png",
+            "0123456789abcdef0123456789abcdef.png.png",
+            "",
+        ] {
+            assert!(!is_file_name(bad), "{bad}");
+        }
+    }
+}
