@@ -92,6 +92,9 @@ struct StatusParams {
     scheduled_at: Option<String>,
 }
 
+/// One of `media_attributes[]`: (id, description, focus).
+type MediaAttributesParam = (i64, Option<String>, Option<String>);
+
 impl StatusParams {
     fn media_ids(&self) -> Result<Vec<i64>> {
         self.media_ids
@@ -104,7 +107,7 @@ impl StatusParams {
     }
 
     /// `media_attributes[][id|description|focus]` of an edit.
-    fn media_attributes(&self) -> Result<Vec<(i64, Option<String>, Option<String>)>> {
+    fn media_attributes(&self) -> Result<Vec<MediaAttributesParam>> {
         let Some(list) = &self.media_attributes else {
             return Ok(Vec::new());
         };
