@@ -11,9 +11,10 @@ FROM rust:1.95-slim-bookworm AS build
 WORKDIR /src
 # Dependencies first, so that source changes reuse the cached layer.
 COPY Cargo.toml Cargo.lock ./
-# (Stubs for every target Cargo.toml names, the benchmark included.)
+# (Stubs for every target Cargo.toml names, the benchmarks included.)
 RUN mkdir src benches && echo 'fn main() {}' > src/main.rs && touch src/lib.rs \
     && echo 'fn main() {}' > benches/federation.rs \
+    && echo 'fn main() {}' > benches/timelines.rs \
     && cargo build --release --locked \
     && rm -rf src benches
 COPY config config

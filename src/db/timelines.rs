@@ -1,8 +1,14 @@
 //! Timeline reads: newest first, keyset-paginated on the post id
 //! (`max_id`, `since_id`, `min_id` as Mastodon pages), visibility enforced in
 //! SQL for the viewer.
+//!
+//! Page bounds are written into the SQL only when the page has them, never
+//! as `($2 is null or p.id < $2)`: PostgreSQL switches a prepared statement
+//! to a generic plan after five executions, and in a generic plan such a
+//! condition cannot bound an index scan, so every deep page would scan from
+//! the newest post down (`benches/timelines.rs` measures this).
 
-use sqlx::PgExecutor;
+use sqlx::{PgConnection, PgExecutor};
 
 use crate::db::posts::Post;
 
@@ -28,10 +34,23 @@ impl Page {
     }
 }
 
+/// The page bounds on `column` (`$2` above, `$3` below), only those the page
+/// has.
+fn bounds(page: &Page, column: &str) -> String {
+    let mut sql = String::new();
+    if page.max_id.is_some() {
+        sql.push_str(&format!(" and {column} < $2"));
+    }
+    if page.lower().is_some() {
+        sql.push_str(&format!(" and {column} > $3"));
+    }
+    sql
+}
+
 /// Conditions every timeline shares: live rows, the page bounds.
-const PAGE: &str = "p.deleted_at is null
-     and ($2::bigint is null or p.id < $2)
-     and ($3::bigint is null or p.id > $3)";
+fn live(page: &Page) -> String {
+    format!("p.deleted_at is null{}", bounds(page, "p.id"))
+}
 
 /// What `$1` (the viewer) may see: public and unlisted posts, followers-only
 /// posts of accounts it follows, posts that mention it, its own; nothing of
@@ -61,6 +80,10 @@ const HIDDEN: &str = "not exists (
            and (a.id = p.author_id
                 or a.id = (select r.author_id from posts r where r.id = p.reblog_of_id)))";
 
+fn order(page: &Page) -> &'static str {
+    if page.ascending() { "asc" } else { "desc" }
+}
+
 async fn read(
     db: impl PgExecutor<'_>,
     filter: &str,
@@ -69,12 +92,25 @@ async fn read(
     page: Page,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Vec<Post>, sqlx::Error> {
-    let order = if page.ascending() { "asc" } else { "desc" };
     let sql = format!(
-        "select p.* from posts p where {PAGE} and ({filter}) and {HIDDEN}
-         order by p.id {order} limit $4"
+        "select p.* from posts p where {} and ({filter}) and {HIDDEN}
+         order by p.id {} limit $4",
+        live(&page),
+        order(&page)
     );
-    let mut posts: Vec<Post> = sqlx::query_as(&sql)
+    fetch(db, &sql, viewer, extra, page, now).await
+}
+
+/// Runs a timeline query with the parameters every one of them takes.
+async fn fetch(
+    db: impl PgExecutor<'_>,
+    sql: &str,
+    viewer: Option<i64>,
+    extra: Option<&str>,
+    page: Page,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<Post>, sqlx::Error> {
+    let mut posts: Vec<Post> = sqlx::query_as(sql)
         .bind(viewer.unwrap_or(0))
         .bind(page.max_id)
         .bind(page.lower())
@@ -89,10 +125,26 @@ async fn read(
     Ok(posts)
 }
 
+/// How many of the newest posts (within the page bounds) the first way of
+/// reading a home timeline looks at.
+const HOME_WINDOW: i64 = 1000;
+
 /// The viewer's own posts and those of the accounts it follows, their
 /// reposts included.
+///
+/// Read in one of two ways. First, newest first through all posts, keeping
+/// the viewer's, but looking at no more than the newest `HOME_WINDOW`: that
+/// fills a page after a few hundred rows when the followed accounts write a
+/// fair share of what the instance holds. When it does not fill the page
+/// (a new account, or one following a few quiet accounts, which would
+/// otherwise read every post there is), the page is read per author
+/// instead: at most a page from each followed account (an index-only scan
+/// of `posts_author_live`), plus the direct posts of those accounts that
+/// mention the viewer (found by walking the viewer's mentions), merged. That
+/// costs about the number of accounts followed times the page size, and the
+/// mentions walked, however sparse the timeline.
 pub async fn home(
-    db: impl PgExecutor<'_>,
+    db: &mut PgConnection,
     viewer: i64,
     page: Page,
     now: chrono::DateTime<chrono::Utc>,
@@ -100,9 +152,59 @@ pub async fn home(
     let filter = format!(
         "(p.author_id = $1 or p.author_id in (
              select followee_id from follows where follower_id = $1 and state = 'accepted'))
-         and {VISIBLE}"
+         and {VISIBLE} and {HIDDEN}"
     );
-    read(db, &filter, Some(viewer), None, page, now).await
+    let order = order(&page);
+    let recent = format!(
+        "select p.* from (select * from posts p where {} order by p.id {order} limit {HOME_WINDOW}) p
+         where {filter} order by p.id {order} limit $4",
+        live(&page)
+    );
+    let posts = fetch(&mut *db, &recent, Some(viewer), None, page, now).await?;
+    if posts.len() as i64 >= page.limit {
+        return Ok(posts);
+    }
+    // For the accounts followed (and not blocked either way) VISIBLE comes
+    // down to: the viewer's own posts, and the others unless direct; direct
+    // ones when they mention the viewer. The outer query checks VISIBLE
+    // again all the same.
+    let per_author = format!(
+        "with authors as (
+             select $1::bigint as id
+             union
+             select f.followee_id from follows f
+             where f.follower_id = $1 and f.state = 'accepted'
+               and not exists (select 1 from blocks b
+                               where (b.blocker_id = $1 and b.blocked_id = f.followee_id)
+                                  or (b.blocker_id = f.followee_id and b.blocked_id = $1))
+         )
+         select p.* from posts p
+         where p.id in (
+             select c.id from (
+                 select l.id from authors a
+                 cross join lateral (
+                     select p.id from posts p
+                     where p.author_id = a.id and {live}
+                       and (p.visibility <> 'direct' or p.author_id = $1)
+                     order by p.id {order} limit $4) l
+                 union all
+                 -- Newest mentions first, each post looked up by its key (a
+                 -- scalar subquery, so that no plan joins all direct posts
+                 -- of all the authors against every mention).
+                 (select m.post_id from post_mentions m
+                  where m.actor_id = $1{mention_bounds}
+                    and (select q.visibility = 'direct' and q.deleted_at is null
+                                and q.author_id = any (array(select id from authors))
+                         from posts q where q.id = m.post_id)
+                  order by m.post_id {order} limit $4)
+             ) c
+             order by c.id {order} limit $4)
+           and {live} and {filter}
+         order by p.id {order} limit $4",
+        live = live(&page),
+        mention_bounds = bounds(&page, "m.post_id"),
+    );
+    fetch(&mut *db, &per_author, Some(viewer), None, page, now).await
 }
 
 /// Which public timeline.
@@ -143,10 +245,13 @@ pub async fn tag(
     page: Page,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Vec<Post>, sqlx::Error> {
+    // The page bounds are repeated on t.post_id so that the scan can start
+    // from the tag's entries as well as from the posts.
     let filter = format!(
         "p.visibility = 'public' and p.reblog_of_id is null
-         and exists (select 1 from post_tags t where t.post_id = p.id and t.tag = $5)
-         and {VISIBLE}"
+         and exists (select 1 from post_tags t where t.post_id = p.id and t.tag = $5{})
+         and {VISIBLE}",
+        bounds(&page, "t.post_id")
     );
     read(db, &filter, viewer, Some(tag), page, now).await
 }

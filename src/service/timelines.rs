@@ -28,7 +28,8 @@ pub fn page(
 }
 
 pub async fn home(state: &AppState, viewer: &Actor, page: Page) -> Result<Vec<Post>> {
-    Ok(db::timelines::home(&state.db, viewer.id, page, state.clock.now()).await?)
+    let mut conn = state.db.acquire().await?;
+    Ok(db::timelines::home(&mut conn, viewer.id, page, state.clock.now()).await?)
 }
 
 pub async fn public(
