@@ -11,6 +11,7 @@
 use sqlx::{PgConnection, PgExecutor};
 
 use crate::db::posts::Post;
+use crate::domain::lists::RepliesPolicy;
 
 /// Which slice of a timeline to read.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -130,7 +131,8 @@ async fn fetch(
 const HOME_WINDOW: i64 = 1000;
 
 /// The viewer's own posts and those of the accounts it follows, their
-/// reposts included.
+/// reposts included; members of its exclusive lists are left to those
+/// lists.
 ///
 /// Read in one of two ways. First, newest first through all posts, keeping
 /// the viewer's, but looking at no more than the newest `HOME_WINDOW`: that
@@ -150,8 +152,12 @@ pub async fn home(
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Vec<Post>, sqlx::Error> {
     let filter = format!(
-        "(p.author_id = $1 or p.author_id in (
-             select followee_id from follows where follower_id = $1 and state = 'accepted'))
+        "(p.author_id = $1 or (
+             p.author_id in (
+                 select followee_id from follows where follower_id = $1 and state = 'accepted')
+             and not exists (
+                 select 1 from list_accounts m join lists l on l.id = m.list_id
+                 where l.actor_id = $1 and l.exclusive and m.actor_id = p.author_id)))
          and {VISIBLE} and {HIDDEN}"
     );
     let order = order(&page);
@@ -205,6 +211,47 @@ pub async fn home(
         mention_bounds = bounds(&page, "m.post_id"),
     );
     fetch(&mut *db, &per_author, Some(viewer), None, page, now).await
+}
+
+/// The posts of a list's (`$5`) members, their reposts included, as the
+/// list's owner (the viewer) may see them. Replies to others than the
+/// author itself and the owner are shown as the list's policy says.
+pub async fn list(
+    db: impl PgExecutor<'_>,
+    viewer: i64,
+    list_id: i64,
+    replies: RepliesPolicy,
+    page: Page,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<Post>, sqlx::Error> {
+    let replies_to = match replies {
+        RepliesPolicy::Followed => {
+            "or exists (select 1 from follows f where f.follower_id = $1
+                        and f.followee_id = parent.author_id and f.state = 'accepted')"
+        }
+        RepliesPolicy::List => {
+            "or exists (select 1 from list_accounts o where o.list_id = $5::text::bigint
+                        and o.actor_id = parent.author_id)"
+        }
+        RepliesPolicy::None => "",
+    };
+    let filter = format!(
+        "p.author_id in (select m.actor_id from list_accounts m where m.list_id = $5::text::bigint)
+         and (p.in_reply_to_ap_id is null
+              or exists (select 1 from posts parent where parent.id = p.in_reply_to_id
+                         and (parent.author_id = p.author_id or parent.author_id = $1
+                              {replies_to})))
+         and {VISIBLE}"
+    );
+    read(
+        db,
+        &filter,
+        Some(viewer),
+        Some(&list_id.to_string()),
+        page,
+        now,
+    )
+    .await
 }
 
 /// Which public timeline.

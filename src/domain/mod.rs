@@ -1,7 +1,9 @@
-//! Pure types and rules of the domain: usernames, handles, visibility and the
-//! like. Nothing here knows about HTTP or SQL.
+//! Pure types and rules of the domain: usernames, handles, visibility,
+//! filter matching and the like. Nothing here knows about HTTP or SQL.
 
+pub mod filters;
 pub mod handle;
+pub mod lists;
 pub mod media;
 pub mod scopes;
 pub mod text;

@@ -212,7 +212,7 @@ pub struct Status {
     pub bookmarked: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pinned: Option<bool>,
-    pub filtered: Vec<Value>,
+    pub filtered: Vec<FilterResult>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -298,4 +298,58 @@ pub struct StatusSource {
     pub id: String,
     pub text: String,
     pub spoiler_text: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct List {
+    pub id: String,
+    pub title: String,
+    pub replies_policy: String,
+    pub exclusive: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FilterKeyword {
+    pub id: String,
+    pub keyword: String,
+    pub whole_word: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FilterStatus {
+    pub id: String,
+    pub status_id: String,
+}
+
+/// A filter; inside a `FilterResult` without its keywords and statuses.
+#[derive(Debug, Clone, Serialize)]
+pub struct Filter {
+    pub id: String,
+    pub title: String,
+    pub context: Vec<String>,
+    pub expires_at: Option<String>,
+    pub filter_action: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub keywords: Option<Vec<FilterKeyword>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub statuses: Option<Vec<FilterStatus>>,
+}
+
+/// A filter a status matched (a status's `filtered`).
+#[derive(Debug, Clone, Serialize)]
+pub struct FilterResult {
+    pub filter: Filter,
+    pub keyword_matches: Option<Vec<String>>,
+    pub status_matches: Option<Vec<String>>,
+}
+
+/// A keyword of a filter as the deprecated v1 API shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct V1Filter {
+    pub id: String,
+    pub phrase: String,
+    pub context: Vec<String>,
+    pub whole_word: bool,
+    pub expires_at: Option<String>,
+    pub irreversible: bool,
 }

@@ -3,6 +3,7 @@
 //! Used by the API handlers, the streaming API and Web Push alike.
 
 pub mod entities;
+pub mod filtering;
 pub mod present;
 
 pub use present::Presenter;

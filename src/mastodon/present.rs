@@ -6,8 +6,10 @@ use std::collections::{HashMap, HashSet};
 use serde_json::json;
 
 use crate::db::{self, actors::Actor, posts::Post, users::User};
+use crate::domain::filters::Context as FilterContext;
 use crate::error::Result;
 use crate::mastodon::entities::{self as e, midnight, time};
+use crate::mastodon::filtering::PageFilter;
 use crate::service::posts as post_rules;
 use crate::state::AppState;
 
@@ -15,11 +17,26 @@ use crate::state::AppState;
 pub struct Presenter<'a> {
     pub state: &'a AppState,
     pub viewer: Option<&'a Actor>,
+    /// Where statuses are shown: the viewer's filters for this context
+    /// mark them (`filtered`) or leave them out. None: no filtering.
+    pub context: Option<FilterContext>,
 }
 
 impl<'a> Presenter<'a> {
     pub fn new(state: &'a AppState, viewer: Option<&'a Actor>) -> Presenter<'a> {
-        Presenter { state, viewer }
+        Presenter {
+            state,
+            viewer,
+            context: None,
+        }
+    }
+
+    /// Applies the viewer's filters for `context` to the statuses shown.
+    pub fn in_context(self, context: FilterContext) -> Presenter<'a> {
+        Presenter {
+            context: Some(context),
+            ..self
+        }
     }
 
     /// The picture shown for accounts without an avatar (Mastodon's
@@ -197,13 +214,16 @@ impl<'a> Presenter<'a> {
         }))
     }
 
+    /// One status; "not found" when it cannot be shown (its author is
+    /// unknown, or a filter hides it).
     pub async fn status(&self, post: &Post) -> Result<e::Status> {
-        let mut all = self.statuses(std::slice::from_ref(post)).await?;
-        Ok(all.remove(0))
+        let all = self.statuses(std::slice::from_ref(post)).await?;
+        all.into_iter().next().ok_or(crate::error::Error::NotFound)
     }
 
     /// Statuses in the order given. Reposts carry the reposted status;
-    /// quotes carry the quoted status when the viewer may see it.
+    /// quotes carry the quoted status when the viewer may see it. In a
+    /// context, statuses the viewer's `hide` filters match are left out.
     pub async fn statuses(&self, posts: &[Post]) -> Result<Vec<e::Status>> {
         let state = self.state;
         let mut all: HashMap<i64, Post> = posts.iter().map(|p| (p.id, p.clone())).collect();
@@ -386,16 +406,35 @@ impl<'a> Presenter<'a> {
             Some(status)
         };
 
+        let filter = match (self.viewer, self.context) {
+            (Some(viewer), Some(context)) => PageFilter::load(state, viewer, context).await?,
+            _ => None,
+        };
         let mut out = Vec::with_capacity(posts.len());
         for post in posts {
             let Some(mut status) = with_quote(post) else {
                 continue;
             };
+            let mut proper = post;
             if let Some(target) = post.reblog_of_id.and_then(|id| all.get(&id)) {
                 status.reblog = with_quote(target).map(Box::new);
                 if status.reblog.is_none() {
                     continue;
                 }
+                proper = target;
+            }
+            if let Some(filter) = &filter {
+                let media = attachments
+                    .get(&proper.id)
+                    .map_or(&[][..], |m| m.as_slice());
+                let verdict = filter.apply(post, proper, polls.get(&proper.id), media);
+                if verdict.hide {
+                    continue;
+                }
+                if let Some(reblog) = status.reblog.as_mut() {
+                    reblog.filtered = verdict.results.clone();
+                }
+                status.filtered = verdict.results;
             }
             out.push(status);
         }

@@ -10,6 +10,7 @@ mod crash;
 mod delivery;
 mod discovery;
 mod fake;
+mod filters_lists;
 mod fixtures;
 mod follows;
 mod harness;

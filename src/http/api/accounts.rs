@@ -8,6 +8,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 
 use crate::db::{self, actors::Actor, views::Listing};
+use crate::domain::filters::Context as FilterContext;
 use crate::domain::visibility::Visibility;
 use crate::error::{Error, Result};
 use crate::http::api::params::WithFiles;
@@ -62,7 +63,7 @@ pub fn routes(max_image_bytes: usize) -> Router<AppState> {
 /// An account the viewer may see: not the instance actor, not one that
 /// blocks the viewer... Mastodon shows blocked and blocking accounts too,
 /// so only existence is checked here.
-async fn account(state: &AppState, raw: &str) -> Result<Actor> {
+pub async fn account(state: &AppState, raw: &str) -> Result<Actor> {
     let actor = db::actors::find_by_id(&state.db, id(raw)?)
         .await?
         .ok_or(Error::NotFound)?;
@@ -375,7 +376,7 @@ async fn statuses(
 ) -> Result<Response> {
     let viewer = token.viewer("read:statuses")?;
     let author = account(&state, &raw).await?;
-    let presenter = Presenter::new(&state, viewer);
+    let presenter = Presenter::new(&state, viewer).in_context(FilterContext::Account);
     if p.pinned {
         // Pins are few and not paged.
         let mut pinned = crate::service::posts::pinned(&state, &author).await?;

@@ -6,7 +6,9 @@
 pub mod accounts;
 pub mod apps;
 pub mod auth;
+pub mod filters;
 pub mod instance;
+pub mod lists;
 pub mod media;
 pub mod pagination;
 pub mod params;
@@ -61,6 +63,8 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .merge(timelines::routes())
         .merge(search::routes())
         .merge(media::routes(state.config.media.max_image_bytes))
+        .merge(filters::routes())
+        .merge(lists::routes())
         .fallback(api_not_found)
         .layer(middleware::from_fn_with_state(state, rate_limit))
         .layer(cors)

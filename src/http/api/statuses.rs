@@ -9,6 +9,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 
 use crate::db::{self, actors::Actor, posts::Post, views::Listing};
+use crate::domain::filters::Context as FilterContext;
 use crate::domain::visibility::{QuotePolicy, Visibility};
 use crate::error::{Error, Result};
 use crate::http::api::accounts::bounds;
@@ -307,10 +308,23 @@ async fn context(
     let viewer = token.viewer("read:statuses")?;
     let post = visible_post(&state, viewer, &raw).await?;
     let thread = timelines::thread(&state, viewer, &post).await?;
-    let presenter = Presenter::new(&state, viewer);
+    // One page for both sides, so the viewer's filters are read once.
+    let above: std::collections::HashSet<String> =
+        thread.ancestors.iter().map(|p| p.id.to_string()).collect();
+    let both: Vec<Post> = thread
+        .ancestors
+        .into_iter()
+        .chain(thread.descendants)
+        .collect();
+    let (ancestors, descendants) = Presenter::new(&state, viewer)
+        .in_context(FilterContext::Thread)
+        .statuses(&both)
+        .await?
+        .into_iter()
+        .partition(|s| above.contains(&s.id));
     Ok(Json(e::Context {
-        ancestors: presenter.statuses(&thread.ancestors).await?,
-        descendants: presenter.statuses(&thread.descendants).await?,
+        ancestors,
+        descendants,
     }))
 }
 

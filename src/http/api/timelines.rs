@@ -6,10 +6,12 @@ use axum::response::Response;
 use axum::routing::get;
 use serde::Deserialize;
 
+use crate::domain::filters::Context as FilterContext;
 use crate::error::Result;
 use crate::http::api::accounts::bounds;
-use crate::http::api::{MaybeToken, PageParams, Params, Token, paged, params::lenient};
+use crate::http::api::{MaybeToken, PageParams, Params, Token, id, paged, params::lenient};
 use crate::mastodon::Presenter;
+use crate::service::lists;
 use crate::service::timelines::{self, DEFAULT_LIMIT, MAX_LIMIT, Scope};
 use crate::state::AppState;
 
@@ -18,6 +20,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/timelines/home", get(home))
         .route("/api/v1/timelines/public", get(public))
         .route("/api/v1/timelines/tag/{hashtag}", get(tag))
+        .route("/api/v1/timelines/list/{list_id}", get(list))
 }
 
 async fn home(
@@ -30,6 +33,7 @@ async fn home(
     let posts = timelines::home(&state, viewer, page.page(DEFAULT_LIMIT, MAX_LIMIT)).await?;
     let bounds = bounds(&posts, |p| p.id);
     let statuses = Presenter::new(&state, Some(viewer))
+        .in_context(FilterContext::Home)
         .statuses(&posts)
         .await?;
     Ok(paged(&state, &uri, statuses, bounds))
@@ -70,7 +74,10 @@ async fn public(
     )
     .await?;
     let bounds = bounds(&posts, |p| p.id);
-    let statuses = Presenter::new(&state, viewer).statuses(&posts).await?;
+    let statuses = Presenter::new(&state, viewer)
+        .in_context(FilterContext::Public)
+        .statuses(&posts)
+        .await?;
     Ok(paged(&state, &uri, statuses, bounds))
 }
 
@@ -90,6 +97,34 @@ async fn tag(
     )
     .await?;
     let bounds = bounds(&posts, |p| p.id);
-    let statuses = Presenter::new(&state, viewer).statuses(&posts).await?;
+    let statuses = Presenter::new(&state, viewer)
+        .in_context(FilterContext::Public)
+        .statuses(&posts)
+        .await?;
+    Ok(paged(&state, &uri, statuses, bounds))
+}
+
+/// A list's timeline: home's filters apply, as lists are part of "home" in
+/// Mastodon's filter contexts.
+async fn list(
+    State(state): State<AppState>,
+    OriginalUri(uri): OriginalUri,
+    token: Token,
+    Path(raw): Path<String>,
+    Params(page): Params<PageParams>,
+) -> Result<Response> {
+    let (_, viewer) = token.user("read:lists")?;
+    let posts = lists::timeline(
+        &state,
+        viewer,
+        id(&raw)?,
+        page.page(DEFAULT_LIMIT, MAX_LIMIT),
+    )
+    .await?;
+    let bounds = bounds(&posts, |p| p.id);
+    let statuses = Presenter::new(&state, Some(viewer))
+        .in_context(FilterContext::Home)
+        .statuses(&posts)
+        .await?;
     Ok(paged(&state, &uri, statuses, bounds))
 }
