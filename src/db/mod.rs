@@ -4,11 +4,13 @@
 pub mod actors;
 pub mod blocks;
 pub mod bookmarks;
+pub mod conversations;
 pub mod deliveries;
 pub mod embedded;
 pub mod follows;
 pub mod inbox;
 pub mod likes;
+pub mod markers;
 pub mod media;
 pub mod mutes;
 pub mod notifications;
@@ -21,6 +23,7 @@ pub mod sessions;
 pub mod stats;
 pub mod timelines;
 pub mod uploads;
+pub mod user_domain_blocks;
 pub mod users;
 pub mod views;
 

@@ -16,6 +16,7 @@ mod harness;
 mod http;
 mod inbox;
 mod media;
+mod notifications_api;
 mod oauth;
 mod posts;
 mod remote_actors;
