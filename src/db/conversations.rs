@@ -50,8 +50,8 @@ pub async fn add_post(
 /// Adds a post to a local participant's view of a conversation with these
 /// other participants (sorted), creating the view when it is the first.
 /// The view is unread unless the participant wrote the post. A participant
-/// who blocks or mutes the author (`sender_id`) is left out, as Mastodon
-/// does not tell them of the mention either.
+/// who blocks or mutes the author (`sender_id`), or blocks its domain, is
+/// left out, as Mastodon does not tell them of the mention either.
 pub async fn add_for(
     db: impl PgExecutor<'_>,
     actor_id: i64,
@@ -68,7 +68,9 @@ pub async fn add_for(
          where $1 = $5
             or (not exists (select 1 from blocks b where b.blocker_id = $1 and b.blocked_id = $5)
                 and not exists (select 1 from mutes m where m.actor_id = $1 and m.target_id = $5
-                                and (m.expires_at is null or m.expires_at > $6)))
+                                and (m.expires_at is null or m.expires_at > $6))
+                and not exists (select 1 from user_domain_blocks d join actors a on a.domain = d.domain
+                                where d.actor_id = $1 and a.id = $5))
          on conflict (actor_id, conversation_id, participant_ids) do update
              set post_ids = case when $4 = any(account_conversations.post_ids)
                                  then account_conversations.post_ids

@@ -775,18 +775,38 @@ async fn direct_messages_make_conversations_on_both_sides_that_can_be_read_and_r
         .unwrap();
     assert!(!unread);
 
-    // A second, separate conversation pages before the first.
+    // A second, separate conversation pages before the first. Local
+    // recipients get it too, except one who mutes the sender.
     alpha.create_user("carol").await;
+    alpha.create_user("dave").await;
+    let carol = alpha.token("carol").await;
+    let dave = alpha.token("dave").await;
+    let alice_id = alpha.local("alice").await.id;
+    alpha
+        .api_post(
+            &dave,
+            &format!("/api/v1/accounts/{alice_id}/mute"),
+            json!({}),
+        )
+        .await;
     let (_, second) = alpha
         .api_post(
             &alice,
             "/api/v1/statuses",
-            json!({"status": "@carol hi", "visibility": "direct"}),
+            json!({"status": "@carol @dave hi", "visibility": "direct"}),
         )
         .await;
-    let carol = alpha.token("carol").await;
     let (_, carols) = alpha.api_get(&carol, "/api/v1/conversations").await;
-    assert_eq!(carols[0]["unread"], true, "local recipients get one too");
+    assert_eq!(carols[0]["unread"], true);
+    let with: Vec<&str> = carols[0]["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["acct"].as_str().unwrap())
+        .collect();
+    assert_eq!(with, ["alice", "dave"]);
+    let (_, daves) = alpha.api_get(&dave, "/api/v1/conversations").await;
+    assert_eq!(daves, json!([]));
     let (_, headers, page) = alpha
         .api(
             Method::GET,
