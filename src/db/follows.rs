@@ -247,3 +247,23 @@ pub async fn has_local_follower(
     .fetch_one(db)
     .await
 }
+
+/// Every relation, pending or accepted and in either direction, between
+/// this actor and actors on `domain`.
+pub async fn with_domain(
+    db: impl PgExecutor<'_>,
+    actor_id: i64,
+    domain: &str,
+) -> Result<Vec<Follow>, sqlx::Error> {
+    sqlx::query_as(
+        "select f.id, f.follower_id, f.followee_id, f.ap_id, f.state
+         from follows f
+         join actors a on a.id = case when f.follower_id = $1 then f.followee_id else f.follower_id end
+         where (f.follower_id = $1 or f.followee_id = $1) and a.domain = $2
+         order by f.id",
+    )
+    .bind(actor_id)
+    .bind(domain)
+    .fetch_all(db)
+    .await
+}

@@ -4,6 +4,7 @@
 pub mod actors;
 pub mod blocks;
 pub mod bookmarks;
+pub mod conversations;
 pub mod deliveries;
 pub mod embedded;
 pub mod filters;
@@ -11,6 +12,7 @@ pub mod follows;
 pub mod inbox;
 pub mod likes;
 pub mod lists;
+pub mod markers;
 pub mod media;
 pub mod mutes;
 pub mod notifications;
@@ -23,6 +25,7 @@ pub mod sessions;
 pub mod stats;
 pub mod timelines;
 pub mod uploads;
+pub mod user_domain_blocks;
 pub mod users;
 pub mod views;
 

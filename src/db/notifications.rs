@@ -1,6 +1,10 @@
-//! The `notifications` table: what local accounts are told about.
+//! The `notifications` table: what local accounts are told about, and how
+//! they read, dismiss and count it.
 
+use chrono::{DateTime, Utc};
 use sqlx::PgExecutor;
+
+use crate::db::timelines::{Page, VISIBLE};
 
 /// Records a notification; the same event twice is one notification.
 pub async fn notify(
@@ -23,4 +27,168 @@ pub async fn notify(
     .execute(db)
     .await
     .map(drop)
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Notification {
+    pub id: i64,
+    pub recipient_id: i64,
+    pub kind: String,
+    pub from_actor_id: i64,
+    pub post_id: Option<i64>,
+    pub created_at: DateTime<Utc>,
+    pub read: bool,
+}
+
+/// Which of a recipient's notifications to read.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Filter {
+    /// Only these kinds; None: every kind.
+    pub kinds: Option<Vec<String>>,
+    /// Only from this account.
+    pub from_actor_id: Option<i64>,
+}
+
+/// What the recipient (`$1`) is shown: nothing from accounts it mutes with
+/// their notifications (until `$7`, the present), blocks, or whose domain
+/// it blocks, nor from accounts that are gone; and, for notifications about
+/// a post, only live posts it may still see.
+const SHOWN: &str = "n.recipient_id = $1
+     and ($5::text[] is null or n.kind = any($5))
+     and ($6::bigint is null or n.from_actor_id = $6)
+     and not exists (select 1 from mutes m
+                     where m.actor_id = $1 and m.target_id = n.from_actor_id and m.notifications
+                       and (m.expires_at is null or m.expires_at > $7))
+     and not exists (select 1 from blocks b
+                     where b.blocker_id = $1 and b.blocked_id = n.from_actor_id)
+     and not exists (select 1 from actors a
+                     where a.id = n.from_actor_id
+                       and (a.gone_at is not null
+                            or exists (select 1 from user_domain_blocks d
+                                       where d.actor_id = $1 and d.domain = a.domain)))";
+
+fn shown_sql(select: &str, tail: &str) -> String {
+    format!(
+        "select {select} from notifications n left join posts p on p.id = n.post_id
+         where {SHOWN}
+           and (n.post_id is null or (p.deleted_at is null and {VISIBLE}))
+           and ($2::bigint is null or n.id < $2)
+           and ($3::bigint is null or n.id > $3)
+         {tail}"
+    )
+}
+
+/// A page of the recipient's notifications, newest first.
+pub async fn page(
+    db: impl PgExecutor<'_>,
+    recipient_id: i64,
+    filter: &Filter,
+    page: Page,
+    now: DateTime<Utc>,
+) -> Result<Vec<Notification>, sqlx::Error> {
+    let ascending = page.min_id.is_some();
+    let order = if ascending { "asc" } else { "desc" };
+    let sql = shown_sql("n.*", &format!("order by n.id {order} limit $4"));
+    let mut rows: Vec<Notification> = sqlx::query_as(&sql)
+        .bind(recipient_id)
+        .bind(page.max_id)
+        .bind(page.min_id.or(page.since_id))
+        .bind(page.limit)
+        .bind(filter.kinds.as_deref())
+        .bind(filter.from_actor_id)
+        .bind(now)
+        .fetch_all(db)
+        .await?;
+    if ascending {
+        rows.reverse();
+    }
+    Ok(rows)
+}
+
+/// One of the recipient's notifications, if it is shown.
+pub async fn find(
+    db: impl PgExecutor<'_>,
+    recipient_id: i64,
+    id: i64,
+    now: DateTime<Utc>,
+) -> Result<Option<Notification>, sqlx::Error> {
+    // `$4` is the id here, where a page has its limit.
+    let sql = shown_sql("n.*", "and n.id = $4");
+    sqlx::query_as(&sql)
+        .bind(recipient_id)
+        .bind(None::<i64>)
+        .bind(None::<i64>)
+        .bind(id)
+        .bind(None::<Vec<String>>)
+        .bind(None::<i64>)
+        .bind(now)
+        .fetch_optional(db)
+        .await
+}
+
+/// How many shown notifications are newer than `after`, counting at most
+/// `limit`.
+pub async fn count_after(
+    db: impl PgExecutor<'_>,
+    recipient_id: i64,
+    filter: &Filter,
+    after: Option<i64>,
+    limit: i64,
+    now: DateTime<Utc>,
+) -> Result<i64, sqlx::Error> {
+    let sql = format!(
+        "select count(*) from ({}) shown",
+        shown_sql("n.id", "order by n.id desc limit $4")
+    );
+    sqlx::query_scalar(&sql)
+        .bind(recipient_id)
+        .bind(None::<i64>)
+        .bind(after)
+        .bind(limit)
+        .bind(filter.kinds.as_deref())
+        .bind(filter.from_actor_id)
+        .bind(now)
+        .fetch_one(db)
+        .await
+}
+
+/// Removes one of the recipient's notifications; false when it has none by
+/// that id.
+pub async fn delete(
+    db: impl PgExecutor<'_>,
+    recipient_id: i64,
+    id: i64,
+) -> Result<bool, sqlx::Error> {
+    sqlx::query("delete from notifications where recipient_id = $1 and id = $2")
+        .bind(recipient_id)
+        .bind(id)
+        .execute(db)
+        .await
+        .map(|r| r.rows_affected() == 1)
+}
+
+/// Removes all of the recipient's notifications.
+pub async fn clear(db: impl PgExecutor<'_>, recipient_id: i64) -> Result<u64, sqlx::Error> {
+    sqlx::query("delete from notifications where recipient_id = $1")
+        .bind(recipient_id)
+        .execute(db)
+        .await
+        .map(|r| r.rows_affected())
+}
+
+/// Removes the recipient's notifications from accounts on `domain`.
+pub async fn delete_from_domain(
+    db: impl PgExecutor<'_>,
+    recipient_id: i64,
+    domain: &str,
+) -> Result<u64, sqlx::Error> {
+    sqlx::query(
+        "delete from notifications n using actors a
+         where n.recipient_id = $1 and a.id = n.from_actor_id and a.domain = $2",
+    )
+    .bind(recipient_id)
+    .bind(domain)
+    .execute(db)
+    .await
+    .map(|r| r.rows_affected())
 }

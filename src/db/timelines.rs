@@ -55,8 +55,9 @@ fn live(page: &Page) -> String {
 
 /// What `$1` (the viewer) may see: public and unlisted posts, followers-only
 /// posts of accounts it follows, posts that mention it, its own; nothing of
-/// accounts it blocks or that block it.
-const VISIBLE: &str = "(p.author_id = $1
+/// accounts it blocks or that block it. Other reads (notifications,
+/// conversations) use it on a post aliased `p`.
+pub(crate) const VISIBLE: &str = "(p.author_id = $1
       or p.visibility in ('public', 'unlisted')
       or (p.visibility = 'private' and exists (
              select 1 from follows f

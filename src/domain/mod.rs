@@ -1,6 +1,7 @@
 //! Pure types and rules of the domain: usernames, handles, visibility,
 //! filter matching and the like. Nothing here knows about HTTP or SQL.
 
+pub mod domain_name;
 pub mod filters;
 pub mod handle;
 pub mod lists;

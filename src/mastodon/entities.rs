@@ -246,6 +246,41 @@ pub struct Notification {
     pub status: Option<Status>,
 }
 
+/// A direct conversation as one participant sees it: the other
+/// participants (oneself when alone), unread or not, the newest post.
+#[derive(Debug, Clone, Serialize)]
+pub struct Conversation {
+    pub id: String,
+    pub unread: bool,
+    pub accounts: Vec<Account>,
+    pub last_status: Option<Status>,
+}
+
+/// A read marker of a timeline (`home`, `notifications`).
+#[derive(Debug, Clone, Serialize)]
+pub struct Marker {
+    pub last_read_id: String,
+    pub version: i64,
+    pub updated_at: String,
+}
+
+/// A user's preferences, by Mastodon's keys.
+#[derive(Debug, Clone, Serialize)]
+pub struct Preferences {
+    #[serde(rename = "posting:default:visibility")]
+    pub posting_default_visibility: String,
+    #[serde(rename = "posting:default:sensitive")]
+    pub posting_default_sensitive: bool,
+    #[serde(rename = "posting:default:language")]
+    pub posting_default_language: Option<String>,
+    #[serde(rename = "posting:default:quote_policy")]
+    pub posting_default_quote_policy: String,
+    #[serde(rename = "reading:expand:media")]
+    pub reading_expand_media: String,
+    #[serde(rename = "reading:expand:spoilers")]
+    pub reading_expand_spoilers: bool,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Context {
     pub ancestors: Vec<Status>,

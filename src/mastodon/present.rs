@@ -441,6 +441,101 @@ impl<'a> Presenter<'a> {
         Ok(out)
     }
 
+    /// A page of notifications, in the order given, with one batch read
+    /// each for the senders and the posts. A notification about a post
+    /// carries it (the post liked, reposted, mentioning or quoting); one
+    /// whose post cannot be shown is left out rather than shown without it.
+    pub async fn notifications(
+        &self,
+        rows: &[db::notifications::Notification],
+    ) -> Result<Vec<e::Notification>> {
+        let sender_ids = unique(rows.iter().map(|n| n.from_actor_id));
+        let accounts = self.accounts_by_id(&sender_ids).await?;
+        let post_ids = unique(
+            rows.iter()
+                .filter(|n| carries_status(&n.kind))
+                .filter_map(|n| n.post_id),
+        );
+        let statuses = self.statuses_by_id(&post_ids).await?;
+        Ok(rows
+            .iter()
+            .filter_map(|n| {
+                let status = if carries_status(&n.kind) {
+                    Some(statuses.get(&n.post_id?)?.clone())
+                } else {
+                    None
+                };
+                Some(e::Notification {
+                    id: n.id.to_string(),
+                    kind: n.kind.clone(),
+                    group_key: group_key(n),
+                    created_at: time(n.created_at),
+                    account: accounts.get(&n.from_actor_id)?.clone(),
+                    status,
+                })
+            })
+            .collect())
+    }
+
+    /// A page of conversations: the other participants (the owner alone
+    /// when there are none, as Mastodon shows a note to oneself) and the
+    /// newest post still there.
+    pub async fn conversations(
+        &self,
+        rows: &[db::conversations::AccountConversation],
+    ) -> Result<Vec<e::Conversation>> {
+        let actor_ids = unique(rows.iter().flat_map(|c| {
+            if c.participant_ids.is_empty() {
+                vec![c.actor_id]
+            } else {
+                c.participant_ids.clone()
+            }
+        }));
+        let accounts = self.accounts_by_id(&actor_ids).await?;
+        let post_ids = unique(rows.iter().filter_map(|c| c.shown_post_id));
+        let statuses = self.statuses_by_id(&post_ids).await?;
+        Ok(rows
+            .iter()
+            .map(|c| {
+                let participants = if c.participant_ids.is_empty() {
+                    std::slice::from_ref(&c.actor_id)
+                } else {
+                    c.participant_ids.as_slice()
+                };
+                e::Conversation {
+                    id: c.id.to_string(),
+                    unread: c.unread,
+                    accounts: participants
+                        .iter()
+                        .filter_map(|id| accounts.get(id).cloned())
+                        .collect(),
+                    last_status: c.shown_post_id.and_then(|id| statuses.get(&id).cloned()),
+                }
+            })
+            .collect())
+    }
+
+    /// Accounts of these actors, by actor id.
+    async fn accounts_by_id(&self, ids: &[i64]) -> Result<HashMap<i64, e::Account>> {
+        let actors = db::views::actors(&self.state.db, ids).await?;
+        Ok(actors
+            .iter()
+            .map(|a| a.id)
+            .zip(self.accounts(&actors).await?)
+            .collect())
+    }
+
+    /// Statuses of these posts (those that can be shown), by post id.
+    async fn statuses_by_id(&self, ids: &[i64]) -> Result<HashMap<i64, e::Status>> {
+        let posts = db::views::posts(&self.state.db, ids).await?;
+        Ok(self
+            .statuses(&posts)
+            .await?
+            .into_iter()
+            .filter_map(|s| Some((s.id.parse::<i64>().ok()?, s)))
+            .collect())
+    }
+
     fn poll(&self, poll: &db::polls::Poll, own: Option<&Vec<i64>>, signed_in: bool) -> e::Poll {
         let now = self.state.clock.now();
         let votes_count: i64 = poll.options.0.iter().map(|o| i64::from(o.votes)).sum();
@@ -489,6 +584,69 @@ impl<'a> Presenter<'a> {
             manual: Vec::new(),
             current_user: current_user.to_string(),
         }
+    }
+}
+
+/// The ids once each, in the order first seen.
+fn unique(ids: impl Iterator<Item = i64>) -> Vec<i64> {
+    let mut seen = HashSet::new();
+    ids.filter(|id| seen.insert(*id)).collect()
+}
+
+/// Notification types that are about a post (Mastodon's `status_type?`).
+fn carries_status(kind: &str) -> bool {
+    matches!(
+        kind,
+        "favourite"
+            | "reblog"
+            | "status"
+            | "mention"
+            | "poll"
+            | "update"
+            | "quote"
+            | "quoted_update"
+    )
+}
+
+/// Mastodon's `group_key`: likes and reposts of one post, and follows, in
+/// the same hour share a group; anything else is a group of its own
+/// (`ungrouped-<id>`). Mastodon also lets a growing group span up to 12
+/// hours; grouping clients only need notifications of one group to share
+/// the key.
+fn group_key(n: &db::notifications::Notification) -> String {
+    let hour = n.created_at.timestamp() / 3600;
+    match (n.kind.as_str(), n.post_id) {
+        ("favourite" | "reblog", Some(post)) => format!("{}-{post}-{hour}", n.kind),
+        ("follow", _) => format!("follow-{hour}"),
+        _ => format!("ungrouped-{}", n.id),
+    }
+}
+
+/// A read marker.
+pub fn marker(m: &db::markers::Marker) -> e::Marker {
+    e::Marker {
+        last_read_id: m.last_read_id.clone(),
+        version: i64::from(m.version),
+        updated_at: time(m.updated_at),
+    }
+}
+
+/// The user's preferences. Media and content warnings are shown as the
+/// app decides (Skein has no reading settings yet); the default quote
+/// policy follows the posts' default (`public`), except that followers-only
+/// and direct posts cannot be quoted (Mastodon's rule).
+pub fn preferences(user: &User) -> e::Preferences {
+    let quote_policy = match user.default_visibility.as_str() {
+        "private" | "direct" => "nobody",
+        _ => "public",
+    };
+    e::Preferences {
+        posting_default_visibility: user.default_visibility.clone(),
+        posting_default_sensitive: user.default_sensitive,
+        posting_default_language: user.default_language.clone(),
+        posting_default_quote_policy: quote_policy.to_string(),
+        reading_expand_media: "default".to_string(),
+        reading_expand_spoilers: false,
     }
 }
 

@@ -1,6 +1,8 @@
 //! Following: local accounts following local or remote ones, follow requests
 //! for locked accounts, and the activities each step sends.
 
+use sqlx::PgConnection;
+
 use crate::db::{self, actors::Actor, follows::Follow};
 use crate::error::{Error, Result};
 use crate::federation::activities;
@@ -52,8 +54,14 @@ pub async fn follow(state: &AppState, follower: &Actor, target: &Actor) -> Resul
         } else {
             "accepted"
         };
-        let follow =
-            db::follows::upsert(&state.db, follower.id, target.id, None, new_state).await?;
+        let mut tx = state.db.begin().await?;
+        let follow = db::follows::upsert(&mut *tx, follower.id, target.id, None, new_state).await?;
+        let kind = match state_of(&follow) {
+            FollowState::Following => "follow",
+            FollowState::Requested => "follow_request",
+        };
+        db::notifications::notify(&mut *tx, target.id, kind, follower.id, None).await?;
+        tx.commit().await?;
         return Ok(state_of(&follow));
     }
     if !db::users::is_federating(&state.db, follower.id).await? {
@@ -84,21 +92,41 @@ pub async fn unfollow(state: &AppState, follower: &Actor, target: &Actor) -> Res
     let Some(follow) = db::follows::find(&state.db, follower.id, target.id).await? else {
         return Ok(());
     };
-    let follow_id = follow
-        .ap_id
-        .clone()
-        .unwrap_or_else(|| activities::new_id(&state.urls));
-    let undo = activities::undo(
-        &activities::new_id(&state.urls),
-        &follower.ap_id,
-        activities::follow_object(&follow_id, &follower.ap_id, &target.ap_id),
-    );
     let mut tx = state.db.begin().await?;
-    db::follows::delete(&mut *tx, follow.id).await?;
-    outbox::queue_for(&mut tx, state, follower, target, &undo).await?;
+    sever(&mut tx, state, follower, &follow, target).await?;
     tx.commit().await?;
     outbox::wake(state);
     Ok(())
+}
+
+/// Ends a relation between a local account and `other` inside the caller's
+/// transaction, and tells `other`'s server: the local account's own follow
+/// (or request) is undone with Undo(Follow); a follow of the local account
+/// is refused with Reject(Follow), as Mastodon does when it removes a
+/// follower.
+pub async fn sever(
+    tx: &mut PgConnection,
+    state: &AppState,
+    local: &Actor,
+    follow: &Follow,
+    other: &Actor,
+) -> Result<()> {
+    db::follows::delete(&mut *tx, follow.id).await?;
+    let id = activities::new_id(&state.urls);
+    let activity = if follow.follower_id == local.id {
+        let follow_id = follow
+            .ap_id
+            .clone()
+            .unwrap_or_else(|| activities::new_id(&state.urls));
+        activities::undo(
+            &id,
+            &local.ap_id,
+            activities::follow_object(&follow_id, &local.ap_id, &other.ap_id),
+        )
+    } else {
+        activities::reject(&id, &local.ap_id, follow_as_sent(follow, other, local))
+    };
+    outbox::queue_for(tx, state, local, other, &activity).await
 }
 
 /// Pending follow requests to a local account.

@@ -211,7 +211,8 @@ async fn local_target(
 }
 
 /// Follow: accepted at once for an open account, a request for a locked one,
-/// refused when a block stands between them.
+/// refused when a block stands between them or the target blocks the
+/// follower's domain.
 async fn on_follow(
     tx: &mut Tx<'_>,
     state: &AppState,
@@ -229,7 +230,11 @@ async fn on_follow(
         return Ok(Received::Ignored);
     }
     let follow = activities::follow_object(follow_id, &actor.ap_id, &target.ap_id);
-    if db::blocks::between(&mut **tx, actor.id, target.id).await? {
+    // As Mastodon does, a follow from a domain the target blocks is refused
+    // like one across a block.
+    if db::blocks::between(&mut **tx, actor.id, target.id).await?
+        || db::user_domain_blocks::blocks(&mut **tx, target.id, actor.domain.as_deref()).await?
+    {
         let reject = activities::reject(&activities::new_id(&state.urls), &target.ap_id, follow);
         outbox::queue_for(tx, state, &target, actor, &reject).await?;
         return Ok(Received::Applied);

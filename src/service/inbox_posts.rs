@@ -221,6 +221,13 @@ async fn store(
     if let Some(parent) = &parent {
         db::posts::add_replies(&mut **tx, parent.id, 1).await?;
     }
+    if visibility == Visibility::Direct {
+        let parent_id = parent.as_ref().map(|p| p.id);
+        crate::service::conversations::on_direct_post(
+            tx, state, &post, actor, &mentioned, parent_id,
+        )
+        .await?;
+    }
     for local in mentioned.iter().filter(|a| a.is_local()) {
         db::notifications::notify(&mut **tx, local.id, "mention", actor.id, Some(post.id)).await?;
     }

@@ -10,7 +10,7 @@ use crate::domain::visibility::{QuotePolicy, Visibility};
 use crate::error::{Error, Result};
 use crate::federation::note::{self, NoteParts};
 use crate::service::media::{self, MediaAttributes};
-use crate::service::{outbox, quotes, remote_actors};
+use crate::service::{conversations, outbox, quotes, remote_actors};
 use crate::state::AppState;
 
 /// A post as its author writes it.
@@ -265,6 +265,10 @@ pub async fn create(state: &AppState, author: &Actor, draft: Draft<'_>) -> Resul
     db::posts::add_tags(&mut *tx, post.id, &tags).await?;
     if let Some(parent) = &parent {
         db::posts::add_replies(&mut *tx, parent.id, 1).await?;
+    }
+    if draft.visibility == Visibility::Direct {
+        let parent_id = parent.as_ref().map(|p| p.id);
+        conversations::on_direct_post(&mut tx, state, &post, author, &mentioned, parent_id).await?;
     }
     for actor in mentioned.iter().filter(|a| a.is_local()) {
         db::notifications::notify(&mut *tx, actor.id, "mention", author.id, Some(post.id)).await?;

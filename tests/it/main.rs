@@ -17,6 +17,7 @@ mod harness;
 mod http;
 mod inbox;
 mod media;
+mod notifications_api;
 mod oauth;
 mod posts;
 mod remote_actors;

@@ -6,12 +6,17 @@
 pub mod accounts;
 pub mod apps;
 pub mod auth;
+pub mod conversations;
+pub mod domain_blocks;
 pub mod filters;
 pub mod instance;
 pub mod lists;
+pub mod markers;
 pub mod media;
+pub mod notifications;
 pub mod pagination;
 pub mod params;
+pub mod preferences;
 pub mod search;
 pub mod statuses;
 pub mod timelines;
@@ -65,6 +70,11 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .merge(media::routes(state.config.media.max_image_bytes))
         .merge(filters::routes())
         .merge(lists::routes())
+        .merge(notifications::routes())
+        .merge(markers::routes())
+        .merge(preferences::routes())
+        .merge(domain_blocks::routes())
+        .merge(conversations::routes())
         .fallback(api_not_found)
         .layer(middleware::from_fn_with_state(state, rate_limit))
         .layer(cors)
