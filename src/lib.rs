@@ -17,7 +17,7 @@ pub mod error;
 pub mod federation;
 /// axum routes and handlers.
 pub mod http;
-/// Background workers: delivery.
+/// Background workers: delivery and Web Push.
 pub mod jobs;
 /// The Mastodon client API's entities and their presenter.
 pub mod mastodon;
@@ -29,5 +29,9 @@ pub mod ratelimit;
 pub mod service;
 /// The state shared by handlers, services and workers.
 pub mod state;
+/// Live updates: change events from PostgreSQL fanned out to connections.
+pub mod streaming;
 /// Logging set-up.
 pub mod telemetry;
+/// Web Push's wire format: message encryption and VAPID tokens.
+pub mod webpush;

@@ -1,5 +1,6 @@
 //! What services, handlers and workers share: the pool, the configuration,
-//! the URL builder, the clock, the outbound HTTP client and signing keys.
+//! the URL builder, the clock, the outbound HTTP client, signing keys and
+//! the hub of live events.
 //! Built once in `app`, cloned cheaply.
 
 use std::sync::Arc;
@@ -15,6 +16,7 @@ use crate::net::HttpClient;
 use crate::ratelimit::RateLimiter;
 use crate::service::keys::KeyCache;
 use crate::service::push::VapidKey;
+use crate::streaming::Hub;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -33,4 +35,6 @@ pub struct AppState {
     pub limits: Arc<RateLimiter>,
     /// The instance's VAPID key for Web Push.
     pub vapid: Arc<VapidKey>,
+    /// Live events for streaming connections.
+    pub streams: Arc<Hub>,
 }

@@ -1,7 +1,8 @@
-//! Background work: the delivery worker pool. Workers claim rows from
+//! Background work: the delivery and Web Push worker pools. Workers claim rows from
 //! PostgreSQL, so any number of processes can share one queue.
 
 pub mod delivery;
+pub mod push;
 
 use rand::Rng;
 use sqlx::postgres::PgConnectOptions;

@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 /// Mastodon's time format: `2019-12-08T03:48:33.901Z`.
 pub fn time(at: DateTime<Utc>) -> String {
@@ -298,4 +298,16 @@ pub struct StatusSource {
     pub id: String,
     pub text: String,
     pub spoiler_text: String,
+}
+
+/// <https://docs.joinmastodon.org/entities/WebPushSubscription/>
+#[derive(Debug, Clone, Serialize)]
+pub struct WebPushSubscription {
+    pub id: String,
+    pub endpoint: String,
+    pub standard: bool,
+    /// Every alert type, true when pushed.
+    pub alerts: Map<String, Value>,
+    pub policy: String,
+    pub server_key: String,
 }

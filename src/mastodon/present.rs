@@ -402,6 +402,40 @@ impl<'a> Presenter<'a> {
         Ok(out)
     }
 
+    /// A notification; None when the account or the post it is about is
+    /// gone (Mastodon drops such notifications too).
+    pub async fn notification(
+        &self,
+        n: &db::notifications::Notification,
+    ) -> Result<Option<e::Notification>> {
+        let Some(from) = db::actors::find_by_id(&self.state.db, n.from_actor_id).await? else {
+            return Ok(None);
+        };
+        let status = match n.post_id {
+            None => None,
+            Some(id) => {
+                let Some(post) = db::posts::find_by_id(&self.state.db, id)
+                    .await?
+                    .filter(|p| p.deleted_at.is_none())
+                else {
+                    return Ok(None);
+                };
+                match self.statuses(std::slice::from_ref(&post)).await?.pop() {
+                    Some(status) => Some(status),
+                    None => return Ok(None),
+                }
+            }
+        };
+        Ok(Some(e::Notification {
+            id: n.id.to_string(),
+            kind: n.kind.clone(),
+            group_key: format!("ungrouped-{}", n.id),
+            created_at: time(n.created_at),
+            account: self.account(&from).await?,
+            status,
+        }))
+    }
+
     fn poll(&self, poll: &db::polls::Poll, own: Option<&Vec<i64>>, signed_in: bool) -> e::Poll {
         let now = self.state.clock.now();
         let votes_count: i64 = poll.options.0.iter().map(|o| i64::from(o.votes)).sum();
@@ -494,5 +528,27 @@ pub fn role(name: &str) -> e::Role {
         color: String::new(),
         permissions: permissions.to_string(),
         highlighted,
+    }
+}
+
+/// A Web Push subscription, with the instance's VAPID key as `server_key`.
+pub fn web_push_subscription(
+    subscription: &db::push::Subscription,
+    server_key: &str,
+) -> e::WebPushSubscription {
+    let alerts = crate::service::push::ALERTS
+        .iter()
+        .map(|kind| {
+            let on = subscription.alerts.iter().any(|a| a == kind);
+            (kind.to_string(), serde_json::Value::Bool(on))
+        })
+        .collect();
+    e::WebPushSubscription {
+        id: subscription.id.to_string(),
+        endpoint: subscription.endpoint.clone(),
+        standard: subscription.standard,
+        alerts,
+        policy: subscription.policy.clone(),
+        server_key: server_key.to_string(),
     }
 }

@@ -9,8 +9,10 @@ pub mod auth;
 pub mod instance;
 pub mod pagination;
 pub mod params;
+pub mod push;
 pub mod search;
 pub mod statuses;
+pub mod streaming;
 pub mod timelines;
 
 use axum::Router;
@@ -59,6 +61,8 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .merge(statuses::routes())
         .merge(timelines::routes())
         .merge(search::routes())
+        .merge(push::routes())
+        .merge(streaming::routes())
         .fallback(api_not_found)
         .layer(middleware::from_fn_with_state(state, rate_limit))
         .layer(cors)
