@@ -17,5 +17,7 @@ mod http;
 mod inbox;
 mod oauth;
 mod posts;
+mod push;
 mod remote_actors;
+mod streaming;
 mod timelines;
