@@ -14,9 +14,10 @@ use axum::extract::{Query, State, rejection::QueryRejection};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{MethodRouter, get};
 use serde::Deserialize;
 use tokio::sync::broadcast::{Receiver, error::RecvError};
+use tokio_util::sync::CancellationToken;
 
 use crate::error::Error;
 use crate::http::api::Token;
@@ -32,34 +33,21 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/streaming", get(websocket))
         .route("/api/v1/streaming/", get(websocket))
         .route("/api/v1/streaming/health", get(health))
-        .route(
-            "/api/v1/streaming/user",
-            get(|s: State<AppState>, t: Token, q: Query<Params>| sse(s, t, q, "user")),
-        )
+        .route("/api/v1/streaming/user", sse_of("user"))
         .route(
             "/api/v1/streaming/user/notification",
-            get(|s: State<AppState>, t: Token, q: Query<Params>| sse(s, t, q, "user:notification")),
+            sse_of("user:notification"),
         )
-        .route(
-            "/api/v1/streaming/public",
-            get(|s: State<AppState>, t: Token, q: Query<Params>| sse(s, t, q, "public")),
-        )
-        .route(
-            "/api/v1/streaming/public/local",
-            get(|s: State<AppState>, t: Token, q: Query<Params>| sse(s, t, q, "public:local")),
-        )
-        .route(
-            "/api/v1/streaming/public/remote",
-            get(|s: State<AppState>, t: Token, q: Query<Params>| sse(s, t, q, "public:remote")),
-        )
-        .route(
-            "/api/v1/streaming/hashtag",
-            get(|s: State<AppState>, t: Token, q: Query<Params>| sse(s, t, q, "hashtag")),
-        )
-        .route(
-            "/api/v1/streaming/hashtag/local",
-            get(|s: State<AppState>, t: Token, q: Query<Params>| sse(s, t, q, "hashtag:local")),
-        )
+        .route("/api/v1/streaming/public", sse_of("public"))
+        .route("/api/v1/streaming/public/local", sse_of("public:local"))
+        .route("/api/v1/streaming/public/remote", sse_of("public:remote"))
+        .route("/api/v1/streaming/hashtag", sse_of("hashtag"))
+        .route("/api/v1/streaming/hashtag/local", sse_of("hashtag:local"))
+}
+
+/// The server-sent-event endpoint of one channel.
+fn sse_of(channel: &'static str) -> MethodRouter<AppState> {
+    get(move |s: State<AppState>, t: Token, q: Query<Params>| sse(s, t, q, channel))
 }
 
 async fn health() -> &'static str {
@@ -249,62 +237,72 @@ async fn sse(
     Query(query): Query<Params>,
     channel: &'static str,
 ) -> Response {
-    {
-        let media = query
-            .get("only_media")
-            .is_some_and(|v| matches!(v.as_str(), "true" | "1"));
-        let name = if media && channel.starts_with("public") {
-            format!("{channel}:media")
-        } else {
-            channel.to_string()
-        };
-        let stream = match Stream::parse(&name, query.get("tag").map(String::as_str)) {
-            Ok(stream) => stream,
-            Err(e) => return refuse(e),
-        };
-        let Some((_, actor)) = token.account.clone() else {
-            return Error::Unauthorized("This method requires an authenticated user".into())
-                .into_response();
-        };
-        let mut subscriber = Subscriber::new(actor, token.scopes.clone());
-        if let Err(e) = subscriber.subscribe(stream) {
-            return refuse(e);
+    let media = query
+        .get("only_media")
+        .is_some_and(|v| matches!(v.as_str(), "true" | "1"));
+    let name = if media && channel.starts_with("public") {
+        format!("{channel}:media")
+    } else {
+        channel.to_string()
+    };
+    let stream = match Stream::parse(&name, query.get("tag").map(String::as_str)) {
+        Ok(stream) => stream,
+        Err(e) => return refuse(e),
+    };
+    let Some((_, actor)) = token.account.clone() else {
+        return Error::Unauthorized("This method requires an authenticated user".into())
+            .into_response();
+    };
+    let mut subscriber = Subscriber::new(actor, token.scopes.clone());
+    if let Err(e) = subscriber.subscribe(stream) {
+        return refuse(e);
+    }
+    let feed = Feed {
+        events: state.streams.subscribe(),
+        stopping: state.streams.stopping().clone(),
+        state,
+        subscriber,
+        pending: VecDeque::new(),
+    };
+    let body = futures::stream::unfold(feed, |mut feed| async move {
+        let message = feed.next().await?;
+        let event = SseEvent::default()
+            .event(message.event)
+            .data(message.payload);
+        Some((Ok::<_, Infallible>(event), feed))
+    });
+    Sse::new(body)
+        .keep_alive(KeepAlive::new().interval(HEARTBEAT).text("thump"))
+        .into_response()
+}
+
+/// What a server-sent-event body carries from one message to the next.
+struct Feed {
+    state: AppState,
+    subscriber: Subscriber,
+    events: Receiver<Arc<Event>>,
+    stopping: CancellationToken,
+    pending: VecDeque<Message>,
+}
+
+impl Feed {
+    /// The next message for the client; None ends the body: the server is
+    /// stopping, or the client fell too far behind (it reconnects).
+    async fn next(&mut self) -> Option<Message> {
+        loop {
+            if let Some(message) = self.pending.pop_front() {
+                return Some(message);
+            }
+            tokio::select! {
+                _ = self.stopping.cancelled() => return None,
+                event = self.events.recv() => match event {
+                    Ok(event) => match self.subscriber.messages(&self.state, &event).await {
+                        Ok(messages) => self.pending.extend(messages),
+                        Err(e) => tracing::warn!(error = %e, "presenting a streamed event failed"),
+                    },
+                    Err(_) => return None,
+                },
+            }
         }
-        let events = state.streams.subscribe();
-        let stopping = state.streams.stopping().clone();
-        let start = (state, subscriber, events, VecDeque::<Message>::new());
-        let body = futures::stream::unfold(
-            start,
-            move |(state, subscriber, mut events, mut pending)| {
-                let stopping = stopping.clone();
-                async move {
-                    loop {
-                        if let Some(message) = pending.pop_front() {
-                            let event = SseEvent::default()
-                                .event(message.event)
-                                .data(message.payload);
-                            return Some((
-                                Ok::<_, Infallible>(event),
-                                (state, subscriber, events, pending),
-                            ));
-                        }
-                        tokio::select! {
-                            _ = stopping.cancelled() => return None,
-                            event = events.recv() => match event {
-                                Ok(event) => match subscriber.messages(&state, &event).await {
-                                    Ok(messages) => pending.extend(messages),
-                                    Err(e) => tracing::warn!(error = %e, "presenting a streamed event failed"),
-                                },
-                                // A client this slow is dropped; it reconnects.
-                                Err(_) => return None,
-                            },
-                        }
-                    }
-                }
-            },
-        );
-        Sse::new(body)
-            .keep_alive(KeepAlive::new().interval(HEARTBEAT).text("thump"))
-            .into_response()
     }
 }
