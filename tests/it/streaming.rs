@@ -24,7 +24,11 @@ const WAIT: Duration = Duration::from_secs(15);
 /// Opens `/api/v1/streaming` with `query`, the token in the Authorization
 /// header.
 async fn connect(app: &TestApp, token: &str, query: &str) -> Socket {
-    let url = format!("ws://{}/api/v1/streaming?{query}", app.addr);
+    connect_to(app.addr, token, query).await
+}
+
+async fn connect_to(addr: std::net::SocketAddr, token: &str, query: &str) -> Socket {
+    let url = format!("ws://{addr}/api/v1/streaming?{query}");
     let mut request = url.into_client_request().unwrap();
     request.headers_mut().insert(
         "authorization",
@@ -444,4 +448,65 @@ async fn connections_are_closed_cleanly_when_the_server_stops() {
         .await
         .expect("the SSE body ends");
     assert!(matches!(end, Ok(None)), "{end:?}");
+}
+
+#[tokio::test]
+async fn a_committed_change_reaches_every_process_and_a_rolled_back_one_none() {
+    let alpha = TestApp::spawn().await;
+    alpha.create_user("alice").await;
+    let alice = alpha.token("alice").await;
+    // A second Skein process on the same database.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let second = skein::app::Application::build_with_clock(
+        alpha.config.clone(),
+        alpha.db.clone(),
+        listener,
+        alpha.clock.clone(),
+    )
+    .await
+    .unwrap();
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let task = tokio::spawn(second.run_until_stopped(shutdown.clone()));
+    let mut socket = connect_to(addr, &alice, "stream=user").await;
+
+    // A post written and rolled back announces nothing.
+    let author = alpha.local("alice").await;
+    let mut tx = alpha.db.begin().await.unwrap();
+    let now = skein::clock::Clock::now(&*alpha.clock);
+    let ap_id = alpha.url("/users/alice/statuses/rolled-back");
+    skein::db::posts::insert(
+        &mut tx,
+        &skein::db::posts::NewPost {
+            id: None,
+            ap_id: &ap_id,
+            author_id: author.id,
+            url: None,
+            content: "<p>never</p>",
+            source: None,
+            summary: "",
+            sensitive: false,
+            language: None,
+            visibility: "public",
+            in_reply_to_ap_id: None,
+            published: now,
+        },
+    )
+    .await
+    .unwrap();
+    tx.rollback().await.unwrap();
+
+    // A post made through the first process reaches the second's socket.
+    let committed = post(&alpha, &alice, json!({"status": "seen everywhere"})).await;
+    let message = next(&mut socket).await;
+    assert_eq!(payload(&message)["id"], committed["id"], "{message}");
+    let stored: i64 = sqlx::query_scalar("select count(*) from posts where ap_id = $1")
+        .bind(&ap_id)
+        .fetch_one(&alpha.db)
+        .await
+        .unwrap();
+    assert_eq!(stored, 0);
+
+    shutdown.cancel();
+    task.await.unwrap().unwrap();
 }
