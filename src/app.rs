@@ -16,11 +16,12 @@ use crate::config::Config;
 use crate::federation::signatures::SigningKey;
 use crate::federation::urls::Urls;
 use crate::http::{self, AppState};
-use crate::jobs::{WorkerLock, delivery::Deliverer};
+use crate::jobs::{WorkerLock, delivery::Deliverer, push::Pusher};
 use crate::net::{HttpClient, Policy};
 use crate::ratelimit::RateLimiter;
 use crate::service;
 use crate::service::keys::KeyCache;
+use crate::streaming::{self, Hub};
 
 /// How long in-flight requests get to finish after a stop was asked for.
 const DRAIN: Duration = Duration::from_secs(10);
@@ -31,6 +32,8 @@ pub struct Application {
     state: AppState,
     worker: WorkerLock,
     deliverer: Arc<Deliverer>,
+    pusher: Arc<Pusher>,
+    changes: sqlx::postgres::PgListener,
 }
 
 impl Application {
@@ -82,6 +85,9 @@ impl Application {
             .await
             .context("loading the VAPID key")?;
         let worker = WorkerLock::acquire(&db).await?;
+        let changes = streaming::listener::connect(&db)
+            .await
+            .context("listening for changes")?;
         let clock_for_limits = clock.clone();
         let state = AppState {
             db,
@@ -97,14 +103,18 @@ impl Application {
             image_work: Arc::new(tokio::sync::Semaphore::new(
                 std::thread::available_parallelism().map_or(1, |n| n.get()),
             )),
+            streams: Arc::new(Hub::new()),
         };
         let deliverer = Deliverer::new(state.clone(), worker.id);
+        let pusher = Pusher::new(state.clone(), worker.id);
         Ok(Application {
             listener,
             tls,
             state,
             worker,
             deliverer,
+            pusher,
+            changes,
         })
     }
 
@@ -125,6 +135,11 @@ impl Application {
         self.deliverer.clone()
     }
 
+    /// The Web Push sender; tests drain it like the deliverer.
+    pub fn pusher(&self) -> Arc<Pusher> {
+        self.pusher.clone()
+    }
+
     /// Serves until `shutdown` is cancelled, then stops accepting and lets
     /// in-flight requests finish.
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
@@ -134,6 +149,18 @@ impl Application {
             .spawn_pool(self.state.config.delivery.workers, shutdown.clone());
         workers.push(crate::jobs::cleanup::spawn(
             self.state.clone(),
+            shutdown.clone(),
+        ));
+        // Pushes are few and small beside deliveries: a couple of workers
+        // (none when deliveries have none, as in tests, which drain).
+        workers.extend(
+            self.pusher
+                .spawn_pool(self.state.config.delivery.workers.min(2), shutdown.clone()),
+        );
+        // Streaming connections close when the listener stops, at shutdown.
+        let changes = tokio::spawn(streaming::listener::run(
+            self.state.clone(),
+            self.changes,
             shutdown.clone(),
         ));
         tracing::info!(
@@ -179,6 +206,7 @@ impl Application {
         for worker in workers {
             let _ = worker.await;
         }
+        let _ = changes.await;
         self.worker.release().await;
         served.map(drop)
     }

@@ -19,7 +19,7 @@ pub mod federation;
 pub mod http;
 /// Image checks and processing for uploads: pure, synchronous.
 pub mod imaging;
-/// Background workers: delivery.
+/// Background workers: delivery, Web Push and housekeeping.
 pub mod jobs;
 /// The Mastodon client API's entities and their presenter.
 pub mod mastodon;
@@ -31,5 +31,9 @@ pub mod ratelimit;
 pub mod service;
 /// The state shared by handlers, services and workers.
 pub mod state;
+/// Live updates: change events from PostgreSQL fanned out to connections.
+pub mod streaming;
 /// Logging set-up.
 pub mod telemetry;
+/// Web Push's wire format: message encryption and VAPID tokens.
+pub mod webpush;

@@ -1,6 +1,6 @@
 //! What services, handlers and workers share: the pool, the configuration,
-//! the URL builder, the clock, the outbound HTTP client, signing keys and
-//! the limit on image work.
+//! the URL builder, the clock, the outbound HTTP client, signing keys, rate
+//! limits, the limit on image work and the hub of live events.
 //! Built once in `app`, cloned cheaply.
 
 use std::sync::Arc;
@@ -16,6 +16,7 @@ use crate::net::HttpClient;
 use crate::ratelimit::RateLimiter;
 use crate::service::keys::KeyCache;
 use crate::service::push::VapidKey;
+use crate::streaming::Hub;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -37,4 +38,6 @@ pub struct AppState {
     /// Image processing running at once, at most one per CPU: each takes a
     /// core and up to a few hundred MB, so more would only queue in memory.
     pub image_work: Arc<Semaphore>,
+    /// Live events for streaming connections.
+    pub streams: Arc<Hub>,
 }

@@ -267,3 +267,18 @@ pub async fn with_domain(
     .fetch_all(db)
     .await
 }
+
+/// Local accounts that follow `actor_id` (accepted follows): the home
+/// timelines its posts enter.
+pub async fn local_follower_ids(
+    db: impl PgExecutor<'_>,
+    actor_id: i64,
+) -> Result<Vec<i64>, sqlx::Error> {
+    sqlx::query_scalar(
+        "select f.follower_id from follows f join actors a on a.id = f.follower_id
+         where f.followee_id = $1 and f.state = 'accepted' and a.domain is null",
+    )
+    .bind(actor_id)
+    .fetch_all(db)
+    .await
+}

@@ -151,16 +151,23 @@ pub async fn revoke_tokens_of_user_app(
     user_id: i64,
     now: DateTime<Utc>,
 ) -> Result<u64, sqlx::Error> {
-    sqlx::query(
-        "update oauth_tokens set revoked_at = $3
-         where app_id = $1 and user_id = $2 and revoked_at is null",
+    // A revoked token's push subscription (which holds the token) goes too.
+    sqlx::query_scalar(
+        "with revoked as (
+             update oauth_tokens set revoked_at = $3
+             where app_id = $1 and user_id = $2 and revoked_at is null
+             returning id
+         ), unsubscribed as (
+             delete from web_push_subscriptions where token_id in (select id from revoked)
+         )
+         select count(*) from revoked",
     )
     .bind(app_id)
     .bind(user_id)
     .bind(now)
-    .execute(db)
+    .fetch_one(db)
     .await
-    .map(|r| r.rows_affected())
+    .map(|n: i64| n as u64)
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -229,14 +236,19 @@ pub async fn revoke_token(
     app_id: i64,
     now: DateTime<Utc>,
 ) -> Result<bool, sqlx::Error> {
-    sqlx::query(
-        "update oauth_tokens set revoked_at = $3
-         where token_digest = $1 and app_id = $2 and revoked_at is null",
+    sqlx::query_scalar(
+        "with revoked as (
+             update oauth_tokens set revoked_at = $3
+             where token_digest = $1 and app_id = $2 and revoked_at is null
+             returning id
+         ), unsubscribed as (
+             delete from web_push_subscriptions where token_id in (select id from revoked)
+         )
+         select count(*) = 1 from revoked",
     )
     .bind(digest)
     .bind(app_id)
     .bind(now)
-    .execute(db)
+    .fetch_one(db)
     .await
-    .map(|r| r.rows_affected() == 1)
 }

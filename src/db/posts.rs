@@ -1,7 +1,10 @@
 //! The `posts` table: local and remote posts.
 
 use chrono::{DateTime, Utc};
-use sqlx::PgExecutor;
+use sqlx::{PgConnection, PgExecutor};
+
+use crate::db::events;
+use crate::domain::events::Change;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Post {
@@ -51,8 +54,9 @@ pub struct NewPost<'a> {
     pub published: DateTime<Utc>,
 }
 
-pub async fn insert(db: impl PgExecutor<'_>, new: &NewPost<'_>) -> Result<Post, sqlx::Error> {
-    sqlx::query_as(
+/// Stores a post and tells live listeners once the transaction commits.
+pub async fn insert(db: &mut PgConnection, new: &NewPost<'_>) -> Result<Post, sqlx::Error> {
+    let post: Post = sqlx::query_as(
         "insert into posts (id, ap_id, author_id, url, content, source, summary, sensitive,
                             language, visibility, in_reply_to_ap_id,
                             in_reply_to_id, published)
@@ -72,8 +76,10 @@ pub async fn insert(db: impl PgExecutor<'_>, new: &NewPost<'_>) -> Result<Post, 
     .bind(new.in_reply_to_ap_id)
     .bind(new.published)
     .bind(new.id)
-    .fetch_one(db)
-    .await
+    .fetch_one(&mut *db)
+    .await?;
+    events::emit(db, &Change::Posted { post: post.id }).await?;
+    Ok(post)
 }
 
 /// A fresh post id for `at`, for local posts whose ActivityPub id contains it.
@@ -183,19 +189,28 @@ pub async fn add_replies(
 /// Turns a post into a tombstone: its content is gone, the row stays so that
 /// its id answers 410 and a late Create of it is ignored.
 pub async fn mark_deleted(
-    db: impl PgExecutor<'_>,
+    db: &mut PgConnection,
     post_id: i64,
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    let deleted: Option<(i64, String)> = sqlx::query_as(
         "update posts set content = '', source = null, summary = '', deleted_at = $2
-         where id = $1 and deleted_at is null",
+         where id = $1 and deleted_at is null
+         returning author_id, visibility",
     )
     .bind(post_id)
     .bind(now)
-    .execute(db)
-    .await
-    .map(drop)
+    .fetch_optional(&mut *db)
+    .await?;
+    if let Some((author, visibility)) = deleted {
+        let change = Change::Deleted {
+            post: post_id,
+            author,
+            visibility,
+        };
+        events::emit(db, &change).await?;
+    }
+    Ok(())
 }
 
 /// A tombstone for a post deleted before it arrived.
@@ -287,11 +302,12 @@ pub async fn insert_repost(
     .bind(id)
     .fetch_optional(&mut *db)
     .await?;
-    if post.is_some() {
+    if let Some(repost) = &post {
         sqlx::query("update posts set reposts_count = reposts_count + 1 where id = $1")
             .bind(original_id)
             .execute(&mut *db)
             .await?;
+        events::emit(&mut *db, &Change::Posted { post: repost.id }).await?;
     }
     Ok(post)
 }
@@ -314,13 +330,21 @@ pub async fn delete_repost(
     .bind(ap_id)
     .fetch_optional(&mut *db)
     .await?;
-    if let Some(original) = removed.as_ref().and_then(|p| p.reblog_of_id) {
-        sqlx::query(
-            "update posts set reposts_count = greatest(reposts_count - 1, 0) where id = $1",
-        )
-        .bind(original)
-        .execute(&mut *db)
-        .await?;
+    if let Some(repost) = &removed {
+        if let Some(original) = repost.reblog_of_id {
+            sqlx::query(
+                "update posts set reposts_count = greatest(reposts_count - 1, 0) where id = $1",
+            )
+            .bind(original)
+            .execute(&mut *db)
+            .await?;
+        }
+        let change = Change::Deleted {
+            post: repost.id,
+            author: repost.author_id,
+            visibility: repost.visibility.clone(),
+        };
+        events::emit(&mut *db, &change).await?;
     }
     Ok(removed)
 }
@@ -349,7 +373,7 @@ pub async fn edit(
     .bind(post.updated.unwrap_or(post.published))
     .execute(&mut *db)
     .await?;
-    sqlx::query_as(
+    let edited: Post = sqlx::query_as(
         "update posts set content = $2, source = $3, summary = $4, sensitive = $5,
                           language = coalesce($6, language), updated = $7
          where id = $1 returning *",
@@ -362,7 +386,9 @@ pub async fn edit(
     .bind(language)
     .bind(updated)
     .fetch_one(&mut *db)
-    .await
+    .await?;
+    events::emit(db, &Change::Edited { post: post.id }).await?;
+    Ok(edited)
 }
 
 /// Earlier versions of a post, oldest first: (content, summary, sensitive, at).

@@ -27,6 +27,18 @@ pub struct Page {
 }
 
 impl Page {
+    /// Just the post `id`, for asking whether a timeline holds it (read
+    /// through the same filters as a page, so a live stream shows exactly
+    /// what its timeline would).
+    pub fn only(id: i64) -> Page {
+        Page {
+            max_id: Some(id.saturating_add(1)),
+            since_id: Some(id.saturating_sub(1)),
+            min_id: None,
+            limit: 1,
+        }
+    }
+
     fn lower(&self) -> Option<i64> {
         self.min_id.or(self.since_id)
     }

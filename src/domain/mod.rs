@@ -2,6 +2,7 @@
 //! filter matching and the like. Nothing here knows about HTTP or SQL.
 
 pub mod domain_name;
+pub mod events;
 pub mod filters;
 pub mod handle;
 pub mod lists;

@@ -1,9 +1,10 @@
-//! Background work: the delivery worker pool and timed housekeeping.
-//! Workers claim rows from PostgreSQL, so any number of processes can share
-//! one queue.
+//! Background work: the delivery and Web Push worker pools, and timed
+//! housekeeping. Workers claim rows from PostgreSQL, so any number of
+//! processes can share one queue.
 
 pub mod cleanup;
 pub mod delivery;
+pub mod push;
 
 use rand::Rng;
 use sqlx::postgres::PgConnectOptions;

@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 /// Mastodon's time format: `2019-12-08T03:48:33.901Z`.
 pub fn time(at: DateTime<Utc>) -> String {
@@ -387,4 +387,16 @@ pub struct V1Filter {
     pub whole_word: bool,
     pub expires_at: Option<String>,
     pub irreversible: bool,
+}
+
+/// <https://docs.joinmastodon.org/entities/WebPushSubscription/>
+#[derive(Debug, Clone, Serialize)]
+pub struct WebPushSubscription {
+    pub id: String,
+    pub endpoint: String,
+    pub standard: bool,
+    /// Every alert type, true when pushed.
+    pub alerts: Map<String, Value>,
+    pub policy: String,
+    pub server_key: String,
 }

@@ -536,6 +536,15 @@ impl<'a> Presenter<'a> {
             .collect())
     }
 
+    /// One notification, as a page of one; None when it cannot be shown
+    /// (its sender or the post it is about is gone or hidden).
+    pub async fn notification(
+        &self,
+        n: &db::notifications::Notification,
+    ) -> Result<Option<e::Notification>> {
+        Ok(self.notifications(std::slice::from_ref(n)).await?.pop())
+    }
+
     fn poll(&self, poll: &db::polls::Poll, own: Option<&Vec<i64>>, signed_in: bool) -> e::Poll {
         let now = self.state.clock.now();
         let votes_count: i64 = poll.options.0.iter().map(|o| i64::from(o.votes)).sum();
@@ -691,5 +700,27 @@ pub fn role(name: &str) -> e::Role {
         color: String::new(),
         permissions: permissions.to_string(),
         highlighted,
+    }
+}
+
+/// A Web Push subscription, with the instance's VAPID key as `server_key`.
+pub fn web_push_subscription(
+    subscription: &db::push::Subscription,
+    server_key: &str,
+) -> e::WebPushSubscription {
+    let alerts = crate::service::push::ALERTS
+        .iter()
+        .map(|kind| {
+            let on = subscription.alerts.iter().any(|a| a == kind);
+            (kind.to_string(), serde_json::Value::Bool(on))
+        })
+        .collect();
+    e::WebPushSubscription {
+        id: subscription.id.to_string(),
+        endpoint: subscription.endpoint.clone(),
+        standard: subscription.standard,
+        alerts,
+        policy: subscription.policy.clone(),
+        server_key: server_key.to_string(),
     }
 }

@@ -60,7 +60,15 @@ pub async fn follow(state: &AppState, follower: &Actor, target: &Actor) -> Resul
             FollowState::Following => "follow",
             FollowState::Requested => "follow_request",
         };
-        db::notifications::notify(&mut *tx, target.id, kind, follower.id, None).await?;
+        db::notifications::notify(
+            &mut tx,
+            target.id,
+            kind,
+            follower.id,
+            None,
+            state.clock.now(),
+        )
+        .await?;
         tx.commit().await?;
         return Ok(state_of(&follow));
     }

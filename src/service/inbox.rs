@@ -155,7 +155,7 @@ pub async fn receive(state: &AppState, incoming: Incoming<'_>) -> Result<Receive
         "Block" => on_block(&mut tx, state, &actor, &activity).await?,
         "Update" => on_update(&mut tx, state, &actor, &activity).await?,
         "Delete" => on_delete(&mut tx, state, &actor, &activity).await?,
-        "Like" => applied(inbox_posts::on_like(&mut tx, &actor, &activity).await?),
+        "Like" => applied(inbox_posts::on_like(&mut tx, state, &actor, &activity).await?),
         "QuoteRequest" => {
             applied(inbox_posts::on_quote_request(&mut tx, state, &actor, &activity).await?)
         }
@@ -251,7 +251,7 @@ async fn on_follow(
     } else {
         "follow_request"
     };
-    db::notifications::notify(&mut **tx, target.id, kind, actor.id, None).await?;
+    db::notifications::notify(tx, target.id, kind, actor.id, None, state.clock.now()).await?;
     if stored.state == "accepted" {
         let accept = activities::accept(&activities::new_id(&state.urls), &target.ap_id, follow);
         outbox::queue_for(tx, state, &target, actor, &accept).await?;

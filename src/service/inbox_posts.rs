@@ -188,7 +188,7 @@ async fn store(
     });
 
     let post = db::posts::insert(
-        &mut **tx,
+        tx,
         &db::posts::NewPost {
             id: None,
             ap_id,
@@ -229,7 +229,15 @@ async fn store(
         .await?;
     }
     for local in mentioned.iter().filter(|a| a.is_local()) {
-        db::notifications::notify(&mut **tx, local.id, "mention", actor.id, Some(post.id)).await?;
+        db::notifications::notify(
+            tx,
+            local.id,
+            "mention",
+            actor.id,
+            Some(post.id),
+            state.clock.now(),
+        )
+        .await?;
     }
     Ok(true)
 }
@@ -250,7 +258,7 @@ pub async fn on_delete(
                 return Err(Error::Forbidden("only the author may delete a post".into()));
             }
             if post.deleted_at.is_none() {
-                db::posts::mark_deleted(&mut **tx, post.id, state.clock.now()).await?;
+                db::posts::mark_deleted(tx, post.id, state.clock.now()).await?;
                 if let Some(parent) = post.in_reply_to_id {
                     db::posts::add_replies(&mut **tx, parent, -1).await?;
                 }
@@ -266,7 +274,12 @@ pub async fn on_delete(
 }
 
 /// Like of a post we have.
-pub async fn on_like(tx: &mut Tx<'_>, actor: &Actor, activity: &Value) -> Result<bool> {
+pub async fn on_like(
+    tx: &mut Tx<'_>,
+    state: &AppState,
+    actor: &Actor,
+    activity: &Value,
+) -> Result<bool> {
     let id = id_of(activity).unwrap_or_default();
     if db::inbox::was_undone(&mut **tx, actor.id, id).await? {
         return Ok(false);
@@ -282,11 +295,12 @@ pub async fn on_like(tx: &mut Tx<'_>, actor: &Actor, activity: &Value) -> Result
     };
     if db::likes::insert(tx, actor.id, post.id, Some(id)).await? {
         db::notifications::notify(
-            &mut **tx,
+            tx,
             post.author_id,
             "favourite",
             actor.id,
             Some(post.id),
+            state.clock.now(),
         )
         .await?;
     }
@@ -335,8 +349,15 @@ pub async fn on_announce(
     )
     .await?;
     if repost.is_some() {
-        db::notifications::notify(&mut **tx, post.author_id, "reblog", actor.id, Some(post.id))
-            .await?;
+        db::notifications::notify(
+            tx,
+            post.author_id,
+            "reblog",
+            actor.id,
+            Some(post.id),
+            state.clock.now(),
+        )
+        .await?;
     }
     Ok(true)
 }
@@ -965,7 +986,15 @@ async fn record_quote(
         && !was_accepted
         && let Some(author) = quoted_author.filter(|a| a.is_local())
     {
-        db::notifications::notify(&mut **tx, author.id, "quote", actor.id, Some(post.id)).await?;
+        db::notifications::notify(
+            tx,
+            author.id,
+            "quote",
+            actor.id,
+            Some(post.id),
+            state.clock.now(),
+        )
+        .await?;
     }
     let _ = state;
     Ok(())

@@ -36,8 +36,15 @@ pub async fn like(state: &AppState, actor: &Actor, post: &Post) -> Result<()> {
         return Ok(());
     }
     if author.id != actor.id {
-        db::notifications::notify(&mut *tx, author.id, "favourite", actor.id, Some(post.id))
-            .await?;
+        db::notifications::notify(
+            &mut tx,
+            author.id,
+            "favourite",
+            actor.id,
+            Some(post.id),
+            state.clock.now(),
+        )
+        .await?;
     }
     let activity = activities::like(&id, &actor.ap_id, &post.ap_id, &author.ap_id);
     outbox::queue_for(&mut tx, state, actor, &author, &activity).await?;
@@ -88,7 +95,15 @@ pub async fn repost(state: &AppState, actor: &Actor, post: &Post) -> Result<Post
         return Err(Error::Conflict("already reposted".into()));
     };
     if author.id != actor.id {
-        db::notifications::notify(&mut *tx, author.id, "reblog", actor.id, Some(post.id)).await?;
+        db::notifications::notify(
+            &mut tx,
+            author.id,
+            "reblog",
+            actor.id,
+            Some(post.id),
+            state.clock.now(),
+        )
+        .await?;
     }
     if db::users::is_federating(&mut *tx, actor.id).await? {
         let activity = activities::announce(

@@ -243,7 +243,7 @@ pub async fn create(state: &AppState, author: &Actor, draft: Draft<'_>) -> Resul
     let ap_id = state.urls.post(&author.username, id);
     let url = state.urls.post_page(&author.username, id);
     let post = db::posts::insert(
-        &mut *tx,
+        &mut tx,
         &db::posts::NewPost {
             id: Some(id),
             ap_id: &ap_id,
@@ -271,7 +271,15 @@ pub async fn create(state: &AppState, author: &Actor, draft: Draft<'_>) -> Resul
         conversations::on_direct_post(&mut tx, state, &post, author, &mentioned, parent_id).await?;
     }
     for actor in mentioned.iter().filter(|a| a.is_local()) {
-        db::notifications::notify(&mut *tx, actor.id, "mention", author.id, Some(post.id)).await?;
+        db::notifications::notify(
+            &mut tx,
+            actor.id,
+            "mention",
+            author.id,
+            Some(post.id),
+            state.clock.now(),
+        )
+        .await?;
     }
     if let Some(poll) = &draft.poll {
         let options: Vec<db::polls::PollOption> = poll
@@ -304,8 +312,15 @@ pub async fn create(state: &AppState, author: &Actor, draft: Draft<'_>) -> Resul
             db::posts::set_quote(&mut *tx, post.id, &q.ap_id, "accepted", None, Some(&grant))
                 .await?;
             if qa.id != author.id {
-                db::notifications::notify(&mut *tx, qa.id, "quote", author.id, Some(post.id))
-                    .await?;
+                db::notifications::notify(
+                    &mut tx,
+                    qa.id,
+                    "quote",
+                    author.id,
+                    Some(post.id),
+                    state.clock.now(),
+                )
+                .await?;
             }
         } else {
             let request = crate::federation::activities::new_id(&state.urls);
@@ -424,7 +439,7 @@ pub async fn delete(state: &AppState, author: &Actor, post: &Post) -> Result<()>
     let mentioned = db::posts::mentions(&state.db, post.id).await?;
     let tags = db::posts::tags(&state.db, post.id).await?;
     let mut tx = state.db.begin().await?;
-    db::posts::mark_deleted(&mut *tx, post.id, state.clock.now()).await?;
+    db::posts::mark_deleted(&mut tx, post.id, state.clock.now()).await?;
     let removed = media::delete_for_post(&mut tx, post.id).await?;
     if let Some(parent) = post.in_reply_to_id {
         db::posts::add_replies(&mut *tx, parent, -1).await?;

@@ -106,7 +106,7 @@ async fn the_outbox_lists_public_and_unlisted_posts_as_create_activities() {
         .enumerate()
     {
         skein::db::posts::insert(
-            &app.db,
+            &mut app.db.acquire().await.unwrap(),
             &skein::db::posts::NewPost {
                 id: None,
                 ap_id: &app.url(&format!("/users/alice/statuses/{n}")),

@@ -234,7 +234,7 @@ async fn nodeinfo_reports_real_usage() {
         .unwrap();
     // Alice posted today: she is active. Remote posts are not local posts.
     skein::db::posts::insert(
-        &app.db,
+        &mut app.db.acquire().await.unwrap(),
         &skein::db::posts::NewPost {
             id: None,
             ap_id: &app.url("/users/alice/statuses/1"),
@@ -254,7 +254,7 @@ async fn nodeinfo_reports_real_usage() {
     .unwrap();
     let remote = insert_remote_actor(&app.db, "remote.example", "carol").await;
     skein::db::posts::insert(
-        &app.db,
+        &mut app.db.acquire().await.unwrap(),
         &skein::db::posts::NewPost {
             id: None,
             ap_id: "https://remote.example/notes/1",

@@ -23,6 +23,7 @@ use skein::config::Config;
 use skein::db::actors::Actor;
 use skein::db::embedded::{Durability, EmbeddedPostgres, Settings};
 use skein::jobs::delivery::Deliverer;
+use skein::jobs::push::Pusher;
 use skein::service::accounts::{self, Created, NewAccount, Role};
 use skein::state::AppState;
 use sqlx::postgres::PgConnectOptions;
@@ -207,6 +208,7 @@ pub struct TestApp {
     pub tls_addr: Option<SocketAddr>,
     pub state: AppState,
     pub deliverer: Arc<Deliverer>,
+    pub pusher: Arc<Pusher>,
     /// The instance's clock: it starts at the real time and only moves when
     /// a test moves it.
     pub clock: Arc<ManualClock>,
@@ -263,6 +265,7 @@ impl TestApp {
         let tls_addr = app.tls_addr();
         let state = app.state().clone();
         let deliverer = app.deliverer();
+        let pusher = app.pusher();
         let shutdown = CancellationToken::new();
         let task = tokio::spawn(app.run_until_stopped(shutdown.clone()));
         let client = reqwest::Client::builder()
@@ -281,6 +284,7 @@ impl TestApp {
             tls_addr,
             state,
             deliverer,
+            pusher,
             clock,
             _data_dir: data_dir,
             shutdown,
@@ -324,6 +328,12 @@ impl TestApp {
     /// deliveries were attempted.
     pub async fn deliver(&self) -> usize {
         self.deliverer.drain().await.expect("deliveries run")
+    }
+
+    /// Sends every Web Push due now, synchronously; returns how many were
+    /// attempted.
+    pub async fn push(&self) -> usize {
+        self.pusher.drain().await.expect("pushes run")
     }
 
     pub async fn local(&self, name: &str) -> Actor {

@@ -20,5 +20,7 @@ mod media;
 mod notifications_api;
 mod oauth;
 mod posts;
+mod push;
 mod remote_actors;
+mod streaming;
 mod timelines;

@@ -734,7 +734,9 @@ async fn direct_messages_make_conversations_on_both_sides_that_can_be_read_and_r
     assert_eq!(theirs[0]["last_status"]["uri"], dm["uri"]);
     let bob_conversation = theirs[0]["id"].as_str().unwrap().to_string();
 
-    // Bob answers in the thread: one conversation on each side.
+    // Bob answers in the thread: one conversation on each side. (Each
+    // instance's clock stands still; his answer is written a minute later.)
+    beta.clock.advance(chrono::Duration::minutes(1));
     let (status, reply) = beta
         .api_post(
             &bob,

@@ -131,3 +131,18 @@ impl FromRequestParts<AppState> for MaybeToken {
         Ok(MaybeToken(token))
     }
 }
+
+/// The text of the request's token, for the one feature that hands it back
+/// to its client: Web Push payloads carry it, as Mastodon's do. Use with
+/// [`Token`], which checks it.
+pub struct BearerText(pub String);
+
+impl FromRequestParts<AppState> for BearerText {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, Error> {
+        bearer(parts)
+            .map(BearerText)
+            .ok_or_else(|| Error::Unauthorized("The access token is invalid".into()))
+    }
+}

@@ -17,8 +17,10 @@ pub mod notifications;
 pub mod pagination;
 pub mod params;
 pub mod preferences;
+pub mod push;
 pub mod search;
 pub mod statuses;
+pub mod streaming;
 pub mod timelines;
 
 use axum::Router;
@@ -75,6 +77,8 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .merge(preferences::routes())
         .merge(domain_blocks::routes())
         .merge(conversations::routes())
+        .merge(push::routes())
+        .merge(streaming::routes())
         .fallback(api_not_found)
         .layer(middleware::from_fn_with_state(state, rate_limit))
         .layer(cors)

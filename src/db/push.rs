@@ -1,0 +1,278 @@
+//! Web Push: `web_push_subscriptions` (one per OAuth token) and the
+//! `push_deliveries` queue. Claims work as in `deliveries`: `for update skip
+//! locked`, a lease, and the claiming process's worker id, whose advisory
+//! lock tells a live process from a dead one.
+
+use chrono::{DateTime, Utc};
+use sqlx::{PgConnection, PgExecutor};
+
+use crate::db::deliveries::WORKER_LOCK_CLASS;
+use crate::db::notifications::SILENCED;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Subscription {
+    pub id: i64,
+    pub token_id: i64,
+    pub actor_id: i64,
+    pub endpoint: String,
+    pub key_p256dh: String,
+    pub key_auth: String,
+    pub standard: bool,
+    pub alerts: Vec<String>,
+    pub policy: String,
+    pub access_token: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewSubscription<'a> {
+    pub token_id: i64,
+    pub actor_id: i64,
+    pub endpoint: &'a str,
+    pub key_p256dh: &'a str,
+    pub key_auth: &'a str,
+    pub standard: bool,
+    pub alerts: &'a [String],
+    pub policy: &'a str,
+    pub access_token: &'a str,
+    pub now: DateTime<Utc>,
+}
+
+/// Replaces the token's subscription with a new one (a new id, as Mastodon
+/// makes).
+pub async fn replace(
+    db: &mut PgConnection,
+    new: &NewSubscription<'_>,
+) -> Result<Subscription, sqlx::Error> {
+    delete_for_token(&mut *db, new.token_id).await?;
+    sqlx::query_as(
+        "insert into web_push_subscriptions (token_id, actor_id, endpoint, key_p256dh, key_auth,
+                                             standard, alerts, policy, access_token,
+                                             created_at, updated_at)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)
+         returning *",
+    )
+    .bind(new.token_id)
+    .bind(new.actor_id)
+    .bind(new.endpoint)
+    .bind(new.key_p256dh)
+    .bind(new.key_auth)
+    .bind(new.standard)
+    .bind(new.alerts)
+    .bind(new.policy)
+    .bind(new.access_token)
+    .bind(new.now)
+    .fetch_one(db)
+    .await
+}
+
+pub async fn find_for_token(
+    db: impl PgExecutor<'_>,
+    token_id: i64,
+) -> Result<Option<Subscription>, sqlx::Error> {
+    sqlx::query_as("select * from web_push_subscriptions where token_id = $1")
+        .bind(token_id)
+        .fetch_optional(db)
+        .await
+}
+
+pub async fn find(db: impl PgExecutor<'_>, id: i64) -> Result<Option<Subscription>, sqlx::Error> {
+    sqlx::query_as("select * from web_push_subscriptions where id = $1")
+        .bind(id)
+        .fetch_optional(db)
+        .await
+}
+
+/// Changes what the token's subscription pushes; None without one.
+pub async fn update_data(
+    db: impl PgExecutor<'_>,
+    token_id: i64,
+    alerts: &[String],
+    policy: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<Subscription>, sqlx::Error> {
+    sqlx::query_as(
+        "update web_push_subscriptions set alerts = $2, policy = $3, updated_at = $4
+         where token_id = $1 returning *",
+    )
+    .bind(token_id)
+    .bind(alerts)
+    .bind(policy)
+    .bind(now)
+    .fetch_optional(db)
+    .await
+}
+
+pub async fn delete_for_token(db: impl PgExecutor<'_>, token_id: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("delete from web_push_subscriptions where token_id = $1")
+        .bind(token_id)
+        .execute(db)
+        .await
+        .map(drop)
+}
+
+/// Removes a subscription (its endpoint is gone, or its token revoked);
+/// its queued pushes go with it.
+pub async fn delete(db: impl PgExecutor<'_>, id: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("delete from web_push_subscriptions where id = $1")
+        .bind(id)
+        .execute(db)
+        .await
+        .map(drop)
+}
+
+/// Queues a notification for every subscription of its recipient that
+/// wants it: its type is among the alerts, the policy lets its author
+/// through (`followed`: the recipient follows them; `follower`: they follow
+/// the recipient), and the recipient does not silence them. Returns how
+/// many pushes were queued.
+pub async fn queue(
+    db: &mut PgConnection,
+    notification_id: i64,
+    now: DateTime<Utc>,
+) -> Result<u64, sqlx::Error> {
+    let Some(n) = crate::db::notifications::find_by_id(&mut *db, notification_id).await? else {
+        return Ok(0);
+    };
+    let sql = format!(
+        "insert into push_deliveries (subscription_id, notification_id, next_attempt_at, created_at)
+         select s.id, $4, $3, $3 from web_push_subscriptions s
+         join oauth_tokens t on t.id = s.token_id and t.revoked_at is null
+         where s.actor_id = $1 and $5 = any(s.alerts)
+           and (s.policy = 'all'
+                or (s.policy = 'followed' and exists (
+                        select 1 from follows f
+                        where f.follower_id = $1 and f.followee_id = $2 and f.state = 'accepted'))
+                or (s.policy = 'follower' and exists (
+                        select 1 from follows f
+                        where f.follower_id = $2 and f.followee_id = $1 and f.state = 'accepted')))
+           and not {SILENCED}
+         on conflict do nothing"
+    );
+    sqlx::query(&sql)
+        .bind(n.recipient_id)
+        .bind(n.from_actor_id)
+        .bind(now)
+        .bind(n.id)
+        .bind(&n.kind)
+        .execute(db)
+        .await
+        .map(|r| r.rows_affected())
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PushDelivery {
+    pub id: i64,
+    pub subscription_id: i64,
+    pub notification_id: i64,
+    pub state: String,
+    pub attempts: i32,
+    pub next_attempt_at: DateTime<Utc>,
+    pub locked_by: Option<i32>,
+    pub locked_until: Option<DateTime<Utc>>,
+    pub last_status: Option<i32>,
+    pub last_error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+/// Claims up to `limit` due pushes for `worker` until `lease_until`; a
+/// claim of a process whose worker lock is gone is taken over at once.
+pub async fn claim(
+    db: impl PgExecutor<'_>,
+    worker: i32,
+    now: DateTime<Utc>,
+    lease_until: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<PushDelivery>, sqlx::Error> {
+    sqlx::query_as(
+        "with live as (
+             select array_agg(objid::bigint) as ids from pg_locks
+             where locktype = 'advisory' and classid = $5::bigint::oid and objsubid = 2 and granted
+               and database = (select oid from pg_database where datname = current_database())
+         ),
+         due as (
+             select d.id from push_deliveries d, live
+             where d.state = 'pending' and d.next_attempt_at <= $2
+               and (d.locked_by is null
+                    or d.locked_until < $2
+                    or not (d.locked_by::bigint = any(coalesce(live.ids, '{}'))))
+             order by d.next_attempt_at, d.id
+             limit $4
+             for update of d skip locked
+         )
+         update push_deliveries d
+         set locked_by = $1, locked_until = $3, attempts = d.attempts + 1
+         from due where d.id = due.id
+         returning d.*",
+    )
+    .bind(worker)
+    .bind(now)
+    .bind(lease_until)
+    .bind(limit)
+    .bind(WORKER_LOCK_CLASS)
+    .fetch_all(db)
+    .await
+}
+
+pub async fn mark_delivered(
+    db: impl PgExecutor<'_>,
+    id: i64,
+    status: i32,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "update push_deliveries set state = 'delivered', last_status = $2, finished_at = $3,
+                                    locked_by = null, locked_until = null, last_error = null
+         where id = $1",
+    )
+    .bind(id)
+    .bind(status)
+    .bind(now)
+    .execute(db)
+    .await
+    .map(drop)
+}
+
+pub async fn mark_failed(
+    db: impl PgExecutor<'_>,
+    id: i64,
+    status: Option<i32>,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "update push_deliveries set state = 'failed', last_status = $2, last_error = $3,
+                                    finished_at = $4, locked_by = null, locked_until = null
+         where id = $1",
+    )
+    .bind(id)
+    .bind(status)
+    .bind(reason)
+    .bind(now)
+    .execute(db)
+    .await
+    .map(drop)
+}
+
+pub async fn reschedule(
+    db: impl PgExecutor<'_>,
+    id: i64,
+    status: Option<i32>,
+    reason: &str,
+    next_attempt_at: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "update push_deliveries set last_status = $2, last_error = $3, next_attempt_at = $4,
+                                    locked_by = null, locked_until = null
+         where id = $1",
+    )
+    .bind(id)
+    .bind(status)
+    .bind(reason)
+    .bind(next_attempt_at)
+    .execute(db)
+    .await
+    .map(drop)
+}

@@ -1,0 +1,148 @@
+//! The process's one listener: it LISTENs on the change channel over a
+//! connection of its own, reads what each announcement names once, and
+//! publishes the result on the [`Hub`](super::Hub).
+//!
+//! Announcements sent while the connection is down are lost (PostgreSQL
+//! keeps none for absent listeners); streaming clients reconcile with the
+//! REST timelines when they reconnect, as Mastodon's do.
+
+use std::time::Duration;
+
+use sqlx::PgPool;
+use sqlx::postgres::{PgListener, PgPoolOptions};
+use tokio_util::sync::CancellationToken;
+
+use crate::db;
+use crate::domain::events::{CHANNEL, Change};
+use crate::error::Result;
+use crate::state::AppState;
+use crate::streaming::Event;
+
+/// Waits between attempts to get the connection back, doubling up to the
+/// longest.
+const FIRST_RETRY: Duration = Duration::from_millis(500);
+const LONGEST_RETRY: Duration = Duration::from_secs(30);
+
+/// Opens the listening connection (outside the pool, which it would
+/// otherwise hold a slot of for ever) and starts listening, so that every
+/// change committed once the application is built is heard.
+pub async fn connect(pool: &PgPool) -> anyhow::Result<PgListener> {
+    let options = pool.connect_options().as_ref().clone();
+    let own = PgPoolOptions::new()
+        .max_connections(1)
+        .max_lifetime(None)
+        .idle_timeout(None)
+        .connect_with(options)
+        .await?;
+    let mut listener = PgListener::connect_with(&own).await?;
+    listener.ignore_pool_close_event(true);
+    listener.listen(CHANNEL).await?;
+    Ok(listener)
+}
+
+/// Publishes announcements until `shutdown`, then tells connections to
+/// close. A lost connection is re-established (by `PgListener`, on the next
+/// receive) with backoff.
+pub async fn run(state: AppState, mut listener: PgListener, shutdown: CancellationToken) {
+    let mut retry = FIRST_RETRY;
+    loop {
+        let received = tokio::select! {
+            _ = shutdown.cancelled() => break,
+            received = listener.recv() => received,
+        };
+        match received {
+            Ok(notification) => {
+                retry = FIRST_RETRY;
+                let change = match serde_json::from_str::<Change>(notification.payload()) {
+                    Ok(change) => change,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "unreadable change announcement");
+                        continue;
+                    }
+                };
+                match read(&state, &change).await {
+                    Ok(Some(event)) => state.streams.publish(event),
+                    Ok(None) => {}
+                    Err(e) => tracing::warn!(error = %e, ?change, "reading a change failed"),
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, retry_in = ?retry, "the change listener lost its connection");
+                tokio::select! {
+                    _ = shutdown.cancelled() => break,
+                    _ = tokio::time::sleep(retry) => {}
+                }
+                retry = (retry * 2).min(LONGEST_RETRY);
+            }
+        }
+    }
+    state.streams.stop();
+}
+
+/// What an announcement names, as streams need it; None when it is gone
+/// already.
+pub async fn read(state: &AppState, change: &Change) -> Result<Option<Event>> {
+    let pool = &state.db;
+    Ok(match change {
+        Change::Posted { post } | Change::Edited { post } => {
+            let Some(post) = db::posts::find_by_id(pool, *post)
+                .await?
+                .filter(|p| p.deleted_at.is_none())
+            else {
+                return Ok(None);
+            };
+            let Some(author) = db::actors::find_by_id(pool, post.author_id).await? else {
+                return Ok(None);
+            };
+            let tags = db::posts::tags(pool, post.id).await?;
+            let has_media = !db::media::attachments(pool, post.id).await?.is_empty();
+            let audience = audience(state, &author).await?;
+            Some(Event::Status {
+                edited: matches!(change, Change::Edited { .. }),
+                local: author.is_local(),
+                post: Box::new(post),
+                tags,
+                has_media,
+                audience,
+            })
+        }
+        Change::Deleted {
+            post,
+            author,
+            visibility,
+        } => {
+            let Some(author) = db::actors::find_by_id(pool, *author).await? else {
+                return Ok(None);
+            };
+            // A tombstone keeps its row (and hashtags); an undone repost
+            // leaves nothing, and public streams never showed it.
+            let tombstone = db::posts::find_by_id(pool, *post).await?;
+            let original = tombstone.as_ref().is_some_and(|p| p.reblog_of_id.is_none());
+            let tags = match tombstone {
+                Some(_) => db::posts::tags(pool, *post).await?,
+                None => Vec::new(),
+            };
+            Some(Event::Delete {
+                post_id: *post,
+                public: original && visibility == "public",
+                local: author.is_local(),
+                tags,
+                audience: audience(state, &author).await?,
+            })
+        }
+        Change::Notified { notification, .. } => db::notifications::find_by_id(pool, *notification)
+            .await?
+            .map(Event::Notification),
+    })
+}
+
+/// The local accounts whose home timeline shows the author's posts.
+async fn audience(state: &AppState, author: &db::actors::Actor) -> Result<Vec<i64>> {
+    let mut ids = db::follows::local_follower_ids(&state.db, author.id).await?;
+    if author.is_local() {
+        ids.push(author.id);
+    }
+    ids.sort_unstable();
+    ids.dedup();
+    Ok(ids)
+}
