@@ -22,6 +22,7 @@ use axum::http::{HeaderName, Request, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use tower_http::cors::{Any, CorsLayer};
+use tower_http::normalize_path::NormalizePath;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
@@ -49,7 +50,7 @@ pub fn router(state: AppState) -> Router {
         .route("/nodeinfo/{version}", get(well_known::nodeinfo))
         .layer(cors);
 
-    Router::new()
+    let routes = Router::new()
         .merge(discovery)
         .merge(api::routes(state.clone()))
         .merge(oauth::routes())
@@ -105,7 +106,11 @@ pub fn router(state: AppState) -> Router {
                 )
             }),
         )
-        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid));
+    // Mastodon (Rails) answers every path with a trailing slash too, and
+    // apps rely on it: Mastodon.py asks for `/api/v1/instance/`. The slash
+    // goes before routing, so the routes are wrapped rather than layered.
+    Router::new().fallback_service(NormalizePath::trim_trailing_slash(routes))
 }
 
 async fn not_found() -> Response {

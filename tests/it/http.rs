@@ -98,3 +98,23 @@ async fn stopping_drains_and_closes_the_listener() {
         .await;
     assert!(refused.is_err(), "nothing listens after the stop");
 }
+
+#[tokio::test]
+async fn paths_with_a_trailing_slash_answer_as_without_one() {
+    // Mastodon.py asks for `/api/v1/instance/`; Mastodon answers it.
+    let app = TestApp::spawn().await;
+    app.create_user("alice").await;
+    let alice = app.token("alice").await;
+    let response = app.get("/api/v1/instance/").await;
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["uri"], app.domain);
+    let (status, me) = app
+        .api_get(&alice, "/api/v1/accounts/verify_credentials/")
+        .await;
+    assert_eq!(status, 200, "{me}");
+    assert_eq!(me["username"], "alice");
+    // The root is still the front page, and unknown paths are still 404.
+    assert_eq!(app.get("/").await.status(), 200);
+    assert_eq!(app.get("/api/v1/nowhere/").await.status(), 404);
+}
