@@ -452,7 +452,14 @@ pub async fn on_update(
     let Some(updated) = time_of(object, "updated") else {
         return Ok(false);
     };
-    if updated <= post.updated.unwrap_or(post.published) {
+    // Times travel in whole seconds: a first edit in the second the post
+    // was written carries its `published` time, and counts (as in
+    // Mastodon); later edits must be newer than the last one applied.
+    let newer = match post.updated {
+        Some(last) => updated > last,
+        None => updated >= post.published,
+    };
+    if !newer {
         return Ok(false);
     }
     let Text {

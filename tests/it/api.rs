@@ -763,3 +763,32 @@ async fn an_avatar_set_through_update_credentials_reaches_followers() {
         200
     );
 }
+
+#[tokio::test]
+async fn an_edit_in_the_second_a_post_was_written_still_reaches_followers() {
+    let (alpha, beta) = two_instances().await;
+    alpha.create_user("alice").await;
+    beta.create_user("bob").await;
+    let alice = alpha.token("alice").await;
+    let bob = beta.token("bob").await;
+    bob_follows_alice(&alpha, &beta, &bob).await;
+    // The instance's clock stands still: the edit carries the very second
+    // of `published`, as a quick fix of a typo does.
+    let (_, created) = alpha
+        .api_post(&alice, "/api/v1/statuses", json!({"status": "teh typo"}))
+        .await;
+    let id = created["id"].as_str().unwrap();
+    alpha.deliver().await;
+    let (status, _, _) = alpha
+        .api(
+            Method::PUT,
+            &format!("/api/v1/statuses/{id}"),
+            Some(&alice),
+            Some(json!({"status": "the typo"})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    alpha.deliver().await;
+    let stored = beta.post(created["uri"].as_str().unwrap()).await;
+    assert_eq!(stored.content, "<p>the typo</p>");
+}
