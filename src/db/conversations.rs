@@ -173,3 +173,20 @@ pub async fn delete(db: impl PgExecutor<'_>, actor_id: i64, id: i64) -> Result<b
         .await
         .map(|r| r.rows_affected() == 1)
 }
+
+/// The viewer's conversation holding this post, if any.
+pub async fn of_viewer_post(
+    db: impl PgExecutor<'_>,
+    actor_id: i64,
+    post_id: i64,
+) -> Result<Option<AccountConversation>, sqlx::Error> {
+    let sql = format!(
+        "select {COLUMNS} from account_conversations c
+         where c.actor_id = $1 and $2 = any(c.post_ids)"
+    );
+    sqlx::query_as(&sql)
+        .bind(actor_id)
+        .bind(post_id)
+        .fetch_optional(db)
+        .await
+}

@@ -227,7 +227,8 @@ pub async fn home(
 }
 
 /// The posts of a list's (`$5`) members, their reposts included, as the
-/// list's owner (the viewer) may see them. Replies to others than the
+/// list's owner (the viewer) may see them; direct messages stay out of lists,
+/// as in Mastodon. Replies to others than the
 /// author itself and the owner are shown as the list's policy says.
 pub async fn list(
     db: impl PgExecutor<'_>,
@@ -250,6 +251,7 @@ pub async fn list(
     };
     let filter = format!(
         "p.author_id in (select m.actor_id from list_accounts m where m.list_id = $5::text::bigint)
+         and p.visibility <> 'direct'
          and (p.in_reply_to_ap_id is null
               or exists (select 1 from posts parent where parent.id = p.in_reply_to_id
                          and (parent.author_id = p.author_id or parent.author_id = $1

@@ -10,6 +10,7 @@ use std::fmt;
 use serde::Serialize;
 
 use crate::db::{self, actors::Actor, timelines::Page};
+use crate::domain::lists::RepliesPolicy;
 use crate::domain::scopes::Scopes;
 use crate::error::Result;
 use crate::mastodon::Presenter;
@@ -33,6 +34,12 @@ pub enum Stream {
         tag: String,
         local: bool,
     },
+    /// One of the viewer's lists (another's shows nothing).
+    List {
+        id: i64,
+    },
+    /// The viewer's direct conversations.
+    Direct,
 }
 
 /// Why a stream cannot be followed; `status` is the HTTP status Mastodon
@@ -57,15 +64,18 @@ const NO_TAG: StreamError = StreamError {
     status: 400,
     message: "No tag for stream provided",
 };
+const NO_LIST: StreamError = StreamError {
+    status: 400,
+    message: "No list for stream provided",
+};
 const SCOPES: StreamError = StreamError {
     status: 401,
     message: "Access token does not have the required scopes",
 };
 
 impl Stream {
-    /// A stream by Mastodon's name, with the `tag` parameter hashtag
-    /// streams need. `list` and `direct` are not offered (Skein has no lists
-    /// or conversations yet).
+    /// A stream by Mastodon's name, with the parameter it needs: a hashtag
+    /// stream's `tag`, a list stream's `list`.
     pub fn parse(name: &str, tag: Option<&str>) -> Result<Stream, StreamError> {
         let public = |scope, media| Ok(Stream::Public { scope, media });
         match name {
@@ -87,6 +97,11 @@ impl Stream {
                     local: name == "hashtag:local",
                 })
             }
+            "list" => tag
+                .and_then(|id| id.trim().parse().ok())
+                .map(|id| Stream::List { id })
+                .ok_or(NO_LIST),
+            "direct" => Ok(Stream::Direct),
             _ => Err(UNKNOWN),
         }
     }
@@ -107,9 +122,12 @@ impl Stream {
             },
             Stream::Hashtag { local: false, .. } => "hashtag",
             Stream::Hashtag { local: true, .. } => "hashtag:local",
+            Stream::List { .. } => "list",
+            Stream::Direct => "direct",
         };
         match self {
             Stream::Hashtag { tag, .. } => vec![name.to_string(), tag.clone()],
+            Stream::List { id } => vec![name.to_string(), id.to_string()],
             _ => vec![name.to_string()],
         }
     }
@@ -183,17 +201,35 @@ impl Subscriber {
         if shown.is_empty() {
             return Ok(Vec::new());
         }
-        let Some((name, payload)) = self.present(state, event).await? else {
-            return Ok(Vec::new());
-        };
-        Ok(shown
-            .into_iter()
-            .map(|stream| Message {
+        // The direct stream tells of conversations; the others of statuses
+        // and notifications.
+        let (direct, others): (Vec<&Stream>, Vec<&Stream>) =
+            shown.into_iter().partition(|s| **s == Stream::Direct);
+        let mut messages = Vec::new();
+        if !others.is_empty()
+            && let Some((name, payload)) = self.present(state, event).await?
+        {
+            messages.extend(others.into_iter().map(|stream| Message {
                 stream: stream.names(),
                 event: name,
                 payload: payload.clone(),
-            })
-            .collect())
+            }));
+        }
+        if let (Some(stream), Event::Status { post, .. }) = (direct.first(), event)
+            && let Some(row) =
+                db::conversations::of_viewer_post(&state.db, self.viewer.id, post.id).await?
+            && let Some(conversation) = Presenter::new(state, Some(&self.viewer))
+                .conversations(std::slice::from_ref(&row))
+                .await?
+                .pop()
+        {
+            messages.push(Message {
+                stream: stream.names(),
+                event: "conversation",
+                payload: to_json(&conversation)?,
+            });
+        }
+        Ok(messages)
     }
 
     async fn shows(&self, state: &AppState, stream: &Stream, event: &Event) -> Result<bool> {
@@ -258,6 +294,33 @@ impl Subscriber {
                     ..
                 },
             ) => *public && tags.contains(tag) && (*local || !only),
+            (Stream::List { id }, Event::Status { post, audience, .. }) => {
+                audience.binary_search(&viewer).is_ok() && {
+                    match db::lists::find(pool, viewer, *id).await? {
+                        Some(list) => !db::timelines::list(
+                            pool,
+                            viewer,
+                            list.id,
+                            RepliesPolicy::parse(&list.replies_policy)
+                                .unwrap_or(RepliesPolicy::List),
+                            Page::only(post.id),
+                            now,
+                        )
+                        .await?
+                        .is_empty(),
+                        None => false,
+                    }
+                }
+            }
+            (Stream::List { .. }, Event::Delete { audience, .. }) => {
+                audience.binary_search(&viewer).is_ok()
+            }
+            (Stream::Direct, Event::Status { post, .. }) => {
+                post.visibility == "direct"
+                    && db::conversations::of_viewer_post(pool, viewer, post.id)
+                        .await?
+                        .is_some()
+            }
             _ => false,
         })
     }
@@ -325,7 +388,12 @@ mod tests {
         let tag = Stream::parse("hashtag:local", Some("#Rust")).expect("a hashtag stream");
         assert_eq!(tag.names(), vec!["hashtag:local", "rust"]);
         assert_eq!(Stream::parse("hashtag", None), Err(NO_TAG));
-        assert_eq!(Stream::parse("list", Some("1")), Err(UNKNOWN));
+        assert_eq!(
+            Stream::parse("list", Some("12")),
+            Ok(Stream::List { id: 12 })
+        );
+        assert_eq!(Stream::parse("list", None), Err(NO_LIST));
+        assert_eq!(Stream::parse("direct", None).unwrap().names(), ["direct"]);
         assert_eq!(Stream::parse("nope", None), Err(UNKNOWN));
     }
 

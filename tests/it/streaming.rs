@@ -510,3 +510,69 @@ async fn a_committed_change_reaches_every_process_and_a_rolled_back_one_none() {
     shutdown.cancel();
     task.await.unwrap().unwrap();
 }
+
+#[tokio::test]
+async fn a_list_stream_carries_its_members_posts_and_the_direct_stream_conversations() {
+    let app = TestApp::spawn().await;
+    for name in ["alice", "carol", "dave"] {
+        app.create_user(name).await;
+    }
+    let alice = app.token("alice").await;
+    let carol = app.token("carol").await;
+    let dave = app.token("dave").await;
+    let carol_id = app.local("carol").await.id.to_string();
+    let dave_id = app.local("dave").await.id.to_string();
+    for id in [&carol_id, &dave_id] {
+        app.api_post(&alice, &format!("/api/v1/accounts/{id}/follow"), json!({}))
+            .await;
+    }
+    let (_, list) = app
+        .api_post(&alice, "/api/v1/lists", json!({"title": "friends"}))
+        .await;
+    let list_id = list["id"].as_str().unwrap();
+    let (status, _) = app
+        .api_post(
+            &alice,
+            &format!("/api/v1/lists/{list_id}/accounts"),
+            json!({"account_ids": [carol_id]}),
+        )
+        .await;
+    assert_eq!(status, 200);
+
+    let mut socket = connect(&app, &alice, &format!("stream=list&list={list_id}")).await;
+    let mut direct = connect(&app, &alice, "stream=direct").await;
+    socket_roundtrip(&mut socket).await;
+    socket_roundtrip(&mut direct).await;
+    post(&app, &dave, json!({"status": "not on the list"})).await;
+    let from_carol = post(&app, &carol, json!({"status": "on the list"})).await;
+    let message = next(&mut socket).await;
+    assert_eq!(message["stream"], json!(["list", list_id]));
+    assert_eq!(message["event"], "update");
+    assert_eq!(
+        payload(&message)["id"],
+        from_carol["id"],
+        "dave's post never came"
+    );
+
+    let dm = post(
+        &app,
+        &carol,
+        json!({"status": format!("@{} psst", "alice"), "visibility": "direct"}),
+    )
+    .await;
+    let message = next(&mut direct).await;
+    assert_eq!(message["stream"], json!(["direct"]));
+    assert_eq!(message["event"], "conversation");
+    let conversation = payload(&message);
+    assert_eq!(conversation["last_status"]["id"], dm["id"]);
+    assert_eq!(conversation["accounts"][0]["acct"], "carol");
+    assert_eq!(conversation["unread"], true);
+
+    // Someone else's list shows nothing to dave.
+    let mut theirs = connect(&app, &dave, &format!("stream=list&list={list_id}")).await;
+    socket_roundtrip(&mut theirs).await;
+    post(&app, &carol, json!({"status": "again"})).await;
+    let message = next(&mut socket).await;
+    assert_eq!(payload(&message)["content"], "<p>again</p>");
+    socket_roundtrip(&mut theirs).await;
+}

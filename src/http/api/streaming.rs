@@ -43,6 +43,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/streaming/public/remote", sse_of("public:remote"))
         .route("/api/v1/streaming/hashtag", sse_of("hashtag"))
         .route("/api/v1/streaming/hashtag/local", sse_of("hashtag:local"))
+        .route("/api/v1/streaming/list", sse_of("list"))
+        .route("/api/v1/streaming/direct", sse_of("direct"))
 }
 
 /// The server-sent-event endpoint of one channel.
@@ -118,7 +120,7 @@ async fn websocket(
         Err(response) => return response,
     };
     if let Some(name) = query.get("stream") {
-        let stream = Stream::parse(name, query.get("tag").map(String::as_str));
+        let stream = Stream::parse(name, stream_param(&query));
         if let Err(e) = stream.and_then(|s| subscriber.subscribe(s)) {
             return refuse(e);
         }
@@ -141,6 +143,16 @@ struct Command {
     kind: String,
     stream: String,
     tag: Option<String>,
+    list: Option<String>,
+}
+
+/// The parameter a stream takes: a hashtag stream's `tag` or a list
+/// stream's `list`.
+fn stream_param(query: &std::collections::HashMap<String, String>) -> Option<&str> {
+    query
+        .get("tag")
+        .or_else(|| query.get("list"))
+        .map(String::as_str)
 }
 
 async fn serve_websocket(
@@ -218,7 +230,10 @@ fn command(subscriber: &mut Subscriber, text: &str) -> Result<(), StreamError> {
     let Ok(command) = serde_json::from_str::<Command>(text) else {
         return Ok(());
     };
-    let stream = Stream::parse(&command.stream, command.tag.as_deref())?;
+    let stream = Stream::parse(
+        &command.stream,
+        command.tag.as_deref().or(command.list.as_deref()),
+    )?;
     match command.kind.as_str() {
         "subscribe" => subscriber.subscribe(stream),
         "unsubscribe" => {
@@ -245,7 +260,7 @@ async fn sse(
     } else {
         channel.to_string()
     };
-    let stream = match Stream::parse(&name, query.get("tag").map(String::as_str)) {
+    let stream = match Stream::parse(&name, stream_param(&query)) {
         Ok(stream) => stream,
         Err(e) => return refuse(e),
     };
