@@ -856,3 +856,47 @@ async fn direct_messages_make_conversations_on_both_sides_that_can_be_read_and_r
         None
     );
 }
+
+#[tokio::test]
+async fn a_hide_filter_for_notifications_drops_a_mention_that_matches() {
+    let app = TestApp::spawn().await;
+    app.create_user("alice").await;
+    app.create_user("carol").await;
+    let alice = app.token("alice").await;
+    let carol = app.token("carol").await;
+    let (status, _) = app
+        .api_post(
+            &alice,
+            "/api/v2/filters",
+            json!({"title": "spoilers", "context": ["notifications"], "filter_action": "hide",
+                   "keywords_attributes": [{"keyword": "finale"}]}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    app.api_post(
+        &carol,
+        "/api/v1/statuses",
+        json!({"status": "@alice the finale!"}),
+    )
+    .await;
+    app.api_post(
+        &carol,
+        "/api/v1/statuses",
+        json!({"status": "@alice lunch?"}),
+    )
+    .await;
+    let (_, list) = app.api_get(&alice, "/api/v1/notifications").await;
+    let contents: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["status"]["content"].as_str().unwrap())
+        .collect();
+    assert_eq!(contents.len(), 1, "{list}");
+    assert!(contents[0].contains("lunch?"));
+    let rows: i64 = sqlx::query_scalar("select count(*) from notifications where kind = 'mention'")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(rows, 2, "the row stays; it is only not shown");
+}

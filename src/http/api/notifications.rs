@@ -8,6 +8,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::db::notifications::Filter;
+use crate::domain::filters::Context as FilterContext;
 use crate::error::Result;
 use crate::http::api::accounts::bounds;
 use crate::http::api::{PageParams, Params, Token, id, paged, params::lenient};
@@ -69,7 +70,10 @@ async fn index(
     )
     .await?;
     let bounds = bounds(&rows, |n| n.id);
+    // Filters with the notifications context mark (or, with `hide`, drop)
+    // the statuses notifications carry.
     let items = Presenter::new(&state, Some(viewer))
+        .in_context(FilterContext::Notifications)
         .notifications(&rows)
         .await?;
     Ok(paged(&state, &uri, items, bounds))
@@ -83,6 +87,7 @@ async fn show(
     let (_, viewer) = token.user("read:notifications")?;
     let row = notifications::get(&state, viewer, id(&raw)?).await?;
     let mut items = Presenter::new(&state, Some(viewer))
+        .in_context(FilterContext::Notifications)
         .notifications(std::slice::from_ref(&row))
         .await?;
     items.pop().map(Json).ok_or(crate::error::Error::NotFound)
