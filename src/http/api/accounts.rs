@@ -60,9 +60,9 @@ pub fn routes(max_image_bytes: usize) -> Router<AppState> {
         .route("/api/v1/mutes", get(muted))
 }
 
-/// An account the viewer may see: not the instance actor, not one that
-/// blocks the viewer... Mastodon shows blocked and blocking accounts too,
-/// so only existence is checked here.
+/// An account by id: any known account (Mastodon shows blocked and
+/// blocking accounts too), but not the instance actor nor a local actor
+/// without a user.
 pub async fn account(state: &AppState, raw: &str) -> Result<Actor> {
     let actor = db::actors::find_by_id(&state.db, id(raw)?)
         .await?
@@ -129,6 +129,12 @@ async fn update_credentials(
         params: p,
         mut files,
     } = form;
+    if p.bot == Some(true) {
+        // Local accounts are people; automated accounts are not offered yet.
+        return Err(Error::Validation(
+            "bot accounts are not supported on this server".into(),
+        ));
+    }
     let fields = p.fields_attributes.map(|list| {
         list.into_iter()
             .map(|f| {
@@ -156,7 +162,6 @@ async fn update_credentials(
         },
     )
     .await?;
-    let _ = p.bot;
     let mut user = user.clone();
     if let Some(source) = p.source {
         let visibility = match source.privacy.as_deref() {
