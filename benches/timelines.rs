@@ -423,7 +423,7 @@ impl Read {
         match self {
             Read::Home => timelines::home(db, viewer.expect("a viewer"), page, now).await,
             Read::Public(scope) => timelines::public(db, viewer, *scope, page, now).await,
-            Read::Tag(tag) => timelines::tag(db, viewer, tag, page, now).await,
+            Read::Tag(tag) => timelines::tag(db, viewer, tag, Scope::All, page, now).await,
             Read::Profile(author, tab) => {
                 timelines::profile(db, viewer, *author, *tab, page, now).await
             }

@@ -277,6 +277,19 @@ pub enum Scope {
     All,
 }
 
+/// The condition that keeps posts of local, remote or all authors.
+fn origin(scope: Scope) -> &'static str {
+    match scope {
+        Scope::Local => {
+            "and exists (select 1 from actors a where a.id = p.author_id and a.domain is null)"
+        }
+        Scope::Remote => {
+            "and exists (select 1 from actors a where a.id = p.author_id and a.domain is not null)"
+        }
+        Scope::All => "",
+    }
+}
+
 /// Public original posts, local, remote or all.
 pub async fn public(
     db: impl PgExecutor<'_>,
@@ -285,34 +298,29 @@ pub async fn public(
     page: Page,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Vec<Post>, sqlx::Error> {
-    let origin = match scope {
-        Scope::Local => {
-            "and exists (select 1 from actors a where a.id = p.author_id and a.domain is null)"
-        }
-        Scope::Remote => {
-            "and exists (select 1 from actors a where a.id = p.author_id and a.domain is not null)"
-        }
-        Scope::All => "",
-    };
-    let filter =
-        format!("p.visibility = 'public' and p.reblog_of_id is null {origin} and {VISIBLE}");
+    let filter = format!(
+        "p.visibility = 'public' and p.reblog_of_id is null {} and {VISIBLE}",
+        origin(scope)
+    );
     read(db, &filter, viewer, None, page, now).await
 }
 
-/// Public posts with a hashtag (`$5`).
+/// Public posts with a hashtag (`$5`), local, remote or all.
 pub async fn tag(
     db: impl PgExecutor<'_>,
     viewer: Option<i64>,
     tag: &str,
+    scope: Scope,
     page: Page,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Vec<Post>, sqlx::Error> {
     // The page bounds are repeated on t.post_id so that the scan can start
     // from the tag's entries as well as from the posts.
     let filter = format!(
-        "p.visibility = 'public' and p.reblog_of_id is null
+        "p.visibility = 'public' and p.reblog_of_id is null {}
          and exists (select 1 from post_tags t where t.post_id = p.id and t.tag = $5{})
          and {VISIBLE}",
+        origin(scope),
         bounds(&page, "t.post_id")
     );
     read(db, &filter, viewer, Some(tag), page, now).await

@@ -54,11 +54,23 @@ pub async fn tag(
     tag: &str,
     page: Page,
 ) -> Result<Vec<Post>> {
+    tag_in(state, viewer, tag, Scope::All, page).await
+}
+
+/// A hashtag's posts by local, remote or all authors.
+pub async fn tag_in(
+    state: &AppState,
+    viewer: Option<&Actor>,
+    tag: &str,
+    scope: Scope,
+    page: Page,
+) -> Result<Vec<Post>> {
     let tag = tag.trim_start_matches('#').to_lowercase();
     Ok(db::timelines::tag(
         &state.db,
         viewer.map(|v| v.id),
         &tag,
+        scope,
         page,
         state.clock.now(),
     )

@@ -281,9 +281,16 @@ impl Subscriber {
             ) => {
                 tags.contains(tag)
                     && (*local || !only)
-                    && !db::timelines::tag(pool, Some(viewer), tag, Page::only(post.id), now)
-                        .await?
-                        .is_empty()
+                    && !db::timelines::tag(
+                        pool,
+                        Some(viewer),
+                        tag,
+                        Scope::All,
+                        Page::only(post.id),
+                        now,
+                    )
+                    .await?
+                    .is_empty()
             }
             (
                 Stream::Hashtag { tag, local: only },

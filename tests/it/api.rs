@@ -792,3 +792,46 @@ async fn an_edit_in_the_second_a_post_was_written_still_reaches_followers() {
     let stored = beta.post(created["uri"].as_str().unwrap()).await;
     assert_eq!(stored.content, "<p>the typo</p>");
 }
+
+#[tokio::test]
+async fn the_hashtag_timeline_keeps_to_local_or_remote_authors_when_asked() {
+    let (alpha, beta) = two_instances().await;
+    alpha.create_user("alice").await;
+    beta.create_user("bob").await;
+    let alice = alpha.token("alice").await;
+    let bob = beta.token("bob").await;
+    bob_follows_alice(&alpha, &beta, &bob).await;
+    alpha
+        .api_post(
+            &alice,
+            "/api/v1/statuses",
+            json!({"status": "from alpha #walk"}),
+        )
+        .await;
+    alpha.deliver().await;
+    beta.api_post(
+        &bob,
+        "/api/v1/statuses",
+        json!({"status": "from beta #walk"}),
+    )
+    .await;
+    let content = |list: &Value| -> Vec<String> {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["content"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let (_, all) = beta.api_get(&bob, "/api/v1/timelines/tag/walk").await;
+    assert_eq!(content(&all).len(), 2, "{all}");
+    let (_, local) = beta
+        .api_get(&bob, "/api/v1/timelines/tag/walk?local=true")
+        .await;
+    assert_eq!(content(&local).len(), 1);
+    assert!(content(&local)[0].contains("from beta"));
+    let (_, remote) = beta
+        .api_get(&bob, "/api/v1/timelines/tag/walk?remote=true")
+        .await;
+    assert_eq!(content(&remote).len(), 1);
+    assert!(content(&remote)[0].contains("from alpha"));
+}

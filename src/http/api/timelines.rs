@@ -89,10 +89,11 @@ async fn tag(
     Params(p): Params<PublicParams>,
 ) -> Result<Response> {
     let viewer = token.viewer("read:statuses")?;
-    let posts = timelines::tag(
+    let posts = timelines::tag_in(
         &state,
         viewer,
         &hashtag,
+        p.scope(),
         p.page.page(DEFAULT_LIMIT, MAX_LIMIT),
     )
     .await?;
