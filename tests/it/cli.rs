@@ -1,5 +1,5 @@
-//! The built `skein` binary: the embedded cluster, user management, bad
-//! configuration and graceful shutdown on SIGTERM.
+//! The built `skein` binary: the embedded cluster, user management, tokens
+//! for scripts, bad configuration and graceful shutdown on SIGTERM.
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -113,6 +113,13 @@ async fn the_binary_serves_webfinger_from_its_embedded_cluster_and_stops_it_on_s
         !pid_file(&instance.dir).exists(),
         "the cluster stops after a command"
     );
+    let token = instance.run(&["token", "create", "alice"]);
+    assert!(token.status.success(), "{}", text(&token.stderr));
+    let token = text(&token.stdout).trim().to_string();
+    assert_eq!(token.len(), 43, "a 256-bit token, base64url: {token}");
+    let nobody = instance.run(&["token", "create", "nobody"]);
+    assert_eq!(nobody.status.code(), Some(1));
+    assert!(text(&nobody.stderr).contains("no local user `nobody`"));
 
     let mut server = instance
         .command(&["serve"])
@@ -128,6 +135,19 @@ async fn the_binary_serves_webfinger_from_its_embedded_cluster_and_stops_it_on_s
     .await
     .unwrap();
     assert_eq!(response.status(), 200);
+    let me: Value = reqwest::Client::new()
+        .get(format!(
+            "http://127.0.0.1:{}/api/v1/accounts/verify_credentials",
+            instance.port
+        ))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["username"], "alice", "the printed token works: {me}");
     let jrd: Value = response.json().await.unwrap();
     assert_eq!(
         jrd["subject"],
