@@ -20,6 +20,9 @@ RUN mkdir src benches && echo 'fn main() {}' > src/main.rs && touch src/lib.rs \
 COPY config config
 COPY migrations migrations
 COPY templates templates
+# Compiled into the binary: the default avatar and header, the web UI's
+# stylesheet and script.
+COPY static static
 COPY benches benches
 COPY src src
 # Make sure cargo sees the real sources as newer than the placeholder build.
