@@ -14,6 +14,7 @@ pub mod inbox_posts;
 pub mod instance;
 pub mod interactions;
 pub mod keys;
+pub mod lookup;
 pub mod lists;
 pub mod markers;
 pub mod media;
