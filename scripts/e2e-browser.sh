@@ -23,6 +23,7 @@ work="$PWD/target/e2e-browser"
 venv="$work/venv"
 shots="$PWD/target/screenshots"
 mkdir -p "$work"
+: > "$work/setup.log"
 
 for tool in chromium chromedriver; do
     if ! command -v "$tool" >/dev/null 2>&1; then
@@ -54,6 +55,8 @@ echo "e2e-browser: installing Selenium $SELENIUM_VERSION"
 cargo build --quiet --bin skein
 skein="${CARGO_TARGET_DIR:-$PWD/target}/debug/skein"
 
+# Selenium is given both binaries: its driver manager must fetch nothing.
+export SE_OFFLINE=true
 export SKEIN_SCHEME=http
 export SKEIN_TEST_NETWORK__ENABLED=true
 export SKEIN_TEST_NETWORK__HOSTS='{ "alpha.test" = "127.0.0.1", "beta.test" = "127.0.0.1" }'
@@ -70,9 +73,10 @@ beta=(SKEIN_DATA_DIR="$data/beta" SKEIN_DOMAIN="beta.test:$beta_port" SKEIN_LIST
 # carol exists on alpha for the session that signs in (rather than up) with
 # JavaScript off; bob exists on beta and posts through the API.
 carol_password="e2e browser password for carol"
-env "${alpha[@]}" "$skein" user create carol --password "$carol_password" >/dev/null
-env "${beta[@]}" "$skein" user create bob --password "e2e browser password for bob" >/dev/null
-bob_token=$(env "${beta[@]}" "$skein" token create bob)
+# (Their migrations' log lines go to setup.log, not to the CI output.)
+env "${alpha[@]}" "$skein" user create carol --password "$carol_password" >/dev/null 2>>"$work/setup.log"
+env "${beta[@]}" "$skein" user create bob --password "e2e browser password for bob" >/dev/null 2>>"$work/setup.log"
+bob_token=$(env "${beta[@]}" "$skein" token create bob 2>>"$work/setup.log")
 
 env "${alpha[@]}" "$skein" serve > "$work/alpha.log" 2>&1 &
 pids+=($!)
