@@ -16,8 +16,14 @@ const SCRIPT: &str = include_str!("../../static/skein.js");
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/static/avatar.png", get(|| async { file("image/png", AVATAR) }))
-        .route("/static/header.png", get(|| async { file("image/png", HEADER) }))
+        .route(
+            "/static/avatar.png",
+            get(|| async { file("image/png", AVATAR) }),
+        )
+        .route(
+            "/static/header.png",
+            get(|| async { file("image/png", HEADER) }),
+        )
         .route(
             "/static/skein.css",
             get(|| async { file("text/css; charset=utf-8", STYLESHEET.as_bytes()) }),

@@ -82,10 +82,7 @@ fn signed_in(state: &AppState, cookie: &str, to: &str) -> Response {
         header::SET_COOKIE,
         session::set_session_cookie(state, cookie),
     );
-    headers.append(
-        header::SET_COOKIE,
-        session::clear_pre_session_cookie(state),
-    );
+    headers.append(header::SET_COOKIE, session::clear_pre_session_cookie(state));
     response
 }
 
@@ -141,11 +138,7 @@ pub async fn sign_in(
         user_agent: user_agent(&headers),
     };
     match sessions::sign_in(&state, &form.login, &form.password, client).await {
-        Ok((cookie, _)) => Ok(signed_in(
-            &state,
-            &cookie,
-            local_path(&form.next, "/home"),
-        )),
+        Ok((cookie, _)) => Ok(signed_in(&state, &cookie, local_path(&form.next, "/home"))),
         Err(e) if e.status().is_client_error() => {
             let token = oauth::new_secret();
             let page = SignInPage {
@@ -176,10 +169,9 @@ pub async fn sign_out(
         sessions::sign_out(&state, &cookie).await?;
     }
     let mut response = see_other("/");
-    response.headers_mut().append(
-        header::SET_COOKIE,
-        session::clear_session_cookie(&state),
-    );
+    response
+        .headers_mut()
+        .append(header::SET_COOKIE, session::clear_session_cookie(&state));
     Ok(response)
 }
 

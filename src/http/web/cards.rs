@@ -241,7 +241,7 @@ impl Cards {
             remote_url: author
                 .remote_url
                 .as_ref()
-                .and_then(|_| s.url.as_deref())
+                .and(s.url.as_deref())
                 .and_then(web_url),
             author,
             reply_to,

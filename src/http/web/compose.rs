@@ -45,10 +45,7 @@ const VISIBILITIES: [(Visibility, &str); 4] = [
 ];
 
 fn rank(v: Visibility) -> usize {
-    VISIBILITIES
-        .iter()
-        .position(|(x, _)| *x == v)
-        .unwrap_or(0)
+    VISIBILITIES.iter().position(|(x, _)| *x == v).unwrap_or(0)
 }
 
 impl Composer {
@@ -186,9 +183,15 @@ pub async fn submit(
     me: SignedIn,
     form: Result<WithFiles<ComposeForm>, Error>,
 ) -> WebResult {
-    let WithFiles { params: form, files } = form?;
+    let WithFiles {
+        params: form,
+        files,
+    } = form?;
     me.check(&form.csrf_token)?;
-    let image = files.get("media").filter(|bytes| !bytes.is_empty()).cloned();
+    let image = files
+        .get("media")
+        .filter(|bytes| !bytes.is_empty())
+        .cloned();
     match write(&state, &me, &form, image).await {
         Ok((post, parent)) => {
             let to = match parent {

@@ -335,7 +335,10 @@ mod tests {
 
     #[test]
     fn only_paths_on_this_site_are_returned_to() {
-        assert_eq!(local_path("/home?tab=fediverse", "/"), "/home?tab=fediverse");
+        assert_eq!(
+            local_path("/home?tab=fediverse", "/"),
+            "/home?tab=fediverse"
+        );
         assert_eq!(local_path("//evil.example/", "/"), "/");
         assert_eq!(local_path("/\\evil.example/", "/"), "/");
         assert_eq!(local_path("https://evil.example/", "/"), "/");

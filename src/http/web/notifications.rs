@@ -73,13 +73,8 @@ pub async fn list(
     };
     let viewer = me.actor();
     let page = timelines::page(max_id, None, None, Some(notifications::DEFAULT_LIMIT));
-    let rows = notifications::list(
-        &state,
-        viewer,
-        &notifications::filter(&[], &[], None),
-        page,
-    )
-    .await?;
+    let rows =
+        notifications::list(&state, viewer, &notifications::filter(&[], &[], None), page).await?;
     let older = (rows.len() as i64 >= page.limit)
         .then(|| rows.last().map(|n| n.id))
         .flatten();

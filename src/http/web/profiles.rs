@@ -170,12 +170,7 @@ pub async fn profile(
 }
 
 /// The HTML profile of an account, also served at a local actor's URL.
-pub async fn profile_page(
-    state: &AppState,
-    web: Web,
-    actor: &Actor,
-    q: ProfileQuery,
-) -> WebResult {
+pub async fn profile_page(state: &AppState, web: Web, actor: &Actor, q: ProfileQuery) -> WebResult {
     let viewer = web.viewer();
     let tab = match q.tab.as_str() {
         "replies" => Tab::Replies,
@@ -207,7 +202,10 @@ pub async fn profile_page(
         Some(_) if !is_me => {
             let relationship = presenter.relationship(actor.id).await?;
             (
-                Some(follow_button(&relationship, actor.manually_approves_followers)),
+                Some(follow_button(
+                    &relationship,
+                    actor.manually_approves_followers,
+                )),
                 relationship.followed_by,
             )
         }

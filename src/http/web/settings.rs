@@ -214,10 +214,7 @@ pub async fn privacy(
 ) -> WebResult {
     me.check(&form.csrf_token)?;
     let default_visibility = Visibility::parse(&form.default_visibility).ok_or_else(|| {
-        Error::Validation(format!(
-            "`{}` is not a visibility",
-            form.default_visibility
-        ))
+        Error::Validation(format!("`{}` is not a visibility", form.default_visibility))
     })?;
     let privacy = Privacy {
         locked: checked(&form.locked),
