@@ -33,10 +33,17 @@ pub fn activity_json(value: &impl serde::Serialize) -> Response {
 pub async fn person(
     State(state): State<AppState>,
     Path(username): Path<String>,
+    page: web::Web,
+    Query(query): Query<web::ProfileQuery>,
     headers: HeaderMap,
 ) -> Result<Response> {
     match negotiate(&headers) {
-        Representation::Html => web::profile_page(&state, &username).await,
+        Representation::Html => {
+            let actor = profiles::local_person(&state.db, &username).await?;
+            Ok(web::profile_page(&state, page, &actor, query)
+                .await
+                .into_response())
+        }
         Representation::ActivityJson => {
             let actor = profiles::shared_person(&state.db, &username).await?;
             Ok(activity_json(&federation::actor::document(&actor)?))
@@ -210,12 +217,15 @@ fn empty_collection(id: &str, query: &HashMap<String, String>) -> Result<Respons
 pub async fn post(
     State(state): State<AppState>,
     Path((username, id)): Path<(String, i64)>,
+    page: web::Web,
     uri: Uri,
     headers: HeaderMap,
 ) -> Result<Response> {
     let (author, post) = posts::local_post(&state, &username, id).await?;
     if negotiate(&headers) == Representation::Html {
-        return web::post_page(&state, &author, &post);
+        return Ok(web::post_page(&state, page, &author, &post)
+            .await
+            .into_response());
     }
     profiles::shared_person(&state.db, &author.username).await?;
     if post.deleted_at.is_some() {

@@ -55,6 +55,7 @@ pub fn router(state: AppState) -> Router {
         .merge(api::routes(state.clone()))
         .merge(oauth::routes())
         .merge(statics::routes())
+        .merge(web::routes())
         .route("/health", get(health::health))
         .route("/", get(web::index))
         .route("/inbox", post(inbox::shared))

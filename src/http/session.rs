@@ -63,6 +63,15 @@ pub fn set_pre_session_cookie(state: &AppState, value: &str) -> HeaderValue {
     .unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
+/// `Set-Cookie` that ends the sign-in form's token once it has served.
+pub fn clear_pre_session_cookie(state: &AppState) -> HeaderValue {
+    HeaderValue::from_str(&format!(
+        "{PRE_SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{}",
+        secure(state)
+    ))
+    .unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
 /// The signed-in user, when there is one.
 #[derive(Debug, Clone)]
 pub struct MaybeSession(pub Option<Session>);

@@ -15,6 +15,7 @@ pub mod instance;
 pub mod interactions;
 pub mod keys;
 pub mod lists;
+pub mod lookup;
 pub mod markers;
 pub mod media;
 pub mod mutes;

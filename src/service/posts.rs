@@ -566,6 +566,18 @@ pub async fn local_post(state: &AppState, username: &str, id: i64) -> Result<(Ac
     Ok((author, post))
 }
 
+/// A post by its web page's address, `/@{acct}/{id}`: local or remote
+/// (stored), by its author (not a repost). Deleted posts are returned too,
+/// so that their page can say they are gone.
+pub async fn by_acct(state: &AppState, acct: &str, id: i64) -> Result<(Actor, Post)> {
+    let author = crate::service::profiles::by_acct(state, acct, false).await?;
+    let post = db::posts::find_by_id(&state.db, id)
+        .await?
+        .filter(|p| p.author_id == author.id && p.reblog_of_id.is_none())
+        .ok_or(Error::NotFound)?;
+    Ok((author, post))
+}
+
 /// Whether `viewer` (None: anyone) may read `post`: public and unlisted
 /// posts anyone; followers-only posts accepted followers and mentioned
 /// accounts; mentioned-only posts mentioned accounts.

@@ -7,6 +7,7 @@ use crate::db::{self, actors::Actor, actors::ProfileField, follows::Side, posts:
 use crate::domain::text;
 use crate::error::{Error, Result};
 use crate::federation::{activities, actor::document, html};
+use crate::service::remote_actors::{self, ResolveError};
 use crate::service::{media, outbox};
 use crate::state::AppState;
 
@@ -24,6 +25,45 @@ pub async fn shared_person(pool: &PgPool, username: &str) -> Result<Actor> {
     db::actors::find_shared_person(pool, username)
         .await?
         .ok_or(Error::NotFound)
+}
+
+/// An account by what its web page's address names: `user` (local),
+/// `user@host` (local when the host is this instance's). A remote account
+/// is looked up over federation when `resolve` is set (a signed-in
+/// visitor), else only if stored; a stored copy stands in while its
+/// server is unreachable.
+pub async fn by_acct(state: &AppState, acct: &str, resolve: bool) -> Result<Actor> {
+    let acct = acct.trim().trim_start_matches('@');
+    let Some((user, host)) = acct.split_once('@') else {
+        return local_person(&state.db, acct).await;
+    };
+    if host.eq_ignore_ascii_case(&state.urls.domain()) {
+        return local_person(&state.db, user).await;
+    }
+    if resolve {
+        match remote_actors::resolve(state, acct).await {
+            Ok(actor) => return Ok(actor),
+            Err(ResolveError::Unavailable(reason)) => {
+                tracing::info!(%acct, %reason, "showing the stored copy of an account");
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    db::actors::find_remote_by_handle(&state.db, user, &host.to_lowercase())
+        .await?
+        .ok_or(Error::NotFound)
+}
+
+/// Any stored account by id.
+pub async fn by_id(pool: &PgPool, id: i64) -> Result<Actor> {
+    db::actors::find_by_id(pool, id)
+        .await?
+        .ok_or(Error::NotFound)
+}
+
+/// A local account's bio as typed.
+pub async fn bio_source(pool: &PgPool, actor: &Actor) -> Result<String> {
+    Ok(db::actors::summary_source(pool, actor.id).await?)
 }
 
 pub async fn instance_actor(pool: &PgPool) -> Result<Actor> {
@@ -232,6 +272,40 @@ pub async fn update(state: &AppState, actor: &Actor, change: ProfileUpdate) -> R
     media::remove_files(state, &replaced).await;
     outbox::wake(state);
     Ok(updated)
+}
+
+/// A local account's privacy settings, as the web settings page sets them.
+#[derive(Debug, Clone, Copy)]
+pub struct Privacy {
+    /// Followers need approval.
+    pub locked: bool,
+    pub fediverse_sharing: bool,
+    pub default_visibility: crate::domain::visibility::Visibility,
+}
+
+/// Saves the privacy settings: each part that changed, as its own use case
+/// does it (a locked account sends Update(Person); sharing switched off
+/// tells other servers the account is gone).
+pub async fn set_privacy(
+    state: &AppState,
+    user: &db::users::User,
+    actor: &Actor,
+    privacy: Privacy,
+) -> Result<()> {
+    if actor.manually_approves_followers != privacy.locked {
+        let change = ProfileUpdate {
+            locked: Some(privacy.locked),
+            ..ProfileUpdate::default()
+        };
+        update(state, actor, change).await?;
+    }
+    set_fediverse_sharing(state, actor, privacy.fediverse_sharing).await?;
+    let preferences = crate::service::accounts::Preferences {
+        visibility: Some(privacy.default_visibility),
+        ..Default::default()
+    };
+    crate::service::accounts::set_preferences(state, user, preferences).await?;
+    Ok(())
 }
 
 /// Switches fediverse sharing. Off: the account becomes unknown to other

@@ -126,6 +126,36 @@ pub async fn find(state: &AppState, cookie: &str) -> Result<Option<Session>> {
     }))
 }
 
+/// Changes a signed-in user's password once the current one is proved.
+/// Every session of the user ends (a stolen session dies with the old
+/// password) and a new one opens for the browser that made the change;
+/// its cookie is returned.
+pub async fn change_password(
+    state: &AppState,
+    session: &Session,
+    current: &str,
+    new: &str,
+    client: Client<'_>,
+) -> Result<(String, Session)> {
+    if !state.limits.hit(ratelimit::SIGN_IN, client.ip).allowed {
+        return Err(Error::TooManyRequests);
+    }
+    let user = db::users::find_by_id(&state.db, session.user.id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    if !password::verify(current, &user.password_hash).await? {
+        return Err(Error::Validation("the current password is wrong".into()));
+    }
+    password::validate(new)?;
+    let hash = password::hash(new).await?;
+    let mut tx = state.db.begin().await?;
+    db::users::set_password_hash(&mut *tx, &session.actor.username, &hash).await?;
+    db::sessions::delete_for_user(&mut *tx, user.id).await?;
+    tx.commit().await?;
+    state.limits.clear(ratelimit::SIGN_IN, client.ip);
+    open(state, user, client).await
+}
+
 pub async fn sign_out(state: &AppState, cookie: &str) -> Result<()> {
     db::sessions::delete(&state.db, &oauth::digest(cookie)).await?;
     Ok(())

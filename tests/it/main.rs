@@ -24,3 +24,4 @@ mod push;
 mod remote_actors;
 mod streaming;
 mod timelines;
+mod web;

@@ -1,0 +1,717 @@
+"""Drives Skein's web interface in headless Chromium over WebDriver
+(Selenium), as a person at a browser would, against two running instances.
+
+On alpha, a new person (alice) signs up through the form, posts from the
+composer (the character counter must move as she types: the page's script
+runs), replies to her post from its page, likes it, searches
+@bob@beta.test:PORT in the search box, opens the result and follows him.
+bob (beta, a token from `skein token create`) then posts, and the test waits
+for that post on alice's /home. bob follows alice and likes her post, and
+alice reads her notifications; she edits her profile in the settings. A
+second browser with JavaScript turned off signs carol in and posts: every
+page works without scripts. The first session's console must show no
+uncaught script error.
+
+Full-page PNG screenshots of the main pages go to --screenshots; a step
+that fails leaves a screenshot of where it stopped (failed-*.png) and the
+page's HTML beside it.
+
+Federation runs by itself (the instances' delivery workers): every wait is
+for a condition with a deadline, never a fixed sleep.
+
+usage: browser.py --alpha URL --beta URL --carol-password PW --bob-token TOKEN
+                  --screenshots DIR --work DIR [--skip sign_up,notifications,...]
+Exit status 0 when every step that ran passed.
+"""
+
+import argparse
+import base64
+import html.parser
+import json
+import os
+import re
+import shutil
+import signal
+import sys
+import tempfile
+import time
+import traceback
+import urllib.error
+import urllib.parse
+import urllib.request
+
+from selenium import webdriver
+from selenium.common.exceptions import NoSuchElementException, TimeoutException, WebDriverException
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import WebDriverWait
+
+# Pages a given Skein may not have yet; --skip names them (CI passes none).
+SKIPPABLE = {"sign_up", "reply", "like", "search", "follow", "notifications", "profile", "settings", "no_js"}
+# How long a page may take to load after a click, and an element to show.
+PAGE_TIMEOUT = 20.0
+# How long federation (a delivery from one instance to the other) may take.
+FEDERATION_TIMEOUT = 60.0
+# The whole run stops with a failure after this many seconds, whatever hangs.
+RUN_TIMEOUT = 240
+WINDOW = (1280, 900)
+PHONE = (390, 844)
+# Screenshots taller than this are cut: a long page says nothing more.
+MAX_SHOT_HEIGHT = 4000
+
+
+class Failed(Exception):
+    """A step's expectation did not hold."""
+
+
+def check(condition, message):
+    if not condition:
+        raise Failed(message)
+
+
+class Pending:
+    """What a probe saw when it is not done yet, for the failure message."""
+
+    def __init__(self, seen):
+        self.seen = seen
+
+
+def wait_until(what, probe, timeout=FEDERATION_TIMEOUT, interval=0.25):
+    """Calls probe() until it returns something truthy (not Pending); fails
+    after timeout seconds saying what was awaited and what was last seen."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while True:
+        found = probe()
+        if isinstance(found, Pending):
+            found, last = None, found.seen
+        if found:
+            return found
+        if time.monotonic() > deadline:
+            raise Failed(f"{what}: still not so after {timeout:.0f} s (last seen: {last!r})")
+        time.sleep(interval)
+
+
+# --- the API, for bob's side and for checking counts -------------------------
+
+
+class Api:
+    """One instance's HTTP API, reached on 127.0.0.1 with the instance's own
+    host name in the Host header (this process does not resolve *.test)."""
+
+    def __init__(self, base, token=None):
+        parts = urllib.parse.urlsplit(base)
+        self.host = parts.netloc
+        self.origin = f"{parts.scheme}://127.0.0.1:{parts.port}"
+        self.token = token
+
+    def call(self, method, path, data=None):
+        headers = {"Host": self.host, "Accept": "application/json"}
+        body = None
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        if data is not None:
+            body = json.dumps(data).encode()
+            headers["Content-Type"] = "application/json"
+        request = urllib.request.Request(self.origin + path, data=body, headers=headers, method=method)
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return json.loads(response.read() or b"null")
+        except urllib.error.HTTPError as e:
+            raise Failed(f"{method} {path} on {self.host} answered {e.code}: {e.read()[:300]!r}") from None
+
+    def get(self, path):
+        return self.call("GET", path)
+
+    def post(self, path, data=None):
+        return self.call("POST", path, data if data is not None else {})
+
+
+# --- the browser ---------------------------------------------------------------
+
+
+def start_chromium(work, javascript):
+    """A fresh headless Chromium with its own profile directory. *.test
+    names resolve to loopback inside the browser only."""
+    options = webdriver.ChromeOptions()
+    options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
+    profile = tempfile.mkdtemp(prefix="chromium-", dir=work)
+    for argument in (
+        "--headless=new",
+        "--no-sandbox",  # CI runs as root
+        "--disable-dev-shm-usage",
+        "--disable-gpu",
+        f"--window-size={WINDOW[0]},{WINDOW[1]}",
+        "--force-device-scale-factor=1",
+        f"--user-data-dir={profile}",
+        "--host-resolver-rules=MAP *.test 127.0.0.1",
+        # Plain http to *.test as typed: no attempt at https first.
+        "--disable-features=HttpsUpgrades,HttpsFirstBalancedModeAutoEnable",
+        "--no-first-run",
+        "--no-default-browser-check",
+        "--disable-extensions",
+        "--disable-background-networking",
+        "--disable-sync",
+        "--password-store=basic",
+        "--lang=en-US",
+    ):
+        options.add_argument(argument)
+    prefs = {"credentials_enable_service": False, "profile.password_manager_enabled": False}
+    if not javascript:
+        prefs["profile.managed_default_content_settings.javascript"] = 2
+    options.add_experimental_option("prefs", prefs)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    service = Service(
+        executable_path=shutil.which("chromedriver") or "/usr/bin/chromedriver",
+        log_output=os.path.join(work, "chromedriver-js.log" if javascript else "chromedriver-nojs.log"),
+    )
+    driver = webdriver.Chrome(options=options, service=service)
+    driver.set_page_load_timeout(PAGE_TIMEOUT)
+    return driver, profile
+
+
+class Browser:
+    """A person at one browser on one instance: opens pages, fills forms,
+    clicks, and waits for what should show up."""
+
+    def __init__(self, driver, base, shots):
+        self.driver = driver
+        self.base = base
+        self.shots = shots
+
+    def url(self, path):
+        return self.base + path
+
+    def path(self):
+        parts = urllib.parse.urlsplit(self.driver.current_url)
+        return parts.path + (f"?{parts.query}" if parts.query else "")
+
+    def open(self, path):
+        self.driver.get(self.url(path))
+        return self.loaded()
+
+    def loaded(self):
+        WebDriverWait(self.driver, PAGE_TIMEOUT).until(
+            lambda d: d.execute_script("return document.readyState") == "complete")
+        return self
+
+    def describe(self):
+        """Where the browser is and what the page says, for a failure."""
+        try:
+            body = self.driver.find_element(By.TAG_NAME, "body").text
+        except WebDriverException:
+            body = ""
+        body = " ".join(body.split())[:400]
+        return f"at {self.driver.current_url} ({self.driver.title!r}): {body!r}"
+
+    def find(self, css, within=None):
+        return (within or self.driver).find_element(By.CSS_SELECTOR, css)
+
+    def find_all(self, css, within=None):
+        return (within or self.driver).find_elements(By.CSS_SELECTOR, css)
+
+    def wait_for(self, css, what, timeout=PAGE_TIMEOUT):
+        try:
+            return WebDriverWait(self.driver, timeout).until(EC.presence_of_element_located((By.CSS_SELECTOR, css)))
+        except TimeoutException:
+            raise Failed(f"{what}: no element {css} {self.describe()}") from None
+
+    def click_and_load(self, element):
+        """Clicks something that loads a new page (a link, a submit button)
+        and waits until that page has replaced this one."""
+        old = self.driver.find_element(By.TAG_NAME, "html")
+        element.click()
+        try:
+            WebDriverWait(self.driver, PAGE_TIMEOUT).until(EC.staleness_of(old))
+        except TimeoutException:
+            raise Failed(f"clicking did not load a new page {self.describe()}") from None
+        return self.loaded()
+
+    def submit_form(self, form):
+        """Clicks the form's submit button, as a person would."""
+        button = self.find("button:not([type]), button[type=submit], input[type=submit]", within=form)
+        return self.click_and_load(button)
+
+    def form_of(self, element):
+        return element.find_element(By.XPATH, "./ancestor::form")
+
+    def fill(self, form, name, value):
+        field = self.find(f"[name='{name}']", within=form)
+        field.clear()
+        field.send_keys(value)
+        return field
+
+    def post_card(self, text):
+        """The post card (<article class="post">) showing this text, or None."""
+        for article in self.find_all("article.post"):
+            try:
+                content = self.find(".content", within=article).text
+            except NoSuchElementException:
+                content = article.text
+            if text in content:
+                return article
+        return None
+
+    def reload_until(self, what, probe, timeout=FEDERATION_TIMEOUT):
+        """Reloads the page until probe() finds what it looks for."""
+        def reloaded():
+            self.driver.refresh()
+            self.loaded()
+            return probe()
+        return wait_until(what, reloaded, timeout=timeout, interval=0.5)
+
+    def screenshot(self, name):
+        """A PNG of the whole page (beyond the window), cut at MAX_SHOT_HEIGHT."""
+        metrics = self.driver.execute_cdp_cmd("Page.getLayoutMetrics", {})
+        viewport = metrics["cssLayoutViewport"]
+        content = metrics["cssContentSize"]
+        width = viewport["clientWidth"]
+        height = min(max(content["height"], viewport["clientHeight"]), MAX_SHOT_HEIGHT)
+        shot = self.driver.execute_cdp_cmd("Page.captureScreenshot", {
+            "format": "png",
+            "captureBeyondViewport": True,
+            "clip": {"x": 0, "y": 0, "width": width, "height": height, "scale": 1},
+        })
+        path = os.path.join(self.shots, f"{name}.png")
+        with open(path, "wb") as f:
+            f.write(base64.b64decode(shot["data"]))
+        return path
+
+    def console_errors(self):
+        """Uncaught script errors the console logged since the last call."""
+        return [entry["message"] for entry in self.driver.get_log("browser")
+                if entry.get("level") == "SEVERE" and "Uncaught" in entry.get("message", "")]
+
+
+# --- running steps ---------------------------------------------------------------
+
+
+class Steps:
+    """Runs named steps in order, prints a log line for each, skips the ones
+    that need a page named in --skip, and leaves a screenshot of a failure."""
+
+    def __init__(self, skip, shots, work):
+        self.skip = skip
+        self.shots = shots
+        self.work = work
+        self.number = 0
+        self.ran = 0
+        self.skipped = []
+        self.browser = None  # the browser a failure screenshot is taken of
+
+    def skipping(self, needs):
+        return any(n in self.skip for n in (needs or ()))
+
+    def run(self, title, body, needs=()):
+        self.number += 1
+        if isinstance(needs, str):
+            needs = (needs,)
+        missing = [n for n in needs if n in self.skip]
+        if missing:
+            print(f"e2e-browser: [{self.number:2}] {title} ... skipped (--skip {','.join(missing)})", flush=True)
+            self.skipped.append(title)
+            return None
+        print(f"e2e-browser: [{self.number:2}] {title} ...", end=" ", flush=True)
+        started = time.monotonic()
+        try:
+            result = body()
+        except Failed as e:
+            print("FAILED", flush=True)
+            self.keep_failure()
+            raise Failed(f"step {self.number} ({title}): {e}") from None
+        except Exception as e:
+            print("FAILED", flush=True)
+            traceback.print_exc()
+            self.keep_failure()
+            raise Failed(f"step {self.number} ({title}): {type(e).__name__}: {e}") from e
+        print(f"ok ({time.monotonic() - started:.1f} s)", flush=True)
+        self.ran += 1
+        return result
+
+    def keep_failure(self):
+        if self.browser is None:
+            return
+        try:
+            path = self.browser.screenshot(f"failed-{self.number:02}")
+            with open(os.path.join(self.work, f"failed-{self.number:02}.html"), "w") as f:
+                f.write(self.browser.driver.page_source)
+            print(f"e2e-browser: the page at the failure: {path} (HTML in {self.work})", flush=True)
+        except Exception as e:  # the browser itself may be what failed
+            print(f"e2e-browser: no screenshot of the failure: {e}", flush=True)
+
+
+def html_text(content):
+    """A post's HTML as plain text, enough to look for words in."""
+    parts = []
+
+    class Text(html.parser.HTMLParser):
+        def handle_data(self, data):
+            parts.append(data)
+
+    Text().feed(content or "")
+    return "".join(parts)
+
+
+def counter_number(text):
+    """The numbers a character counter shows ("488", "488 left", "12/500")."""
+    return [int(n) for n in re.findall(r"-?\d+", text)]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--alpha", required=True, help="the browser's instance, e.g. http://alpha.test:8080")
+    parser.add_argument("--beta", required=True, help="bob's instance, e.g. http://beta.test:8081")
+    parser.add_argument("--carol-password", required=True, help="carol's password on alpha")
+    parser.add_argument("--bob-token", required=True, help="a token for bob on beta")
+    parser.add_argument("--screenshots", required=True, help="where the PNGs go")
+    parser.add_argument("--work", required=True, help="browser profiles, logs, failure pages")
+    parser.add_argument("--skip", default="", help=f"comma-separated, of: {', '.join(sorted(SKIPPABLE))}")
+    args = parser.parse_args()
+    skip = {s.strip() for s in args.skip.split(",") if s.strip()}
+    unknown = skip - SKIPPABLE
+    if unknown:
+        parser.error(f"--skip knows {sorted(SKIPPABLE)}, not {sorted(unknown)}")
+    os.makedirs(args.screenshots, exist_ok=True)
+    for old in os.listdir(args.screenshots):
+        if old.endswith(".png"):
+            os.remove(os.path.join(args.screenshots, old))
+
+    started = time.monotonic()
+    steps = Steps(skip, args.screenshots, args.work)
+    drivers = []
+    try:
+        run(args, steps, drivers)
+    except Failed:
+        print(f"e2e-browser: screenshots in {args.screenshots}")
+        print(f"e2e-browser: {steps.ran} passed, 1 failed")
+        raise
+    finally:
+        for driver, profile in drivers:
+            try:
+                driver.quit()
+            except Exception:
+                pass
+            shutil.rmtree(profile, ignore_errors=True)
+    skipped = f", {len(steps.skipped)} skipped" if steps.skipped else ""
+    print(f"e2e-browser: screenshots in {args.screenshots}; took {time.monotonic() - started:.1f} s")
+    # The closing line in the plain form CI reads: "N passed, N failed".
+    print(f"e2e-browser: {steps.ran} passed, 0 failed{skipped}")
+    return 0
+
+
+def run(args, steps, drivers):
+    alpha_host = urllib.parse.urlsplit(args.alpha).netloc
+    beta_host = urllib.parse.urlsplit(args.beta).netloc
+    bob_acct = f"bob@{beta_host}"
+    alpha = Api(args.alpha)
+    bob = Api(args.beta, args.bob_token)
+    skip = args.skip
+    s = {}  # what the steps found, for the later ones
+
+    driver, profile = start_chromium(args.work, javascript=True)
+    drivers.append((driver, profile))
+    web = Browser(driver, args.alpha, args.screenshots)
+    steps.browser = web
+
+    # --- signed out, then a new account ---------------------------------------
+
+    def front_page():
+        web.open("/")
+        check(web.path() == "/", f"GET / signed out went to {web.path()}")
+        web.wait_for("#search-input", "the header's search box")
+        check(web.find_all("a[href='/auth/sign_up']") or web.find_all("a[href='/auth/sign_in']"),
+              f"the front page links to neither sign up nor sign in {web.describe()}")
+        web.screenshot("01-front-page")
+        web.open("/home")
+        check(web.path().startswith("/auth/sign_in"), f"/home signed out went to {web.path()}, not the sign-in page")
+
+    def sign_up():
+        web.open("/auth/sign_up")
+        field = web.wait_for("input[name='username']", "the sign-up form")
+        form = web.form_of(field)
+        check(form.get_attribute("method").lower() == "post", "the sign-up form is not sent with POST")
+        check(web.find_all("input[name='csrf_token']", within=form), "the sign-up form has no csrf_token")
+        web.screenshot("02-sign-up")
+        web.fill(form, "username", "alice")
+        web.fill(form, "email", "alice@example.org")
+        web.fill(form, "password", "alice signs up in Chromium")
+        agreement = web.find_all("input[name='agreement']", within=form)
+        if agreement and not agreement[0].is_selected():
+            agreement[0].click()
+        web.submit_form(form)
+        check(web.path().startswith("/home"), f"signing up led to {web.path()}, not /home {web.describe()}")
+        check(web.find_all("a[href='/@alice']"), f"the header does not link to @alice after signing up {web.describe()}")
+        s["me"] = "alice"
+
+    def sign_in_as_carol():
+        sign_in(web, "carol", args.carol_password)
+        s["me"] = "carol"
+
+    steps.run("the front page, signed out; /home sends to sign-in", front_page)
+    if "sign_up" in skip:
+        steps.run("sign carol in (sign-up skipped)", sign_in_as_carol)
+    steps.run("sign up as alice (registrations open) and land on /home", sign_up, needs="sign_up")
+    me = s["me"]
+    my_acct = f"{me}@{alpha_host}"
+
+    # --- the composer, with its script ------------------------------------------
+
+    def compose():
+        if not web.path().startswith("/home"):
+            web.open("/home")
+        text_area = web.wait_for("#compose-text", "the composer on /home")
+        counter = web.find("#compose-counter")
+        before = counter.text.strip()
+        numbers = counter_number(before)
+        check(numbers, f"the counter shows {before!r}, no number")
+        limit = max(numbers)
+        text = "Hello from a real browser #skeinbrowser"
+        text_area.send_keys(text)
+        wait_until("the character counter follows the typing (the page's script runs)",
+                   lambda: (limit - len(text)) in counter_number(counter.text) or Pending(counter.text),
+                   timeout=5, interval=0.05)
+        # Mastodon counts every link as 23 characters, however long.
+        link = " https://example.org/" + "a-rather-long-path/" * 4
+        text_area.send_keys(link)
+        expected = limit - len(text) - 1 - 23
+        wait_until(f"the counter counts the link as 23 characters ({expected} left)",
+                   lambda: expected in counter_number(counter.text) or Pending(counter.text),
+                   timeout=5, interval=0.05)
+        s["post_text"] = text
+        web.click_and_load(web.find("#compose-submit"))
+        if not web.path().startswith("/home"):
+            web.open("/home")
+        card = web.post_card(text)
+        check(card is not None, f"the new post is not on /home {web.describe()}")
+        post_id = card.get_attribute("id").removeprefix("post-")
+        check(post_id.isdigit() or post_id, f"the card's id is {card.get_attribute('id')!r}")
+        status = alpha.get(f"/api/v1/statuses/{post_id}")
+        check(status["account"]["username"] == me, f"the post is by {status['account']['acct']}")
+        check(text in html_text(status["content"]), f"the API shows the post as {status['content']!r}")
+        check(card.find_elements(By.CSS_SELECTOR, "time[datetime]"), "the card has no <time datetime>")
+        s["post_id"] = post_id
+        s["post_path"] = f"/@{me}/{post_id}"
+
+    steps.run("post from the composer; the counter moves as she types", compose)
+
+    # --- reply and like on the post page ---------------------------------------
+
+    def reply():
+        web.open("/home")
+        card = web.post_card(s["post_text"])
+        check(card is not None, "the post is gone from /home")
+        links = [a for a in web.find_all("a", within=card) if (a.get_attribute("href") or "").endswith("#reply")]
+        check(links, f"the card has no reply link (…#reply) {web.describe()}")
+        web.click_and_load(links[0])
+        check(web.path().startswith(s["post_path"]), f"the reply link went to {web.path()}, not {s['post_path']}")
+        text_area = web.wait_for("#compose-text", "the reply composer on the post page")
+        form = web.form_of(text_area)
+        in_reply_to = web.find_all("input[name='in_reply_to_id']", within=form)
+        check(in_reply_to and in_reply_to[0].get_attribute("value") == s["post_id"],
+              f"the reply composer answers {in_reply_to and in_reply_to[0].get_attribute('value')!r}")
+        reply_text = "And a reply from the post page"
+        text_area.send_keys(reply_text)
+        web.click_and_load(web.find("#compose-submit", within=form))
+        web.open(s["post_path"])
+        check(web.post_card(reply_text) is not None, f"the reply is not in the thread {web.describe()}")
+        wait_until("the post counts one reply",
+                   lambda: alpha.get(f"/api/v1/statuses/{s['post_id']}")["replies_count"] == 1, timeout=10)
+        s["reply_text"] = reply_text
+
+    def like():
+        web.open(s["post_path"])
+        card = web.wait_for(f"#post-{s['post_id']}", "the post's card on its page")
+        action = f"/web/statuses/{s['post_id']}/like"
+        forms = [f for f in web.find_all("form", within=card) if (f.get_attribute("action") or "").endswith(action)]
+        check(forms, f"the card has no form to {action}")
+        web.submit_form(forms[0])
+        card = web.wait_for(f"#post-{s['post_id']}", "the post's card after liking")
+        unlike = f"/web/statuses/{s['post_id']}/unlike"
+        check(any((f.get_attribute("action") or "").endswith(unlike) for f in web.find_all("form", within=card)),
+              f"after liking, the card offers no {unlike} {web.describe()}")
+        count = alpha.get(f"/api/v1/statuses/{s['post_id']}")["favourites_count"]
+        check(count == 1, f"the post counts {count} likes, not 1")
+        web.screenshot("04-post-thread")
+
+    steps.run("reply to the post from its page", reply, needs="reply")
+    steps.run("like the post; the button turns to unlike", like, needs="like")
+
+    # --- find bob on beta and follow him ------------------------------------------
+
+    def search():
+        web.open("/home")
+        box = web.wait_for("#search-input", "the search box")
+        box.send_keys(f"@{bob_acct}")
+        old = web.driver.find_element(By.TAG_NAME, "html")
+        box.send_keys(Keys.ENTER)
+        WebDriverWait(web.driver, PAGE_TIMEOUT).until(EC.staleness_of(old))
+        web.loaded()
+        check(web.path().startswith("/search"), f"the search box led to {web.path()}")
+        links = [a for a in web.find_all("a") if f"/@{bob_acct}" in urllib.parse.unquote(a.get_attribute("href") or "")]
+        check(links, f"the results have no link to /@{bob_acct} {web.describe()}")
+        web.screenshot("05-search-results")
+        web.click_and_load(links[0])
+
+    def open_profile():
+        web.open(f"/@{bob_acct}")
+
+    def follow():
+        check(f"/@{bob_acct}" in urllib.parse.unquote(web.path()), f"not on bob's profile but {web.path()}")
+        button = web.wait_for("#follow-button", "the follow button on bob's profile")
+        web.screenshot("06-remote-profile")
+        check(web.form_of(button).get_attribute("action").endswith("/follow"),
+              f"the follow button's form goes to {web.form_of(button).get_attribute('action')}")
+        web.click_and_load(button)
+
+        def following():
+            found = web.find_all("#follow-button")
+            if not found:
+                return Pending("no #follow-button")
+            action = web.form_of(found[0]).get_attribute("action")
+            label = found[0].text
+            # A follow still waiting for beta's Accept also goes to
+            # /unfollow, as a button that cancels the request.
+            done = action.endswith("/unfollow") and "request" not in label.lower()
+            return done or Pending(f"{action}: {label!r}")
+        if not following():
+            web.reload_until("the profile offers to unfollow (beta's Accept arrived)", following)
+
+        def on_beta():
+            me_on_beta = bob.get("/api/v1/accounts/verify_credentials")
+            accts = [a["acct"] for a in bob.get(f"/api/v1/accounts/{me_on_beta['id']}/followers")]
+            return my_acct in accts or Pending(accts)
+        wait_until(f"beta lists {my_acct} among bob's followers", on_beta)
+
+    if "search" in skip:
+        steps.run(f"open /@{bob_acct} directly (search skipped)", open_profile, needs="follow")
+    steps.run(f"search @{bob_acct} in the search box and open the result", search, needs="search")
+    steps.run("press follow; beta accepts", follow, needs="follow")
+
+    def bob_posts():
+        text = "Fresh from beta, for alice's home"
+        bob.post("/api/v1/statuses", {"status": text, "visibility": "public"})
+        if not web.path().startswith("/home"):
+            web.open("/home")
+        card = web.reload_until("bob's new post on /home", lambda: web.post_card(text))
+        check(bob_acct.split(":")[0] in card.text, f"the card does not name {bob_acct}: {card.text!r}")
+        web.screenshot("03-home")
+        web.driver.set_window_size(*PHONE)
+        try:
+            web.loaded()
+            web.screenshot("11-home-phone")
+        finally:
+            web.driver.set_window_size(*WINDOW)
+
+    def home_without_bob():
+        web.open("/home")
+        web.screenshot("03-home")
+
+    if steps.skipping(("follow",)):
+        steps.run("screenshot /home", home_without_bob)
+    steps.run("bob posts on beta; it arrives on /home", bob_posts, needs="follow")
+
+    # --- notifications, profile, settings -----------------------------------------
+
+    def notifications():
+        found = bob.get(f"/api/v2/search?q=%40{urllib.parse.quote(my_acct)}&resolve=true&type=accounts")
+        accounts = [a for a in found["accounts"] if a["acct"] == my_acct]
+        check(accounts, f"beta did not resolve @{my_acct}: {[a['acct'] for a in found['accounts']]}")
+        bob.post(f"/api/v1/accounts/{accounts[0]['id']}/follow")
+        uri = alpha.get(f"/api/v1/statuses/{s['post_id']}")["uri"]
+        found = bob.get(f"/api/v2/search?q={urllib.parse.quote(uri)}&resolve=true&type=statuses")
+        check(found["statuses"], f"beta did not resolve {uri}")
+        bob.post(f"/api/v1/statuses/{found['statuses'][0]['id']}/favourite")
+        web.open("/notifications")
+
+        def both():
+            lines = [line.lower() for line in web.find("main").text.splitlines() if bob_acct in line]
+            wanted = {"follow": ("followed",), "like": ("liked", "favourite")}
+            missing = [kind for kind, words in wanted.items()
+                       if not any(w in line for line in lines for w in words)]
+            return not missing or Pending(f"no line naming {bob_acct} for {missing}; lines: {lines}")
+        web.reload_until("bob's follow and like on /notifications", both)
+        web.screenshot("07-notifications")
+
+    def own_profile():
+        web.open(f"/@{me}")
+        check(web.post_card(s["post_text"]) is not None, f"the profile does not show the post {web.describe()}")
+        web.screenshot("08-profile")
+
+    def settings():
+        web.open("/settings/profile")
+        field = web.wait_for("[name='display_name']", "the display name field")
+        web.screenshot("09-settings")
+        form = web.form_of(field)
+        web.fill(form, "display_name", "Alice in Chromium")
+        web.submit_form(form)
+        account = alpha.get(f"/api/v1/accounts/lookup?acct={me}")
+        check(account["display_name"] == "Alice in Chromium",
+              f"the display name is {account['display_name']!r} after saving")
+        web.open(f"/@{me}")
+        check("Alice in Chromium" in web.find("main").text, f"the profile does not show the new name {web.describe()}")
+
+    steps.run("bob follows and likes; alice reads /notifications", notifications, needs=("notifications",))
+    steps.run("alice's profile shows her post", own_profile, needs="profile")
+    steps.run("change the display name in /settings/profile", settings, needs="settings")
+
+    def no_console_errors():
+        errors = web.console_errors()
+        check(not errors, f"the console logged script errors: {errors}")
+
+    steps.run("no uncaught script error in the console", no_console_errors)
+
+    # --- a second browser, JavaScript off -------------------------------------------
+
+    def no_js():
+        driver, profile = start_chromium(args.work, javascript=False)
+        drivers.append((driver, profile))
+        plain = Browser(driver, args.alpha, args.screenshots)
+        steps.browser = plain
+        plain.open("/")
+        check(plain.post_card(s["post_text"]) is not None,
+              f"the front page, signed out, does not show alice's public post {plain.describe()}")
+        plain.screenshot("12-front-page-later")
+        plain.open("/auth/sign_in")
+        plain.wait_for("input[name='login']", "the sign-in form")
+        plain.screenshot("10-sign-in")
+        sign_in(plain, "carol", args.carol_password)
+        text_area = plain.wait_for("#compose-text", "the composer without JavaScript")
+        counter = plain.find("#compose-counter")
+        before = counter.text
+        text = "Posted with JavaScript turned off"
+        text_area.send_keys(text)
+        # Nothing to wait for: with scripts off the counter never moves, and
+        # what it shows now is what the server rendered.
+        check(counter.text == before, f"the counter moved ({before!r} → {counter.text!r}): JavaScript is on")
+        plain.click_and_load(plain.find("#compose-submit"))
+        if not plain.path().startswith("/home"):
+            plain.open("/home")
+        check(plain.post_card(text) is not None, f"the post made without JavaScript is not on /home {plain.describe()}")
+
+    steps.run("without JavaScript: sign carol in and post", no_js, needs="no_js")
+
+
+def sign_in(web, login, password):
+    web.open("/auth/sign_in")
+    field = web.wait_for("input[name='login']", "the sign-in form")
+    form = web.form_of(field)
+    web.fill(form, "login", login)
+    web.fill(form, "password", password)
+    web.submit_form(form)
+    check(web.path().startswith("/home"), f"signing in as {login} led to {web.path()} {web.describe()}")
+
+
+def out_of_time(_signal, _frame):
+    raise Failed(f"the run took longer than {RUN_TIMEOUT} s")
+
+
+if __name__ == "__main__":
+    signal.signal(signal.SIGALRM, out_of_time)
+    signal.alarm(RUN_TIMEOUT)
+    try:
+        sys.exit(main())
+    except Failed as e:
+        print(f"e2e-browser: {e}", file=sys.stderr)
+        sys.exit(1)

@@ -1,0 +1,282 @@
+//! Signing up, in and out from a browser. Before there is a session the
+//! forms carry a token that must match a short-lived cookie (login CSRF, as
+//! the OAuth sign-in page does); signing out carries the session's token.
+//! Sign-in attempts are limited per address by `service::sessions`.
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+
+use super::{Chrome, Web, WebResult, local_path, render_with, see_other};
+use crate::config::Registrations;
+use crate::error::Error;
+use crate::http::client_ip::ClientIp;
+use crate::http::session::{self, MaybeSession, PRE_SESSION_COOKIE};
+use crate::service::{accounts, oauth, sessions};
+use crate::state::AppState;
+
+#[derive(Template)]
+#[template(path = "web/sign_in.html")]
+struct SignInPage {
+    chrome: Chrome,
+    form_token: String,
+    login: String,
+    next: String,
+    error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "web/sign_up.html")]
+struct SignUpPage {
+    chrome: Chrome,
+    form_token: String,
+    /// "open", "approval" or "closed".
+    mode: &'static str,
+    username: String,
+    email: String,
+    reason: String,
+    error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "web/sign_up_done.html")]
+struct SignUpDonePage {
+    chrome: Chrome,
+    username: String,
+}
+
+/// A page with a fresh pre-session token, set as a cookie alongside.
+fn with_form_token(
+    state: &AppState,
+    status: StatusCode,
+    token: &str,
+    page: &impl Template,
+) -> WebResult {
+    let mut response = render_with(status, page)?;
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        session::set_pre_session_cookie(state, token),
+    );
+    Ok(response)
+}
+
+fn check_form_token(headers: &HeaderMap, given: &str) -> Result<(), Error> {
+    let expected = session::cookie(headers, PRE_SESSION_COOKIE).unwrap_or_default();
+    session::check_csrf(&expected, given)
+}
+
+fn user_agent(headers: &HeaderMap) -> &str {
+    headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+}
+
+/// A response that signs the browser in with `cookie` and goes to `to`.
+fn signed_in(state: &AppState, cookie: &str, to: &str) -> Response {
+    let mut response = see_other(to);
+    let headers = response.headers_mut();
+    headers.append(
+        header::SET_COOKIE,
+        session::set_session_cookie(state, cookie),
+    );
+    headers.append(header::SET_COOKIE, session::clear_pre_session_cookie(state));
+    response
+}
+
+#[derive(Deserialize, Default)]
+pub struct Next {
+    #[serde(default)]
+    next: String,
+}
+
+/// `GET /auth/sign_in`
+pub async fn sign_in_form(
+    State(state): State<AppState>,
+    web: Web,
+    Query(q): Query<Next>,
+) -> WebResult {
+    if web.session.is_some() {
+        return Ok(see_other(local_path(&q.next, "/home")));
+    }
+    let token = oauth::new_secret();
+    let page = SignInPage {
+        chrome: web.chrome,
+        form_token: token.clone(),
+        login: String::new(),
+        next: local_path(&q.next, "").to_string(),
+        error: None,
+    };
+    with_form_token(&state, StatusCode::OK, &token, &page)
+}
+
+#[derive(Deserialize)]
+pub struct SignInForm {
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(default)]
+    login: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    next: String,
+}
+
+/// `POST /auth/sign_in`
+pub async fn sign_in(
+    State(state): State<AppState>,
+    web: Web,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    axum::Form(form): axum::Form<SignInForm>,
+) -> WebResult {
+    check_form_token(&headers, &form.csrf_token)?;
+    let client = sessions::Client {
+        ip: &ip,
+        user_agent: user_agent(&headers),
+    };
+    match sessions::sign_in(&state, &form.login, &form.password, client).await {
+        Ok((cookie, _)) => Ok(signed_in(&state, &cookie, local_path(&form.next, "/home"))),
+        Err(e) if e.status().is_client_error() => {
+            let token = oauth::new_secret();
+            let page = SignInPage {
+                chrome: web.chrome,
+                form_token: token.clone(),
+                login: form.login,
+                next: local_path(&form.next, "").to_string(),
+                error: Some(e.public_message()),
+            };
+            with_form_token(&state, e.status(), &token, &page)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `POST /auth/sign_out`
+pub async fn sign_out(
+    State(state): State<AppState>,
+    MaybeSession(current): MaybeSession,
+    headers: HeaderMap,
+    axum::Form(form): axum::Form<SignInForm>,
+) -> WebResult {
+    let Some(current) = current else {
+        return Ok(see_other("/"));
+    };
+    session::check_csrf(&current.csrf_token, &form.csrf_token)?;
+    if let Some(cookie) = session::cookie(&headers, sessions::COOKIE) {
+        sessions::sign_out(&state, &cookie).await?;
+    }
+    let mut response = see_other("/");
+    response
+        .headers_mut()
+        .append(header::SET_COOKIE, session::clear_session_cookie(&state));
+    Ok(response)
+}
+
+fn mode(state: &AppState) -> &'static str {
+    match state.config.registrations {
+        Registrations::Open => "open",
+        Registrations::Approval => "approval",
+        Registrations::Closed => "closed",
+    }
+}
+
+/// `GET /auth/sign_up`
+pub async fn sign_up_form(State(state): State<AppState>, web: Web) -> WebResult {
+    if web.session.is_some() {
+        return Ok(see_other("/home"));
+    }
+    let token = oauth::new_secret();
+    let page = SignUpPage {
+        chrome: web.chrome,
+        form_token: token.clone(),
+        mode: mode(&state),
+        username: String::new(),
+        email: String::new(),
+        reason: String::new(),
+        error: None,
+    };
+    with_form_token(&state, StatusCode::OK, &token, &page)
+}
+
+#[derive(Deserialize)]
+pub struct SignUpForm {
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    agreement: Option<String>,
+}
+
+/// `POST /auth/sign_up`: open mode signs the new account in; approval mode
+/// says it waits for a moderator and opens no session.
+pub async fn sign_up(
+    State(state): State<AppState>,
+    web: Web,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    axum::Form(form): axum::Form<SignUpForm>,
+) -> WebResult {
+    check_form_token(&headers, &form.csrf_token)?;
+    let result = if super::checked(&form.agreement) {
+        accounts::sign_up(
+            &state,
+            accounts::SignUp {
+                username: form.username.trim(),
+                email: &form.email,
+                password: &form.password,
+                reason: &form.reason,
+                ip: &ip,
+            },
+        )
+        .await
+    } else {
+        Err(Error::Validation(
+            "accept the server's rules to sign up".into(),
+        ))
+    };
+    let created = match result {
+        Ok(created) => created,
+        Err(e) if e.status().is_client_error() => {
+            let token = oauth::new_secret();
+            let page = SignUpPage {
+                chrome: web.chrome,
+                form_token: token.clone(),
+                mode: mode(&state),
+                username: form.username,
+                email: form.email,
+                reason: form.reason,
+                error: Some(e.public_message()),
+            };
+            return with_form_token(&state, e.status(), &token, &page);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if !created.user.approved {
+        let page = SignUpDonePage {
+            chrome: web.chrome,
+            username: created.actor.username,
+        };
+        let mut response = render_with(StatusCode::OK, &page)?;
+        response.headers_mut().append(
+            header::SET_COOKIE,
+            session::clear_pre_session_cookie(&state),
+        );
+        return Ok(response);
+    }
+    let client = sessions::Client {
+        ip: &ip,
+        user_agent: user_agent(&headers),
+    };
+    let (cookie, _) = sessions::open(&state, created.user, client).await?;
+    Ok(signed_in(&state, &cookie, "/home").into_response())
+}

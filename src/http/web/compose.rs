@@ -1,0 +1,309 @@
+//! The composer: a post with an optional content warning, visibility,
+//! image with alt text, as a reply or a quote. The form is the same on the
+//! home page, the reply box of a post page and `/compose` (quotes, and
+//! the page shown again with what was typed when a post is refused).
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use serde::Deserialize;
+
+use super::cards::{self, PostCard};
+use super::{Chrome, SignedIn, WebResult, render, render_with, see_other};
+use crate::db::{actors::Actor, posts::Post, users::User};
+use crate::domain::visibility::{QuotePolicy, Visibility};
+use crate::error::Error;
+use crate::http::api::params::WithFiles;
+use crate::http::api::statuses::visible_post;
+use crate::ratelimit;
+use crate::service::{compose, media, posts};
+use crate::state::AppState;
+
+/// The composer form's state.
+#[derive(Debug, Clone)]
+pub struct Composer {
+    pub text: String,
+    pub spoiler: String,
+    pub media_description: String,
+    /// (value, label, selected)
+    pub visibilities: Vec<(&'static str, &'static str, bool)>,
+    pub in_reply_to_id: String,
+    pub quote_id: String,
+    /// Whom a reply answers, as a handle.
+    pub replying_to: Option<String>,
+    pub error: Option<String>,
+    pub placeholder: &'static str,
+    pub submit_label: &'static str,
+    pub autofocus: bool,
+}
+
+const VISIBILITIES: [(Visibility, &str); 4] = [
+    (Visibility::Public, "Public"),
+    (Visibility::Unlisted, "Quiet public"),
+    (Visibility::Private, "Followers only"),
+    (Visibility::Direct, "Mentioned only"),
+];
+
+fn rank(v: Visibility) -> usize {
+    VISIBILITIES.iter().position(|(x, _)| *x == v).unwrap_or(0)
+}
+
+impl Composer {
+    /// A new post, with the user's default visibility.
+    pub fn new(user: &User) -> Composer {
+        let visibility = Visibility::parse(&user.default_visibility).unwrap_or(Visibility::Public);
+        Composer {
+            text: String::new(),
+            spoiler: String::new(),
+            media_description: String::new(),
+            visibilities: Vec::new(),
+            in_reply_to_id: String::new(),
+            quote_id: String::new(),
+            replying_to: None,
+            error: None,
+            placeholder: "What's new?",
+            submit_label: "Post",
+            autofocus: false,
+        }
+        .with_visibility(visibility)
+    }
+
+    fn with_visibility(mut self, selected: Visibility) -> Composer {
+        self.visibilities = VISIBILITIES
+            .iter()
+            .map(|(v, label)| (v.as_str(), *label, *v == selected))
+            .collect();
+        self
+    }
+
+    /// A reply to `parent`: addressed to its author, and no more visible
+    /// than the parent or the user's default, as Mastodon's composer does.
+    pub fn reply(user: &User, viewer: &Actor, parent: &PostCard) -> Composer {
+        let default = Visibility::parse(&user.default_visibility).unwrap_or(Visibility::Public);
+        let parents = Visibility::parse(&parent.visibility).unwrap_or(Visibility::Public);
+        let visibility = if rank(parents) > rank(default) {
+            parents
+        } else {
+            default
+        };
+        let mut composer = Composer::new(user).with_visibility(visibility);
+        composer.in_reply_to_id = parent.id.clone();
+        composer.replying_to = Some(parent.author.handle.clone());
+        if parent.author.acct != viewer.username {
+            composer.text = format!("@{} ", parent.author.acct);
+        }
+        composer.placeholder = "Reply…";
+        composer.submit_label = "Reply";
+        composer
+    }
+
+    /// A quote of `quoted`.
+    pub fn quote(user: &User, quoted: &PostCard) -> Composer {
+        let mut composer = Composer::new(user);
+        composer.quote_id = quoted.id.clone();
+        composer.placeholder = "Say something about this post…";
+        composer.autofocus = true;
+        composer
+    }
+}
+
+#[derive(Template)]
+#[template(path = "web/compose.html")]
+struct ComposePage {
+    chrome: Chrome,
+    /// The post replied to or quoted.
+    context: Vec<PostCard>,
+    composer: Composer,
+}
+
+#[derive(Deserialize, Default)]
+pub struct ComposeQuery {
+    #[serde(default)]
+    quote_id: String,
+    #[serde(default)]
+    in_reply_to_id: String,
+}
+
+async fn context_card(state: &AppState, viewer: &Actor, raw: &str) -> WebResult<Option<PostCard>> {
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    let post = visible_post(state, Some(viewer), raw).await?;
+    Ok(cards::posts(state, Some(viewer), &[post], None)
+        .await?
+        .pop())
+}
+
+/// `GET /compose`: the composer alone, quoting or replying to a post.
+pub async fn page(
+    State(state): State<AppState>,
+    me: SignedIn,
+    Query(q): Query<ComposeQuery>,
+) -> WebResult {
+    let viewer = me.actor();
+    let (composer, context) =
+        if let Some(parent) = context_card(&state, viewer, &q.in_reply_to_id).await? {
+            (Composer::reply(me.user(), viewer, &parent), Some(parent))
+        } else if let Some(quoted) = context_card(&state, viewer, &q.quote_id).await? {
+            (Composer::quote(me.user(), &quoted), Some(quoted))
+        } else {
+            let mut composer = Composer::new(me.user());
+            composer.autofocus = true;
+            (composer, None)
+        };
+    render(&ComposePage {
+        chrome: me.chrome,
+        context: context.into_iter().collect(),
+        composer,
+    })
+}
+
+#[derive(Deserialize, Default)]
+pub struct ComposeForm {
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(default)]
+    text: String,
+    #[serde(default)]
+    spoiler: String,
+    #[serde(default)]
+    visibility: String,
+    #[serde(default)]
+    in_reply_to_id: String,
+    #[serde(default)]
+    quote_id: String,
+    #[serde(default)]
+    media_description: String,
+}
+
+/// `POST /compose`: writes the post and shows it (a reply: in its thread).
+/// A refused post comes back in the composer with the reason.
+pub async fn submit(
+    State(state): State<AppState>,
+    me: SignedIn,
+    form: Result<WithFiles<ComposeForm>, Error>,
+) -> WebResult {
+    let WithFiles {
+        params: form,
+        files,
+    } = form?;
+    me.check(&form.csrf_token)?;
+    let image = files
+        .get("media")
+        .filter(|bytes| !bytes.is_empty())
+        .cloned();
+    match write(&state, &me, &form, image).await {
+        Ok((post, parent)) => {
+            let to = match parent {
+                Some(parent) => format!("{}#post-{}", post_path(&state, &parent).await?, post.id),
+                None => post_path(&state, &post).await?,
+            };
+            Ok(see_other(&to))
+        }
+        Err(e) if e.status().is_client_error() => {
+            let viewer = me.actor();
+            let parent = context_card(&state, viewer, &form.in_reply_to_id)
+                .await
+                .ok()
+                .flatten();
+            let quoted = context_card(&state, viewer, &form.quote_id)
+                .await
+                .ok()
+                .flatten();
+            let mut composer = match (&parent, &quoted) {
+                (Some(p), _) => Composer::reply(me.user(), viewer, p),
+                (None, Some(q)) => Composer::quote(me.user(), q),
+                (None, None) => Composer::new(me.user()),
+            };
+            if let Some(v) = Visibility::parse(&form.visibility) {
+                composer = composer.with_visibility(v);
+            }
+            composer.text = form.text;
+            composer.spoiler = form.spoiler;
+            composer.media_description = form.media_description;
+            composer.error = Some(match &e {
+                Error::NotFound => "The post you answer or quote is not there any more.".into(),
+                _ => e.public_message(),
+            });
+            let status = if e.status() == StatusCode::NOT_FOUND {
+                StatusCode::UNPROCESSABLE_ENTITY
+            } else {
+                e.status()
+            };
+            render_with(
+                status,
+                &ComposePage {
+                    chrome: me.chrome,
+                    context: parent.or(quoted).into_iter().collect(),
+                    composer,
+                },
+            )
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The web page of a post, local or remote.
+pub async fn post_path(state: &AppState, post: &Post) -> Result<String, Error> {
+    let author = crate::service::profiles::author_of(&state.db, post).await?;
+    let acct = match &author.domain {
+        None => author.username.clone(),
+        Some(host) => format!("{}@{host}", author.username),
+    };
+    Ok(format!("/@{acct}/{}", post.id))
+}
+
+/// Uploads the image, if any, and writes the post; the post and the one it
+/// answers.
+async fn write(
+    state: &AppState,
+    me: &SignedIn,
+    form: &ComposeForm,
+    image: Option<bytes::Bytes>,
+) -> Result<(Post, Option<Post>), Error> {
+    let (user, author) = (me.user(), me.actor());
+    let visibility = match form.visibility.as_str() {
+        "" => Visibility::parse(&user.default_visibility).unwrap_or(Visibility::Public),
+        v => Visibility::parse(v)
+            .ok_or_else(|| Error::Validation(format!("`{v}` is not a visibility")))?,
+    };
+    let parent = match form.in_reply_to_id.as_str() {
+        "" => None,
+        raw => Some(visible_post(state, Some(author), raw).await?),
+    };
+    let quoted = match form.quote_id.as_str() {
+        "" => None,
+        raw => Some(visible_post(state, Some(author), raw).await?),
+    };
+    let mut media_ids = Vec::new();
+    if let Some(bytes) = image {
+        if !state
+            .limits
+            .hit(ratelimit::MEDIA, &author.id.to_string())
+            .allowed
+        {
+            return Err(Error::TooManyRequests);
+        }
+        let description = Some(form.media_description.trim()).filter(|d| !d.is_empty());
+        media_ids.push(
+            media::upload(state, author, bytes, description, None)
+                .await?
+                .id,
+        );
+    }
+    let draft = posts::Draft {
+        text: &form.text,
+        spoiler: form.spoiler.trim(),
+        sensitive: user.default_sensitive,
+        language: user.default_language.as_deref(),
+        visibility,
+        in_reply_to: parent.as_ref().map(|p| p.ap_id.as_str()),
+        poll: None,
+        quote_of: quoted.as_ref().map(|q| q.ap_id.as_str()),
+        quote_policy: QuotePolicy::Public,
+        media_ids: Some(&media_ids),
+        media_attributes: &[],
+    };
+    let post = compose::create(state, user, author, draft, None, None).await?;
+    Ok((post, parent))
+}

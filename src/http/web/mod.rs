@@ -1,0 +1,357 @@
+//! The web interface: server-rendered pages for people who use Skein from a
+//! browser, over the same services as the client API. Templates live under
+//! `templates/web/` and are compiled in; askama escapes everything except
+//! post and bio HTML, which was sanitised (remote) or produced by Skein
+//! (local) before it was stored. Every page works without JavaScript;
+//! every form is a POST carrying the session's CSRF token and answered
+//! with 303 to a page.
+//!
+//! One file per area: `auth` (sign up, in, out), `home` (front page, home
+//! and hashtag timelines), `compose` (the composer), `posts` (a post and its
+//! thread, likes and reposts), `profiles` (local and remote profiles,
+//! following), `search` (the search box, remote interaction links),
+//! `notifications` (notifications, follow requests), `settings`; `cards`
+//! turns the client API's entities into what the templates show.
+
+mod auth;
+mod cards;
+mod compose;
+mod home;
+mod notifications;
+mod posts;
+mod profiles;
+mod search;
+mod settings;
+
+pub use home::{index, tag};
+pub use posts::{post, post_page};
+pub use profiles::{ProfileQuery, profile, profile_page};
+
+use askama::Template;
+use axum::Router;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post as post_to};
+
+use crate::db::actors::Actor;
+use crate::db::users::User;
+use crate::error::Error;
+use crate::http::session::{self, MaybeSession};
+use crate::service::sessions::Session;
+use crate::state::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/auth/sign_up", get(auth::sign_up_form).post(auth::sign_up))
+        .route("/auth/sign_in", get(auth::sign_in_form).post(auth::sign_in))
+        .route("/auth/sign_out", post_to(auth::sign_out))
+        .route("/home", get(home::home))
+        .route("/compose", get(compose::page).post(compose::submit))
+        .route("/web/statuses/{id}/{action}", post_to(posts::act))
+        .route("/web/accounts/{id}/{action}", post_to(profiles::act))
+        .route("/search", get(search::search))
+        .route("/authorize_interaction", get(search::authorize_interaction))
+        .route("/notifications", get(notifications::list))
+        .route("/follow_requests", get(notifications::follow_requests))
+        .route(
+            "/web/follow_requests/{id}/{action}",
+            post_to(notifications::answer),
+        )
+        .route(
+            "/settings/profile",
+            get(settings::profile_form).post(settings::profile),
+        )
+        .route(
+            "/settings/privacy",
+            get(settings::privacy_form).post(settings::privacy),
+        )
+        .route(
+            "/settings/password",
+            get(settings::password_form).post(settings::password),
+        )
+}
+
+/// The signed-in person as the page header shows them.
+#[derive(Debug, Clone)]
+pub struct Me {
+    pub username: String,
+    pub display_name: String,
+    pub avatar: String,
+}
+
+/// What every page's frame needs: the instance's name, who is signed in,
+/// the token their forms carry, and where the page is (forms come back
+/// here).
+#[derive(Debug, Clone)]
+pub struct Chrome {
+    pub instance_name: String,
+    pub viewer: Option<Me>,
+    pub csrf_token: String,
+    /// This page's path and query, for the forms that return to it.
+    pub here: String,
+    /// What the search box shows.
+    pub query: String,
+    /// The longest post, for the composer's counter.
+    pub max_characters: usize,
+    /// This instance's host, as in handles.
+    pub domain: String,
+    /// Skein's version, in the stylesheet's and script's addresses.
+    pub version: &'static str,
+}
+
+fn chrome(state: &AppState, session: Option<&Session>, parts: &Parts) -> Chrome {
+    let here = parts
+        .uri
+        .path_and_query()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "/".into());
+    Chrome {
+        instance_name: state.config.instance.name.clone(),
+        viewer: session.map(|s| Me {
+            username: s.actor.username.clone(),
+            display_name: cards::display_name(&s.actor.display_name, &s.actor.username),
+            avatar: s
+                .actor
+                .avatar_url
+                .clone()
+                .unwrap_or_else(|| "/static/avatar.png".into()),
+        }),
+        csrf_token: session.map(|s| s.csrf_token.clone()).unwrap_or_default(),
+        here,
+        query: String::new(),
+        max_characters: state.config.posts.max_characters,
+        domain: state.urls.domain(),
+        version: crate::federation::nodeinfo::VERSION,
+    }
+}
+
+/// A page request, signed in or not.
+pub struct Web {
+    pub session: Option<Session>,
+    pub chrome: Chrome,
+}
+
+impl Web {
+    pub fn viewer(&self) -> Option<&Actor> {
+        self.session.as_ref().map(|s| &s.actor)
+    }
+}
+
+impl FromRequestParts<AppState> for Web {
+    type Rejection = WebError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, WebError> {
+        let MaybeSession(session) = MaybeSession::from_request_parts(parts, state).await?;
+        let chrome = chrome(state, session.as_ref(), parts);
+        Ok(Web { session, chrome })
+    }
+}
+
+/// A request that needs someone signed in; others are sent to the sign-in
+/// page, which brings them back here afterwards.
+pub struct SignedIn {
+    pub session: Session,
+    pub chrome: Chrome,
+}
+
+impl SignedIn {
+    pub fn actor(&self) -> &Actor {
+        &self.session.actor
+    }
+
+    pub fn user(&self) -> &User {
+        &self.session.user
+    }
+
+    /// Refuses a form whose token is not this session's.
+    pub fn check(&self, token: &str) -> Result<(), WebError> {
+        session::check_csrf(&self.session.csrf_token, token).map_err(WebError::from)
+    }
+}
+
+impl FromRequestParts<AppState> for SignedIn {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let MaybeSession(session) = MaybeSession::from_request_parts(parts, state)
+            .await
+            .map_err(|e| WebError(e).into_response())?;
+        let Some(session) = session else {
+            let back = if parts.method == axum::http::Method::GET {
+                parts
+                    .uri
+                    .path_and_query()
+                    .map(|p| p.as_str().to_string())
+                    .unwrap_or_default()
+            } else {
+                String::new()
+            };
+            return Err(see_other(&sign_in_path(&back)));
+        };
+        let chrome = chrome(state, Some(&session), parts);
+        Ok(SignedIn { session, chrome })
+    }
+}
+
+/// The sign-in page, returning to `back` (a local path) afterwards.
+fn sign_in_path(back: &str) -> String {
+    if back.is_empty() || back == "/" {
+        return "/auth/sign_in".into();
+    }
+    let mut query = url::form_urlencoded::Serializer::new(String::new());
+    query.append_pair("next", back);
+    format!("/auth/sign_in?{}", query.finish())
+}
+
+/// `path` when it is a path on this site, else `fallback`: forms and the
+/// sign-in page only ever send people back within the site.
+pub fn local_path<'a>(path: &'a str, fallback: &'a str) -> &'a str {
+    let local = path.starts_with('/')
+        && !path.starts_with("//")
+        && !path.starts_with("/\\")
+        && !path.chars().any(|c| c.is_control() || c == '\\');
+    if local { path } else { fallback }
+}
+
+/// 303 See Other: where a form's POST goes next.
+pub fn see_other(path: &str) -> Response {
+    Redirect::to(path).into_response()
+}
+
+/// An error shown as a page.
+#[derive(Debug)]
+pub struct WebError(pub Error);
+
+impl From<Error> for WebError {
+    fn from(e: Error) -> WebError {
+        WebError(e)
+    }
+}
+
+impl From<crate::service::remote_actors::ResolveError> for WebError {
+    fn from(e: crate::service::remote_actors::ResolveError) -> WebError {
+        WebError(e.into())
+    }
+}
+
+pub type WebResult<T = Response> = Result<T, WebError>;
+
+#[derive(Template)]
+#[template(path = "web/error.html")]
+struct ErrorPage {
+    title: &'static str,
+    message: String,
+}
+
+impl IntoResponse for WebError {
+    fn into_response(self) -> Response {
+        let error = self.0;
+        let status = error.status();
+        if status.is_server_error() {
+            tracing::error!(error = ?error, "request failed");
+        }
+        let (title, message) = match &error {
+            Error::NotFound => (
+                "Not found",
+                "This page does not exist, or you may not see it.".to_string(),
+            ),
+            Error::Gone => ("Gone", "This was deleted.".to_string()),
+            Error::TooManyRequests => (
+                "Too many requests",
+                "Too many attempts; wait a while and try again.".to_string(),
+            ),
+            Error::Forbidden(_) => ("Not allowed", error.public_message()),
+            Error::Database(_) | Error::Internal(_) => (
+                "Something went wrong",
+                "Something went wrong on this server; try again later.".to_string(),
+            ),
+            _ => ("Something is not right", error.public_message()),
+        };
+        match (ErrorPage { title, message }).render() {
+            Ok(html) => with_page_headers((status, Html(html)).into_response()),
+            Err(e) => Error::Internal(anyhow::anyhow!("rendering a page: {e}")).into_response(),
+        }
+    }
+}
+
+/// Renders a page with the headers every page has.
+pub fn render(template: &impl Template) -> WebResult {
+    render_with(StatusCode::OK, template)
+}
+
+pub fn render_with(status: StatusCode, template: &impl Template) -> WebResult {
+    let html = template
+        .render()
+        .map_err(|e| Error::Internal(anyhow::anyhow!("rendering a page: {e}")))?;
+    Ok(with_page_headers((status, Html(html)).into_response()))
+}
+
+/// No inline script or style runs, even if something slipped through
+/// escaping; images may come from any server (remote avatars and media).
+const CSP: &str = "default-src 'none'; img-src * data:; media-src *; style-src 'self'; \
+                   script-src 'self'; connect-src 'self'; form-action 'self'; \
+                   base-uri 'none'; frame-ancestors 'none'";
+
+fn with_page_headers(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    // Pages differ by who is signed in: no shared cache may keep them.
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-cache"),
+    );
+    response
+}
+
+/// Form values of a checkbox: present ("1", "on", "true") or absent.
+pub fn checked(value: &Option<String>) -> bool {
+    value
+        .as_deref()
+        .is_some_and(|v| matches!(v, "1" | "on" | "true"))
+}
+
+/// Parses an id in a path; anything else is "not found".
+pub fn id(raw: &str) -> Result<i64, WebError> {
+    raw.parse().map_err(|_| WebError(Error::NotFound))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_paths_on_this_site_are_returned_to() {
+        assert_eq!(
+            local_path("/home?tab=fediverse", "/"),
+            "/home?tab=fediverse"
+        );
+        assert_eq!(local_path("//evil.example/", "/"), "/");
+        assert_eq!(local_path("/\\evil.example/", "/"), "/");
+        assert_eq!(local_path("https://evil.example/", "/"), "/");
+        assert_eq!(local_path("/a\nb", "/"), "/");
+        assert_eq!(local_path("", "/home"), "/home");
+    }
+
+    #[test]
+    fn the_sign_in_page_returns_to_the_page_asked_for() {
+        assert_eq!(sign_in_path(""), "/auth/sign_in");
+        assert_eq!(
+            sign_in_path("/home?tab=fediverse"),
+            "/auth/sign_in?next=%2Fhome%3Ftab%3Dfediverse"
+        );
+    }
+}

@@ -1,0 +1,155 @@
+//! Notifications (mentions and replies, likes, reposts, quotes, follows and
+//! follow requests) and the follow requests of a locked account, answered
+//! with a form each.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+
+use super::cards::{self, AccountView, Cards, PostCard};
+use super::{Chrome, SignedIn, WebError, WebResult, render, see_other};
+use crate::domain::filters::Context as FilterContext;
+use crate::error::Error;
+use crate::mastodon::Presenter;
+use crate::service::{follows, notifications, profiles, timelines};
+use crate::state::AppState;
+
+/// A notification as listed.
+pub struct NotificationView {
+    pub id: String,
+    pub kind: String,
+    /// What happened, after the account's name.
+    pub text: &'static str,
+    pub account: AccountView,
+    pub post: Option<PostCard>,
+    pub published_iso: String,
+    pub published_ago: String,
+}
+
+fn describe(kind: &str, reply: bool) -> &'static str {
+    match kind {
+        "mention" if reply => "replied to you",
+        "mention" => "mentioned you",
+        "favourite" => "liked your post",
+        "reblog" => "reposted your post",
+        "quote" => "quoted your post",
+        "follow" => "followed you",
+        "follow_request" => "asked to follow you",
+        "status" => "posted",
+        "update" => "edited a post",
+        "poll" => "had a poll end",
+        "quoted_update" => "edited a post you quoted",
+        _ => "did something",
+    }
+}
+
+#[derive(Template)]
+#[template(path = "web/notifications.html")]
+struct NotificationsPage {
+    chrome: Chrome,
+    notifications: Vec<NotificationView>,
+    older: Option<i64>,
+}
+
+#[derive(Deserialize, Default)]
+pub struct PageQuery {
+    #[serde(default)]
+    max_id: Option<String>,
+}
+
+/// `GET /notifications`
+pub async fn list(
+    State(state): State<AppState>,
+    me: SignedIn,
+    Query(q): Query<PageQuery>,
+) -> WebResult {
+    let max_id = match q.max_id.as_deref() {
+        None | Some("") => None,
+        Some(raw) => Some(
+            raw.parse::<i64>()
+                .map_err(|_| Error::BadRequest("max_id must be an integer".into()))?,
+        ),
+    };
+    let viewer = me.actor();
+    let page = timelines::page(max_id, None, None, Some(notifications::DEFAULT_LIMIT));
+    let rows =
+        notifications::list(&state, viewer, &notifications::filter(&[], &[], None), page).await?;
+    let older = (rows.len() as i64 >= page.limit)
+        .then(|| rows.last().map(|n| n.id))
+        .flatten();
+    let entities = Presenter::new(&state, Some(viewer))
+        .in_context(FilterContext::Notifications)
+        .notifications(&rows)
+        .await?;
+    let cards = Cards::new(&state);
+    let now = state.clock.now();
+    let viewer_id = viewer.id.to_string();
+    let notifications = entities
+        .iter()
+        .map(|n| {
+            let at = DateTime::parse_from_rfc3339(&n.created_at)
+                .map(|t| t.with_timezone(&Utc))
+                .unwrap_or(now);
+            let reply = n
+                .status
+                .as_ref()
+                .is_some_and(|s| s.in_reply_to_account_id.as_deref() == Some(&viewer_id));
+            NotificationView {
+                id: n.id.clone(),
+                kind: n.kind.clone(),
+                text: describe(&n.kind, reply),
+                account: cards.account(&n.account),
+                post: n.status.as_ref().map(|s| cards.post(s)),
+                published_iso: at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                published_ago: cards::ago(now, at),
+            }
+        })
+        .collect();
+    render(&NotificationsPage {
+        chrome: me.chrome,
+        notifications,
+        older,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "web/follow_requests.html")]
+struct FollowRequestsPage {
+    chrome: Chrome,
+    requests: Vec<AccountView>,
+}
+
+/// `GET /follow_requests`
+pub async fn follow_requests(State(state): State<AppState>, me: SignedIn) -> WebResult {
+    let viewer = me.actor();
+    let actors = follows::requests(&state, viewer).await?;
+    let requests = cards::accounts(&state, Some(viewer), &actors).await?;
+    render(&FollowRequestsPage {
+        chrome: me.chrome,
+        requests,
+    })
+}
+
+#[derive(Deserialize)]
+pub struct AnswerForm {
+    #[serde(default)]
+    csrf_token: String,
+}
+
+/// `POST /web/follow_requests/{id}/{authorize|reject}`
+pub async fn answer(
+    State(state): State<AppState>,
+    me: SignedIn,
+    Path((raw, action)): Path<(String, String)>,
+    axum::Form(form): axum::Form<AnswerForm>,
+) -> WebResult {
+    me.check(&form.csrf_token)?;
+    let follower = profiles::by_id(&state.db, super::id(&raw)?).await?;
+    match action.as_str() {
+        "authorize" => follows::approve(&state, me.actor(), &follower).await?,
+        "reject" => follows::reject(&state, me.actor(), &follower).await?,
+        _ => return Err(WebError(Error::NotFound)),
+    }
+    Ok(see_other("/follow_requests"))
+}

@@ -1,0 +1,262 @@
+//! A post's page, `/@{acct}/{id}`, for local and remote posts: the posts
+//! above it, the post, and the replies below drawn as a thread, with a
+//! reply box for signed-in people. Public and unlisted posts are readable
+//! by anyone, with OpenGraph tags; followers-only and mentioned-only posts
+//! only by who may read them (404 otherwise). Likes and reposts are forms
+//! posted from any post card.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Redirect};
+use serde::Deserialize;
+
+use super::cards::{self, PostCard};
+use super::compose::{Composer, post_path};
+use super::{Chrome, SignedIn, Web, WebError, WebResult, local_path, render, see_other};
+use crate::db::{actors::Actor, posts::Post};
+use crate::domain::filters::Context as FilterContext;
+use crate::error::Error;
+use crate::http::api::statuses::visible_post;
+use crate::http::negotiate::{Representation, negotiate};
+use crate::http::vary_accept;
+use crate::service::{interactions, posts, timelines};
+use crate::state::AppState;
+
+/// Replies deeper than this are drawn at this depth.
+const MAX_DEPTH: usize = 4;
+
+/// What link previews show of a post.
+struct OpenGraph {
+    title: String,
+    description: String,
+    url: String,
+    image: String,
+    image_alt: String,
+}
+
+#[derive(Template)]
+#[template(path = "web/post.html")]
+struct PostPage {
+    chrome: Chrome,
+    ancestors: Vec<PostCard>,
+    /// The post itself (one card).
+    focus: Vec<PostCard>,
+    replies: Vec<PostCard>,
+    composer: Option<Composer>,
+    title: String,
+    ap_id: String,
+    og: Option<OpenGraph>,
+    noindex: bool,
+}
+
+/// `GET /@{acct}/{id}`: the post's page; ActivityPub clients are sent to
+/// the post's id.
+pub async fn post(
+    State(state): State<AppState>,
+    web: Web,
+    Path((at_acct, id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> WebResult {
+    let acct = at_acct.strip_prefix('@').ok_or(Error::NotFound)?;
+    let id: i64 = id.parse().map_err(|_| Error::NotFound)?;
+    let (author, post) = posts::by_acct(&state, acct, id).await?;
+    if negotiate(&headers) == Representation::ActivityJson {
+        return Ok(vary_accept(Redirect::to(&post.ap_id).into_response()));
+    }
+    post_page(&state, web, &author, &post).await
+}
+
+/// The page of a post, also served at a local post's id to browsers.
+pub async fn post_page(state: &AppState, web: Web, author: &Actor, post: &Post) -> WebResult {
+    if post.deleted_at.is_some() {
+        return Err(Error::Gone.into());
+    }
+    let viewer = web.viewer();
+    if !posts::can_see(state, post, viewer).await? {
+        return Err(Error::NotFound.into());
+    }
+    let thread = timelines::thread(state, viewer, post).await?;
+    let mut focus = cards::posts(state, viewer, std::slice::from_ref(post), None).await?;
+    let Some(card) = focus.first_mut() else {
+        return Err(Error::NotFound.into());
+    };
+    card.focus = true;
+
+    let mut ancestors = cards::posts(
+        state,
+        viewer,
+        &thread.ancestors,
+        Some(FilterContext::Thread),
+    )
+    .await?;
+    for above in &mut ancestors {
+        above.line = true;
+    }
+    let mut replies = cards::posts(
+        state,
+        viewer,
+        &thread.descendants,
+        Some(FilterContext::Thread),
+    )
+    .await?;
+    draw_thread(post.id, &thread.descendants, &mut replies);
+
+    let public = matches!(post.visibility.as_str(), "public" | "unlisted");
+    let og = public.then(|| open_graph(state, card, post));
+    let composer = web
+        .session
+        .as_ref()
+        .map(|s| Composer::reply(&s.user, &s.actor, card));
+    let excerpt: String = if card.spoiler.is_empty() {
+        text_of(&post.content).chars().take(60).collect()
+    } else {
+        card.spoiler.chars().take(60).collect()
+    };
+    let title = format!("{}: “{excerpt}”", card.author.display_name);
+    let page = PostPage {
+        chrome: web.chrome,
+        title,
+        ap_id: post.ap_id.clone(),
+        noindex: post.visibility != "public" || !author.indexable,
+        og,
+        ancestors,
+        focus,
+        replies,
+        composer,
+    };
+    Ok(vary_accept(render(&page)?))
+}
+
+/// Depths and lines of the replies below post `root`, given depth first:
+/// each reply one deeper than the post it answers; a line joins a reply to
+/// the next one when that answers it.
+fn draw_thread(root: i64, descendants: &[Post], cards: &mut [PostCard]) {
+    let mut depth: HashMap<i64, usize> = HashMap::from([(root, 0)]);
+    for post in descendants {
+        let parent = post
+            .in_reply_to_id
+            .and_then(|p| depth.get(&p).copied())
+            .unwrap_or(0);
+        depth.insert(post.id, parent + 1);
+    }
+    let parent_of: HashMap<String, String> = descendants
+        .iter()
+        .filter_map(|p| Some((p.id.to_string(), p.in_reply_to_id?.to_string())))
+        .collect();
+    let depth_of = |id: &str| {
+        id.parse::<i64>()
+            .ok()
+            .and_then(|id| depth.get(&id).copied())
+            .unwrap_or(1)
+    };
+    for i in 0..cards.len() {
+        cards[i].depth = depth_of(&cards[i].id).clamp(1, MAX_DEPTH);
+        let answered_next = cards
+            .get(i + 1)
+            .and_then(|next| parent_of.get(&next.id))
+            .is_some_and(|parent| *parent == cards[i].id);
+        cards[i].line = answered_next;
+    }
+}
+
+/// Removes tags from sanitised HTML and decodes its entities: a plain-text
+/// excerpt for link previews.
+pub fn text_of(html: &str) -> String {
+    let spaced = html
+        .replace("</p>", "</p>\n")
+        .replace("<br>", "\n")
+        .replace("<br/>", "\n")
+        .replace("<br />", "\n");
+    let mut text = String::with_capacity(spaced.len());
+    let mut in_tag = false;
+    for c in spaced.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => in_tag = false,
+            c if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    text.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&#34;", "\"")
+        .replace("&nbsp;", " ")
+        .replace("&amp;", "&")
+        .trim()
+        .to_string()
+}
+
+fn open_graph(state: &AppState, card: &PostCard, post: &Post) -> OpenGraph {
+    let text = if card.spoiler.is_empty() {
+        text_of(&post.content)
+    } else {
+        format!("Content warning: {}", card.spoiler)
+    };
+    let description: String = text.chars().take(200).collect();
+    let (image, image_alt) = match card.media.iter().find(|m| m.kind == "image") {
+        Some(m) if card.spoiler.is_empty() && !card.sensitive => (m.url.clone(), m.alt.clone()),
+        _ => (card.author.avatar.clone(), String::new()),
+    };
+    let url = match &card.remote_url {
+        Some(remote) => remote.clone(),
+        None => format!("{}{}", state.urls.origin(), card.href),
+    };
+    OpenGraph {
+        title: format!("{} ({})", card.author.display_name, card.author.handle),
+        description,
+        url,
+        image,
+        image_alt,
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ActionForm {
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(default)]
+    back: String,
+}
+
+/// `POST /web/statuses/{id}/{like|unlike|repost|unrepost}`, then back to
+/// the page the button was on, at the post.
+pub async fn act(
+    State(state): State<AppState>,
+    me: SignedIn,
+    Path((raw, action)): Path<(String, String)>,
+    axum::Form(form): axum::Form<ActionForm>,
+) -> WebResult {
+    me.check(&form.csrf_token)?;
+    let viewer = me.actor();
+    let post = visible_post(&state, Some(viewer), &raw).await?;
+    match action.as_str() {
+        "like" => interactions::like(&state, viewer, &post).await?,
+        "unlike" => interactions::unlike(&state, viewer, &post).await?,
+        "repost" => {
+            interactions::repost(&state, viewer, &post).await?;
+        }
+        "unrepost" => interactions::unrepost(&state, viewer, &post).await?,
+        _ => return Err(WebError(Error::NotFound)),
+    }
+    let page = post_path(&state, &post).await?;
+    let back = local_path(&form.back, &page);
+    Ok(see_other(&format!("{back}#post-{}", post.id)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn previews_read_the_text_of_a_post() {
+        assert_eq!(
+            text_of("<p>Fish &amp; chips &lt;3</p><p>Second<br>line</p>"),
+            "Fish & chips <3\nSecond\nline"
+        );
+    }
+}

@@ -1,0 +1,300 @@
+//! Profiles: `/@{username}` for local accounts (also served at the actor
+//! URL to browsers) and `/@{user}@{host}` for remote ones, looked up over
+//! federation for signed-in visitors. Tabs for posts, replies and reposts,
+//! follower and following counts, profile fields, and the follow button.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Redirect};
+use serde::Deserialize;
+
+use super::cards::{self, AccountView, PostCard};
+use super::posts::text_of;
+use super::{Chrome, SignedIn, Web, WebError, WebResult, local_path, render, see_other};
+use crate::db::actors::{Actor, ProfileField};
+use crate::domain::filters::Context as FilterContext;
+use crate::error::Error;
+use crate::http::negotiate::{Representation, negotiate};
+use crate::http::vary_accept;
+use crate::mastodon::Presenter;
+use crate::service::{follows, profiles, timelines};
+use crate::state::AppState;
+
+/// A profile field as shown: a link shows its full host (so that a link
+/// cannot pass for another site), marked when rel=me verified it.
+#[derive(Debug, Clone)]
+pub struct FieldView {
+    pub name: String,
+    /// Sanitised HTML, shown when the field is not a link.
+    pub value: String,
+    /// (href, host, rest of the address) of a link.
+    pub link: Option<(String, String, String)>,
+    pub verified: bool,
+}
+
+/// The longest part of a link's path shown after its host.
+const MAX_LINK_PATH: usize = 30;
+
+/// Reads a field. Rel=me verification is not stored yet, so no field is
+/// marked verified.
+pub fn field_view(field: &ProfileField) -> FieldView {
+    // Only a field that is a link and nothing else is shown as one.
+    let text = text_of(&field.value);
+    let text = text.trim();
+    let href = (!text.is_empty() && !text.contains(char::is_whitespace))
+        .then(|| first_href(&field.value).unwrap_or_else(|| text.to_string()));
+    let link = href.and_then(|href| {
+        let url = url::Url::parse(&href).ok()?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return None;
+        }
+        let host = match url.port() {
+            Some(port) => format!("{}:{port}", url.host_str()?),
+            None => url.host_str()?.to_string(),
+        };
+        let mut rest = url.path().trim_end_matches('/').to_string();
+        if let Some(q) = url.query() {
+            rest.push('?');
+            rest.push_str(q);
+        }
+        if rest.chars().count() > MAX_LINK_PATH {
+            rest = rest.chars().take(MAX_LINK_PATH).collect::<String>() + "…";
+        }
+        Some((url.to_string(), host, rest))
+    });
+    FieldView {
+        name: field.name.clone(),
+        value: field.value.clone(),
+        link,
+        verified: false,
+    }
+}
+
+/// The first `href` of sanitised HTML (whose attributes are quoted with
+/// `"`), decoded.
+fn first_href(html: &str) -> Option<String> {
+    let start = html.find("href=\"")? + "href=\"".len();
+    let end = html[start..].find('"')? + start;
+    Some(text_of(&html[start..end]))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tab {
+    Posts,
+    Replies,
+    Reposts,
+}
+
+/// The follow button's state.
+pub struct FollowButton {
+    pub action: &'static str,
+    pub label: &'static str,
+}
+
+/// The button for following `account` as `relationship` stands.
+pub fn follow_button(
+    relationship: &crate::mastodon::entities::Relationship,
+    locked: bool,
+) -> FollowButton {
+    match (relationship.following, relationship.requested) {
+        (true, _) => FollowButton {
+            action: "unfollow",
+            label: "Unfollow",
+        },
+        (false, true) => FollowButton {
+            action: "unfollow",
+            label: "Cancel follow request",
+        },
+        (false, false) if locked => FollowButton {
+            action: "follow",
+            label: "Request to follow",
+        },
+        _ => FollowButton {
+            action: "follow",
+            label: "Follow",
+        },
+    }
+}
+
+#[derive(Template)]
+#[template(path = "web/profile.html")]
+struct ProfilePage {
+    chrome: Chrome,
+    account: AccountView,
+    actor_id: String,
+    fields: Vec<FieldView>,
+    is_me: bool,
+    follow: Option<FollowButton>,
+    follows_you: bool,
+    /// "posts", "replies" or "reposts".
+    tab: &'static str,
+    posts: Vec<PostCard>,
+    older: Option<i64>,
+    og_url: String,
+    noindex: bool,
+}
+
+#[derive(Deserialize, Default)]
+pub struct ProfileQuery {
+    #[serde(default)]
+    tab: String,
+    #[serde(default)]
+    max_id: Option<String>,
+}
+
+/// `GET /@{username}` and `GET /@{user}@{host}`; ActivityPub clients are
+/// sent to the actor's id.
+pub async fn profile(
+    State(state): State<AppState>,
+    web: Web,
+    Path(at_acct): Path<String>,
+    Query(q): Query<ProfileQuery>,
+    headers: HeaderMap,
+) -> WebResult {
+    let acct = at_acct.strip_prefix('@').ok_or(Error::NotFound)?;
+    match negotiate(&headers) {
+        Representation::ActivityJson => {
+            let actor = if acct.contains('@') {
+                profiles::by_acct(&state, acct, false).await?
+            } else {
+                profiles::shared_person(&state.db, acct).await?
+            };
+            Ok(vary_accept(Redirect::to(&actor.ap_id).into_response()))
+        }
+        Representation::Html => {
+            let actor = profiles::by_acct(&state, acct, web.session.is_some()).await?;
+            profile_page(&state, web, &actor, q).await
+        }
+    }
+}
+
+/// The HTML profile of an account, also served at a local actor's URL.
+pub async fn profile_page(state: &AppState, web: Web, actor: &Actor, q: ProfileQuery) -> WebResult {
+    let viewer = web.viewer();
+    let tab = match q.tab.as_str() {
+        "replies" => Tab::Replies,
+        "reposts" => Tab::Reposts,
+        _ => Tab::Posts,
+    };
+    let max_id = match q.max_id.as_deref() {
+        None | Some("") => None,
+        Some(raw) => Some(
+            raw.parse::<i64>()
+                .map_err(|_| Error::BadRequest("max_id must be an integer".into()))?,
+        ),
+    };
+    let page = timelines::page(max_id, None, None, None);
+    let filter = match tab {
+        Tab::Posts => timelines::ProfileTab::Posts,
+        Tab::Replies => timelines::ProfileTab::Replies,
+        Tab::Reposts => timelines::ProfileTab::Reposts,
+    };
+    let found = timelines::profile(state, viewer, actor, filter, page).await?;
+    let older = (found.len() as i64 >= page.limit)
+        .then(|| found.last().map(|p| p.id))
+        .flatten();
+    let posts = cards::posts(state, viewer, &found, Some(FilterContext::Account)).await?;
+    let presenter = Presenter::new(state, viewer);
+    let account = cards::Cards::new(state).account(&presenter.account(actor).await?);
+    let is_me = viewer.is_some_and(|v| v.id == actor.id);
+    let (follow, follows_you) = match viewer {
+        Some(_) if !is_me => {
+            let relationship = presenter.relationship(actor.id).await?;
+            (
+                Some(follow_button(
+                    &relationship,
+                    actor.manually_approves_followers,
+                )),
+                relationship.followed_by,
+            )
+        }
+        _ => (None, false),
+    };
+    let og_url = match &account.remote_url {
+        Some(remote) => remote.clone(),
+        None => format!("{}{}", state.urls.origin(), account.href),
+    };
+    let page = ProfilePage {
+        chrome: web.chrome,
+        actor_id: actor.ap_id.clone(),
+        fields: actor.fields.0.iter().map(field_view).collect(),
+        is_me,
+        follow,
+        follows_you,
+        tab: match tab {
+            Tab::Posts => "posts",
+            Tab::Replies => "replies",
+            Tab::Reposts => "reposts",
+        },
+        posts,
+        older,
+        og_url,
+        noindex: !actor.indexable,
+        account,
+    };
+    Ok(vary_accept(render(&page)?))
+}
+
+#[derive(Deserialize)]
+pub struct ActionForm {
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(default)]
+    back: String,
+}
+
+/// `POST /web/accounts/{id}/{follow|unfollow}`, then back to the page the
+/// button was on.
+pub async fn act(
+    State(state): State<AppState>,
+    me: SignedIn,
+    Path((raw, action)): Path<(String, String)>,
+    axum::Form(form): axum::Form<ActionForm>,
+) -> WebResult {
+    me.check(&form.csrf_token)?;
+    let target = profiles::by_id(&state.db, super::id(&raw)?).await?;
+    match action.as_str() {
+        "follow" => {
+            follows::follow(&state, me.actor(), &target).await?;
+        }
+        "unfollow" => follows::unfollow(&state, me.actor(), &target).await?,
+        _ => return Err(WebError(Error::NotFound)),
+    }
+    let page = match &target.domain {
+        None => format!("/@{}", target.username),
+        Some(host) => format!("/@{}@{host}", target.username),
+    };
+    Ok(see_other(local_path(&form.back, &page)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn field(value: &str) -> FieldView {
+        field_view(&ProfileField {
+            name: "Site".into(),
+            value: value.into(),
+        })
+    }
+
+    #[test]
+    fn a_link_field_shows_its_whole_host() {
+        let remote = field(
+            r#"<a href="https://very-long-subdomain.example.com/some/long/path/that/goes/on/and/on" rel="me nofollow noopener noreferrer"><span class="invisible">https://</span><span class="ellipsis">very-long-subdomain.example.c</span><span class="invisible">om/some/long/path</span></a>"#,
+        );
+        let (href, host, rest) = remote.link.unwrap();
+        assert_eq!(host, "very-long-subdomain.example.com");
+        assert!(href.starts_with("https://very-long-subdomain.example.com/some/"));
+        assert!(rest.ends_with('…'), "{rest}");
+        assert!(!remote.verified);
+        // Local fields are escaped plain text.
+        let local = field("https://alice.example/about?a=1&amp;b=2");
+        let (_, host, rest) = local.link.unwrap();
+        assert_eq!(host, "alice.example");
+        assert_eq!(rest, "/about?a=1&b=2");
+        assert!(field("just words").link.is_none());
+        assert!(field("javascript:alert(1)").link.is_none());
+    }
+}

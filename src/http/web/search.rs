@@ -1,0 +1,115 @@
+//! The search box (`/search?q=`): accounts, posts and hashtags, with
+//! remote `@user@host` handles and post URLs looked up over federation for
+//! signed-in people, so that what is found can be followed, liked and
+//! answered. And `/authorize_interaction`, where other servers send people
+//! to follow or answer something from their home server.
+
+use askama::Template;
+use axum::extract::{Query, State};
+use serde::Deserialize;
+
+use super::cards::{self, AccountView, PostCard};
+use super::compose::post_path;
+use super::profiles::{FollowButton, follow_button};
+use super::{Chrome, SignedIn, Web, WebResult, render, see_other};
+use crate::domain::filters::Context as FilterContext;
+use crate::error::Error;
+use crate::mastodon::Presenter;
+use crate::service::lookup::{self, Target};
+use crate::state::AppState;
+
+/// An account found, with its follow button for a signed-in viewer.
+pub struct AccountRow {
+    pub account: AccountView,
+    pub follow: Option<FollowButton>,
+    /// `follow-button` when it is the only account found, so that the
+    /// button has the id it has on the profile page.
+    pub button_id: String,
+}
+
+#[derive(Template)]
+#[template(path = "web/search.html")]
+struct SearchPage {
+    chrome: Chrome,
+    query: String,
+    accounts: Vec<AccountRow>,
+    posts: Vec<PostCard>,
+    tags: Vec<String>,
+}
+
+#[derive(Deserialize, Default)]
+pub struct SearchQuery {
+    #[serde(default)]
+    q: String,
+}
+
+/// `GET /search?q=`
+pub async fn search(
+    State(state): State<AppState>,
+    mut web: Web,
+    Query(q): Query<SearchQuery>,
+) -> WebResult {
+    let query = q.q.trim().to_string();
+    let viewer = web.viewer();
+    let found = lookup::search(&state, viewer, &query).await?;
+    let posts = cards::posts(&state, viewer, &found.posts, Some(FilterContext::Public)).await?;
+    let views = cards::accounts(&state, viewer, &found.accounts).await?;
+    let ids: Vec<i64> = found.accounts.iter().map(|a| a.id).collect();
+    let relationships = Presenter::new(&state, viewer).relationships(&ids).await?;
+    let only = views.len() == 1;
+    let accounts = found
+        .accounts
+        .iter()
+        .zip(views)
+        .map(|(actor, account)| {
+            let follow = relationships
+                .iter()
+                .find(|r| r.id == account.id)
+                .filter(|_| viewer.is_some_and(|v| v.id != actor.id))
+                .map(|r| follow_button(r, actor.manually_approves_followers));
+            let button_id = if only {
+                "follow-button".to_string()
+            } else {
+                format!("follow-button-{}", account.id)
+            };
+            AccountRow {
+                account,
+                follow,
+                button_id,
+            }
+        })
+        .collect();
+    web.chrome.query = query.clone();
+    render(&SearchPage {
+        chrome: web.chrome,
+        query,
+        accounts,
+        posts,
+        tags: found.tags,
+    })
+}
+
+#[derive(Deserialize, Default)]
+pub struct InteractionQuery {
+    #[serde(default)]
+    uri: String,
+}
+
+/// `GET /authorize_interaction?uri=`: the account or post named, looked
+/// up over federation, shown here where it can be followed or answered.
+pub async fn authorize_interaction(
+    State(state): State<AppState>,
+    me: SignedIn,
+    Query(q): Query<InteractionQuery>,
+) -> WebResult {
+    if q.uri.trim().is_empty() {
+        return Err(Error::BadRequest("uri is required".into()).into());
+    }
+    match lookup::resolve_uri(&state, me.actor(), &q.uri).await? {
+        Target::Post(post) => Ok(see_other(&post_path(&state, &post).await?)),
+        Target::Account(actor) => Ok(see_other(&match &actor.domain {
+            None => format!("/@{}", actor.username),
+            Some(host) => format!("/@{}@{host}", actor.username),
+        })),
+    }
+}

@@ -1,0 +1,872 @@
+//! The web interface over real HTTP, as a browser without JavaScript uses
+//! it: a client that keeps cookies, reads the forms' hidden tokens and
+//! follows nothing by itself. Each test checks the database and, across
+//! two instances, what the other one received.
+
+use reqwest::multipart;
+use serde_json::json;
+
+use crate::fake::FakeServer;
+use crate::harness::{Options, TestApp};
+
+const PASSWORD: &str = "correct horse battery";
+
+/// A page as the browser got it.
+struct Page {
+    status: u16,
+    body: String,
+    location: Option<String>,
+    set_cookies: Vec<String>,
+    headers: reqwest::header::HeaderMap,
+}
+
+/// A browser of one instance: keeps its cookies, nothing more.
+struct Browser<'a> {
+    app: &'a TestApp,
+    cookies: Vec<(String, String)>,
+}
+
+impl<'a> Browser<'a> {
+    fn new(app: &'a TestApp) -> Self {
+        Browser {
+            app,
+            cookies: Vec::new(),
+        }
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(n, v)| format!("{n}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    fn cookie(&self, name: &str) -> Option<String> {
+        self.cookies
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+    }
+
+    async fn send(&mut self, request: reqwest::RequestBuilder) -> Page {
+        let response = request
+            .header("cookie", self.cookie_header())
+            .header("user-agent", "Mozilla/5.0 (test)")
+            .send()
+            .await
+            .unwrap();
+        let set_cookies: Vec<String> = response
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .map(|v| v.to_str().unwrap().to_string())
+            .collect();
+        for text in &set_cookies {
+            let pair = text.split(';').next().unwrap();
+            let (name, value) = pair.split_once('=').unwrap();
+            self.cookies.retain(|(n, _)| n != name);
+            let expired = text.contains("Max-Age=0");
+            if !value.is_empty() && !expired {
+                self.cookies.push((name.to_string(), value.to_string()));
+            }
+        }
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let location = headers
+            .get("location")
+            .map(|v| v.to_str().unwrap().to_string());
+        Page {
+            status,
+            body: response.text().await.unwrap(),
+            location,
+            set_cookies,
+            headers,
+        }
+    }
+
+    async fn get(&mut self, path: &str) -> Page {
+        let request = self.app.client.get(self.app.url(path));
+        self.send(request).await
+    }
+
+    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
+        let request = self.app.client.post(self.app.url(path)).form(form);
+        self.send(request).await
+    }
+
+    async fn post_multipart(&mut self, path: &str, form: multipart::Form) -> Page {
+        let request = self.app.client.post(self.app.url(path)).multipart(form);
+        self.send(request).await
+    }
+
+    /// Signs up through the form (open mode): signed in afterwards.
+    async fn sign_up(&mut self, username: &str) -> Page {
+        let form = self.get("/auth/sign_up").await;
+        let token = csrf(&form.body);
+        let email = format!("{username}@example.com");
+        self.post(
+            "/auth/sign_up",
+            &[
+                ("csrf_token", &token),
+                ("username", username),
+                ("email", &email),
+                ("password", PASSWORD),
+                ("agreement", "1"),
+            ],
+        )
+        .await
+    }
+
+    async fn sign_in(&mut self, login: &str) -> Page {
+        let form = self.get("/auth/sign_in").await;
+        let token = csrf(&form.body);
+        self.post(
+            "/auth/sign_in",
+            &[
+                ("csrf_token", &token),
+                ("login", login),
+                ("password", PASSWORD),
+            ],
+        )
+        .await
+    }
+
+    /// The CSRF token of the signed-in session, read from a page's form.
+    async fn token(&mut self) -> String {
+        csrf(&self.get("/home").await.body)
+    }
+}
+
+/// The value of the first `csrf_token` input of a page.
+fn csrf(html: &str) -> String {
+    let re = regex::Regex::new(r#"name="csrf_token" value="([^"]*)""#).unwrap();
+    re.captures(html)
+        .map(|c| c[1].to_string())
+        .expect("the page has a form with a CSRF token")
+}
+
+fn cookie_named<'p>(page: &'p Page, name: &str) -> &'p str {
+    page.set_cookies
+        .iter()
+        .find(|c| c.starts_with(&format!("{name}=")))
+        .unwrap_or_else(|| panic!("no {name} cookie in {:?}", page.set_cookies))
+}
+
+async fn count(app: &TestApp, sql: &str) -> i64 {
+    sqlx::query_scalar(sql).fetch_one(&app.db).await.unwrap()
+}
+
+async fn sessions_of(app: &TestApp, username: &str) -> i64 {
+    sqlx::query_scalar(
+        "select count(*) from sessions s join users u on u.id = s.user_id
+         join actors a on a.id = u.actor_id where a.username = $1",
+    )
+    .bind(username)
+    .fetch_one(&app.db)
+    .await
+    .unwrap()
+}
+
+async fn approved(app: &TestApp, username: &str) -> Option<bool> {
+    sqlx::query_scalar(
+        "select u.approved from users u join actors a on a.id = u.actor_id
+         where a.username = $1",
+    )
+    .bind(username)
+    .fetch_optional(&app.db)
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn signing_up_in_open_mode_signs_in_with_a_safe_cookie_and_shows_home() {
+    let app = TestApp::spawn_with(Options::named("alpha").env("SKEIN_REGISTRATIONS", "open")).await;
+    let mut browser = Browser::new(&app);
+    let done = browser.sign_up("alice").await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    assert_eq!(done.location.as_deref(), Some("/home"));
+    assert_eq!(approved(&app, "alice").await, Some(true));
+    assert_eq!(sessions_of(&app, "alice").await, 1);
+    let cookie = cookie_named(&done, "skein_session");
+    assert!(cookie.contains("HttpOnly"), "{cookie}");
+    assert!(cookie.contains("SameSite=Lax"), "{cookie}");
+    assert!(!cookie.contains("Secure"), "plain http here: {cookie}");
+
+    let home = browser.get("/home").await;
+    assert_eq!(home.status, 200);
+    assert!(home.body.contains("id=\"compose-text\""));
+    assert!(home.body.contains("id=\"compose-counter\""));
+    assert!(home.body.contains("href=\"/@alice\""));
+    let headers = &home.headers;
+    assert!(
+        headers["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("script-src 'self'")
+    );
+    assert_eq!(headers["x-frame-options"], "DENY");
+    // The front page sends signed-in people home.
+    assert_eq!(browser.get("/").await.location.as_deref(), Some("/home"));
+}
+
+#[tokio::test]
+async fn signing_up_in_approval_mode_waits_for_a_moderator_without_a_session() {
+    let app =
+        TestApp::spawn_with(Options::named("alpha").env("SKEIN_REGISTRATIONS", "approval")).await;
+    let mut browser = Browser::new(&app);
+    let form = browser.get("/auth/sign_up").await;
+    assert!(form.body.contains("name=\"reason\""));
+    let token = csrf(&form.body);
+    let base = [
+        ("csrf_token", token.as_str()),
+        ("username", "alice"),
+        ("email", "alice@example.com"),
+        ("password", PASSWORD),
+        ("agreement", "1"),
+    ];
+    // A reason is asked for in this mode.
+    let refused = browser.post("/auth/sign_up", &base).await;
+    assert_eq!(refused.status, 422);
+    assert!(refused.body.contains("why you want to join"));
+    assert_eq!(approved(&app, "alice").await, None);
+
+    let token = csrf(&refused.body);
+    let mut with_reason = base.to_vec();
+    with_reason[0] = ("csrf_token", &token);
+    with_reason.push(("reason", "I knit."));
+    let done = browser.post("/auth/sign_up", &with_reason).await;
+    assert_eq!(done.status, 200, "{}", done.body);
+    assert!(done.body.contains("waiting for approval"));
+    assert_eq!(approved(&app, "alice").await, Some(false));
+    assert_eq!(sessions_of(&app, "alice").await, 0);
+    assert!(browser.cookie("skein_session").is_none());
+    // Nor can it sign in yet.
+    let sign_in = browser.sign_in("alice").await;
+    assert_eq!(sign_in.status, 403);
+    assert!(sign_in.body.contains("approval"));
+    assert_eq!(sessions_of(&app, "alice").await, 0);
+}
+
+#[tokio::test]
+async fn signing_up_in_closed_mode_is_refused() {
+    let app =
+        TestApp::spawn_with(Options::named("alpha").env("SKEIN_REGISTRATIONS", "closed")).await;
+    let mut browser = Browser::new(&app);
+    let form = browser.get("/auth/sign_up").await;
+    assert!(form.body.contains("not accepting new accounts"));
+    assert!(!form.body.contains("name=\"username\""));
+    // A form made by hand, with the token of the page's cookie.
+    let token = browser.cookie("skein_csrf").unwrap();
+    let refused = browser
+        .post(
+            "/auth/sign_up",
+            &[
+                ("csrf_token", &token),
+                ("username", "alice"),
+                ("email", "alice@example.com"),
+                ("password", PASSWORD),
+                ("agreement", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, 403);
+    assert_eq!(approved(&app, "alice").await, None);
+}
+
+#[tokio::test]
+async fn signing_in_and_out_creates_and_deletes_the_session() {
+    let app = TestApp::spawn().await;
+    app.create_user("alice").await;
+    let mut browser = Browser::new(&app);
+    // Pages that need a session send visitors to sign in, and back.
+    let asked = browser.get("/notifications").await;
+    assert_eq!(asked.status, 303);
+    assert_eq!(
+        asked.location.as_deref(),
+        Some("/auth/sign_in?next=%2Fnotifications")
+    );
+
+    let form = browser.get("/auth/sign_in?next=%2Fnotifications").await;
+    let pre = cookie_named(&form, "skein_csrf");
+    assert!(
+        pre.contains("HttpOnly") && pre.contains("SameSite=Lax"),
+        "{pre}"
+    );
+    let token = csrf(&form.body);
+    let wrong = browser
+        .post(
+            "/auth/sign_in",
+            &[
+                ("csrf_token", &token),
+                ("login", "alice"),
+                ("password", "not the password"),
+            ],
+        )
+        .await;
+    assert_eq!(wrong.status, 401);
+    assert!(wrong.body.contains("invalid username"));
+    assert_eq!(sessions_of(&app, "alice").await, 0);
+
+    let token = csrf(&wrong.body);
+    let done = browser
+        .post(
+            "/auth/sign_in",
+            &[
+                ("csrf_token", &token),
+                ("login", "alice"),
+                ("password", PASSWORD),
+                ("next", "/notifications"),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, 303);
+    assert_eq!(done.location.as_deref(), Some("/notifications"));
+    assert_eq!(sessions_of(&app, "alice").await, 1);
+    assert_eq!(browser.get("/notifications").await.status, 200);
+
+    // Signing out needs the session's token.
+    let forged = browser
+        .post("/auth/sign_out", &[("csrf_token", "forged")])
+        .await;
+    assert_eq!(forged.status, 403);
+    assert_eq!(sessions_of(&app, "alice").await, 1);
+    let token = browser.token().await;
+    let out = browser
+        .post("/auth/sign_out", &[("csrf_token", &token)])
+        .await;
+    assert_eq!(out.status, 303);
+    assert_eq!(out.location.as_deref(), Some("/"));
+    assert!(cookie_named(&out, "skein_session").contains("Max-Age=0"));
+    assert_eq!(sessions_of(&app, "alice").await, 0);
+    assert_eq!(browser.get("/home").await.status, 303);
+}
+
+#[tokio::test]
+async fn an_offsite_next_address_is_not_followed_after_signing_in() {
+    let app = TestApp::spawn().await;
+    app.create_user("alice").await;
+    let mut browser = Browser::new(&app);
+    let form = browser.get("/auth/sign_in").await;
+    let token = csrf(&form.body);
+    let done = browser
+        .post(
+            "/auth/sign_in",
+            &[
+                ("csrf_token", &token),
+                ("login", "alice"),
+                ("password", PASSWORD),
+                ("next", "//evil.example/phish"),
+            ],
+        )
+        .await;
+    assert_eq!(done.location.as_deref(), Some("/home"));
+}
+
+#[tokio::test]
+async fn session_cookies_are_secure_when_the_public_url_is_https() {
+    let app = TestApp::spawn_with(Options::named("alpha").env("SKEIN_SCHEME", "https")).await;
+    app.create_user("alice").await;
+    let mut browser = Browser::new(&app);
+    let form = browser.get("/auth/sign_in").await;
+    assert!(cookie_named(&form, "skein_csrf").contains("Secure"));
+    let done = browser.sign_in("alice").await;
+    assert_eq!(done.status, 303);
+    let cookie = cookie_named(&done, "skein_session");
+    assert!(cookie.contains("Secure"), "{cookie}");
+    assert!(cookie.contains("HttpOnly"), "{cookie}");
+}
+
+#[tokio::test]
+async fn forms_without_the_right_csrf_token_change_nothing() {
+    let app = TestApp::spawn().await;
+    app.create_user("alice").await;
+    let bob = app.create_user("bob").await;
+    let post = skein::service::posts::create(
+        &app.state,
+        &bob.actor,
+        skein::service::posts::Draft {
+            text: "bob's post",
+            spoiler: "",
+            sensitive: false,
+            language: None,
+            visibility: skein::domain::visibility::Visibility::Public,
+            in_reply_to: None,
+            poll: None,
+            quote_of: None,
+            quote_policy: skein::domain::visibility::QuotePolicy::Public,
+            media_ids: None,
+            media_attributes: &[],
+        },
+    )
+    .await
+    .unwrap();
+    let mut browser = Browser::new(&app);
+    // Signing in without the form's cookie (a forged cross-site form).
+    let forged = browser
+        .post(
+            "/auth/sign_in",
+            &[
+                ("csrf_token", "guessed"),
+                ("login", "alice"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(forged.status, 403);
+    assert_eq!(sessions_of(&app, "alice").await, 0);
+
+    browser.sign_in("alice").await;
+    let before = app.table_counts().await;
+    for token in ["", "forged"] {
+        let composed = browser
+            .post_multipart(
+                "/compose",
+                multipart::Form::new()
+                    .text("csrf_token", token)
+                    .text("text", "a forged post"),
+            )
+            .await;
+        assert_eq!(composed.status, 403, "{}", composed.body);
+        let liked = browser
+            .post(
+                &format!("/web/statuses/{}/like", post.id),
+                &[("csrf_token", token)],
+            )
+            .await;
+        assert_eq!(liked.status, 403);
+        let followed = browser
+            .post(
+                &format!("/web/accounts/{}/follow", bob.actor.id),
+                &[("csrf_token", token)],
+            )
+            .await;
+        assert_eq!(followed.status, 403);
+        let privacy = browser
+            .post(
+                "/settings/privacy",
+                &[
+                    ("csrf_token", token),
+                    ("locked", "1"),
+                    ("default_visibility", "private"),
+                ],
+            )
+            .await;
+        assert_eq!(privacy.status, 403);
+    }
+    assert_eq!(app.table_counts().await, before);
+    assert_eq!(count(&app, "select count(*) from likes").await, 0);
+    let locked: bool = sqlx::query_scalar(
+        "select manually_approves_followers from actors where username = 'alice'",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert!(!locked);
+}
+
+/// A small PNG, as a browser uploads it.
+fn png() -> Vec<u8> {
+    let mut bytes = Vec::new();
+    let image = image::RgbImage::from_pixel(4, 3, image::Rgb([200, 30, 30]));
+    image
+        .write_to(
+            &mut std::io::Cursor::new(&mut bytes),
+            image::ImageFormat::Png,
+        )
+        .unwrap();
+    bytes
+}
+
+#[tokio::test]
+async fn the_composer_posts_text_with_a_warning_an_image_and_its_alt_text() {
+    let app = TestApp::spawn().await;
+    app.create_user("alice").await;
+    let mut browser = Browser::new(&app);
+    browser.sign_in("alice").await;
+    let token = browser.token().await;
+    let form = multipart::Form::new()
+        .text("csrf_token", token.clone())
+        .text("text", "Look at my <b>cat</b> #cats")
+        .text("spoiler", "cat pictures")
+        .text("visibility", "unlisted")
+        .text("media_description", "A red cat, seen from afar")
+        .part(
+            "media",
+            multipart::Part::bytes(png())
+                .file_name("cat.png")
+                .mime_str("image/png")
+                .unwrap(),
+        );
+    let done = browser.post_multipart("/compose", form).await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    let (id, visibility, summary): (i64, String, String) = sqlx::query_as(
+        "select id, visibility, summary from posts
+         where author_id = (select id from actors where username = 'alice')",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(visibility, "unlisted");
+    assert_eq!(summary, "cat pictures");
+    assert_eq!(done.location, Some(format!("/@alice/{id}")));
+    let (upload_post, description): (Option<i64>, String) =
+        sqlx::query_as("select post_id, description from uploads")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(upload_post, Some(id));
+    assert_eq!(description, "A red cat, seen from afar");
+    let alt: String = sqlx::query_scalar("select description from attachments where post_id = $1")
+        .bind(id)
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(alt, "A red cat, seen from afar");
+
+    let page = browser.get(&format!("/@alice/{id}")).await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("<summary>cat pictures</summary>"));
+    assert!(page.body.contains("alt=\"A red cat, seen from afar\""));
+    assert!(
+        page.body.contains("&lt;b&gt;cat&lt;/b&gt;"),
+        "typed markup stays text"
+    );
+    assert!(page.body.contains(&format!("id=\"post-{id}\"")));
+
+    // An empty post comes back in the composer, with what was typed.
+    let refused = browser
+        .post_multipart(
+            "/compose",
+            multipart::Form::new()
+                .text("csrf_token", token.clone())
+                .text("text", "   ")
+                .text("spoiler", "kept warning"),
+        )
+        .await;
+    assert_eq!(refused.status, 422);
+    assert!(refused.body.contains("needs text or media"));
+    assert!(refused.body.contains("value=\"kept warning\""));
+    assert_eq!(count(&app, "select count(*) from posts").await, 1);
+}
+
+#[tokio::test]
+async fn a_reply_and_a_like_from_a_post_page_reach_the_database() {
+    let app = TestApp::spawn().await;
+    let bob = app.create_user("bob").await;
+    app.create_user("alice").await;
+    let post = skein::service::posts::create(
+        &app.state,
+        &bob.actor,
+        skein::service::posts::Draft {
+            text: "What are you knitting?",
+            spoiler: "",
+            sensitive: false,
+            language: None,
+            visibility: skein::domain::visibility::Visibility::Public,
+            in_reply_to: None,
+            poll: None,
+            quote_of: None,
+            quote_policy: skein::domain::visibility::QuotePolicy::Public,
+            media_ids: None,
+            media_attributes: &[],
+        },
+    )
+    .await
+    .unwrap();
+    let mut browser = Browser::new(&app);
+    browser.sign_in("alice").await;
+    let path = format!("/@bob/{}", post.id);
+    let page = browser.get(&path).await;
+    assert_eq!(page.status, 200);
+    // The reply box is addressed to bob, answering his post.
+    assert!(page.body.contains("id=\"reply\""));
+    assert!(
+        page.body
+            .contains(&format!("name=\"in_reply_to_id\" value=\"{}\"", post.id))
+    );
+    assert!(page.body.contains(">@bob </textarea>"), "{}", page.body);
+    let like_action = format!("action=\"/web/statuses/{}/like\"", post.id);
+    assert!(page.body.contains(&like_action));
+
+    let token = csrf(&page.body);
+    let liked = browser
+        .post(
+            &format!("/web/statuses/{}/like", post.id),
+            &[("csrf_token", &token), ("back", &path)],
+        )
+        .await;
+    assert_eq!(liked.status, 303);
+    assert_eq!(liked.location, Some(format!("{path}#post-{}", post.id)));
+    assert_eq!(
+        count(&app, "select count(*) from likes").await,
+        1,
+        "the like is stored"
+    );
+    let page = browser.get(&path).await;
+    assert!(
+        page.body
+            .contains(&format!("action=\"/web/statuses/{}/unlike\"", post.id))
+    );
+
+    let replied = browser
+        .post_multipart(
+            "/compose",
+            multipart::Form::new()
+                .text("csrf_token", token.clone())
+                .text("text", "@bob A scarf!")
+                .text("in_reply_to_id", post.id.to_string()),
+        )
+        .await;
+    assert_eq!(replied.status, 303, "{}", replied.body);
+    let (reply_id, parent): (i64, Option<i64>) = sqlx::query_as(
+        "select id, in_reply_to_id from posts
+         where author_id = (select id from actors where username = 'alice')",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(parent, Some(post.id));
+    assert_eq!(replied.location, Some(format!("{path}#post-{reply_id}")));
+    let thread = browser.get(&path).await;
+    assert!(thread.body.contains(&format!("id=\"post-{reply_id}\"")));
+    assert!(thread.body.contains("A scarf!"));
+    // bob was told.
+    let kinds: Vec<String> =
+        sqlx::query_scalar("select kind from notifications where recipient_id = $1 order by kind")
+            .bind(bob.actor.id)
+            .fetch_all(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(kinds, vec!["favourite", "mention"]);
+    let mut bobs = Browser::new(&app);
+    bobs.sign_in("bob").await;
+    let notifications = bobs.get("/notifications").await;
+    assert!(notifications.body.contains("liked your post"));
+    assert!(notifications.body.contains("replied to you"));
+}
+
+#[tokio::test]
+async fn a_remote_account_is_found_through_search_and_followed() {
+    let alpha = TestApp::spawn_with(Options::named("alpha")).await;
+    let beta = TestApp::spawn_with(Options::named("beta")).await;
+    alpha.create_user("alice").await;
+    let bob = beta.create_user("bob").await;
+    let mut browser = Browser::new(&alpha);
+    browser.sign_in("alice").await;
+
+    let query = format!("@{}", beta.handle("bob"));
+    let found = browser
+        .get(&format!("/search?q={}", urlencode(&query)))
+        .await;
+    assert_eq!(found.status, 200);
+    assert!(
+        found
+            .body
+            .contains(&format!("href=\"/@{}\"", beta.handle("bob")))
+    );
+    assert!(
+        found.body.contains("id=\"follow-button\""),
+        "{}",
+        found.body
+    );
+    let remote_id: i64 = sqlx::query_scalar("select id from actors where ap_id = $1")
+        .bind(beta.url("/users/bob"))
+        .fetch_one(&alpha.db)
+        .await
+        .unwrap();
+
+    let profile_path = format!("/@{}", beta.handle("bob"));
+    let profile = browser.get(&profile_path).await;
+    assert_eq!(profile.status, 200);
+    assert!(
+        profile
+            .body
+            .contains(&format!("action=\"/web/accounts/{remote_id}/follow\""))
+    );
+    let token = csrf(&profile.body);
+    let followed = browser
+        .post(
+            &format!("/web/accounts/{remote_id}/follow"),
+            &[("csrf_token", &token), ("back", &profile_path)],
+        )
+        .await;
+    assert_eq!(followed.status, 303);
+    assert_eq!(followed.location.as_deref(), Some(profile_path.as_str()));
+    let state: String = sqlx::query_scalar("select state from follows where followee_id = $1")
+        .bind(remote_id)
+        .fetch_one(&alpha.db)
+        .await
+        .unwrap();
+    assert_eq!(state, "pending");
+
+    alpha.deliver().await;
+    let on_beta: String = sqlx::query_scalar(
+        "select f.state from follows f join actors a on a.id = f.follower_id
+         where f.followee_id = $1 and a.ap_id = $2",
+    )
+    .bind(bob.actor.id)
+    .bind(alpha.url("/users/alice"))
+    .fetch_one(&beta.db)
+    .await
+    .unwrap();
+    assert_eq!(on_beta, "accepted", "beta received the Follow");
+    beta.deliver().await;
+    let profile = browser.get(&profile_path).await;
+    assert!(
+        profile.body.contains(">Unfollow</button>"),
+        "{}",
+        profile.body
+    );
+    assert!(profile.body.contains("<strong>1</strong> followers"));
+}
+
+fn urlencode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+#[tokio::test]
+async fn public_posts_are_readable_signed_out_with_link_previews_and_private_ones_are_not() {
+    let app = TestApp::spawn().await;
+    let alice = app.create_user("alice").await;
+    let write = |text: &'static str, visibility| {
+        let state = app.state.clone();
+        let author = alice.actor.clone();
+        async move {
+            skein::service::posts::create(
+                &state,
+                &author,
+                skein::service::posts::Draft {
+                    text,
+                    spoiler: "",
+                    sensitive: false,
+                    language: None,
+                    visibility,
+                    in_reply_to: None,
+                    poll: None,
+                    quote_of: None,
+                    quote_policy: skein::domain::visibility::QuotePolicy::Public,
+                    media_ids: None,
+                    media_attributes: &[],
+                },
+            )
+            .await
+            .unwrap()
+        }
+    };
+    use skein::domain::visibility::Visibility;
+    let public = write("Fish & chips for everyone", Visibility::Public).await;
+    let private = write("Followers only, please", Visibility::Private).await;
+    let direct = write("@bob a secret", Visibility::Direct).await;
+
+    let mut visitor = Browser::new(&app);
+    let page = visitor.get(&format!("/@alice/{}", public.id)).await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body
+            .contains("<meta property=\"og:type\" content=\"article\">")
+    );
+    assert!(
+        page.body.contains(
+            "<meta property=\"og:description\" content=\"Fish &#38; chips for everyone\">"
+        ),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains(&format!(
+        "<meta property=\"og:url\" content=\"{}\">",
+        app.url(&format!("/@alice/{}", public.id))
+    )));
+    assert!(page.body.contains("Sign in</a> to reply"));
+    // The same page at the post's id, for browsers.
+    let at_id = visitor
+        .get(&format!("/users/alice/statuses/{}", public.id))
+        .await;
+    assert_eq!(at_id.status, 200);
+    assert!(at_id.body.contains("og:description"));
+
+    for hidden in [&private, &direct] {
+        for path in [
+            format!("/@alice/{}", hidden.id),
+            format!("/users/alice/statuses/{}", hidden.id),
+        ] {
+            let page = visitor.get(&path).await;
+            assert_eq!(page.status, 404, "{path}");
+            assert!(!page.body.contains("Followers only, please"));
+            assert!(!page.body.contains("a secret"));
+        }
+    }
+    // Nor do they show on the profile signed out.
+    let profile = visitor.get("/@alice").await;
+    assert!(profile.body.contains("Fish &amp; chips"));
+    assert!(!profile.body.contains("Followers only"));
+    // The author reads their own followers-only post.
+    let mut author = Browser::new(&app);
+    author.sign_in("alice").await;
+    let own = author.get(&format!("/@alice/{}", private.id)).await;
+    assert_eq!(own.status, 200);
+    assert!(own.body.contains("Followers only, please"));
+    assert!(
+        !own.body.contains("og:description"),
+        "no previews of private posts"
+    );
+}
+
+#[tokio::test]
+async fn remote_markup_and_scripts_are_escaped_or_removed() {
+    let app = TestApp::spawn().await;
+    let alice = app.create_user("alice").await.actor;
+    let fake = FakeServer::spawn("remote").await;
+    let mallory = fake.add_actor("mallory", false);
+    app.follow_fake(&fake, &alice, &mallory).await;
+    sqlx::query("update actors set display_name = $1 where ap_id = $2")
+        .bind("<b>Mallory</b><script>alert('name')</script>")
+        .bind(&mallory.id)
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let note_id = fake.note_url("xss");
+    let create = json!({
+        "id": format!("{}/activities/create-xss", fake.base), "type": "Create",
+        "actor": mallory.id,
+        "object": {
+            "id": note_id, "type": "Note", "attributedTo": mallory.id,
+            "to": ["https://www.w3.org/ns/activitystreams#Public"],
+            "content": "<p>hello<script>alert('post')</script><img src=x onerror=alert(1)><a href=\"javascript:alert(2)\">click</a></p>",
+            "summary": "<i>warning</i>",
+            "attachment": [{ "type": "Image", "url": "https://media.example/a.png", "name": "\"><script>alert('alt')</script>" }]
+        }
+    });
+    assert_eq!(
+        app.post_signed(&fake, &mallory, "/inbox", create).await,
+        202
+    );
+    let post = app.post(&note_id).await;
+    let handle = format!("mallory@{}", fake.domain);
+
+    let mut browser = Browser::new(&app);
+    browser.sign_in("alice").await;
+    let mut visitor = Browser::new(&app);
+    for page in [
+        browser.get("/home").await,
+        browser.get(&format!("/@{handle}/{}", post.id)).await,
+        browser.get(&format!("/@{handle}")).await,
+        visitor.get(&format!("/@{handle}/{}", post.id)).await,
+    ] {
+        assert_eq!(page.status, 200);
+        assert!(!page.body.contains("<script>"), "{}", page.body);
+        assert!(!page.body.contains("<b>Mallory"));
+        assert!(!page.body.contains("onerror"));
+        assert!(!page.body.contains("javascript:"));
+        assert!(
+            page.body
+                .contains("&#60;b&#62;Mallory&#60;/b&#62;&#60;script&#62;"),
+            "the display name is shown as text: {}",
+            page.body
+        );
+    }
+    let thread = visitor.get(&format!("/@{handle}/{}", post.id)).await;
+    assert!(thread.body.contains("<p>hello"));
+    assert!(thread.body.contains("&#60;i&#62;warning&#60;/i&#62;"));
+    assert!(thread.body.contains("alt=\"&#34;&#62;&#60;script&#62;"));
+}
