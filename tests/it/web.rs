@@ -719,6 +719,68 @@ async fn a_remote_account_is_found_through_search_and_followed() {
         profile.body
     );
     assert!(profile.body.contains("<strong>1</strong> followers"));
+
+    // Other servers' remote-follow links (WebFinger's subscribe template)
+    // land on the account's page here.
+    let uri = urlencode(&format!("acct:{}", beta.handle("bob")));
+    let interaction = browser
+        .get(&format!("/authorize_interaction?uri={uri}"))
+        .await;
+    assert_eq!(interaction.status, 303);
+    assert_eq!(interaction.location.as_deref(), Some(profile_path.as_str()));
+
+    // A post's URL pasted into the search box is fetched, and can be liked.
+    let bobs_post = skein::service::posts::create(
+        &beta.state,
+        &bob.actor,
+        skein::service::posts::Draft {
+            text: "Knitted on beta",
+            spoiler: "",
+            sensitive: false,
+            language: None,
+            visibility: skein::domain::visibility::Visibility::Public,
+            in_reply_to: None,
+            poll: None,
+            quote_of: None,
+            quote_policy: skein::domain::visibility::QuotePolicy::Public,
+            media_ids: None,
+            media_attributes: &[],
+        },
+    )
+    .await
+    .unwrap();
+    sqlx::query("delete from deliveries")
+        .execute(&beta.db)
+        .await
+        .unwrap();
+    let url = bobs_post.url.clone().unwrap();
+    let found = browser.get(&format!("/search?q={}", urlencode(&url))).await;
+    assert!(found.body.contains("Knitted on beta"), "{}", found.body);
+    let here: i64 = sqlx::query_scalar("select id from posts where ap_id = $1")
+        .bind(&bobs_post.ap_id)
+        .fetch_one(&alpha.db)
+        .await
+        .unwrap();
+    assert!(found.body.contains(&format!("id=\"post-{here}\"")));
+    let token = csrf(&found.body);
+    let liked = browser
+        .post(
+            &format!("/web/statuses/{here}/like"),
+            &[("csrf_token", &token)],
+        )
+        .await;
+    assert_eq!(liked.status, 303);
+    assert_eq!(
+        liked.location,
+        Some(format!("/@{}/{here}#post-{here}", beta.handle("bob")))
+    );
+    alpha.deliver().await;
+    let likes: i32 = sqlx::query_scalar("select likes_count from posts where id = $1")
+        .bind(bobs_post.id)
+        .fetch_one(&beta.db)
+        .await
+        .unwrap();
+    assert_eq!(likes, 1, "beta received the Like");
 }
 
 fn urlencode(s: &str) -> String {
@@ -869,4 +931,224 @@ async fn remote_markup_and_scripts_are_escaped_or_removed() {
     assert!(thread.body.contains("<p>hello"));
     assert!(thread.body.contains("&#60;i&#62;warning&#60;/i&#62;"));
     assert!(thread.body.contains("alt=\"&#34;&#62;&#60;script&#62;"));
+}
+
+#[tokio::test]
+async fn a_locked_account_answers_follow_requests_on_its_page() {
+    let app = TestApp::spawn().await;
+    let alice = app.create_user("alice").await;
+    let bob = app.create_user("bob").await;
+    let mut alices = Browser::new(&app);
+    alices.sign_in("alice").await;
+    let token = alices.token().await;
+    let saved = alices
+        .post(
+            "/settings/privacy",
+            &[
+                ("csrf_token", &token),
+                ("locked", "1"),
+                ("fediverse_sharing", "1"),
+                ("default_visibility", "private"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, 303);
+    assert_eq!(saved.location.as_deref(), Some("/settings/privacy?saved=1"));
+    let (locked, visibility): (bool, String) = sqlx::query_as(
+        "select a.manually_approves_followers, u.default_visibility
+         from actors a join users u on u.actor_id = a.id where a.id = $1",
+    )
+    .bind(alice.actor.id)
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert!(locked);
+    assert_eq!(visibility, "private");
+    let composer = alices.get("/home").await;
+    assert!(
+        composer
+            .body
+            .contains("<option value=\"private\" selected>")
+    );
+
+    let mut bobs = Browser::new(&app);
+    bobs.sign_in("bob").await;
+    let profile = bobs.get("/@alice").await;
+    assert!(profile.body.contains(">Request to follow</button>"));
+    let token = csrf(&profile.body);
+    bobs.post(
+        &format!("/web/accounts/{}/follow", alice.actor.id),
+        &[("csrf_token", &token), ("back", "/@alice")],
+    )
+    .await;
+    let state = |app: &TestApp| {
+        let db = app.db.clone();
+        let (from, to) = (bob.actor.id, alice.actor.id);
+        async move {
+            sqlx::query_scalar::<_, String>(
+                "select state from follows where follower_id = $1 and followee_id = $2",
+            )
+            .bind(from)
+            .bind(to)
+            .fetch_optional(&db)
+            .await
+            .unwrap()
+        }
+    };
+    assert_eq!(state(&app).await.as_deref(), Some("pending"));
+    let profile = bobs.get("/@alice").await;
+    assert!(profile.body.contains(">Cancel follow request</button>"));
+
+    let notifications = alices.get("/notifications").await;
+    assert!(notifications.body.contains("asked to follow you"));
+    let requests = alices.get("/follow_requests").await;
+    assert!(requests.body.contains("href=\"/@bob\""));
+    let token = csrf(&requests.body);
+    let approved = alices
+        .post(
+            &format!("/web/follow_requests/{}/authorize", bob.actor.id),
+            &[("csrf_token", &token)],
+        )
+        .await;
+    assert_eq!(approved.status, 303);
+    assert_eq!(state(&app).await.as_deref(), Some("accepted"));
+    let requests = alices.get("/follow_requests").await;
+    assert!(!requests.body.contains("href=\"/@bob\""));
+    let profile = bobs.get("/@alice").await;
+    assert!(profile.body.contains(">Unfollow</button>"));
+}
+
+#[tokio::test]
+async fn profile_settings_save_the_name_bio_fields_and_avatar() {
+    let app = TestApp::spawn().await;
+    let alice = app.create_user("alice").await;
+    let mut browser = Browser::new(&app);
+    browser.sign_in("alice").await;
+    let form = browser.get("/settings/profile").await;
+    assert_eq!(form.status, 200);
+    let token = csrf(&form.body);
+    let saved = browser
+        .post_multipart(
+            "/settings/profile",
+            multipart::Form::new()
+                .text("csrf_token", token.clone())
+                .text("display_name", "Alice <3")
+                .text("note", "Knitting & #yarn")
+                .text("field_name_0", "Site")
+                .text("field_value_0", "https://alice.example/about")
+                .text("field_name_1", "Pronouns")
+                .text("field_value_1", "she/her")
+                .text("field_name_2", "")
+                .text("field_value_2", "")
+                .part(
+                    "avatar",
+                    multipart::Part::bytes(png())
+                        .file_name("me.png")
+                        .mime_str("image/png")
+                        .unwrap(),
+                )
+                .part(
+                    "header",
+                    multipart::Part::bytes(Vec::new())
+                        .file_name("")
+                        .mime_str("application/octet-stream")
+                        .unwrap(),
+                ),
+        )
+        .await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    assert_eq!(saved.location.as_deref(), Some("/settings/profile?saved=1"));
+    let actor = app.local("alice").await;
+    assert_eq!(actor.display_name, "Alice <3");
+    assert!(
+        actor.summary.contains("Knitting &amp; "),
+        "{}",
+        actor.summary
+    );
+    assert_eq!(actor.fields.0.len(), 2);
+    assert_eq!(actor.fields.0[0].name, "Site");
+    assert!(actor.avatar_url.as_deref().unwrap().contains("/media/"));
+    assert!(actor.header_url.is_none(), "an empty file keeps the header");
+    let kinds: Vec<String> = sqlx::query_scalar(
+        "select profile_image from uploads where owner_id = $1 and profile_image is not null",
+    )
+    .bind(alice.actor.id)
+    .fetch_all(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(kinds, vec!["avatar"]);
+
+    // The form shows what is saved, as typed.
+    let form = browser.get("/settings/profile?saved=1").await;
+    assert!(form.body.contains("Saved."));
+    assert!(form.body.contains("value=\"Alice &#60;3\""));
+    assert!(form.body.contains(">Knitting &#38; #yarn</textarea>"));
+    assert!(form.body.contains("value=\"https://alice.example/about\""));
+    // The profile shows the link by its whole host, not marked verified.
+    let profile = Browser::new(&app).get("/@alice").await;
+    assert!(profile.body.contains("<h1>Alice &#60;3</h1>"));
+    assert!(
+        profile.body.contains(
+            "<span class=\"host\">alice.example</span><span class=\"path\">/about</span>"
+        ),
+        "{}",
+        profile.body
+    );
+    assert!(!profile.body.contains("field verified"));
+    assert!(profile.body.contains("she/her"));
+
+    // Too long a name is refused and what was typed comes back.
+    let refused = browser
+        .post_multipart(
+            "/settings/profile",
+            multipart::Form::new()
+                .text("csrf_token", token)
+                .text("display_name", "x".repeat(31)),
+        )
+        .await;
+    assert_eq!(refused.status, 422);
+    assert!(refused.body.contains("at most 30 characters"));
+    assert_eq!(app.local("alice").await.display_name, "Alice <3");
+}
+
+#[tokio::test]
+async fn changing_the_password_ends_the_other_sessions() {
+    let app = TestApp::spawn().await;
+    app.create_user("alice").await;
+    let mut here = Browser::new(&app);
+    here.sign_in("alice").await;
+    let mut elsewhere = Browser::new(&app);
+    elsewhere.sign_in("alice").await;
+    assert_eq!(sessions_of(&app, "alice").await, 2);
+    let token = here.token().await;
+    let wrong = here
+        .post(
+            "/settings/password",
+            &[
+                ("csrf_token", &token),
+                ("current_password", "not it"),
+                ("new_password", "a brand new password"),
+            ],
+        )
+        .await;
+    assert_eq!(wrong.status, 422);
+    assert!(wrong.body.contains("current password is wrong"));
+    assert_eq!(sessions_of(&app, "alice").await, 2);
+
+    let changed = here
+        .post(
+            "/settings/password",
+            &[
+                ("csrf_token", &token),
+                ("current_password", PASSWORD),
+                ("new_password", "a brand new password"),
+            ],
+        )
+        .await;
+    assert_eq!(changed.status, 303);
+    assert_eq!(sessions_of(&app, "alice").await, 1);
+    assert_eq!(here.get("/home").await.status, 200, "this browser stays in");
+    assert_eq!(elsewhere.get("/home").await.status, 303, "the other is out");
+    let old = Browser::new(&app).sign_in("alice").await;
+    assert_eq!(old.status, 401);
 }

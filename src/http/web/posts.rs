@@ -60,7 +60,10 @@ pub async fn post(
     Path((at_acct, id)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> WebResult {
-    let acct = at_acct.strip_prefix('@').ok_or(Error::NotFound)?;
+    let Some(acct) = at_acct.strip_prefix('@') else {
+        // Not a post's address: answered as any unknown path is.
+        return Ok(Error::NotFound.into_response());
+    };
     let id: i64 = id.parse().map_err(|_| Error::NotFound)?;
     let (author, post) = posts::by_acct(&state, acct, id).await?;
     if negotiate(&headers) == Representation::ActivityJson {

@@ -152,7 +152,10 @@ pub async fn profile(
     Query(q): Query<ProfileQuery>,
     headers: HeaderMap,
 ) -> WebResult {
-    let acct = at_acct.strip_prefix('@').ok_or(Error::NotFound)?;
+    let Some(acct) = at_acct.strip_prefix('@') else {
+        // Not a profile's address: answered as any unknown path is.
+        return Ok(Error::NotFound.into_response());
+    };
     match negotiate(&headers) {
         Representation::ActivityJson => {
             let actor = if acct.contains('@') {
