@@ -70,6 +70,7 @@ ALLOWED = {
     ("object_types", 7): "Skein reads a Page as a Note (its name as a bold first line); Mastodon shows its title and a link",
     ("object_types", 12): "Skein reads Note, Question, Article and Page; Mastodon also shows Audio, Image, Video and Event as a title and a link",
     ("object_types", 13): "Skein reads a Note that is also an Article as a Note; Mastodon shows its title and a link",
+    ("quotes", 5): "Skein reads a quote given only as a FEP-e232 Link tag (as Misskey and Akkoma send it); Mastodon ignores the tag",
     ("html_tags_article", None): "Skein reads an Article as a Note and shows its sanitised content; Mastodon shows its title and a link",
 }
 
