@@ -221,10 +221,30 @@ class Browser:
     def click_and_load(self, element):
         """Clicks something that loads a new page (a link, a submit button)
         and waits until that page has replaced this one."""
-        old = self.driver.find_element(By.TAG_NAME, "html")
-        element.click()
+        return self.act_and_load(element.click)
+
+    def act_and_load(self, action):
+        """Does something that loads a new page (a click, Enter in a box)
+        and waits until that page has replaced this one."""
+        # A mark on the current window object: a new document has none. This
+        # avoids asking the browser about an element of a document that is
+        # being torn down (Selenium's staleness check can then fail with "Node
+        # with given id does not belong to the document").
+        mark = f"m{time.monotonic_ns()}"
+        self.driver.execute_script("window.__e2eMark = arguments[0];", mark)
+        action()
+
+        def replaced(driver):
+            try:
+                return driver.execute_script(
+                    "return window.__e2eMark !== arguments[0] && document.readyState === 'complete';",
+                    mark,
+                )
+            except WebDriverException:
+                return False  # mid-navigation; ask again
+
         try:
-            WebDriverWait(self.driver, PAGE_TIMEOUT).until(EC.staleness_of(old))
+            WebDriverWait(self.driver, PAGE_TIMEOUT).until(replaced)
         except TimeoutException:
             raise Failed(f"clicking did not load a new page {self.describe()}") from None
         return self.loaded()
@@ -544,10 +564,7 @@ def run(args, steps, drivers):
         web.open("/home")
         box = web.wait_for("#search-input", "the search box")
         box.send_keys(f"@{bob_acct}")
-        old = web.driver.find_element(By.TAG_NAME, "html")
-        box.send_keys(Keys.ENTER)
-        WebDriverWait(web.driver, PAGE_TIMEOUT).until(EC.staleness_of(old))
-        web.loaded()
+        web.act_and_load(lambda: box.send_keys(Keys.ENTER))
         check(web.path().startswith("/search"), f"the search box led to {web.path()}")
         links = [a for a in web.find_all("a") if f"/@{bob_acct}" in urllib.parse.unquote(a.get_attribute("href") or "")]
         check(links, f"the results have no link to /@{bob_acct} {web.describe()}")
