@@ -16,7 +16,7 @@ use crate::config::Config;
 use crate::federation::signatures::SigningKey;
 use crate::federation::urls::Urls;
 use crate::http::{self, AppState};
-use crate::jobs::{WorkerLock, delivery::Deliverer, push::Pusher};
+use crate::jobs::{WorkerLock, delivery::Deliverer, pool::Worker, push::Pusher};
 use crate::net::{HttpClient, Policy};
 use crate::ratelimit::RateLimiter;
 use crate::service;
@@ -104,6 +104,7 @@ impl Application {
                 std::thread::available_parallelism().map_or(1, |n| n.get()),
             )),
             streams: Arc::new(Hub::new()),
+            background: tokio_util::task::TaskTracker::new(),
         };
         let deliverer = Deliverer::new(state.clone(), worker.id);
         let pusher = Pusher::new(state.clone(), worker.id);
@@ -151,6 +152,14 @@ impl Application {
             self.state.clone(),
             shutdown.clone(),
         ));
+        // Imports resolve accounts over federation like deliveries; tests
+        // (no delivery workers) run them synchronously.
+        if self.state.config.delivery.workers > 0 {
+            workers.push(crate::jobs::imports::spawn(
+                self.state.clone(),
+                shutdown.clone(),
+            ));
+        }
         // Pushes are few and small beside deliveries: a couple of workers
         // (none when deliveries have none, as in tests, which drain).
         workers.extend(

@@ -34,6 +34,7 @@ pub struct Config {
     pub posts: PostsConfig,
     pub media: MediaConfig,
     pub delivery: DeliveryConfig,
+    pub federation: FederationConfig,
     pub tls: TlsConfig,
     pub log: LogConfig,
     pub test_network: TestNetworkConfig,
@@ -107,6 +108,26 @@ pub struct DeliveryConfig {
     pub workers: usize,
     pub per_host: usize,
     pub lease_seconds: u64,
+}
+
+/// Which servers this instance federates with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FederationMode {
+    /// Every server except those the domain blocks suspend.
+    Blocklist,
+    /// Only the servers of the allowed domains (and none that a block
+    /// suspends).
+    Allowlist,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FederationConfig {
+    pub mode: FederationMode,
+    /// Every ActivityPub document (but the instance actor's) needs a signed
+    /// GET, from a server the domain policy does not refuse.
+    pub authorized_fetch: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -41,12 +41,53 @@ enum Command {
     /// Manage client API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// The instance's domain policy: blocks, and allowed domains in the
+    /// allow-list mode. Every change is kept in the audit log.
+    #[command(subcommand)]
+    Domain(DomainCommand),
+}
+
+#[derive(Subcommand)]
+enum DomainCommand {
+    /// Block a domain and its subdomains.
+    Block {
+        domain: String,
+        /// silence (out of public timelines) or suspend (nothing in or out;
+        /// what is stored from it is purged and follows end).
+        #[arg(long, default_value = "suspend")]
+        severity: String,
+        /// Do not store or show media from the domain.
+        #[arg(long)]
+        reject_media: bool,
+        /// Ignore reports from the domain.
+        #[arg(long)]
+        reject_reports: bool,
+        /// A note for staff only.
+        #[arg(long, default_value = "")]
+        comment: String,
+        /// A reason shown with the public list of blocks.
+        #[arg(long, default_value = "")]
+        public_comment: String,
+    },
+    /// Lift the block of a domain.
+    Unblock { domain: String },
+    /// List blocked domains.
+    List,
+    /// Block the domains of a Mastodon CSV export (existing blocks are kept).
+    Import { file: std::path::PathBuf },
+    /// Print the blocks as Mastodon's CSV.
+    Export,
+    /// Allow a domain (the allow-list federation mode).
+    Allow { domain: String },
+    /// Remove a domain from the allow list.
+    Disallow { domain: String },
 }
 
 #[derive(Subcommand)]
 enum TokenCommand {
     /// Print a new bearer token with every scope for the local user NAME, for
-    /// scripts (`Authorization: Bearer TOKEN`).
+    /// scripts (`Authorization: Bearer TOKEN`); moderators and admins also get
+    /// the admin API's scopes.
     Create { name: String },
 }
 
@@ -109,6 +150,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             Ok(())
         }
         Command::User(user) => user_command(user, &config, &db).await,
+        Command::Domain(domain) => domain_command(domain, &db).await,
         Command::Token(TokenCommand::Create { name }) => {
             let token =
                 skein::service::oauth::create_script_token(&db.pool, chrono::Utc::now(), &name)
@@ -133,6 +175,97 @@ async fn serve(config: Config, db: &Database) -> anyhow::Result<()> {
         trigger.cancel();
     });
     app.run_until_stopped(shutdown).await
+}
+
+async fn domain_command(command: DomainCommand, db: &Database) -> anyhow::Result<()> {
+    use skein::service::audit::Staff;
+    use skein::service::domain_policy::{self, BlockRequest, Severity};
+    let pool = &db.pool;
+    let now = chrono::Utc::now();
+    let staff = Staff::cli();
+    match command {
+        DomainCommand::Block {
+            domain,
+            severity,
+            reject_media,
+            reject_reports,
+            comment,
+            public_comment,
+        } => {
+            let severity = Severity::parse(&severity)
+                .ok_or_else(|| anyhow::anyhow!("severity must be silence, suspend or noop"))?;
+            let request = BlockRequest {
+                domain,
+                severity,
+                reject_media,
+                reject_reports,
+                private_comment: comment,
+                public_comment,
+                obfuscate: false,
+            };
+            let block = domain_policy::block(pool, now, &staff, &request).await?;
+            println!("blocked {} ({})", block.domain, block.severity);
+        }
+        DomainCommand::Unblock { domain } => {
+            let normal = skein::domain::domain_name::normalize(&domain)
+                .ok_or_else(|| anyhow::anyhow!("{domain:?} is not a domain name"))?;
+            let block = domain_policy::list(pool)
+                .await?
+                .into_iter()
+                .find(|b| b.domain == normal)
+                .ok_or_else(|| anyhow::anyhow!("{normal} is not blocked"))?;
+            domain_policy::unblock(pool, now, &staff, block.id).await?;
+            println!("unblocked {normal}");
+        }
+        DomainCommand::List => {
+            println!(
+                "{:<40} {:<9} {:<12} comment",
+                "domain", "severity", "reject media"
+            );
+            for b in domain_policy::list(pool).await? {
+                println!(
+                    "{:<40} {:<9} {:<12} {}",
+                    b.domain, b.severity, b.reject_media, b.private_comment
+                );
+            }
+        }
+        DomainCommand::Import { file } => {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("reading {}", file.display()))?;
+            let report = domain_policy::import_csv(pool, now, &staff, &text).await?;
+            println!(
+                "{} blocked, {} already blocked, {} refused",
+                report.added.len(),
+                report.kept.len(),
+                report.failed.len()
+            );
+            for (domain, reason) in report.failed {
+                println!("refused {domain}: {reason}");
+            }
+        }
+        DomainCommand::Export => {
+            print!(
+                "{}",
+                domain_policy::export_csv(&domain_policy::list(pool).await?)
+            );
+        }
+        DomainCommand::Allow { domain } => {
+            let allow = domain_policy::allow(pool, now, &staff, &domain).await?;
+            println!("allowed {}", allow.domain);
+        }
+        DomainCommand::Disallow { domain } => {
+            let normal = skein::domain::domain_name::normalize(&domain)
+                .ok_or_else(|| anyhow::anyhow!("{domain:?} is not a domain name"))?;
+            let allow = domain_policy::allows(pool)
+                .await?
+                .into_iter()
+                .find(|a| a.domain == normal)
+                .ok_or_else(|| anyhow::anyhow!("{normal} is not allowed"))?;
+            domain_policy::disallow(pool, now, &staff, allow.id).await?;
+            println!("{normal} is no longer allowed");
+        }
+    }
+    Ok(())
 }
 
 async fn user_command(command: UserCommand, config: &Config, db: &Database) -> anyhow::Result<()> {

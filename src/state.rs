@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use sqlx::PgPool;
 use tokio::sync::{Notify, Semaphore};
+use tokio_util::task::TaskTracker;
 
 use crate::clock::SharedClock;
 use crate::config::Config;
@@ -40,4 +41,7 @@ pub struct AppState {
     pub image_work: Arc<Semaphore>,
     /// Live events for streaming connections.
     pub streams: Arc<Hub>,
+    /// Work started after a request's change committed (checking profile
+    /// links); tests wait for it with `close` and `wait`.
+    pub background: TaskTracker,
 }

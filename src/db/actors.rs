@@ -59,6 +59,10 @@ impl Actor {
 pub struct ProfileField {
     pub name: String,
     pub value: String,
+    /// When the link in `value` was found to link back with `rel="me"`;
+    /// cleared whenever the value changes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verified_at: Option<DateTime<Utc>>,
 }
 
 /// What it takes to create a local actor; URLs are built by the caller from
@@ -195,7 +199,12 @@ pub async fn upsert_remote(
              manually_approves_followers = excluded.manually_approves_followers,
              discoverable = excluded.discoverable, indexable = excluded.indexable,
              avatar_url = excluded.avatar_url, header_url = excluded.header_url,
-             fields = excluded.fields, also_known_as = excluded.also_known_as,
+             -- Verification marks stay while the fields are unchanged.
+             fields = case when (select coalesce(jsonb_agg(f - 'verified_at' order by i), '[]')
+                                 from jsonb_array_elements(actors.fields) with ordinality t (f, i))
+                                = excluded.fields
+                           then actors.fields else excluded.fields end,
+             also_known_as = excluded.also_known_as,
              moved_to = excluded.moved_to, updated_at = $25, fetched_at = $25, gone_at = null
          where actors.domain is not null
          returning *",
@@ -365,4 +374,119 @@ pub async fn set_picture(
         .execute(db)
         .await
         .map(drop)
+}
+
+/// Marks the fields of an actor whose value is one of `values` verified at
+/// `now`; fields changed since they were checked are left alone. Returns
+/// how many fields were marked.
+pub async fn mark_fields_verified(
+    db: impl PgExecutor<'_>,
+    actor_id: i64,
+    values: &[String],
+    now: DateTime<Utc>,
+) -> Result<u64, sqlx::Error> {
+    let marked: Option<i64> = sqlx::query_scalar(
+        "with marked as (
+             select coalesce(jsonb_agg(case when f->>'value' = any($2) and not f ? 'verified_at'
+                                            then f || jsonb_build_object('verified_at', $3::timestamptz)
+                                            else f end
+                                       order by i), '[]') as fields,
+                    count(*) filter (where f->>'value' = any($2) and not f ? 'verified_at') as n
+             from actors a, jsonb_array_elements(a.fields) with ordinality t (f, i)
+             where a.id = $1
+         )
+         update actors set fields = marked.fields from marked
+         where actors.id = $1 and marked.n > 0
+         returning marked.n",
+    )
+    .bind(actor_id)
+    .bind(values)
+    .bind(now)
+    .fetch_optional(db)
+    .await?;
+    Ok(marked.unwrap_or(0) as u64)
+}
+
+/// Sets a local actor's aliases (`alsoKnownAs`): the accounts allowed to
+/// move here.
+pub async fn set_also_known_as(
+    db: impl PgExecutor<'_>,
+    id: i64,
+    aliases: &[String],
+    now: DateTime<Utc>,
+) -> Result<Actor, sqlx::Error> {
+    sqlx::query_as(
+        "update actors set also_known_as = $2, updated_at = $3
+         where id = $1 and domain is null
+         returning *",
+    )
+    .bind(id)
+    .bind(aliases)
+    .bind(now)
+    .fetch_one(db)
+    .await
+}
+
+/// Marks an actor (local or remote) as moved to the account `target`.
+pub async fn set_moved_to(
+    db: impl PgExecutor<'_>,
+    id: i64,
+    target: &str,
+    now: DateTime<Utc>,
+) -> Result<Actor, sqlx::Error> {
+    sqlx::query_as(
+        "update actors set moved_to = $2, updated_at = $3
+         where id = $1
+         returning *",
+    )
+    .bind(id)
+    .bind(target)
+    .bind(now)
+    .fetch_one(db)
+    .await
+}
+
+/// Removes a local actor's row; everything that references it goes with it
+/// (its user, sessions and tokens, posts, likes, follows, uploads' rows,
+/// queued deliveries).
+pub async fn delete_local(db: impl PgExecutor<'_>, id: i64) -> Result<bool, sqlx::Error> {
+    sqlx::query("delete from actors where id = $1 and domain is null")
+        .bind(id)
+        .execute(db)
+        .await
+        .map(|r| r.rows_affected() == 1)
+}
+
+/// What stays of a deleted local account: its ids and key (so that its
+/// Delete can still be signed and checked) and its username (so that no one
+/// takes it), with no profile, gone since `now`.
+pub async fn insert_tombstone(
+    db: impl PgExecutor<'_>,
+    deleted: &Actor,
+    now: DateTime<Utc>,
+) -> Result<Actor, sqlx::Error> {
+    sqlx::query_as(
+        "insert into actors (kind, username, ap_id, url, inbox_url, shared_inbox_url, outbox_url,
+                             followers_url, following_url, featured_url, public_key_id,
+                             public_key_pem, private_key_pem, published, gone_at, updated_at)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15)
+         returning *",
+    )
+    .bind(&deleted.kind)
+    .bind(&deleted.username)
+    .bind(&deleted.ap_id)
+    .bind(&deleted.url)
+    .bind(&deleted.inbox_url)
+    .bind(&deleted.shared_inbox_url)
+    .bind(&deleted.outbox_url)
+    .bind(&deleted.followers_url)
+    .bind(&deleted.following_url)
+    .bind(&deleted.featured_url)
+    .bind(&deleted.public_key_id)
+    .bind(&deleted.public_key_pem)
+    .bind(&deleted.private_key_pem)
+    .bind(deleted.published)
+    .bind(now)
+    .fetch_one(db)
+    .await
 }

@@ -67,3 +67,37 @@ pub async fn find_ap_id(
     .await
     .map(Option::flatten)
 }
+
+/// Local accounts' blocks of `from` extended to `to` (an account that moved):
+/// returns the blockers whose block is new.
+pub async fn copy_local(
+    db: impl PgExecutor<'_>,
+    from: i64,
+    to: i64,
+) -> Result<Vec<i64>, sqlx::Error> {
+    sqlx::query_scalar(
+        "insert into blocks (blocker_id, blocked_id)
+         select b.blocker_id, $2 from blocks b join actors a on a.id = b.blocker_id
+         where b.blocked_id = $1 and a.domain is null and b.blocker_id <> $2
+         on conflict (blocker_id, blocked_id) do nothing
+         returning blocker_id",
+    )
+    .bind(from)
+    .bind(to)
+    .fetch_all(db)
+    .await
+}
+
+/// The accounts an actor blocks, oldest first.
+pub async fn blocked_by(
+    db: impl PgExecutor<'_>,
+    blocker_id: i64,
+) -> Result<Vec<crate::db::actors::Actor>, sqlx::Error> {
+    sqlx::query_as(
+        "select a.* from blocks b join actors a on a.id = b.blocked_id
+         where b.blocker_id = $1 order by b.id",
+    )
+    .bind(blocker_id)
+    .fetch_all(db)
+    .await
+}

@@ -74,3 +74,17 @@ pub async fn page(
     }
     Ok(rows)
 }
+
+/// The ids (ActivityPub) of every post an actor bookmarked, oldest first.
+pub async fn bookmarked_post_ids(
+    db: impl PgExecutor<'_>,
+    actor_id: i64,
+) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "select p.ap_id from bookmarks b join posts p on p.id = b.post_id
+         where b.actor_id = $1 order by b.id",
+    )
+    .bind(actor_id)
+    .fetch_all(db)
+    .await
+}

@@ -1,16 +1,10 @@
-//! The `deliveries` queue and the per-host failure bookkeeping
-//! (`domain_failures`, `unavailable_domains`).
-//!
-//! Claims use `for update skip locked`, a lease, and the claiming process's
-//! id. Each process holds a PostgreSQL advisory lock (class
-//! [`WORKER_LOCK_CLASS`]) on its id for its whole life; a claim whose owner's
-//! lock is gone belongs to a dead process and is taken over at once.
+//! The `deliveries` queue's own rows (what is sent, from whom, to which
+//! inbox) and the per-host failure bookkeeping (`domain_failures`,
+//! `unavailable_domains`). Claiming and recording outcomes are
+//! `db::queue`'s, shared with Web Push.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{PgConnection, PgExecutor};
-
-/// The first key of the advisory locks that mark live worker processes.
-pub const WORKER_LOCK_CLASS: i32 = 0x536b; // "Sk"
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Delivery {
@@ -74,105 +68,6 @@ pub fn host_of(url: &str) -> String {
             }
         })
         .unwrap_or_default()
-}
-
-/// Claims up to `limit` due deliveries for `worker` until `lease_until`.
-pub async fn claim(
-    db: impl PgExecutor<'_>,
-    worker: i32,
-    now: DateTime<Utc>,
-    lease_until: DateTime<Utc>,
-    limit: i64,
-) -> Result<Vec<Delivery>, sqlx::Error> {
-    sqlx::query_as(
-        "with live as (
-             select array_agg(objid::bigint) as ids from pg_locks
-             where locktype = 'advisory' and classid = $5::bigint::oid and objsubid = 2 and granted
-               and database = (select oid from pg_database where datname = current_database())
-         ),
-         due as (
-             select d.id from deliveries d, live
-             where d.state = 'pending' and d.next_attempt_at <= $2
-               and (d.locked_by is null
-                    or d.locked_until < $2
-                    or not (d.locked_by::bigint = any(coalesce(live.ids, '{}'))))
-             order by d.next_attempt_at, d.id
-             limit $4
-             for update of d skip locked
-         )
-         update deliveries d
-         set locked_by = $1, locked_until = $3, attempts = d.attempts + 1
-         from due where d.id = due.id
-         returning d.*",
-    )
-    .bind(worker)
-    .bind(now)
-    .bind(lease_until)
-    .bind(limit)
-    .bind(WORKER_LOCK_CLASS)
-    .fetch_all(db)
-    .await
-}
-
-pub async fn mark_delivered(
-    db: impl PgExecutor<'_>,
-    id: i64,
-    status: i32,
-    now: DateTime<Utc>,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "update deliveries set state = 'delivered', last_status = $2, finished_at = $3,
-                               locked_by = null, locked_until = null, last_error = null
-         where id = $1",
-    )
-    .bind(id)
-    .bind(status)
-    .bind(now)
-    .execute(db)
-    .await
-    .map(drop)
-}
-
-pub async fn mark_failed(
-    db: impl PgExecutor<'_>,
-    id: i64,
-    status: Option<i32>,
-    reason: &str,
-    now: DateTime<Utc>,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "update deliveries set state = 'failed', last_status = $2, last_error = $3,
-                               finished_at = $4, locked_by = null, locked_until = null
-         where id = $1",
-    )
-    .bind(id)
-    .bind(status)
-    .bind(reason)
-    .bind(now)
-    .execute(db)
-    .await
-    .map(drop)
-}
-
-pub async fn reschedule(
-    db: impl PgExecutor<'_>,
-    id: i64,
-    status: Option<i32>,
-    reason: &str,
-    next_attempt_at: DateTime<Utc>,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "update deliveries set last_status = $2, last_error = $3, next_attempt_at = $4,
-                               locked_by = null, locked_until = null
-         where id = $1",
-    )
-    .bind(id)
-    .bind(status)
-    .bind(reason)
-    .bind(next_attempt_at)
-    .execute(db)
-    .await
-    .map(drop)
 }
 
 /// Fails every pending delivery of a sender (its account stopped sharing).
@@ -258,26 +153,6 @@ pub async fn heard_from(db: &mut PgConnection, host: &str) -> Result<(), sqlx::E
     sqlx::query("delete from unavailable_domains where host = $1")
         .bind(host)
         .execute(&mut *db)
-        .await
-        .map(drop)
-}
-
-/// Takes the advisory lock that marks `worker` as a live process; false if
-/// another session holds it.
-pub async fn lock_worker_id(db: &mut PgConnection, worker: i32) -> Result<bool, sqlx::Error> {
-    sqlx::query_scalar("select pg_try_advisory_lock($1, $2)")
-        .bind(WORKER_LOCK_CLASS)
-        .bind(worker)
-        .fetch_one(db)
-        .await
-}
-
-/// Gives up the advisory lock of `worker`.
-pub async fn unlock_worker_id(db: &mut PgConnection, worker: i32) -> Result<(), sqlx::Error> {
-    sqlx::query("select pg_advisory_unlock($1, $2)")
-        .bind(WORKER_LOCK_CLASS)
-        .bind(worker)
-        .execute(db)
         .await
         .map(drop)
 }

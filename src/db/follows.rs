@@ -282,3 +282,35 @@ pub async fn local_follower_ids(
     .fetch_all(db)
     .await
 }
+
+/// The follows of this actor by local accounts, pending or accepted: the
+/// relations a Move carries over.
+pub async fn by_local_followers(
+    db: impl PgExecutor<'_>,
+    actor_id: i64,
+) -> Result<Vec<Follow>, sqlx::Error> {
+    sqlx::query_as(
+        "select f.id, f.follower_id, f.followee_id, f.ap_id, f.state
+         from follows f join actors a on a.id = f.follower_id
+         where f.followee_id = $1 and a.domain is null
+         order by f.id",
+    )
+    .bind(actor_id)
+    .fetch_all(db)
+    .await
+}
+
+/// The accounts an actor follows or asked to follow, oldest first:
+/// what an export lists and an overwrite compares.
+pub async fn followees(
+    db: impl PgExecutor<'_>,
+    actor_id: i64,
+) -> Result<Vec<crate::db::actors::Actor>, sqlx::Error> {
+    sqlx::query_as(
+        "select a.* from follows f join actors a on a.id = f.followee_id
+         where f.follower_id = $1 order by f.id",
+    )
+    .bind(actor_id)
+    .fetch_all(db)
+    .await
+}

@@ -71,3 +71,17 @@ pub async fn find_ap_id(
     .await
     .map(Option::flatten)
 }
+
+/// The ids (ActivityPub) of every post an actor liked, oldest like first.
+pub async fn liked_post_ids(
+    db: impl sqlx::PgExecutor<'_>,
+    actor_id: i64,
+) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "select p.ap_id from likes l join posts p on p.id = l.post_id
+         where l.actor_id = $1 order by l.id",
+    )
+    .bind(actor_id)
+    .fetch_all(db)
+    .await
+}

@@ -2,14 +2,17 @@
 //! function takes an executor, so the caller (a service) owns the transaction.
 
 pub mod actors;
+pub mod audit;
 pub mod blocks;
 pub mod bookmarks;
 pub mod conversations;
 pub mod deliveries;
+pub mod domain_policy;
 pub mod embedded;
 pub mod events;
 pub mod filters;
 pub mod follows;
+pub mod imports;
 pub mod inbox;
 pub mod likes;
 pub mod lists;
@@ -22,6 +25,8 @@ pub mod pins;
 pub mod polls;
 pub mod posts;
 pub mod push;
+pub mod queue;
+pub mod reports;
 pub mod secrets;
 pub mod sessions;
 pub mod stats;

@@ -6,7 +6,6 @@
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgExecutor};
 
-use crate::db::deliveries::WORKER_LOCK_CLASS;
 use crate::db::notifications::SILENCED;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -175,104 +174,4 @@ pub struct PushDelivery {
     pub last_error: Option<String>,
     pub created_at: DateTime<Utc>,
     pub finished_at: Option<DateTime<Utc>>,
-}
-
-/// Claims up to `limit` due pushes for `worker` until `lease_until`; a
-/// claim of a process whose worker lock is gone is taken over at once.
-pub async fn claim(
-    db: impl PgExecutor<'_>,
-    worker: i32,
-    now: DateTime<Utc>,
-    lease_until: DateTime<Utc>,
-    limit: i64,
-) -> Result<Vec<PushDelivery>, sqlx::Error> {
-    sqlx::query_as(
-        "with live as (
-             select array_agg(objid::bigint) as ids from pg_locks
-             where locktype = 'advisory' and classid = $5::bigint::oid and objsubid = 2 and granted
-               and database = (select oid from pg_database where datname = current_database())
-         ),
-         due as (
-             select d.id from push_deliveries d, live
-             where d.state = 'pending' and d.next_attempt_at <= $2
-               and (d.locked_by is null
-                    or d.locked_until < $2
-                    or not (d.locked_by::bigint = any(coalesce(live.ids, '{}'))))
-             order by d.next_attempt_at, d.id
-             limit $4
-             for update of d skip locked
-         )
-         update push_deliveries d
-         set locked_by = $1, locked_until = $3, attempts = d.attempts + 1
-         from due where d.id = due.id
-         returning d.*",
-    )
-    .bind(worker)
-    .bind(now)
-    .bind(lease_until)
-    .bind(limit)
-    .bind(WORKER_LOCK_CLASS)
-    .fetch_all(db)
-    .await
-}
-
-pub async fn mark_delivered(
-    db: impl PgExecutor<'_>,
-    id: i64,
-    status: i32,
-    now: DateTime<Utc>,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "update push_deliveries set state = 'delivered', last_status = $2, finished_at = $3,
-                                    locked_by = null, locked_until = null, last_error = null
-         where id = $1",
-    )
-    .bind(id)
-    .bind(status)
-    .bind(now)
-    .execute(db)
-    .await
-    .map(drop)
-}
-
-pub async fn mark_failed(
-    db: impl PgExecutor<'_>,
-    id: i64,
-    status: Option<i32>,
-    reason: &str,
-    now: DateTime<Utc>,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "update push_deliveries set state = 'failed', last_status = $2, last_error = $3,
-                                    finished_at = $4, locked_by = null, locked_until = null
-         where id = $1",
-    )
-    .bind(id)
-    .bind(status)
-    .bind(reason)
-    .bind(now)
-    .execute(db)
-    .await
-    .map(drop)
-}
-
-pub async fn reschedule(
-    db: impl PgExecutor<'_>,
-    id: i64,
-    status: Option<i32>,
-    reason: &str,
-    next_attempt_at: DateTime<Utc>,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "update push_deliveries set last_status = $2, last_error = $3, next_attempt_at = $4,
-                                    locked_by = null, locked_until = null
-         where id = $1",
-    )
-    .bind(id)
-    .bind(status)
-    .bind(reason)
-    .bind(next_attempt_at)
-    .execute(db)
-    .await
-    .map(drop)
 }

@@ -290,6 +290,16 @@ fn origin(scope: Scope) -> &'static str {
     }
 }
 
+/// Posts of accounts on silenced domains stay out of public timelines,
+/// except for people who follow them (Mastodon's "limited").
+const NOT_SILENCED: &str = "not exists (
+         select 1 from actors sa join domain_blocks b
+           on b.severity in ('silence', 'suspend') and domain_covers(sa.domain, b.domain)
+         where sa.id = p.author_id and sa.domain is not null
+           and not exists (select 1 from follows sf
+                           where sf.follower_id = $1 and sf.followee_id = sa.id
+                             and sf.state = 'accepted'))";
+
 /// Public original posts, local, remote or all.
 pub async fn public(
     db: impl PgExecutor<'_>,
@@ -299,7 +309,7 @@ pub async fn public(
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Vec<Post>, sqlx::Error> {
     let filter = format!(
-        "p.visibility = 'public' and p.reblog_of_id is null {} and {VISIBLE}",
+        "p.visibility = 'public' and p.reblog_of_id is null {} and {VISIBLE} and {NOT_SILENCED}",
         origin(scope)
     );
     read(db, &filter, viewer, None, page, now).await
@@ -319,7 +329,7 @@ pub async fn tag(
     let filter = format!(
         "p.visibility = 'public' and p.reblog_of_id is null {}
          and exists (select 1 from post_tags t where t.post_id = p.id and t.tag = $5{})
-         and {VISIBLE}",
+         and {VISIBLE} and {NOT_SILENCED}",
         origin(scope),
         bounds(&page, "t.post_id")
     );

@@ -249,3 +249,17 @@ pub async fn set_profile_image(
         .await?;
     Ok(old.into_iter().flat_map(|(a, b)| [a, b]).collect())
 }
+
+/// The stored file names of every upload an account owns, to remove once
+/// its rows are gone.
+pub async fn files_of_owner(
+    db: impl PgExecutor<'_>,
+    owner_id: i64,
+) -> Result<Vec<String>, sqlx::Error> {
+    let rows: Vec<(String, String)> =
+        sqlx::query_as("select file_key, small_key from uploads where owner_id = $1")
+            .bind(owner_id)
+            .fetch_all(db)
+            .await?;
+    Ok(rows.into_iter().flat_map(|(a, b)| [a, b]).collect())
+}

@@ -87,3 +87,11 @@ pub async fn blocks(
     .fetch_one(db)
     .await
 }
+
+/// Every domain the actor blocks, oldest first.
+pub async fn all(db: impl PgExecutor<'_>, actor_id: i64) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar("select domain from user_domain_blocks where actor_id = $1 order by id")
+        .bind(actor_id)
+        .fetch_all(db)
+        .await
+}

@@ -7,6 +7,7 @@ pub mod filters;
 pub mod handle;
 pub mod lists;
 pub mod media;
+pub mod portability;
 pub mod scopes;
 pub mod text;
 pub mod username;

@@ -60,6 +60,14 @@ pub fn block(id: &str, actor: &str, blocked: &str) -> Value {
     block
 }
 
+/// A report sent on to the reported account's server (Mastodon's Flag):
+/// from the instance actor, naming the account and the reported posts.
+pub fn flag(id: &str, instance_actor: &str, objects: &[String], content: &str) -> Value {
+    let mut flag = activity("Flag", id, instance_actor, json!(objects));
+    flag["content"] = json!(content);
+    flag
+}
+
 /// Update of an actor's own profile, carrying the whole document.
 pub fn update_actor(id: &str, document: Value, followers: Option<&str>) -> Value {
     let actor = document.get("id").cloned().unwrap_or(Value::Null);
@@ -88,6 +96,16 @@ pub fn delete_actor(id: &str, actor: &str) -> Value {
         "to": [PUBLIC],
         "object": actor,
     })
+}
+
+/// Move of an account to `target` (Mastodon's account migration): the
+/// actor is its own object, sent to its followers, who follow `target` in
+/// its place.
+pub fn move_actor(id: &str, actor: &str, target: &str, followers: Option<&str>) -> Value {
+    let mut activity = activity("Move", id, actor, json!(actor));
+    activity["target"] = json!(target);
+    activity["to"] = json!(followers.map(|f| vec![f]).unwrap_or_default());
+    activity
 }
 
 /// Like of a post, addressed to its author.

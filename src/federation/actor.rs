@@ -263,6 +263,7 @@ pub fn parse_remote(doc: &Value, expected_id: &str) -> Result<RemoteActor, Actor
                     .take(MAX_FIELD_TEXT)
                     .collect::<String>(),
             ),
+            verified_at: None,
         })
         .collect();
     let also_known_as = match doc.get("alsoKnownAs") {

@@ -35,6 +35,19 @@ pub enum FetchError {
     IdMismatch { id: String, url: String },
     #[error("WebFinger gave no usable ActivityPub link: {0}")]
     WebFinger(&'static str),
+    #[error("this server does not federate with {0}")]
+    Refused(String),
+}
+
+/// Refuses hosts the instance's domain policy refuses, before any request.
+async fn check_policy(state: &AppState, url: &Url) -> Result<(), FetchError> {
+    let host = crate::service::discovery::authority(url);
+    match crate::service::domain_policy::refuses(state, &host).await {
+        Ok(false) => Ok(()),
+        Ok(true) => Err(FetchError::Refused(host)),
+        // Without the policy, nothing is fetched.
+        Err(_) => Err(FetchError::Refused(host)),
+    }
 }
 
 /// Whether a Content-Type names an ActivityPub document.
@@ -86,6 +99,7 @@ pub async fn fetch_object(state: &AppState, url: &Url) -> Result<Value, FetchErr
 }
 
 async fn get_signed(state: &AppState, url: &Url) -> Result<(Url, Value), FetchError> {
+    check_policy(state, url).await?;
     let mut headers = HeaderMap::new();
     headers.insert(ACCEPT, HeaderValue::from_static(AP_ACCEPT));
     let now = state.clock.now();
@@ -123,6 +137,7 @@ pub async fn webfinger(state: &AppState, handle: &Handle) -> Result<Url, FetchEr
     let scheme = state.config.scheme.as_str();
     let mut url = Url::parse(&format!("{scheme}://{}/.well-known/webfinger", handle.host))
         .map_err(|_| FetchError::WebFinger("the host is not valid"))?;
+    check_policy(state, &url).await?;
     url.query_pairs_mut()
         .append_pair("resource", &format!("acct:{}@{}", handle.user, handle.host));
     let mut headers = HeaderMap::new();

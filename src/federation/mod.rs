@@ -10,6 +10,7 @@ pub mod fetch;
 pub mod html;
 pub mod nodeinfo;
 pub mod note;
+pub mod rel_me;
 pub mod signatures;
 pub mod urls;
 pub mod webfinger;

@@ -10,6 +10,7 @@ pub mod media;
 pub mod negotiate;
 pub mod oauth;
 pub mod session;
+pub mod signed_fetch;
 pub mod statics;
 pub mod web;
 pub mod well_known;
@@ -50,19 +51,8 @@ pub fn router(state: AppState) -> Router {
         .route("/nodeinfo/{version}", get(well_known::nodeinfo))
         .layer(cors);
 
-    let routes = Router::new()
-        .merge(discovery)
-        .merge(api::routes(state.clone()))
-        .merge(oauth::routes())
-        .merge(statics::routes())
-        .merge(web::routes())
-        .route("/health", get(health::health))
-        .route("/", get(web::index))
-        .route("/inbox", post(inbox::shared))
-        .route("/actor/inbox", post(inbox::instance_actor))
-        .route("/users/{username}/inbox", post(inbox::person))
-        .route("/actor", get(activitypub::instance_actor))
-        .route("/actor/outbox", get(activitypub::instance_outbox))
+    // Accounts' and posts' documents: behind authorized fetch when it is on.
+    let documents = Router::new()
         .route("/users/{username}", get(activitypub::person))
         .route("/users/{username}/followers", get(activitypub::followers))
         .route("/users/{username}/following", get(activitypub::following))
@@ -76,12 +66,31 @@ pub fn router(state: AppState) -> Router {
             "/users/{username}/statuses/{id}/replies",
             get(activitypub::replies),
         )
-        .route("/tags/{tag}", get(web::tag))
-        .route("/media/{file}", get(media::file))
         .route(
             "/users/{username}/quote_authorizations/{id}",
             get(activitypub::quote_authorization),
         )
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            signed_fetch::require,
+        ));
+
+    let routes = Router::new()
+        .merge(discovery)
+        .merge(documents)
+        .merge(api::routes(state.clone()))
+        .merge(oauth::routes())
+        .merge(statics::routes())
+        .merge(web::routes())
+        .route("/health", get(health::health))
+        .route("/", get(web::index))
+        .route("/inbox", post(inbox::shared))
+        .route("/actor/inbox", post(inbox::instance_actor))
+        .route("/users/{username}/inbox", post(inbox::person))
+        .route("/actor", get(activitypub::instance_actor))
+        .route("/actor/outbox", get(activitypub::instance_outbox))
+        .route("/tags/{tag}", get(web::tag))
+        .route("/media/{file}", get(media::file))
         .route("/{at_username}", get(web::profile))
         .route("/{at_username}/{id}", get(web::post))
         .fallback(not_found)

@@ -12,22 +12,20 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::Duration as StdDuration;
 
 use bytes::Bytes;
 use chrono::{DateTime, Duration, Utc};
 use rand::Rng;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use tokio::sync::Semaphore;
-use tokio_util::sync::CancellationToken;
 use url::Url;
 
+use crate::db::queue::Queue;
 use crate::db::{self, deliveries::Delivery};
 use crate::federation::signatures;
+use crate::jobs::pool::Worker;
 use crate::state::AppState;
 
-/// How many rows one claim takes.
-const BATCH: i64 = 32;
 /// How long deliveries are retried.
 pub const GIVE_UP_AFTER: Duration = Duration::hours(48);
 /// Delay before the first retry; doubles with every failure.
@@ -36,8 +34,6 @@ const FIRST_RETRY: Duration = Duration::seconds(30);
 const MAX_RETRY_DELAY: Duration = Duration::hours(6);
 /// Failure days that make a host unavailable.
 pub const UNAVAILABLE_AFTER_DAYS: i64 = 7;
-/// Idle workers look for due rows at least this often.
-const IDLE_POLL: StdDuration = StdDuration::from_secs(2);
 
 /// What became of one attempt.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -149,82 +145,12 @@ impl Deliverer {
         })
     }
 
-    /// Claims one batch of due deliveries and works through it; returns how
-    /// many were claimed.
-    pub async fn run_once(&self) -> anyhow::Result<usize> {
-        let now = self.state.clock.now();
-        let lease = Duration::seconds(self.state.config.delivery.lease_seconds as i64);
-        let batch =
-            db::deliveries::claim(&self.state.db, self.worker_id, now, now + lease, BATCH).await?;
-        let count = batch.len();
-        futures::future::join_all(batch.into_iter().map(|d| self.process(d))).await;
-        Ok(count)
-    }
-
-    /// Works until nothing is due (at the clock's current time). Tests call
-    /// this to deliver synchronously.
-    pub async fn drain(&self) -> anyhow::Result<usize> {
-        let mut total = 0;
-        loop {
-            let n = self.run_once().await?;
-            if n == 0 {
-                return Ok(total);
-            }
-            total += n;
-        }
-    }
-
-    /// Runs `workers` loops until `shutdown`.
-    pub fn spawn_pool(
-        self: &Arc<Self>,
-        workers: usize,
-        shutdown: CancellationToken,
-    ) -> Vec<tokio::task::JoinHandle<()>> {
-        (0..workers)
-            .map(|n| {
-                let me = self.clone();
-                let shutdown = shutdown.clone();
-                tokio::spawn(async move { me.work(n, shutdown).await })
-            })
-            .collect()
-    }
-
-    async fn work(&self, n: usize, shutdown: CancellationToken) {
-        let wakeup = self.state.delivery_wakeup.clone();
-        loop {
-            if shutdown.is_cancelled() {
-                return;
-            }
-            // Registered before looking, so a wake-up in between is not lost.
-            let notified = wakeup.notified();
-            match self.run_once().await {
-                Ok(0) => {}
-                Ok(_) => continue,
-                Err(e) => tracing::warn!(worker = n, error = %e, "claiming deliveries failed"),
-            }
-            tokio::select! {
-                _ = shutdown.cancelled() => return,
-                _ = notified => {}
-                _ = tokio::time::sleep(IDLE_POLL) => {}
-            }
-        }
-    }
-
-    async fn process(&self, delivery: Delivery) {
-        let permit = self.limiter.semaphore(&delivery.host);
-        let _permit = permit.acquire_owned().await;
-        let outcome = match self.attempt(&delivery).await {
-            Ok(outcome) => outcome,
-            Err(e) => Outcome::Failed(None, format!("cannot be sent: {e:#}")),
-        };
-        if let Err(e) = self.record(&delivery, outcome).await {
-            tracing::error!(delivery = delivery.id, error = %e, "recording a delivery outcome failed");
-        }
-    }
-
     async fn attempt(&self, delivery: &Delivery) -> anyhow::Result<Outcome> {
         if db::deliveries::is_unavailable(&self.state.db, &delivery.host).await? {
             return Ok(Outcome::Failed(None, "the domain is unavailable".into()));
+        }
+        if crate::service::domain_policy::refuses(&self.state, &delivery.host).await? {
+            return Ok(Outcome::Failed(None, "the domain is blocked".into()));
         }
         let sender = db::actors::find_by_id(&self.state.db, delivery.sender_id)
             .await?
@@ -272,14 +198,28 @@ impl Deliverer {
         match outcome {
             Outcome::Delivered(status) => {
                 let mut tx = db.begin().await?;
-                db::deliveries::mark_delivered(&mut *tx, delivery.id, status.into(), now).await?;
+                db::queue::mark_delivered(
+                    &mut *tx,
+                    Queue::Deliveries,
+                    delivery.id,
+                    status.into(),
+                    now,
+                )
+                .await?;
                 db::deliveries::heard_from(&mut tx, &delivery.host).await?;
                 tx.commit().await?;
             }
             Outcome::Failed(status, reason) => {
                 tracing::info!(inbox = %delivery.inbox_url, %reason, "delivery failed for good");
-                db::deliveries::mark_failed(db, delivery.id, status.map(i32::from), &reason, now)
-                    .await?;
+                db::queue::mark_failed(
+                    db,
+                    Queue::Deliveries,
+                    delivery.id,
+                    status.map(i32::from),
+                    &reason,
+                    now,
+                )
+                .await?;
             }
             Outcome::Retry {
                 status,
@@ -303,20 +243,60 @@ impl Deliverer {
                 let status = status.map(i32::from);
                 match next_attempt(delivery.attempts, delivery.created_at, now, retry_after) {
                     Some(at) => {
-                        db::deliveries::reschedule(&mut *tx, delivery.id, status, &reason, at)
-                            .await?
+                        db::queue::reschedule(
+                            &mut *tx,
+                            Queue::Deliveries,
+                            delivery.id,
+                            status,
+                            &reason,
+                            at,
+                        )
+                        .await?
                     }
                     None => {
                         let reason =
                             format!("gave up after {} attempts: {reason}", delivery.attempts);
-                        db::deliveries::mark_failed(&mut *tx, delivery.id, status, &reason, now)
-                            .await?
+                        db::queue::mark_failed(
+                            &mut *tx,
+                            Queue::Deliveries,
+                            delivery.id,
+                            status,
+                            &reason,
+                            now,
+                        )
+                        .await?
                     }
                 }
                 tx.commit().await?;
             }
         }
         Ok(())
+    }
+}
+
+impl Worker for Deliverer {
+    const WHAT: &'static str = "deliveries";
+    const QUEUE: Queue = Queue::Deliveries;
+    type Row = Delivery;
+
+    fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    fn worker_id(&self) -> i32 {
+        self.worker_id
+    }
+
+    async fn process(&self, delivery: Delivery) {
+        let permit = self.limiter.semaphore(&delivery.host);
+        let _permit = permit.acquire_owned().await;
+        let outcome = match self.attempt(&delivery).await {
+            Ok(outcome) => outcome,
+            Err(e) => Outcome::Failed(None, format!("cannot be sent: {e:#}")),
+        };
+        if let Err(e) = self.record(&delivery, outcome).await {
+            tracing::error!(delivery = delivery.id, error = %e, "recording a delivery outcome failed");
+        }
     }
 }
 

@@ -4,6 +4,8 @@
 
 pub mod cleanup;
 pub mod delivery;
+pub mod imports;
+pub mod pool;
 pub mod push;
 
 use rand::Rng;
@@ -27,7 +29,7 @@ impl WorkerLock {
         let mut connection = options.connect().await?;
         loop {
             let id = rand::thread_rng().gen_range(1..i32::MAX);
-            if db::deliveries::lock_worker_id(&mut connection, id).await? {
+            if db::queue::lock_worker_id(&mut connection, id).await? {
                 return Ok(WorkerLock { id, connection });
             }
         }
@@ -35,7 +37,7 @@ impl WorkerLock {
 
     /// Gives up the lock (its claims become free at once) and the connection.
     pub async fn release(mut self) {
-        let _ = db::deliveries::unlock_worker_id(&mut self.connection, self.id).await;
+        let _ = db::queue::unlock_worker_id(&mut self.connection, self.id).await;
         let _ = self.connection.close().await;
     }
 }

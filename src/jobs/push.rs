@@ -10,28 +10,24 @@
 //! - Other 4xx: this push failed for good.
 
 use std::sync::Arc;
-use std::time::Duration as StdDuration;
 
 use bytes::Bytes;
 use chrono::Duration;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
-use tokio_util::sync::CancellationToken;
 use url::Url;
 
+use crate::db::queue::Queue;
 use crate::db::{self, push::PushDelivery};
 use crate::jobs::delivery::{next_attempt, parse_retry_after};
+use crate::jobs::pool::Worker;
 use crate::service::push as rules;
 use crate::state::AppState;
 use crate::webpush::{self, Coding};
 
-/// How many pushes one claim takes.
-const BATCH: i64 = 32;
 /// How long a push service keeps a push for an offline device (Mastodon's).
 const TTL: i64 = 48 * 3600;
 /// How long a VAPID token is valid (RFC 8292 §2: at most 24 hours).
 const TOKEN_LIFETIME: Duration = Duration::hours(12);
-/// Idle workers look for due pushes at least this often.
-const IDLE_POLL: StdDuration = StdDuration::from_secs(2);
 
 /// What became of one attempt.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,77 +66,6 @@ impl Pusher {
     /// `worker_id` must be locked by this process (see `jobs::WorkerLock`).
     pub fn new(state: AppState, worker_id: i32) -> Arc<Pusher> {
         Arc::new(Pusher { state, worker_id })
-    }
-
-    /// Claims one batch of due pushes and sends them; returns how many were
-    /// claimed.
-    pub async fn run_once(&self) -> anyhow::Result<usize> {
-        let now = self.state.clock.now();
-        let lease = Duration::seconds(self.state.config.delivery.lease_seconds as i64);
-        let batch =
-            db::push::claim(&self.state.db, self.worker_id, now, now + lease, BATCH).await?;
-        let count = batch.len();
-        futures::future::join_all(batch.into_iter().map(|p| self.process(p))).await;
-        Ok(count)
-    }
-
-    /// Sends until nothing is due (at the clock's current time). Tests call
-    /// this to push synchronously.
-    pub async fn drain(&self) -> anyhow::Result<usize> {
-        let mut total = 0;
-        loop {
-            let n = self.run_once().await?;
-            if n == 0 {
-                return Ok(total);
-            }
-            total += n;
-        }
-    }
-
-    /// Runs `workers` loops until `shutdown`; they wake with the delivery
-    /// workers, whenever a transaction queued work.
-    pub fn spawn_pool(
-        self: &Arc<Self>,
-        workers: usize,
-        shutdown: CancellationToken,
-    ) -> Vec<tokio::task::JoinHandle<()>> {
-        (0..workers)
-            .map(|n| {
-                let me = self.clone();
-                let shutdown = shutdown.clone();
-                tokio::spawn(async move { me.work(n, shutdown).await })
-            })
-            .collect()
-    }
-
-    async fn work(&self, n: usize, shutdown: CancellationToken) {
-        let wakeup = self.state.delivery_wakeup.clone();
-        loop {
-            if shutdown.is_cancelled() {
-                return;
-            }
-            let notified = wakeup.notified();
-            match self.run_once().await {
-                Ok(0) => {}
-                Ok(_) => continue,
-                Err(e) => tracing::warn!(worker = n, error = %e, "claiming pushes failed"),
-            }
-            tokio::select! {
-                _ = shutdown.cancelled() => return,
-                _ = notified => {}
-                _ = tokio::time::sleep(IDLE_POLL) => {}
-            }
-        }
-    }
-
-    async fn process(&self, push: PushDelivery) {
-        let outcome = match self.attempt(&push).await {
-            Ok(outcome) => outcome,
-            Err(e) => Outcome::Failed(None, format!("cannot be sent: {e:#}")),
-        };
-        if let Err(e) = self.record(&push, outcome).await {
-            tracing::error!(push = push.id, error = %e, "recording a push outcome failed");
-        }
     }
 
     async fn attempt(&self, push: &PushDelivery) -> anyhow::Result<Outcome> {
@@ -216,7 +141,7 @@ impl Pusher {
         let db = &self.state.db;
         match outcome {
             Outcome::Delivered(status) => {
-                db::push::mark_delivered(db, push.id, status.into(), now).await?
+                db::queue::mark_delivered(db, Queue::Pushes, push.id, status.into(), now).await?
             }
             Outcome::Gone(status) => {
                 tracing::info!(
@@ -227,7 +152,15 @@ impl Pusher {
                 db::push::delete(db, push.subscription_id).await?
             }
             Outcome::Failed(status, reason) => {
-                db::push::mark_failed(db, push.id, status.map(i32::from), &reason, now).await?
+                db::queue::mark_failed(
+                    db,
+                    Queue::Pushes,
+                    push.id,
+                    status.map(i32::from),
+                    &reason,
+                    now,
+                )
+                .await?
             }
             Outcome::Retry {
                 status,
@@ -236,15 +169,43 @@ impl Pusher {
             } => {
                 let status = status.map(i32::from);
                 match next_attempt(push.attempts, push.created_at, now, retry_after) {
-                    Some(at) => db::push::reschedule(db, push.id, status, &reason, at).await?,
+                    Some(at) => {
+                        db::queue::reschedule(db, Queue::Pushes, push.id, status, &reason, at)
+                            .await?
+                    }
                     None => {
                         let reason = format!("gave up after {} attempts: {reason}", push.attempts);
-                        db::push::mark_failed(db, push.id, status, &reason, now).await?
+                        db::queue::mark_failed(db, Queue::Pushes, push.id, status, &reason, now)
+                            .await?
                     }
                 }
             }
         }
         Ok(())
+    }
+}
+
+impl Worker for Pusher {
+    const WHAT: &'static str = "pushes";
+    const QUEUE: Queue = Queue::Pushes;
+    type Row = PushDelivery;
+
+    fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    fn worker_id(&self) -> i32 {
+        self.worker_id
+    }
+
+    async fn process(&self, push: PushDelivery) {
+        let outcome = match self.attempt(&push).await {
+            Ok(outcome) => outcome,
+            Err(e) => Outcome::Failed(None, format!("cannot be sent: {e:#}")),
+        };
+        if let Err(e) = self.record(&push, outcome).await {
+            tracing::error!(push = push.id, error = %e, "recording a push outcome failed");
+        }
     }
 }
 

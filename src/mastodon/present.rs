@@ -89,7 +89,7 @@ impl<'a> Presenter<'a> {
                 .map(|f| e::Field {
                     name: f.name.clone(),
                     value: f.value.clone(),
-                    verified_at: None,
+                    verified_at: f.verified_at.map(e::time),
                 })
                 .collect(),
             emojis: Vec::new(),
@@ -115,10 +115,23 @@ impl<'a> Presenter<'a> {
         let ids: Vec<i64> = actors.iter().map(|a| a.id).collect();
         let stats = db::views::account_stats(&self.state.db, &ids).await?;
         let default = db::views::AccountStats::default();
-        Ok(actors
+        let mut accounts: Vec<e::Account> = actors
             .iter()
             .map(|a| self.account_with(a, stats.get(&a.id).unwrap_or(&default)))
-            .collect())
+            .collect();
+        // `moved`: the account moved to, when Skein knows it; one level
+        // deep, as Mastodon nests it.
+        for (account, actor) in accounts.iter_mut().zip(actors) {
+            let Some(target) = &actor.moved_to else {
+                continue;
+            };
+            if let Some(target) = db::actors::find_by_ap_id(&self.state.db, target).await? {
+                let stats = db::views::account_stats(&self.state.db, &[target.id]).await?;
+                let moved = self.account_with(&target, stats.get(&target.id).unwrap_or(&default));
+                account.moved = Some(Box::new(moved));
+            }
+        }
+        Ok(accounts)
     }
 
     pub async fn account(&self, actor: &Actor) -> Result<e::Account> {
@@ -144,7 +157,7 @@ impl<'a> Presenter<'a> {
             .map(|f| e::Field {
                 name: f.name.clone(),
                 value: crate::federation::html::plain_text(&f.value, usize::MAX),
-                verified_at: None,
+                verified_at: f.verified_at.map(e::time),
             })
             .collect();
         Ok(e::CredentialAccount {

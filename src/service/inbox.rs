@@ -18,7 +18,7 @@ use crate::federation::actor::parse_remote;
 use crate::federation::fetch::id_of;
 use crate::federation::signatures::{self, IncomingRequest};
 use crate::service::discovery::authority;
-use crate::service::{inbox_posts, outbox, remote_actors, signed};
+use crate::service::{inbox_posts, moves, outbox, remote_actors, signed};
 use crate::state::AppState;
 
 /// Which inbox the activity was posted to.
@@ -104,6 +104,8 @@ pub async fn receive(state: &AppState, incoming: Incoming<'_>) -> Result<Receive
             "the activity id is not on its actor's host".into(),
         ));
     }
+    // Nothing from a refused domain is fetched or stored, not even its key.
+    crate::service::domain_policy::check_activity(state, &activity).await?;
     let deletes_itself =
         kind == "Delete" && activity.get("object").and_then(id_of) == Some(&actor_id);
     let actor = match remote_actors::get_or_fetch(state, &actor_url).await {
@@ -134,6 +136,12 @@ pub async fn receive(state: &AppState, incoming: Incoming<'_>) -> Result<Receive
     if kind == "Announce" {
         inbox_posts::fetch_announced(state, &actor, &activity).await?;
     }
+    // A Move's target is fetched fresh to check its aliases.
+    let moved_to = if kind == "Move" {
+        moves::target_of_move(state, &actor, &activity).await?
+    } else {
+        None
+    };
 
     let mut tx = state.db.begin().await?;
     if !db::inbox::record(&mut *tx, &id, actor.id, &kind, &activity, now).await? {
@@ -153,6 +161,9 @@ pub async fn receive(state: &AppState, incoming: Incoming<'_>) -> Result<Receive
         }
         "Undo" => on_undo(&mut tx, state, &actor, &activity).await?,
         "Block" => on_block(&mut tx, state, &actor, &activity).await?,
+        "Flag" => {
+            applied(crate::service::reports::receive_flag(&mut tx, state, &actor, &activity).await?)
+        }
         "Update" => on_update(&mut tx, state, &actor, &activity).await?,
         "Delete" => on_delete(&mut tx, state, &actor, &activity).await?,
         "Like" => applied(inbox_posts::on_like(&mut tx, state, &actor, &activity).await?),
@@ -162,6 +173,13 @@ pub async fn receive(state: &AppState, incoming: Incoming<'_>) -> Result<Receive
         "Add" => applied(inbox_posts::on_pin(&mut tx, state, &actor, &activity, true).await?),
         "Remove" => applied(inbox_posts::on_pin(&mut tx, state, &actor, &activity, false).await?),
         "Announce" => applied(inbox_posts::on_announce(&mut tx, state, &actor, &activity).await?),
+        "Move" => match &moved_to {
+            Some(target) => {
+                moves::on_move(&mut tx, state, &actor, target).await?;
+                Received::Applied
+            }
+            None => Received::Ignored,
+        },
         "Create" => match &created {
             Some(object) if inbox_posts::on_create(&mut tx, state, &actor, object).await? => {
                 Received::Applied
@@ -172,7 +190,28 @@ pub async fn receive(state: &AppState, incoming: Incoming<'_>) -> Result<Receive
     };
     tx.commit().await?;
     outbox::wake(state);
+    if kind == "Update"
+        && received == Received::Applied
+        && updates_an_actor(&activity)
+        && let Some(updated) = db::actors::find_by_id(&state.db, actor.id).await?
+    {
+        crate::service::link_verification::check_if_needed(state, &updated);
+    }
     Ok(received)
+}
+
+/// An Update whose object is an actor (a profile change), not a post.
+fn updates_an_actor(activity: &Value) -> bool {
+    activity
+        .get("object")
+        .and_then(|o| o.get("type"))
+        .and_then(Value::as_str)
+        .is_some_and(|t| {
+            matches!(
+                t,
+                "Person" | "Service" | "Application" | "Group" | "Organization"
+            )
+        })
 }
 
 type Tx<'a> = sqlx::Transaction<'a, sqlx::Postgres>;

@@ -207,7 +207,8 @@ async fn store(
     .await?;
     let ids: Vec<i64> = mentioned.iter().map(|a| a.id).collect();
     db::posts::add_mentions(&mut **tx, post.id, &ids).await?;
-    db::media::add_attachments(tx, post.id, &attachments(object)).await?;
+    let kept = kept_attachments(tx, actor, object).await?;
+    db::media::add_attachments(tx, post.id, &kept).await?;
     db::media::add_emojis(&mut **tx, post.id, &emojis(object)).await?;
     record_quote(tx, state, actor, &post, object).await?;
     if kind == "Question"
@@ -482,7 +483,8 @@ pub async fn on_update(
     .await?;
     db::posts::set_tags(tx, post.id, &hashtags).await?;
     // An edit may change media and their alt text; the Update carries them all.
-    db::media::replace_attachments(tx, post.id, &attachments(object)).await?;
+    let kept = kept_attachments(tx, actor, object).await?;
+    db::media::replace_attachments(tx, post.id, &kept).await?;
     Ok(true)
 }
 
@@ -704,6 +706,20 @@ async fn addresses_local(
         }
     }
     Ok(false)
+}
+
+/// A remote post's attachments, unless the instance rejects media from its
+/// author's domain.
+async fn kept_attachments(
+    tx: &mut Tx<'_>,
+    author: &Actor,
+    object: &Value,
+) -> Result<Vec<db::media::Attachment>> {
+    let host = author.domain.as_deref().unwrap_or_default();
+    if crate::service::domain_policy::rejects_media(tx, host).await? {
+        return Ok(Vec::new());
+    }
+    Ok(attachments(object))
 }
 
 /// The most attachments kept of one remote post.

@@ -574,8 +574,14 @@ pub async fn create_script_token(
             .await?
         }
     };
+    // Staff get the admin API's scopes too.
+    let scopes = if matches!(user.role.as_str(), "admin" | "moderator") {
+        format!("{everything} admin:read admin:write")
+    } else {
+        everything
+    };
     let mut conn = pool.acquire().await?;
-    let grant = issue(&mut conn, Some(app.id), Some(user.id), &everything, now)
+    let grant = issue(&mut conn, Some(app.id), Some(user.id), &scopes, now)
         .await
         .map_err(|e| match e {
             OAuthError::Internal(e) => e,

@@ -20,6 +20,8 @@ pub async fn queue(
     let mut inboxes = inboxes.to_vec();
     inboxes.sort();
     inboxes.dedup();
+    // Nothing goes to servers the domain policy refuses.
+    let inboxes = crate::service::domain_policy::deliverable(&mut *tx, state, inboxes).await?;
     let id = activity
         .get("id")
         .and_then(Value::as_str)

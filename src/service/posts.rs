@@ -138,6 +138,13 @@ pub async fn create(state: &AppState, author: &Actor, draft: Draft<'_>) -> Resul
             "only local accounts post from here".into(),
         ));
     }
+    // As on Mastodon, an account that moved away no longer posts: its
+    // followers went to the new account.
+    if let Some(target) = &author.moved_to {
+        return Err(Error::Forbidden(format!(
+            "this account has moved to {target} and no longer posts"
+        )));
+    }
     let uploads = media::check_for_post(
         state,
         author,

@@ -8,23 +8,29 @@ use crate::domain::text;
 use crate::error::{Error, Result};
 use crate::federation::{activities, actor::document, html};
 use crate::service::remote_actors::{self, ResolveError};
-use crate::service::{media, outbox};
+use crate::service::{link_verification, media, outbox};
 use crate::state::AppState;
 
 /// A local person, whether or not it shares with the fediverse (for this
 /// instance's own pages).
+/// A deleted account answers 410 Gone.
 pub async fn local_person(pool: &PgPool, username: &str) -> Result<Actor> {
-    db::actors::find_local_person(pool, username)
-        .await?
-        .ok_or(Error::NotFound)
+    match db::actors::find_local_person(pool, username).await? {
+        Some(actor) if actor.gone_at.is_some() => Err(Error::Gone),
+        Some(actor) => Ok(actor),
+        None => Err(Error::NotFound),
+    }
 }
 
 /// A local person as other servers may see it: one whose account shares
 /// with the fediverse. Others are unknown to them.
+/// A deleted account answers 410 Gone, so that servers that knew it drop
+/// it.
 pub async fn shared_person(pool: &PgPool, username: &str) -> Result<Actor> {
-    db::actors::find_shared_person(pool, username)
-        .await?
-        .ok_or(Error::NotFound)
+    match db::actors::find_shared_person(pool, username).await? {
+        Some(actor) => Ok(actor),
+        None => local_person(pool, username).await.and(Err(Error::NotFound)),
+    }
 }
 
 /// An account by what its web page's address names: `user` (local),
@@ -214,9 +220,18 @@ pub async fn update(state: &AppState, actor: &Actor, change: ProfileUpdate) -> R
                 if name.trim().is_empty() && value.trim().is_empty() {
                     continue;
                 }
+                let value = html::escape(value.trim());
+                // An unchanged link keeps its verification (Mastodon's rule).
+                let verified_at = actor
+                    .fields
+                    .0
+                    .iter()
+                    .find(|f| f.value == value)
+                    .and_then(|f| f.verified_at);
                 kept.push(ProfileField {
                     name: html::plain_text(name.trim(), MAX_FIELD_LEN),
-                    value: html::escape(value.trim()),
+                    value,
+                    verified_at,
                 });
             }
             kept
@@ -259,19 +274,32 @@ pub async fn update(state: &AppState, actor: &Actor, change: ProfileUpdate) -> R
         state.clock.now(),
     )
     .await?;
-    if db::users::is_federating(&mut *tx, actor.id).await? {
-        let inboxes = db::follows::follower_inboxes(&mut *tx, actor.id).await?;
-        let activity = activities::update_actor(
-            &activities::new_id(&state.urls),
-            serde_json::to_value(document(&updated)?).map_err(|e| anyhow::anyhow!(e))?,
-            updated.followers_url.as_deref(),
-        );
-        outbox::queue(&mut tx, state, actor.id, &activity, &inboxes).await?;
-    }
+    queue_update(&mut tx, state, &updated).await?;
     tx.commit().await?;
     media::remove_files(state, &replaced).await;
     outbox::wake(state);
+    link_verification::check_if_needed(state, &updated);
     Ok(updated)
+}
+
+/// Queues Update(Person) with the local actor's document as it now is, to
+/// the servers of its followers, inside the caller's transaction.
+pub async fn queue_update(
+    tx: &mut sqlx::PgConnection,
+    state: &AppState,
+    updated: &Actor,
+) -> Result<()> {
+    if !db::users::is_federating(&mut *tx, updated.id).await? {
+        return Ok(());
+    }
+    let inboxes = db::follows::follower_inboxes(&mut *tx, updated.id).await?;
+    let activity = activities::update_actor(
+        &activities::new_id(&state.urls),
+        serde_json::to_value(document(updated)?).map_err(|e| anyhow::anyhow!(e))?,
+        updated.followers_url.as_deref(),
+    );
+    outbox::queue(tx, state, updated.id, &activity, &inboxes).await?;
+    Ok(())
 }
 
 /// A local account's privacy settings, as the web settings page sets them.
@@ -328,10 +356,7 @@ pub async fn set_fediverse_sharing(state: &AppState, actor: &Actor, on: bool) ->
             now,
         )
         .await?;
-        let mut inboxes = db::follows::related_inboxes(&mut *tx, actor.id).await?;
-        for inbox in db::deliveries::delivered_inboxes(&mut *tx, actor.id).await? {
-            inboxes.push(shared_inbox_for(&mut tx, &inbox).await?);
-        }
+        let inboxes = known_inboxes(&mut tx, actor.id).await?;
         db::follows::delete_remote_relations(&mut *tx, actor.id).await?;
         let delete = activities::delete_actor(&activities::new_id(&state.urls), &actor.ap_id);
         outbox::queue(&mut tx, state, actor.id, &delete, &inboxes).await?;
@@ -339,6 +364,20 @@ pub async fn set_fediverse_sharing(state: &AppState, actor: &Actor, on: bool) ->
     tx.commit().await?;
     outbox::wake(state);
     Ok(())
+}
+
+/// The inboxes of every server that knows a local account: those of the
+/// accounts related to it by a follow either way, and every inbox it ever
+/// delivered to (one per server where we know its shared inbox).
+pub(crate) async fn known_inboxes(
+    tx: &mut sqlx::PgConnection,
+    actor_id: i64,
+) -> Result<Vec<String>> {
+    let mut inboxes = db::follows::related_inboxes(&mut *tx, actor_id).await?;
+    for inbox in db::deliveries::delivered_inboxes(&mut *tx, actor_id).await? {
+        inboxes.push(shared_inbox_for(tx, &inbox).await?);
+    }
+    Ok(inboxes)
 }
 
 /// The shared inbox of the server behind a personal inbox we delivered to,

@@ -97,9 +97,11 @@ pub async fn fetch_and_store(state: &AppState, url: &Url) -> Result<Actor, Resol
     };
     let parsed = parse_remote(&document, url.as_str())
         .map_err(|e| ResolveError::Unavailable(e.to_string()))?;
-    db::actors::upsert_remote(&state.db, &parsed, &authority(url), now)
+    let actor = db::actors::upsert_remote(&state.db, &parsed, &authority(url), now)
         .await?
-        .ok_or(ResolveError::NotFound)
+        .ok_or(ResolveError::NotFound)?;
+    crate::service::link_verification::check_if_needed(state, &actor);
+    Ok(actor)
 }
 
 /// Fetches a remote actor again because a signature did not verify with the
@@ -131,9 +133,12 @@ pub async fn resolve(state: &AppState, query: &str) -> Result<Actor, ResolveErro
     }
     let handle = Handle::parse(query).ok_or(ResolveError::NotFound)?;
     if handle.host == state.urls.domain() {
-        return db::actors::find_local_person(&state.db, &handle.user)
-            .await?
-            .ok_or(ResolveError::NotFound);
+        return match db::actors::find_local_person(&state.db, &handle.user).await? {
+            // A deleted account's tombstone.
+            Some(actor) if actor.gone_at.is_some() => Err(ResolveError::Gone),
+            Some(actor) => Ok(actor),
+            None => Err(ResolveError::NotFound),
+        };
     }
     if let Some(actor) =
         db::actors::find_remote_by_handle(&state.db, &handle.user, &handle.host).await?

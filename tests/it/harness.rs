@@ -23,6 +23,7 @@ use skein::config::Config;
 use skein::db::actors::Actor;
 use skein::db::embedded::{Durability, EmbeddedPostgres, Settings};
 use skein::jobs::delivery::Deliverer;
+use skein::jobs::pool::Worker;
 use skein::jobs::push::Pusher;
 use skein::service::accounts::{self, Created, NewAccount, Role};
 use skein::state::AppState;
@@ -445,6 +446,19 @@ impl TestApp {
         .expect("the account is created")
     }
 
+    /// A local account with a staff role ("moderator" or "admin").
+    pub async fn create_staff(&self, name: &str, role: &str) -> Created {
+        let mut created = self.create_user(name).await;
+        created.user.role = role.to_string();
+        sqlx::query("update users set role = $1 where id = $2")
+            .bind(role)
+            .bind(created.user.id)
+            .execute(&self.db)
+            .await
+            .expect("the role is set");
+        created
+    }
+
     /// A bearer token with every scope for a local user (what
     /// `skein token create` prints).
     pub async fn token(&self, name: &str) -> String {
@@ -501,6 +515,15 @@ impl TestApp {
     }
 
     /// Stops the server and waits until it has drained.
+    /// Waits for the work the instance started after a request (profile
+    /// link checks) to finish.
+    pub async fn settle(&self) {
+        let background = &self.state.background;
+        background.close();
+        background.wait().await;
+        background.reopen();
+    }
+
     pub async fn stop(mut self) {
         self.shutdown.cancel();
         if let Some(task) = self.task.take() {

@@ -3,12 +3,15 @@
 #![allow(clippy::unwrap_used)]
 
 mod actors;
+mod admin;
 mod api;
 mod cli;
 mod collections;
 mod crash;
+mod deletion;
 mod delivery;
 mod discovery;
+mod domain_policy;
 mod fake;
 mod filters_lists;
 mod fixtures;
@@ -16,12 +19,16 @@ mod follows;
 mod harness;
 mod http;
 mod inbox;
+mod link_verification;
 mod media;
+mod moves;
 mod notifications_api;
 mod oauth;
+mod portability;
 mod posts;
 mod push;
 mod remote_actors;
+mod reports;
 mod streaming;
 mod timelines;
 mod web;

@@ -9,25 +9,25 @@ use serde_json::json;
 use crate::fake::FakeServer;
 use crate::harness::{Options, TestApp};
 
-const PASSWORD: &str = "correct horse battery";
+pub const PASSWORD: &str = "correct horse battery";
 
 /// A page as the browser got it.
-struct Page {
-    status: u16,
-    body: String,
-    location: Option<String>,
-    set_cookies: Vec<String>,
-    headers: reqwest::header::HeaderMap,
+pub struct Page {
+    pub status: u16,
+    pub body: String,
+    pub location: Option<String>,
+    pub set_cookies: Vec<String>,
+    pub headers: reqwest::header::HeaderMap,
 }
 
 /// A browser of one instance: keeps its cookies, nothing more.
-struct Browser<'a> {
+pub struct Browser<'a> {
     app: &'a TestApp,
     cookies: Vec<(String, String)>,
 }
 
 impl<'a> Browser<'a> {
-    fn new(app: &'a TestApp) -> Self {
+    pub fn new(app: &'a TestApp) -> Self {
         Browser {
             app,
             cookies: Vec::new(),
@@ -49,7 +49,7 @@ impl<'a> Browser<'a> {
             .map(|(_, v)| v.clone())
     }
 
-    async fn send(&mut self, request: reqwest::RequestBuilder) -> Page {
+    pub async fn send(&mut self, request: reqwest::RequestBuilder) -> Page {
         let response = request
             .header("cookie", self.cookie_header())
             .header("user-agent", "Mozilla/5.0 (test)")
@@ -85,23 +85,23 @@ impl<'a> Browser<'a> {
         }
     }
 
-    async fn get(&mut self, path: &str) -> Page {
+    pub async fn get(&mut self, path: &str) -> Page {
         let request = self.app.client.get(self.app.url(path));
         self.send(request).await
     }
 
-    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
+    pub async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
         let request = self.app.client.post(self.app.url(path)).form(form);
         self.send(request).await
     }
 
-    async fn post_multipart(&mut self, path: &str, form: multipart::Form) -> Page {
+    pub async fn post_multipart(&mut self, path: &str, form: multipart::Form) -> Page {
         let request = self.app.client.post(self.app.url(path)).multipart(form);
         self.send(request).await
     }
 
     /// Signs up through the form (open mode): signed in afterwards.
-    async fn sign_up(&mut self, username: &str) -> Page {
+    pub async fn sign_up(&mut self, username: &str) -> Page {
         let form = self.get("/auth/sign_up").await;
         let token = csrf(&form.body);
         let email = format!("{username}@example.com");
@@ -118,7 +118,7 @@ impl<'a> Browser<'a> {
         .await
     }
 
-    async fn sign_in(&mut self, login: &str) -> Page {
+    pub async fn sign_in(&mut self, login: &str) -> Page {
         let form = self.get("/auth/sign_in").await;
         let token = csrf(&form.body);
         self.post(
@@ -133,13 +133,13 @@ impl<'a> Browser<'a> {
     }
 
     /// The CSRF token of the signed-in session, read from a page's form.
-    async fn token(&mut self) -> String {
+    pub async fn token(&mut self) -> String {
         csrf(&self.get("/home").await.body)
     }
 }
 
 /// The value of the first `csrf_token` input of a page.
-fn csrf(html: &str) -> String {
+pub fn csrf(html: &str) -> String {
     let re = regex::Regex::new(r#"name="csrf_token" value="([^"]*)""#).unwrap();
     re.captures(html)
         .map(|c| c[1].to_string())
@@ -718,7 +718,7 @@ async fn a_remote_account_is_found_through_search_and_followed() {
         "{}",
         profile.body
     );
-    assert!(profile.body.contains("<strong>1</strong> followers"));
+    assert!(profile.body.contains("<strong>1</strong> follower<"));
 
     // Other servers' remote-follow links (WebFinger's subscribe template)
     // land on the account's page here.
@@ -1151,4 +1151,78 @@ async fn changing_the_password_ends_the_other_sessions() {
     assert_eq!(elsewhere.get("/home").await.status, 303, "the other is out");
     let old = Browser::new(&app).sign_in("alice").await;
     assert_eq!(old.status, 401);
+}
+
+#[tokio::test]
+async fn profiles_link_their_counts_to_lists_of_followers_and_followed_accounts() {
+    let alpha = TestApp::spawn().await;
+    let beta = TestApp::spawn_with(Options::named("beta")).await;
+    let alice = alpha.create_user("alice").await;
+    alpha.create_user("carol").await;
+    beta.create_user("bob").await;
+    let carol = alpha.token("carol").await;
+    let bob = beta.token("bob").await;
+    let alice_id = alice.actor.id.to_string();
+    let (status, _) = alpha
+        .api_post(
+            &carol,
+            &format!("/api/v1/accounts/{alice_id}/follow"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let on_beta = beta.resolve(&alpha.url("/users/alice")).await;
+    let (status, _) = beta
+        .api_post(
+            &bob,
+            &format!("/api/v1/accounts/{}/follow", on_beta.id),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    beta.deliver().await;
+    alpha.deliver().await;
+    let alice_token = alpha.token("alice").await;
+    let carol_id = alpha.local("carol").await.id;
+    let (status, _) = alpha
+        .api_post(
+            &alice_token,
+            &format!("/api/v1/accounts/{carol_id}/follow"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, 200);
+
+    // Anyone may read the lists of a public profile.
+    let mut anonymous = Browser::new(&alpha);
+    let profile = anonymous.get("/@alice").await;
+    assert!(profile.body.contains(r#"href="/@alice/followers""#));
+    assert!(profile.body.contains("<strong>2</strong> followers"));
+    assert!(profile.body.contains("<strong>0</strong> posts"));
+    let followers = anonymous.get("/@alice/followers").await;
+    assert_eq!(followers.status, 200);
+    assert!(followers.body.contains("@carol@"), "{}", followers.body);
+    assert!(followers.body.contains(&format!("@bob@{}", beta.domain)));
+    let carol_profile = anonymous.get("/@carol").await;
+    assert!(
+        carol_profile.body.contains("<strong>1</strong> follower<"),
+        "singular"
+    );
+    let following = anonymous.get("/@carol/following").await;
+    assert!(following.body.contains("@alice@"));
+    assert!(following.body.contains("2 followers<"), "on the row");
+
+    // A signed-in viewer gets follow buttons; a remote account's list says
+    // it only holds what this server knows.
+    let mut browser = Browser::new(&alpha);
+    browser.sign_in("carol").await;
+    let page = browser.get("/@alice/followers").await;
+    assert!(page.body.contains(r#"action="/web/accounts/"#));
+    let remote = browser
+        .get(&format!("/@bob@{}/following", beta.domain))
+        .await;
+    assert_eq!(remote.status, 200);
+    assert!(remote.body.contains("Only accounts known to this server"));
+    assert!(remote.body.contains("@alice@"));
+    assert_eq!(browser.get("/@nobody/followers").await.status, 404);
 }

@@ -16,7 +16,9 @@ use crate::http::api::{MaybeToken, PageParams, Params, Token, id, paged, params:
 use crate::http::client_ip::ClientIp;
 use crate::mastodon::Presenter;
 use crate::mastodon::entities as e;
-use crate::service::{accounts, blocks, follows, mutes, profiles, remote_actors, timelines};
+use crate::service::{
+    accounts, blocks, deletion, follows, mutes, profiles, remote_actors, timelines,
+};
 use crate::state::AppState;
 
 pub fn routes(max_image_bytes: usize) -> Router<AppState> {
@@ -33,6 +35,7 @@ pub fn routes(max_image_bytes: usize) -> Router<AppState> {
                 2 * max_image_bytes + crate::http::api::media::FORM_OVERHEAD,
             )),
         )
+        .route("/api/v1/accounts/delete", post(delete_account))
         .route("/api/v1/accounts/relationships", get(relationships))
         .route("/api/v1/accounts/lookup", get(lookup))
         .route("/api/v1/accounts/search", get(search))
@@ -486,6 +489,28 @@ async fn follow(
     let target = account(&state, &raw).await?;
     follows::follow(&state, viewer, &target).await?;
     relationship(&state, viewer, &target).await
+}
+
+#[derive(Deserialize)]
+struct DeleteAccount {
+    #[serde(default)]
+    password: String,
+}
+
+/// `POST /api/v1/accounts/delete`: GoToSocial's (Mastodon has no API for
+/// it), with the account's password; 202 once the account is gone and its
+/// Delete queued.
+async fn delete_account(
+    State(state): State<AppState>,
+    token: Token,
+    Params(p): Params<DeleteAccount>,
+) -> Result<(axum::http::StatusCode, Json<serde_json::Value>)> {
+    let (user, actor) = token.user("write:accounts")?;
+    deletion::delete_account(&state, user, actor, &p.password).await?;
+    Ok((
+        axum::http::StatusCode::ACCEPTED,
+        Json(serde_json::json!({ "message": "accepted" })),
+    ))
 }
 
 async fn unfollow(

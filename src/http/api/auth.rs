@@ -9,6 +9,7 @@ use axum::http::request::Parts;
 use crate::db::{actors::Actor, oauth::App, users::User};
 use crate::domain::scopes::Scopes;
 use crate::error::Error;
+use crate::service::audit::{Role, Staff, Via};
 use crate::service::oauth;
 use crate::state::AppState;
 
@@ -41,6 +42,13 @@ impl Token {
             .as_ref()
             .map(|(u, a)| (u, a))
             .ok_or_else(|| Error::Validation("This method requires an authenticated user".into()))
+    }
+
+    /// A moderator or admin (at least `needed`) calling the admin API, with
+    /// the scope checked; anyone else gets Mastodon's 403.
+    pub fn staff(&self, scope: &str, needed: Role) -> Result<Staff, Error> {
+        let (user, actor) = self.user(scope)?;
+        Staff::of(user, actor, needed, Via::Api)
     }
 }
 

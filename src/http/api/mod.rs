@@ -4,11 +4,13 @@
 //! `mastodon::Presenter`.
 
 pub mod accounts;
+pub mod admin_domains;
 pub mod apps;
 pub mod auth;
 pub mod conversations;
 pub mod domain_blocks;
 pub mod filters;
+pub mod import;
 pub mod instance;
 pub mod lists;
 pub mod markers;
@@ -18,6 +20,7 @@ pub mod pagination;
 pub mod params;
 pub mod preferences;
 pub mod push;
+pub mod reports;
 pub mod search;
 pub mod statuses;
 pub mod streaming;
@@ -71,11 +74,14 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .merge(search::routes())
         .merge(media::routes(state.config.media.max_image_bytes))
         .merge(filters::routes())
+        .merge(import::routes())
         .merge(lists::routes())
         .merge(notifications::routes())
         .merge(markers::routes())
         .merge(preferences::routes())
         .merge(domain_blocks::routes())
+        .merge(admin_domains::routes())
+        .merge(reports::routes())
         .merge(conversations::routes())
         .merge(push::routes())
         .merge(streaming::routes())

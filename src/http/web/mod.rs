@@ -13,6 +13,9 @@
 //! `notifications` (notifications, follow requests), `settings`; `cards`
 //! turns the client API's entities into what the templates show.
 
+mod admin;
+mod admin_domains;
+mod admin_reports;
 mod auth;
 mod cards;
 mod compose;
@@ -20,8 +23,11 @@ mod home;
 mod notifications;
 mod posts;
 mod profiles;
+mod reports;
 mod search;
 mod settings;
+mod settings_data;
+mod settings_leaving;
 
 pub use home::{index, tag};
 pub use posts::{post, post_page};
@@ -39,6 +45,7 @@ use crate::db::actors::Actor;
 use crate::db::users::User;
 use crate::error::Error;
 use crate::http::session::{self, MaybeSession};
+use crate::service::audit::{Role, Staff, Via};
 use crate::service::sessions::Session;
 use crate::state::AppState;
 
@@ -50,6 +57,10 @@ pub fn routes() -> Router<AppState> {
         .route("/home", get(home::home))
         .route("/compose", get(compose::page).post(compose::submit))
         .route("/web/statuses/{id}/{action}", post_to(posts::act))
+        .route(
+            "/web/accounts/{id}/report",
+            get(reports::form).post(reports::submit),
+        )
         .route("/web/accounts/{id}/{action}", post_to(profiles::act))
         .route("/search", get(search::search))
         .route("/authorize_interaction", get(search::authorize_interaction))
@@ -59,6 +70,11 @@ pub fn routes() -> Router<AppState> {
             "/web/follow_requests/{id}/{action}",
             post_to(notifications::answer),
         )
+        .merge(admin::routes())
+        .merge(admin_domains::routes())
+        .merge(admin_reports::routes())
+        .merge(settings_leaving::routes())
+        .merge(settings_data::routes())
         .route(
             "/settings/profile",
             get(settings::profile_form).post(settings::profile),
@@ -79,6 +95,8 @@ pub struct Me {
     pub username: String,
     pub display_name: String,
     pub avatar: String,
+    /// A moderator or admin: the header links to the admin area.
+    pub staff: bool,
 }
 
 /// What every page's frame needs: the instance's name, who is signed in,
@@ -117,6 +135,7 @@ fn chrome(state: &AppState, session: Option<&Session>, parts: &Parts) -> Chrome 
                 .avatar_url
                 .clone()
                 .unwrap_or_else(|| "/static/avatar.png".into()),
+            staff: Role::of(&s.user) >= Role::Moderator && !s.user.disabled,
         }),
         csrf_token: session.map(|s| s.csrf_token.clone()).unwrap_or_default(),
         here,
@@ -192,6 +211,24 @@ impl FromRequestParts<AppState> for SignedIn {
         };
         let chrome = chrome(state, Some(&session), parts);
         Ok(SignedIn { session, chrome })
+    }
+}
+
+/// A signed-in moderator or admin, for the admin area; anyone else signed in
+/// gets 403, and people not signed in the sign-in page.
+pub struct StaffSession {
+    pub me: SignedIn,
+    pub staff: Staff,
+}
+
+impl FromRequestParts<AppState> for StaffSession {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let me = SignedIn::from_request_parts(parts, state).await?;
+        let staff = Staff::of(me.user(), me.actor(), Role::Moderator, Via::Web)
+            .map_err(|e| WebError(e).into_response())?;
+        Ok(StaffSession { me, staff })
     }
 }
 

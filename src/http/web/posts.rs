@@ -8,13 +8,14 @@
 use std::collections::HashMap;
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
 
 use super::cards::{self, PostCard};
 use super::compose::{Composer, post_path};
+use super::profiles::{Relations, relations_page};
 use super::{Chrome, SignedIn, Web, WebError, WebResult, local_path, render, see_other};
 use crate::db::{actors::Actor, posts::Post};
 use crate::domain::filters::Context as FilterContext;
@@ -52,18 +53,36 @@ struct PostPage {
     noindex: bool,
 }
 
-/// `GET /@{acct}/{id}`: the post's page; ActivityPub clients are sent to
+/// What a post's address may carry: the page of a followers or following
+/// list.
+#[derive(Deserialize, Default)]
+pub struct PostQuery {
+    #[serde(default)]
+    max_id: Option<String>,
+}
+
+/// `GET /@{acct}/{id}`: the post's page (or, for `followers` and
+/// `following`, the account's lists); ActivityPub clients are sent to
 /// the post's id.
 pub async fn post(
     State(state): State<AppState>,
     web: Web,
     Path((at_acct, id)): Path<(String, String)>,
+    Query(q): Query<PostQuery>,
     headers: HeaderMap,
 ) -> WebResult {
     let Some(acct) = at_acct.strip_prefix('@') else {
         // Not a post's address: answered as any unknown path is.
         return Ok(Error::NotFound.into_response());
     };
+    let relations = match id.as_str() {
+        "followers" => Some(Relations::Followers),
+        "following" => Some(Relations::Following),
+        _ => None,
+    };
+    if let Some(which) = relations {
+        return relations_page(&state, web, acct, which, q.max_id.as_deref()).await;
+    }
     let id: i64 = id.parse().map_err(|_| Error::NotFound)?;
     let (author, post) = posts::by_acct(&state, acct, id).await?;
     if negotiate(&headers) == Representation::ActivityJson {

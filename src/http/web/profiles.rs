@@ -1,7 +1,8 @@
 //! Profiles: `/@{username}` for local accounts (also served at the actor
 //! URL to browsers) and `/@{user}@{host}` for remote ones, looked up over
 //! federation for signed-in visitors. Tabs for posts, replies and reposts,
-//! follower and following counts, profile fields, and the follow button.
+//! follower and following counts linking to the lists of followers and
+//! followed accounts, profile fields, and the follow button.
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -10,11 +11,13 @@ use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
 
 use super::cards::{self, AccountView, PostCard};
-use super::posts::text_of;
+use super::search::{AccountRow, account_rows};
 use super::{Chrome, SignedIn, Web, WebError, WebResult, local_path, render, see_other};
 use crate::db::actors::{Actor, ProfileField};
+use crate::db::{self, views::Listing};
 use crate::domain::filters::Context as FilterContext;
 use crate::error::Error;
+use crate::federation::rel_me;
 use crate::http::negotiate::{Representation, negotiate};
 use crate::http::vary_accept;
 use crate::mastodon::Presenter;
@@ -36,19 +39,10 @@ pub struct FieldView {
 /// The longest part of a link's path shown after its host.
 const MAX_LINK_PATH: usize = 30;
 
-/// Reads a field. Rel=me verification is not stored yet, so no field is
-/// marked verified.
+/// Reads a field; a link verified by rel=me is marked.
 pub fn field_view(field: &ProfileField) -> FieldView {
     // Only a field that is a link and nothing else is shown as one.
-    let text = text_of(&field.value);
-    let text = text.trim();
-    let href = (!text.is_empty() && !text.contains(char::is_whitespace))
-        .then(|| first_href(&field.value).unwrap_or_else(|| text.to_string()));
-    let link = href.and_then(|href| {
-        let url = url::Url::parse(&href).ok()?;
-        if !matches!(url.scheme(), "http" | "https") {
-            return None;
-        }
+    let link = rel_me::field_link(&field.value).and_then(|url| {
         let host = match url.port() {
             Some(port) => format!("{}:{port}", url.host_str()?),
             None => url.host_str()?.to_string(),
@@ -67,16 +61,8 @@ pub fn field_view(field: &ProfileField) -> FieldView {
         name: field.name.clone(),
         value: field.value.clone(),
         link,
-        verified: false,
+        verified: field.verified_at.is_some(),
     }
-}
-
-/// The first `href` of sanitised HTML (whose attributes are quoted with
-/// `"`), decoded.
-fn first_href(html: &str) -> Option<String> {
-    let start = html.find("href=\"")? + "href=\"".len();
-    let end = html[start..].find('"')? + start;
-    Some(text_of(&html[start..end]))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -127,6 +113,8 @@ struct ProfilePage {
     is_me: bool,
     follow: Option<FollowButton>,
     follows_you: bool,
+    /// The account this one moved to, when known.
+    moved: Option<AccountView>,
     /// "posts", "replies" or "reposts".
     tab: &'static str,
     posts: Vec<PostCard>,
@@ -199,7 +187,10 @@ pub async fn profile_page(state: &AppState, web: Web, actor: &Actor, q: ProfileQ
         .flatten();
     let posts = cards::posts(state, viewer, &found, Some(FilterContext::Account)).await?;
     let presenter = Presenter::new(state, viewer);
-    let account = cards::Cards::new(state).account(&presenter.account(actor).await?);
+    let entity = presenter.account(actor).await?;
+    let cards = cards::Cards::new(state);
+    let moved = entity.moved.as_deref().map(|m| cards.account(m));
+    let account = cards.account(&entity);
     let is_me = viewer.is_some_and(|v| v.id == actor.id);
     let (follow, follows_you) = match viewer {
         Some(_) if !is_me => {
@@ -225,6 +216,7 @@ pub async fn profile_page(state: &AppState, web: Web, actor: &Actor, q: ProfileQ
         is_me,
         follow,
         follows_you,
+        moved,
         tab: match tab {
             Tab::Posts => "posts",
             Tab::Replies => "replies",
@@ -237,6 +229,76 @@ pub async fn profile_page(state: &AppState, web: Web, actor: &Actor, q: ProfileQ
         account,
     };
     Ok(vary_accept(render(&page)?))
+}
+
+/// Who an account's followers or followed accounts are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Relations {
+    Followers,
+    Following,
+}
+
+#[derive(Template)]
+#[template(path = "web/relations.html")]
+struct RelationsPage {
+    chrome: Chrome,
+    account: AccountView,
+    /// "followers" or "following".
+    which: &'static str,
+    accounts: Vec<AccountRow>,
+    older: Option<i64>,
+    /// A remote account: only the relations this server knows are listed.
+    remote: bool,
+}
+
+/// Accounts listed on a page of followers or following.
+const RELATIONS_PAGE: i64 = 40;
+
+/// `GET /@{acct}/followers` and `/@{acct}/following`: accepted relations,
+/// newest first, 40 a page. For a remote account, the ones this server
+/// knows of.
+pub async fn relations_page(
+    state: &AppState,
+    web: Web,
+    acct: &str,
+    which: Relations,
+    max_id: Option<&str>,
+) -> WebResult {
+    let actor = profiles::by_acct(state, acct, false).await?;
+    let max_id = match max_id {
+        None | Some("") => None,
+        Some(raw) => Some(
+            raw.parse::<i64>()
+                .map_err(|_| Error::BadRequest("max_id must be an integer".into()))?,
+        ),
+    };
+    let listing = match which {
+        Relations::Followers => Listing::Followers,
+        Relations::Following => Listing::Following,
+    };
+    let page = timelines::page(max_id, None, None, Some(RELATIONS_PAGE));
+    let rows = db::views::list_actors(&state.db, listing, actor.id, page, state.clock.now())
+        .await
+        .map_err(Error::from)?;
+    let older = (rows.len() as i64 >= page.limit)
+        .then(|| rows.last().map(|r| r.cursor))
+        .flatten();
+    let actors: Vec<Actor> = rows.into_iter().map(|r| r.actor).collect();
+    let viewer = web.viewer();
+    let accounts = account_rows(state, viewer, &actors).await?;
+    let presenter = Presenter::new(state, viewer);
+    let account = cards::Cards::new(state).account(&presenter.account(&actor).await?);
+    render(&RelationsPage {
+        chrome: web.chrome,
+        remote: !actor.is_local(),
+        which: match which {
+            Relations::Followers => "followers",
+            Relations::Following => "following",
+        },
+        account,
+        accounts,
+        older,
+    })
 }
 
 #[derive(Deserialize)]
@@ -279,6 +341,7 @@ mod tests {
         field_view(&ProfileField {
             name: "Site".into(),
             value: value.into(),
+            verified_at: None,
         })
     }
 

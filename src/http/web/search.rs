@@ -12,6 +12,7 @@ use super::cards::{self, AccountView, PostCard};
 use super::compose::post_path;
 use super::profiles::{FollowButton, follow_button};
 use super::{Chrome, SignedIn, Web, WebResult, render, see_other};
+use crate::db::actors::Actor;
 use crate::domain::filters::Context as FilterContext;
 use crate::error::Error;
 use crate::mastodon::Presenter;
@@ -37,28 +38,18 @@ struct SearchPage {
     tags: Vec<String>,
 }
 
-#[derive(Deserialize, Default)]
-pub struct SearchQuery {
-    #[serde(default)]
-    q: String,
-}
-
-/// `GET /search?q=`
-pub async fn search(
-    State(state): State<AppState>,
-    mut web: Web,
-    Query(q): Query<SearchQuery>,
-) -> WebResult {
-    let query = q.q.trim().to_string();
-    let viewer = web.viewer();
-    let found = lookup::search(&state, viewer, &query).await?;
-    let posts = cards::posts(&state, viewer, &found.posts, Some(FilterContext::Public)).await?;
-    let views = cards::accounts(&state, viewer, &found.accounts).await?;
-    let ids: Vec<i64> = found.accounts.iter().map(|a| a.id).collect();
-    let relationships = Presenter::new(&state, viewer).relationships(&ids).await?;
+/// Rows for a list of accounts, each with its follow button for a
+/// signed-in viewer (none on the viewer's own row).
+pub async fn account_rows(
+    state: &AppState,
+    viewer: Option<&Actor>,
+    actors: &[Actor],
+) -> Result<Vec<AccountRow>, Error> {
+    let views = cards::accounts(state, viewer, actors).await?;
+    let ids: Vec<i64> = actors.iter().map(|a| a.id).collect();
+    let relationships = Presenter::new(state, viewer).relationships(&ids).await?;
     let only = views.len() == 1;
-    let accounts = found
-        .accounts
+    Ok(actors
         .iter()
         .zip(views)
         .map(|(actor, account)| {
@@ -78,7 +69,26 @@ pub async fn search(
                 button_id,
             }
         })
-        .collect();
+        .collect())
+}
+
+#[derive(Deserialize, Default)]
+pub struct SearchQuery {
+    #[serde(default)]
+    q: String,
+}
+
+/// `GET /search?q=`
+pub async fn search(
+    State(state): State<AppState>,
+    mut web: Web,
+    Query(q): Query<SearchQuery>,
+) -> WebResult {
+    let query = q.q.trim().to_string();
+    let viewer = web.viewer();
+    let found = lookup::search(&state, viewer, &query).await?;
+    let posts = cards::posts(&state, viewer, &found.posts, Some(FilterContext::Public)).await?;
+    let accounts = account_rows(&state, viewer, &found.accounts).await?;
     web.chrome.query = query.clone();
     render(&SearchPage {
         chrome: web.chrome,

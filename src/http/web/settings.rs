@@ -22,7 +22,7 @@ use crate::state::AppState;
 #[derive(Deserialize, Default)]
 pub struct Saved {
     #[serde(default)]
-    saved: Option<String>,
+    pub saved: Option<String>,
 }
 
 #[derive(Template)]

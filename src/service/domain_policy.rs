@@ -1,0 +1,505 @@
+//! The instance's domain policy: which servers Skein federates with, as
+//! Mastodon's admins set it. A block has a severity (`silence`: kept out of
+//! public timelines, follows still work; `suspend`: nothing in or out, and
+//! what was stored is purged, follows severed) and may reject media; it
+//! covers the domain's subdomains. In the allow-list mode
+//! (`federation.mode`), only allowed domains federate.
+//!
+//! Enforced where federation happens: the inbox refuses activities whose
+//! actor, object, object's author or quoted or reposted post lives on a
+//! refused host (`check_activity`); fetches and WebFinger refuse them
+//! (`federation::fetch`); deliveries to them are not queued or sent
+//! (`service::outbox`, `jobs::delivery`). Every change is written to the
+//! audit log in its transaction.
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use sqlx::{PgConnection, PgPool};
+use url::Url;
+
+use crate::config::FederationMode;
+use crate::db::{
+    self,
+    domain_policy::{BlockFields, DomainAllow, DomainBlock},
+};
+use crate::domain::{domain_name, portability};
+use crate::error::{Error, Result};
+use crate::service::audit::{self, Staff};
+use crate::service::discovery::authority;
+use crate::state::AppState;
+
+/// A block's severity, as Mastodon names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Severity {
+    /// Recorded (for reject-media or reports) but nothing hidden.
+    Noop,
+    Silence,
+    Suspend,
+}
+
+impl Severity {
+    pub fn parse(raw: &str) -> Option<Severity> {
+        match raw.trim().to_ascii_lowercase().as_str() {
+            "noop" | "none" => Some(Severity::Noop),
+            "silence" | "limit" => Some(Severity::Silence),
+            "suspend" => Some(Severity::Suspend),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Noop => "noop",
+            Severity::Silence => "silence",
+            Severity::Suspend => "suspend",
+        }
+    }
+}
+
+/// A block as an admin asks for it.
+#[derive(Debug, Clone)]
+pub struct BlockRequest {
+    pub domain: String,
+    pub severity: Severity,
+    pub reject_media: bool,
+    pub reject_reports: bool,
+    pub private_comment: String,
+    pub public_comment: String,
+    pub obfuscate: bool,
+}
+
+impl BlockRequest {
+    fn fields(&self) -> BlockFields {
+        BlockFields {
+            severity: self.severity.as_str().to_string(),
+            reject_media: self.reject_media,
+            reject_reports: self.reject_reports,
+            private_comment: self.private_comment.trim().to_string(),
+            public_comment: self.public_comment.trim().to_string(),
+            obfuscate: self.obfuscate,
+        }
+    }
+}
+
+fn normalized(raw: &str) -> Result<String> {
+    domain_name::normalize(raw)
+        .ok_or_else(|| Error::Validation(format!("{:?} is not a domain name", raw.trim())))
+}
+
+/// Whether Skein refuses to federate with `host` (`host[:port]`): a block
+/// suspends it, or the allow-list mode does not list it. This instance's
+/// own host is never refused.
+pub async fn refuses(state: &AppState, host: &str) -> Result<bool> {
+    let mut conn = state.db.acquire().await?;
+    refuses_in(&mut conn, state, host).await
+}
+
+/// `refuses`, on the caller's connection (inside its transaction, so that
+/// a check never waits for a second connection of the pool).
+pub async fn refuses_in(conn: &mut PgConnection, state: &AppState, host: &str) -> Result<bool> {
+    let host = host.to_ascii_lowercase();
+    if host.is_empty() || host == state.urls.domain() {
+        return Ok(false);
+    }
+    let blocks = db::domain_policy::covering(&mut *conn, &host).await?;
+    if blocks.iter().any(|b| b.severity == "suspend") {
+        return Ok(true);
+    }
+    if state.config.federation.mode == FederationMode::Allowlist {
+        return Ok(!db::domain_policy::is_allowed(&mut *conn, &host).await?);
+    }
+    Ok(false)
+}
+
+/// Whether media from `host` is rejected (not stored, not shown), on the
+/// caller's connection.
+pub async fn rejects_media(conn: &mut PgConnection, host: &str) -> Result<bool> {
+    let blocks = db::domain_policy::covering(conn, &host.to_ascii_lowercase()).await?;
+    Ok(blocks
+        .iter()
+        .any(|b| b.reject_media || b.severity == "suspend"))
+}
+
+/// Refuses a URL on a refused host with 403.
+pub async fn check_url(state: &AppState, url: &Url) -> Result<()> {
+    let host = authority(url);
+    if refuses(state, &host).await? {
+        return Err(Error::Forbidden(format!(
+            "this server does not federate with {host}"
+        )));
+    }
+    Ok(())
+}
+
+/// Refuses an inbound activity that involves a refused host: its actor,
+/// its object and the object's author, and a quoted or reposted post.
+pub async fn check_activity(state: &AppState, activity: &Value) -> Result<()> {
+    let mut urls: Vec<String> = Vec::new();
+    let mut push = |v: Option<&Value>| {
+        if let Some(Value::String(s)) = v {
+            urls.push(s.clone());
+        }
+    };
+    push(activity.get("actor"));
+    push(activity.get("actor").and_then(|a| a.get("id")));
+    match activity.get("object") {
+        Some(Value::String(_)) => push(activity.get("object")),
+        Some(object @ Value::Object(_)) => {
+            for key in [
+                "id",
+                "attributedTo",
+                "actor",
+                "object",
+                "quote",
+                "quoteUri",
+                "quoteUrl",
+                "_misskey_quote",
+            ] {
+                push(object.get(key));
+            }
+        }
+        _ => {}
+    }
+    let mut hosts: Vec<String> = urls
+        .into_iter()
+        .filter_map(|u| Url::parse(&u).ok())
+        .map(|u| authority(&u))
+        .collect();
+    hosts.sort();
+    hosts.dedup();
+    for host in hosts {
+        if refuses(state, &host).await? {
+            return Err(Error::Forbidden(format!(
+                "this server does not federate with {host}"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The inboxes among `inboxes` that Skein may deliver to, checked on the
+/// caller's connection.
+pub async fn deliverable(
+    conn: &mut PgConnection,
+    state: &AppState,
+    inboxes: Vec<String>,
+) -> Result<Vec<String>> {
+    let mut kept = Vec::with_capacity(inboxes.len());
+    let mut refused: Vec<(String, bool)> = Vec::new();
+    for inbox in inboxes {
+        let host = db::deliveries::host_of(&inbox);
+        let no = match refused.iter().find(|(h, _)| *h == host) {
+            Some((_, no)) => *no,
+            None => {
+                let no = refuses_in(conn, state, &host).await?;
+                refused.push((host, no));
+                no
+            }
+        };
+        if !no {
+            kept.push(inbox);
+        }
+    }
+    Ok(kept)
+}
+
+/// Blocks a domain (admins only). A suspension purges what is stored from
+/// the domain and severs follows; rejecting media drops its attachments.
+pub async fn block(
+    db: &PgPool,
+    now: DateTime<Utc>,
+    staff: &Staff,
+    request: &BlockRequest,
+) -> Result<DomainBlock> {
+    staff.require_admin()?;
+    let domain = normalized(&request.domain)?;
+    let mut tx = db.begin().await?;
+    if db::domain_policy::find_by_domain(&mut *tx, &domain)
+        .await?
+        .is_some()
+    {
+        return Err(Error::Validation(format!("{domain} is already blocked")));
+    }
+    let block = db::domain_policy::insert(&mut *tx, &domain, &request.fields(), now).await?;
+    apply(&mut tx, &block, now).await?;
+    audit::record(
+        &mut tx,
+        now,
+        staff,
+        "domain_block.create",
+        "domain",
+        &domain,
+        details(&block),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(block)
+}
+
+/// Changes a block (admins only); a block made stricter applies at once.
+pub async fn update(
+    db: &PgPool,
+    now: DateTime<Utc>,
+    staff: &Staff,
+    id: i64,
+    request: &BlockRequest,
+) -> Result<DomainBlock> {
+    staff.require_admin()?;
+    let mut tx = db.begin().await?;
+    let block = db::domain_policy::update(&mut *tx, id, &request.fields(), now)
+        .await?
+        .ok_or(Error::NotFound)?;
+    apply(&mut tx, &block, now).await?;
+    audit::record(
+        &mut tx,
+        now,
+        staff,
+        "domain_block.update",
+        "domain",
+        &block.domain,
+        details(&block),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(block)
+}
+
+/// Lifts a block (admins only). What a suspension purged stays purged, as
+/// with Mastodon; the domain's accounts can be followed again.
+pub async fn unblock(
+    db: &PgPool,
+    now: DateTime<Utc>,
+    staff: &Staff,
+    id: i64,
+) -> Result<DomainBlock> {
+    staff.require_admin()?;
+    let mut tx = db.begin().await?;
+    let block = db::domain_policy::delete(&mut *tx, id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    audit::record(
+        &mut tx,
+        now,
+        staff,
+        "domain_block.destroy",
+        "domain",
+        &block.domain,
+        details(&block),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(block)
+}
+
+async fn apply(tx: &mut sqlx::PgConnection, block: &DomainBlock, now: DateTime<Utc>) -> Result<()> {
+    if block.severity == "suspend" {
+        db::domain_policy::purge(tx, &block.domain, now).await?;
+    }
+    if block.reject_media || block.severity == "suspend" {
+        db::domain_policy::drop_media(tx, &block.domain).await?;
+    }
+    Ok(())
+}
+
+fn details(block: &DomainBlock) -> Value {
+    serde_json::json!({
+        "severity": block.severity,
+        "reject_media": block.reject_media,
+        "reject_reports": block.reject_reports,
+        "private_comment": block.private_comment,
+        "public_comment": block.public_comment,
+    })
+}
+
+pub async fn list(db: &PgPool) -> Result<Vec<DomainBlock>> {
+    Ok(db::domain_policy::list(db).await?)
+}
+
+pub async fn find(db: &PgPool, id: i64) -> Result<DomainBlock> {
+    db::domain_policy::find(db, id)
+        .await?
+        .ok_or(Error::NotFound)
+}
+
+/// Allows a domain in the allow-list mode (admins only).
+pub async fn allow(
+    db: &PgPool,
+    now: DateTime<Utc>,
+    staff: &Staff,
+    raw: &str,
+) -> Result<DomainAllow> {
+    staff.require_admin()?;
+    let domain = normalized(raw)?;
+    let mut tx = db.begin().await?;
+    let allow = db::domain_policy::insert_allow(&mut *tx, &domain, now)
+        .await
+        .map_err(|e| match &e {
+            sqlx::Error::Database(d) if d.constraint() == Some(db::domain_policy::ALLOW_TAKEN) => {
+                Error::Validation(format!("{domain} is already allowed"))
+            }
+            _ => Error::from(e),
+        })?;
+    audit::record(
+        &mut tx,
+        now,
+        staff,
+        "domain_allow.create",
+        "domain",
+        &domain,
+        Value::Object(Default::default()),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(allow)
+}
+
+pub async fn disallow(
+    db: &PgPool,
+    now: DateTime<Utc>,
+    staff: &Staff,
+    id: i64,
+) -> Result<DomainAllow> {
+    staff.require_admin()?;
+    let mut tx = db.begin().await?;
+    let allow = db::domain_policy::delete_allow(&mut *tx, id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    audit::record(
+        &mut tx,
+        now,
+        staff,
+        "domain_allow.destroy",
+        "domain",
+        &allow.domain,
+        Value::Object(Default::default()),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(allow)
+}
+
+pub async fn allows(db: &PgPool) -> Result<Vec<DomainAllow>> {
+    Ok(db::domain_policy::list_allows(db).await?)
+}
+
+/// Mastodon's CSV header for exported domain blocks.
+pub const CSV_HEADER: &str =
+    "#domain,#severity,#reject_media,#reject_reports,#public_comment,#obfuscate";
+
+/// Every block in Mastodon's CSV format.
+pub fn export_csv(blocks: &[DomainBlock]) -> String {
+    let mut out = String::from(CSV_HEADER);
+    out.push('\n');
+    for b in blocks {
+        out.push_str(&portability::row(&[
+            &b.domain,
+            &b.severity,
+            if b.reject_media { "true" } else { "false" },
+            if b.reject_reports { "true" } else { "false" },
+            &b.public_comment,
+            if b.obfuscate { "true" } else { "false" },
+        ]));
+    }
+    out
+}
+
+/// Reads Mastodon's CSV of domain blocks (with its `#domain,...` header,
+/// or bare lines of domains, which Mastodon also accepts, as suspensions).
+pub fn parse_csv(text: &str) -> Result<Vec<BlockRequest>> {
+    let mut columns: Vec<String> = vec!["#domain".into()];
+    let mut found = Vec::new();
+    for (n, record) in portability::parse_csv(text).into_iter().enumerate() {
+        let first = record.first().map(|f| f.trim()).unwrap_or_default();
+        if first.is_empty() {
+            continue;
+        }
+        if n == 0 && first.starts_with('#') {
+            columns = record
+                .iter()
+                .map(|c| c.trim().to_ascii_lowercase())
+                .collect();
+            continue;
+        }
+        let get = |name: &str| {
+            columns
+                .iter()
+                .position(|c| c == name)
+                .and_then(|i| record.get(i))
+                .map(|v| v.trim())
+                .unwrap_or_default()
+        };
+        let flag = |name: &str| matches!(get(name).to_ascii_lowercase().as_str(), "true" | "1");
+        let severity = match get("#severity") {
+            "" => Severity::Suspend,
+            raw => Severity::parse(raw).ok_or_else(|| {
+                Error::Validation(format!("line {}: unknown severity {raw:?}", n + 1))
+            })?,
+        };
+        found.push(BlockRequest {
+            domain: get("#domain").to_string(),
+            severity,
+            reject_media: flag("#reject_media"),
+            reject_reports: flag("#reject_reports"),
+            private_comment: String::new(),
+            public_comment: get("#public_comment").to_string(),
+            obfuscate: flag("#obfuscate"),
+        });
+    }
+    Ok(found)
+}
+
+/// What an import did.
+#[derive(Debug, Default)]
+pub struct ImportReport {
+    pub added: Vec<String>,
+    /// Domains already blocked, left as they are (Mastodon's default).
+    pub kept: Vec<String>,
+    pub failed: Vec<(String, String)>,
+}
+
+/// Imports Mastodon's CSV of domain blocks: new domains are blocked; ones
+/// already blocked are kept as they are.
+pub async fn import_csv(
+    db: &PgPool,
+    now: DateTime<Utc>,
+    staff: &Staff,
+    text: &str,
+) -> Result<ImportReport> {
+    staff.require_admin()?;
+    let mut report = ImportReport::default();
+    for request in parse_csv(text)? {
+        match block(db, now, staff, &request).await {
+            Ok(block) => report.added.push(block.domain),
+            Err(Error::Validation(reason)) if reason.ends_with("is already blocked") => {
+                report.kept.push(request.domain)
+            }
+            Err(Error::Validation(reason)) => report.failed.push((request.domain, reason)),
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mastodons_csv_of_domain_blocks_is_read_and_written() {
+        let text = "#domain,#severity,#reject_media,#reject_reports,#public_comment,#obfuscate\n\
+                    spam.example,suspend,false,false,\"Spam, lots\",false\n\
+                    loud.example,silence,true,false,,true\n";
+        let blocks = parse_csv(text).unwrap();
+        assert_eq!(blocks.len(), 2);
+        assert_eq!(blocks[0].domain, "spam.example");
+        assert_eq!(blocks[0].severity, Severity::Suspend);
+        assert_eq!(blocks[0].public_comment, "Spam, lots");
+        assert_eq!(blocks[1].severity, Severity::Silence);
+        assert!(blocks[1].reject_media && blocks[1].obfuscate);
+        // Bare lists of domains are suspensions.
+        let bare = parse_csv("a.example\nb.example\n").unwrap();
+        assert_eq!(bare.len(), 2);
+        assert_eq!(bare[1].severity, Severity::Suspend);
+        assert!(parse_csv("#domain,#severity\nx.example,explode\n").is_err());
+    }
+}

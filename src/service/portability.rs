@@ -1,0 +1,324 @@
+//! Taking an account's data elsewhere and bringing its lists in, in
+//! Mastodon's formats: CSV exports of follows, blocks, mutes and domain
+//! blocks, lists.csv and bookmarks.csv, the ActivityStreams archive's files (actor.json,
+//! outbox.json, likes.json, bookmarks.json), and imports of the CSV files (merge or overwrite). An import is a job row
+//! (`imports`), processed after the upload by [`run_pending`]: the accounts
+//! it names are resolved over federation one at a time (each fetch bounded
+//! by `net`'s limits), and those that fail are recorded with the reason.
+
+use chrono::Duration;
+
+use crate::db::{self, actors::Actor, imports::Failure, imports::Import};
+use crate::domain::portability::{self, Entry, ListKind, Mode};
+use crate::error::{Error, Result};
+use serde_json::{Value, json};
+
+use crate::service::{blocks, domain_blocks, follows, mutes, posts, profiles, remote_actors};
+use crate::state::AppState;
+
+/// Mastodon's cap on rows per import file for follows (and the others).
+pub const MAX_ROWS: usize = 50_000;
+/// A running import older than this was left by a stopped worker.
+pub const STALE_AFTER: Duration = Duration::minutes(30);
+
+/// `user@host` of an account, with this instance's host for local ones.
+fn address(state: &AppState, actor: &Actor) -> String {
+    format!(
+        "{}@{}",
+        actor.username,
+        actor.domain.clone().unwrap_or_else(|| state.urls.domain())
+    )
+}
+
+/// One of the CSV exports, as Mastodon writes it.
+pub async fn export_csv(state: &AppState, actor: &Actor, kind: ListKind) -> Result<String> {
+    let mut csv = kind.header().map(portability::row).unwrap_or_default();
+    match kind {
+        ListKind::Following => {
+            for followee in db::follows::followees(&state.db, actor.id).await? {
+                csv.push_str(&portability::row(&[
+                    &address(state, &followee),
+                    "true",
+                    "false",
+                    "",
+                ]));
+            }
+        }
+        ListKind::Blocks => {
+            for blocked in db::blocks::blocked_by(&state.db, actor.id).await? {
+                csv.push_str(&portability::row(&[&address(state, &blocked)]));
+            }
+        }
+        ListKind::Mutes => {
+            for muted in db::mutes::muted_by(&state.db, actor.id).await? {
+                let hide = if muted.mute_notifications {
+                    "true"
+                } else {
+                    "false"
+                };
+                csv.push_str(&portability::row(&[&address(state, &muted.actor), hide]));
+            }
+        }
+        ListKind::DomainBlocks => {
+            for domain in db::user_domain_blocks::all(&state.db, actor.id).await? {
+                csv.push_str(&portability::row(&[&domain]));
+            }
+        }
+    }
+    Ok(csv)
+}
+
+/// `bookmarks.csv`: the bookmarked posts' ids, one a line.
+pub async fn export_bookmarks_csv(state: &AppState, actor: &Actor) -> Result<String> {
+    let ids = db::bookmarks::bookmarked_post_ids(&state.db, actor.id).await?;
+    Ok(ids.iter().map(|id| portability::row(&[id])).collect())
+}
+
+/// `lists.csv`: one line per list member, `List name,Account address`
+/// without a header, as Mastodon writes it (members oldest first).
+pub async fn export_lists_csv(state: &AppState, actor: &Actor) -> Result<String> {
+    let mut csv = String::new();
+    for list in db::lists::all(&state.db, actor.id).await? {
+        let mut members = db::lists::members(&state.db, list.id, None).await?;
+        members.reverse();
+        for member in members {
+            csv.push_str(&portability::row(&[
+                &list.title,
+                &address(state, &member.actor),
+            ]));
+        }
+    }
+    Ok(csv)
+}
+
+/// A file of Mastodon's ActivityStreams archive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArchiveFile {
+    Actor,
+    Outbox,
+    Likes,
+    Bookmarks,
+}
+
+impl ArchiveFile {
+    pub fn by_file_name(name: &str) -> Option<ArchiveFile> {
+        match name {
+            "actor.json" => Some(ArchiveFile::Actor),
+            "outbox.json" => Some(ArchiveFile::Outbox),
+            "likes.json" => Some(ArchiveFile::Likes),
+            "bookmarks.json" => Some(ArchiveFile::Bookmarks),
+            _ => None,
+        }
+    }
+}
+
+fn ordered_collection(id: &str, items: Vec<Value>) -> Value {
+    json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": id,
+        "type": "OrderedCollection",
+        "totalItems": items.len(),
+        "orderedItems": items,
+    })
+}
+
+/// One file of the archive. The outbox holds the Create (and Announce)
+/// activities of the posts the account's outbox serves (public and
+/// unlisted), newest first, as the live outbox does.
+pub async fn export_archive(state: &AppState, actor: &Actor, file: ArchiveFile) -> Result<Value> {
+    Ok(match file {
+        ArchiveFile::Actor => {
+            let mut doc = serde_json::to_value(crate::federation::actor::document(actor)?)
+                .map_err(|e| anyhow::anyhow!(e))?;
+            // The archive refers to itself, as Mastodon's does.
+            doc["outbox"] = json!("outbox.json");
+            doc["likes"] = json!("likes.json");
+            doc["bookmarks"] = json!("bookmarks.json");
+            doc
+        }
+        ArchiveFile::Outbox => {
+            let mut items = Vec::new();
+            let mut cursor = None;
+            loop {
+                let page = profiles::outbox(&state.db, actor, cursor, 200).await?;
+                for post in &page.items {
+                    items.push(posts::outbox_item(state, actor, post).await?);
+                }
+                match page.next_cursor {
+                    Some(next) => cursor = Some(next),
+                    None => break,
+                }
+            }
+            ordered_collection("outbox.json", items)
+        }
+        ArchiveFile::Likes => {
+            let ids = db::likes::liked_post_ids(&state.db, actor.id).await?;
+            ordered_collection("likes.json", ids.into_iter().map(Value::from).collect())
+        }
+        ArchiveFile::Bookmarks => {
+            let ids = db::bookmarks::bookmarked_post_ids(&state.db, actor.id).await?;
+            ordered_collection("bookmarks.json", ids.into_iter().map(Value::from).collect())
+        }
+    })
+}
+
+/// Reads an uploaded file and queues its import; the entries are applied
+/// by [`run_pending`].
+pub async fn start_import(
+    state: &AppState,
+    actor: &Actor,
+    kind: ListKind,
+    mode: Mode,
+    text: &str,
+) -> Result<Import> {
+    if !actor.is_local() {
+        return Err(Error::Forbidden("only local accounts import here".into()));
+    }
+    let entries = portability::entries(kind, text).map_err(Error::Validation)?;
+    if entries.len() > MAX_ROWS {
+        return Err(Error::Validation(format!(
+            "an import has at most {MAX_ROWS} lines"
+        )));
+    }
+    if entries.is_empty() && mode == Mode::Merge {
+        return Err(Error::Validation("the file lists nothing".into()));
+    }
+    let import = db::imports::insert(
+        &state.db,
+        actor.id,
+        kind.as_str(),
+        mode.as_str(),
+        &entries,
+        state.clock.now(),
+    )
+    .await?;
+    Ok(import)
+}
+
+/// An account's latest imports, for its settings page.
+pub async fn recent(state: &AppState, actor: &Actor) -> Result<Vec<Import>> {
+    Ok(db::imports::recent(&state.db, actor.id, 10).await?)
+}
+
+/// Processes imports until none waits; returns how many were processed.
+pub async fn run_pending(state: &AppState) -> Result<usize> {
+    let mut done = 0;
+    loop {
+        let now = state.clock.now();
+        let Some(import) = db::imports::claim(&state.db, now, now - STALE_AFTER).await? else {
+            return Ok(done);
+        };
+        let (applied, failures) = match process(state, &import).await {
+            Ok(outcome) => outcome,
+            Err(e) => {
+                tracing::warn!(import = import.id, error = %e, "an import failed");
+                (
+                    0,
+                    vec![Failure {
+                        target: String::new(),
+                        reason: e.public_message(),
+                    }],
+                )
+            }
+        };
+        db::imports::finish(&state.db, import.id, applied, &failures, state.clock.now()).await?;
+        tracing::info!(
+            import = import.id,
+            applied,
+            failed = failures.len(),
+            "import done"
+        );
+        done += 1;
+    }
+}
+
+async fn process(state: &AppState, import: &Import) -> Result<(i32, Vec<Failure>)> {
+    let actor = db::actors::find_by_id(&state.db, import.actor_id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let kind = ListKind::parse(&import.kind)
+        .ok_or_else(|| anyhow::anyhow!("an import of unknown kind {}", import.kind))?;
+    let overwrite = Mode::parse(&import.mode) == Some(Mode::Overwrite);
+    let mut applied = 0;
+    let mut failures = Vec::new();
+    if kind == ListKind::DomainBlocks {
+        let wanted: Vec<&str> = import.entries.0.iter().map(|e| e.target.as_str()).collect();
+        if overwrite {
+            for domain in db::user_domain_blocks::all(&state.db, actor.id).await? {
+                if !wanted.contains(&domain.as_str()) {
+                    domain_blocks::unblock(state, &actor, &domain).await?;
+                }
+            }
+        }
+        for domain in wanted {
+            match domain_blocks::block(state, &actor, domain).await {
+                Ok(()) => applied += 1,
+                Err(e) => failures.push(failure(domain, &e)),
+            }
+        }
+        return Ok((applied, failures));
+    }
+    // Resolve every account first: an overwrite must not remove what it
+    // could not read.
+    let mut wanted: Vec<(Actor, &Entry)> = Vec::new();
+    for entry in &import.entries.0 {
+        match remote_actors::resolve(state, &entry.target).await {
+            Ok(target) => wanted.push((target, entry)),
+            Err(e) => failures.push(failure(&entry.target, &Error::from(e))),
+        }
+    }
+    if overwrite {
+        let keep = |id: i64| wanted.iter().any(|(a, _)| a.id == id);
+        let unresolved = |a: &Actor| {
+            failures
+                .iter()
+                .any(|f| f.target.eq_ignore_ascii_case(&address(state, a)))
+        };
+        match kind {
+            ListKind::Following => {
+                for old in db::follows::followees(&state.db, actor.id).await? {
+                    if !keep(old.id) && !unresolved(&old) {
+                        follows::unfollow(state, &actor, &old).await?;
+                    }
+                }
+            }
+            ListKind::Blocks => {
+                for old in db::blocks::blocked_by(&state.db, actor.id).await? {
+                    if !keep(old.id) && !unresolved(&old) {
+                        blocks::unblock(state, &actor, &old).await?;
+                    }
+                }
+            }
+            ListKind::Mutes => {
+                for old in db::mutes::muted_by(&state.db, actor.id).await? {
+                    if !keep(old.actor.id) && !unresolved(&old.actor) {
+                        mutes::unmute(state, &actor, &old.actor).await?;
+                    }
+                }
+            }
+            ListKind::DomainBlocks => {}
+        }
+    }
+    for (target, entry) in &wanted {
+        let result = match kind {
+            ListKind::Following => follows::follow(state, &actor, target).await.map(drop),
+            ListKind::Blocks => blocks::block(state, &actor, target).await,
+            ListKind::Mutes => {
+                mutes::mute(state, &actor, target, entry.hide_notifications, None).await
+            }
+            ListKind::DomainBlocks => Ok(()),
+        };
+        match result {
+            Ok(()) => applied += 1,
+            Err(e) => failures.push(failure(&entry.target, &e)),
+        }
+    }
+    Ok((applied, failures))
+}
+
+fn failure(target: &str, e: &Error) -> Failure {
+    Failure {
+        target: target.to_string(),
+        reason: e.public_message(),
+    }
+}

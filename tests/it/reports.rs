@@ -1,0 +1,278 @@
+//! Reports between two real instances: a user reports a remote account and
+//! one of its posts; forwarded, the report reaches the other instance's
+//! admin queue as a Flag from this instance's actor; not forwarded, it
+//! stays here. Moderators list, resolve and reopen reports through
+//! Mastodon's admin API, and every such action is in the audit log.
+
+use serde_json::json;
+
+use crate::harness::{Options, TestApp};
+
+#[tokio::test]
+async fn a_forwarded_report_reaches_the_other_instances_admin_queue_as_a_flag() {
+    let alpha = TestApp::spawn().await;
+    let beta = TestApp::spawn_with(Options::named("beta")).await;
+    alpha.create_user("carol").await;
+    alpha.create_staff("watcher", "moderator").await;
+    let bob = beta.create_user("bob").await;
+    beta.create_staff("root", "admin").await;
+    beta.create_user("plain").await;
+    let carol = alpha.token("carol").await;
+    let alpha_mod = alpha.token("watcher").await;
+    let bob_token = beta.token("bob").await;
+    let beta_admin = beta.token("root").await;
+    let beta_plain = beta.token("plain").await;
+
+    let (_, bad) = beta
+        .api_post(
+            &bob_token,
+            "/api/v1/statuses",
+            json!({"status": "buy cheap pills"}),
+        )
+        .await;
+    let bad_uri = bad["uri"].as_str().unwrap().to_string();
+    let (_, found) = alpha
+        .api_get(
+            &carol,
+            &format!("/api/v2/search?q={bad_uri}&resolve=true&type=statuses"),
+        )
+        .await;
+    let post_here = found["statuses"][0]["id"].as_str().unwrap().to_string();
+    let bob_here = found["statuses"][0]["account"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let (status, report) = alpha
+        .api_post(
+            &carol,
+            "/api/v1/reports",
+            json!({
+                "account_id": bob_here,
+                "status_ids": [post_here],
+                "comment": "spam in my replies",
+                "category": "spam",
+                "forward": true
+            }),
+        )
+        .await;
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(report["forwarded"], true);
+    assert_eq!(report["category"], "spam");
+    assert_eq!(report["status_ids"][0], post_here.as_str());
+    // Not forwarded: stays on alpha.
+    let (status, _) = alpha
+        .api_post(
+            &carol,
+            "/api/v1/reports",
+            json!({"account_id": bob_here, "comment": "only for my admins"}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(alpha.deliver().await, 1, "one Flag goes out");
+
+    // On beta: one report, from alpha's instance actor, about bob and his post.
+    let (reporter, target, posts, comment): (String, i64, Vec<i64>, String) = sqlx::query_as(
+        "select a.ap_id, r.target_id, r.post_ids, r.comment
+         from reports r join actors a on a.id = r.reporter_id",
+    )
+    .fetch_one(&beta.db)
+    .await
+    .unwrap();
+    assert_eq!(
+        reporter,
+        alpha.url("/actor"),
+        "the reporter stays anonymous"
+    );
+    assert_eq!(target, bob.actor.id);
+    assert_eq!(
+        posts,
+        vec![bad["id"].as_str().unwrap().parse::<i64>().unwrap()]
+    );
+    assert_eq!(comment, "spam in my replies");
+
+    let (status, _) = beta.api_get(&beta_plain, "/api/v1/admin/reports").await;
+    assert_eq!(status, 403);
+    let (status, queue) = beta.api_get(&beta_admin, "/api/v1/admin/reports").await;
+    assert_eq!(status, 200);
+    let queue = queue.as_array().unwrap();
+    assert_eq!(queue.len(), 1);
+    assert_eq!(queue[0]["target_account"]["username"], "bob");
+    assert_eq!(queue[0]["statuses"][0]["content"], bad["content"]);
+    let id = queue[0]["id"].as_str().unwrap().to_string();
+
+    let (status, resolved) = beta
+        .api_post(
+            &beta_admin,
+            &format!("/api/v1/admin/reports/{id}/resolve"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(resolved["action_taken"], true);
+    assert_eq!(resolved["action_taken_by_account"]["username"], "root");
+    let (_, open) = beta.api_get(&beta_admin, "/api/v1/admin/reports").await;
+    assert_eq!(open.as_array().unwrap().len(), 0);
+    let (_, closed) = beta
+        .api_get(&beta_admin, "/api/v1/admin/reports?resolved=true")
+        .await;
+    assert_eq!(closed.as_array().unwrap().len(), 1);
+    let action: String = sqlx::query_scalar("select action from admin_actions")
+        .fetch_one(&beta.db)
+        .await
+        .unwrap();
+    assert_eq!(action, "report.resolve");
+
+    // Alpha's moderators see both of carol's reports.
+    let (_, alpha_queue) = alpha.api_get(&alpha_mod, "/api/v1/admin/reports").await;
+    assert_eq!(alpha_queue.as_array().unwrap().len(), 2);
+    assert_eq!(alpha_queue[0]["account"]["username"], "carol");
+}
+
+#[tokio::test]
+async fn reports_are_checked_and_flags_from_domains_whose_reports_are_rejected_are_dropped() {
+    let alpha = TestApp::spawn().await;
+    let beta = TestApp::spawn_with(Options::named("beta")).await;
+    let carol = alpha.create_user("carol").await;
+    alpha.create_user("dave").await;
+    beta.create_user("bob").await;
+    beta.create_staff("root", "admin").await;
+    let carol_token = alpha.token("carol").await;
+    let beta_admin = beta.token("root").await;
+    let dave_id = alpha.local("dave").await.id;
+
+    for (body, expected) in [
+        (json!({"account_id": carol.actor.id.to_string()}), 422),
+        (
+            json!({"account_id": dave_id.to_string(), "category": "gossip"}),
+            422,
+        ),
+        (json!({"account_id": "999999"}), 404),
+        (
+            json!({"account_id": dave_id.to_string(), "comment": "x".repeat(1001)}),
+            422,
+        ),
+    ] {
+        let (status, _) = alpha.api_post(&carol_token, "/api/v1/reports", body).await;
+        assert_eq!(status, expected);
+    }
+    let count: i64 = sqlx::query_scalar("select count(*) from reports")
+        .fetch_one(&alpha.db)
+        .await
+        .unwrap();
+    assert_eq!(count, 0, "refused reports change nothing");
+
+    // Beta rejects alpha's reports: a forwarded Flag is accepted and dropped.
+    let (status, _) = beta
+        .api_post(
+            &beta_admin,
+            "/api/v1/admin/domain_blocks",
+            json!({"domain": "alpha.test", "severity": "noop", "reject_reports": true}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let bob_here = alpha.resolve(&beta.url("/users/bob")).await;
+    let (status, _) = alpha
+        .api_post(
+            &carol_token,
+            "/api/v1/reports",
+            json!({"account_id": bob_here.id.to_string(), "forward": true}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    alpha.deliver().await;
+    let count: i64 = sqlx::query_scalar("select count(*) from reports")
+        .fetch_one(&beta.db)
+        .await
+        .unwrap();
+    assert_eq!(count, 0);
+}
+
+#[tokio::test]
+async fn reports_are_made_and_resolved_from_the_web() {
+    use crate::web::{Browser, csrf};
+    let app = TestApp::spawn().await;
+    app.create_user("carol").await;
+    app.create_user("dave").await;
+    app.create_staff("watcher", "moderator").await;
+    let dave_token = app.token("dave").await;
+    let (_, rude) = app
+        .api_post(
+            &dave_token,
+            "/api/v1/statuses",
+            json!({"status": "a rude post"}),
+        )
+        .await;
+    let dave_id = app.local("dave").await.id;
+
+    let mut carol = Browser::new(&app);
+    carol.sign_in("carol").await;
+    let profile = carol.get("/@dave").await;
+    assert!(
+        profile
+            .body
+            .contains(&format!("/web/accounts/{dave_id}/report"))
+    );
+    let form = carol.get(&format!("/web/accounts/{dave_id}/report")).await;
+    assert_eq!(form.status, 200);
+    assert!(form.body.contains("a rude post"));
+    let token = csrf(&form.body);
+    let sent = carol
+        .post(
+            &format!("/web/accounts/{dave_id}/report"),
+            &[
+                ("csrf_token", token.as_str()),
+                ("category", "violation"),
+                ("comment", "rude to everyone"),
+                ("post", rude["id"].as_str().unwrap()),
+            ],
+        )
+        .await;
+    assert_eq!(sent.status, 303);
+    assert!(
+        carol
+            .get(sent.location.as_deref().unwrap())
+            .await
+            .body
+            .contains("Thank you")
+    );
+    let (category, posts): (String, Vec<i64>) =
+        sqlx::query_as("select category, post_ids from reports")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(category, "violation");
+    assert_eq!(posts.len(), 1);
+
+    assert_eq!(carol.get("/admin/reports").await.status, 403);
+    let mut moderator = Browser::new(&app);
+    moderator.sign_in("watcher").await;
+    let queue = moderator.get("/admin/reports").await;
+    assert_eq!(queue.status, 200);
+    assert!(queue.body.contains("rude to everyone"));
+    assert!(queue.body.contains("a rude post"));
+    let id: i64 = sqlx::query_scalar("select id from reports")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    let token = csrf(&queue.body);
+    let done = moderator
+        .post(
+            &format!("/admin/reports/{id}/resolve"),
+            &[("csrf_token", &token)],
+        )
+        .await;
+    assert_eq!(done.status, 303);
+    let resolved_by: Option<i64> = sqlx::query_scalar("select resolved_by_id from reports")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(resolved_by, Some(app.local("watcher").await.id));
+    assert!(
+        moderator
+            .get("/admin/reports")
+            .await
+            .body
+            .contains("No open reports.")
+    );
+}
