@@ -57,15 +57,6 @@ impl Application {
                  allowed. Never run a public instance like this."
             );
         }
-        let urls = Urls::new(config.base_url());
-        let instance = service::instance::ensure_actor(&db, &urls).await?;
-        let instance_key = SigningKey::from_pkcs8_pem(
-            &instance.public_key_id,
-            instance.private_key_pem.as_deref().unwrap_or_default(),
-        )
-        .context("reading the instance actor's key")?;
-        let user_agent = format!("Skein/{} (+{})", env!("CARGO_PKG_VERSION"), urls.root());
-        let http = HttpClient::new(Policy::from_config(&config), &user_agent)?;
         let tls = match config.tls_listen()? {
             None => None,
             Some(addr) => {
@@ -81,13 +72,44 @@ impl Application {
                 Some((listener, rustls))
             }
         };
-        let vapid = service::push::load_or_create_vapid(&db)
-            .await
-            .context("loading the VAPID key")?;
         let worker = WorkerLock::acquire(&db).await?;
         let changes = streaming::listener::connect(&db)
             .await
             .context("listening for changes")?;
+        let state = Self::command_state(config, db, clock).await?;
+        let deliverer = Deliverer::new(state.clone(), worker.id);
+        let pusher = Pusher::new(state.clone(), worker.id);
+        Ok(Application {
+            listener,
+            tls,
+            state,
+            worker,
+            deliverer,
+            pusher,
+            changes,
+        })
+    }
+
+    /// The state the services work on, without listeners or workers: for
+    /// commands run beside a server (`skein account suspend`), whose
+    /// queued deliveries the server's workers send.
+    pub async fn command_state(
+        config: Config,
+        db: PgPool,
+        clock: SharedClock,
+    ) -> anyhow::Result<AppState> {
+        let urls = Urls::new(config.base_url());
+        let instance = service::instance::ensure_actor(&db, &urls).await?;
+        let instance_key = SigningKey::from_pkcs8_pem(
+            &instance.public_key_id,
+            instance.private_key_pem.as_deref().unwrap_or_default(),
+        )
+        .context("reading the instance actor's key")?;
+        let user_agent = format!("Skein/{} (+{})", env!("CARGO_PKG_VERSION"), urls.root());
+        let http = HttpClient::new(Policy::from_config(&config), &user_agent)?;
+        let vapid = service::push::load_or_create_vapid(&db)
+            .await
+            .context("loading the VAPID key")?;
         let clock_for_limits = clock.clone();
         let state = AppState {
             db,
@@ -106,17 +128,7 @@ impl Application {
             streams: Arc::new(Hub::new()),
             background: tokio_util::task::TaskTracker::new(),
         };
-        let deliverer = Deliverer::new(state.clone(), worker.id);
-        let pusher = Pusher::new(state.clone(), worker.id);
-        Ok(Application {
-            listener,
-            tls,
-            state,
-            worker,
-            deliverer,
-            pusher,
-            changes,
-        })
+        Ok(state)
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {

@@ -45,6 +45,36 @@ enum Command {
     /// allow-list mode. Every change is kept in the audit log.
     #[command(subcommand)]
     Domain(DomainCommand),
+    /// Moderate an account, local (`name`) or remote (`user@host`). Every
+    /// action is kept in the audit log.
+    #[command(subcommand)]
+    Account(AccountCommand),
+}
+
+#[derive(Subcommand)]
+enum AccountCommand {
+    /// Suspend: a local account cannot sign in and its posts and profile are
+    /// hidden; a remote account's activities are refused, follows with it
+    /// end and what was stored of it is purged.
+    Suspend {
+        account: String,
+        /// A note for the audit log.
+        #[arg(long, default_value = "")]
+        reason: String,
+    },
+    /// Lift a suspension.
+    Unsuspend { account: String },
+    /// Silence: the account's posts stay out of public timelines except for
+    /// its followers.
+    Silence {
+        account: String,
+        #[arg(long, default_value = "")]
+        reason: String,
+    },
+    /// Lift a silence.
+    Unsilence { account: String },
+    /// Approve a sign-up waiting for approval.
+    Approve { account: String },
 }
 
 #[derive(Subcommand)]
@@ -112,6 +142,8 @@ enum UserCommand {
         #[arg(long)]
         password: Option<String>,
     },
+    /// Set the role of a local account: user, moderator or admin.
+    SetRole { name: String, role: String },
 }
 
 fn main() -> ExitCode {
@@ -151,6 +183,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         }
         Command::User(user) => user_command(user, &config, &db).await,
         Command::Domain(domain) => domain_command(domain, &db).await,
+        Command::Account(account) => account_command(account, config, &db).await,
         Command::Token(TokenCommand::Create { name }) => {
             let token =
                 skein::service::oauth::create_script_token(&db.pool, chrono::Utc::now(), &name)
@@ -268,6 +301,43 @@ async fn domain_command(command: DomainCommand, db: &Database) -> anyhow::Result
     Ok(())
 }
 
+async fn account_command(
+    command: AccountCommand,
+    config: Config,
+    db: &Database,
+) -> anyhow::Result<()> {
+    use skein::service::audit::Staff;
+    use skein::service::moderation::{self, AccountAction, Request};
+    let state = Application::command_state(config, db.pool.clone(), skein::clock::system()).await?;
+    let (account, action, reason) = match command {
+        AccountCommand::Suspend { account, reason } => (account, AccountAction::Suspend, reason),
+        AccountCommand::Unsuspend { account } => (account, AccountAction::Unsuspend, String::new()),
+        AccountCommand::Silence { account, reason } => (account, AccountAction::Silence, reason),
+        AccountCommand::Unsilence { account } => (account, AccountAction::Unsilence, String::new()),
+        AccountCommand::Approve { account } => (account, AccountAction::Approve, String::new()),
+    };
+    let acct = account.trim().trim_start_matches('@');
+    let target = skein::service::profiles::by_acct(&state, acct, false)
+        .await
+        .map_err(|_| anyhow::anyhow!("no account {acct} is known here"))?;
+    let request = Request {
+        report_id: None,
+        text: &reason,
+    };
+    moderation::act_on_account(&state, &Staff::cli(), target.id, action, &request).await?;
+    println!(
+        "{acct}: {}",
+        match action {
+            AccountAction::Suspend => "suspended",
+            AccountAction::Unsuspend => "no longer suspended",
+            AccountAction::Silence => "silenced",
+            AccountAction::Unsilence => "no longer silenced",
+            _ => "approved",
+        }
+    );
+    Ok(())
+}
+
 async fn user_command(command: UserCommand, config: &Config, db: &Database) -> anyhow::Result<()> {
     let urls = Urls::new(config.base_url());
     match command {
@@ -346,6 +416,17 @@ async fn user_command(command: UserCommand, config: &Config, db: &Database) -> a
             if let Some(generated) = generated {
                 println!("password: {generated}");
             }
+        }
+        UserCommand::SetRole { name, role } => {
+            let staff = skein::service::audit::Staff::cli();
+            let now = chrono::Utc::now();
+            accounts::set_role(&db.pool, now, &staff, &name, &role)
+                .await
+                .map_err(|e| match e {
+                    skein::error::Error::NotFound => anyhow::anyhow!("no local user named {name}"),
+                    other => other.into(),
+                })?;
+            println!("{name} is now {role}");
         }
     }
     Ok(())

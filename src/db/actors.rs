@@ -38,6 +38,10 @@ pub struct Actor {
     pub fetched_at: Option<DateTime<Utc>>,
     pub gone_at: Option<DateTime<Utc>>,
     pub key_refetched_at: Option<DateTime<Utc>>,
+    /// Suspended by a moderator here.
+    pub suspended_at: Option<DateTime<Utc>>,
+    /// Silenced (limited) by a moderator here.
+    pub silenced_at: Option<DateTime<Utc>>,
 }
 
 impl Actor {
@@ -488,5 +492,94 @@ pub async fn insert_tombstone(
     .bind(deleted.published)
     .bind(now)
     .fetch_one(db)
+    .await
+}
+
+/// Sets or lifts a moderator's suspension.
+pub async fn set_suspended(
+    db: impl PgExecutor<'_>,
+    id: i64,
+    at: Option<DateTime<Utc>>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("update actors set suspended_at = $2 where id = $1")
+        .bind(id)
+        .bind(at)
+        .execute(db)
+        .await
+        .map(drop)
+}
+
+/// Sets or lifts a moderator's silence.
+pub async fn set_silenced(
+    db: impl PgExecutor<'_>,
+    id: i64,
+    at: Option<DateTime<Utc>>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("update actors set silenced_at = $2 where id = $1")
+        .bind(id)
+        .bind(at)
+        .execute(db)
+        .await
+        .map(drop)
+}
+
+/// Whether an account is suspended here.
+pub async fn is_suspended(db: impl PgExecutor<'_>, id: i64) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar(
+        "select exists (select 1 from actors where id = $1 and suspended_at is not null)",
+    )
+    .bind(id)
+    .fetch_one(db)
+    .await
+}
+
+/// Which accounts an admin listing shows (Mastodon's admin account filters).
+#[derive(Debug, Clone, Default)]
+pub struct AdminFilter<'a> {
+    /// `local`, `remote`, or all.
+    pub origin: Option<&'a str>,
+    pub domain: Option<&'a str>,
+    pub pending: bool,
+    pub suspended: bool,
+    pub silenced: bool,
+    pub staff: bool,
+    /// Usernames starting with this (case-insensitive).
+    pub username: Option<&'a str>,
+    pub max_id: Option<i64>,
+    pub limit: i64,
+}
+
+/// Accounts for moderators, newest first: people (local and remote), not
+/// the instance actor or deleted accounts.
+pub async fn admin_list(
+    db: impl PgExecutor<'_>,
+    f: &AdminFilter<'_>,
+) -> Result<Vec<Actor>, sqlx::Error> {
+    sqlx::query_as(
+        "select a.* from actors a left join users u on u.actor_id = a.id
+         where not (a.domain is null and a.kind = 'Application') and a.gone_at is null
+           and ($1::text is null or ($1 = 'local' and a.domain is null)
+                or ($1 = 'remote' and a.domain is not null))
+           and ($2::text is null or a.domain = lower($2))
+           and (not $3 or (u.id is not null and not u.approved))
+           and (not $4 or a.suspended_at is not null)
+           and (not $5 or a.silenced_at is not null)
+           and (not $6 or u.role in ('moderator', 'admin'))
+           and ($7::text is null
+                or lower(a.username) like replace(replace(replace(lower($7), '\\', '\\\\'), '%', '\\%'), '_', '\\_') || '%')
+           and ($8::bigint is null or a.id < $8)
+         order by a.id desc
+         limit $9",
+    )
+    .bind(f.origin)
+    .bind(f.domain)
+    .bind(f.pending)
+    .bind(f.suspended)
+    .bind(f.silenced)
+    .bind(f.staff)
+    .bind(f.username)
+    .bind(f.max_id)
+    .bind(f.limit)
+    .fetch_all(db)
     .await
 }

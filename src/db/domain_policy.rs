@@ -189,21 +189,7 @@ pub async fn purge(
     .bind(domain)
     .fetch_all(&mut *db)
     .await?;
-    for sql in [
-        "delete from follows where follower_id = any($1) or followee_id = any($1)",
-        "delete from notifications where from_actor_id = any($1)",
-        "with gone as (delete from likes where actor_id = any($1) returning post_id)
-         update posts p set likes_count = greatest(p.likes_count - g.n, 0)
-         from (select post_id, count(*) as n from gone group by post_id) g
-         where p.id = g.post_id and $2::timestamptz is not null",
-        "update posts set deleted_at = $2 where author_id = any($1) and deleted_at is null",
-    ] {
-        sqlx::query(sql)
-            .bind(&ids)
-            .bind(now)
-            .execute(&mut *db)
-            .await?;
-    }
+    purge_actors(&mut *db, &ids, now).await?;
     sqlx::query(
         "update deliveries set state = 'failed', last_error = 'the domain is suspended',
                                finished_at = $2, locked_by = null, locked_until = null
@@ -214,6 +200,47 @@ pub async fn purge(
     .execute(&mut *db)
     .await?;
     Ok(ids.len() as u64)
+}
+
+/// What suspending accounts does to what is stored of them: relations end
+/// both ways (without telling anyone: the caller does), their posts and
+/// reposts become tombstones (the counts of the posts they answered or
+/// reposted go down), their likes and the notifications they caused go.
+pub async fn purge_actors(
+    db: &mut PgConnection,
+    ids: &[i64],
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    for sql in [
+        "delete from follows where follower_id = any($1) or followee_id = any($1)",
+        "delete from notifications where from_actor_id = any($1)",
+        "with gone as (delete from likes where actor_id = any($1) returning post_id)
+         update posts p set likes_count = greatest(p.likes_count - g.n, 0)
+         from (select post_id, count(*) as n from gone group by post_id) g
+         where p.id = g.post_id and $2::timestamptz is not null",
+        "with gone as (update posts set deleted_at = $2
+                       where author_id = any($1) and deleted_at is null
+                         and reblog_of_id is not null
+                       returning reblog_of_id)
+         update posts p set reposts_count = greatest(p.reposts_count - g.n, 0)
+         from (select reblog_of_id, count(*) as n from gone group by reblog_of_id) g
+         where p.id = g.reblog_of_id",
+        "with gone as (update posts set deleted_at = $2
+                       where author_id = any($1) and deleted_at is null
+                         and in_reply_to_id is not null
+                       returning in_reply_to_id)
+         update posts p set replies_count = greatest(p.replies_count - g.n, 0)
+         from (select in_reply_to_id, count(*) as n from gone group by in_reply_to_id) g
+         where p.id = g.in_reply_to_id and not p.author_id = any($1)",
+        "update posts set deleted_at = $2 where author_id = any($1) and deleted_at is null",
+    ] {
+        sqlx::query(sql)
+            .bind(ids)
+            .bind(now)
+            .execute(&mut *db)
+            .await?;
+    }
+    Ok(())
 }
 
 /// What rejecting media from `domain` does to what is stored: the

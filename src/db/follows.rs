@@ -314,3 +314,15 @@ pub async fn followees(
     .fetch_all(db)
     .await
 }
+
+/// Every relation of an actor, pending or accepted, in either direction.
+pub async fn involving(db: impl PgExecutor<'_>, actor_id: i64) -> Result<Vec<Follow>, sqlx::Error> {
+    sqlx::query_as(
+        "select id, follower_id, followee_id, ap_id, state from follows
+         where follower_id = $1 or followee_id = $1
+         order by id",
+    )
+    .bind(actor_id)
+    .fetch_all(db)
+    .await
+}

@@ -5,6 +5,7 @@ use sqlx::{PgConnection, PgExecutor};
 
 use crate::db::events;
 use crate::domain::events::Change;
+use crate::domain::interaction::InteractionPolicy;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Post {
@@ -34,6 +35,12 @@ pub struct Post {
     pub quote_request_id: Option<String>,
     pub quote_authorization: Option<String>,
     pub quote_policy: String,
+    /// Who may reply to a local post (`everyone`, `following`, `mentioned`).
+    pub reply_policy: String,
+    /// The policy a remote post published (none: anyone may interact).
+    pub interaction_policy: Option<sqlx::types::Json<InteractionPolicy>>,
+    /// When the author of the post replied to hid this reply.
+    pub reply_hidden_at: Option<DateTime<Utc>>,
 }
 
 /// A new post. Without an id, one is made from `published`, so that ids
@@ -589,5 +596,76 @@ pub async fn tags_starting_with(
     .bind(limit)
     .bind(offset)
     .fetch_all(db)
+    .await
+}
+
+/// Sets who may reply to a local post.
+pub async fn set_reply_policy(
+    db: impl PgExecutor<'_>,
+    id: i64,
+    policy: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("update posts set reply_policy = $2 where id = $1")
+        .bind(id)
+        .bind(policy)
+        .execute(db)
+        .await
+        .map(drop)
+}
+
+/// Keeps the interaction policy a remote post published (or none).
+pub async fn set_interaction_policy(
+    db: impl PgExecutor<'_>,
+    id: i64,
+    policy: Option<&InteractionPolicy>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("update posts set interaction_policy = $2 where id = $1")
+        .bind(id)
+        .bind(policy.map(sqlx::types::Json))
+        .execute(db)
+        .await
+        .map(drop)
+}
+
+/// Hides a reply from its thread, or shows it again (`at` = None).
+pub async fn set_reply_hidden(
+    db: impl PgExecutor<'_>,
+    id: i64,
+    at: Option<DateTime<Utc>>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("update posts set reply_hidden_at = $2 where id = $1")
+        .bind(id)
+        .bind(at)
+        .execute(db)
+        .await
+        .map(drop)
+}
+
+/// The ActivityPub ids of the accounts a post mentions.
+pub async fn mentioned_ap_ids(
+    db: impl PgExecutor<'_>,
+    post_id: i64,
+) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "select a.ap_id from post_mentions m join actors a on a.id = m.actor_id
+         where m.post_id = $1 order by a.ap_id",
+    )
+    .bind(post_id)
+    .fetch_all(db)
+    .await
+}
+
+/// Whether a post mentions an account.
+pub async fn is_mentioned(
+    db: impl PgExecutor<'_>,
+    post_id: i64,
+    actor_id: i64,
+) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar(
+        "select exists (select 1 from post_mentions where post_id = $1 and actor_id = $2)",
+    )
+    .bind(post_id)
+    .bind(actor_id)
+    .fetch_one(db)
     .await
 }

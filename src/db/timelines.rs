@@ -77,7 +77,8 @@ pub(crate) const VISIBLE: &str = "(p.author_id = $1
       or exists (select 1 from post_mentions m where m.post_id = p.id and m.actor_id = $1))
      and not exists (select 1 from blocks b
                      where (b.blocker_id = $1 and b.blocked_id = p.author_id)
-                        or (b.blocker_id = p.author_id and b.blocked_id = $1))";
+                        or (b.blocker_id = p.author_id and b.blocked_id = $1))
+     and not exists (select 1 from actors sx where sx.id = p.author_id and sx.suspended_at is not null)";
 
 /// What `$1` chose not to see: accounts it mutes (until `$6`, the
 /// present) and whole domains it blocks for itself, as authors and as the
@@ -290,12 +291,18 @@ fn origin(scope: Scope) -> &'static str {
     }
 }
 
-/// Posts of accounts on silenced domains stay out of public timelines,
-/// except for people who follow them (Mastodon's "limited").
+/// Posts of silenced accounts and of accounts on silenced domains stay out
+/// of public timelines, except for their followers and themselves
+/// (Mastodon's "limited").
 const NOT_SILENCED: &str = "not exists (
-         select 1 from actors sa join domain_blocks b
-           on b.severity in ('silence', 'suspend') and domain_covers(sa.domain, b.domain)
-         where sa.id = p.author_id and sa.domain is not null
+         select 1 from actors sa
+         where sa.id = p.author_id
+           and (sa.silenced_at is not null
+                or (sa.domain is not null and exists (
+                      select 1 from domain_blocks b
+                      where b.severity in ('silence', 'suspend')
+                        and domain_covers(sa.domain, b.domain))))
+           and sa.id <> $1
            and not exists (select 1 from follows sf
                            where sf.follower_id = $1 and sf.followee_id = sa.id
                              and sf.state = 'accepted'))";
@@ -449,8 +456,14 @@ pub async fn ancestors(
         .await
 }
 
+/// A reply `p` that is in the thread for viewer `$1`: not hidden by the
+/// author of the post it answers, unless the viewer wrote either of them.
+/// What lies below a hidden reply is hidden with it.
+const SHOWN: &str = "(p.reply_hidden_at is null or p.author_id = $1
+     or exists (select 1 from posts q where q.id = p.in_reply_to_id and q.author_id = $1))";
+
 /// The replies below `post_id`, depth first in the order they were written
-/// (at most 4000).
+/// (at most 4000), without hidden ones (see [`SHOWN`]).
 pub async fn descendants(
     db: impl PgExecutor<'_>,
     viewer: Option<i64>,
@@ -458,10 +471,10 @@ pub async fn descendants(
 ) -> Result<Vec<Post>, sqlx::Error> {
     let sql = format!(
         "with recursive down (id, path) as (
-             select id, array[id] from posts where in_reply_to_id = $2
+             select id, array[id] from posts p where in_reply_to_id = $2 and {SHOWN}
              union all
              select p.id, down.path || p.id from posts p join down on p.in_reply_to_id = down.id
-             where cardinality(down.path) < 100 and not p.id = any(down.path)
+             where cardinality(down.path) < 100 and not p.id = any(down.path) and {SHOWN}
          )
          select p.* from posts p join (select id, path from down limit 4000) d on d.id = p.id
          where p.deleted_at is null and {VISIBLE}
@@ -483,6 +496,7 @@ pub async fn public_reply_ids(
     sqlx::query_scalar(
         "select ap_id from posts
          where in_reply_to_id = $1 and deleted_at is null and visibility in ('public', 'unlisted')
+           and reply_hidden_at is null
          order by id limit $2",
     )
     .bind(post_id)

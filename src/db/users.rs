@@ -187,3 +187,35 @@ pub async fn set_sign_up_reason(
         .await
         .map(drop)
 }
+
+/// Approves a pending sign-up.
+pub async fn set_approved(db: impl PgExecutor<'_>, id: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("update users set approved = true where id = $1")
+        .bind(id)
+        .execute(db)
+        .await
+        .map(drop)
+}
+
+/// Sets a user's role (`user`, `moderator`, `admin`).
+pub async fn set_role(db: impl PgExecutor<'_>, id: i64, role: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("update users set role = $2 where id = $1")
+        .bind(id)
+        .bind(role)
+        .execute(db)
+        .await
+        .map(drop)
+}
+
+/// Why a pending sign-up asked to join (None when it gave no reason).
+pub async fn sign_up_reason(
+    db: impl PgExecutor<'_>,
+    id: i64,
+) -> Result<Option<String>, sqlx::Error> {
+    let reason: Option<String> =
+        sqlx::query_scalar("select sign_up_reason from users where id = $1")
+            .bind(id)
+            .fetch_optional(db)
+            .await?;
+    Ok(reason.filter(|r| !r.is_empty()))
+}

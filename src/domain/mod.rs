@@ -5,6 +5,7 @@ pub mod domain_name;
 pub mod events;
 pub mod filters;
 pub mod handle;
+pub mod interaction;
 pub mod lists;
 pub mod media;
 pub mod portability;

@@ -45,6 +45,9 @@ pub struct ActorDocument {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub moved_to: Option<String>,
     pub tag: Vec<Value>,
+    /// Suspended by this server's moderators (Mastodon's `toot:suspended`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub suspended: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -121,7 +124,29 @@ pub fn document(actor: &Actor) -> anyhow::Result<ActorDocument> {
         also_known_as: actor.also_known_as.clone(),
         moved_to: actor.moved_to.clone(),
         tag: Vec::new(),
-    })
+        suspended: false,
+    }
+    .suspended_if(actor.suspended_at.is_some()))
+}
+
+impl ActorDocument {
+    /// A suspended account's document, as Mastodon serves one: the id, key
+    /// and endpoints stay (so that what it signed can still be checked);
+    /// the profile is empty and `suspended` is set.
+    fn suspended_if(mut self, suspended: bool) -> ActorDocument {
+        if suspended {
+            self.suspended = true;
+            self.name = String::new();
+            self.summary = String::new();
+            self.icon = None;
+            self.image = None;
+            self.attachment = Vec::new();
+            self.also_known_as = Vec::new();
+            self.discoverable = false;
+            self.indexable = false;
+        }
+        self
+    }
 }
 
 /// A remote actor document, read and made safe to store.

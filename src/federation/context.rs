@@ -19,6 +19,7 @@ pub fn actor() -> Value {
             "value": "schema:value",
             "discoverable": "toot:discoverable",
             "indexable": "toot:indexable",
+            "suspended": "toot:suspended",
             "focalPoint": { "@container": "@list", "@id": "toot:focalPoint" }
         }
     ])
@@ -50,7 +51,15 @@ pub fn post() -> Value {
             "gts": "https://gotosocial.org/ns#",
             "interactionPolicy": { "@id": "gts:interactionPolicy", "@type": "@id" },
             "canQuote": { "@id": "gts:canQuote", "@type": "@id" },
-            "automaticApproval": { "@id": "gts:automaticApproval", "@type": "@id" }
+            "canReply": { "@id": "gts:canReply", "@type": "@id" },
+            "canLike": { "@id": "gts:canLike", "@type": "@id" },
+            "canAnnounce": { "@id": "gts:canAnnounce", "@type": "@id" },
+            "automaticApproval": { "@id": "gts:automaticApproval", "@type": "@id" },
+            "manualApproval": { "@id": "gts:manualApproval", "@type": "@id" },
+            "always": { "@id": "gts:always", "@type": "@id" },
+            "approvalRequired": { "@id": "gts:approvalRequired", "@type": "@id" },
+            "replyAuthorization": { "@id": "gts:replyAuthorization", "@type": "@id" },
+            "approvedBy": { "@id": "gts:approvedBy", "@type": "@id" }
         }
     ])
 }

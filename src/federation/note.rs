@@ -4,6 +4,7 @@
 use serde_json::{Value, json};
 
 use crate::db::{actors::Actor, posts::Post};
+use crate::domain::interaction::{InteractionPolicy, Owner, ReplyPolicy};
 use crate::domain::visibility::Visibility;
 use crate::federation::{PUBLIC, context};
 
@@ -95,9 +96,25 @@ pub fn note(post: &Post, author: &Actor, parts: &NoteParts) -> Value {
             note["quoteAuthorization"] = json!(authorization);
         }
     }
-    note["interactionPolicy"] = json!({
-        "canQuote": { "automaticApproval": quote_approval(post, author) }
-    });
+    // GoToSocial's interaction policy: who may reply, like, repost (all
+    // enforced here) and quote without asking.
+    let mentioned: Vec<String> = parts.mentions.iter().map(|(id, _)| id.clone()).collect();
+    let policy = InteractionPolicy::local(
+        ReplyPolicy::parse(&post.reply_policy).unwrap_or_default(),
+        Visibility::parse(&post.visibility).unwrap_or(Visibility::Direct),
+        &Owner {
+            ap_id: &author.ap_id,
+            followers: author.followers_url.as_deref(),
+            following: author.following_url.as_deref(),
+        },
+        &mentioned,
+    );
+    let mut members = policy.to_json();
+    members.insert(
+        "canQuote".into(),
+        json!({ "automaticApproval": quote_approval(post, author) }),
+    );
+    note["interactionPolicy"] = Value::Object(members);
     if let Some(poll) = &parts.poll {
         note["type"] = json!("Question");
         let options: Vec<Value> = poll

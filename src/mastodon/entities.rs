@@ -170,6 +170,25 @@ pub struct QuoteApproval {
     pub current_user: String,
 }
 
+/// GoToSocial's rules for one kind of interaction: values are `public`,
+/// `followers`, `following`, `mentioned`, `author`, or an account's URI.
+/// Both the current names and those before GoToSocial 0.20 are given.
+#[derive(Debug, Clone, Serialize)]
+pub struct PolicyRules {
+    pub automatic_approval: Vec<String>,
+    pub manual_approval: Vec<String>,
+    pub always: Vec<String>,
+    pub with_approval: Vec<String>,
+}
+
+/// GoToSocial's `interaction_policy` of a status.
+#[derive(Debug, Clone, Serialize)]
+pub struct InteractionPolicy {
+    pub can_favourite: PolicyRules,
+    pub can_reply: PolicyRules,
+    pub can_reblog: PolicyRules,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Status {
     pub id: String,
@@ -202,6 +221,7 @@ pub struct Status {
     pub edited_at: Option<String>,
     pub quote: Option<Quote>,
     pub quote_approval: QuoteApproval,
+    pub interaction_policy: InteractionPolicy,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub favourited: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]

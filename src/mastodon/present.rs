@@ -272,6 +272,7 @@ impl<'a> Presenter<'a> {
             .into_iter()
             .collect();
         let authors = db::views::actors(&state.db, &author_ids).await?;
+        let author_actors: HashMap<i64, &Actor> = authors.iter().map(|a| (a.id, a)).collect();
         let accounts: HashMap<i64, e::Account> = self
             .accounts(&authors)
             .await?
@@ -375,6 +376,7 @@ impl<'a> Presenter<'a> {
                 edited_at: post.updated.map(time),
                 quote: None,
                 quote_approval: self.quote_approval(post),
+                interaction_policy: interaction_policy(post, author_actors.get(&post.author_id)?),
                 favourited: viewer_flag(|f| &f.favourited),
                 reblogged: viewer_flag(|f| &f.reblogged),
                 muted: flags.as_ref().map(|_| false),
@@ -606,6 +608,65 @@ impl<'a> Presenter<'a> {
             manual: Vec::new(),
             current_user: current_user.to_string(),
         }
+    }
+}
+
+/// A post's interaction policy as GoToSocial's client API shows it.
+fn interaction_policy(post: &Post, author: &Actor) -> e::InteractionPolicy {
+    use crate::domain::interaction::{self as policy, Interaction, InteractionPolicy};
+    let rules = |automatic: Vec<String>, manual: Vec<String>| e::PolicyRules {
+        always: automatic.clone(),
+        with_approval: manual.clone(),
+        automatic_approval: automatic,
+        manual_approval: manual,
+    };
+    let words = |list: &[&str]| list.iter().map(|w| w.to_string()).collect::<Vec<_>>();
+    if author.is_local() {
+        let reply = match crate::service::reply_controls::reply_policy(post) {
+            policy::ReplyPolicy::Everyone => words(&["public"]),
+            policy::ReplyPolicy::Following => words(&["author", "following", "mentioned"]),
+            policy::ReplyPolicy::Mentioned => words(&["author", "mentioned"]),
+        };
+        let reblog = if matches!(post.visibility.as_str(), "public" | "unlisted") {
+            words(&["public"])
+        } else {
+            words(&["author"])
+        };
+        return e::InteractionPolicy {
+            can_favourite: rules(words(&["public"]), Vec::new()),
+            can_reply: rules(reply, Vec::new()),
+            can_reblog: rules(reblog, Vec::new()),
+        };
+    }
+    let stored = post
+        .interaction_policy
+        .as_ref()
+        .map(|p| p.0.clone())
+        .unwrap_or_else(InteractionPolicy::default);
+    let name = |uri: &String| -> String {
+        if uri == policy::PUBLIC {
+            "public".into()
+        } else if Some(uri) == author.followers_url.as_ref() {
+            "followers".into()
+        } else if Some(uri) == author.following_url.as_ref() {
+            "following".into()
+        } else if *uri == author.ap_id {
+            "author".into()
+        } else {
+            uri.clone()
+        }
+    };
+    let translate = |kind: Interaction| {
+        let rule = stored.rule(kind);
+        rules(
+            rule.automatic.iter().map(name).collect(),
+            rule.manual.iter().map(name).collect(),
+        )
+    };
+    e::InteractionPolicy {
+        can_favourite: translate(Interaction::Like),
+        can_reply: translate(Interaction::Reply),
+        can_reblog: translate(Interaction::Announce),
     }
 }
 

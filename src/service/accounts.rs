@@ -134,6 +134,39 @@ pub async fn set_password(pool: &PgPool, username: &str, new_password: &str) -> 
     }
 }
 
+/// Gives a local account a role (`user`, `moderator`, `admin`), audit-logged.
+pub async fn set_role(
+    pool: &PgPool,
+    now: chrono::DateTime<chrono::Utc>,
+    staff: &crate::service::audit::Staff,
+    username: &str,
+    role: &str,
+) -> Result<()> {
+    staff.require_admin()?;
+    if !matches!(role, "user" | "moderator" | "admin") {
+        return Err(Error::Validation(format!(
+            "`{role}` is not a role: give user, moderator or admin"
+        )));
+    }
+    let user = db::users::find_by_username(pool, username)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let mut tx = pool.begin().await?;
+    db::users::set_role(&mut *tx, user.id, role).await?;
+    crate::service::audit::record(
+        &mut tx,
+        now,
+        staff,
+        "user.set_role",
+        "account",
+        username,
+        serde_json::json!({ "from": user.role, "to": role }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 pub async fn list(pool: &PgPool) -> Result<Vec<UserSummary>> {
     Ok(db::users::list(pool).await?)
 }

@@ -124,6 +124,10 @@ pub async fn receive(state: &AppState, incoming: Incoming<'_>) -> Result<Receive
         return Err(unauthorized("local actors do not deliver to this inbox"));
     }
     let actor = signed::verified_signer(state, actor, &params, &strings).await?;
+    // Nothing from an account the moderators suspended.
+    if actor.suspended_at.is_some() {
+        return Err(Error::Forbidden("the account is suspended here".into()));
+    }
     // A Create's object may have to be fetched: before the transaction.
     let created = if kind == "Create" {
         inbox_posts::object_of_create(state, &actor, &activity).await?
@@ -143,6 +147,7 @@ pub async fn receive(state: &AppState, incoming: Incoming<'_>) -> Result<Receive
         None
     };
 
+    let mut removed_files = Vec::new();
     let mut tx = state.db.begin().await?;
     if !db::inbox::record(&mut *tx, &id, actor.id, &kind, &activity, now).await? {
         return Ok(Received::Duplicate);
@@ -154,9 +159,23 @@ pub async fn receive(state: &AppState, incoming: Incoming<'_>) -> Result<Receive
         "Follow" => on_follow(&mut tx, state, &actor, &activity).await?,
         "Accept" | "Reject" => {
             let accepted = kind == "Accept";
-            match inbox_posts::on_quote_answer(&mut tx, state, &actor, &activity, accepted).await? {
-                Some(done) => applied(done),
-                None => on_accept_or_reject(&mut tx, &actor, &activity, accepted).await?,
+            let rejected_reply = match activity.get("object").and_then(id_of) {
+                Some(object) if !accepted => {
+                    crate::service::reply_controls::on_reject(&mut tx, state, &actor, object)
+                        .await?
+                }
+                _ => None,
+            };
+            if let Some(files) = rejected_reply {
+                removed_files = files;
+                Received::Applied
+            } else {
+                match inbox_posts::on_quote_answer(&mut tx, state, &actor, &activity, accepted)
+                    .await?
+                {
+                    Some(done) => applied(done),
+                    None => on_accept_or_reject(&mut tx, &actor, &activity, accepted).await?,
+                }
             }
         }
         "Undo" => on_undo(&mut tx, state, &actor, &activity).await?,
@@ -189,6 +208,7 @@ pub async fn receive(state: &AppState, incoming: Incoming<'_>) -> Result<Receive
         _ => Received::Ignored,
     };
     tx.commit().await?;
+    crate::service::media::remove_files(state, &removed_files).await;
     outbox::wake(state);
     if kind == "Update"
         && received == Received::Applied

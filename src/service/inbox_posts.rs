@@ -11,11 +11,13 @@ use serde_json::Value;
 use url::Url;
 
 use crate::db::{self, actors::Actor};
+use crate::domain::interaction::InteractionPolicy;
 use crate::domain::visibility::Visibility;
 use crate::error::{Error, Result};
 use crate::federation::fetch::{self, id_of};
 use crate::federation::html;
 use crate::service::discovery::authority;
+use crate::service::reply_controls::{self, Verdict};
 use crate::state::AppState;
 
 type Tx<'a> = sqlx::Transaction<'a, sqlx::Postgres>;
@@ -116,6 +118,9 @@ async fn store(
     if !attributed.contains(&actor.ap_id) || Some(authority(&url)) != actor.domain {
         return Err(Error::Forbidden("the object is not the actor's own".into()));
     }
+    if actor.suspended_at.is_some() {
+        return Ok(false); // a suspended account's posts are not kept
+    }
     if only_if_relevant && let Some(counted) = on_vote(tx, state, actor, object).await? {
         return Ok(counted);
     }
@@ -158,6 +163,12 @@ async fn store(
         None => false,
     };
     if only_if_relevant && !followed && !names_local && !quotes_local && parent.is_none() {
+        return Ok(false);
+    }
+    // Reply controls: a reply the parent's policy refuses is not stored.
+    if let Some(parent) = &parent
+        && reply_controls::judge_reply(tx, state, actor, parent, object).await? != Verdict::Keep
+    {
         return Ok(false);
     }
 
@@ -207,6 +218,8 @@ async fn store(
     .await?;
     let ids: Vec<i64> = mentioned.iter().map(|a| a.id).collect();
     db::posts::add_mentions(&mut **tx, post.id, &ids).await?;
+    let policy = InteractionPolicy::parse(object.get("interactionPolicy"));
+    db::posts::set_interaction_policy(&mut **tx, post.id, policy.as_ref()).await?;
     let kept = kept_attachments(tx, actor, object).await?;
     db::media::add_attachments(tx, post.id, &kept).await?;
     db::media::add_emojis(&mut **tx, post.id, &emojis(object)).await?;
@@ -470,6 +483,8 @@ pub async fn on_update(
         language,
         hashtags,
     } = text_of(object);
+    let policy = InteractionPolicy::parse(object.get("interactionPolicy"));
+    db::posts::set_interaction_policy(&mut **tx, post.id, policy.as_ref()).await?;
     db::posts::edit(
         tx,
         &post,

@@ -5,10 +5,11 @@
 use serde_json::json;
 
 use crate::db::{self, actors::Actor, posts::Post};
+use crate::domain::interaction::Interaction;
 use crate::domain::visibility::Visibility;
 use crate::error::{Error, Result};
 use crate::federation::activities;
-use crate::service::{outbox, posts};
+use crate::service::{outbox, posts, reply_controls};
 use crate::state::AppState;
 
 async fn author_of(state: &AppState, post: &Post) -> Result<Actor> {
@@ -29,6 +30,7 @@ async fn visible(state: &AppState, actor: &Actor, post: &Post) -> Result<()> {
 
 pub async fn like(state: &AppState, actor: &Actor, post: &Post) -> Result<()> {
     visible(state, actor, post).await?;
+    reply_controls::require(state, post, actor, Interaction::Like).await?;
     let author = author_of(state, post).await?;
     let id = activities::new_id(&state.urls);
     let mut tx = state.db.begin().await?;
@@ -83,6 +85,7 @@ pub async fn repost(state: &AppState, actor: &Actor, post: &Post) -> Result<Post
             "only public and unlisted posts can be reposted".into(),
         ));
     }
+    reply_controls::require(state, post, actor, Interaction::Announce).await?;
     let author = author_of(state, post).await?;
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;

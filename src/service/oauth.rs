@@ -523,7 +523,10 @@ pub async fn authenticate(state: &AppState, token: &str) -> Result<Option<Bearer
             if user.disabled || !user.approved {
                 return Ok(None);
             }
-            let Some(actor) = db::actors::find_by_id(&state.db, user.actor_id).await? else {
+            let Some(actor) = db::actors::find_by_id(&state.db, user.actor_id)
+                .await?
+                .filter(|a| a.suspended_at.is_none())
+            else {
                 return Ok(None);
             };
             Some((user, actor))

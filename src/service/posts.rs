@@ -5,12 +5,13 @@
 use sqlx::PgConnection;
 
 use crate::db::{self, actors::Actor, posts::Post};
+use crate::domain::interaction::{Interaction, ReplyPolicy};
 use crate::domain::text::{self, Token};
 use crate::domain::visibility::{QuotePolicy, Visibility};
 use crate::error::{Error, Result};
 use crate::federation::note::{self, NoteParts};
 use crate::service::media::{self, MediaAttributes};
-use crate::service::{conversations, outbox, quotes, remote_actors};
+use crate::service::{conversations, outbox, quotes, remote_actors, reply_controls};
 use crate::state::AppState;
 
 /// A post as its author writes it.
@@ -31,6 +32,8 @@ pub struct Draft<'a> {
     pub quote_of: Option<&'a str>,
     /// Who may quote this post.
     pub quote_policy: QuotePolicy,
+    /// Who may reply to this post (kept as it was when editing).
+    pub reply_policy: ReplyPolicy,
     /// Uploads (`service::media::upload`) the post carries, in order, at
     /// most four. When writing, None is none; when editing, None keeps the
     /// post's media and a list replaces them (uploads left out are deleted).
@@ -182,6 +185,9 @@ pub async fn create(state: &AppState, author: &Actor, draft: Draft<'_>) -> Resul
         ),
         None => None,
     };
+    if let Some(parent) = &parent {
+        reply_controls::require(state, parent, author, Interaction::Reply).await?;
+    }
 
     let quoted = match draft.quote_of {
         Some(id) => Some(
@@ -308,6 +314,7 @@ pub async fn create(state: &AppState, author: &Actor, draft: Draft<'_>) -> Resul
         .await?;
     }
     db::posts::set_quote_policy(&mut *tx, post.id, draft.quote_policy.as_str()).await?;
+    db::posts::set_reply_policy(&mut *tx, post.id, draft.reply_policy.as_str()).await?;
     if !uploads.is_empty() {
         media::set_for_post(&mut tx, state, author, post.id, &uploads).await?;
     }
@@ -443,11 +450,28 @@ pub async fn delete(state: &AppState, author: &Actor, post: &Post) -> Result<()>
     if post.deleted_at.is_some() {
         return Ok(());
     }
-    let mentioned = db::posts::mentions(&state.db, post.id).await?;
-    let tags = db::posts::tags(&state.db, post.id).await?;
     let mut tx = state.db.begin().await?;
-    db::posts::mark_deleted(&mut tx, post.id, state.clock.now()).await?;
-    let removed = media::delete_for_post(&mut tx, post.id).await?;
+    let removed = delete_in(&mut tx, state, author, post).await?;
+    tx.commit().await?;
+    // After the commit: a failed transaction must not lose the files. A
+    // crash here leaves files without rows, which are never served.
+    media::remove_files(state, &removed).await;
+    outbox::wake(state);
+    Ok(())
+}
+
+/// Deletes a local post inside the caller's transaction and queues its
+/// Delete; the caller removes the returned files once it has committed.
+pub async fn delete_in(
+    tx: &mut PgConnection,
+    state: &AppState,
+    author: &Actor,
+    post: &Post,
+) -> Result<Vec<String>> {
+    let mentioned = db::posts::mentions(&mut *tx, post.id).await?;
+    let tags = db::posts::tags(&mut *tx, post.id).await?;
+    db::posts::mark_deleted(&mut *tx, post.id, state.clock.now()).await?;
+    let removed = media::delete_for_post(&mut *tx, post.id).await?;
     if let Some(parent) = post.in_reply_to_id {
         db::posts::add_replies(&mut *tx, parent, -1).await?;
     }
@@ -455,15 +479,10 @@ pub async fn delete(state: &AppState, author: &Actor, post: &Post) -> Result<()>
         let poll = db::polls::find(&mut *tx, post.id).await?;
         let parts = parts_for(state, post, &mentioned, &tags, poll, Vec::new());
         let activity = note::delete(post, author, &parts);
-        let inboxes = audience(&mut tx, author, post, &mentioned).await?;
-        outbox::queue(&mut tx, state, author.id, &activity, &inboxes).await?;
+        let inboxes = audience(&mut *tx, author, post, &mentioned).await?;
+        outbox::queue(&mut *tx, state, author.id, &activity, &inboxes).await?;
     }
-    tx.commit().await?;
-    // After the commit: a failed transaction must not lose the files. A
-    // crash here leaves files without rows, which are never served.
-    media::remove_files(state, &removed).await;
-    outbox::wake(state);
-    Ok(())
+    Ok(removed)
 }
 
 /// The inboxes a post goes to: followers' servers (unless direct), every
@@ -590,6 +609,10 @@ pub async fn by_acct(state: &AppState, acct: &str, id: i64) -> Result<(Actor, Po
 /// accounts; mentioned-only posts mentioned accounts.
 pub async fn can_see(state: &AppState, post: &Post, viewer: Option<&Actor>) -> Result<bool> {
     let visibility = Visibility::parse(&post.visibility).unwrap_or(Visibility::Direct);
+    // A suspended account's posts are hidden from everyone.
+    if db::actors::is_suspended(&state.db, post.author_id).await? {
+        return Ok(false);
+    }
     if let Some(viewer) = viewer
         && viewer.id != post.author_id
         && db::blocks::between(&state.db, viewer.id, post.author_id).await?

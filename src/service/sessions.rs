@@ -60,6 +60,11 @@ pub async fn sign_in(
             "this account is waiting for a moderator's approval".into(),
         ));
     }
+    if db::actors::is_suspended(&state.db, user.actor_id).await? {
+        return Err(Error::Forbidden(
+            "this account is suspended by the moderators".into(),
+        ));
+    }
     state.limits.clear(ratelimit::SIGN_IN, client.ip);
     open(state, user, client).await
 }
@@ -116,7 +121,10 @@ pub async fn find(state: &AppState, cookie: &str) -> Result<Option<Session>> {
     if user.disabled || !user.approved {
         return Ok(None);
     }
-    let Some(actor) = db::actors::find_by_id(&state.db, user.actor_id).await? else {
+    let Some(actor) = db::actors::find_by_id(&state.db, user.actor_id)
+        .await?
+        .filter(|a| a.suspended_at.is_none())
+    else {
         return Ok(None);
     };
     Ok(Some(Session {

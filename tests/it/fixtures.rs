@@ -137,6 +137,7 @@ fn draft(text: &str) -> posts::Draft<'_> {
         poll: None,
         quote_of: None,
         quote_policy: Default::default(),
+        reply_policy: Default::default(),
         media_ids: None,
         media_attributes: &[],
     }

@@ -28,6 +28,7 @@ mod portability;
 mod posts;
 mod push;
 mod remote_actors;
+mod reply_controls;
 mod reports;
 mod streaming;
 mod timelines;

@@ -256,6 +256,7 @@ fn draft<'a>(
         poll: None,
         quote_of: None,
         quote_policy: Default::default(),
+        reply_policy: Default::default(),
         media_ids,
         media_attributes,
     }

@@ -29,6 +29,7 @@ fn draft(text: &str, visibility: Visibility) -> posts::Draft<'_> {
         poll: None,
         quote_of: None,
         quote_policy: Default::default(),
+        reply_policy: Default::default(),
         media_ids: None,
         media_attributes: &[],
     }
@@ -997,6 +998,7 @@ async fn quotes_ask_the_quoted_author_and_follow_its_policy() {
         &alice,
         posts::Draft {
             quote_policy: QuotePolicy::Nobody,
+            reply_policy: Default::default(),
             ..draft("do not quote me", Visibility::Public)
         },
     )
@@ -1093,6 +1095,7 @@ async fn quotes_ask_the_quoted_author_and_follow_its_policy() {
         &alice,
         posts::Draft {
             quote_policy: QuotePolicy::Followers,
+            reply_policy: Default::default(),
             ..draft("followers may quote", Visibility::Public)
         },
     )

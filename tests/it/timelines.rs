@@ -18,6 +18,7 @@ fn draft<'a>(text: &'a str, visibility: Visibility, reply: Option<&'a str>) -> p
         poll: None,
         quote_of: None,
         quote_policy: Default::default(),
+        reply_policy: Default::default(),
         media_ids: None,
         media_attributes: &[],
     }

@@ -4,6 +4,7 @@
 //! `mastodon::Presenter`.
 
 pub mod accounts;
+pub mod admin_accounts;
 pub mod admin_domains;
 pub mod apps;
 pub mod auth;
@@ -82,6 +83,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .merge(domain_blocks::routes())
         .merge(admin_domains::routes())
         .merge(reports::routes())
+        .merge(admin_accounts::routes())
         .merge(conversations::routes())
         .merge(push::routes())
         .merge(streaming::routes())

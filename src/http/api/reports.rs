@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::db::{self, actors::Actor, reports::Report};
 use crate::error::{Error, Result};
+use crate::http::api::admin_accounts::{AdminAccount, admin_account};
 use crate::http::api::params::lenient;
 use crate::http::api::{PageParams, Params, Token};
 use crate::mastodon::Presenter;
@@ -103,51 +104,6 @@ async fn actor(state: &AppState, id: i64) -> Result<Actor> {
     db::actors::find_by_id(&state.db, id)
         .await?
         .ok_or(Error::NotFound)
-}
-
-/// Mastodon's Admin::Account, with what Skein knows of an account.
-#[derive(Serialize)]
-struct AdminAccount {
-    id: String,
-    username: String,
-    domain: Option<String>,
-    created_at: String,
-    email: Option<String>,
-    role: Option<serde_json::Value>,
-    confirmed: bool,
-    suspended: bool,
-    silenced: bool,
-    sensitized: bool,
-    disabled: bool,
-    approved: bool,
-    account: e::Account,
-}
-
-async fn admin_account(
-    state: &AppState,
-    presenter: &Presenter<'_>,
-    actor: &Actor,
-) -> Result<AdminAccount> {
-    let user = if actor.is_local() {
-        db::users::find_by_actor(&state.db, actor.id).await?
-    } else {
-        None
-    };
-    Ok(AdminAccount {
-        id: actor.id.to_string(),
-        username: actor.username.clone(),
-        domain: actor.domain.clone(),
-        created_at: time(actor.created_at),
-        email: user.as_ref().and_then(|u| u.email.clone()),
-        role: user.as_ref().map(|u| serde_json::json!({"name": u.role})),
-        confirmed: true,
-        suspended: false,
-        silenced: false,
-        sensitized: false,
-        disabled: user.as_ref().is_some_and(|u| u.disabled),
-        approved: user.as_ref().is_none_or(|u| u.approved),
-        account: presenter.account(actor).await?,
-    })
 }
 
 /// Mastodon's Admin::Report.

@@ -10,6 +10,7 @@ use serde::Deserialize;
 
 use crate::db::{self, actors::Actor, posts::Post, views::Listing};
 use crate::domain::filters::Context as FilterContext;
+use crate::domain::interaction::ReplyPolicy;
 use crate::domain::visibility::{QuotePolicy, Visibility};
 use crate::error::{Error, Result};
 use crate::http::api::accounts::bounds;
@@ -32,6 +33,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/statuses/{id}/unreblog", post(unreblog))
         .route("/api/v1/statuses/{id}/bookmark", post(bookmark))
         .route("/api/v1/statuses/{id}/unbookmark", post(unbookmark))
+        .route("/api/v1/statuses/{id}/hide_reply", post(hide_reply))
+        .route("/api/v1/statuses/{id}/unhide_reply", post(unhide_reply))
         .route("/api/v1/statuses/{id}/pin", post(pin))
         .route("/api/v1/statuses/{id}/unpin", post(unpin))
         .route("/api/v1/statuses/{id}/favourited_by", get(favourited_by))
@@ -65,8 +68,100 @@ struct PollParams {
     multiple: bool,
 }
 
+/// GoToSocial's rules for one kind of interaction, as a client sends them.
+#[derive(Deserialize, Default)]
+struct PolicyRulesParams {
+    #[serde(default, deserialize_with = "lenient::list")]
+    always: Vec<String>,
+    #[serde(default, deserialize_with = "lenient::list")]
+    automatic_approval: Vec<String>,
+    #[serde(default, deserialize_with = "lenient::list")]
+    with_approval: Vec<String>,
+    #[serde(default, deserialize_with = "lenient::list")]
+    manual_approval: Vec<String>,
+}
+
+impl PolicyRulesParams {
+    fn automatic(&self) -> impl Iterator<Item = &str> {
+        self.always
+            .iter()
+            .chain(&self.automatic_approval)
+            .map(String::as_str)
+    }
+
+    fn needs_approval(&self) -> bool {
+        !(self.with_approval.is_empty() && self.manual_approval.is_empty())
+    }
+}
+
+/// GoToSocial's `interaction_policy` when writing a status.
+#[derive(Deserialize, Default)]
+struct InteractionPolicyParams {
+    #[serde(default)]
+    can_reply: Option<PolicyRulesParams>,
+    #[serde(default)]
+    can_favourite: Option<PolicyRulesParams>,
+    #[serde(default)]
+    can_reblog: Option<PolicyRulesParams>,
+}
+
+impl InteractionPolicyParams {
+    /// The reply control these rules amount to. Skein offers everyone, the
+    /// accounts the author follows, or mentioned accounts only, approved at
+    /// once; likes and reposts stay open to whoever may see the post.
+    fn reply_policy(&self, visibility: Visibility) -> Result<ReplyPolicy> {
+        for (name, rules) in [
+            ("can_favourite", &self.can_favourite),
+            ("can_reblog", &self.can_reblog),
+        ] {
+            let Some(rules) = rules else { continue };
+            let open = rules.automatic().any(|v| v == "public");
+            let own_only = rules.automatic().all(|v| matches!(v, "author" | "me"));
+            if rules.needs_approval()
+                || !(open || (name == "can_reblog" && !visibility.is_public() && own_only))
+            {
+                return Err(Error::Validation(format!(
+                    "interaction_policy[{name}]: on this server anyone who can see a post may {}; give [\"public\"]",
+                    if name == "can_favourite" {
+                        "favourite it"
+                    } else {
+                        "boost it"
+                    }
+                )));
+            }
+        }
+        let Some(rules) = &self.can_reply else {
+            return Ok(ReplyPolicy::Everyone);
+        };
+        if rules.needs_approval() {
+            return Err(Error::Validation(
+                "interaction_policy[can_reply]: replies are not held for approval here; list who may reply in automatic_approval".into(),
+            ));
+        }
+        let values: Vec<&str> = rules.automatic().collect();
+        if values.contains(&"public") {
+            return Ok(ReplyPolicy::Everyone);
+        }
+        if let Some(other) = values
+            .iter()
+            .find(|v| !matches!(**v, "following" | "author" | "me" | "mentioned"))
+        {
+            return Err(Error::Validation(format!(
+                "interaction_policy[can_reply]: `{other}` is not offered here; give public, following or mentioned"
+            )));
+        }
+        Ok(if values.contains(&"following") {
+            ReplyPolicy::Following
+        } else {
+            ReplyPolicy::Mentioned
+        })
+    }
+}
+
 #[derive(Deserialize, Default)]
 struct StatusParams {
+    #[serde(default)]
+    interaction_policy: Option<InteractionPolicyParams>,
     #[serde(default)]
     status: Option<String>,
     #[serde(default, deserialize_with = "lenient::list")]
@@ -189,6 +284,10 @@ async fn create(
         poll: p.poll()?,
         quote_of: quoted.as_ref().map(|q| q.ap_id.as_str()),
         quote_policy,
+        reply_policy: match &p.interaction_policy {
+            Some(policy) => policy.reply_policy(visibility)?,
+            None => ReplyPolicy::Everyone,
+        },
         media_ids: Some(&media_ids),
         media_attributes: &[],
     };
@@ -289,6 +388,7 @@ async fn edit(
         poll: p.poll()?,
         quote_of: None,
         quote_policy,
+        reply_policy: crate::service::reply_controls::reply_policy(&post),
         // Mastodon's edit replaces the media with the list given (none
         // given: the post keeps no media).
         media_ids: Some(&media_ids),
@@ -401,6 +501,32 @@ async fn favourite(
     let (_, viewer) = token.user("write:favourites")?;
     let post = visible_post(&state, Some(viewer), &raw).await?;
     interactions::like(&state, viewer, &post).await?;
+    present(&state, viewer, &post).await
+}
+
+/// Hides a reply to one of the caller's posts from the thread (as on
+/// Threads): others no longer see it in the post's context; its author
+/// still does. A Skein extension.
+async fn hide_reply(
+    State(state): State<AppState>,
+    token: Token,
+    Path(raw): Path<String>,
+) -> Result<Json<e::Status>> {
+    let (_, viewer) = token.user("write:statuses")?;
+    let post = visible_post(&state, Some(viewer), &raw).await?;
+    crate::service::reply_controls::set_hidden(&state, viewer, &post, true).await?;
+    present(&state, viewer, &post).await
+}
+
+/// Shows a hidden reply in the thread again.
+async fn unhide_reply(
+    State(state): State<AppState>,
+    token: Token,
+    Path(raw): Path<String>,
+) -> Result<Json<e::Status>> {
+    let (_, viewer) = token.user("write:statuses")?;
+    let post = visible_post(&state, Some(viewer), &raw).await?;
+    crate::service::reply_controls::set_hidden(&state, viewer, &post, false).await?;
     present(&state, viewer, &post).await
 }
 

@@ -8,6 +8,7 @@ use chrono::{DateTime, Datelike, Utc};
 
 use crate::db::{actors::Actor, posts::Post};
 use crate::domain::filters::Context as FilterContext;
+use crate::domain::interaction::ReplyPolicy;
 use crate::error::Result;
 use crate::federation::html;
 use crate::mastodon::Presenter;
@@ -91,6 +92,12 @@ pub struct PostCard {
     pub line: bool,
     /// The post a thread page is about.
     pub focus: bool,
+    /// Who may reply, when not everyone ("Only mentioned accounts can reply").
+    pub reply_rule: Option<&'static str>,
+    /// Hidden from the thread by the author of the post it answers.
+    pub hidden: bool,
+    /// The viewer wrote the post this answers and may hide or show it.
+    pub can_hide: bool,
 }
 
 /// The name shown for an account: its display name, or its username.
@@ -250,6 +257,9 @@ impl Cards {
             depth: 0,
             line: false,
             focus: false,
+            reply_rule: reply_rule(&s.interaction_policy.can_reply),
+            hidden: false,
+            can_hide: false,
         }
     }
 }
@@ -281,6 +291,23 @@ pub async fn accounts(
     let entities = Presenter::new(state, viewer).accounts(actors).await?;
     let cards = Cards::new(state);
     Ok(entities.iter().map(|a| cards.account(a)).collect())
+}
+
+/// Words for a reply rule that is not "everyone".
+fn reply_rule(rules: &e::PolicyRules) -> Option<&'static str> {
+    let all = || {
+        rules
+            .automatic_approval
+            .iter()
+            .chain(&rules.manual_approval)
+    };
+    if all().any(|v| v == "public") {
+        None
+    } else if all().any(|v| v == "following") {
+        Some(ReplyPolicy::Following.describe())
+    } else {
+        Some(ReplyPolicy::Mentioned.describe())
+    }
 }
 
 fn visibility_label(visibility: &str) -> &'static str {

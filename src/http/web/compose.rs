@@ -11,6 +11,7 @@ use serde::Deserialize;
 use super::cards::{self, PostCard};
 use super::{Chrome, SignedIn, WebResult, render, render_with, see_other};
 use crate::db::{actors::Actor, posts::Post, users::User};
+use crate::domain::interaction::ReplyPolicy;
 use crate::domain::visibility::{QuotePolicy, Visibility};
 use crate::error::Error;
 use crate::http::api::params::WithFiles;
@@ -27,6 +28,8 @@ pub struct Composer {
     pub media_description: String,
     /// (value, label, selected)
     pub visibilities: Vec<(&'static str, &'static str, bool)>,
+    /// Who may reply: (value, label, selected).
+    pub reply_policies: Vec<(&'static str, &'static str, bool)>,
     pub in_reply_to_id: String,
     pub quote_id: String,
     /// Whom a reply answers, as a handle.
@@ -36,6 +39,12 @@ pub struct Composer {
     pub submit_label: &'static str,
     pub autofocus: bool,
 }
+
+const REPLY_POLICIES: [(ReplyPolicy, &str); 3] = [
+    (ReplyPolicy::Everyone, "Anyone can reply"),
+    (ReplyPolicy::Following, "Accounts you follow can reply"),
+    (ReplyPolicy::Mentioned, "Only mentioned accounts can reply"),
+];
 
 const VISIBILITIES: [(Visibility, &str); 4] = [
     (Visibility::Public, "Public"),
@@ -57,6 +66,7 @@ impl Composer {
             spoiler: String::new(),
             media_description: String::new(),
             visibilities: Vec::new(),
+            reply_policies: Vec::new(),
             in_reply_to_id: String::new(),
             quote_id: String::new(),
             replying_to: None,
@@ -66,6 +76,15 @@ impl Composer {
             autofocus: false,
         }
         .with_visibility(visibility)
+        .with_reply_policy(ReplyPolicy::Everyone)
+    }
+
+    fn with_reply_policy(mut self, selected: ReplyPolicy) -> Composer {
+        self.reply_policies = REPLY_POLICIES
+            .iter()
+            .map(|(p, label)| (p.as_str(), *label, *p == selected))
+            .collect();
+        self
     }
 
     fn with_visibility(mut self, selected: Visibility) -> Composer {
@@ -174,6 +193,8 @@ pub struct ComposeForm {
     quote_id: String,
     #[serde(default)]
     media_description: String,
+    #[serde(default)]
+    reply_policy: String,
 }
 
 /// `POST /compose`: writes the post and shows it (a reply: in its thread).
@@ -217,6 +238,9 @@ pub async fn submit(
             };
             if let Some(v) = Visibility::parse(&form.visibility) {
                 composer = composer.with_visibility(v);
+            }
+            if let Some(p) = ReplyPolicy::parse(&form.reply_policy) {
+                composer = composer.with_reply_policy(p);
             }
             composer.text = form.text;
             composer.spoiler = form.spoiler;
@@ -267,6 +291,11 @@ async fn write(
         v => Visibility::parse(v)
             .ok_or_else(|| Error::Validation(format!("`{v}` is not a visibility")))?,
     };
+    let reply_policy = match form.reply_policy.as_str() {
+        "" => ReplyPolicy::Everyone,
+        p => ReplyPolicy::parse(p)
+            .ok_or_else(|| Error::Validation(format!("`{p}` is not a choice of who can reply")))?,
+    };
     let parent = match form.in_reply_to_id.as_str() {
         "" => None,
         raw => Some(visible_post(state, Some(author), raw).await?),
@@ -301,6 +330,7 @@ async fn write(
         poll: None,
         quote_of: quoted.as_ref().map(|q| q.ap_id.as_str()),
         quote_policy: QuotePolicy::Public,
+        reply_policy,
         media_ids: Some(&media_ids),
         media_attributes: &[],
     };

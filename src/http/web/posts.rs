@@ -19,11 +19,12 @@ use super::profiles::{Relations, relations_page};
 use super::{Chrome, SignedIn, Web, WebError, WebResult, local_path, render, see_other};
 use crate::db::{actors::Actor, posts::Post};
 use crate::domain::filters::Context as FilterContext;
+use crate::domain::interaction::{Interaction, Permission};
 use crate::error::Error;
 use crate::http::api::statuses::visible_post;
 use crate::http::negotiate::{Representation, negotiate};
 use crate::http::vary_accept;
-use crate::service::{interactions, posts, timelines};
+use crate::service::{interactions, posts, reply_controls, timelines};
 use crate::state::AppState;
 
 /// Replies deeper than this are drawn at this depth.
@@ -47,6 +48,8 @@ struct PostPage {
     focus: Vec<PostCard>,
     replies: Vec<PostCard>,
     composer: Option<Composer>,
+    /// Why the viewer may not reply (the post's reply rule).
+    reply_closed: Option<&'static str>,
     title: String,
     ap_id: String,
     og: Option<OpenGraph>,
@@ -125,13 +128,24 @@ pub async fn post_page(state: &AppState, web: Web, author: &Actor, post: &Post) 
     )
     .await?;
     draw_thread(post.id, &thread.descendants, &mut replies);
+    mark_hidden(post, &thread.descendants, viewer, &mut replies);
 
     let public = matches!(post.visibility.as_str(), "public" | "unlisted");
     let og = public.then(|| open_graph(state, card, post));
-    let composer = web
-        .session
-        .as_ref()
-        .map(|s| Composer::reply(&s.user, &s.actor, card));
+    // The reply box, unless the post's reply control leaves the viewer out.
+    let mut reply_closed = None;
+    let mut composer = None;
+    if let Some(session) = web.session.as_ref() {
+        let mut conn = state.db.acquire().await.map_err(Error::from)?;
+        let permission =
+            reply_controls::permission(&mut conn, post, author, &session.actor, Interaction::Reply)
+                .await?;
+        if permission == Permission::Denied {
+            reply_closed = card.reply_rule;
+        } else {
+            composer = Some(Composer::reply(&session.user, &session.actor, card));
+        }
+    }
     let excerpt: String = if card.spoiler.is_empty() {
         text_of(&post.content).chars().take(60).collect()
     } else {
@@ -148,6 +162,7 @@ pub async fn post_page(state: &AppState, web: Web, author: &Actor, post: &Post) 
         focus,
         replies,
         composer,
+        reply_closed,
     };
     Ok(vary_accept(render(&page)?))
 }
@@ -181,6 +196,29 @@ fn draw_thread(root: i64, descendants: &[Post], cards: &mut [PostCard]) {
             .and_then(|next| parent_of.get(&next.id))
             .is_some_and(|parent| *parent == cards[i].id);
         cards[i].line = answered_next;
+    }
+}
+
+/// Marks hidden replies (only their authors and the author of the post they
+/// answer see them in the thread) and offers that author to hide or show
+/// each reply to their posts.
+fn mark_hidden(root: &Post, descendants: &[Post], viewer: Option<&Actor>, cards: &mut [PostCard]) {
+    let Some(viewer) = viewer else { return };
+    let author_of: HashMap<i64, i64> = std::iter::once(root)
+        .chain(descendants)
+        .map(|p| (p.id, p.author_id))
+        .collect();
+    let by_id: HashMap<String, &Post> = descendants.iter().map(|p| (p.id.to_string(), p)).collect();
+    for card in cards.iter_mut() {
+        let Some(post) = by_id.get(&card.id) else {
+            continue;
+        };
+        card.hidden = post.reply_hidden_at.is_some();
+        card.can_hide = post.author_id != viewer.id
+            && post
+                .in_reply_to_id
+                .and_then(|parent| author_of.get(&parent))
+                .is_some_and(|author| *author == viewer.id);
     }
 }
 
@@ -263,6 +301,8 @@ pub async fn act(
             interactions::repost(&state, viewer, &post).await?;
         }
         "unrepost" => interactions::unrepost(&state, viewer, &post).await?,
+        "hide_reply" => reply_controls::set_hidden(&state, viewer, &post, true).await?,
+        "unhide_reply" => reply_controls::set_hidden(&state, viewer, &post, false).await?,
         _ => return Err(WebError(Error::NotFound)),
     }
     let page = post_path(&state, &post).await?;
