@@ -274,6 +274,36 @@ async fn user_commands_manage_accounts_and_refuse_bad_input() {
     assert_eq!(missing.status.code(), Some(1));
     assert!(text(&missing.stderr).contains("no local user named nobody"));
 
+    let role = instance.run(&["user", "set-role", "bob", "moderator"]);
+    assert!(role.status.success(), "{}", text(&role.stderr));
+    let bad_role = instance.run(&["user", "set-role", "bob", "king"]);
+    assert_eq!(bad_role.status.code(), Some(1));
+    assert!(text(&bad_role.stderr).contains("not a role"));
+    let listing = text(&instance.run(&["user", "list"]).stdout);
+    assert!(listing.contains("moderator"), "{listing}");
+
+    let created = instance.run(&[
+        "user",
+        "create",
+        "dan",
+        "--password",
+        "a long enough password",
+    ]);
+    assert!(created.status.success(), "{}", text(&created.stderr));
+    let suspend = instance.run(&["account", "suspend", "dan", "--reason", "spam"]);
+    assert!(suspend.status.success(), "{}", text(&suspend.stderr));
+    assert!(text(&suspend.stdout).contains("dan: suspended"));
+    let again = instance.run(&["account", "suspend", "dan"]);
+    assert_eq!(again.status.code(), Some(1));
+    assert!(text(&again.stderr).contains("already suspended"));
+    let unknown = instance.run(&["account", "suspend", "nobody@nowhere.example"]);
+    assert_eq!(unknown.status.code(), Some(1));
+    assert!(text(&unknown.stderr).contains("no account nobody@nowhere.example"));
+    let lifted = instance.run(&["account", "unsuspend", "@dan"]);
+    assert!(lifted.status.success(), "{}", text(&lifted.stderr));
+    let silenced = instance.run(&["account", "silence", "dan"]);
+    assert!(silenced.status.success(), "{}", text(&silenced.stderr));
+
     let migrate = instance.run(&["migrate"]);
     assert!(migrate.status.success(), "{}", text(&migrate.stderr));
     assert!(text(&migrate.stdout).contains("up to date"));

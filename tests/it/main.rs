@@ -21,6 +21,7 @@ mod http;
 mod inbox;
 mod link_verification;
 mod media;
+mod moderation;
 mod moves;
 mod notifications_api;
 mod oauth;
