@@ -241,3 +241,126 @@ async fn admins_block_import_export_and_lift_domains_from_the_admin_area() {
         ]
     );
 }
+
+#[tokio::test]
+async fn moderators_act_on_accounts_and_reported_posts_from_the_admin_area() {
+    let app = TestApp::spawn().await;
+    app.create_staff("mod", "moderator").await;
+    let spammer = app.create_user("spammer").await;
+    let reporter = app.create_user("reporter").await;
+    let waiting = app.create_user("waiting").await;
+    sqlx::query("update users set approved = false where id = $1")
+        .bind(waiting.user.id)
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let spammer_token = app.token("spammer").await;
+    let reporter_token = app.token("reporter").await;
+    let (_, post) = app
+        .api_post(
+            &spammer_token,
+            "/api/v1/statuses",
+            serde_json::json!({"status": "cheap pills"}),
+        )
+        .await;
+    let post_id = post["id"].as_str().unwrap().to_string();
+    let (_, report) = app
+        .api_post(
+            &reporter_token,
+            "/api/v1/reports",
+            serde_json::json!({"account_id": spammer.actor.id.to_string(), "status_ids": [post_id]}),
+        )
+        .await;
+    let report_id = report["id"].as_str().unwrap().to_string();
+
+    let mut moderator = Browser::new(&app);
+    moderator.sign_in("mod").await;
+    let page = moderator.get("/admin/accounts?filter=pending").await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("@waiting@"), "{}", page.body);
+    assert!(!page.body.contains("@spammer@"));
+    let token = crate::web::csrf(&page.body);
+    let approved = moderator
+        .post(
+            &format!("/admin/accounts/{}/approve", waiting.actor.id),
+            &[
+                ("csrf_token", &token),
+                ("back", "/admin/accounts?filter=pending"),
+            ],
+        )
+        .await;
+    assert_eq!(approved.status, 303);
+    assert_eq!(
+        approved.location.as_deref(),
+        Some("/admin/accounts?filter=pending")
+    );
+    let approved: bool = sqlx::query_scalar("select approved from users where id = $1")
+        .bind(waiting.user.id)
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert!(approved);
+
+    // From the report: the post goes, then the account is suspended; both
+    // resolve the report.
+    let reports = moderator.get("/admin/reports").await;
+    assert!(
+        reports
+            .body
+            .contains(&format!("/admin/posts/{post_id}/delete"))
+    );
+    let deleted = moderator
+        .post(
+            &format!("/admin/posts/{post_id}/delete"),
+            &[
+                ("csrf_token", &token),
+                ("report_id", &report_id),
+                ("back", "/admin/reports"),
+            ],
+        )
+        .await;
+    assert_eq!(deleted.status, 303);
+    let gone: Option<chrono::DateTime<chrono::Utc>> =
+        sqlx::query_scalar("select deleted_at from posts where id = $1")
+            .bind(post_id.parse::<i64>().unwrap())
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert!(gone.is_some());
+    let suspended = moderator
+        .post(
+            &format!("/admin/accounts/{}/suspend", spammer.actor.id),
+            &[("csrf_token", &token), ("report_id", &report_id)],
+        )
+        .await;
+    assert_eq!(suspended.status, 303);
+    let page = moderator.get("/admin/accounts?filter=suspended").await;
+    assert!(page.body.contains("@spammer@"), "{}", page.body);
+    assert!(page.body.contains("Unsuspend"));
+    let resolved: bool =
+        sqlx::query_scalar("select resolved_at is not null from reports where id = $1")
+            .bind(report_id.parse::<i64>().unwrap())
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert!(resolved);
+    // Signed out of the web too.
+    let mut spam_browser = Browser::new(&app);
+    let refused = spam_browser.sign_in("spammer").await;
+    assert_eq!(refused.status, 403);
+    assert!(refused.body.contains("suspended"), "{}", refused.body);
+
+    let actions: Vec<String> =
+        sqlx::query_scalar("select action || ' ' || via from admin_actions order by id")
+            .fetch_all(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(
+        actions,
+        [
+            "account.approve web",
+            "status.destroy web",
+            "account.suspend web"
+        ]
+    );
+}

@@ -471,3 +471,109 @@ async fn the_author_hides_a_reply_from_the_thread() {
     assert_eq!(status, 200);
     assert_eq!(context(cyd).await, vec![rude_id, below_id]);
 }
+
+#[tokio::test]
+async fn the_web_composer_sets_who_can_reply_and_the_author_hides_replies() {
+    use crate::web::Browser;
+    use reqwest::multipart;
+    let alpha = TestApp::spawn().await;
+    alpha.create_user("ann").await;
+    alpha.create_user("bob").await;
+    alpha.create_user("cyd").await;
+
+    let mut ann = Browser::new(&alpha);
+    ann.sign_in("ann").await;
+    let home = ann.get("/home").await;
+    assert!(home.body.contains(r#"name="reply_policy""#));
+    assert!(home.body.contains("Only mentioned accounts can reply"));
+    let token = ann.token().await;
+    let posted = ann
+        .post_multipart(
+            "/compose",
+            multipart::Form::new()
+                .text("csrf_token", token.clone())
+                .text("text", "just for @bob")
+                .text("reply_policy", "mentioned"),
+        )
+        .await;
+    assert_eq!(posted.status, 303, "{}", posted.body);
+    let page_path = posted.location.unwrap();
+    let (id, policy): (i64, String) =
+        sqlx::query_as("select id, reply_policy from posts where source = 'just for @bob'")
+            .fetch_one(&alpha.db)
+            .await
+            .unwrap();
+    assert_eq!(policy, "mentioned");
+
+    // Cyd is not mentioned: no reply box, the rule instead.
+    let mut cyd = Browser::new(&alpha);
+    cyd.sign_in("cyd").await;
+    let page = cyd.get(&page_path).await;
+    assert_eq!(page.status, 200);
+    assert!(!page.body.contains(r#"id="compose-text""#));
+    assert!(page.body.contains("Only mentioned accounts can reply."));
+    let cyd_token = cyd.token().await;
+    let refused = cyd
+        .post_multipart(
+            "/compose",
+            multipart::Form::new()
+                .text("csrf_token", cyd_token)
+                .text("text", "me too")
+                .text("in_reply_to_id", id.to_string()),
+        )
+        .await;
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    assert!(refused.body.contains("only mentioned accounts can reply"));
+
+    // Bob is mentioned: he replies; ann hides the reply from her page.
+    let mut bob = Browser::new(&alpha);
+    bob.sign_in("bob").await;
+    let page = bob.get(&page_path).await;
+    assert!(page.body.contains(r#"id="compose-text""#));
+    let bob_token = bob.token().await;
+    let replied = bob
+        .post_multipart(
+            "/compose",
+            multipart::Form::new()
+                .text("csrf_token", bob_token)
+                .text("text", "@ann thanks")
+                .text("in_reply_to_id", id.to_string()),
+        )
+        .await;
+    assert_eq!(replied.status, 303, "{}", replied.body);
+    let reply_id: i64 = sqlx::query_scalar("select id from posts where in_reply_to_id = $1")
+        .bind(id)
+        .fetch_one(&alpha.db)
+        .await
+        .unwrap();
+    let page = ann.get(&page_path).await;
+    assert!(
+        page.body
+            .contains(&format!("/web/statuses/{reply_id}/hide_reply"))
+    );
+    let hidden = ann
+        .post(
+            &format!("/web/statuses/{reply_id}/hide_reply"),
+            &[("csrf_token", &token), ("back", &page_path)],
+        )
+        .await;
+    assert_eq!(hidden.status, 303);
+    let page = ann.get(&page_path).await;
+    assert!(page.body.contains("Hidden reply"));
+    assert!(
+        page.body
+            .contains(&format!("/web/statuses/{reply_id}/unhide_reply"))
+    );
+    // Others no longer see it in the thread.
+    let page = cyd.get(&page_path).await;
+    assert!(!page.body.contains(&format!("id=\"post-{reply_id}\"")));
+    // Bob cannot hide replies to ann's post.
+    let bob_token = bob.token().await;
+    let refused = bob
+        .post(
+            &format!("/web/statuses/{reply_id}/unhide_reply"),
+            &[("csrf_token", &bob_token)],
+        )
+        .await;
+    assert_eq!(refused.status, 403);
+}

@@ -14,6 +14,7 @@
 //! turns the client API's entities into what the templates show.
 
 mod admin;
+mod admin_accounts;
 mod admin_domains;
 mod admin_reports;
 mod auth;
@@ -71,6 +72,7 @@ pub fn routes() -> Router<AppState> {
             post_to(notifications::answer),
         )
         .merge(admin::routes())
+        .merge(admin_accounts::routes())
         .merge(admin_domains::routes())
         .merge(admin_reports::routes())
         .merge(settings_leaving::routes())
