@@ -613,7 +613,7 @@ impl<'a> Presenter<'a> {
 
 /// A post's interaction policy as GoToSocial's client API shows it.
 fn interaction_policy(post: &Post, author: &Actor) -> e::InteractionPolicy {
-    use crate::domain::interaction::{self as policy, Interaction, InteractionPolicy};
+    use crate::domain::interaction::{self as policy, Interaction};
     let rules = |automatic: Vec<String>, manual: Vec<String>| e::PolicyRules {
         always: automatic.clone(),
         with_approval: manual.clone(),
@@ -642,7 +642,7 @@ fn interaction_policy(post: &Post, author: &Actor) -> e::InteractionPolicy {
         .interaction_policy
         .as_ref()
         .map(|p| p.0.clone())
-        .unwrap_or_else(InteractionPolicy::default);
+        .unwrap_or_default();
     let name = |uri: &String| -> String {
         if uri == policy::PUBLIC {
             "public".into()

@@ -247,7 +247,7 @@ async fn moderators_act_on_accounts_and_reported_posts_from_the_admin_area() {
     let app = TestApp::spawn().await;
     app.create_staff("mod", "moderator").await;
     let spammer = app.create_user("spammer").await;
-    let reporter = app.create_user("reporter").await;
+    app.create_user("reporter").await;
     let waiting = app.create_user("waiting").await;
     sqlx::query("update users set approved = false where id = $1")
         .bind(waiting.user.id)

@@ -177,7 +177,7 @@ async fn act(
         text: "",
     };
     moderation::act_on_account(&state, &staff.staff, id(&raw)?, action, &request).await?;
-    Ok(see_other(&local_path(&form.back, "/admin/accounts")))
+    Ok(see_other(local_path(&form.back, "/admin/accounts")))
 }
 
 /// `POST /admin/posts/{id}/delete`: a moderator deletes a post.
@@ -194,5 +194,5 @@ async fn delete_post(
         .filter(|p| p.deleted_at.is_none() && p.reblog_of_id.is_none())
         .ok_or(Error::NotFound)?;
     moderation::delete_post(&state, &staff.staff, &post, report_of(&form)?).await?;
-    Ok(see_other(&local_path(&form.back, "/admin/reports")))
+    Ok(see_other(local_path(&form.back, "/admin/reports")))
 }
