@@ -41,6 +41,10 @@ pub struct Post {
     pub interaction_policy: Option<sqlx::types::Json<InteractionPolicy>>,
     /// When the author of the post replied to hid this reply.
     pub reply_hidden_at: Option<DateTime<Utc>>,
+    /// For a local reply: the approval the replied-to post's server gave.
+    pub reply_authorization: Option<String>,
+    /// For a local reply: the Accept that carried the approval.
+    pub reply_approved_by: Option<String>,
 }
 
 /// A new post. Without an id, one is made from `published`, so that ids
@@ -668,4 +672,65 @@ pub async fn is_mentioned(
     .bind(actor_id)
     .fetch_one(db)
     .await
+}
+
+/// A reply approval a local author gave.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ReplyAuthorization {
+    pub id: i64,
+    pub post_id: i64,
+    pub reply_ap_id: String,
+    pub replier_id: i64,
+}
+
+/// Records the approval of `reply_ap_id` as a reply to the local post
+/// `post_id` (once; the same id again when recorded before).
+pub async fn authorize_reply(
+    db: impl PgExecutor<'_>,
+    post_id: i64,
+    reply_ap_id: &str,
+    replier_id: i64,
+    now: DateTime<Utc>,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "insert into reply_authorizations (post_id, reply_ap_id, replier_id, created_at)
+         values ($1, $2, $3, $4)
+         on conflict on constraint reply_authorizations_reply_key
+         do update set replier_id = excluded.replier_id
+         returning id",
+    )
+    .bind(post_id)
+    .bind(reply_ap_id)
+    .bind(replier_id)
+    .bind(now)
+    .fetch_one(db)
+    .await
+}
+
+pub async fn find_reply_authorization(
+    db: impl PgExecutor<'_>,
+    id: i64,
+) -> Result<Option<ReplyAuthorization>, sqlx::Error> {
+    sqlx::query_as(
+        "select id, post_id, reply_ap_id, replier_id from reply_authorizations where id = $1",
+    )
+    .bind(id)
+    .fetch_optional(db)
+    .await
+}
+
+/// Keeps the approval a remote author gave a local reply.
+pub async fn set_reply_approval(
+    db: impl PgExecutor<'_>,
+    id: i64,
+    authorization: Option<&str>,
+    approved_by: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("update posts set reply_authorization = $2, reply_approved_by = $3 where id = $1")
+        .bind(id)
+        .bind(authorization)
+        .bind(approved_by)
+        .execute(db)
+        .await
+        .map(drop)
 }

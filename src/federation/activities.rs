@@ -184,3 +184,48 @@ pub fn quote_authorization(id: &str, author: &str, quote: &str, quoted: &str) ->
         "interactionTarget": quoted,
     })
 }
+
+fn interaction_context() -> Value {
+    json!([
+        "https://www.w3.org/ns/activitystreams",
+        {
+            "gts": "https://gotosocial.org/ns#",
+            "ReplyAuthorization": "gts:ReplyAuthorization",
+            "interactingObject": { "@id": "gts:interactingObject", "@type": "@id" },
+            "interactionTarget": { "@id": "gts:interactionTarget", "@type": "@id" }
+        }
+    ])
+}
+
+/// GoToSocial's ReplyAuthorization: `author` approves `reply` to `post`.
+pub fn reply_authorization(id: &str, author: &str, reply: &str, post: &str) -> Value {
+    json!({
+        "@context": interaction_context(),
+        "id": id,
+        "type": "ReplyAuthorization",
+        "attributedTo": author,
+        "interactingObject": reply,
+        "interactionTarget": post,
+    })
+}
+
+/// The Accept of a reply, carrying its authorization as `result`.
+pub fn reply_approval(
+    id: &str,
+    author: &str,
+    replier: &str,
+    reply: &str,
+    post: &str,
+    authorization: &str,
+) -> Value {
+    json!({
+        "@context": interaction_context(),
+        "id": id,
+        "type": "Accept",
+        "actor": author,
+        "to": [replier],
+        "object": reply,
+        "target": post,
+        "result": authorization,
+    })
+}

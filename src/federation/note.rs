@@ -115,6 +115,13 @@ pub fn note(post: &Post, author: &Actor, parts: &NoteParts) -> Value {
         json!({ "automaticApproval": quote_approval(post, author) }),
     );
     note["interactionPolicy"] = Value::Object(members);
+    // A reply the replied-to post's author approved carries the proof.
+    if let Some(authorization) = &post.reply_authorization {
+        note["replyAuthorization"] = json!(authorization);
+    }
+    if let Some(accept) = &post.reply_approved_by {
+        note["approvedBy"] = json!(accept);
+    }
     if let Some(poll) = &parts.poll {
         note["type"] = json!("Question");
         let options: Vec<Value> = poll

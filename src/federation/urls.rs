@@ -94,6 +94,18 @@ impl Urls {
         self.join(&format!("/users/{username}/quote_authorizations/{id}"))
     }
 
+    /// A local author's approval of a reply to one of its posts
+    /// (GoToSocial's ReplyAuthorization).
+    pub fn reply_authorization(&self, username: &str, id: i64) -> String {
+        self.join(&format!("/users/{username}/reply_authorizations/{id}"))
+    }
+
+    /// The Accept that carried a reply approval (what older GoToSocial
+    /// versions name in `approvedBy`).
+    pub fn reply_approval(&self, username: &str, id: i64) -> String {
+        self.join(&format!("/users/{username}/reply_approvals/{id}"))
+    }
+
     /// The page of a post, as people share it.
     pub fn post_page(&self, username: &str, id: i64) -> String {
         self.join(&format!("/@{username}/{id}"))

@@ -284,3 +284,28 @@ pub async fn quote_authorization(
     let document = crate::service::quotes::authorization(&state, &username, id).await?;
     Ok(activity_json(&document))
 }
+
+/// `GET /users/{username}/reply_authorizations/{id}`: a ReplyAuthorization
+/// this account gave (GoToSocial's interaction controls).
+pub async fn reply_authorization(
+    State(state): State<AppState>,
+    Path((username, id)): Path<(String, i64)>,
+) -> Result<Response> {
+    profiles::shared_person(&state.db, &username).await?;
+    let document =
+        crate::service::reply_controls::authorization_document(&state, &username, id, false)
+            .await?;
+    Ok(activity_json(&document))
+}
+
+/// `GET /users/{username}/reply_approvals/{id}`: the Accept that carried a
+/// reply approval (what `approvedBy` names).
+pub async fn reply_approval(
+    State(state): State<AppState>,
+    Path((username, id)): Path<(String, i64)>,
+) -> Result<Response> {
+    profiles::shared_person(&state.db, &username).await?;
+    let document =
+        crate::service::reply_controls::authorization_document(&state, &username, id, true).await?;
+    Ok(activity_json(&document))
+}

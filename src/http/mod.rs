@@ -70,6 +70,14 @@ pub fn router(state: AppState) -> Router {
             "/users/{username}/quote_authorizations/{id}",
             get(activitypub::quote_authorization),
         )
+        .route(
+            "/users/{username}/reply_authorizations/{id}",
+            get(activitypub::reply_authorization),
+        )
+        .route(
+            "/users/{username}/reply_approvals/{id}",
+            get(activitypub::reply_approval),
+        )
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             signed_fetch::require,

@@ -137,6 +137,11 @@ pub async fn receive(state: &AppState, incoming: Incoming<'_>) -> Result<Receive
     if let Some(object) = &created {
         inbox_posts::fetch_missing_parents(state, &actor, object).await?;
     }
+    // A reply's approval, when it names one, is checked at its source.
+    let reply_approved = match &created {
+        Some(object) => crate::service::reply_controls::approval_holds(state, object).await,
+        None => false,
+    };
     if kind == "Announce" {
         inbox_posts::fetch_announced(state, &actor, &activity).await?;
     }
@@ -169,6 +174,11 @@ pub async fn receive(state: &AppState, incoming: Incoming<'_>) -> Result<Receive
             if let Some(files) = rejected_reply {
                 removed_files = files;
                 Received::Applied
+            } else if accepted
+                && crate::service::reply_controls::on_accept(&mut tx, state, &actor, &activity)
+                    .await?
+            {
+                Received::Applied
             } else {
                 match inbox_posts::on_quote_answer(&mut tx, state, &actor, &activity, accepted)
                     .await?
@@ -200,7 +210,10 @@ pub async fn receive(state: &AppState, incoming: Incoming<'_>) -> Result<Receive
             None => Received::Ignored,
         },
         "Create" => match &created {
-            Some(object) if inbox_posts::on_create(&mut tx, state, &actor, object).await? => {
+            Some(object)
+                if inbox_posts::on_create(&mut tx, state, &actor, object, reply_approved)
+                    .await? =>
+            {
                 Received::Applied
             }
             _ => Received::Ignored,

@@ -94,19 +94,22 @@ pub async fn on_create(
     state: &AppState,
     actor: &Actor,
     object: &Value,
+    reply_approved: bool,
 ) -> Result<bool> {
-    store(tx, state, actor, object, true).await
+    store(tx, state, actor, object, true, reply_approved).await
 }
 
 /// Stores a remote post. With `only_if_relevant`, only a post that concerns
 /// this instance (see the module) is kept; parents fetched for a thread are
-/// kept regardless.
+/// kept regardless. `reply_approved`: the reply's approval by the author of
+/// the post it answers was checked (`reply_controls::approval_holds`).
 async fn store(
     tx: &mut Tx<'_>,
     state: &AppState,
     actor: &Actor,
     object: &Value,
     only_if_relevant: bool,
+    reply_approved: bool,
 ) -> Result<bool> {
     let Some(kind) = post_type(object) else {
         return Ok(false);
@@ -167,7 +170,8 @@ async fn store(
     }
     // Reply controls: a reply the parent's policy refuses is not stored.
     if let Some(parent) = &parent
-        && reply_controls::judge_reply(tx, state, actor, parent, object).await? != Verdict::Keep
+        && reply_controls::judge_reply(tx, state, actor, parent, object, reply_approved).await?
+            != Verdict::Keep
     {
         return Ok(false);
     }
@@ -593,8 +597,9 @@ async fn fetch_and_store(state: &AppState, url: &Url) -> Result<Option<String>> 
         Ok(author) if !author.is_local() => author,
         _ => return Ok(None),
     };
+    let approved = reply_controls::approval_holds(state, &post).await;
     let mut tx = state.db.begin().await?;
-    match store(&mut tx, state, &author, &post, false).await {
+    match store(&mut tx, state, &author, &post, false, approved).await {
         Ok(true) => {
             tx.commit().await?;
             Ok(Some(id))
@@ -668,8 +673,9 @@ pub async fn fetch_missing_parents(
     // Oldest first, so each reply finds its parent stored.
     let mut stored = 0;
     for (author, parent) in chain.iter().rev() {
+        let approved = reply_controls::approval_holds(state, parent).await;
         let mut tx = state.db.begin().await?;
-        match store(&mut tx, state, author, parent, false).await {
+        match store(&mut tx, state, author, parent, false, approved).await {
             Ok(true) => {
                 tx.commit().await?;
                 stored += 1;

@@ -20,6 +20,7 @@ use crate::domain::interaction::{
 use crate::domain::visibility::Visibility;
 use crate::error::{Error, Result};
 use crate::federation::activities;
+use crate::service::discovery::authority;
 use crate::service::outbox;
 use crate::state::AppState;
 
@@ -127,16 +128,17 @@ pub enum Verdict {
 
 /// Judges a remote reply (`note` by `replier`) to `parent` before it is
 /// stored. For a local parent a refused reply is answered with a Reject from
-/// the parent's author, queued in the caller's transaction. For a remote
-/// parent the reply is kept when its policy admits the replier without
-/// approval, or when the reply carries an approval from the parent author's
-/// server.
+/// the parent's author, queued in the caller's transaction, and an admitted
+/// reply to a post with limited replies is approved. For a remote parent
+/// the reply is kept when its policy admits the replier without approval,
+/// or when its approval was checked (`proven`, by [`approval_holds`]).
 pub async fn judge_reply(
     tx: &mut PgConnection,
     state: &AppState,
     replier: &Actor,
     parent: &Post,
     note: &Value,
+    proven: bool,
 ) -> Result<Verdict> {
     let Some(author) = db::actors::find_by_id(&mut *tx, parent.author_id).await? else {
         return Ok(Verdict::Keep);
@@ -144,6 +146,13 @@ pub async fn judge_reply(
     let permission = permission(tx, parent, &author, replier, Interaction::Reply).await?;
     if author.is_local() {
         if permission == Permission::Automatic {
+            let limited = !policy_of(tx, parent, &author)
+                .await?
+                .rule(Interaction::Reply)
+                .is_public();
+            if limited && replier.id != author.id {
+                approve(tx, state, &author, replier, parent, note).await?;
+            }
             return Ok(Verdict::Keep);
         }
         let note_id = note.get("id").and_then(Value::as_str).unwrap_or_default();
@@ -166,49 +175,178 @@ pub async fn judge_reply(
     if permission == Permission::Automatic && !needs_proof(parent, &author, replier) {
         return Ok(Verdict::Keep);
     }
-    if approved_by_parent_server(note, &author) {
+    if proven {
         return Ok(Verdict::Keep);
     }
     Ok(Verdict::Dropped)
 }
 
-/// A remote policy that admits the replier only through the author's
-/// followers or following collection: GoToSocial asks third servers to wait
-/// for the author's approval then, unless this server knows the relation
-/// itself (it always does for a follow from a local account).
-fn needs_proof(parent: &Post, author: &Actor, replier: &Actor) -> bool {
-    let Some(policy) = parent.interaction_policy.as_ref() else {
-        return false;
+/// Approves an admitted reply to a local post with limited replies, as
+/// GoToSocial expects: an authorization is recorded and an Accept carrying
+/// it goes to the replier, whose server may then show the reply to others
+/// with the proof.
+async fn approve(
+    tx: &mut PgConnection,
+    state: &AppState,
+    author: &Actor,
+    replier: &Actor,
+    parent: &Post,
+    note: &Value,
+) -> Result<()> {
+    let Some(note_id) = note.get("id").and_then(Value::as_str) else {
+        return Ok(());
     };
-    let rule = policy.0.rule(Interaction::Reply);
-    let named = rule.automatic.iter().any(|u| u == &replier.ap_id);
-    !(rule.is_public() || named || replier.is_local() || author.is_local())
+    let grant =
+        db::posts::authorize_reply(&mut *tx, parent.id, note_id, replier.id, state.clock.now())
+            .await?;
+    let accept = activities::reply_approval(
+        &state.urls.reply_approval(&author.username, grant),
+        &author.ap_id,
+        &replier.ap_id,
+        note_id,
+        &parent.ap_id,
+        &state.urls.reply_authorization(&author.username, grant),
+    );
+    outbox::queue_for(tx, state, author, replier, &accept).await
 }
 
-/// Whether a reply names an approval (`replyAuthorization` or the older
-/// `approvedBy`) issued on the parent author's server.
-fn approved_by_parent_server(note: &Value, author: &Actor) -> bool {
-    let Some(domain) = author.domain.as_deref() else {
-        return false;
-    };
-    ["replyAuthorization", "approvedBy"].iter().any(|name| {
-        note.get(*name)
-            .and_then(Value::as_str)
-            .and_then(|u| url::Url::parse(u).ok())
-            .is_some_and(|u| crate::service::discovery::authority(&u) == domain)
-    })
+/// A reply approval a local author gave, as served at its id: the
+/// ReplyAuthorization, or (`accept`) the Accept that carried it.
+pub async fn authorization_document(
+    state: &AppState,
+    username: &str,
+    id: i64,
+    accept: bool,
+) -> Result<Value> {
+    let grant = db::posts::find_reply_authorization(&state.db, id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let post = db::posts::find_by_id(&state.db, grant.post_id)
+        .await?
+        .filter(|p| p.deleted_at.is_none())
+        .ok_or(Error::NotFound)?;
+    let author = db::actors::find_by_id(&state.db, post.author_id)
+        .await?
+        .filter(|a| a.is_local() && a.username.eq_ignore_ascii_case(username))
+        .ok_or(Error::NotFound)?;
+    let authorization = state.urls.reply_authorization(&author.username, id);
+    if !accept {
+        return Ok(activities::reply_authorization(
+            &authorization,
+            &author.ap_id,
+            &grant.reply_ap_id,
+            &post.ap_id,
+        ));
+    }
+    let replier = db::actors::find_by_id(&state.db, grant.replier_id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    Ok(activities::reply_approval(
+        &state.urls.reply_approval(&author.username, id),
+        &author.ap_id,
+        &replier.ap_id,
+        &grant.reply_ap_id,
+        &post.ap_id,
+        &authorization,
+    ))
 }
 
-/// A Reject from a post's author of a local reply to it: the reply is
-/// deleted (its Delete goes to everyone who got it). Returns the files to
-/// remove once the caller has committed, or `None` when the Reject is not
-/// about such a reply.
-pub async fn on_reject(
+/// Whether a remote reply carries a valid approval from the author of the
+/// remote post it answers, for a post whose policy asks for one: the
+/// `replyAuthorization` (or the older `approvedBy`, an Accept) is fetched
+/// from the post author's server and must name the author, the reply and
+/// the post. Goes to the network: call it before the transaction.
+pub async fn approval_holds(state: &AppState, note: &Value) -> bool {
+    use crate::federation::fetch::{self, id_of};
+    let Some(link) = ["replyAuthorization", "approvedBy"]
+        .iter()
+        .find_map(|name| note.get(*name).and_then(id_of))
+    else {
+        return false;
+    };
+    let (Some(reply_id), Some(parent_id)) = (id_of(note), note.get("inReplyTo").and_then(id_of))
+    else {
+        return false;
+    };
+    let Ok(Some(parent)) = db::posts::find_by_ap_id(&state.db, parent_id).await else {
+        return false;
+    };
+    if parent.interaction_policy.is_none() {
+        return false; // nothing to prove
+    }
+    let Ok(Some(author)) = db::actors::find_by_id(&state.db, parent.author_id).await else {
+        return false;
+    };
+    let Ok(url) = url::Url::parse(link) else {
+        return false;
+    };
+    if author.is_local() || Some(authority(&url)) != author.domain {
+        return false;
+    }
+    let document = match fetch::fetch_object(state, &url).await {
+        Ok(document) => document,
+        Err(e) => {
+            tracing::info!(approval = %url, error = %e, "a reply's approval cannot be fetched");
+            return false;
+        }
+    };
+    let field = |names: [&str; 2]| names.iter().find_map(|n| document.get(*n).and_then(id_of));
+    let by = field(["attributedTo", "actor"]);
+    let object = field(["interactingObject", "object"]);
+    let target = field(["interactionTarget", "target"]);
+    by == Some(author.ap_id.as_str())
+        && object == Some(reply_id)
+        && target.is_none_or(|t| t == parent.ap_id)
+}
+
+/// An Accept from the author of a remote post of a local reply to it: the
+/// approval is kept and the reply, updated with it, goes out again so that
+/// other servers see the proof. False when the Accept is about something
+/// else.
+pub async fn on_accept(
     tx: &mut PgConnection,
     state: &AppState,
     actor: &Actor,
+    activity: &Value,
+) -> Result<bool> {
+    use crate::federation::fetch::id_of;
+    let Some(object) = activity.get("object").and_then(id_of) else {
+        return Ok(false);
+    };
+    let Some((reply, _)) = local_reply_to(tx, actor, object).await? else {
+        return Ok(false);
+    };
+    let approved_by = activity
+        .get("id")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    // The authorization must live on the approving server.
+    let authorization = activity
+        .get("result")
+        .and_then(id_of)
+        .filter(|r| url::Url::parse(r).is_ok_and(|u| Some(authority(&u)) == actor.domain));
+    if reply.deleted_at.is_some()
+        || (reply.reply_approved_by.as_deref() == Some(approved_by)
+            && reply.reply_authorization.as_deref() == authorization)
+    {
+        return Ok(true);
+    }
+    db::posts::set_reply_approval(&mut *tx, reply.id, authorization, approved_by).await?;
+    let updated = db::posts::find_by_id(&mut *tx, reply.id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    tracing::info!(reply = %reply.ap_id, "the author of the post replied to approved the reply");
+    crate::service::posts::queue_update(tx, state, &updated).await?;
+    Ok(true)
+}
+
+/// The local reply `object_id` names (its id or its Create's), when it
+/// answers a post by `actor`; with its author.
+async fn local_reply_to(
+    tx: &mut PgConnection,
+    actor: &Actor,
     object_id: &str,
-) -> Result<Option<Vec<String>>> {
+) -> Result<Option<(Post, Actor)>> {
     let reply_id = object_id.strip_suffix("/activity").unwrap_or(object_id);
     let Some(reply) = db::posts::find_by_ap_id(&mut *tx, reply_id).await? else {
         return Ok(None);
@@ -226,6 +364,35 @@ pub async fn on_reject(
         .await?
         .filter(Actor::is_local)
     else {
+        return Ok(None);
+    };
+    Ok(Some((reply, author)))
+}
+
+/// A remote policy that admits the replier only through the author's
+/// followers or following collection: GoToSocial asks third servers to wait
+/// for the author's approval then, unless this server knows the relation
+/// itself (it always does for a follow from a local account).
+fn needs_proof(parent: &Post, author: &Actor, replier: &Actor) -> bool {
+    let Some(policy) = parent.interaction_policy.as_ref() else {
+        return false;
+    };
+    let rule = policy.0.rule(Interaction::Reply);
+    let named = rule.automatic.iter().any(|u| u == &replier.ap_id);
+    !(rule.is_public() || named || replier.is_local() || author.is_local())
+}
+
+/// A Reject from a post's author of a local reply to it: the reply is
+/// deleted (its Delete goes to everyone who got it). Returns the files to
+/// remove once the caller has committed, or `None` when the Reject is not
+/// about such a reply.
+pub async fn on_reject(
+    tx: &mut PgConnection,
+    state: &AppState,
+    actor: &Actor,
+    object_id: &str,
+) -> Result<Option<Vec<String>>> {
+    let Some((reply, author)) = local_reply_to(tx, actor, object_id).await? else {
         return Ok(None);
     };
     if reply.deleted_at.is_some() {

@@ -261,9 +261,43 @@ async fn another_instance_honours_the_policy_and_following_admits_followed_accou
         .await;
     assert_eq!(status, 200, "{reply}");
     beta.deliver().await;
-    let kept = alpha.post(reply["uri"].as_str().unwrap()).await;
+    let reply_uri = reply["uri"].as_str().unwrap().to_string();
+    let kept = alpha.post(&reply_uri).await;
     assert_eq!(kept.in_reply_to_id, Some(alpha.post(&post_uri).await.id));
     assert_eq!(alpha.post(&post_uri).await.likes_count, 1);
+
+    // Admitted through ann's following collection, the reply is approved:
+    // alpha sends an Accept carrying a ReplyAuthorization it serves; beta
+    // keeps it and publishes the reply with the proof.
+    alpha.deliver().await;
+    let on_beta = beta.post(&reply_uri).await;
+    let authorization = on_beta
+        .reply_authorization
+        .clone()
+        .expect("beta kept the authorization");
+    let accept = on_beta.reply_approved_by.clone().expect("and the Accept");
+    let path = |u: &str| url::Url::parse(u).unwrap().path().to_string();
+    let document: Value = alpha
+        .get_ap(&path(&authorization))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(document["type"], "ReplyAuthorization");
+    assert_eq!(document["id"], authorization.as_str());
+    assert_eq!(
+        document["attributedTo"],
+        alpha.local("ann").await.ap_id.as_str()
+    );
+    assert_eq!(document["interactingObject"], reply_uri.as_str());
+    assert_eq!(document["interactionTarget"], post_uri.as_str());
+    let served_accept: Value = alpha.get_ap(&path(&accept)).await.json().await.unwrap();
+    assert_eq!(served_accept["type"], "Accept");
+    assert_eq!(served_accept["object"], reply_uri.as_str());
+    assert_eq!(served_accept["result"], authorization.as_str());
+    let note: Value = beta.get_ap(&path(&reply_uri)).await.json().await.unwrap();
+    assert_eq!(note["replyAuthorization"], authorization.as_str());
+    assert_eq!(note["approvedBy"], accept.as_str());
 }
 
 #[tokio::test]
@@ -362,8 +396,40 @@ async fn a_reject_deletes_the_reply_and_replies_refused_by_a_remote_policy_are_d
         .await;
     assert_eq!(status, 202);
     assert!(stored(&alpha, &fake.note_url("unapproved")).await.is_none());
+    // An authorization that is not gus's (or not there) does not count.
+    let forged_at = format!("{}/authorizations/forged", fake.base);
+    fake.serve(
+        "/authorizations/forged",
+        json!({
+            "id": forged_at, "type": "ReplyAuthorization", "attributedTo": other.id,
+            "interactingObject": fake.note_url("forged"), "interactionTarget": post_id,
+        }),
+    );
+    for (name, link) in [
+        ("forged", forged_at.clone()),
+        ("missing", format!("{}/authorizations/missing", fake.base)),
+    ] {
+        let mut reply = reply_note(&fake, name, &other.id, &post_id);
+        reply["replyAuthorization"] = json!(link);
+        let status = alpha
+            .post_signed(&fake, &other, "/inbox", create(&fake, &other.id, reply))
+            .await;
+        assert_eq!(status, 202);
+        assert!(
+            stored(&alpha, &fake.note_url(name)).await.is_none(),
+            "{name}"
+        );
+    }
+    let granted_at = format!("{}/authorizations/1", fake.base);
+    fake.serve(
+        "/authorizations/1",
+        json!({
+            "id": granted_at, "type": "ReplyAuthorization", "attributedTo": gus.id,
+            "interactingObject": fake.note_url("approved"), "interactionTarget": post_id,
+        }),
+    );
     let mut approved = reply_note(&fake, "approved", &other.id, &post_id);
-    approved["replyAuthorization"] = json!(format!("{}/authorizations/1", fake.base));
+    approved["replyAuthorization"] = json!(granted_at);
     let status = alpha
         .post_signed(&fake, &other, "/inbox", create(&fake, &other.id, approved))
         .await;
