@@ -278,6 +278,27 @@ pub async fn page_outbox(
     .await
 }
 
+/// Every live post and repost of an author, whatever its visibility, newest
+/// first: what the author's own archive holds.
+pub async fn page_authored(
+    db: impl PgExecutor<'_>,
+    author_id: i64,
+    max_id: Option<i64>,
+    limit: i64,
+) -> Result<Vec<Post>, sqlx::Error> {
+    sqlx::query_as(
+        "select * from posts
+         where author_id = $1 and deleted_at is null
+           and ($2::bigint is null or id < $2)
+         order by id desc limit $3",
+    )
+    .bind(author_id)
+    .bind(max_id)
+    .bind(limit)
+    .fetch_all(db)
+    .await
+}
+
 /// Records a repost (a post of its own pointing at the reposted one) and
 /// counts it; None when this actor already reposted it.
 pub async fn insert_repost(

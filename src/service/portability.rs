@@ -13,7 +13,7 @@ use crate::domain::portability::{self, Entry, ListKind, Mode};
 use crate::error::{Error, Result};
 use serde_json::{Value, json};
 
-use crate::service::{blocks, domain_blocks, follows, mutes, posts, profiles, remote_actors};
+use crate::service::{blocks, domain_blocks, follows, mutes, posts, remote_actors};
 use crate::state::AppState;
 
 /// Mastodon's cap on rows per import file for follows (and the others).
@@ -123,8 +123,8 @@ fn ordered_collection(id: &str, items: Vec<Value>) -> Value {
 }
 
 /// One file of the archive. The outbox holds the Create (and Announce)
-/// activities of the posts the account's outbox serves (public and
-/// unlisted), newest first, as the live outbox does.
+/// activities of every post of the account, followers-only and direct ones
+/// too (with their addressing), newest first: it is the owner's copy.
 pub async fn export_archive(state: &AppState, actor: &Actor, file: ArchiveFile) -> Result<Value> {
     Ok(match file {
         ArchiveFile::Actor => {
@@ -137,16 +137,17 @@ pub async fn export_archive(state: &AppState, actor: &Actor, file: ArchiveFile) 
             doc
         }
         ArchiveFile::Outbox => {
+            const PAGE: i64 = 200;
             let mut items = Vec::new();
             let mut cursor = None;
             loop {
-                let page = profiles::outbox(&state.db, actor, cursor, 200).await?;
-                for post in &page.items {
+                let page = db::posts::page_authored(&state.db, actor.id, cursor, PAGE).await?;
+                for post in &page {
                     items.push(posts::outbox_item(state, actor, post).await?);
                 }
-                match page.next_cursor {
-                    Some(next) => cursor = Some(next),
-                    None => break,
+                match page.last() {
+                    Some(last) if page.len() as i64 == PAGE => cursor = Some(last.id),
+                    _ => break,
                 }
             }
             ordered_collection("outbox.json", items)

@@ -129,9 +129,43 @@ async fn exported_lists_round_trip_through_import_on_another_instance() {
         browser.get("/settings/export/lists.csv").await.body,
         format!("\"Friends, mostly\",{}\n", alpha.handle("carol"))
     );
+    // The archive keeps every post of alice's, whatever its visibility.
+    let alice_token = alpha.token("alice").await;
+    for (text, visibility) in [
+        ("for everyone", "public"),
+        ("for my followers", "private"),
+        ("just between us", "direct"),
+    ] {
+        let (status, _) = alpha
+            .api_post(
+                &alice_token,
+                "/api/v1/statuses",
+                serde_json::json!({ "status": text, "visibility": visibility }),
+            )
+            .await;
+        assert_eq!(status, 200);
+    }
     let outbox: Value =
         serde_json::from_str(&browser.get("/settings/export/outbox.json").await.body).unwrap();
     assert_eq!(outbox["type"], "OrderedCollection");
+    let contents: Vec<&str> = outbox["orderedItems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["object"]["content"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(contents.len(), 3, "{contents:?}");
+    assert!(
+        contents[0].contains("just between us"),
+        "newest first: {contents:?}"
+    );
+    assert!(contents[1].contains("for my followers"));
+    assert!(contents[2].contains("for everyone"));
+    let followers_only = &outbox["orderedItems"][1];
+    assert_eq!(
+        followers_only["to"],
+        serde_json::json!([format!("{}/followers", alice.ap_id)])
+    );
     let actor: Value =
         serde_json::from_str(&browser.get("/settings/export/actor.json").await.body).unwrap();
     assert_eq!(actor["id"], serde_json::json!(alice.ap_id));
