@@ -1230,3 +1230,129 @@ async fn profiles_link_their_counts_to_lists_of_followers_and_followed_accounts(
     assert!(remote.body.contains("@alice@"));
     assert_eq!(browser.get("/@nobody/followers").await.status, 404);
 }
+
+#[tokio::test]
+async fn people_edit_and_delete_their_posts_and_vote_in_polls_from_the_web() {
+    let app = TestApp::spawn().await;
+    app.create_user("alice").await;
+    app.create_user("bob").await;
+    let alice_token = app.token("alice").await;
+    let (_, poll) = app
+        .api_post(
+            &alice_token,
+            "/api/v1/statuses",
+            json!({"status": "lunch?", "poll": {"options": ["soup", "salad", "both"], "expires_in": 3600, "multiple": true}}),
+        )
+        .await;
+    let poll_id = poll["id"].as_str().unwrap().to_string();
+    let (_, typo) = app
+        .api_post(
+            &alice_token,
+            "/api/v1/statuses",
+            json!({"status": "helo world"}),
+        )
+        .await;
+    let typo_id = typo["id"].as_str().unwrap().to_string();
+
+    // Bob votes for two options with the poll's checkboxes.
+    let mut bob = Browser::new(&app);
+    bob.sign_in("bob").await;
+    let page = bob.get(&format!("/@alice/{poll_id}")).await;
+    assert!(
+        page.body
+            .contains(r#"type="checkbox" name="choice" value="2""#),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("0 votes · ends in 1h"), "{}", page.body);
+    // Not alice's: no edit or delete for bob.
+    assert!(!page.body.contains(&format!("/compose?edit_id={poll_id}")));
+    let token = csrf(&page.body);
+    let voted = bob
+        .post(
+            &format!("/web/statuses/{poll_id}/vote"),
+            &[
+                ("csrf_token", &token),
+                ("choice", "0"),
+                ("choice", "2"),
+                ("back", "/home"),
+            ],
+        )
+        .await;
+    assert_eq!(voted.status, 303, "{}", voted.body);
+    let (_, status) = app
+        .api_get(&alice_token, &format!("/api/v1/statuses/{poll_id}"))
+        .await;
+    let votes: Vec<i64> = status["poll"]["options"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["votes_count"].as_i64().unwrap())
+        .collect();
+    assert_eq!(votes, vec![1, 0, 1]);
+    let page = bob.get(&format!("/@alice/{poll_id}")).await;
+    assert!(
+        !page.body.contains(r#"name="choice""#),
+        "voted: the results show"
+    );
+    assert!(page.body.contains("1 vote · ends in 1h"));
+
+    // Alice fixes her typo from the edit page, then deletes the post.
+    let mut alice = Browser::new(&app);
+    alice.sign_in("alice").await;
+    let page = alice.get(&format!("/@alice/{typo_id}")).await;
+    assert!(page.body.contains(&format!("/compose?edit_id={typo_id}")));
+    let editor = alice.get(&format!("/compose?edit_id={typo_id}")).await;
+    assert_eq!(editor.status, 200);
+    assert!(
+        editor.body.contains(">helo world</textarea>"),
+        "{}",
+        editor.body
+    );
+    assert!(!editor.body.contains(r#"name="visibility""#));
+    let token = csrf(&editor.body);
+    let saved = alice
+        .post_multipart(
+            "/compose",
+            multipart::Form::new()
+                .text("csrf_token", token.clone())
+                .text("edit_id", typo_id.clone())
+                .text("text", "hello world"),
+        )
+        .await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    assert_eq!(
+        saved.location.as_deref(),
+        Some(format!("/@alice/{typo_id}").as_str())
+    );
+    let (_, edited) = app
+        .api_get(&alice_token, &format!("/api/v1/statuses/{typo_id}"))
+        .await;
+    assert_eq!(edited["content"], "<p>hello world</p>");
+    assert!(edited["edited_at"].is_string());
+    // Bob may not edit or delete it.
+    let bob_token = bob.token().await;
+    let refused = bob.get(&format!("/compose?edit_id={typo_id}")).await;
+    assert_eq!(refused.status, 403);
+    let refused = bob
+        .post(
+            &format!("/web/statuses/{typo_id}/delete"),
+            &[("csrf_token", &bob_token)],
+        )
+        .await;
+    assert_eq!(refused.status, 403);
+
+    let deleted = alice
+        .post(
+            &format!("/web/statuses/{typo_id}/delete"),
+            &[
+                ("csrf_token", &token),
+                ("back", &format!("/@alice/{typo_id}")),
+            ],
+        )
+        .await;
+    assert_eq!(deleted.status, 303);
+    assert_eq!(deleted.location.as_deref(), Some("/@alice"));
+    let gone = app.get(&format!("/@alice/{typo_id}")).await;
+    assert_eq!(gone.status(), 410);
+}

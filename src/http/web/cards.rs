@@ -72,6 +72,14 @@ pub struct PostCard {
     pub media: Vec<MediaView>,
     /// Options of a poll and their votes.
     pub poll: Vec<(String, i64)>,
+    /// More than one option may be chosen.
+    pub poll_multiple: bool,
+    /// The viewer may vote (signed in, not voted yet, the poll open).
+    pub poll_open: bool,
+    /// "3 votes · ends in 2d", "12 votes · closed".
+    pub poll_summary: String,
+    /// The viewer wrote it (and may edit or delete it).
+    pub own: bool,
     pub replies: i64,
     pub reposts: i64,
     pub likes: i64,
@@ -239,6 +247,17 @@ impl Cards {
                         .collect()
                 })
                 .unwrap_or_default(),
+            poll_multiple: s.poll.as_ref().is_some_and(|p| p.multiple),
+            poll_open: s
+                .poll
+                .as_ref()
+                .is_some_and(|p| !p.expired && p.voted == Some(false)),
+            poll_summary: s
+                .poll
+                .as_ref()
+                .map(|p| self.poll_summary(p))
+                .unwrap_or_default(),
+            own: false,
             replies: s.replies_count,
             reposts: s.reblogs_count,
             likes: s.favourites_count,
@@ -264,6 +283,39 @@ impl Cards {
     }
 }
 
+impl Cards {
+    fn poll_summary(&self, poll: &e::Poll) -> String {
+        let votes = poll.voters_count.unwrap_or(poll.votes_count);
+        let counted = if votes == 1 {
+            "1 vote".to_string()
+        } else {
+            format!("{votes} votes")
+        };
+        let end = poll
+            .expires_at
+            .as_deref()
+            .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+            .map(|t| t.with_timezone(&Utc));
+        match end {
+            _ if poll.expired => format!("{counted} · closed"),
+            Some(end) if end > self.now => {
+                // Rounded to the nearest unit: times travel in whole seconds.
+                let left = (end - self.now).num_seconds();
+                let (minutes, hours) = ((left + 30) / 60, (left + 1800) / 3600);
+                let when = if minutes < 60 {
+                    format!("{}m", minutes.max(1))
+                } else if hours < 24 {
+                    format!("{hours}h")
+                } else {
+                    format!("{}d", (left + 43_200) / 86_400)
+                };
+                format!("{counted} · ends in {when}")
+            }
+            _ => counted,
+        }
+    }
+}
+
 /// Cards of posts as `viewer` sees them, in the order given; a `context`
 /// applies the viewer's filters for it (hidden posts are left out).
 pub async fn posts(
@@ -279,7 +331,16 @@ pub async fn posts(
     };
     let statuses = presenter.statuses(posts).await?;
     let cards = Cards::new(state);
-    Ok(statuses.iter().map(|s| cards.post(s)).collect())
+    let me = viewer.map(|v| v.id.to_string());
+    Ok(statuses
+        .iter()
+        .map(|s| {
+            let mut card = cards.post(s);
+            let author = s.reblog.as_ref().map_or(&s.account.id, |r| &r.account.id);
+            card.own = me.as_ref() == Some(author);
+            card
+        })
+        .collect())
 }
 
 /// Account views of actors, in the order given.

@@ -32,6 +32,9 @@ pub struct Composer {
     pub reply_policies: Vec<(&'static str, &'static str, bool)>,
     pub in_reply_to_id: String,
     pub quote_id: String,
+    /// The post being edited (its text, warning and media are changed; its
+    /// audience and reply rule stay).
+    pub edit_id: String,
     /// Whom a reply answers, as a handle.
     pub replying_to: Option<String>,
     pub error: Option<String>,
@@ -69,6 +72,7 @@ impl Composer {
             reply_policies: Vec::new(),
             in_reply_to_id: String::new(),
             quote_id: String::new(),
+            edit_id: String::new(),
             replying_to: None,
             error: None,
             placeholder: "What's new?",
@@ -116,6 +120,18 @@ impl Composer {
         composer
     }
 
+    /// An edit of one's own post, filled with what was written.
+    pub fn edit(user: &User, post: &Post) -> Composer {
+        let mut composer = Composer::new(user);
+        composer.edit_id = post.id.to_string();
+        composer.text = post.source.clone().unwrap_or_default();
+        composer.spoiler = post.summary.clone();
+        composer.placeholder = "Edit your post…";
+        composer.submit_label = "Save";
+        composer.autofocus = true;
+        composer
+    }
+
     /// A quote of `quoted`.
     pub fn quote(user: &User, quoted: &PostCard) -> Composer {
         let mut composer = Composer::new(user);
@@ -138,6 +154,8 @@ struct ComposePage {
 #[derive(Deserialize, Default)]
 pub struct ComposeQuery {
     #[serde(default)]
+    edit_id: String,
+    #[serde(default)]
     quote_id: String,
     #[serde(default)]
     in_reply_to_id: String,
@@ -153,13 +171,32 @@ async fn context_card(state: &AppState, viewer: &Actor, raw: &str) -> WebResult<
         .pop())
 }
 
-/// `GET /compose`: the composer alone, quoting or replying to a post.
+/// A post of the viewer's own, to edit.
+async fn own_post(state: &AppState, viewer: &Actor, raw: &str) -> Result<Post, Error> {
+    let post = visible_post(state, Some(viewer), raw).await?;
+    if post.author_id != viewer.id || post.reblog_of_id.is_some() {
+        return Err(Error::Forbidden("only the author may edit a post".into()));
+    }
+    Ok(post)
+}
+
+/// `GET /compose`: the composer alone, quoting or replying to a post, or
+/// editing one (`edit_id`).
 pub async fn page(
     State(state): State<AppState>,
     me: SignedIn,
     Query(q): Query<ComposeQuery>,
 ) -> WebResult {
     let viewer = me.actor();
+    if !q.edit_id.is_empty() {
+        let post = own_post(&state, viewer, &q.edit_id).await?;
+        let composer = Composer::edit(me.user(), &post);
+        return render(&ComposePage {
+            chrome: me.chrome,
+            context: Vec::new(),
+            composer,
+        });
+    }
     let (composer, context) =
         if let Some(parent) = context_card(&state, viewer, &q.in_reply_to_id).await? {
             (Composer::reply(me.user(), viewer, &parent), Some(parent))
@@ -195,6 +232,8 @@ pub struct ComposeForm {
     media_description: String,
     #[serde(default)]
     reply_policy: String,
+    #[serde(default)]
+    edit_id: String,
 }
 
 /// `POST /compose`: writes the post and shows it (a reply: in its thread).
@@ -213,6 +252,27 @@ pub async fn submit(
         .get("media")
         .filter(|bytes| !bytes.is_empty())
         .cloned();
+    if !form.edit_id.is_empty() {
+        return match edit(&state, &me, &form).await {
+            Ok(post) => Ok(see_other(&post_path(&state, &post).await?)),
+            Err(e) if e.status().is_client_error() => {
+                let post = own_post(&state, me.actor(), &form.edit_id).await?;
+                let mut composer = Composer::edit(me.user(), &post);
+                composer.text = form.text;
+                composer.spoiler = form.spoiler;
+                composer.error = Some(e.public_message());
+                render_with(
+                    e.status(),
+                    &ComposePage {
+                        chrome: me.chrome,
+                        context: Vec::new(),
+                        composer,
+                    },
+                )
+            }
+            Err(e) => Err(e.into()),
+        };
+    }
     match write(&state, &me, &form, image).await {
         Ok((post, parent)) => {
             let to = match parent {
@@ -275,6 +335,29 @@ pub async fn post_path(state: &AppState, post: &Post) -> Result<String, Error> {
         Some(host) => format!("{}@{host}", author.username),
     };
     Ok(format!("/@{acct}/{}", post.id))
+}
+
+/// Saves an edit of one's own post: the text and warning change; media,
+/// audience and reply rule stay.
+async fn edit(state: &AppState, me: &SignedIn, form: &ComposeForm) -> Result<Post, Error> {
+    let author = me.actor();
+    let post = own_post(state, author, &form.edit_id).await?;
+    let draft = posts::Draft {
+        text: &form.text,
+        spoiler: form.spoiler.trim(),
+        // Media marked sensitive stay so; a warning's mark follows the warning.
+        sensitive: post.sensitive && post.summary.is_empty(),
+        language: post.language.as_deref(),
+        visibility: Visibility::parse(&post.visibility).unwrap_or(Visibility::Public),
+        in_reply_to: None,
+        poll: None,
+        quote_of: None,
+        quote_policy: QuotePolicy::parse(&post.quote_policy).unwrap_or_default(),
+        reply_policy: crate::service::reply_controls::reply_policy(&post),
+        media_ids: None,
+        media_attributes: &[],
+    };
+    posts::edit(state, author, &post, draft).await
 }
 
 /// Uploads the image, if any, and writes the post; the post and the one it

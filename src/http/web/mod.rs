@@ -57,6 +57,7 @@ pub fn routes() -> Router<AppState> {
         .route("/auth/sign_out", post_to(auth::sign_out))
         .route("/home", get(home::home))
         .route("/compose", get(compose::page).post(compose::submit))
+        .route("/web/statuses/{id}/vote", post_to(posts::vote))
         .route("/web/statuses/{id}/{action}", post_to(posts::act))
         .route(
             "/web/accounts/{id}/report",

@@ -283,8 +283,9 @@ pub struct ActionForm {
     back: String,
 }
 
-/// `POST /web/statuses/{id}/{like|unlike|repost|unrepost}`, then back to
-/// the page the button was on, at the post.
+/// `POST /web/statuses/{id}/{like|unlike|repost|unrepost|hide_reply|
+/// unhide_reply|delete}`, then back to the page the button was on, at the
+/// post (after deleting a post from its own page: to the author's profile).
 pub async fn act(
     State(state): State<AppState>,
     me: SignedIn,
@@ -303,10 +304,56 @@ pub async fn act(
         "unrepost" => interactions::unrepost(&state, viewer, &post).await?,
         "hide_reply" => reply_controls::set_hidden(&state, viewer, &post, true).await?,
         "unhide_reply" => reply_controls::set_hidden(&state, viewer, &post, false).await?,
+        "delete" => {
+            let page = post_path(&state, &post).await?;
+            posts::delete(&state, viewer, &post).await?;
+            let back = local_path(&form.back, "/home");
+            let back = if back.split('#').next() == Some(page.as_str()) {
+                format!("/@{}", viewer.username)
+            } else {
+                back.to_string()
+            };
+            return Ok(see_other(&back));
+        }
         _ => return Err(WebError(Error::NotFound)),
     }
     let page = post_path(&state, &post).await?;
     let back = local_path(&form.back, &page);
+    Ok(see_other(&format!("{back}#post-{}", post.id)))
+}
+
+/// `POST /web/statuses/{id}/vote`: the viewer's choices (`choice`, once
+/// per chosen option), then back to the page, at the post.
+pub async fn vote(
+    State(state): State<AppState>,
+    me: SignedIn,
+    Path(raw): Path<String>,
+    body: axum::body::Bytes,
+) -> WebResult {
+    let mut csrf_token = String::new();
+    let mut back = String::new();
+    let mut choices = Vec::new();
+    for (key, value) in url::form_urlencoded::parse(&body) {
+        match key.as_ref() {
+            "csrf_token" => csrf_token = value.into_owned(),
+            "back" => back = value.into_owned(),
+            "choice" => choices.push(
+                value
+                    .parse::<usize>()
+                    .map_err(|_| Error::Validation(format!("`{value}` is not a choice")))?,
+            ),
+            _ => {}
+        }
+    }
+    me.check(&csrf_token)?;
+    if choices.is_empty() {
+        return Err(Error::Validation("choose an option to vote".into()).into());
+    }
+    let viewer = me.actor();
+    let post = visible_post(&state, Some(viewer), &raw).await?;
+    crate::service::polls::vote(&state, viewer, &post, &choices).await?;
+    let page = post_path(&state, &post).await?;
+    let back = local_path(&back, &page);
     Ok(see_other(&format!("{back}#post-{}", post.id)))
 }
 
