@@ -432,12 +432,15 @@ pub async fn profile(
     read(db, &filter, viewer, Some(&author.to_string()), page, now).await
 }
 
-/// The chain of posts above `post_id`, nearest last (at most 40).
+/// The chain of posts above `post_id`, nearest last (at most 40), without
+/// what the viewer chose not to see (see [`HIDDEN`]; `now` for mutes).
 pub async fn ancestors(
     db: impl PgExecutor<'_>,
     viewer: Option<i64>,
     post_id: i64,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Vec<Post>, sqlx::Error> {
+    let hidden = HIDDEN.replace("$6", "$3");
     let sql = format!(
         "with recursive up (id, depth) as (
              select in_reply_to_id, 1 from posts where id = $2 and in_reply_to_id is not null
@@ -446,12 +449,13 @@ pub async fn ancestors(
              where p.in_reply_to_id is not null and up.depth < 40
          )
          select p.* from posts p join up on p.id = up.id
-         where p.deleted_at is null and {VISIBLE}
+         where p.deleted_at is null and {VISIBLE} and {hidden}
          order by up.depth desc"
     );
     sqlx::query_as(&sql)
         .bind(viewer.unwrap_or(0))
         .bind(post_id)
+        .bind(now)
         .fetch_all(db)
         .await
 }
@@ -468,7 +472,9 @@ pub async fn descendants(
     db: impl PgExecutor<'_>,
     viewer: Option<i64>,
     post_id: i64,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Vec<Post>, sqlx::Error> {
+    let hidden = HIDDEN.replace("$6", "$3");
     let sql = format!(
         "with recursive down (id, path) as (
              select id, array[id] from posts p where in_reply_to_id = $2 and {SHOWN}
@@ -477,12 +483,13 @@ pub async fn descendants(
              where cardinality(down.path) < 100 and not p.id = any(down.path) and {SHOWN}
          )
          select p.* from posts p join (select id, path from down limit 4000) d on d.id = p.id
-         where p.deleted_at is null and {VISIBLE}
+         where p.deleted_at is null and {VISIBLE} and {hidden}
          order by d.path"
     );
     sqlx::query_as(&sql)
         .bind(viewer.unwrap_or(0))
         .bind(post_id)
+        .bind(now)
         .fetch_all(db)
         .await
 }

@@ -107,9 +107,10 @@ pub async fn thread(state: &AppState, viewer: Option<&Actor>, post: &Post) -> Re
         return Err(Error::NotFound);
     }
     let viewer = viewer.map(|v| v.id);
+    let now = state.clock.now();
     Ok(Thread {
-        ancestors: db::timelines::ancestors(&state.db, viewer, post.id).await?,
-        descendants: db::timelines::descendants(&state.db, viewer, post.id).await?,
+        ancestors: db::timelines::ancestors(&state.db, viewer, post.id, now).await?,
+        descendants: db::timelines::descendants(&state.db, viewer, post.id, now).await?,
     })
 }
 

@@ -900,3 +900,125 @@ async fn a_hide_filter_for_notifications_drops_a_mention_that_matches() {
         .unwrap();
     assert_eq!(rows, 2, "the row stays; it is only not shown");
 }
+
+#[tokio::test]
+async fn a_users_domain_block_hides_the_domain_everywhere_for_that_user() {
+    let (alpha, beta) = two_instances().await;
+    alpha.create_user("alice").await;
+    alpha.create_user("carol").await;
+    beta.create_user("bob").await;
+    let alice = alpha.token("alice").await;
+    let carol = alpha.token("carol").await;
+    let bob = beta.token("bob").await;
+    // Carol follows bob; alice follows carol; bob follows alice.
+    follow_across(&alpha, &beta, &carol, &beta.handle("bob")).await;
+    let carol_id = alpha.local("carol").await.id.to_string();
+    alpha
+        .api_post(
+            &alice,
+            &format!("/api/v1/accounts/{carol_id}/follow"),
+            json!({}),
+        )
+        .await;
+    follow_across(&beta, &alpha, &bob, &alpha.handle("alice")).await;
+
+    let (_, alice_post) = alpha
+        .api_post(
+            &alice,
+            "/api/v1/statuses",
+            json!({"status": "what do you think?"}),
+        )
+        .await;
+    alpha.deliver().await;
+    // Bob answers alice (a mention) and posts with a hashtag; carol reposts it.
+    let (_, found) = beta
+        .api_get(
+            &bob,
+            &format!(
+                "/api/v2/search?q={}&resolve=true&type=statuses",
+                alice_post["uri"].as_str().unwrap()
+            ),
+        )
+        .await;
+    let (_, reply) = beta
+        .api_post(
+            &bob,
+            "/api/v1/statuses",
+            json!({"status": format!("@{} I think so", alpha.handle("alice")), "in_reply_to_id": found["statuses"][0]["id"]}),
+        )
+        .await;
+    let (_, tagged) = beta
+        .api_post(
+            &bob,
+            "/api/v1/statuses",
+            json!({"status": "all about #cats"}),
+        )
+        .await;
+    beta.deliver().await;
+    let tagged_here = alpha.post(tagged["uri"].as_str().unwrap()).await;
+    alpha
+        .api_post(
+            &carol,
+            &format!("/api/v1/statuses/{}/reblog", tagged_here.id),
+            json!({}),
+        )
+        .await;
+
+    let seen = |token: String| {
+        let alpha = &alpha;
+        let post_id = alice_post["id"].as_str().unwrap().to_string();
+        async move {
+            let (_, notifications) = alpha.api_get(&token, "/api/v1/notifications").await;
+            let mentions = notifications
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|n| n["type"] == "mention")
+                .count();
+            let (_, context) = alpha
+                .api_get(&token, &format!("/api/v1/statuses/{post_id}/context"))
+                .await;
+            let (_, tag) = alpha.api_get(&token, "/api/v1/timelines/tag/cats").await;
+            let (_, home) = alpha.api_get(&token, "/api/v1/timelines/home").await;
+            let reposts = home
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|s| s["reblog"].is_object())
+                .count();
+            (
+                mentions,
+                context["descendants"].as_array().unwrap().len(),
+                tag.as_array().unwrap().len(),
+                reposts,
+            )
+        }
+    };
+    assert_eq!(seen(alice.clone()).await, (1, 1, 1, 1), "before the block");
+    let (status, _) = alpha
+        .api_post(
+            &alice,
+            "/api/v1/domain_blocks",
+            json!({"domain": beta.domain}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        seen(alice.clone()).await,
+        (0, 0, 0, 0),
+        "the mention, the reply in the thread, the hashtag post and carol's repost of it"
+    );
+    // Only for alice: carol still sees bob's posts.
+    let (_, tag) = alpha.api_get(&carol, "/api/v1/timelines/tag/cats").await;
+    assert_eq!(tag.as_array().unwrap().len(), 1);
+    let (_, context) = alpha
+        .api_get(
+            &carol,
+            &format!(
+                "/api/v1/statuses/{}/context",
+                alice_post["id"].as_str().unwrap()
+            ),
+        )
+        .await;
+    assert_eq!(context["descendants"][0]["uri"], reply["uri"]);
+}
