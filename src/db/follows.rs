@@ -326,3 +326,96 @@ pub async fn involving(db: impl PgExecutor<'_>, actor_id: i64) -> Result<Vec<Fol
     .fetch_all(db)
     .await
 }
+
+/// What a follower asked of a follow.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct FollowOptions {
+    pub show_reblogs: bool,
+    pub notify: bool,
+    pub languages: Option<Vec<String>>,
+}
+
+impl Default for FollowOptions {
+    fn default() -> Self {
+        FollowOptions {
+            show_reblogs: true,
+            notify: false,
+            languages: None,
+        }
+    }
+}
+
+/// Sets the options of a follow (or request); false when there is none.
+pub async fn set_options(
+    db: impl PgExecutor<'_>,
+    follower_id: i64,
+    followee_id: i64,
+    options: &FollowOptions,
+) -> Result<bool, sqlx::Error> {
+    sqlx::query(
+        "update follows set show_reblogs = $3, notify = $4, languages = $5
+         where follower_id = $1 and followee_id = $2",
+    )
+    .bind(follower_id)
+    .bind(followee_id)
+    .bind(options.show_reblogs)
+    .bind(options.notify)
+    .bind(&options.languages)
+    .execute(db)
+    .await
+    .map(|r| r.rows_affected() == 1)
+}
+
+pub async fn options(
+    db: impl PgExecutor<'_>,
+    follower_id: i64,
+    followee_id: i64,
+) -> Result<Option<FollowOptions>, sqlx::Error> {
+    sqlx::query_as(
+        "select show_reblogs, notify, languages from follows
+         where follower_id = $1 and followee_id = $2",
+    )
+    .bind(follower_id)
+    .bind(followee_id)
+    .fetch_optional(db)
+    .await
+}
+
+/// Local accounts that asked to be notified of `actor_id`'s new posts.
+pub async fn notified_followers(
+    db: impl PgExecutor<'_>,
+    actor_id: i64,
+) -> Result<Vec<i64>, sqlx::Error> {
+    sqlx::query_scalar(
+        "select f.follower_id from follows f join actors a on a.id = f.follower_id
+         where f.followee_id = $1 and f.state = 'accepted' and f.notify and a.domain is null",
+    )
+    .bind(actor_id)
+    .fetch_all(db)
+    .await
+}
+
+/// An account followed, with the follow's options: a following export's row.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Followee {
+    #[sqlx(flatten)]
+    pub actor: crate::db::actors::Actor,
+    #[sqlx(flatten)]
+    pub options: FollowOptions,
+}
+
+/// The accounts an actor follows or asked to follow, with the options of
+/// each follow, oldest first.
+pub async fn followees_with_options(
+    db: impl PgExecutor<'_>,
+    actor_id: i64,
+) -> Result<Vec<Followee>, sqlx::Error> {
+    sqlx::query_as(
+        "select a.*, f.show_reblogs, f.notify, f.languages
+         from follows f join actors a on a.id = f.followee_id
+         where f.follower_id = $1 order by f.id",
+    )
+    .bind(actor_id)
+    .fetch_all(db)
+    .await
+}

@@ -145,8 +145,9 @@ async fn fetch(
 const HOME_WINDOW: i64 = 1000;
 
 /// The viewer's own posts and those of the accounts it follows, their
-/// reposts included; members of its exclusive lists are left to those
-/// lists.
+/// reposts included (unless the follow hides them) and in the follow's
+/// languages (when it names some); members of its exclusive lists are left
+/// to those lists.
 ///
 /// Read in one of two ways. First, newest first through all posts, keeping
 /// the viewer's, but looking at no more than the newest `HOME_WINDOW`: that
@@ -167,8 +168,14 @@ pub async fn home(
 ) -> Result<Vec<Post>, sqlx::Error> {
     let filter = format!(
         "(p.author_id = $1 or (
-             p.author_id in (
-                 select followee_id from follows where follower_id = $1 and state = 'accepted')
+             exists (
+                 select 1 from follows fo
+                 where fo.follower_id = $1 and fo.followee_id = p.author_id
+                   and fo.state = 'accepted'
+                   -- The follow's options: reposts, and languages.
+                   and (fo.show_reblogs or p.reblog_of_id is null)
+                   and (fo.languages is null or p.language is null
+                        or split_part(p.language, '-', 1) = any (fo.languages)))
              and not exists (
                  select 1 from list_accounts m join lists l on l.id = m.list_id
                  where l.actor_id = $1 and l.exclusive and m.actor_id = p.author_id)))

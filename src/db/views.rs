@@ -229,6 +229,10 @@ pub struct Relationship {
     pub muting: bool,
     pub muting_notifications: bool,
     pub domain_blocking: bool,
+    /// The viewer's follow options (meaningful while following or asking).
+    pub showing_reblogs: bool,
+    pub notifying: bool,
+    pub languages: Option<Vec<String>>,
 }
 
 pub async fn relationships(
@@ -257,8 +261,12 @@ pub async fn relationships(
                         and m.notifications
                         and (m.expires_at is null or m.expires_at > $3)) as muting_notifications,
                 exists (select 1 from user_domain_blocks d join actors a on a.domain = d.domain
-                        where d.actor_id = $1 and a.id = t.id) as domain_blocking
-         from unnest($2::bigint[]) as t(id)",
+                        where d.actor_id = $1 and a.id = t.id) as domain_blocking,
+                coalesce(o.show_reblogs, false) as showing_reblogs,
+                coalesce(o.notify, false) as notifying,
+                o.languages
+         from unnest($2::bigint[]) as t(id)
+         left join follows o on o.follower_id = $1 and o.followee_id = t.id",
     )
     .bind(viewer)
     .bind(ids)

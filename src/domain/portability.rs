@@ -88,13 +88,21 @@ impl Mode {
     }
 }
 
-/// One line of an import: an account address (`user@host`) or a domain,
-/// and for mutes whether notifications are hidden too.
+/// One line of an import: an account address (`user@host`) or a domain;
+/// for mutes whether notifications are hidden too; for follows whether
+/// reposts show, whether new posts notify, and which languages to show
+/// (empty: all).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Entry {
     pub target: String,
     #[serde(default = "yes")]
     pub hide_notifications: bool,
+    #[serde(default = "yes")]
+    pub show_reblogs: bool,
+    #[serde(default)]
+    pub notify: bool,
+    #[serde(default)]
+    pub languages: Vec<String>,
 }
 
 fn yes() -> bool {
@@ -192,14 +200,36 @@ pub fn entries(kind: ListKind, text: &str) -> Result<Vec<Entry>, String> {
                 }
             ));
         }
-        let hide_notifications = kind != ListKind::Mutes
-            || fields
-                .get(1)
-                .is_none_or(|v| !v.trim().eq_ignore_ascii_case("false"));
+        let flag = |i: usize, default: bool| {
+            fields
+                .get(i)
+                .map(|v| v.trim())
+                .filter(|v| !v.is_empty())
+                .map_or(default, |v| {
+                    if default {
+                        !v.eq_ignore_ascii_case("false")
+                    } else {
+                        v.eq_ignore_ascii_case("true")
+                    }
+                })
+        };
+        let following = kind == ListKind::Following;
+        let hide_notifications = kind != ListKind::Mutes || flag(1, true);
+        let languages = match fields.get(3) {
+            Some(list) if following => list
+                .split(',')
+                .map(|l| l.trim().to_string())
+                .filter(|l| !l.is_empty())
+                .collect(),
+            _ => Vec::new(),
+        };
         if !entries.iter().any(|e| e.target == target) {
             entries.push(Entry {
                 target,
                 hide_notifications,
+                show_reblogs: !following || flag(1, true),
+                notify: following && flag(2, false),
+                languages,
             });
         }
     }
@@ -215,9 +245,16 @@ mod tests {
         let mut text = row(ListKind::Following.header().unwrap());
         text.push_str(&row(&["bob@example.com", "true", "false", ""]));
         text.push_str(&row(&["@Carol@Other.example", "true", "false", "en,de"]));
+        text.push_str(&row(&["dan@example.com", "false", "true", ""]));
         let read = entries(ListKind::Following, &text).unwrap();
         let targets: Vec<&str> = read.iter().map(|e| e.target.as_str()).collect();
-        assert_eq!(targets, ["bob@example.com", "carol@other.example"]);
+        assert_eq!(
+            targets,
+            ["bob@example.com", "carol@other.example", "dan@example.com"]
+        );
+        assert_eq!(read[1].languages, ["en", "de"]);
+        assert!(read[0].show_reblogs && !read[0].notify && read[0].languages.is_empty());
+        assert!(!read[2].show_reblogs && read[2].notify);
     }
 
     #[test]

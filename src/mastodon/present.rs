@@ -189,9 +189,9 @@ impl<'a> Presenter<'a> {
             .map(|r| e::Relationship {
                 id: r.id.to_string(),
                 following: r.following,
-                showing_reblogs: r.following || r.requested,
-                notifying: false,
-                languages: None,
+                showing_reblogs: r.showing_reblogs,
+                notifying: r.notifying,
+                languages: r.languages,
                 followed_by: r.followed_by,
                 blocking: r.blocking,
                 blocked_by: r.blocked_by,

@@ -137,6 +137,72 @@ pub async fn sever(
     outbox::queue_for(tx, state, local, other, &activity).await
 }
 
+/// A change to a follow's options; None leaves a part as it is.
+#[derive(Debug, Clone, Default)]
+pub struct OptionsChange {
+    pub reblogs: Option<bool>,
+    pub notify: Option<bool>,
+    /// Some(None): every language.
+    pub languages: Option<Option<Vec<String>>>,
+}
+
+impl OptionsChange {
+    pub fn is_empty(&self) -> bool {
+        self.reblogs.is_none() && self.notify.is_none() && self.languages.is_none()
+    }
+}
+
+/// Changes the options of `follower`'s follow (or request) of `target`, as
+/// Mastodon's follow endpoint does for an account already followed. Local
+/// only: other servers are not told. Languages are kept as ISO 639-1 codes.
+pub async fn set_options(
+    state: &AppState,
+    follower: &Actor,
+    target: &Actor,
+    change: &OptionsChange,
+) -> Result<()> {
+    if change.is_empty() {
+        return Ok(());
+    }
+    let mut options = db::follows::options(&state.db, follower.id, target.id)
+        .await?
+        .ok_or_else(|| Error::Validation("this account is not followed".into()))?;
+    if let Some(reblogs) = change.reblogs {
+        options.show_reblogs = reblogs;
+    }
+    if let Some(notify) = change.notify {
+        options.notify = notify;
+    }
+    if let Some(languages) = &change.languages {
+        options.languages = match languages {
+            None => None,
+            Some(list) => {
+                let mut codes = Vec::new();
+                for code in list.iter().map(|l| l.trim()).filter(|l| !l.is_empty()) {
+                    let base = code
+                        .split('-')
+                        .next()
+                        .unwrap_or_default()
+                        .to_ascii_lowercase();
+                    if !(2..=3).contains(&base.len())
+                        || !base.chars().all(|c| c.is_ascii_lowercase())
+                    {
+                        return Err(Error::Validation(format!(
+                            "`{code}` is not a language code"
+                        )));
+                    }
+                    if !codes.contains(&base) {
+                        codes.push(base);
+                    }
+                }
+                (!codes.is_empty()).then_some(codes)
+            }
+        };
+    }
+    db::follows::set_options(&state.db, follower.id, target.id, &options).await?;
+    Ok(())
+}
+
 /// Pending follow requests to a local account.
 pub async fn requests(state: &AppState, followee: &Actor) -> Result<Vec<Actor>> {
     let mut actors = Vec::new();

@@ -257,6 +257,11 @@ async fn store(
         )
         .await?;
     }
+    if only_if_relevant {
+        let own_thread = parent.as_ref().is_none_or(|p| p.author_id == actor.id);
+        crate::service::posts::notify_followers(tx, state, &post, actor.id, own_thread, &mentioned)
+            .await?;
+    }
     Ok(true)
 }
 

@@ -35,12 +35,14 @@ pub async fn export_csv(state: &AppState, actor: &Actor, kind: ListKind) -> Resu
     let mut csv = kind.header().map(portability::row).unwrap_or_default();
     match kind {
         ListKind::Following => {
-            for followee in db::follows::followees(&state.db, actor.id).await? {
+            for followee in db::follows::followees_with_options(&state.db, actor.id).await? {
+                let yes_no = |b: bool| if b { "true" } else { "false" };
+                let languages = followee.options.languages.unwrap_or_default().join(",");
                 csv.push_str(&portability::row(&[
-                    &address(state, &followee),
-                    "true",
-                    "false",
-                    "",
+                    &address(state, &followee.actor),
+                    yes_no(followee.options.show_reblogs),
+                    yes_no(followee.options.notify),
+                    &languages,
                 ]));
             }
         }
@@ -302,7 +304,17 @@ async fn process(state: &AppState, import: &Import) -> Result<(i32, Vec<Failure>
     }
     for (target, entry) in &wanted {
         let result = match kind {
-            ListKind::Following => follows::follow(state, &actor, target).await.map(drop),
+            ListKind::Following => match follows::follow(state, &actor, target).await {
+                Ok(_) => {
+                    let change = follows::OptionsChange {
+                        reblogs: Some(entry.show_reblogs),
+                        notify: Some(entry.notify),
+                        languages: Some(Some(entry.languages.clone()).filter(|l| !l.is_empty())),
+                    };
+                    follows::set_options(state, &actor, target, &change).await
+                }
+                Err(e) => Err(e),
+            },
             ListKind::Blocks => blocks::block(state, &actor, target).await,
             ListKind::Mutes => {
                 mutes::mute(state, &actor, target, entry.hide_notifications, None).await

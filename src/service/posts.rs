@@ -294,6 +294,8 @@ pub async fn create(state: &AppState, author: &Actor, draft: Draft<'_>) -> Resul
         )
         .await?;
     }
+    let own_thread = parent.as_ref().is_none_or(|p| p.author_id == author.id);
+    notify_followers(&mut tx, state, &post, author.id, own_thread, &mentioned).await?;
     if let Some(poll) = &draft.poll {
         let options: Vec<db::polls::PollOption> = poll
             .options
@@ -366,6 +368,37 @@ pub async fn create(state: &AppState, author: &Actor, draft: Draft<'_>) -> Resul
     tx.commit().await?;
     outbox::wake(state);
     Ok(post)
+}
+
+/// Followers who asked to be notified of an account's posts get a `status`
+/// notification of a new one (not of direct posts, nor of replies to
+/// others, as in Mastodon; mentioned ones already got a mention).
+pub async fn notify_followers(
+    tx: &mut PgConnection,
+    state: &AppState,
+    post: &Post,
+    author_id: i64,
+    own_thread: bool,
+    mentioned: &[Actor],
+) -> Result<()> {
+    if post.visibility == Visibility::Direct.as_str() || !own_thread {
+        return Ok(());
+    }
+    for follower in db::follows::notified_followers(&mut *tx, author_id).await? {
+        if mentioned.iter().any(|a| a.id == follower) {
+            continue;
+        }
+        db::notifications::notify(
+            &mut *tx,
+            follower,
+            "status",
+            author_id,
+            Some(post.id),
+            state.clock.now(),
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 /// Edits a local post: the earlier version goes to its history, mentions and

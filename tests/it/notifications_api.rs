@@ -1022,3 +1022,140 @@ async fn a_users_domain_block_hides_the_domain_everywhere_for_that_user() {
         .await;
     assert_eq!(context["descendants"][0]["uri"], reply["uri"]);
 }
+
+#[tokio::test]
+async fn follow_options_choose_reposts_languages_and_notifications_and_travel_in_the_export() {
+    let (alpha, beta) = two_instances().await;
+    alpha.create_user("alice").await;
+    alpha.create_user("nina").await;
+    beta.create_user("bob").await;
+    let alice = alpha.token("alice").await;
+    let bob = beta.token("bob").await;
+    let bob_id = follow_across(&alpha, &beta, &alice, &beta.handle("bob")).await;
+    let (status, rel) = alpha
+        .api_post(
+            &alice,
+            &format!("/api/v1/accounts/{bob_id}/follow"),
+            json!({"reblogs": false, "notify": true, "languages": ["en"]}),
+        )
+        .await;
+    assert_eq!(status, 200, "{rel}");
+    assert_eq!(rel["showing_reblogs"], false);
+    assert_eq!(rel["notifying"], true);
+    assert_eq!(rel["languages"], json!(["en"]));
+    let (status, refused) = alpha
+        .api_post(
+            &alice,
+            &format!("/api/v1/accounts/{bob_id}/follow"),
+            json!({"languages": ["not a language"]}),
+        )
+        .await;
+    assert_eq!(status, 422, "{refused}");
+
+    // Bob writes in English and in German, and reposts someone's post.
+    let (_, english) = beta
+        .api_post(
+            &bob,
+            "/api/v1/statuses",
+            json!({"status": "hello", "language": "en"}),
+        )
+        .await;
+    let (_, german) = beta
+        .api_post(
+            &bob,
+            "/api/v1/statuses",
+            json!({"status": "hallo", "language": "de"}),
+        )
+        .await;
+    beta.create_user("cleo").await;
+    let cleo = beta.token("cleo").await;
+    let (_, cleos) = beta
+        .api_post(
+            &cleo,
+            "/api/v1/statuses",
+            json!({"status": "worth sharing", "language": "en"}),
+        )
+        .await;
+    beta.api_post(
+        &bob,
+        &format!("/api/v1/statuses/{}/reblog", cleos["id"].as_str().unwrap()),
+        json!({}),
+    )
+    .await;
+    beta.deliver().await;
+
+    let (_, home) = alpha.api_get(&alice, "/api/v1/timelines/home").await;
+    let uris: Vec<&str> = home
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["uri"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        uris,
+        [english["uri"].as_str().unwrap()],
+        "no German post, no repost"
+    );
+    let (_, notifications) = alpha.api_get(&alice, "/api/v1/notifications").await;
+    let mut statuses: Vec<&str> = notifications
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["type"] == "status")
+        .map(|n| n["status"]["uri"].as_str().unwrap())
+        .collect();
+    // Notified of each new post of bob's (the languages are for the home
+    // timeline), not of his repost.
+    statuses.sort_unstable();
+    let mut expected = [
+        german["uri"].as_str().unwrap(),
+        english["uri"].as_str().unwrap(),
+    ];
+    expected.sort_unstable();
+    assert_eq!(statuses, expected);
+
+    // The export keeps the options; nina's import takes them.
+    let mut browser = crate::web::Browser::new(&alpha);
+    browser.sign_in("alice").await;
+    let csv = browser
+        .get("/settings/export/following_accounts.csv")
+        .await
+        .body;
+    assert_eq!(
+        csv,
+        format!(
+            "Account address,Show boosts,Notify on new posts,Languages\n{},false,true,en\n",
+            beta.handle("bob")
+        )
+    );
+    let nina = alpha.local("nina").await;
+    let mut nina_browser = crate::web::Browser::new(&alpha);
+    nina_browser.sign_in("nina").await;
+    let token = crate::web::csrf(&nina_browser.get("/settings/import").await.body);
+    let form = reqwest::multipart::Form::new()
+        .text("csrf_token", token)
+        .text("kind", "following")
+        .text("mode", "merge")
+        .part(
+            "data",
+            reqwest::multipart::Part::text(csv)
+                .file_name("following_accounts.csv")
+                .mime_str("text/csv")
+                .unwrap(),
+        );
+    let imported = nina_browser.post_multipart("/settings/import", form).await;
+    assert_eq!(imported.status, 303);
+    assert_eq!(
+        skein::service::portability::run_pending(&alpha.state)
+            .await
+            .unwrap(),
+        1
+    );
+    let bob_here = alpha.resolve(&format!("@{}", beta.handle("bob"))).await;
+    let options = skein::db::follows::options(&alpha.db, nina.id, bob_here.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!options.show_reblogs && options.notify);
+    assert_eq!(options.languages, Some(vec!["en".to_string()]));
+}

@@ -480,14 +480,34 @@ async fn relationship(
     ))
 }
 
+/// Mastodon's follow options.
+#[derive(Deserialize, Default)]
+struct FollowParams {
+    #[serde(default, deserialize_with = "lenient::opt_bool")]
+    reblogs: Option<bool>,
+    #[serde(default, deserialize_with = "lenient::opt_bool")]
+    notify: Option<bool>,
+    #[serde(default, deserialize_with = "lenient::opt_list")]
+    languages: Option<Vec<String>>,
+}
+
+/// `POST /api/v1/accounts/{id}/follow`: follows (or asks to), or changes
+/// the options of a follow that exists.
 async fn follow(
     State(state): State<AppState>,
     token: Token,
     Path(raw): Path<String>,
+    Params(p): Params<FollowParams>,
 ) -> Result<Json<e::Relationship>> {
     let (_, viewer) = token.user("write:follows")?;
     let target = account(&state, &raw).await?;
     follows::follow(&state, viewer, &target).await?;
+    let change = follows::OptionsChange {
+        reblogs: p.reblogs,
+        notify: p.notify,
+        languages: p.languages.map(|l| Some(l).filter(|l| !l.is_empty())),
+    };
+    follows::set_options(&state, viewer, &target, &change).await?;
     relationship(&state, viewer, &target).await
 }
 

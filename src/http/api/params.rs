@@ -307,6 +307,11 @@ pub mod lenient {
             .collect()
     }
 
+    /// A list that may be left out (None) or given, even empty (Some).
+    pub fn opt_list<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<String>>, D::Error> {
+        list(d).map(Some)
+    }
+
     /// Objects given as an array or keyed by index
     /// (`fields_attributes[0][name]=...`).
     pub fn objects<'de, D: Deserializer<'de>>(
