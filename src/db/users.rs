@@ -219,3 +219,17 @@ pub async fn sign_up_reason(
             .await?;
     Ok(reason.filter(|r| !r.is_empty()))
 }
+
+/// Freezes or unfreezes a user's sign-in.
+pub async fn set_disabled(
+    db: impl PgExecutor<'_>,
+    id: i64,
+    disabled: bool,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("update users set disabled = $2 where id = $1")
+        .bind(id)
+        .bind(disabled)
+        .execute(db)
+        .await
+        .map(drop)
+}

@@ -28,6 +28,11 @@ pub enum AccountAction {
     Unsuspend,
     Silence,
     Unsilence,
+    /// Freeze a local account's sign-in (Mastodon's "disable"); its
+    /// profile and posts stay.
+    Disable,
+    /// Lift a freeze.
+    Enable,
     /// Approve a pending sign-up.
     Approve,
     /// Reject a pending sign-up: the account is removed.
@@ -45,6 +50,8 @@ impl AccountAction {
             "unsuspend" => Some(AccountAction::Unsuspend),
             "silence" => Some(AccountAction::Silence),
             "unsilence" => Some(AccountAction::Unsilence),
+            "disable" => Some(AccountAction::Disable),
+            "enable" => Some(AccountAction::Enable),
             "approve" => Some(AccountAction::Approve),
             "reject" => Some(AccountAction::Reject),
             "none" | "warn" => Some(AccountAction::Warn),
@@ -58,6 +65,8 @@ impl AccountAction {
             AccountAction::Unsuspend => "account.unsuspend",
             AccountAction::Silence => "account.silence",
             AccountAction::Unsilence => "account.unsilence",
+            AccountAction::Disable => "account.disable",
+            AccountAction::Enable => "account.enable",
             AccountAction::Approve => "account.approve",
             AccountAction::Reject => "account.reject",
             AccountAction::Warn => "account.warn",
@@ -104,7 +113,10 @@ pub async fn act_on_account(
         false => None,
     };
     if let Some(user) = &user
-        && matches!(action, AccountAction::Suspend | AccountAction::Silence)
+        && matches!(
+            action,
+            AccountAction::Suspend | AccountAction::Silence | AccountAction::Disable
+        )
         && user.role != "user"
         && !staff.is_admin()
     {
@@ -145,6 +157,14 @@ pub async fn act_on_account(
         }
         AccountAction::Unsilence => {
             db::actors::set_silenced(&mut *tx, target.id, None).await?;
+        }
+        AccountAction::Disable | AccountAction::Enable => {
+            let Some(user) = &user else {
+                return Err(Error::Validation(
+                    "only local accounts sign in here: suspend a remote one".into(),
+                ));
+            };
+            db::users::set_disabled(&mut *tx, user.id, action == AccountAction::Disable).await?;
         }
         AccountAction::Approve | AccountAction::Reject => {
             let Some(user) = &user else {

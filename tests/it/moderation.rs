@@ -320,6 +320,40 @@ async fn a_suspended_local_account_is_signed_out_hidden_and_marked_for_other_ser
         .api_get(&admin, &format!("/api/v1/statuses/{post_id}"))
         .await;
     assert_eq!(status, 200);
+    // Freezing sign-in (Mastodon's disable) refuses the token and keeps
+    // the posts; lifted, the token works again.
+    let (status, _) = alpha
+        .api_post(
+            &admin,
+            &format!("/api/v1/admin/accounts/{carl_id}/action"),
+            json!({"type": "disable"}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (status, _) = alpha
+        .api_get(&carl, "/api/v1/accounts/verify_credentials")
+        .await;
+    assert_eq!(status, 401);
+    let (status, _) = alpha
+        .api_get(&admin, &format!("/api/v1/statuses/{post_id}"))
+        .await;
+    assert_eq!(status, 200);
+    let (_, shown) = alpha
+        .api_get(&admin, &format!("/api/v1/admin/accounts/{carl_id}"))
+        .await;
+    assert_eq!(shown["disabled"], true);
+    let (status, _) = alpha
+        .api_post(
+            &admin,
+            &format!("/api/v1/admin/accounts/{carl_id}/enable"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (status, _) = alpha
+        .api_get(&carl, "/api/v1/accounts/verify_credentials")
+        .await;
+    assert_eq!(status, 200);
 }
 
 #[tokio::test]

@@ -215,7 +215,7 @@ struct ActionParams {
 }
 
 /// `POST /api/v1/admin/accounts/{id}/action` with `type` = `none`,
-/// `silence` or `suspend` (Mastodon's `disable` and `sensitive` are not
+/// `disable`, `silence` or `suspend` (Mastodon's `sensitive` is not
 /// offered). Answers an empty object, as Mastodon does.
 async fn action(
     State(state): State<AppState>,
@@ -226,12 +226,12 @@ async fn action(
     let (staff, _) = staff_of(&token, "admin:write:accounts")?;
     let kind = p.kind.as_deref().unwrap_or("none");
     let action = match kind {
-        "none" | "silence" | "suspend" => AccountAction::parse(kind),
+        "none" | "disable" | "silence" | "suspend" => AccountAction::parse(kind),
         _ => None,
     }
     .ok_or_else(|| {
         Error::Validation(format!(
-            "`{kind}` is not an action here: give none, silence or suspend"
+            "`{kind}` is not an action here: give none, disable, silence or suspend"
         ))
     })?;
     let report_id = match p.report_id.as_deref() {
@@ -247,7 +247,7 @@ async fn action(
     Ok(Json(serde_json::json!({})))
 }
 
-/// `POST /api/v1/admin/accounts/{id}/{unsuspend|unsilence|approve|reject}`:
+/// `POST /api/v1/admin/accounts/{id}/{unsuspend|unsilence|enable|approve|reject}`:
 /// answers the account as it is afterwards (a rejected sign-up as it was).
 async fn change(
     State(state): State<AppState>,
@@ -256,7 +256,9 @@ async fn change(
 ) -> Result<Json<AdminAccount>> {
     let (staff, me) = staff_of(&token, "admin:write:accounts")?;
     let action = match change.as_str() {
-        "unsuspend" | "unsilence" | "approve" | "reject" => AccountAction::parse(&change),
+        "unsuspend" | "unsilence" | "enable" | "approve" | "reject" => {
+            AccountAction::parse(&change)
+        }
         _ => None,
     }
     .ok_or(Error::NotFound)?;

@@ -38,6 +38,9 @@ const FILTERS: [(&str, &str); 6] = [
 
 pub struct AccountRow {
     pub view: AccountView,
+    pub local: bool,
+    /// A local account whose sign-in is frozen.
+    pub disabled: bool,
     pub suspended: bool,
     pub silenced: bool,
     pub pending: bool,
@@ -119,6 +122,8 @@ async fn list(
         };
         accounts.push(AccountRow {
             view: make.account(&presenter.account(actor).await?),
+            local: actor.is_local(),
+            disabled: user.as_ref().is_some_and(|u| u.disabled),
             suspended: actor.suspended_at.is_some(),
             silenced: actor.silenced_at.is_some(),
             pending,
