@@ -22,9 +22,42 @@ pub async fn notify(
     post_id: Option<i64>,
     now: DateTime<Utc>,
 ) -> Result<Option<i64>, sqlx::Error> {
+    insert(db, recipient_id, kind, from_actor_id, post_id, None, now).await
+}
+
+/// Tells a staff member of a new report (`admin.report`) from `from`.
+pub async fn notify_report(
+    db: &mut PgConnection,
+    recipient_id: i64,
+    from_actor_id: i64,
+    report_id: i64,
+    now: DateTime<Utc>,
+) -> Result<Option<i64>, sqlx::Error> {
+    insert(
+        db,
+        recipient_id,
+        "admin.report",
+        from_actor_id,
+        None,
+        Some(report_id),
+        now,
+    )
+    .await
+}
+
+async fn insert(
+    db: &mut PgConnection,
+    recipient_id: i64,
+    kind: &str,
+    from_actor_id: i64,
+    post_id: Option<i64>,
+    report_id: Option<i64>,
+    now: DateTime<Utc>,
+) -> Result<Option<i64>, sqlx::Error> {
     let id: Option<i64> = sqlx::query_scalar(
-        "insert into notifications (recipient_id, kind, from_actor_id, post_id, created_at)
-         select $1, $2, $3, $4, $5
+        "insert into notifications (recipient_id, kind, from_actor_id, post_id, report_id,
+                                    created_at)
+         select $1, $2, $3, $4, $6, $5
          where exists (select 1 from actors where id = $1 and domain is null)
          on conflict do nothing
          returning id",
@@ -34,6 +67,7 @@ pub async fn notify(
     .bind(from_actor_id)
     .bind(post_id)
     .bind(now)
+    .bind(report_id)
     .fetch_optional(&mut *db)
     .await?;
     if let Some(id) = id {
@@ -56,6 +90,8 @@ pub struct Notification {
     pub post_id: Option<i64>,
     pub created_at: DateTime<Utc>,
     pub read: bool,
+    /// The report an `admin.report` is about.
+    pub report_id: Option<i64>,
 }
 
 /// Which of a recipient's notifications to read.

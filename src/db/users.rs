@@ -233,3 +233,16 @@ pub async fn set_disabled(
         .await
         .map(drop)
 }
+
+/// The actors of staff accounts (moderators and admins) who can sign in:
+/// who is told of reports and sign-ups.
+pub async fn staff_actor_ids(db: impl PgExecutor<'_>) -> Result<Vec<i64>, sqlx::Error> {
+    sqlx::query_scalar(
+        "select u.actor_id from users u join actors a on a.id = u.actor_id
+         where u.role in ('moderator', 'admin') and u.approved and not u.disabled
+           and a.suspended_at is null
+         order by u.actor_id",
+    )
+    .fetch_all(db)
+    .await
+}

@@ -264,6 +264,24 @@ pub struct Notification {
     pub account: Account,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<Status>,
+    /// The report an `admin.report` is about.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub report: Option<Report>,
+}
+
+/// Mastodon's Report, as its reporter (or a staff notification) shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub id: String,
+    pub action_taken: bool,
+    pub action_taken_at: Option<String>,
+    pub category: String,
+    pub comment: String,
+    pub forwarded: bool,
+    pub created_at: String,
+    pub status_ids: Option<Vec<String>>,
+    pub rule_ids: Option<Vec<String>>,
+    pub target_account: Account,
 }
 
 /// A direct conversation as one participant sees it: the other

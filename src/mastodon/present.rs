@@ -472,6 +472,14 @@ impl<'a> Presenter<'a> {
                 .filter_map(|n| n.post_id),
         );
         let statuses = self.statuses_by_id(&post_ids).await?;
+        let mut reports = HashMap::new();
+        for id in unique(rows.iter().filter_map(|n| n.report_id)) {
+            if let Some(r) = db::reports::find(&self.state.db, id).await?
+                && let Some(target) = db::actors::find_by_id(&self.state.db, r.target_id).await?
+            {
+                reports.insert(id, self.report(r, &target).await?);
+            }
+        }
         Ok(rows
             .iter()
             .filter_map(|n| {
@@ -480,6 +488,10 @@ impl<'a> Presenter<'a> {
                 } else {
                     None
                 };
+                let report = match n.report_id {
+                    Some(id) => Some(reports.get(&id)?.clone()),
+                    None => None,
+                };
                 Some(e::Notification {
                     id: n.id.to_string(),
                     kind: n.kind.clone(),
@@ -487,9 +499,26 @@ impl<'a> Presenter<'a> {
                     created_at: time(n.created_at),
                     account: accounts.get(&n.from_actor_id)?.clone(),
                     status,
+                    report,
                 })
             })
             .collect())
+    }
+
+    /// A report as Mastodon's Report entity.
+    pub async fn report(&self, r: db::reports::Report, target: &Actor) -> Result<e::Report> {
+        Ok(e::Report {
+            id: r.id.to_string(),
+            action_taken: r.resolved_at.is_some(),
+            action_taken_at: r.resolved_at.map(time),
+            category: r.category,
+            comment: r.comment,
+            forwarded: r.forwarded,
+            created_at: time(r.created_at),
+            status_ids: Some(r.post_ids.iter().map(i64::to_string).collect()),
+            rule_ids: None,
+            target_account: self.account(target).await?,
+        })
     }
 
     /// A page of conversations: the other participants (the owner alone

@@ -326,6 +326,21 @@ pub async fn sign_up(state: &crate::state::AppState, new: SignUp<'_>) -> Result<
         },
     )
     .await?;
-    db::users::set_sign_up_reason(&state.db, created.user.id, new.reason.trim()).await?;
+    let mut tx = state.db.begin().await?;
+    db::users::set_sign_up_reason(&mut *tx, created.user.id, new.reason.trim()).await?;
+    // Staff hear of every sign-up (Mastodon's `admin.sign_up`); one that
+    // waits for approval shows in the admin area's accounts.
+    for staff in db::users::staff_actor_ids(&mut *tx).await? {
+        db::notifications::notify(
+            &mut tx,
+            staff,
+            "admin.sign_up",
+            created.actor.id,
+            None,
+            state.clock.now(),
+        )
+        .await?;
+    }
+    tx.commit().await?;
     Ok(created)
 }

@@ -86,6 +86,7 @@ pub async fn create(state: &AppState, reporter: &Actor, new: NewReport) -> Resul
     if let Some(instance) = &instance {
         forward_flag(&mut tx, state, instance, &target, &posts, &report).await?;
     }
+    tell_staff(&mut tx, state, &report).await?;
     tx.commit().await?;
     if forward {
         outbox::wake(state);
@@ -193,7 +194,28 @@ pub async fn receive_flag(
         state.clock.now(),
     )
     .await?;
+    if let Some(report) = &stored {
+        tell_staff(tx, state, report).await?;
+    }
     Ok(stored.is_some())
+}
+
+/// Every moderator and admin who can sign in gets an `admin.report`
+/// notification of a new report (not its author, when staff reported).
+async fn tell_staff(tx: &mut sqlx::PgConnection, state: &AppState, report: &Report) -> Result<()> {
+    for staff in db::users::staff_actor_ids(&mut *tx).await? {
+        if staff != report.reporter_id {
+            db::notifications::notify_report(
+                &mut *tx,
+                staff,
+                report.reporter_id,
+                report.id,
+                state.clock.now(),
+            )
+            .await?;
+        }
+    }
+    Ok(())
 }
 
 pub async fn list(

@@ -100,6 +100,16 @@ async fn a_forwarded_report_reaches_the_other_instances_admin_queue_as_a_flag() 
     assert_eq!(queue[0]["target_account"]["username"], "bob");
     assert_eq!(queue[0]["statuses"][0]["content"], bad["content"]);
     let id = queue[0]["id"].as_str().unwrap().to_string();
+    // Beta's staff hear of it (Mastodon's admin.report); plain users do not.
+    let (_, told) = beta
+        .api_get(&beta_admin, "/api/v1/notifications?types[]=admin.report")
+        .await;
+    assert_eq!(told.as_array().unwrap().len(), 1, "{told}");
+    assert_eq!(told[0]["type"], "admin.report");
+    assert_eq!(told[0]["report"]["id"], id.as_str());
+    assert_eq!(told[0]["report"]["target_account"]["username"], "bob");
+    let (_, plain_told) = beta.api_get(&beta_plain, "/api/v1/notifications").await;
+    assert_eq!(plain_told, json!([]));
 
     let (status, resolved) = beta
         .api_post(
@@ -123,10 +133,19 @@ async fn a_forwarded_report_reaches_the_other_instances_admin_queue_as_a_flag() 
         .unwrap();
     assert_eq!(action, "report.resolve");
 
-    // Alpha's moderators see both of carol's reports.
+    // Alpha's moderators see both of carol's reports, and were told of each.
     let (_, alpha_queue) = alpha.api_get(&alpha_mod, "/api/v1/admin/reports").await;
     assert_eq!(alpha_queue.as_array().unwrap().len(), 2);
     assert_eq!(alpha_queue[0]["account"]["username"], "carol");
+    let (_, told) = alpha.api_get(&alpha_mod, "/api/v1/notifications").await;
+    let kinds: Vec<&str> = told
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["admin.report", "admin.report"]);
+    assert_eq!(told[0]["account"]["username"], "carol");
 }
 
 #[tokio::test]

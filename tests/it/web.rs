@@ -214,6 +214,7 @@ async fn signing_up_in_open_mode_signs_in_with_a_safe_cookie_and_shows_home() {
 async fn signing_up_in_approval_mode_waits_for_a_moderator_without_a_session() {
     let app =
         TestApp::spawn_with(Options::named("alpha").env("SKEIN_REGISTRATIONS", "approval")).await;
+    app.create_staff("mod", "moderator").await;
     let mut browser = Browser::new(&app);
     let form = browser.get("/auth/sign_up").await;
     assert!(form.body.contains("name=\"reason\""));
@@ -246,6 +247,24 @@ async fn signing_up_in_approval_mode_waits_for_a_moderator_without_a_session() {
     assert_eq!(sign_in.status, 403);
     assert!(sign_in.body.contains("approval"));
     assert_eq!(sessions_of(&app, "alice").await, 0);
+
+    // The moderator is told (Mastodon's admin.sign_up) and is led to the
+    // accounts waiting, where alice's reason shows.
+    let mut moderator = Browser::new(&app);
+    moderator.sign_in("mod").await;
+    let notifications = moderator.get("/notifications").await;
+    assert!(
+        notifications.body.contains("kind-admin.sign_up"),
+        "{}",
+        notifications.body
+    );
+    assert!(
+        notifications
+            .body
+            .contains("/admin/accounts?filter=pending")
+    );
+    let waiting = moderator.get("/admin/accounts?filter=pending").await;
+    assert!(waiting.body.contains("I knit."), "{}", waiting.body);
 }
 
 #[tokio::test]

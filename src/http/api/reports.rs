@@ -28,21 +28,6 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/admin/reports/{id}/{action}", post(act))
 }
 
-/// Mastodon's Report, as its reporter sees it.
-#[derive(Serialize)]
-struct ReportEntity {
-    id: String,
-    action_taken: bool,
-    action_taken_at: Option<String>,
-    category: String,
-    comment: String,
-    forwarded: bool,
-    created_at: String,
-    status_ids: Option<Vec<String>>,
-    rule_ids: Option<Vec<String>>,
-    target_account: e::Account,
-}
-
 #[derive(Deserialize, Default)]
 struct ReportParams {
     #[serde(default, deserialize_with = "lenient::opt_id")]
@@ -60,7 +45,7 @@ async fn create(
     State(state): State<AppState>,
     token: Token,
     Params(p): Params<ReportParams>,
-) -> Result<Json<ReportEntity>> {
+) -> Result<Json<e::Report>> {
     let (_, reporter) = token.user("write:reports")?;
     let target_id = p
         .account_id
@@ -86,18 +71,7 @@ async fn create(
     .await?;
     let target = actor(&state, report.target_id).await?;
     let presenter = Presenter::new(&state, Some(reporter));
-    Ok(Json(ReportEntity {
-        id: report.id.to_string(),
-        action_taken: report.resolved_at.is_some(),
-        action_taken_at: report.resolved_at.map(time),
-        category: report.category,
-        comment: report.comment,
-        forwarded: report.forwarded,
-        created_at: time(report.created_at),
-        status_ids: Some(report.post_ids.iter().map(i64::to_string).collect()),
-        rule_ids: None,
-        target_account: presenter.account(&target).await?,
-    }))
+    Ok(Json(presenter.report(report, &target).await?))
 }
 
 async fn actor(state: &AppState, id: i64) -> Result<Actor> {

@@ -40,6 +40,8 @@ fn describe(kind: &str, reply: bool) -> &'static str {
         "update" => "edited a post",
         "poll" => "had a poll end",
         "quoted_update" => "edited a post you quoted",
+        "admin.report" => "filed a report",
+        "admin.sign_up" => "signed up",
         _ => "did something",
     }
 }
