@@ -551,7 +551,10 @@ async fn the_web_composer_sets_who_can_reply_and_the_author_hides_replies() {
     ann.sign_in("ann").await;
     let home = ann.get("/home").await;
     assert!(home.body.contains(r#"name="reply_policy""#));
-    assert!(home.body.contains("Only mentioned accounts can reply"));
+    assert!(
+        home.body
+            .contains(r#"<option value="mentioned">Replies: mentioned only</option>"#)
+    );
     let token = ann.token().await;
     let posted = ann
         .post_multipart(

@@ -1361,13 +1361,20 @@ async fn people_edit_and_delete_their_posts_and_vote_in_polls_from_the_web() {
         .await;
     assert_eq!(refused.status, 403);
 
+    // Deleting asks first.
+    let page = alice.get(&format!("/@alice/{typo_id}")).await;
+    assert!(
+        page.body
+            .contains(&format!("/web/statuses/{typo_id}/delete"))
+    );
+    let confirm = alice.get(&format!("/web/statuses/{typo_id}/delete")).await;
+    assert_eq!(confirm.status, 200);
+    assert!(confirm.body.contains("Delete this post?"));
+    assert!(confirm.body.contains("hello world"));
     let deleted = alice
         .post(
             &format!("/web/statuses/{typo_id}/delete"),
-            &[
-                ("csrf_token", &token),
-                ("back", &format!("/@alice/{typo_id}")),
-            ],
+            &[("csrf_token", &csrf(&confirm.body))],
         )
         .await;
     assert_eq!(deleted.status, 303);

@@ -44,9 +44,9 @@ pub struct Composer {
 }
 
 const REPLY_POLICIES: [(ReplyPolicy, &str); 3] = [
-    (ReplyPolicy::Everyone, "Anyone can reply"),
-    (ReplyPolicy::Following, "Accounts you follow can reply"),
-    (ReplyPolicy::Mentioned, "Only mentioned accounts can reply"),
+    (ReplyPolicy::Everyone, "Replies: anyone"),
+    (ReplyPolicy::Following, "Replies: accounts you follow"),
+    (ReplyPolicy::Mentioned, "Replies: mentioned only"),
 ];
 
 const VISIBILITIES: [(Visibility, &str); 4] = [

@@ -58,6 +58,10 @@ pub fn routes() -> Router<AppState> {
         .route("/home", get(home::home))
         .route("/compose", get(compose::page).post(compose::submit))
         .route("/web/statuses/{id}/vote", post_to(posts::vote))
+        .route(
+            "/web/statuses/{id}/delete",
+            get(posts::confirm_delete).post(posts::delete),
+        )
         .route("/web/statuses/{id}/{action}", post_to(posts::act))
         .route(
             "/web/accounts/{id}/report",

@@ -284,8 +284,7 @@ pub struct ActionForm {
 }
 
 /// `POST /web/statuses/{id}/{like|unlike|repost|unrepost|hide_reply|
-/// unhide_reply|delete}`, then back to the page the button was on, at the
-/// post (after deleting a post from its own page: to the author's profile).
+/// unhide_reply}`, then back to the page the button was on, at the post.
 pub async fn act(
     State(state): State<AppState>,
     me: SignedIn,
@@ -304,22 +303,56 @@ pub async fn act(
         "unrepost" => interactions::unrepost(&state, viewer, &post).await?,
         "hide_reply" => reply_controls::set_hidden(&state, viewer, &post, true).await?,
         "unhide_reply" => reply_controls::set_hidden(&state, viewer, &post, false).await?,
-        "delete" => {
-            let page = post_path(&state, &post).await?;
-            posts::delete(&state, viewer, &post).await?;
-            let back = local_path(&form.back, "/home");
-            let back = if back.split('#').next() == Some(page.as_str()) {
-                format!("/@{}", viewer.username)
-            } else {
-                back.to_string()
-            };
-            return Ok(see_other(&back));
-        }
         _ => return Err(WebError(Error::NotFound)),
     }
     let page = post_path(&state, &post).await?;
     let back = local_path(&form.back, &page);
     Ok(see_other(&format!("{back}#post-{}", post.id)))
+}
+
+#[derive(Template)]
+#[template(path = "web/delete_post.html")]
+struct DeletePage {
+    chrome: Chrome,
+    post: Vec<PostCard>,
+}
+
+/// `GET /web/statuses/{id}/delete`: asks before deleting one's own post.
+pub async fn confirm_delete(
+    State(state): State<AppState>,
+    me: SignedIn,
+    Path(raw): Path<String>,
+) -> WebResult {
+    let viewer = me.actor();
+    let post = own_post(&state, viewer, &raw).await?;
+    let post = cards::posts(&state, Some(viewer), &[post], None).await?;
+    render(&DeletePage {
+        chrome: me.chrome,
+        post,
+    })
+}
+
+/// `POST /web/statuses/{id}/delete`: deletes one's own post, then to one's
+/// profile.
+pub async fn delete(
+    State(state): State<AppState>,
+    me: SignedIn,
+    Path(raw): Path<String>,
+    axum::Form(form): axum::Form<ActionForm>,
+) -> WebResult {
+    me.check(&form.csrf_token)?;
+    let viewer = me.actor();
+    let post = own_post(&state, viewer, &raw).await?;
+    posts::delete(&state, viewer, &post).await?;
+    Ok(see_other(&format!("/@{}", viewer.username)))
+}
+
+async fn own_post(state: &AppState, viewer: &Actor, raw: &str) -> Result<Post, Error> {
+    let post = visible_post(state, Some(viewer), raw).await?;
+    if post.author_id != viewer.id || post.reblog_of_id.is_some() {
+        return Err(Error::Forbidden("only the author may delete a post".into()));
+    }
+    Ok(post)
 }
 
 /// `POST /web/statuses/{id}/vote`: the viewer's choices (`choice`, once
