@@ -6,8 +6,9 @@
 //!   (checked in the resolver, so redirects and DNS rebinding are covered),
 //!   unless the test-network mode allows them.
 //! - Only https:// is spoken to peers (http:// in the test-network mode).
-//! - Redirects are followed at most 5 times, each target re-validated; POSTs
-//!   do not follow redirects.
+//! - `get` follows redirects at most 5 times, each target re-validated;
+//!   `get_once` and POSTs follow none (ActivityPub fetches follow redirects
+//!   themselves, to hold every hop to the domain policy).
 //! - Every request has a total timeout and a body cap.
 
 use std::collections::BTreeMap;
@@ -28,7 +29,7 @@ pub const MAX_BODY: usize = 1024 * 1024;
 /// Total time for one request, body included.
 pub const TIMEOUT: Duration = Duration::from_secs(10);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
-const MAX_REDIRECTS: usize = 5;
+pub const MAX_REDIRECTS: usize = 5;
 
 #[derive(Debug, thiserror::Error)]
 pub enum NetError {
@@ -36,6 +37,8 @@ pub enum NetError {
     Refused(String, &'static str),
     #[error("the response body is larger than {MAX_BODY} bytes")]
     TooLarge,
+    #[error("more than {MAX_REDIRECTS} redirects")]
+    TooManyRedirects,
     #[error("request failed: {0}")]
     Request(#[from] reqwest::Error),
 }
@@ -249,6 +252,19 @@ impl HttpClient {
         let response = self
             .fetcher
             .get(url.clone())
+            .headers(headers)
+            .send()
+            .await?;
+        read(response).await
+    }
+
+    /// A GET whose redirects are not followed: the caller sees a 3xx and its
+    /// `Location`, for redirects that need checks of its own on every hop.
+    pub async fn get_once(&self, url: &Url, headers: HeaderMap) -> Result<Fetched, NetError> {
+        self.policy.check_url(url)?;
+        let response = self
+            .poster
+            .request(Method::GET, url.clone())
             .headers(headers)
             .send()
             .await?;

@@ -190,8 +190,16 @@ pub async fn upsert_remote(
                              manually_approves_followers, discoverable, indexable, avatar_url,
                              header_url, fields, also_known_as, moved_to, published,
                              created_at, updated_at, fetched_at)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
-                 $18, $19, $20, $21, $22, $23, coalesce($24, $25), $25, $25, $25)
+         select $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
+                $18,
+                -- Pictures from a domain whose media is rejected are not kept.
+                case when media_rejected then null else $19 end,
+                case when media_rejected then null else $20 end,
+                $21, $22, $23, coalesce($24, $25), $25, $25, $25
+         from (select exists (select 1 from domain_blocks b
+                              where domain_covers($4, b.domain)
+                                and (b.reject_media or b.severity = 'suspend'))
+                      as media_rejected) r
          on conflict (ap_id) do update set
              kind = excluded.kind, username = excluded.username,
              display_name = excluded.display_name, summary = excluded.summary,

@@ -56,17 +56,11 @@ pub async fn enqueue(
     Ok(result.rows_affected())
 }
 
-/// `host[:port]` of an inbox URL, lower-cased.
+/// `host[:port]` of an inbox URL, in the one form hosts are compared in.
 pub fn host_of(url: &str) -> String {
     url::Url::parse(url)
         .ok()
-        .map(|u| {
-            let host = u.host_str().unwrap_or_default().to_ascii_lowercase();
-            match u.port() {
-                Some(port) => format!("{host}:{port}"),
-                None => host,
-            }
-        })
+        .map(|u| crate::domain::domain_name::authority(&u))
         .unwrap_or_default()
 }
 

@@ -243,16 +243,34 @@ pub async fn purge_actors(
     Ok(())
 }
 
-/// What rejecting media from `domain` does to what is stored: the
-/// attachments of its accounts' posts go.
+/// What rejecting media from `domain` does to what is stored, as in
+/// Mastodon: the attachments and custom emoji of its accounts' posts go,
+/// and so do their avatars and headers.
 pub async fn drop_media(db: &mut PgConnection, domain: &str) -> Result<u64, sqlx::Error> {
-    sqlx::query(
+    let attachments = sqlx::query(
         "delete from attachments m using posts p, actors a
          where m.post_id = p.id and p.author_id = a.id
            and a.domain is not null and domain_covers(a.domain, $1)",
     )
     .bind(domain)
-    .execute(db)
-    .await
-    .map(|r| r.rows_affected())
+    .execute(&mut *db)
+    .await?
+    .rows_affected();
+    sqlx::query(
+        "delete from post_emojis e using posts p, actors a
+         where e.post_id = p.id and p.author_id = a.id
+           and a.domain is not null and domain_covers(a.domain, $1)",
+    )
+    .bind(domain)
+    .execute(&mut *db)
+    .await?;
+    sqlx::query(
+        "update actors set avatar_url = null, header_url = null
+         where domain is not null and domain_covers(domain, $1)
+           and (avatar_url is not null or header_url is not null)",
+    )
+    .bind(domain)
+    .execute(&mut *db)
+    .await?;
+    Ok(attachments)
 }

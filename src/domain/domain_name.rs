@@ -46,6 +46,36 @@ pub fn normalize(raw: &str) -> Option<String> {
     })
 }
 
+/// The one form in which Skein compares and stores hosts: `host[:port]` of
+/// a URL, lower case, IDNA to ASCII (done by the url crate for http(s)),
+/// without the trailing dot of a fully qualified name, so that
+/// `https://Evil.Example./` and `https://evil.example/` are one server.
+pub fn authority(url: &Url) -> String {
+    let host = match url.host() {
+        Some(Host::Domain(d)) => d.trim_end_matches('.').to_ascii_lowercase(),
+        Some(Host::Ipv4(ip)) => ip.to_string(),
+        Some(Host::Ipv6(ip)) => format!("[{ip}]"),
+        None => String::new(),
+    };
+    match url.port() {
+        Some(port) => format!("{host}:{port}"),
+        None => host,
+    }
+}
+
+/// A stored or received `host[:port]` in the form of [`authority`].
+pub fn canonical_host(host: &str) -> String {
+    let host = host.trim().to_ascii_lowercase();
+    match host.rsplit_once(':') {
+        Some((name, port))
+            if !name.is_empty() && !name.contains(':') && port.bytes().all(|b| b.is_ascii_digit()) =>
+        {
+            format!("{}:{port}", name.trim_end_matches('.'))
+        }
+        _ => host.trim_end_matches('.').to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -64,6 +94,28 @@ mod tests {
             ("localhost", "localhost"),
         ] {
             assert_eq!(normalize(typed).as_deref(), Some(expected), "{typed}");
+        }
+    }
+
+    #[test]
+    fn hosts_of_urls_compare_in_one_form() {
+        for (url, expected) in [
+            ("https://Evil.Example./users/x", "evil.example"),
+            ("https://evil.example/users/x", "evil.example"),
+            ("http://beta.test.:8443/inbox", "beta.test:8443"),
+            ("https://bücher.example/", "xn--bcher-kva.example"),
+            ("http://127.0.0.2:80/", "127.0.0.2"),
+        ] {
+            let url = Url::parse(url).expect("a URL");
+            assert_eq!(authority(&url), expected, "{url}");
+        }
+        for (host, expected) in [
+            ("Evil.Example.", "evil.example"),
+            ("beta.test.:8443", "beta.test:8443"),
+            ("beta.test:8443", "beta.test:8443"),
+            ("example.com", "example.com"),
+        ] {
+            assert_eq!(canonical_host(host), expected, "{host}");
         }
     }
 

@@ -5,14 +5,14 @@
 //! with an ActivityPub media type and its `id` is the URL it was fetched from.
 
 use reqwest::StatusCode;
-use reqwest::header::{ACCEPT, HeaderMap, HeaderName, HeaderValue};
+use reqwest::header::{ACCEPT, HeaderMap, HeaderName, HeaderValue, LOCATION};
 use serde_json::Value;
 use url::Url;
 
 use crate::domain::handle::Handle;
 use crate::federation::signatures;
 use crate::federation::webfinger::{Jrd, REL_SELF};
-use crate::net::NetError;
+use crate::net::{Fetched, MAX_REDIRECTS, NetError};
 use crate::state::AppState;
 
 const AP_ACCEPT: &str = "application/activity+json, application/ld+json; profile=\"https://www.w3.org/ns/activitystreams\"";
@@ -99,16 +99,7 @@ pub async fn fetch_object(state: &AppState, url: &Url) -> Result<Value, FetchErr
 }
 
 async fn get_signed(state: &AppState, url: &Url) -> Result<(Url, Value), FetchError> {
-    check_policy(state, url).await?;
-    let mut headers = HeaderMap::new();
-    headers.insert(ACCEPT, HeaderValue::from_static(AP_ACCEPT));
-    let now = state.clock.now();
-    for (name, value) in signatures::sign_request("GET", url, None, &state.instance_key, now) {
-        if let Ok(value) = HeaderValue::from_str(&value) {
-            headers.insert(HeaderName::from_static(name), value);
-        }
-    }
-    let response = state.http.get(url, headers).await?;
+    let response = get_checked(state, url, AP_ACCEPT, true).await?;
     match response.status {
         StatusCode::GONE => return Err(FetchError::Gone),
         StatusCode::NOT_FOUND => return Err(FetchError::NotFound),
@@ -131,21 +122,54 @@ async fn get_signed(state: &AppState, url: &Url) -> Result<(Url, Value), FetchEr
     Ok((response.url, document))
 }
 
+/// A GET that follows redirects itself, so that every hop is held to the
+/// domain policy (a redirect must not lead to a blocked server) and a
+/// signed request is signed for the URL it is sent to.
+async fn get_checked(
+    state: &AppState,
+    url: &Url,
+    accept: &'static str,
+    signed: bool,
+) -> Result<Fetched, FetchError> {
+    let mut url = url.clone();
+    for _ in 0..=MAX_REDIRECTS {
+        check_policy(state, &url).await?;
+        let mut headers = HeaderMap::new();
+        headers.insert(ACCEPT, HeaderValue::from_static(accept));
+        if signed {
+            let now = state.clock.now();
+            for (name, value) in
+                signatures::sign_request("GET", &url, None, &state.instance_key, now)
+            {
+                if let Ok(value) = HeaderValue::from_str(&value) {
+                    headers.insert(HeaderName::from_static(name), value);
+                }
+            }
+        }
+        let response = state.http.get_once(&url, headers).await?;
+        if !response.status.is_redirection() {
+            return Ok(response);
+        }
+        let next = response
+            .headers
+            .get(LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|location| url.join(location).ok())
+            .ok_or(FetchError::Status(response.status))?;
+        url = next;
+    }
+    Err(FetchError::Net(NetError::TooManyRedirects))
+}
+
 /// Resolves `user@host` to its actor URL with WebFinger. The `self` link must
 /// point to the host that was asked.
 pub async fn webfinger(state: &AppState, handle: &Handle) -> Result<Url, FetchError> {
     let scheme = state.config.scheme.as_str();
     let mut url = Url::parse(&format!("{scheme}://{}/.well-known/webfinger", handle.host))
         .map_err(|_| FetchError::WebFinger("the host is not valid"))?;
-    check_policy(state, &url).await?;
     url.query_pairs_mut()
         .append_pair("resource", &format!("acct:{}@{}", handle.user, handle.host));
-    let mut headers = HeaderMap::new();
-    headers.insert(
-        ACCEPT,
-        HeaderValue::from_static("application/jrd+json, application/json"),
-    );
-    let response = state.http.get(&url, headers).await?;
+    let response = get_checked(state, &url, "application/jrd+json, application/json", false).await?;
     match response.status {
         StatusCode::GONE => return Err(FetchError::Gone),
         StatusCode::NOT_FOUND => return Err(FetchError::NotFound),

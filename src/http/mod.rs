@@ -52,8 +52,16 @@ pub fn router(state: AppState) -> Router {
         .layer(cors);
 
     // Accounts' and posts' documents: behind authorized fetch when it is on.
-    let documents = Router::new()
+    // The actor and post URLs also serve browsers their HTML pages, which
+    // stay public; every other document is JSON only and always checked.
+    let pages = Router::new()
         .route("/users/{username}", get(activitypub::person))
+        .route("/users/{username}/statuses/{id}", get(activitypub::post))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            signed_fetch::require_unless_html,
+        ));
+    let documents = Router::new()
         .route("/users/{username}/followers", get(activitypub::followers))
         .route("/users/{username}/following", get(activitypub::following))
         .route("/users/{username}/outbox", get(activitypub::outbox))
@@ -61,7 +69,6 @@ pub fn router(state: AppState) -> Router {
             "/users/{username}/collections/featured",
             get(activitypub::featured),
         )
-        .route("/users/{username}/statuses/{id}", get(activitypub::post))
         .route(
             "/users/{username}/statuses/{id}/replies",
             get(activitypub::replies),
@@ -85,6 +92,7 @@ pub fn router(state: AppState) -> Router {
 
     let routes = Router::new()
         .merge(discovery)
+        .merge(pages)
         .merge(documents)
         .merge(api::routes(state.clone()))
         .merge(oauth::routes())

@@ -76,14 +76,8 @@ async fn instance_actor(pool: &PgPool) -> Result<Found> {
         .ok_or(Error::NotFound)
 }
 
-/// `host[:port]` of a URL, as Skein writes domains.
-pub fn authority(url: &Url) -> String {
-    let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
-    match url.port() {
-        Some(port) => format!("{host}:{port}"),
-        None => host,
-    }
-}
+/// `host[:port]` of a URL, as Skein writes and compares domains.
+pub use crate::domain::domain_name::authority;
 
 pub async fn usage(pool: &PgPool) -> Result<Usage> {
     Ok(db::stats::usage(pool).await?)

@@ -24,6 +24,7 @@ use crate::db::{
 };
 use crate::domain::{domain_name, portability};
 use crate::error::{Error, Result};
+use crate::federation::fetch::id_of;
 use crate::service::audit::{self, Staff};
 use crate::service::discovery::authority;
 use crate::state::AppState;
@@ -97,7 +98,7 @@ pub async fn refuses(state: &AppState, host: &str) -> Result<bool> {
 /// `refuses`, on the caller's connection (inside its transaction, so that
 /// a check never waits for a second connection of the pool).
 pub async fn refuses_in(conn: &mut PgConnection, state: &AppState, host: &str) -> Result<bool> {
-    let host = host.to_ascii_lowercase();
+    let host = domain_name::canonical_host(host);
     if host.is_empty() || host == state.urls.domain() {
         return Ok(false);
     }
@@ -114,7 +115,7 @@ pub async fn refuses_in(conn: &mut PgConnection, state: &AppState, host: &str) -
 /// Whether media from `host` is rejected (not stored, not shown), on the
 /// caller's connection.
 pub async fn rejects_media(conn: &mut PgConnection, host: &str) -> Result<bool> {
-    let blocks = db::domain_policy::covering(conn, &host.to_ascii_lowercase()).await?;
+    let blocks = db::domain_policy::covering(conn, &domain_name::canonical_host(host)).await?;
     Ok(blocks
         .iter()
         .any(|b| b.reject_media || b.severity == "suspend"))
@@ -132,37 +133,31 @@ pub async fn check_url(state: &AppState, url: &Url) -> Result<()> {
 }
 
 /// Refuses an inbound activity that involves a refused host: its actor,
-/// its object and the object's author, and a quoted or reposted post.
+/// its object and the object's author, and a quoted or reposted post, in
+/// whichever form they come (a string, an embedded object, a list, a quote
+/// given only as a FEP-e232 link).
 pub async fn check_activity(state: &AppState, activity: &Value) -> Result<()> {
-    let mut urls: Vec<String> = Vec::new();
-    let mut push = |v: Option<&Value>| {
-        if let Some(Value::String(s)) = v {
-            urls.push(s.clone());
+    fn ids(value: Option<&Value>) -> Vec<&str> {
+        match value {
+            Some(Value::Array(items)) => items.iter().filter_map(id_of).collect(),
+            Some(value) => id_of(value).into_iter().collect(),
+            None => Vec::new(),
         }
-    };
-    push(activity.get("actor"));
-    push(activity.get("actor").and_then(|a| a.get("id")));
+    }
+    let mut urls: Vec<&str> = ids(activity.get("actor"));
     match activity.get("object") {
-        Some(Value::String(_)) => push(activity.get("object")),
         Some(object @ Value::Object(_)) => {
-            for key in [
-                "id",
-                "attributedTo",
-                "actor",
-                "object",
-                "quote",
-                "quoteUri",
-                "quoteUrl",
-                "_misskey_quote",
-            ] {
-                push(object.get(key));
+            urls.extend(id_of(object));
+            for key in ["attributedTo", "actor", "object"] {
+                urls.extend(ids(object.get(key)));
             }
+            urls.extend(crate::service::inbox_posts::quoted_id(object));
         }
-        _ => {}
+        other => urls.extend(ids(other)),
     }
     let mut hosts: Vec<String> = urls
         .into_iter()
-        .filter_map(|u| Url::parse(&u).ok())
+        .filter_map(|u| Url::parse(u).ok())
         .map(|u| authority(&u))
         .collect();
     hosts.sort();

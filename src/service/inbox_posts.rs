@@ -124,6 +124,15 @@ async fn store(
     if actor.suspended_at.is_some() {
         return Ok(false); // a suspended account's posts are not kept
     }
+    // A post fetched by reference or embedded in another comes here without
+    // the inbox's check of the activity: its quote is held to the policy.
+    if let Some(host) = quoted_id(object).and_then(|q| Url::parse(q).ok()).map(|q| authority(&q))
+        && crate::service::domain_policy::refuses_in(&mut **tx, state, &host).await?
+    {
+        return Err(Error::Forbidden(format!(
+            "this server does not federate with {host}"
+        )));
+    }
     if only_if_relevant && let Some(counted) = on_vote(tx, state, actor, object).await? {
         return Ok(counted);
     }
@@ -224,9 +233,9 @@ async fn store(
     db::posts::add_mentions(&mut **tx, post.id, &ids).await?;
     let policy = InteractionPolicy::parse(object.get("interactionPolicy"));
     db::posts::set_interaction_policy(&mut **tx, post.id, policy.as_ref()).await?;
-    let kept = kept_attachments(tx, actor, object).await?;
-    db::media::add_attachments(tx, post.id, &kept).await?;
-    db::media::add_emojis(&mut **tx, post.id, &emojis(object)).await?;
+    let (attachments, emojis) = kept_media(tx, actor, object).await?;
+    db::media::add_attachments(tx, post.id, &attachments).await?;
+    db::media::add_emojis(&mut **tx, post.id, &emojis).await?;
     record_quote(tx, state, actor, &post, object).await?;
     if kind == "Question"
         && let Some((multiple, options)) = poll_options(object)
@@ -507,8 +516,8 @@ pub async fn on_update(
     .await?;
     db::posts::set_tags(tx, post.id, &hashtags).await?;
     // An edit may change media and their alt text; the Update carries them all.
-    let kept = kept_attachments(tx, actor, object).await?;
-    db::media::replace_attachments(tx, post.id, &kept).await?;
+    let (attachments, _) = kept_media(tx, actor, object).await?;
+    db::media::replace_attachments(tx, post.id, &attachments).await?;
     Ok(true)
 }
 
@@ -734,18 +743,18 @@ async fn addresses_local(
     Ok(false)
 }
 
-/// A remote post's attachments, unless the instance rejects media from its
-/// author's domain.
-async fn kept_attachments(
+/// A remote post's attachments and custom emoji, unless the instance
+/// rejects media from its author's domain (then neither is kept).
+async fn kept_media(
     tx: &mut Tx<'_>,
     author: &Actor,
     object: &Value,
-) -> Result<Vec<db::media::Attachment>> {
+) -> Result<(Vec<db::media::Attachment>, Vec<(String, String)>)> {
     let host = author.domain.as_deref().unwrap_or_default();
     if crate::service::domain_policy::rejects_media(tx, host).await? {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), Vec::new()));
     }
-    Ok(attachments(object))
+    Ok((attachments(object), emojis(object)))
 }
 
 /// The most attachments kept of one remote post.
@@ -973,7 +982,7 @@ async fn on_vote(
 /// The post a remote object quotes (FEP-044f `quote`, or the names other
 /// servers use), or else the first FEP-e232 link to an ActivityPub object
 /// among its tags (as Pleroma and Threads send it).
-fn quoted_id(object: &Value) -> Option<&str> {
+pub(crate) fn quoted_id(object: &Value) -> Option<&str> {
     ["quote", "quoteUri", "_misskey_quote", "quoteUrl"]
         .iter()
         .find_map(|key| object.get(*key).and_then(id_of))

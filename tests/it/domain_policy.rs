@@ -428,6 +428,23 @@ async fn authorized_fetch_serves_documents_only_to_signed_gets_from_servers_it_f
     ] {
         assert_eq!(alpha.get_ap(path).await.status(), 401, "{path}");
     }
+    // Documents that are JSON only are refused whatever the request
+    // accepts: no Accept header and `*/*` get no way around the check.
+    let replies_path = format!("{note_path}/replies");
+    for path in [
+        "/users/alice/outbox?page=true",
+        "/users/alice/followers",
+        "/users/alice/following",
+        "/users/alice/collections/featured",
+        replies_path.as_str(),
+    ] {
+        assert_eq!(alpha.get(path).await.status(), 401, "{path} without Accept");
+        assert_eq!(
+            alpha.get_with_accept(path, "*/*").await.status(),
+            401,
+            "{path} with */*"
+        );
+    }
     assert_eq!(alpha.get_ap("/actor").await.status(), 200);
     let finger = alpha
         .get(&format!(
@@ -438,6 +455,11 @@ async fn authorized_fetch_serves_documents_only_to_signed_gets_from_servers_it_f
     assert_eq!(finger.status(), 200);
     let page = alpha.get_with_accept("/users/alice", "text/html").await;
     assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("<html") && html.contains("@alice"), "{html}");
+    let post_page = alpha.get_with_accept(&note_path, "text/html").await;
+    assert_eq!(post_page.status(), 200);
+    assert!(post_page.text().await.unwrap().contains("signed readers only"));
 
     // Another server signs its fetches: it gets the documents.
     let on_beta = beta.resolve(&alpha.url("/users/alice")).await;
@@ -463,4 +485,237 @@ async fn authorized_fetch_serves_documents_only_to_signed_gets_from_servers_it_f
     )
     .await;
     assert!(fetched.is_err(), "{fetched:?}");
+}
+
+/// A Create from `actor` of `object` (a document or a reference).
+fn create(fake: &FakeServer, actor: &crate::fake::FakeActor, object: Value) -> Value {
+    json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": format!("{}/activities/{}", fake.base, uuid::Uuid::new_v4()),
+        "type": "Create",
+        "actor": actor.id,
+        "to": ["https://www.w3.org/ns/activitystreams#Public"],
+        "object": object,
+    })
+}
+
+fn note(fake: &FakeServer, actor: &crate::fake::FakeActor, name: &str, extra: Value) -> Value {
+    let mut note = json!({
+        "id": fake.note_url(name),
+        "type": "Note",
+        "attributedTo": actor.id,
+        "content": format!("<p>{name}</p>"),
+        "to": ["https://www.w3.org/ns/activitystreams#Public"],
+        "published": "2026-11-30T12:00:00Z",
+    });
+    for (key, value) in extra.as_object().unwrap() {
+        note[key] = value.clone();
+    }
+    note
+}
+
+#[tokio::test]
+async fn a_block_holds_whatever_form_the_blocked_host_comes_in() {
+    let alpha = TestApp::spawn().await;
+    let alice = alpha.create_user("alice").await;
+    alpha.create_staff("root", "admin").await;
+    let root = alpha.token("root").await;
+    let friendly = FakeServer::spawn("friendly").await;
+    let fred = friendly.add_actor("fred", false);
+    let evil = FakeServer::spawn("evil").await;
+    let eve = evil.add_actor("eve", false);
+    alpha.follow_fake(&friendly, &alice.actor, &fred).await;
+    let (status, _) = alpha
+        .api_post(
+            &root,
+            "/api/v1/admin/domain_blocks",
+            json!({"domain": "evil.test", "severity": "suspend"}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let evil_note = evil.add_note("bad", note(&evil, &eve, "bad", json!({})));
+    let before = alpha.table_counts().await;
+
+    // A followed account on an open server quotes a post of the blocked one:
+    // as an embedded object, as a FEP-e232 link only, and inside a post that
+    // came by reference and was fetched.
+    let embedded = note(
+        &friendly,
+        &fred,
+        "embedded",
+        json!({"quote": {"id": evil_note, "type": "Note"}}),
+    );
+    let linked = note(
+        &friendly,
+        &fred,
+        "linked",
+        json!({"tag": [{
+            "type": "Link",
+            "mediaType": "application/ld+json; profile=\"https://www.w3.org/ns/activitystreams\"",
+            "href": evil_note,
+            "name": "RE: bad",
+        }]}),
+    );
+    let by_reference = friendly.add_note(
+        "by-reference",
+        note(
+            &friendly,
+            &fred,
+            "by-reference",
+            json!({"quoteUri": evil_note}),
+        ),
+    );
+    for (what, object) in [
+        ("embedded quote", embedded),
+        ("FEP-e232 link", linked),
+        ("fetched by reference", json!(by_reference)),
+    ] {
+        let status = alpha
+            .post_signed(&friendly, &fred, "/inbox", create(&friendly, &fred, object))
+            .await;
+        assert_eq!(status, 403, "{what}");
+    }
+    assert_eq!(alpha.table_counts().await, before, "nothing was stored");
+
+    // The blocked host written as a fully qualified name (a trailing dot) is
+    // the same server: refused before anything is fetched from it.
+    let dotted = eve.id.replacen("evil.test", "evil.test.", 1);
+    let activity = json!({
+        "id": format!("{dotted}#follows/1"),
+        "type": "Follow",
+        "actor": dotted,
+        "object": alice.actor.ap_id,
+    });
+    let body = serde_json::to_vec(&activity).unwrap();
+    let mut request = alpha
+        .client
+        .post(alpha.url("/inbox"))
+        .body(body.clone());
+    for (name, value) in evil.sign(&eve, &alpha.url("/inbox"), &body) {
+        request = request.header(name, value);
+    }
+    assert_eq!(request.send().await.unwrap().status(), 403);
+    assert_eq!(evil.actor_fetches(), 0, "nothing was fetched from evil.test");
+    assert_eq!(alpha.table_counts().await, before);
+
+    // A fetch that an open server redirects to the blocked one stops at the
+    // redirect: the blocked server is never asked.
+    friendly.redirect("/users/hop", &eve.id);
+    let hop = format!("{}/users/hop", friendly.base);
+    let resolved = skein::service::remote_actors::resolve(&alpha.state, &hop).await;
+    assert!(resolved.is_err(), "{resolved:?}");
+    assert_eq!(evil.actor_fetches(), 0, "the redirect was not followed");
+
+    // A redirect within the open server is followed, signed for its target.
+    let moved_note = friendly.add_note("moved", note(&friendly, &fred, "moved", json!({})));
+    friendly.redirect("/notes/old-address", &moved_note);
+    let found = skein::service::inbox_posts::resolve(
+        &alpha.state,
+        &url::Url::parse(&format!("{}/notes/old-address", friendly.base)).unwrap(),
+    )
+    .await
+    .unwrap()
+    .expect("a redirect to an allowed server is followed");
+    assert_eq!(found.ap_id, moved_note);
+}
+
+#[tokio::test]
+async fn rejecting_a_domains_media_drops_its_attachments_emoji_avatars_and_headers() {
+    let alpha = TestApp::spawn().await;
+    let alice = alpha.create_user("alice").await;
+    alpha.create_staff("root", "admin").await;
+    let root = alpha.token("root").await;
+    let pics = FakeServer::spawn("pics").await;
+    let pat = pics.add_actor("pat", false);
+    alpha.follow_fake(&pics, &alice.actor, &pat).await;
+    sqlx::query("update actors set avatar_url = $2, header_url = $2 where ap_id = $1")
+        .bind(&pat.id)
+        .bind(format!("{}/avatar.png", pics.base))
+        .execute(&alpha.db)
+        .await
+        .unwrap();
+    let with_media = |name: &str| {
+        note(
+            &pics,
+            &pat,
+            name,
+            json!({
+                "content": format!("<p>{name} :blob:</p>"),
+                "attachment": [{"type": "Document", "mediaType": "image/png",
+                                "url": format!("{}/{name}.png", pics.base), "name": "a cat"}],
+                "tag": [{"type": "Emoji", "name": ":blob:",
+                         "icon": {"type": "Image", "url": format!("{}/blob.png", pics.base)}}],
+            }),
+        )
+    };
+    let first = with_media("first");
+    assert_eq!(
+        alpha
+            .post_signed(&pics, &pat, "/inbox", create(&pics, &pat, first))
+            .await,
+        202
+    );
+    let media = |app: &TestApp| {
+        let db = app.db.clone();
+        async move {
+            let row: (i64, i64, i64) = sqlx::query_as(
+                "select (select count(*) from attachments),
+                        (select count(*) from post_emojis),
+                        (select count(*) from actors
+                         where avatar_url is not null or header_url is not null)",
+            )
+            .fetch_one(&db)
+            .await
+            .unwrap();
+            row
+        }
+    };
+    assert_eq!(media(&alpha).await, (1, 1, 1), "stored before the block");
+
+    let (status, block) = alpha
+        .api_post(
+            &root,
+            "/api/v1/admin/domain_blocks",
+            json!({"domain": "pics.test", "severity": "noop", "reject_media": true}),
+        )
+        .await;
+    assert_eq!(status, 200, "{block}");
+    assert_eq!(media(&alpha).await, (0, 0, 0), "dropped by the block");
+
+    // New posts keep their text without media; a profile update keeps no
+    // pictures; follows go on.
+    let second = with_media("second");
+    assert_eq!(
+        alpha
+            .post_signed(&pics, &pat, "/inbox", create(&pics, &pat, second))
+            .await,
+        202
+    );
+    let stored = alpha.post(&pics.note_url("second")).await;
+    assert!(stored.content.contains("second"));
+    // The fake server's own document, read over loopback, with pictures.
+    let port = pics.domain.rsplit(':').next().unwrap();
+    let mut person: Value = reqwest::Client::new()
+        .get(format!("http://127.0.0.1:{port}/users/pat"))
+        .header("accept", "application/activity+json")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    person["icon"] = json!({"type": "Image", "url": format!("{}/new-avatar.png", pics.base)});
+    person["image"] = json!({"type": "Image", "url": format!("{}/new-header.png", pics.base)});
+    let update = json!({
+        "id": format!("{}#updates/1", pat.id),
+        "type": "Update",
+        "actor": pat.id,
+        "object": person,
+    });
+    assert_eq!(alpha.post_signed(&pics, &pat, "/inbox", update).await, 202);
+    assert_eq!(media(&alpha).await, (0, 0, 0), "nothing new was kept");
+    assert_eq!(
+        count(&alpha, "select count(*) from follows where state = 'accepted'").await,
+        1
+    );
 }

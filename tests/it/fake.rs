@@ -63,6 +63,8 @@ struct Inner {
     notes: HashMap<String, Value>,
     /// Documents served as they are at their paths, before any route's own.
     documents: HashMap<String, Value>,
+    /// GETs of these paths are redirected (302) to the URL given.
+    redirects: HashMap<String, String>,
     /// Misbehaviours of actor documents, by actor name.
     quirks: HashMap<String, Quirk>,
     shared_inbox: bool,
@@ -163,6 +165,13 @@ impl FakeServer {
     /// there; POSTs to paths without a route are recorded as inbox POSTs.
     pub fn serve(&self, path: &str, document: Value) {
         self.lock().documents.insert(path.to_string(), document);
+    }
+
+    /// GETs of `path` answer 302 with `location`.
+    pub fn redirect(&self, path: &str, location: &str) {
+        self.lock()
+            .redirects
+            .insert(path.to_string(), location.to_string());
     }
 
     /// The URL a note is (or would be) served at.
@@ -295,12 +304,17 @@ async fn served_document(
     next: Next,
 ) -> Response {
     if request.method() == Method::GET {
-        let document = inner
-            .lock()
-            .unwrap()
-            .documents
-            .get(request.uri().path())
-            .cloned();
+        let (document, redirect) = {
+            let inner = inner.lock().unwrap();
+            let path = request.uri().path();
+            (
+                inner.documents.get(path).cloned(),
+                inner.redirects.get(path).cloned(),
+            )
+        };
+        if let Some(location) = redirect {
+            return (StatusCode::FOUND, [(header::LOCATION, location)]).into_response();
+        }
         if let Some(document) = document {
             return ap(document);
         }
