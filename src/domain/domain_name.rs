@@ -68,7 +68,9 @@ pub fn canonical_host(host: &str) -> String {
     let host = host.trim().to_ascii_lowercase();
     match host.rsplit_once(':') {
         Some((name, port))
-            if !name.is_empty() && !name.contains(':') && port.bytes().all(|b| b.is_ascii_digit()) =>
+            if !name.is_empty()
+                && !name.contains(':')
+                && port.bytes().all(|b| b.is_ascii_digit()) =>
         {
             format!("{}:{port}", name.trim_end_matches('.'))
         }

@@ -169,7 +169,8 @@ pub async fn webfinger(state: &AppState, handle: &Handle) -> Result<Url, FetchEr
         .map_err(|_| FetchError::WebFinger("the host is not valid"))?;
     url.query_pairs_mut()
         .append_pair("resource", &format!("acct:{}@{}", handle.user, handle.host));
-    let response = get_checked(state, &url, "application/jrd+json, application/json", false).await?;
+    let response =
+        get_checked(state, &url, "application/jrd+json, application/json", false).await?;
     match response.status {
         StatusCode::GONE => return Err(FetchError::Gone),
         StatusCode::NOT_FOUND => return Err(FetchError::NotFound),

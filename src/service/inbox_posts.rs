@@ -126,7 +126,9 @@ async fn store(
     }
     // A post fetched by reference or embedded in another comes here without
     // the inbox's check of the activity: its quote is held to the policy.
-    if let Some(host) = quoted_id(object).and_then(|q| Url::parse(q).ok()).map(|q| authority(&q))
+    if let Some(host) = quoted_id(object)
+        .and_then(|q| Url::parse(q).ok())
+        .map(|q| authority(&q))
         && crate::service::domain_policy::refuses_in(&mut **tx, state, &host).await?
     {
         return Err(Error::Forbidden(format!(

@@ -459,7 +459,13 @@ async fn authorized_fetch_serves_documents_only_to_signed_gets_from_servers_it_f
     assert!(html.contains("<html") && html.contains("@alice"), "{html}");
     let post_page = alpha.get_with_accept(&note_path, "text/html").await;
     assert_eq!(post_page.status(), 200);
-    assert!(post_page.text().await.unwrap().contains("signed readers only"));
+    assert!(
+        post_page
+            .text()
+            .await
+            .unwrap()
+            .contains("signed readers only")
+    );
 
     // Another server signs its fetches: it gets the documents.
     let on_beta = beta.resolve(&alpha.url("/users/alice")).await;
@@ -587,15 +593,16 @@ async fn a_block_holds_whatever_form_the_blocked_host_comes_in() {
         "object": alice.actor.ap_id,
     });
     let body = serde_json::to_vec(&activity).unwrap();
-    let mut request = alpha
-        .client
-        .post(alpha.url("/inbox"))
-        .body(body.clone());
+    let mut request = alpha.client.post(alpha.url("/inbox")).body(body.clone());
     for (name, value) in evil.sign(&eve, &alpha.url("/inbox"), &body) {
         request = request.header(name, value);
     }
     assert_eq!(request.send().await.unwrap().status(), 403);
-    assert_eq!(evil.actor_fetches(), 0, "nothing was fetched from evil.test");
+    assert_eq!(
+        evil.actor_fetches(),
+        0,
+        "nothing was fetched from evil.test"
+    );
     assert_eq!(alpha.table_counts().await, before);
 
     // A fetch that an open server redirects to the blocked one stops at the
@@ -715,7 +722,11 @@ async fn rejecting_a_domains_media_drops_its_attachments_emoji_avatars_and_heade
     assert_eq!(alpha.post_signed(&pics, &pat, "/inbox", update).await, 202);
     assert_eq!(media(&alpha).await, (0, 0, 0), "nothing new was kept");
     assert_eq!(
-        count(&alpha, "select count(*) from follows where state = 'accepted'").await,
+        count(
+            &alpha,
+            "select count(*) from follows where state = 'accepted'"
+        )
+        .await,
         1
     );
 }

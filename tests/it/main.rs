@@ -34,3 +34,4 @@ mod reports;
 mod streaming;
 mod timelines;
 mod web;
+mod web_controls;

@@ -109,6 +109,24 @@ pub struct PostCard {
 }
 
 /// The name shown for an account: its display name, or its username.
+/// Sanitised HTML as plain text, for link previews, titles and form
+/// values: tags dropped, paragraphs and line breaks as newlines, character
+/// references decoded.
+pub fn text_of(html: &str) -> String {
+    crate::domain::filters::html_to_text(html)
+        .trim()
+        .to_string()
+}
+
+/// The start of a text, as link previews show it.
+pub fn excerpt(text: &str) -> String {
+    const PREVIEW: usize = 200;
+    if text.chars().count() <= PREVIEW {
+        return text.to_string();
+    }
+    text.chars().take(PREVIEW - 1).collect::<String>() + "…"
+}
+
 pub fn display_name(display_name: &str, username: &str) -> String {
     if display_name.trim().is_empty() {
         username.to_string()
@@ -411,6 +429,18 @@ pub fn ago(now: DateTime<Utc>, then: DateTime<Utc>) -> String {
 mod tests {
     use super::*;
     use chrono::TimeZone;
+
+    #[test]
+    fn previews_read_the_text_of_a_post() {
+        assert_eq!(
+            text_of("<p>Fish &amp; chips &lt;3</p><p>Second<br>line</p>"),
+            "Fish & chips <3\n\nSecond\nline"
+        );
+        assert_eq!(excerpt("short"), "short");
+        let long = excerpt(&"a".repeat(300));
+        assert_eq!(long.chars().count(), 200);
+        assert!(long.ends_with('…'));
+    }
 
     #[test]
     fn times_are_shown_shortly() {

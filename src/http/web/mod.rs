@@ -27,6 +27,7 @@ mod profiles;
 mod reports;
 mod search;
 mod settings;
+mod settings_blocks;
 mod settings_data;
 mod settings_leaving;
 
@@ -82,6 +83,7 @@ pub fn routes() -> Router<AppState> {
         .merge(admin_reports::routes())
         .merge(settings_leaving::routes())
         .merge(settings_data::routes())
+        .merge(settings_blocks::routes())
         .route(
             "/settings/profile",
             get(settings::profile_form).post(settings::profile),

@@ -13,7 +13,7 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
 
-use super::cards::{self, PostCard};
+use super::cards::{self, PostCard, text_of};
 use super::compose::{Composer, post_path};
 use super::profiles::{Relations, relations_page};
 use super::{Chrome, SignedIn, Web, WebError, WebResult, local_path, render, see_other};
@@ -26,9 +26,6 @@ use crate::http::negotiate::{Representation, negotiate};
 use crate::http::vary_accept;
 use crate::service::{interactions, posts, reply_controls, timelines};
 use crate::state::AppState;
-
-/// Replies deeper than this are drawn at this depth.
-const MAX_DEPTH: usize = 4;
 
 /// What link previews show of a post.
 struct OpenGraph {
@@ -117,8 +114,13 @@ pub async fn post_page(state: &AppState, web: Web, author: &Actor, post: &Post) 
         Some(FilterContext::Thread),
     )
     .await?;
+    // Ancestors are joined by a line down to the post: no "Replying to".
     for above in &mut ancestors {
         above.line = true;
+        above.reply_to = None;
+    }
+    if !ancestors.is_empty() {
+        card.reply_to = None;
     }
     let mut replies = cards::posts(
         state,
@@ -167,35 +169,29 @@ pub async fn post_page(state: &AppState, web: Web, author: &Actor, post: &Post) 
     Ok(vary_accept(render(&page)?))
 }
 
-/// Depths and lines of the replies below post `root`, given depth first:
-/// each reply one deeper than the post it answers; a line joins a reply to
-/// the next one when that answers it.
+/// Draws the replies below post `root` as Threads does, in one column
+/// (they come depth first): a line joins a reply to the next one when that
+/// answers it, and a reply to the post or to the reply just above needs no
+/// "Replying to"; a reply to the post itself starts a new conversation
+/// (depth 1), any other reply continues one (depth 2).
 fn draw_thread(root: i64, descendants: &[Post], cards: &mut [PostCard]) {
-    let mut depth: HashMap<i64, usize> = HashMap::from([(root, 0)]);
-    for post in descendants {
-        let parent = post
-            .in_reply_to_id
-            .and_then(|p| depth.get(&p).copied())
-            .unwrap_or(0);
-        depth.insert(post.id, parent + 1);
-    }
     let parent_of: HashMap<String, String> = descendants
         .iter()
         .filter_map(|p| Some((p.id.to_string(), p.in_reply_to_id?.to_string())))
         .collect();
-    let depth_of = |id: &str| {
-        id.parse::<i64>()
-            .ok()
-            .and_then(|id| depth.get(&id).copied())
-            .unwrap_or(1)
-    };
+    let root = root.to_string();
     for i in 0..cards.len() {
-        cards[i].depth = depth_of(&cards[i].id).clamp(1, MAX_DEPTH);
-        let answered_next = cards
+        let parent = parent_of.get(&cards[i].id);
+        let answers_root = parent.is_none_or(|p| *p == root);
+        let answers_above = i > 0 && parent == Some(&cards[i - 1].id);
+        cards[i].depth = if answers_root { 1 } else { 2 };
+        if answers_root || answers_above {
+            cards[i].reply_to = None;
+        }
+        cards[i].line = cards
             .get(i + 1)
             .and_then(|next| parent_of.get(&next.id))
             .is_some_and(|parent| *parent == cards[i].id);
-        cards[i].line = answered_next;
     }
 }
 
@@ -222,42 +218,13 @@ fn mark_hidden(root: &Post, descendants: &[Post], viewer: Option<&Actor>, cards:
     }
 }
 
-/// Removes tags from sanitised HTML and decodes its entities: a plain-text
-/// excerpt for link previews.
-pub fn text_of(html: &str) -> String {
-    let spaced = html
-        .replace("</p>", "</p>\n")
-        .replace("<br>", "\n")
-        .replace("<br/>", "\n")
-        .replace("<br />", "\n");
-    let mut text = String::with_capacity(spaced.len());
-    let mut in_tag = false;
-    for c in spaced.chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' if in_tag => in_tag = false,
-            c if !in_tag => text.push(c),
-            _ => {}
-        }
-    }
-    text.replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&#34;", "\"")
-        .replace("&nbsp;", " ")
-        .replace("&amp;", "&")
-        .trim()
-        .to_string()
-}
-
 fn open_graph(state: &AppState, card: &PostCard, post: &Post) -> OpenGraph {
     let text = if card.spoiler.is_empty() {
         text_of(&post.content)
     } else {
         format!("Content warning: {}", card.spoiler)
     };
-    let description: String = text.chars().take(200).collect();
+    let description = super::cards::excerpt(&text);
     let (image, image_alt) = match card.media.iter().find(|m| m.kind == "image") {
         Some(m) if card.spoiler.is_empty() && !card.sensitive => (m.url.clone(), m.alt.clone()),
         _ => (card.author.avatar.clone(), String::new()),
@@ -388,17 +355,4 @@ pub async fn vote(
     let page = post_path(&state, &post).await?;
     let back = local_path(&back, &page);
     Ok(see_other(&format!("{back}#post-{}", post.id)))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn previews_read_the_text_of_a_post() {
-        assert_eq!(
-            text_of("<p>Fish &amp; chips &lt;3</p><p>Second<br>line</p>"),
-            "Fish & chips <3\nSecond\nline"
-        );
-    }
 }

@@ -2,7 +2,8 @@
 //! URL to browsers) and `/@{user}@{host}` for remote ones, looked up over
 //! federation for signed-in visitors. Tabs for posts, replies and reposts,
 //! follower and following counts linking to the lists of followers and
-//! followed accounts, profile fields, and the follow button.
+//! followed accounts, profile fields, the follow button, and a menu to
+//! block or mute the account or block its server.
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -21,7 +22,7 @@ use crate::federation::rel_me;
 use crate::http::negotiate::{Representation, negotiate};
 use crate::http::vary_accept;
 use crate::mastodon::Presenter;
-use crate::service::{follows, profiles, timelines};
+use crate::service::{blocks, domain_blocks, follows, mutes, profiles, timelines};
 use crate::state::AppState;
 
 /// A profile field as shown: a link shows its full host (so that a link
@@ -121,7 +122,35 @@ struct ProfilePage {
     older: Option<i64>,
     og_url: String,
     noindex: bool,
+    /// What the viewer has done about this account (block, mute, its domain).
+    controls: Option<Controls>,
+    /// The bio as plain text, for link previews.
+    description: String,
+    mute_durations: &'static [(i64, &'static str)],
 }
+
+/// A signed-in viewer's block, mute and domain block of an account, as the
+/// profile's menu offers to change them.
+pub struct Controls {
+    pub blocking: bool,
+    pub muting: bool,
+    /// The account's server, for a remote account.
+    pub domain: Option<String>,
+    pub domain_blocking: bool,
+}
+
+/// How long a mute lasts, as Mastodon's web offers it (seconds; 0 is for
+/// good).
+pub const MUTE_DURATIONS: [(i64, &str); 8] = [
+    (0, "Indefinitely"),
+    (300, "5 minutes"),
+    (1800, "30 minutes"),
+    (3600, "1 hour"),
+    (21600, "6 hours"),
+    (86400, "1 day"),
+    (259200, "3 days"),
+    (604800, "7 days"),
+];
 
 #[derive(Deserialize, Default)]
 pub struct ProfileQuery {
@@ -192,18 +221,21 @@ pub async fn profile_page(state: &AppState, web: Web, actor: &Actor, q: ProfileQ
     let moved = entity.moved.as_deref().map(|m| cards.account(m));
     let account = cards.account(&entity);
     let is_me = viewer.is_some_and(|v| v.id == actor.id);
-    let (follow, follows_you) = match viewer {
+    let (follow, follows_you, controls) = match viewer {
         Some(_) if !is_me => {
             let relationship = presenter.relationship(actor.id).await?;
-            (
-                Some(follow_button(
-                    &relationship,
-                    actor.manually_approves_followers,
-                )),
-                relationship.followed_by,
-            )
+            let controls = Controls {
+                blocking: relationship.blocking,
+                muting: relationship.muting,
+                domain: actor.domain.clone(),
+                domain_blocking: relationship.domain_blocking,
+            };
+            // A blocked account cannot be followed: its button is Unblock.
+            let follow = (!relationship.blocking)
+                .then(|| follow_button(&relationship, actor.manually_approves_followers));
+            (follow, relationship.followed_by, Some(controls))
         }
-        _ => (None, false),
+        _ => (None, false, None),
     };
     let og_url = match &account.remote_url {
         Some(remote) => remote.clone(),
@@ -226,6 +258,9 @@ pub async fn profile_page(state: &AppState, web: Web, actor: &Actor, q: ProfileQ
         older,
         og_url,
         noindex: !actor.indexable,
+        controls,
+        description: cards::excerpt(&cards::text_of(&account.note)),
+        mute_durations: &MUTE_DURATIONS,
         account,
     };
     Ok(vary_accept(render(&page)?))
@@ -307,10 +342,18 @@ pub struct ActionForm {
     csrf_token: String,
     #[serde(default)]
     back: String,
+    /// Mutes: whether the account's notifications are hidden too (a
+    /// checkbox, sent only when ticked).
+    #[serde(default)]
+    notifications: Option<String>,
+    /// Mutes: seconds, 0 (or none) for good.
+    #[serde(default)]
+    duration: Option<i64>,
 }
 
-/// `POST /web/accounts/{id}/{follow|unfollow}`, then back to the page the
-/// button was on.
+/// `POST /web/accounts/{id}/{action}`: follow, unfollow, block, unblock,
+/// mute, unmute, block_domain or unblock_domain (the account's server, for
+/// the signed-in person alone); then back to the page the button was on.
 pub async fn act(
     State(state): State<AppState>,
     me: SignedIn,
@@ -319,11 +362,37 @@ pub async fn act(
 ) -> WebResult {
     me.check(&form.csrf_token)?;
     let target = profiles::by_id(&state.db, super::id(&raw)?).await?;
+    let domain = || {
+        target
+            .domain
+            .clone()
+            .ok_or_else(|| Error::Validation("a local account has no server to block".into()))
+    };
     match action.as_str() {
         "follow" => {
             follows::follow(&state, me.actor(), &target).await?;
         }
         "unfollow" => follows::unfollow(&state, me.actor(), &target).await?,
+        "block" => blocks::block(&state, me.actor(), &target).await?,
+        "unblock" => blocks::unblock(&state, me.actor(), &target).await?,
+        "mute" => {
+            let seconds = form.duration.unwrap_or(0);
+            if !MUTE_DURATIONS.iter().any(|(s, _)| *s == seconds) {
+                return Err(Error::Validation("that is not a mute duration offered".into()).into());
+            }
+            let duration = (seconds > 0).then(|| chrono::Duration::seconds(seconds));
+            mutes::mute(
+                &state,
+                me.actor(),
+                &target,
+                form.notifications.is_some(),
+                duration,
+            )
+            .await?
+        }
+        "unmute" => mutes::unmute(&state, me.actor(), &target).await?,
+        "block_domain" => domain_blocks::block(&state, me.actor(), &domain()?).await?,
+        "unblock_domain" => domain_blocks::unblock(&state, me.actor(), &domain()?).await?,
         _ => return Err(WebError(Error::NotFound)),
     }
     let page = match &target.domain {

@@ -8,7 +8,7 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use serde::Deserialize;
 
-use super::posts::text_of;
+use super::cards::text_of;
 use super::{Chrome, SignedIn, WebResult, checked, render, render_with, see_other};
 use crate::domain::visibility::Visibility;
 use crate::error::Error;
