@@ -2,7 +2,9 @@
 //! clock. Mastodon's limits (<https://docs.joinmastodon.org/api/rate-limits/>)
 //! are the defaults: 300 API calls per 5 minutes per account or address, 30
 //! media uploads per 30 minutes, 25 sign-in attempts per 5 minutes per
-//! address.
+//! address (an IPv6 address counts with its /64, which one machine usually
+//! holds whole); and, so that many addresses cannot take turns guessing one
+//! password, 10 failed sign-ins per 15 minutes per account.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -33,6 +35,12 @@ pub const SIGN_IN: Limit = Limit {
     name: "sign_in",
     max: 25,
     window: chrono::Duration::minutes(5),
+};
+/// Failed sign-ins per account, whatever the address.
+pub const SIGN_IN_ACCOUNT: Limit = Limit {
+    name: "sign_in_account",
+    max: 10,
+    window: chrono::Duration::minutes(15),
 };
 pub const SIGN_UP: Limit = Limit {
     name: "sign_up",
@@ -103,6 +111,16 @@ impl RateLimiter {
         }
     }
 
+    /// Whether `key` has used up `limit` in the current window, without
+    /// counting a hit.
+    pub fn exhausted(&self, limit: Limit, key: &str) -> bool {
+        let now = self.clock.now();
+        let windows = self.windows.lock().unwrap_or_else(|e| e.into_inner());
+        windows
+            .get(&(limit.name, key.to_string()))
+            .is_some_and(|(start, hits)| *start + limit.window > now && *hits >= limit.max)
+    }
+
     /// Forgets the hits on `key` (a successful sign-in clears the failures).
     pub fn clear(&self, limit: Limit, key: &str) {
         let mut windows = self.windows.lock().unwrap_or_else(|e| e.into_inner());
@@ -110,10 +128,57 @@ impl RateLimiter {
     }
 }
 
+/// The key a client's address counts under: an IPv4 address as it is, an
+/// IPv6 address by its /64 network.
+pub fn address_key(ip: &str) -> String {
+    match ip.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V6(v6)) if v6.to_ipv4_mapped().is_none() => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        Ok(std::net::IpAddr::V6(v6)) => v6
+            .to_ipv4_mapped()
+            .map(|v4| v4.to_string())
+            .unwrap_or_default(),
+        Ok(v4) => v4.to_string(),
+        Err(_) => ip.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::clock::ManualClock;
+
+    #[test]
+    fn ipv6_addresses_count_by_their_network() {
+        assert_eq!(
+            address_key("2001:db8:1:2:aaaa::1"),
+            address_key("2001:db8:1:2:bbbb::2")
+        );
+        assert_ne!(
+            address_key("2001:db8:1:2::1"),
+            address_key("2001:db8:1:3::1")
+        );
+        assert_eq!(address_key("192.0.2.7"), "192.0.2.7");
+        assert_eq!(address_key("::ffff:192.0.2.7"), "192.0.2.7");
+    }
+
+    #[test]
+    fn an_exhausted_key_is_seen_without_counting() {
+        let clock = ManualClock::new(Utc::now());
+        let limiter = RateLimiter::new(clock.clone());
+        let limit = Limit {
+            name: "t",
+            max: 1,
+            window: chrono::Duration::minutes(5),
+        };
+        assert!(!limiter.exhausted(limit, "k"));
+        limiter.hit(limit, "k");
+        assert!(limiter.exhausted(limit, "k"));
+        clock.advance(chrono::Duration::minutes(5));
+        assert!(!limiter.exhausted(limit, "k"));
+    }
 
     #[test]
     fn hits_beyond_the_limit_are_refused_until_the_window_ends() {

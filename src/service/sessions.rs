@@ -30,18 +30,31 @@ pub struct Client<'a> {
 }
 
 /// Checks the credentials and opens a session; returns the cookie's value.
-/// Attempts are limited per address; a wrong login and a wrong password
-/// give the same answer.
+/// Attempts are limited per address (every attempt counts, so that an
+/// account of one's own cannot reset the count) and failures per login
+/// named (so that many addresses cannot share the guessing of one
+/// password); a wrong login and a wrong password give the same answer.
 pub async fn sign_in(
     state: &AppState,
     login: &str,
     secret: &str,
     client: Client<'_>,
 ) -> Result<(String, Session)> {
-    if !state.limits.hit(ratelimit::SIGN_IN, client.ip).allowed {
+    let account_key = login.trim().to_lowercase();
+    if !state
+        .limits
+        .hit(ratelimit::SIGN_IN, &ratelimit::address_key(client.ip))
+        .allowed
+        || state
+            .limits
+            .exhausted(ratelimit::SIGN_IN_ACCOUNT, &account_key)
+    {
         return Err(Error::TooManyRequests);
     }
-    let invalid = || Error::Unauthorized("invalid username, e-mail address or password".into());
+    let invalid = || {
+        state.limits.hit(ratelimit::SIGN_IN_ACCOUNT, &account_key);
+        Error::Unauthorized("invalid username, e-mail address or password".into())
+    };
     let user = db::users::find_by_login(&state.db, login.trim()).await?;
     let Some(user) = user else {
         // Spend the same time as a real check, so that timing does not tell
@@ -65,7 +78,7 @@ pub async fn sign_in(
             "this account is suspended by the moderators".into(),
         ));
     }
-    state.limits.clear(ratelimit::SIGN_IN, client.ip);
+    state.limits.clear(ratelimit::SIGN_IN_ACCOUNT, &account_key);
     open(state, user, client).await
 }
 
@@ -145,7 +158,11 @@ pub async fn change_password(
     new: &str,
     client: Client<'_>,
 ) -> Result<(String, Session)> {
-    if !state.limits.hit(ratelimit::SIGN_IN, client.ip).allowed {
+    if !state
+        .limits
+        .hit(ratelimit::SIGN_IN, &ratelimit::address_key(client.ip))
+        .allowed
+    {
         return Err(Error::TooManyRequests);
     }
     let user = db::users::find_by_id(&state.db, session.user.id)
@@ -160,7 +177,6 @@ pub async fn change_password(
     db::users::set_password_hash(&mut *tx, &session.actor.username, &hash).await?;
     db::sessions::delete_for_user(&mut *tx, user.id).await?;
     tx.commit().await?;
-    state.limits.clear(ratelimit::SIGN_IN, client.ip);
     open(state, user, client).await
 }
 

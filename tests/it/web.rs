@@ -361,6 +361,73 @@ async fn signing_in_and_out_creates_and_deletes_the_session() {
     assert_eq!(browser.get("/home").await.status, 303);
 }
 
+/// One sign-in through the form, by a new browser, from `ip` (a trusted
+/// proxy's X-Forwarded-For): the status.
+async fn sign_in_from(app: &TestApp, ip: &str, login: &str, password: &str) -> u16 {
+    let mut browser = Browser::new(app);
+    let form = browser.get("/auth/sign_in").await;
+    let token = csrf(&form.body);
+    let request = app
+        .client
+        .post(app.url("/auth/sign_in"))
+        .header("x-forwarded-for", ip)
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("login", login),
+            ("password", password),
+        ]);
+    browser.send(request).await.status
+}
+
+#[tokio::test]
+async fn sign_in_is_limited_per_address_and_per_account() {
+    let app = TestApp::spawn().await;
+    for name in ["alice", "carol", "mallory"] {
+        app.create_user(name).await;
+    }
+
+    // Ten wrong passwords for alice, each from another address: then even
+    // the right one is refused, from anywhere, while carol signs in.
+    for i in 1..=10 {
+        let ip = format!("203.0.113.{i}");
+        assert_eq!(sign_in_from(&app, &ip, "alice", "guess").await, 401);
+    }
+    assert_eq!(
+        sign_in_from(&app, "198.51.100.7", "Alice", PASSWORD).await,
+        429
+    );
+    assert_eq!(sessions_of(&app, "alice").await, 0);
+    assert_eq!(
+        sign_in_from(&app, "198.51.100.7", "carol", PASSWORD).await,
+        303
+    );
+    app.clock.advance(chrono::Duration::minutes(15));
+    assert_eq!(
+        sign_in_from(&app, "198.51.100.8", "alice", PASSWORD).await,
+        303
+    );
+    assert_eq!(sessions_of(&app, "alice").await, 1);
+
+    // From one address (an IPv6 /64 counts as one), 25 attempts in five
+    // minutes, whatever they name and even when some succeed: the 26th is
+    // refused, mallory's own right password too.
+    for i in 0..25 {
+        let ip = format!("2001:db8:7:7::{i:x}");
+        let status = if i % 5 == 0 {
+            sign_in_from(&app, &ip, "mallory", PASSWORD).await
+        } else {
+            sign_in_from(&app, &ip, &format!("nobody{i}"), "guess").await
+        };
+        assert!(status == 303 || status == 401, "{status}");
+    }
+    let sessions = sessions_of(&app, "mallory").await;
+    assert_eq!(
+        sign_in_from(&app, "2001:db8:7:7::ffff", "mallory", PASSWORD).await,
+        429
+    );
+    assert_eq!(sessions_of(&app, "mallory").await, sessions);
+}
+
 #[tokio::test]
 async fn an_offsite_next_address_is_not_followed_after_signing_in() {
     let app = TestApp::spawn().await;
