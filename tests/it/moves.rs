@@ -399,3 +399,69 @@ async fn aliases_and_a_move_are_made_from_the_web_settings_and_the_move_needs_th
             .contains("has moved to")
     );
 }
+
+#[tokio::test]
+async fn aliases_and_a_move_through_the_api_carry_followers_over_and_a_wrong_password_changes_nothing()
+ {
+    let alpha = TestApp::spawn_with(Options::named("alpha")).await;
+    let beta = TestApp::spawn_with(Options::named("beta")).await;
+    let old = alpha.create_user("alice").await;
+    let new = beta.create_user("alice2").await;
+    beta.create_user("dave").await;
+    let dave = beta.local("dave").await;
+    follow_across(&beta, &alpha, "dave", &alpha.handle("alice")).await;
+    let old_token = alpha.token("alice").await;
+    let new_token = beta.token("alice2").await;
+
+    let (status, account) = beta
+        .api_post(
+            &new_token,
+            "/api/v1/accounts/alias",
+            json!({"also_known_as_uris": [alpha.handle("alice")]}),
+        )
+        .await;
+    assert_eq!(status, 200, "{account}");
+    let aliases: Vec<String> = sqlx::query_scalar("select also_known_as from actors where id = $1")
+        .bind(new.actor.id)
+        .fetch_one(&beta.db)
+        .await
+        .unwrap();
+    assert_eq!(aliases, [old.actor.ap_id.clone()]);
+
+    let (status, body) = alpha
+        .api_post(
+            &old_token,
+            "/api/v1/accounts/move",
+            json!({"moved_to_uri": beta.handle("alice2"), "password": "not it"}),
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(moved_to(&alpha, &old.actor.ap_id).await, None);
+    assert_eq!(alpha.deliver().await, 0, "nothing was sent");
+
+    let (status, body) = alpha
+        .api_post(
+            &old_token,
+            "/api/v1/accounts/move",
+            json!({"moved_to_uri": new.actor.ap_id, "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(status, 202, "{body}");
+    assert_eq!(
+        moved_to(&alpha, &old.actor.ap_id).await.as_deref(),
+        Some(new.actor.ap_id.as_str())
+    );
+    alpha.deliver().await;
+    beta.deliver().await;
+    assert!(
+        follow_state(&beta, &dave.ap_id, &new.actor.ap_id)
+            .await
+            .is_some(),
+        "dave follows the new account"
+    );
+    assert_eq!(
+        follow_state(&beta, &dave.ap_id, &old.actor.ap_id).await,
+        None,
+        "and no longer the old one"
+    );
+}

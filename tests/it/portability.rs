@@ -285,3 +285,43 @@ async fn the_import_api_queues_a_csv_as_the_web_form_does() {
     assert_eq!(portability::run_pending(&app.state).await.unwrap(), 1);
     assert!(exists(&app, BLOCKS, alice.id, bob.id).await);
 }
+
+#[tokio::test]
+async fn the_export_api_serves_the_same_csv_files_as_the_web() {
+    let app = TestApp::spawn().await;
+    let alice = app.create_user("alice").await.actor;
+    let bob = app.create_user("bob").await.actor;
+    skein::service::blocks::block(&app.state, &alice, &bob)
+        .await
+        .unwrap();
+    let token = app.token("alice").await;
+    let get = |path: &'static str, token: String| {
+        let app = &app;
+        async move {
+            let response = app
+                .client
+                .get(app.url(path))
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap();
+            let status = response.status().as_u16();
+            let kind = response
+                .headers()
+                .get("content-type")
+                .map(|v| v.to_str().unwrap().to_string());
+            (status, kind, response.text().await.unwrap())
+        }
+    };
+    let (status, kind, body) = get("/api/v1/exports/blocks.csv", token.clone()).await;
+    assert_eq!(status, 200);
+    assert_eq!(kind.as_deref(), Some("text/csv; charset=utf-8"));
+    assert_eq!(body.trim(), app.handle("bob"));
+    let (status, _, body) = get("/api/v1/exports/following.csv", token.clone()).await;
+    assert_eq!(status, 200);
+    assert!(body.starts_with("Account address,Show boosts"), "{body}");
+    let (status, _, _) = get("/api/v1/exports/passwords.csv", token.clone()).await;
+    assert_eq!(status, 404);
+    let (status, _, _) = get("/api/v1/exports/blocks.csv", "not a token".into()).await;
+    assert_eq!(status, 401);
+}

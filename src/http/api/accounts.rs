@@ -17,7 +17,7 @@ use crate::http::client_ip::ClientIp;
 use crate::mastodon::Presenter;
 use crate::mastodon::entities as e;
 use crate::service::{
-    accounts, blocks, deletion, follows, mutes, profiles, remote_actors, timelines,
+    accounts, blocks, deletion, follows, moves, mutes, profiles, remote_actors, timelines,
 };
 use crate::state::AppState;
 
@@ -36,6 +36,8 @@ pub fn routes(max_image_bytes: usize) -> Router<AppState> {
             )),
         )
         .route("/api/v1/accounts/delete", post(delete_account))
+        .route("/api/v1/accounts/alias", post(set_aliases))
+        .route("/api/v1/accounts/move", post(move_account))
         .route("/api/v1/accounts/relationships", get(relationships))
         .route("/api/v1/accounts/lookup", get(lookup))
         .route("/api/v1/accounts/search", get(search))
@@ -509,6 +511,52 @@ async fn follow(
     };
     follows::set_options(&state, viewer, &target, &change).await?;
     relationship(&state, viewer, &target).await
+}
+
+#[derive(Deserialize)]
+struct AliasParams {
+    /// Accounts that may move here (`user@host` or their URLs); empty
+    /// clears them.
+    #[serde(default)]
+    also_known_as_uris: Vec<String>,
+}
+
+/// `POST /api/v1/accounts/alias`: GoToSocial's (Mastodon's is web only):
+/// the old accounts that may move to this one, as the web's account
+/// aliases; the updated account.
+async fn set_aliases(
+    State(state): State<AppState>,
+    token: Token,
+    Params(p): Params<AliasParams>,
+) -> Result<Json<e::CredentialAccount>> {
+    let (user, actor) = token.user("write:accounts")?;
+    let updated = moves::set_aliases(&state, actor, &p.also_known_as_uris).await?;
+    let presenter = Presenter::new(&state, Some(&updated));
+    Ok(Json(presenter.credential_account(user, &updated).await?))
+}
+
+#[derive(Deserialize)]
+struct MoveParams {
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    moved_to_uri: String,
+}
+
+/// `POST /api/v1/accounts/move`: GoToSocial's: moves this account's
+/// followers to `moved_to_uri` (which must list this account among its
+/// aliases), confirmed by the password; 202 once the Move is queued.
+async fn move_account(
+    State(state): State<AppState>,
+    token: Token,
+    Params(p): Params<MoveParams>,
+) -> Result<(axum::http::StatusCode, Json<serde_json::Value>)> {
+    let (user, actor) = token.user("write:accounts")?;
+    moves::move_to(&state, user, actor, &p.moved_to_uri, &p.password).await?;
+    Ok((
+        axum::http::StatusCode::ACCEPTED,
+        Json(serde_json::json!({ "message": "accepted" })),
+    ))
 }
 
 #[derive(Deserialize)]

@@ -10,6 +10,7 @@ pub mod apps;
 pub mod auth;
 pub mod conversations;
 pub mod domain_blocks;
+pub mod exports;
 pub mod filters;
 pub mod import;
 pub mod instance;
@@ -75,6 +76,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .merge(search::routes())
         .merge(media::routes(state.config.media.max_image_bytes))
         .merge(filters::routes())
+        .merge(exports::routes())
         .merge(import::routes())
         .merge(lists::routes())
         .merge(notifications::routes())

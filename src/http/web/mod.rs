@@ -126,6 +126,8 @@ pub struct Chrome {
     pub domain: String,
     /// Skein's version, in the stylesheet's and script's addresses.
     pub version: &'static str,
+    /// Whether people may sign up here (open or with approval).
+    pub sign_up: bool,
 }
 
 fn chrome(state: &AppState, session: Option<&Session>, parts: &Parts) -> Chrome {
@@ -152,6 +154,7 @@ fn chrome(state: &AppState, session: Option<&Session>, parts: &Parts) -> Chrome 
         max_characters: state.config.posts.max_characters,
         domain: state.urls.domain(),
         version: crate::federation::nodeinfo::VERSION,
+        sign_up: state.config.registrations != crate::config::Registrations::Closed,
     }
 }
 
