@@ -591,3 +591,32 @@ pub async fn admin_list(
     .fetch_all(db)
     .await
 }
+
+/// The inboxes (shared ones where known) of the remote actors that took
+/// part in what a local actor wrote or was named in: who liked, reposted or
+/// answered its posts, who mentioned it, who its posts mentioned, and who
+/// blocked it or was blocked by it. Their servers know the account without
+/// following it.
+pub async fn interacted_inboxes(
+    db: impl PgExecutor<'_>,
+    actor_id: i64,
+) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "select distinct coalesce(a.shared_inbox_url, a.inbox_url) from actors a
+         where a.domain is not null and a.gone_at is null and a.id in (
+             select l.actor_id from likes l join posts p on p.id = l.post_id
+             where p.author_id = $1
+             union select r.author_id from posts r join posts p
+                 on p.id = r.reblog_of_id or p.id = r.in_reply_to_id
+             where p.author_id = $1
+             union select p.author_id from post_mentions m join posts p on p.id = m.post_id
+             where m.actor_id = $1
+             union select m.actor_id from post_mentions m join posts p on p.id = m.post_id
+             where p.author_id = $1
+             union select case when b.blocker_id = $1 then b.blocked_id else b.blocker_id end
+             from blocks b where b.blocker_id = $1 or b.blocked_id = $1)",
+    )
+    .bind(actor_id)
+    .fetch_all(db)
+    .await
+}

@@ -367,16 +367,20 @@ pub async fn set_fediverse_sharing(state: &AppState, actor: &Actor, on: bool) ->
 }
 
 /// The inboxes of every server that knows a local account: those of the
-/// accounts related to it by a follow either way, and every inbox it ever
-/// delivered to (one per server where we know its shared inbox).
+/// accounts related to it by a follow either way or that took part in its
+/// posts (likes, reposts, replies, mentions, blocks), and every inbox it
+/// ever delivered to (one per server where we know its shared inbox).
 pub(crate) async fn known_inboxes(
     tx: &mut sqlx::PgConnection,
     actor_id: i64,
 ) -> Result<Vec<String>> {
     let mut inboxes = db::follows::related_inboxes(&mut *tx, actor_id).await?;
+    inboxes.extend(db::actors::interacted_inboxes(&mut *tx, actor_id).await?);
     for inbox in db::deliveries::delivered_inboxes(&mut *tx, actor_id).await? {
         inboxes.push(shared_inbox_for(tx, &inbox).await?);
     }
+    inboxes.sort();
+    inboxes.dedup();
     Ok(inboxes)
 }
 

@@ -36,6 +36,21 @@ async fn deleting_an_account_sends_delete_person_that_the_other_instance_applies
     let posts_by =
         "select count(*) from posts p join actors a on a.id = p.author_id where a.ap_id = $1";
     assert_eq!(count(&beta, posts_by, &alice.ap_id).await, 1);
+    // A server whose account only liked the post knows alice too.
+    let fans = crate::fake::FakeServer::spawn("fans").await;
+    let fan = fans.add_actor("fan", false);
+    let liked: String = sqlx::query_scalar(
+        "select p.ap_id from posts p join actors a on a.id = p.author_id where a.ap_id = $1",
+    )
+    .bind(&alice.ap_id)
+    .fetch_one(&alpha.db)
+    .await
+    .unwrap();
+    let like = json!({
+        "id": format!("{}/likes/1", fans.base), "type": "Like",
+        "actor": fan.id, "object": liked,
+    });
+    assert_eq!(alpha.post_signed(&fans, &fan, "/inbox", like).await, 202);
 
     // The wrong password changes nothing.
     let (status, _) = alpha
@@ -95,6 +110,12 @@ async fn deleting_an_account_sends_delete_person_that_the_other_instance_applies
             .unwrap();
     assert_eq!(deletes.len(), 1);
     assert_eq!(deletes[0]["object"], json!(alice.ap_id));
+    assert!(
+        fans.received()
+            .iter()
+            .any(|r| r.body["type"] == "Delete" && r.body["object"] == json!(alice.ap_id)),
+        "the server of an account that liked a post got the Delete too"
+    );
     let actors = "select count(*) from actors where ap_id = $1";
     assert_eq!(count(&beta, actors, &alice.ap_id).await, 0);
     assert_eq!(count(&beta, posts_by, &alice.ap_id).await, 0);
