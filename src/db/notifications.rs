@@ -103,11 +103,35 @@ pub struct Filter {
     pub from_actor_id: Option<i64>,
 }
 
+/// Whether the account `$from` is limited by the moderators (silenced, or
+/// on a silenced domain) and the recipient `$1` does not follow it: then,
+/// as in Mastodon, its notifications are not shown, except the follow
+/// requests that it must make and the staff's own.
+macro_rules! limited_for_recipient {
+    ($from:literal) => {
+        concat!(
+            "(exists (select 1 from actors la
+                      where la.id = ",
+            $from,
+            " and (la.silenced_at is not null
+                             or (la.domain is not null and exists (
+                                   select 1 from domain_blocks lb
+                                   where lb.severity = 'silence'
+                                     and domain_covers(la.domain, lb.domain))))
+                        and not exists (select 1 from follows lf
+                                        where lf.follower_id = $1 and lf.followee_id = la.id
+                                          and lf.state = 'accepted')))"
+        )
+    };
+}
+
 /// What the recipient (`$1`) is shown: nothing from accounts it mutes with
 /// their notifications (until `$7`, the present), blocks, or whose domain
-/// it blocks, nor from accounts that are gone; and, for notifications about
-/// a post, only live posts it may still see.
-const SHOWN: &str = "n.recipient_id = $1
+/// it blocks, nor from accounts that are gone, nor (but for follow requests)
+/// from accounts the moderators limited that it does not follow; and, for
+/// notifications about a post, only live posts it may still see.
+const SHOWN: &str = concat!(
+    "n.recipient_id = $1
      and ($5::text[] is null or n.kind = any($5))
      and ($6::bigint is null or n.from_actor_id = $6)
      and not exists (select 1 from mutes m
@@ -119,7 +143,12 @@ const SHOWN: &str = "n.recipient_id = $1
                      where a.id = n.from_actor_id
                        and (a.gone_at is not null
                             or exists (select 1 from user_domain_blocks d
-                                       where d.actor_id = $1 and d.domain = a.domain)))";
+                                       where d.actor_id = $1 and d.domain = a.domain)))
+     and (n.kind in ('follow_request', 'admin.report', 'admin.sign_up')
+          or not ",
+    limited_for_recipient!("n.from_actor_id"),
+    ")"
+);
 
 fn shown_sql(select: &str, tail: &str) -> String {
     format!(
@@ -277,13 +306,18 @@ pub async fn is_silenced(
 }
 
 /// Whether `$1` (a recipient) silences `$2` (who caused a notification) at
-/// `$3`: blocks either way, a mute that covers notifications, or a block
-/// of `$2`'s domain.
-pub const SILENCED: &str = "(exists (select 1 from blocks b
+/// `$3`: blocks either way, a mute that covers notifications, a block of
+/// `$2`'s domain, or `$2` limited by the moderators and not followed.
+pub const SILENCED: &str = concat!(
+    "(exists (select 1 from blocks b
                  where (b.blocker_id = $1 and b.blocked_id = $2)
                     or (b.blocker_id = $2 and b.blocked_id = $1))
       or exists (select 1 from mutes m
                  where m.actor_id = $1 and m.target_id = $2 and m.notifications
                    and (m.expires_at is null or m.expires_at > $3))
       or exists (select 1 from user_domain_blocks d join actors a on a.domain = d.domain
-                 where d.actor_id = $1 and a.id = $2))";
+                 where d.actor_id = $1 and a.id = $2)
+      or ",
+    limited_for_recipient!("$2"),
+    ")"
+);

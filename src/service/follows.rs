@@ -49,7 +49,10 @@ pub async fn follow(state: &AppState, follower: &Actor, target: &Actor) -> Resul
         return Ok(state_of(&existing));
     }
     if target.is_local() {
-        let new_state = if target.manually_approves_followers {
+        // A limited account's follows wait for approval, as from afar.
+        let new_state = if target.manually_approves_followers
+            || db::actors::is_limited(&state.db, follower.id).await?
+        {
             "pending"
         } else {
             "accepted"

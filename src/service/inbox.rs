@@ -311,7 +311,11 @@ async fn on_follow(
         outbox::queue_for(tx, state, &target, actor, &reject).await?;
         return Ok(Received::Applied);
     }
-    let wanted = if target.manually_approves_followers {
+    // A follow from an account the moderators limited waits for approval,
+    // as in Mastodon.
+    let wanted = if target.manually_approves_followers
+        || db::actors::is_limited(&mut **tx, actor.id).await?
+    {
         "pending"
     } else {
         "accepted"

@@ -235,6 +235,42 @@ async fn silence_keeps_a_domain_out_of_public_timelines_but_not_from_its_followe
         "followers still get it"
     );
     assert_eq!(count(&alpha, "select count(*) from follows").await, 1);
+
+    // As in Mastodon, a silenced server's mentions reach only those who
+    // follow its accounts, and its follows wait for approval.
+    post(
+        &beta,
+        &bob,
+        json!({"status": format!("@{} @{} hello", alpha.handle("carol"), alpha.handle("dave"))}),
+    )
+    .await;
+    beta.deliver().await;
+    let notifications = |list: Value| -> Vec<String> {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["type"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let (_, for_carol) = alpha.api_get(&carol, "/api/v1/notifications").await;
+    assert_eq!(notifications(for_carol), ["mention"], "carol follows bob");
+    let (_, for_dave) = alpha.api_get(&dave, "/api/v1/notifications").await;
+    assert!(
+        notifications(for_dave).is_empty(),
+        "dave does not follow bob"
+    );
+    follow(&beta, &bob, &alpha.handle("dave")).await;
+    beta.deliver().await;
+    let state: String = sqlx::query_scalar(
+        "select f.state from follows f join actors a on a.id = f.followee_id
+         where a.username = 'dave'",
+    )
+    .fetch_one(&alpha.db)
+    .await
+    .unwrap();
+    assert_eq!(state, "pending", "a limited account's follow waits");
+    let (_, for_dave) = alpha.api_get(&dave, "/api/v1/notifications").await;
+    assert_eq!(notifications(for_dave), ["follow_request"]);
 }
 
 #[tokio::test]
