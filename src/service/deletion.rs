@@ -30,9 +30,27 @@ pub async fn delete_account(
     }
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
+    let (tombstone, files, servers) = remove(&mut tx, state, actor, now).await?;
+    tx.commit().await?;
+    media::remove_files(state, &files).await;
+    outbox::wake(state);
+    tracing::info!(actor = %tombstone.ap_id, servers, "account deleted");
+    Ok(tombstone)
+}
+
+/// Removes a local account's data in the caller's transaction and queues
+/// its Delete(Person) there (its owner deleting it, or a moderator deleting
+/// a suspended account): the tombstone, the files to remove once the
+/// transaction commits, and how many inboxes are told.
+pub(crate) async fn remove(
+    tx: &mut sqlx::PgConnection,
+    state: &AppState,
+    actor: &Actor,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(Actor, Vec<String>, usize)> {
     // Read before the rows go: who to tell, and which files to remove.
     let inboxes = if db::users::is_federating(&mut *tx, actor.id).await? {
-        profiles::known_inboxes(&mut tx, actor.id).await?
+        profiles::known_inboxes(&mut *tx, actor.id).await?
     } else {
         Vec::new()
     };
@@ -42,10 +60,6 @@ pub async fn delete_account(
     db::actors::delete_local(&mut *tx, actor.id).await?;
     let tombstone = db::actors::insert_tombstone(&mut *tx, actor, now).await?;
     let delete = activities::delete_actor(&activities::new_id(&state.urls), &tombstone.ap_id);
-    outbox::queue(&mut tx, state, tombstone.id, &delete, &inboxes).await?;
-    tx.commit().await?;
-    media::remove_files(state, &files).await;
-    outbox::wake(state);
-    tracing::info!(actor = %tombstone.ap_id, servers = inboxes.len(), "account deleted");
-    Ok(tombstone)
+    outbox::queue(tx, state, tombstone.id, &delete, &inboxes).await?;
+    Ok((tombstone, files, inboxes.len()))
 }

@@ -212,6 +212,49 @@ pub async fn act_on_account(
     Ok(db::actors::find_by_id(&state.db, target.id).await?)
 }
 
+/// Deletes the data of a suspended account for good (Mastodon's `DELETE
+/// /api/v1/admin/accounts/:id`): a local account as its owner would delete
+/// it (Delete(Person) to every server that knew it, a tombstone keeps its
+/// name), a remote one's stored posts and relations (its row stays, so
+/// that the suspension holds if it comes back). Only suspended accounts,
+/// so that a deletion is never a moderator's first step.
+pub async fn delete_suspended(state: &AppState, staff: &Staff, target_id: i64) -> Result<()> {
+    let now = state.clock.now();
+    let target = db::actors::find_by_id(&state.db, target_id)
+        .await?
+        .filter(|a| a.gone_at.is_none() && a.kind != "Application")
+        .ok_or(Error::NotFound)?;
+    if target.suspended_at.is_none() {
+        return Err(Error::Forbidden(
+            "only a suspended account's data can be deleted".into(),
+        ));
+    }
+    let mut tx = state.db.begin().await?;
+    audit::record(
+        &mut tx,
+        now,
+        staff,
+        "account.destroy",
+        "account",
+        &handle(state, &target),
+        json!({}),
+    )
+    .await?;
+    let files = if target.is_local() {
+        crate::service::deletion::remove(&mut tx, state, &target, now)
+            .await?
+            .1
+    } else {
+        db::domain_policy::purge_actors(&mut tx, &[target.id], now).await?;
+        Vec::new()
+    };
+    tx.commit().await?;
+    media::remove_files(state, &files).await;
+    outbox::wake(state);
+    tracing::info!(account = %target.ap_id, "suspended account deleted");
+    Ok(())
+}
+
 /// `user@host`, or `user` for a local account, for the audit log.
 fn handle(state: &AppState, actor: &Actor) -> String {
     let host = actor.domain.clone().unwrap_or_else(|| state.urls.domain());

@@ -533,3 +533,84 @@ async fn moderators_delete_posts_and_handle_sign_ups() {
         vec!["status.destroy", "account.approve", "account.reject"]
     );
 }
+
+#[tokio::test]
+async fn an_admin_deletes_a_suspended_local_accounts_data_and_other_servers_are_told() {
+    let alpha = TestApp::spawn().await;
+    let beta = TestApp::spawn_with(Options::named("beta")).await;
+    alpha.create_user("carl").await;
+    alpha.create_staff("root", "admin").await;
+    alpha.create_staff("mod", "moderator").await;
+    beta.create_user("bea").await;
+    let carl = alpha.token("carl").await;
+    let admin = alpha.token("root").await;
+    let moderator = alpha.token("mod").await;
+    let bea = beta.token("bea").await;
+    let carl_there = find_remote(&beta, &bea, &alpha.handle("carl")).await;
+    beta.api_post(
+        &bea,
+        &format!(
+            "/api/v1/accounts/{}/follow",
+            carl_there["id"].as_str().unwrap()
+        ),
+        json!({}),
+    )
+    .await;
+    beta.deliver().await;
+    alpha.deliver().await;
+    alpha
+        .api_post(&carl, "/api/v1/statuses", json!({"status": "spam spam"}))
+        .await;
+    alpha.deliver().await;
+    let carl_actor = alpha.local("carl").await;
+    let path = format!("/api/v1/admin/accounts/{}", carl_actor.id);
+    let posts_of = "select count(*) from posts where author_id = $1";
+    let posts = |app: &TestApp, id: i64| {
+        let db = app.db.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>(posts_of)
+                .bind(id)
+                .fetch_one(&db)
+                .await
+                .unwrap()
+        }
+    };
+
+    // Not suspended: refused, nothing changes.
+    let (status, _) = api_delete(&alpha, &admin, &path).await;
+    assert_eq!(status, 403);
+    assert_eq!(posts(&alpha, carl_actor.id).await, 1);
+    alpha
+        .api_post(
+            &admin,
+            &format!("{path}/action"),
+            json!({"type": "suspend"}),
+        )
+        .await;
+    // A moderator may not; an admin may.
+    let (status, _) = api_delete(&alpha, &moderator, &path).await;
+    assert_eq!(status, 403);
+    let (status, body) = api_delete(&alpha, &admin, &path).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["username"], "carl");
+    assert_eq!(posts(&alpha, carl_actor.id).await, 0);
+    let gone: bool = sqlx::query_scalar("select gone_at is not null from actors where ap_id = $1")
+        .bind(&carl_actor.ap_id)
+        .fetch_one(&alpha.db)
+        .await
+        .unwrap();
+    assert!(gone, "a tombstone keeps the name");
+    assert!(
+        audit_actions(&alpha)
+            .await
+            .contains(&("account.destroy".to_string(), alpha.handle("carl")))
+    );
+    // Beta is told with Delete(Person) and forgets carl.
+    alpha.deliver().await;
+    let there: i64 = sqlx::query_scalar("select count(*) from actors where ap_id = $1")
+        .bind(&carl_actor.ap_id)
+        .fetch_one(&beta.db)
+        .await
+        .unwrap();
+    assert_eq!(there, 0);
+}

@@ -23,7 +23,10 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/admin/accounts", get(list))
         .route("/api/v2/admin/accounts", get(list_v2))
-        .route("/api/v1/admin/accounts/{id}", get(show))
+        .route(
+            "/api/v1/admin/accounts/{id}",
+            get(show).delete(delete_account),
+        )
         .route("/api/v1/admin/accounts/{id}/action", post(action))
         .route("/api/v1/admin/accounts/{id}/{change}", post(change))
         .route(
@@ -202,6 +205,26 @@ async fn show(
     let actor = find(&state, account_id(&raw)?).await?;
     let presenter = Presenter::new(&state, Some(&me));
     Ok(Json(admin_account(&state, &presenter, &actor).await?))
+}
+
+/// `DELETE /api/v1/admin/accounts/:id`: the data of a suspended account
+/// goes for good; the account as it was.
+async fn delete_account(
+    State(state): State<AppState>,
+    token: Token,
+    Path(raw): Path<String>,
+) -> Result<Json<AdminAccount>> {
+    let (staff, me) = staff_of(&token, "admin:write:accounts")?;
+    if !staff.is_admin() {
+        return Err(Error::Forbidden(
+            "only an admin may delete an account's data".into(),
+        ));
+    }
+    let actor = find(&state, account_id(&raw)?).await?;
+    let presenter = Presenter::new(&state, Some(&me));
+    let before = admin_account(&state, &presenter, &actor).await?;
+    moderation::delete_suspended(&state, &staff, actor.id).await?;
+    Ok(Json(before))
 }
 
 #[derive(Deserialize, Default)]
