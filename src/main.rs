@@ -406,7 +406,8 @@ async fn user_command(command: UserCommand, config: &Config, db: &Database) -> a
         } => {
             let generated = given.is_none().then(password::generate);
             let secret = given.or_else(|| generated.clone()).unwrap_or_default();
-            accounts::set_password(&db.pool, &name, &secret)
+            let staff = skein::service::audit::Staff::cli();
+            accounts::set_password(&db.pool, chrono::Utc::now(), &staff, &name, &secret)
                 .await
                 .map_err(|e| match e {
                     skein::error::Error::NotFound => anyhow::anyhow!("no local user named {name}"),

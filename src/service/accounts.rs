@@ -123,15 +123,37 @@ pub async fn create(pool: &PgPool, urls: &Urls, new: NewAccount<'_>) -> Result<C
     Ok(Created { actor, user })
 }
 
-/// Sets a new password; NotFound when no local user has this username.
-pub async fn set_password(pool: &PgPool, username: &str, new_password: &str) -> Result<()> {
+/// Sets a new password for someone else's account (the command line), in
+/// the audit log with the change; the account's sessions end, as when its
+/// owner changes it. NotFound when no local user has this username.
+pub async fn set_password(
+    pool: &PgPool,
+    now: chrono::DateTime<chrono::Utc>,
+    staff: &crate::service::audit::Staff,
+    username: &str,
+    new_password: &str,
+) -> Result<()> {
+    staff.require_admin()?;
     password::validate(new_password)?;
     let hash = password::hash(new_password).await?;
-    if db::users::set_password_hash(pool, username, &hash).await? {
-        Ok(())
-    } else {
-        Err(Error::NotFound)
-    }
+    let user = db::users::find_by_username(pool, username)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let mut tx = pool.begin().await?;
+    db::users::set_password_hash(&mut *tx, username, &hash).await?;
+    db::sessions::delete_for_user(&mut *tx, user.id).await?;
+    crate::service::audit::record(
+        &mut tx,
+        now,
+        staff,
+        "user.set_password",
+        "account",
+        username,
+        serde_json::json!({}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Gives a local account a role (`user`, `moderator`, `admin`), audit-logged.

@@ -304,6 +304,65 @@ async fn user_commands_manage_accounts_and_refuse_bad_input() {
     let silenced = instance.run(&["account", "silence", "dan"]);
     assert!(silenced.status.success(), "{}", text(&silenced.stderr));
 
+    // The domain policy: block (subdomains and odd spellings normalised),
+    // a bad severity or name refused, Mastodon's CSV out and back in.
+    let blocked = instance.run(&["domain", "block", "https://Spam.Example./@x"]);
+    assert!(blocked.status.success(), "{}", text(&blocked.stderr));
+    assert_eq!(
+        text(&blocked.stdout).trim(),
+        "blocked spam.example (suspend)"
+    );
+    let quiet = instance.run(&[
+        "domain",
+        "block",
+        "loud.example",
+        "--severity",
+        "silence",
+        "--reject-media",
+    ]);
+    assert!(quiet.status.success(), "{}", text(&quiet.stderr));
+    let bad = instance.run(&["domain", "block", "loud.example", "--severity", "mild"]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(text(&bad.stderr).contains("severity must be"));
+    let bad = instance.run(&["domain", "block", "not a domain"]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(
+        text(&bad.stderr).contains("not a domain name"),
+        "{}",
+        text(&bad.stderr)
+    );
+    let exported = instance.run(&["domain", "export"]);
+    assert!(exported.status.success());
+    let csv = text(&exported.stdout);
+    assert!(
+        csv.starts_with(
+            "#domain,#severity,#reject_media,#reject_reports,#public_comment,#obfuscate"
+        ),
+        "{csv}"
+    );
+    assert!(csv.contains("spam.example,suspend,false"), "{csv}");
+    assert!(csv.contains("loud.example,silence,true"), "{csv}");
+    let unblocked = instance.run(&["domain", "unblock", "spam.example"]);
+    assert!(unblocked.status.success(), "{}", text(&unblocked.stderr));
+    let file = instance.dir.parent().unwrap().join("blocks.csv");
+    std::fs::write(
+        &file,
+        format!("{csv}bad domain!,suspend,false,false,,false\n"),
+    )
+    .unwrap();
+    let imported = instance.run(&["domain", "import", file.to_str().unwrap()]);
+    assert!(imported.status.success(), "{}", text(&imported.stderr));
+    assert!(
+        text(&imported.stdout).starts_with("1 blocked, 1 already blocked, 1 refused"),
+        "{}",
+        text(&imported.stdout)
+    );
+    let listing = text(&instance.run(&["domain", "list"]).stdout);
+    assert!(
+        listing.contains("spam.example") && listing.contains("loud.example"),
+        "{listing}"
+    );
+
     let migrate = instance.run(&["migrate"]);
     assert!(migrate.status.success(), "{}", text(&migrate.stderr));
     assert!(text(&migrate.stdout).contains("up to date"));
