@@ -620,6 +620,14 @@ def run(args, steps, drivers):
             web.screenshot("11-home-phone")
         finally:
             web.driver.set_window_size(*WINDOW)
+        # The dark theme follows the system setting.
+        web.driver.execute_cdp_cmd("Emulation.setEmulatedMedia",
+                                   {"features": [{"name": "prefers-color-scheme", "value": "dark"}]})
+        try:
+            web.loaded()
+            web.screenshot("13-home-dark")
+        finally:
+            web.driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": []})
 
     def home_without_bob():
         web.open("/home")
@@ -628,6 +636,28 @@ def run(args, steps, drivers):
     if steps.skipping(("follow",)):
         steps.run("screenshot /home", home_without_bob)
     steps.run("bob posts on beta; it arrives on /home", bob_posts, needs="follow")
+
+    def mute_and_unmute():
+        web.open(f"/@{bob_acct}")
+        summary = web.wait_for("details.menu > summary", "the profile's menu")
+        summary.click()
+        button = web.wait_for("#mute-button", "the mute button in the opened menu")
+        web.screenshot("14-profile-menu")
+        web.click_and_load(button)
+        web.wait_for("#unmute-button", "the unmute button once bob is muted")
+        web.open("/settings/mutes")
+        rows = [a for a in web.find_all(".account-row a.name")
+                if f"/@{bob_acct}" in urllib.parse.unquote(a.get_attribute("href") or "")]
+        check(rows, f"/settings/mutes does not list bob {web.describe()}")
+        forms = [f for f in web.find_all("form") if (f.get_attribute("action") or "").endswith("/unmute")]
+        check(forms, "/settings/mutes offers no unmute")
+        web.screenshot("15-settings-mutes")
+        web.submit_form(forms[0])
+        check(any("mute no one" in p.text for p in web.find_all("p.empty")),
+              f"bob is still listed after unmuting {web.describe()}")
+
+    steps.run("mute bob from his profile's menu, then unmute him in the settings", mute_and_unmute,
+              needs="follow")
 
     # --- notifications, profile, settings -----------------------------------------
 
