@@ -129,7 +129,7 @@ async fn store(
     if let Some(host) = quoted_id(object)
         .and_then(|q| Url::parse(q).ok())
         .map(|q| authority(&q))
-        && crate::service::domain_policy::refuses_in(&mut **tx, state, &host).await?
+        && crate::service::domain_policy::refuses_in(tx, state, &host).await?
     {
         return Err(Error::Forbidden(format!(
             "this server does not federate with {host}"

@@ -426,7 +426,7 @@ async fn aliases_and_a_move_through_the_api_carry_followers_over_and_a_wrong_pas
         .fetch_one(&beta.db)
         .await
         .unwrap();
-    assert_eq!(aliases, [old.actor.ap_id.clone()]);
+    assert_eq!(aliases, std::slice::from_ref(&old.actor.ap_id));
 
     let (status, body) = alpha
         .api_post(

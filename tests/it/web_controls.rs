@@ -168,7 +168,7 @@ async fn blocking_muting_and_blocking_a_server_from_a_profile_reach_the_database
             .unwrap()
         }
     };
-    assert_eq!(domains(&alpha).await, [beta.domain.clone()]);
+    assert_eq!(domains(&alpha).await, std::slice::from_ref(&beta.domain));
     let page = browser.get("/settings/domain_blocks").await;
     assert!(page.body.contains(&beta.domain), "{}", page.body);
     let refused = browser
@@ -183,7 +183,7 @@ async fn blocking_muting_and_blocking_a_server_from_a_profile_reach_the_database
         "{}",
         refused.body
     );
-    assert_eq!(domains(&alpha).await, [beta.domain.clone()]);
+    assert_eq!(domains(&alpha).await, std::slice::from_ref(&beta.domain));
     let added = browser
         .post(
             "/settings/domain_blocks",
