@@ -82,6 +82,21 @@ pub async fn list(
 }
 
 /// Resolves (`by` set) or reopens (`by` None) a report.
+/// Changes a report's category.
+pub async fn set_category(
+    db: impl PgExecutor<'_>,
+    id: i64,
+    category: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<Report>, sqlx::Error> {
+    sqlx::query_as("update reports set category = $2, updated_at = $3 where id = $1 returning *")
+        .bind(id)
+        .bind(category)
+        .bind(now)
+        .fetch_optional(db)
+        .await
+}
+
 pub async fn set_resolved(
     db: impl PgExecutor<'_>,
     id: i64,

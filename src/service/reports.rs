@@ -265,6 +265,41 @@ impl Action {
     }
 }
 
+/// Files a report under another category (Mastodon's `PUT
+/// /api/v1/admin/reports/:id`), audit-logged with the change.
+pub async fn set_category(
+    state: &AppState,
+    staff: &Staff,
+    id: i64,
+    category: &str,
+) -> Result<Report> {
+    if !CATEGORIES.contains(&category) {
+        return Err(Error::Validation(format!(
+            "`{category}` is not a category: give spam, legal, violation or other"
+        )));
+    }
+    let now = state.clock.now();
+    let mut tx = state.db.begin().await?;
+    let before = db::reports::find(&mut *tx, id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let report = db::reports::set_category(&mut *tx, id, category, now)
+        .await?
+        .ok_or(Error::NotFound)?;
+    audit::record(
+        &mut tx,
+        now,
+        staff,
+        "report.update",
+        "report",
+        &report.id.to_string(),
+        serde_json::json!({ "category": { "from": before.category, "to": category } }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(report)
+}
+
 /// Resolves, reopens, assigns or unassigns a report, audit-logged.
 pub async fn act(state: &AppState, staff: &Staff, id: i64, action: Action) -> Result<Report> {
     let me = staff

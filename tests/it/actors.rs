@@ -247,5 +247,5 @@ async fn the_front_page_names_the_instance() {
     let html = response.text().await.unwrap();
     assert!(html.contains("<h1>Alpha &#60;Social&#62;</h1>"), "{html}");
     assert!(html.contains("A place for tests"));
-    assert!(html.contains("1 accounts"));
+    assert!(html.contains("1 account · 0 posts"), "{html}");
 }

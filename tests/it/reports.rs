@@ -111,6 +111,30 @@ async fn a_forwarded_report_reaches_the_other_instances_admin_queue_as_a_flag() 
     let (_, plain_told) = beta.api_get(&beta_plain, "/api/v1/notifications").await;
     assert_eq!(plain_told, json!([]));
 
+    // Filed under another category; one that does not exist is refused.
+    let put = |category: &'static str| {
+        let (beta, token, id) = (&beta, beta_admin.clone(), id.clone());
+        async move {
+            beta.api(
+                reqwest::Method::PUT,
+                &format!("/api/v1/admin/reports/{id}"),
+                Some(&token),
+                Some(json!({ "category": category })),
+            )
+            .await
+        }
+    };
+    let (status, _, updated) = put("spam").await;
+    assert_eq!(status, 200, "{updated}");
+    assert_eq!(updated["category"], "spam");
+    let (status, _, _) = put("boring").await;
+    assert_eq!(status, 422);
+    let category: String = sqlx::query_scalar("select category from reports")
+        .fetch_one(&beta.db)
+        .await
+        .unwrap();
+    assert_eq!(category, "spam");
+
     let (status, resolved) = beta
         .api_post(
             &beta_admin,
@@ -127,11 +151,11 @@ async fn a_forwarded_report_reaches_the_other_instances_admin_queue_as_a_flag() 
         .api_get(&beta_admin, "/api/v1/admin/reports?resolved=true")
         .await;
     assert_eq!(closed.as_array().unwrap().len(), 1);
-    let action: String = sqlx::query_scalar("select action from admin_actions")
-        .fetch_one(&beta.db)
+    let actions: Vec<String> = sqlx::query_scalar("select action from admin_actions order by id")
+        .fetch_all(&beta.db)
         .await
         .unwrap();
-    assert_eq!(action, "report.resolve");
+    assert_eq!(actions, ["report.update", "report.resolve"]);
 
     // Alpha's moderators see both of carol's reports, and were told of each.
     let (_, alpha_queue) = alpha.api_get(&alpha_mod, "/api/v1/admin/reports").await;

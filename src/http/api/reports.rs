@@ -24,7 +24,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/reports", post(create))
         .route("/api/v1/admin/reports", get(list))
-        .route("/api/v1/admin/reports/{id}", get(show))
+        .route("/api/v1/admin/reports/{id}", get(show).put(update))
         .route("/api/v1/admin/reports/{id}/{action}", post(act))
 }
 
@@ -190,6 +190,28 @@ async fn show(
 }
 
 /// `POST /api/v1/admin/reports/{id}/{resolve|reopen|assign_to_self|unassign}`
+#[derive(Deserialize)]
+struct UpdateParams {
+    #[serde(default)]
+    category: Option<String>,
+}
+
+/// `PUT /api/v1/admin/reports/:id`: changes the report's category.
+async fn update(
+    State(state): State<AppState>,
+    token: Token,
+    Path(raw): Path<String>,
+    Params(p): Params<UpdateParams>,
+) -> Result<Json<AdminReport>> {
+    let (staff, me) = staff_of(&token, "admin:write:reports")?;
+    let id = report_id(&raw)?;
+    let report = match p.category.as_deref() {
+        Some(category) => reports::set_category(&state, &staff, id, category).await?,
+        None => reports::find(&state, &staff, id).await?,
+    };
+    Ok(Json(admin_report(&state, &me, report).await?))
+}
+
 async fn act(
     State(state): State<AppState>,
     token: Token,
