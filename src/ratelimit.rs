@@ -42,6 +42,12 @@ pub const SIGN_IN_ACCOUNT: Limit = Limit {
     max: 10,
     window: chrono::Duration::minutes(15),
 };
+/// Whole archives (every post and media file) an account may download.
+pub const ARCHIVE: Limit = Limit {
+    name: "archive",
+    max: 3,
+    window: chrono::Duration::hours(1),
+};
 pub const SIGN_UP: Limit = Limit {
     name: "sign_up",
     max: 5,

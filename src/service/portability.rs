@@ -1,7 +1,9 @@
 //! Taking an account's data elsewhere and bringing its lists in, in
 //! Mastodon's formats: CSV exports of follows, blocks, mutes and domain
-//! blocks, lists.csv and bookmarks.csv, the ActivityStreams archive's files (actor.json,
-//! outbox.json, likes.json, bookmarks.json), and imports of the CSV files (merge or overwrite). An import is a job row
+//! blocks, lists.csv and bookmarks.csv, the ActivityStreams archive (one
+//! ZIP of actor.json, outbox.json, likes.json, bookmarks.json and the
+//! account's media, or each JSON file alone), and imports of the CSV files
+//! (merge or overwrite). An import is a job row
 //! (`imports`), processed after the upload by [`run_pending`]: the accounts
 //! it names are resolved over federation one at a time (each fetch bounded
 //! by `net`'s limits), and those that fail are recorded with the reason.
@@ -163,6 +165,75 @@ pub async fn export_archive(state: &AppState, actor: &Actor, file: ArchiveFile) 
             ordered_collection("bookmarks.json", ids.into_iter().map(Value::from).collect())
         }
     })
+}
+
+/// The whole archive as one ZIP, as Mastodon's "Request your archive"
+/// gives it: the four JSON files, and the account's uploaded media (post
+/// attachments, avatar, header) under `media/`, which the JSON files name
+/// by those relative paths. Written to an unnamed temporary file under
+/// `data_dir` (the media can be large; nothing is held in memory), which is
+/// returned rewound, for the caller to stream; it disappears when dropped.
+pub async fn export_archive_zip(state: &AppState, actor: &Actor) -> Result<std::fs::File> {
+    if !state
+        .limits
+        .hit(crate::ratelimit::ARCHIVE, &actor.id.to_string())
+        .allowed
+    {
+        return Err(Error::TooManyRequests);
+    }
+    let media_prefix = state.urls.media("");
+    let mut documents = Vec::new();
+    for (name, file) in [
+        ("actor.json", ArchiveFile::Actor),
+        ("outbox.json", ArchiveFile::Outbox),
+        ("likes.json", ArchiveFile::Likes),
+        ("bookmarks.json", ArchiveFile::Bookmarks),
+    ] {
+        let doc = export_archive(state, actor, file).await?;
+        let text = serde_json::to_string_pretty(&doc).map_err(|e| anyhow::anyhow!(e))?;
+        // This server's media addresses become the archive's own paths.
+        let text = text.replace(&format!("\"{media_prefix}"), "\"media/");
+        documents.push((name, text));
+    }
+    let media = db::uploads::files_of_owner(&state.db, actor.id).await?;
+    let media_dir = state.config.media_dir();
+    let temp_dir = state.config.data_dir.join("tmp");
+    tokio::task::spawn_blocking(move || -> anyhow::Result<std::fs::File> {
+        use std::io::{Seek, Write};
+        std::fs::create_dir_all(&temp_dir)?;
+        let path = temp_dir.join(format!("archive-{}.zip", uuid::Uuid::new_v4()));
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .open(&path)?;
+        // Unnamed from now on: removed by the system once closed, even if
+        // the process dies while writing.
+        std::fs::remove_file(&path)?;
+        let mut zip = zip::ZipWriter::new(file);
+        let deflated = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated);
+        for (name, text) in documents {
+            zip.start_file(name, deflated)?;
+            zip.write_all(text.as_bytes())?;
+        }
+        // Images are compressed already: stored as they are.
+        let stored = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Stored);
+        for key in media {
+            let Ok(mut source) = std::fs::File::open(media_dir.join(&key)) else {
+                continue; // a file removed since (its row goes with it)
+            };
+            zip.start_file(format!("media/{key}"), stored)?;
+            std::io::copy(&mut source, &mut zip)?;
+        }
+        let mut file = zip.finish()?;
+        file.rewind()?;
+        Ok(file)
+    })
+    .await
+    .map_err(|e| anyhow::anyhow!(e))?
+    .map_err(Error::Internal)
 }
 
 /// Reads an uploaded file and queues its import; the entries are applied

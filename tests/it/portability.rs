@@ -325,3 +325,123 @@ async fn the_export_api_serves_the_same_csv_files_as_the_web() {
     let (status, _, _) = get("/api/v1/exports/blocks.csv", "not a token".into()).await;
     assert_eq!(status, 401);
 }
+
+#[tokio::test]
+async fn the_archive_downloads_as_one_zip_with_every_post_and_the_media_it_names() {
+    let app = TestApp::spawn().await;
+    let alice = app.create_user("alice").await.actor;
+    let token = app.token("alice").await;
+    let media = skein::service::media::upload(
+        &app.state,
+        &alice,
+        bytes::Bytes::from(crate::media::png(64, 48)),
+        Some("a small grey square"),
+        None,
+    )
+    .await
+    .unwrap();
+    let (status, _) = app
+        .api_post(
+            &token,
+            "/api/v1/statuses",
+            serde_json::json!({"status": "with a picture", "media_ids": [media.id]}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (status, _) = app
+        .api_post(
+            &token,
+            "/api/v1/statuses",
+            serde_json::json!({"status": "for my followers", "visibility": "private"}),
+        )
+        .await;
+    assert_eq!(status, 200);
+
+    let mut browser = Browser::new(&app);
+    browser.sign_in("alice").await;
+    let page = browser.get("/settings/export").await;
+    assert!(page.body.contains("/settings/export/archive.zip"));
+    let response = app
+        .client
+        .get(app.url("/settings/export/archive.zip"))
+        .header("cookie", browser.cookie_header())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "application/zip");
+    assert!(
+        response.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("archive-alice.zip")
+    );
+    let bytes = response.bytes().await.unwrap();
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    let mut read = |name: &str| -> Vec<u8> {
+        let mut entry = zip
+            .by_name(name)
+            .unwrap_or_else(|_| panic!("{name} is in the archive"));
+        let mut out = Vec::new();
+        std::io::Read::read_to_end(&mut entry, &mut out).unwrap();
+        out
+    };
+    let outbox: Value = serde_json::from_slice(&read("outbox.json")).unwrap();
+    let items = outbox["orderedItems"].as_array().unwrap();
+    assert_eq!(items.len(), 2, "every post, followers-only too");
+    let with_picture = items
+        .iter()
+        .find(|i| {
+            i["object"]["content"]
+                .as_str()
+                .unwrap()
+                .contains("with a picture")
+        })
+        .unwrap();
+    let file = with_picture["object"]["attachment"][0]["url"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(file.starts_with("media/"), "{file}");
+    assert_eq!(
+        with_picture["object"]["attachment"][0]["name"],
+        "a small grey square"
+    );
+    let stored = std::fs::read(
+        app.config
+            .media_dir()
+            .join(file.trim_start_matches("media/")),
+    )
+    .unwrap();
+    assert_eq!(
+        read(&file),
+        stored,
+        "the media file is in the archive as stored"
+    );
+    let actor: Value = serde_json::from_slice(&read("actor.json")).unwrap();
+    assert_eq!(actor["outbox"], "outbox.json");
+    for name in ["likes.json", "bookmarks.json"] {
+        let doc: Value = serde_json::from_slice(&read(name)).unwrap();
+        assert_eq!(doc["type"], "OrderedCollection");
+    }
+
+    // Whole archives are limited per account.
+    for _ in 0..2 {
+        let again = app
+            .client
+            .get(app.url("/settings/export/archive.zip"))
+            .header("cookie", browser.cookie_header())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(again.status(), 200);
+    }
+    let refused = app
+        .client
+        .get(app.url("/settings/export/archive.zip"))
+        .header("cookie", browser.cookie_header())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 429);
+}

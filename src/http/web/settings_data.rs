@@ -1,6 +1,7 @@
 //! Settings for an account's data, as Mastodon's "Import and export": the
-//! export page with its downloads (CSV lists, the ActivityStreams archive's
-//! JSON files) and the import form (a CSV file, its kind and merge or
+//! export page with its downloads (CSV lists, the ActivityStreams archive
+//! as one ZIP with the media, or its JSON files one by one) and the import
+//! form (a CSV file, its kind and merge or
 //! overwrite) with how recent imports went.
 
 use askama::Template;
@@ -25,6 +26,9 @@ pub fn routes() -> Router<AppState> {
         .route("/settings/import", get(import_form).post(import))
 }
 
+/// The whole archive's download name.
+const ARCHIVE_ZIP: &str = "archive.zip";
+
 #[derive(Template)]
 #[template(path = "web/settings_export.html")]
 struct ExportPage {
@@ -47,8 +51,15 @@ async fn export_page(me: SignedIn) -> WebResult {
             ("blocked_domains.csv", "Blocked domains"),
             ("lists.csv", "Lists"),
             ("bookmarks.csv", "Bookmarks"),
+            (
+                ARCHIVE_ZIP,
+                "Your archive: profile, every post, likes, bookmarks and media, as one ZIP",
+            ),
             ("actor.json", "Archive: your profile"),
-            ("outbox.json", "Archive: your public and quiet public posts"),
+            (
+                "outbox.json",
+                "Archive: every post of yours, with who could see it",
+            ),
             ("likes.json", "Archive: posts you liked"),
             ("bookmarks.json", "Archive: posts you bookmarked"),
         ],
@@ -62,6 +73,22 @@ async fn download(
     me: SignedIn,
     Path(file): Path<String>,
 ) -> WebResult {
+    if file == ARCHIVE_ZIP {
+        let zip = portability::export_archive_zip(&state, me.actor()).await?;
+        let stream = tokio_util::io::ReaderStream::new(tokio::fs::File::from_std(zip));
+        let name = format!("archive-{}.zip", me.actor().username);
+        return Ok((
+            [
+                (header::CONTENT_TYPE, "application/zip".to_string()),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"{name}\""),
+                ),
+            ],
+            axum::body::Body::from_stream(stream),
+        )
+            .into_response());
+    }
     let (content_type, body) = if let Some(kind) = ListKind::by_file_name(&file) {
         (
             "text/csv; charset=utf-8",
