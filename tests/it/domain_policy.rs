@@ -329,6 +329,18 @@ async fn blocks_cover_subdomains_and_the_allow_list_mode_refuses_every_other_dom
         0,
         "no request to a domain not allowed"
     );
+    // What a domain not allowed sends is refused and changes nothing.
+    let gina = gamma.create_user("gina").await;
+    let before = gamma.table_counts().await;
+    let follow = json!({
+        "id": format!("{}#follows/1", stranger.id),
+        "type": "Follow",
+        "actor": stranger.id,
+        "object": gina.actor.ap_id,
+    });
+    assert_eq!(gamma.post_signed(&fake, &stranger, "/inbox", follow).await, 403);
+    assert_eq!(gamma.table_counts().await, before);
+    assert_eq!(fake.actor_fetches(), 0);
     let gamma_root = gamma.create_staff("root", "admin").await;
     let staff = skein::service::audit::Staff::of(
         &gamma_root.user,
@@ -639,6 +651,19 @@ async fn a_block_holds_whatever_form_the_blocked_host_comes_in() {
         0,
         "nothing was fetched from evil.test"
     );
+    assert_eq!(alpha.table_counts().await, before);
+
+    // A subdomain of the blocked domain is refused as the domain is.
+    let sub = FakeServer::spawn("sub.evil").await;
+    let sam = sub.add_actor("sam", false);
+    let follow = json!({
+        "id": format!("{}#follows/1", sam.id),
+        "type": "Follow",
+        "actor": sam.id,
+        "object": alice.actor.ap_id,
+    });
+    assert_eq!(alpha.post_signed(&sub, &sam, "/inbox", follow).await, 403);
+    assert_eq!(sub.actor_fetches(), 0, "nothing was fetched from sub.evil.test");
     assert_eq!(alpha.table_counts().await, before);
 
     // A fetch that an open server redirects to the blocked one stops at the
