@@ -338,7 +338,10 @@ async fn blocks_cover_subdomains_and_the_allow_list_mode_refuses_every_other_dom
         "actor": stranger.id,
         "object": gina.actor.ap_id,
     });
-    assert_eq!(gamma.post_signed(&fake, &stranger, "/inbox", follow).await, 403);
+    assert_eq!(
+        gamma.post_signed(&fake, &stranger, "/inbox", follow).await,
+        403
+    );
     assert_eq!(gamma.table_counts().await, before);
     assert_eq!(fake.actor_fetches(), 0);
     let gamma_root = gamma.create_staff("root", "admin").await;
@@ -663,7 +666,11 @@ async fn a_block_holds_whatever_form_the_blocked_host_comes_in() {
         "object": alice.actor.ap_id,
     });
     assert_eq!(alpha.post_signed(&sub, &sam, "/inbox", follow).await, 403);
-    assert_eq!(sub.actor_fetches(), 0, "nothing was fetched from sub.evil.test");
+    assert_eq!(
+        sub.actor_fetches(),
+        0,
+        "nothing was fetched from sub.evil.test"
+    );
     assert_eq!(alpha.table_counts().await, before);
 
     // A fetch that an open server redirects to the blocked one stops at the

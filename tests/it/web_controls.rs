@@ -1,6 +1,7 @@
-//! A user's own controls in the web interface, across two instances: block,
+//! The web interface across two instances: a user's own controls (block,
 //! mute and block a server from a profile's menu, list and lift them under
-//! settings; profiles' link previews; threads drawn in one column.
+//! settings); profiles' link previews and tabs; threads drawn in one
+//! column; quoting from the composer; the home page's tabs.
 
 use serde_json::json;
 
@@ -311,4 +312,133 @@ async fn a_profile_previews_its_bio_and_a_thread_reads_in_one_column_as_on_threa
     // it answers.
     assert!(card(&late).contains("Replying to"));
     assert!(card(&from_dave).contains("class=\"post depth-1\""));
+}
+
+#[tokio::test]
+async fn a_quote_from_the_composer_reaches_the_quoted_server_and_profiles_and_home_have_their_tabs()
+{
+    let alpha = TestApp::spawn_with(Options::named("alpha")).await;
+    let beta = TestApp::spawn_with(Options::named("beta")).await;
+    alpha.create_user("alice").await;
+    alpha.create_user("carol").await;
+    beta.create_user("bob").await;
+    let bob = beta.token("bob").await;
+    let carol = alpha.token("carol").await;
+    let (_, worth) = beta
+        .api_post(&bob, "/api/v1/statuses", json!({"status": "Worth quoting"}))
+        .await;
+    let worth_uri = worth["uri"].as_str().unwrap().to_string();
+
+    let mut browser = Browser::new(&alpha);
+    browser.sign_in("alice").await;
+    let found = browser
+        .get(&format!(
+            "/search?q={}",
+            url::form_urlencoded::byte_serialize(worth_uri.as_bytes()).collect::<String>()
+        ))
+        .await;
+    assert!(found.body.contains("Worth quoting"), "{}", found.body);
+    let here: i64 = sqlx::query_scalar("select id from posts where ap_id = $1")
+        .bind(&worth_uri)
+        .fetch_one(&alpha.db)
+        .await
+        .unwrap();
+    let compose = browser.get(&format!("/compose?quote_id={here}")).await;
+    assert_eq!(compose.status, 200);
+    assert!(
+        compose
+            .body
+            .contains(&format!("name=\"quote_id\" value=\"{here}\""))
+    );
+    assert!(
+        compose.body.contains("Worth quoting"),
+        "the quoted post is shown"
+    );
+    let token = csrf(&compose.body);
+    let posted = browser
+        .post_multipart(
+            "/compose",
+            reqwest::multipart::Form::new()
+                .text("csrf_token", token.clone())
+                .text("text", "So true")
+                .text("quote_id", here.to_string())
+                .text("visibility", "public"),
+        )
+        .await;
+    assert_eq!(posted.status, 303, "{}", posted.body);
+    let (quote_id, quote_of): (i64, Option<i64>) = sqlx::query_as(
+        "select p.id, p.quote_of_id from posts p join actors a on a.id = p.author_id
+         where a.username = 'alice' and a.domain is null and p.content like '%So true%'",
+    )
+    .fetch_one(&alpha.db)
+    .await
+    .unwrap();
+    assert_eq!(quote_of, Some(here));
+    // Beta approves the quote of bob's public post; both sides agree.
+    for _ in 0..2 {
+        alpha.deliver().await;
+        beta.deliver().await;
+    }
+    let state: Option<String> = sqlx::query_scalar("select quote_state from posts where id = $1")
+        .bind(quote_id)
+        .fetch_one(&alpha.db)
+        .await
+        .unwrap();
+    assert_eq!(state.as_deref(), Some("accepted"));
+    let on_beta: Option<String> = sqlx::query_scalar(
+        "select q.ap_id from posts p join posts q on q.id = p.quote_of_id
+         where p.content like '%So true%'",
+    )
+    .fetch_optional(&beta.db)
+    .await
+    .unwrap();
+    assert_eq!(on_beta.as_deref(), Some(worth_uri.as_str()));
+
+    // Alice replies to carol and reposts her; each profile tab holds its own.
+    let (_, carols) = alpha
+        .api_post(
+            &carol,
+            "/api/v1/statuses",
+            json!({"status": "Carol's thought"}),
+        )
+        .await;
+    let carols_id = carols["id"].as_str().unwrap().to_string();
+    let alice = alpha.token("alice").await;
+    alpha
+        .api_post(
+            &alice,
+            "/api/v1/statuses",
+            json!({"status": "Alice agrees", "in_reply_to_id": carols_id}),
+        )
+        .await;
+    alpha
+        .api_post(
+            &alice,
+            &format!("/api/v1/statuses/{carols_id}/reblog"),
+            json!({}),
+        )
+        .await;
+    let tab = |body: &str, text: &str| body.contains(text);
+    let posts = browser.get("/@alice").await.body;
+    assert!(tab(&posts, "So true") && !tab(&posts, "Alice agrees"));
+    let replies = browser.get("/@alice?tab=replies").await.body;
+    assert!(tab(&replies, "Alice agrees") && !tab(&replies, "So true"));
+    let reposts = browser.get("/@alice?tab=reposts").await.body;
+    assert!(tab(&reposts, "Carol&#39;s thought") || tab(&reposts, "Carol's thought"));
+    assert!(!tab(&reposts, "Alice agrees"));
+
+    // Home: the following tab has what alice follows (nobody but herself);
+    // the fediverse tab has bob's post, which she found.
+    let following = browser.get("/home?tab=following").await.body;
+    assert!(following.contains("So true"), "her own posts are there");
+    let fediverse = browser.get("/home?tab=fediverse").await.body;
+    assert!(
+        fediverse.contains("aria-current=\"page\">Fediverse"),
+        "{fediverse}"
+    );
+    assert!(
+        fediverse.contains(&format!("id=\"post-{here}\"")),
+        "{fediverse}"
+    );
+    assert!(!following.contains(&format!("id=\"post-{here}\"")));
 }
