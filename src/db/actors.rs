@@ -374,7 +374,7 @@ pub async fn set_picture(
     db: impl PgExecutor<'_>,
     id: i64,
     which: &str,
-    url: &str,
+    url: Option<&str>,
 ) -> Result<(), sqlx::Error> {
     let sql = match which {
         "avatar" => "update actors set avatar_url = $2 where id = $1 and domain is null",

@@ -233,6 +233,23 @@ pub async fn set_profile_image(
     upload_id: i64,
     which: &str,
 ) -> Result<Vec<String>, sqlx::Error> {
+    let old = clear_profile_image(&mut *db, owner_id, which).await?;
+    sqlx::query("update uploads set profile_image = $3 where id = $1 and owner_id = $2")
+        .bind(upload_id)
+        .bind(owner_id)
+        .bind(which)
+        .execute(&mut *db)
+        .await?;
+    Ok(old)
+}
+
+/// Removes an account's avatar or header upload; the stored file names to
+/// remove once the transaction commits.
+pub async fn clear_profile_image(
+    db: &mut sqlx::PgConnection,
+    owner_id: i64,
+    which: &str,
+) -> Result<Vec<String>, sqlx::Error> {
     let old: Vec<(String, String)> = sqlx::query_as(
         "delete from uploads where owner_id = $1 and profile_image = $2
          returning file_key, small_key",
@@ -241,12 +258,6 @@ pub async fn set_profile_image(
     .bind(which)
     .fetch_all(&mut *db)
     .await?;
-    sqlx::query("update uploads set profile_image = $3 where id = $1 and owner_id = $2")
-        .bind(upload_id)
-        .bind(owner_id)
-        .bind(which)
-        .execute(&mut *db)
-        .await?;
     Ok(old.into_iter().flat_map(|(a, b)| [a, b]).collect())
 }
 

@@ -164,6 +164,9 @@ pub struct ProfileUpdate {
     pub avatar: Option<bytes::Bytes>,
     /// A new header image.
     pub header: Option<bytes::Bytes>,
+    /// Back to the default avatar or header (a new image given wins).
+    pub remove_avatar: bool,
+    pub remove_header: bool,
 }
 
 /// Saves a local profile and sends Update(Person) to the servers that
@@ -255,12 +258,18 @@ pub async fn update(state: &AppState, actor: &Actor, change: ProfileUpdate) -> R
         replaced
             .extend(db::uploads::set_profile_image(&mut tx, actor.id, upload.id, "avatar").await?);
         // The preview (at most 640x360) is avatar-sized.
-        db::actors::set_picture(&mut *tx, actor.id, "avatar", &upload.preview_url).await?;
+        db::actors::set_picture(&mut *tx, actor.id, "avatar", Some(&upload.preview_url)).await?;
+    } else if change.remove_avatar {
+        replaced.extend(db::uploads::clear_profile_image(&mut tx, actor.id, "avatar").await?);
+        db::actors::set_picture(&mut *tx, actor.id, "avatar", None).await?;
     }
     if let Some(upload) = &header {
         replaced
             .extend(db::uploads::set_profile_image(&mut tx, actor.id, upload.id, "header").await?);
-        db::actors::set_picture(&mut *tx, actor.id, "header", &upload.url).await?;
+        db::actors::set_picture(&mut *tx, actor.id, "header", Some(&upload.url)).await?;
+    } else if change.remove_header {
+        replaced.extend(db::uploads::clear_profile_image(&mut tx, actor.id, "header").await?);
+        db::actors::set_picture(&mut *tx, actor.id, "header", None).await?;
     }
     let updated = db::actors::update_local_profile(
         &mut *tx,

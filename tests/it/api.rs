@@ -762,6 +762,43 @@ async fn an_avatar_set_through_update_credentials_reaches_followers() {
         alpha.client.get(&avatar).send().await.unwrap().status(),
         200
     );
+
+    // Removed (Mastodon's DELETE /api/v1/profile/avatar): the default
+    // picture again, the file gone, and followers' servers told.
+    let (status, _, me) = alpha
+        .api(Method::DELETE, "/api/v1/profile/avatar", Some(&alice), None)
+        .await;
+    assert_eq!(status, 200, "{me}");
+    assert!(
+        me["avatar"]
+            .as_str()
+            .unwrap()
+            .ends_with("/static/avatar.png"),
+        "{me}"
+    );
+    let (avatar_url, profile_uploads): (Option<String>, i64) = sqlx::query_as(
+        "select a.avatar_url, (select count(*) from uploads u
+                               where u.owner_id = a.id and u.profile_image = 'avatar')
+         from actors a where a.username = 'alice' and a.domain is null",
+    )
+    .fetch_one(&alpha.db)
+    .await
+    .unwrap();
+    assert_eq!((avatar_url, profile_uploads), (None, 0));
+    assert_eq!(
+        alpha.client.get(&avatar).send().await.unwrap().status(),
+        404
+    );
+    // Both servers' clocks agree again (alpha's went three days ahead),
+    // so that beta accepts the signature's date.
+    beta.clock.advance(chrono::Duration::days(3));
+    alpha.deliver().await;
+    let on_beta = beta.resolve(&alpha.url("/users/alice")).await;
+    assert_eq!(on_beta.avatar_url, None, "beta got the Update");
+    let (status, _, _) = alpha
+        .api(Method::DELETE, "/api/v1/profile/banner", Some(&alice), None)
+        .await;
+    assert_eq!(status, 404);
 }
 
 #[tokio::test]

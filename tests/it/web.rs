@@ -1192,13 +1192,33 @@ async fn profile_settings_save_the_name_bio_fields_and_avatar() {
         .post_multipart(
             "/settings/profile",
             multipart::Form::new()
-                .text("csrf_token", token)
+                .text("csrf_token", token.clone())
                 .text("display_name", "x".repeat(31)),
         )
         .await;
     assert_eq!(refused.status, 422);
     assert!(refused.body.contains("at most 30 characters"));
     assert_eq!(app.local("alice").await.display_name, "Alice <3");
+
+    // The avatar can be removed: back to the default picture.
+    assert!(form.body.contains("name=\"remove_avatar\""));
+    let removed = browser
+        .post_multipart(
+            "/settings/profile",
+            multipart::Form::new()
+                .text("csrf_token", token.clone())
+                .text("display_name", "Alice <3")
+                .text("remove_avatar", "1"),
+        )
+        .await;
+    assert_eq!(removed.status, 303);
+    assert_eq!(app.local("alice").await.avatar_url, None);
+    let left: i64 =
+        sqlx::query_scalar("select count(*) from uploads where profile_image = 'avatar'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(left, 0);
 }
 
 #[tokio::test]

@@ -36,6 +36,10 @@ pub fn routes(max_image_bytes: usize) -> Router<AppState> {
             )),
         )
         .route("/api/v1/accounts/delete", post(delete_account))
+        .route(
+            "/api/v1/profile/{picture}",
+            axum::routing::delete(delete_picture),
+        )
         .route("/api/v1/accounts/alias", post(set_aliases))
         .route("/api/v1/accounts/move", post(move_account))
         .route("/api/v1/accounts/relationships", get(relationships))
@@ -164,6 +168,7 @@ async fn update_credentials(
             fields,
             avatar: files.remove("avatar"),
             header: files.remove("header"),
+            ..Default::default()
         },
     )
     .await?;
@@ -511,6 +516,30 @@ async fn follow(
     };
     follows::set_options(&state, viewer, &target, &change).await?;
     relationship(&state, viewer, &target).await
+}
+
+/// `DELETE /api/v1/profile/avatar` and `/header` (Mastodon 4.2): back to
+/// the default picture; the account as it then is.
+async fn delete_picture(
+    State(state): State<AppState>,
+    token: Token,
+    Path(picture): Path<String>,
+) -> Result<Json<e::CredentialAccount>> {
+    let (user, actor) = token.user("write:accounts")?;
+    let change = match picture.as_str() {
+        "avatar" => profiles::ProfileUpdate {
+            remove_avatar: true,
+            ..Default::default()
+        },
+        "header" => profiles::ProfileUpdate {
+            remove_header: true,
+            ..Default::default()
+        },
+        _ => return Err(Error::NotFound),
+    };
+    let updated = profiles::update(&state, actor, change).await?;
+    let presenter = Presenter::new(&state, Some(&updated));
+    Ok(Json(presenter.credential_account(user, &updated).await?))
 }
 
 #[derive(Deserialize)]

@@ -35,6 +35,10 @@ struct ProfilePage {
     display_name: String,
     note: String,
     avatar: String,
+    /// The current header, when one was chosen.
+    header: Option<String>,
+    /// Whether the avatar is one of the account's own (it can be removed).
+    own_avatar: bool,
     /// (index, name, value) of every field row, filled or not.
     fields: Vec<(usize, String, String)>,
 }
@@ -72,6 +76,8 @@ pub async fn profile_form(
             .avatar_url
             .clone()
             .unwrap_or_else(|| "/static/avatar.png".into()),
+        header: actor.header_url.clone(),
+        own_avatar: actor.avatar_url.is_some(),
         fields: field_rows(&fields),
         chrome: me.chrome,
     })
@@ -101,6 +107,11 @@ pub struct ProfileForm {
     field_name_3: String,
     #[serde(default)]
     field_value_3: String,
+    /// Checkboxes: back to the default pictures.
+    #[serde(default)]
+    remove_avatar: Option<String>,
+    #[serde(default)]
+    remove_header: Option<String>,
 }
 
 impl ProfileForm {
@@ -136,6 +147,8 @@ pub async fn profile(
         fields: Some(form.fields()),
         avatar: picture("avatar"),
         header: picture("header"),
+        remove_avatar: form.remove_avatar.is_some(),
+        remove_header: form.remove_header.is_some(),
         ..ProfileUpdate::default()
     };
     match profiles::update(&state, me.actor(), change).await {
@@ -152,6 +165,8 @@ pub async fn profile(
                     .avatar_url
                     .clone()
                     .unwrap_or_else(|| "/static/avatar.png".into()),
+                header: actor.header_url.clone(),
+                own_avatar: actor.avatar_url.is_some(),
                 fields: field_rows(&form.fields()),
                 chrome: me.chrome,
             };
