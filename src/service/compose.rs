@@ -82,3 +82,26 @@ pub async fn unbookmark(state: &AppState, actor: &Actor, post: &Post) -> Result<
     db::bookmarks::delete(&state.db, actor.id, post.id).await?;
     Ok(())
 }
+
+/// A page of the viewer's bookmarks (or liked posts), newest mark first,
+/// leaving out posts it may no longer see; with the page's (newest, oldest)
+/// mark cursors, for paging on.
+pub async fn marked(
+    state: &AppState,
+    viewer: &Actor,
+    favourites: bool,
+    page: crate::db::timelines::Page,
+) -> Result<(Vec<Post>, Option<(i64, i64)>)> {
+    let rows = db::bookmarks::page(&state.db, favourites, viewer.id, page).await?;
+    let bounds = match (rows.first(), rows.last()) {
+        (Some(first), Some(last)) => Some((first.cursor, last.cursor)),
+        _ => None,
+    };
+    let mut visible = Vec::new();
+    for row in rows {
+        if posts::can_see(state, &row.post, Some(viewer)).await? {
+            visible.push(row.post);
+        }
+    }
+    Ok((visible, bounds))
+}

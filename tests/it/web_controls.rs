@@ -442,3 +442,68 @@ async fn a_quote_from_the_composer_reaches_the_quoted_server_and_profiles_and_ho
     );
     assert!(!following.contains(&format!("id=\"post-{here}\"")));
 }
+
+#[tokio::test]
+async fn posts_are_saved_and_unsaved_from_their_cards_and_listed_for_their_saver_alone() {
+    let alpha = TestApp::spawn_with(Options::named("alpha")).await;
+    let alice = alpha.create_user("alice").await;
+    alpha.create_user("carol").await;
+    let carol = alpha.token("carol").await;
+    let (_, saved) = alpha
+        .api_post(
+            &carol,
+            "/api/v1/statuses",
+            json!({"status": "Keep this pattern"}),
+        )
+        .await;
+    let id = saved["id"].as_str().unwrap().to_string();
+    let mut browser = Browser::new(&alpha);
+    browser.sign_in("alice").await;
+    let empty = browser.get("/bookmarks").await;
+    assert!(empty.body.contains("Posts you save appear here"));
+    let page = browser.get(&format!("/@carol/{id}")).await;
+    assert!(page.body.contains(&format!("/web/statuses/{id}/bookmark")));
+    let token = csrf(&page.body);
+    let done = browser
+        .post(
+            &format!("/web/statuses/{id}/bookmark"),
+            &[("csrf_token", &token), ("back", "/home")],
+        )
+        .await;
+    assert_eq!(done.status, 303);
+    let bookmarks = "select count(*) from bookmarks where actor_id = $1";
+    assert_eq!(count(&alpha, bookmarks, alice.actor.id).await, 1);
+    let list = browser.get("/bookmarks").await;
+    assert!(list.body.contains("Keep this pattern"));
+    assert!(
+        list.body
+            .contains(&format!("/web/statuses/{id}/unbookmark"))
+    );
+    // Carol does not see alice's saved posts.
+    let mut other = Browser::new(&alpha);
+    other.sign_in("carol").await;
+    assert!(
+        !other
+            .get("/bookmarks")
+            .await
+            .body
+            .contains("Keep this pattern")
+    );
+    browser
+        .post(
+            &format!("/web/statuses/{id}/unbookmark"),
+            &[("csrf_token", &token), ("back", "/bookmarks")],
+        )
+        .await;
+    assert_eq!(count(&alpha, bookmarks, alice.actor.id).await, 0);
+    // Signed out, there is nothing to save with and no list.
+    let visitor = alpha
+        .get_with_accept(&format!("/@carol/{id}"), "text/html")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!visitor.contains("/bookmark\""));
+    let mut stranger = Browser::new(&alpha);
+    assert_eq!(stranger.get("/bookmarks").await.status, 303);
+}

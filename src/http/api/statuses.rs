@@ -702,20 +702,13 @@ async fn marked(
     favourites: bool,
     page: &PageParams,
 ) -> Result<Response> {
-    let rows = db::bookmarks::page(
-        &state.db,
+    let (visible, bounds) = compose::marked(
+        state,
+        viewer,
         favourites,
-        viewer.id,
         page.page(timelines::DEFAULT_LIMIT, timelines::MAX_LIMIT),
     )
     .await?;
-    let bounds = bounds(&rows, |r| r.cursor);
-    let mut visible = Vec::new();
-    for row in rows {
-        if posts::can_see(state, &row.post, Some(viewer)).await? {
-            visible.push(row.post);
-        }
-    }
     let statuses = Presenter::new(state, Some(viewer))
         .statuses(&visible)
         .await?;

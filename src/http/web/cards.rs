@@ -85,6 +85,7 @@ pub struct PostCard {
     pub likes: i64,
     pub liked: bool,
     pub reposted: bool,
+    pub bookmarked: bool,
     /// Public and unlisted posts can be reposted.
     pub can_repost: bool,
     /// The post replied to: the handle of its author and its page.
@@ -280,6 +281,7 @@ impl Cards {
             reposts: s.reblogs_count,
             likes: s.favourites_count,
             liked: s.favourited == Some(true),
+            bookmarked: s.bookmarked == Some(true),
             reposted: s.reblogged == Some(true),
             can_repost: matches!(s.visibility.as_str(), "public" | "unlisted"),
             remote_url: author

@@ -13,7 +13,7 @@ use crate::db::posts::Post;
 use crate::domain::filters::Context as FilterContext;
 use crate::error::Error;
 use crate::federation::nodeinfo;
-use crate::service::{discovery, timelines};
+use crate::service::{compose, discovery, timelines};
 use crate::state::AppState;
 
 #[derive(Deserialize, Default)]
@@ -131,6 +131,33 @@ struct TagPage {
     tag: String,
     posts: Vec<PostCard>,
     older: Option<i64>,
+}
+
+#[derive(Template)]
+#[template(path = "web/bookmarks.html")]
+struct BookmarksPage {
+    chrome: Chrome,
+    posts: Vec<PostCard>,
+    /// The cursor of the oldest bookmark shown, for the next page.
+    older: Option<i64>,
+}
+
+/// `GET /bookmarks`: the posts the person saved, newest bookmark first.
+pub async fn bookmarks(
+    State(state): State<AppState>,
+    me: SignedIn,
+    Query(q): Query<TimelineQuery>,
+) -> WebResult {
+    let page = q.page()?;
+    let (found, bounds) = compose::marked(&state, me.actor(), false, page).await?;
+    let posts = cards::posts(&state, Some(me.actor()), &found, None).await?;
+    render(&BookmarksPage {
+        older: bounds
+            .filter(|_| found.len() as i64 >= page.limit)
+            .map(|(_, oldest)| oldest),
+        chrome: me.chrome,
+        posts,
+    })
 }
 
 /// `GET /tags/{tag}`: public posts with a hashtag, newest first.

@@ -57,6 +57,7 @@ pub fn routes() -> Router<AppState> {
         .route("/auth/sign_in", get(auth::sign_in_form).post(auth::sign_in))
         .route("/auth/sign_out", post_to(auth::sign_out))
         .route("/home", get(home::home))
+        .route("/bookmarks", get(home::bookmarks))
         .route("/compose", get(compose::page).post(compose::submit))
         .route("/web/statuses/{id}/vote", post_to(posts::vote))
         .route(

@@ -24,7 +24,7 @@ use crate::error::Error;
 use crate::http::api::statuses::visible_post;
 use crate::http::negotiate::{Representation, negotiate};
 use crate::http::vary_accept;
-use crate::service::{interactions, posts, reply_controls, timelines};
+use crate::service::{compose, interactions, posts, reply_controls, timelines};
 use crate::state::AppState;
 
 /// What link previews show of a post.
@@ -268,6 +268,8 @@ pub async fn act(
             interactions::repost(&state, viewer, &post).await?;
         }
         "unrepost" => interactions::unrepost(&state, viewer, &post).await?,
+        "bookmark" => compose::bookmark(&state, viewer, &post).await?,
+        "unbookmark" => compose::unbookmark(&state, viewer, &post).await?,
         "hide_reply" => reply_controls::set_hidden(&state, viewer, &post, true).await?,
         "unhide_reply" => reply_controls::set_hidden(&state, viewer, &post, false).await?,
         _ => return Err(WebError(Error::NotFound)),
