@@ -349,7 +349,7 @@ async fn user_command(command: UserCommand, config: &Config, db: &Database) -> a
         } => {
             let generated = given.is_none().then(password::generate);
             let secret = given.or_else(|| generated.clone()).unwrap_or_default();
-            let created = accounts::create(
+            let created = accounts::create_by(
                 &db.pool,
                 &urls,
                 accounts::NewAccount {
@@ -364,6 +364,8 @@ async fn user_command(command: UserCommand, config: &Config, db: &Database) -> a
                     approved: true,
                     fediverse_sharing: config.fediverse_sharing_default,
                 },
+                chrono::Utc::now(),
+                &skein::service::audit::Staff::cli(),
             )
             .await?;
             println!(

@@ -48,6 +48,28 @@ pub struct Created {
 /// Creates a local account: its Person actor with a fresh RSA key pair and
 /// its user row, in one transaction.
 pub async fn create(pool: &PgPool, urls: &Urls, new: NewAccount<'_>) -> Result<Created> {
+    create_with(pool, urls, new, None).await
+}
+
+/// Creates a local account as staff (the command line), with the creation
+/// and the role it was given in the audit log, in the same transaction.
+pub async fn create_by(
+    pool: &PgPool,
+    urls: &Urls,
+    new: NewAccount<'_>,
+    now: chrono::DateTime<chrono::Utc>,
+    staff: &crate::service::audit::Staff,
+) -> Result<Created> {
+    staff.require_admin()?;
+    create_with(pool, urls, new, Some((now, staff))).await
+}
+
+async fn create_with(
+    pool: &PgPool,
+    urls: &Urls,
+    new: NewAccount<'_>,
+    audited: Option<(chrono::DateTime<chrono::Utc>, &crate::service::audit::Staff)>,
+) -> Result<Created> {
     let username = Username::parse(new.username).map_err(|e| Error::Validation(e.to_string()))?;
     let email = match new.email.map(str::trim) {
         None | Some("") => None,
@@ -119,6 +141,18 @@ pub async fn create(pool: &PgPool, urls: &Urls, new: NewAccount<'_>) -> Result<C
             e.into()
         }
     })?;
+    if let Some((now, staff)) = audited {
+        crate::service::audit::record(
+            &mut tx,
+            now,
+            staff,
+            "user.create",
+            "account",
+            name,
+            serde_json::json!({ "role": new.role.as_str() }),
+        )
+        .await?;
+    }
     tx.commit().await?;
     Ok(Created { actor, user })
 }

@@ -614,3 +614,56 @@ async fn an_admin_deletes_a_suspended_local_accounts_data_and_other_servers_are_
         .unwrap();
     assert_eq!(there, 0);
 }
+
+#[tokio::test]
+async fn accounts_made_and_passwords_set_from_the_command_line_are_in_the_audit_log() {
+    let app = TestApp::spawn().await;
+    use skein::clock::Clock;
+    let cli = skein::service::audit::Staff::cli();
+    let now = app.clock.now();
+    let created = skein::service::accounts::create_by(
+        &app.db,
+        &app.state.urls,
+        skein::service::accounts::NewAccount {
+            username: "boss",
+            email: None,
+            password: crate::web::PASSWORD,
+            role: skein::service::accounts::Role::Admin,
+            approved: true,
+            fediverse_sharing: true,
+        },
+        now,
+        &cli,
+    )
+    .await
+    .unwrap();
+    assert_eq!(created.user.role, "admin");
+    let sessions = |app: &TestApp| {
+        let db = app.db.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>("select count(*) from sessions")
+                .fetch_one(&db)
+                .await
+                .unwrap()
+        }
+    };
+    let mut boss = crate::web::Browser::new(&app);
+    assert_eq!(boss.sign_in("boss").await.status, 303);
+    assert_eq!(sessions(&app).await, 1);
+    skein::service::accounts::set_password(&app.db, now, &cli, "boss", "another long password")
+        .await
+        .unwrap();
+    assert_eq!(sessions(&app).await, 0, "the old password's sessions end");
+    let actions: Vec<(String, String)> =
+        sqlx::query_as("select action, target from admin_actions order by id")
+            .fetch_all(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(
+        actions,
+        [
+            ("user.create".to_string(), "boss".to_string()),
+            ("user.set_password".to_string(), "boss".to_string())
+        ]
+    );
+}
