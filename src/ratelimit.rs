@@ -36,7 +36,8 @@ pub const SIGN_IN: Limit = Limit {
     max: 25,
     window: chrono::Duration::minutes(5),
 };
-/// Failed sign-ins per account, whatever the address.
+/// Password checks per account (sign-in, moving, deleting, changing the
+/// password), whatever the address; a right password clears the count.
 pub const SIGN_IN_ACCOUNT: Limit = Limit {
     name: "sign_in_account",
     max: 10,

@@ -624,15 +624,11 @@ pub async fn interacted_inboxes(
 /// Whether the moderators limited an account: silenced, or on a silenced
 /// domain (Mastodon's "limited": its follows wait for approval).
 pub async fn is_limited(db: impl PgExecutor<'_>, actor_id: i64) -> Result<bool, sqlx::Error> {
-    sqlx::query_scalar(
-        "select exists (select 1 from actors a
-                        where a.id = $1
-                          and (a.silenced_at is not null
-                               or (a.domain is not null and exists (
-                                     select 1 from domain_blocks b
-                                     where b.severity = 'silence'
-                                       and domain_covers(a.domain, b.domain)))))",
-    )
+    sqlx::query_scalar(concat!(
+        "select exists (select 1 from actors a where a.id = $1 and ",
+        limited_actor!("a"),
+        ")"
+    ))
     .bind(actor_id)
     .fetch_one(db)
     .await

@@ -1,6 +1,25 @@
 //! The store: the only place with SQL. One module per aggregate; every query
 //! function takes an executor, so the caller (a service) owns the transaction.
 
+/// SQL: whether the actor row aliased `$a` is limited by the moderators
+/// (Mastodon's "limited"): silenced itself, or on a silenced domain. One
+/// definition for every query that asks.
+macro_rules! limited_actor {
+    ($a:literal) => {
+        concat!(
+            "(",
+            $a,
+            ".silenced_at is not null or (",
+            $a,
+            ".domain is not null and exists (
+                select 1 from domain_blocks lb
+                where lb.severity = 'silence' and domain_covers(",
+            $a,
+            ".domain, lb.domain))))"
+        )
+    };
+}
+
 pub mod actors;
 pub mod audit;
 pub mod blocks;

@@ -113,15 +113,21 @@ macro_rules! limited_for_recipient {
             "(exists (select 1 from actors la
                       where la.id = ",
             $from,
-            " and (la.silenced_at is not null
-                             or (la.domain is not null and exists (
-                                   select 1 from domain_blocks lb
-                                   where lb.severity = 'silence'
-                                     and domain_covers(la.domain, lb.domain))))
-                        and not exists (select 1 from follows lf
-                                        where lf.follower_id = $1 and lf.followee_id = la.id
-                                          and lf.state = 'accepted')))"
+            " and ",
+            limited_actor!("la"),
+            " and not exists (select 1 from follows lf
+                              where lf.follower_id = $1 and lf.followee_id = la.id
+                                and lf.state = 'accepted')))"
         )
+    };
+}
+
+/// The kinds of notification shown even from accounts the moderators
+/// limited: the follow requests such accounts must make, and the staff's
+/// own.
+macro_rules! always_shown {
+    () => {
+        "('follow_request', 'admin.report', 'admin.sign_up')"
     };
 }
 
@@ -144,8 +150,9 @@ const SHOWN: &str = concat!(
                        and (a.gone_at is not null
                             or exists (select 1 from user_domain_blocks d
                                        where d.actor_id = $1 and d.domain = a.domain)))
-     and (n.kind in ('follow_request', 'admin.report', 'admin.sign_up')
-          or not ",
+     and (n.kind in ",
+    always_shown!(),
+    " or not ",
     limited_for_recipient!("n.from_actor_id"),
     ")"
 );
@@ -288,26 +295,28 @@ pub async fn find_by_id(
         .await
 }
 
-/// Whether `recipient` hides notifications from `from`: it blocks or is
-/// blocked by it, mutes it with its notifications (until `now`), or blocks
-/// its domain.
+/// Whether the recipient hides notification `n`: it blocks or is blocked
+/// by its sender, mutes it with its notifications (until `now`), blocks its
+/// domain, or the sender is limited by the moderators and not followed.
 pub async fn is_silenced(
     db: impl PgExecutor<'_>,
-    recipient: i64,
-    from: i64,
+    n: &Notification,
     now: DateTime<Utc>,
 ) -> Result<bool, sqlx::Error> {
     sqlx::query_scalar(&format!("select {SILENCED}"))
-        .bind(recipient)
-        .bind(from)
+        .bind(n.recipient_id)
+        .bind(n.from_actor_id)
         .bind(now)
+        .bind(n.id)
+        .bind(&n.kind)
         .fetch_one(db)
         .await
 }
 
-/// Whether `$1` (a recipient) silences `$2` (who caused a notification) at
-/// `$3`: blocks either way, a mute that covers notifications, a block of
-/// `$2`'s domain, or `$2` limited by the moderators and not followed.
+/// Whether `$1` (a recipient) silences a notification of kind `$5` that
+/// `$2` caused, at `$3`: blocks either way, a mute that covers
+/// notifications, a block of `$2`'s domain, or `$2` limited by the
+/// moderators and not followed (but for the kinds always shown).
 pub const SILENCED: &str = concat!(
     "(exists (select 1 from blocks b
                  where (b.blocker_id = $1 and b.blocked_id = $2)
@@ -317,7 +326,9 @@ pub const SILENCED: &str = concat!(
                    and (m.expires_at is null or m.expires_at > $3))
       or exists (select 1 from user_domain_blocks d join actors a on a.domain = d.domain
                  where d.actor_id = $1 and a.id = $2)
-      or ",
+      or ($5::text not in ",
+    always_shown!(),
+    " and ",
     limited_for_recipient!("$2"),
-    ")"
+    "))"
 );

@@ -81,7 +81,6 @@ pub async fn list(
     .await
 }
 
-/// Resolves (`by` set) or reopens (`by` None) a report.
 /// Changes a report's category.
 pub async fn set_category(
     db: impl PgExecutor<'_>,
@@ -97,6 +96,7 @@ pub async fn set_category(
         .await
 }
 
+/// Resolves (`by` set) or reopens (`by` None) a report.
 pub async fn set_resolved(
     db: impl PgExecutor<'_>,
     id: i64,

@@ -9,6 +9,7 @@ use reqwest::header::{ACCEPT, HeaderMap, HeaderName, HeaderValue, LOCATION};
 use serde_json::Value;
 use url::Url;
 
+use crate::domain::domain_name::authority;
 use crate::domain::handle::Handle;
 use crate::federation::signatures;
 use crate::federation::webfinger::{Jrd, REL_SELF};
@@ -41,7 +42,7 @@ pub enum FetchError {
 
 /// Refuses hosts the instance's domain policy refuses, before any request.
 async fn check_policy(state: &AppState, url: &Url) -> Result<(), FetchError> {
-    let host = crate::service::discovery::authority(url);
+    let host = authority(url);
     match crate::service::domain_policy::refuses(state, &host).await {
         Ok(false) => Ok(()),
         Ok(true) => Err(FetchError::Refused(host)),
@@ -74,15 +75,18 @@ pub fn id_of(value: &Value) -> Option<&str> {
 pub async fn fetch_object(state: &AppState, url: &Url) -> Result<Value, FetchError> {
     let (final_url, document) = get_signed(state, url).await?;
     let id = id_of(&document).unwrap_or_default().to_string();
-    if id == url.as_str() || id == final_url.as_str() {
+    // The document must be the one its server answers for: its id is where
+    // it was finally served from, or the URL asked for when no redirect
+    // left that server (else an open redirect on one server would let
+    // another pass documents off as the first one's).
+    let stayed = authority(url) == authority(&final_url) && url.scheme() == final_url.scheme();
+    if id == final_url.as_str() || (stayed && id == url.as_str()) {
         return Ok(document);
     }
     // Some servers answer at an alias of the id: fetch the id itself once,
     // if it lives on the same host.
-    let same_host = Url::parse(&id).is_ok_and(|u| {
-        u.host_str() == final_url.host_str()
-            && u.port_or_known_default() == final_url.port_or_known_default()
-    });
+    let same_host = Url::parse(&id)
+        .is_ok_and(|u| authority(&u) == authority(&final_url) && u.scheme() == final_url.scheme());
     if same_host {
         let canonical = Url::parse(&id).map_err(|_| FetchError::Json)?;
         if let Ok((again_url, again)) = get_signed(state, &canonical).await
@@ -190,7 +194,7 @@ pub async fn webfinger(state: &AppState, handle: &Handle) -> Result<Url, FetchEr
         .ok_or(FetchError::WebFinger("no self link of an ActivityPub type"))?;
     let actor =
         Url::parse(link).map_err(|_| FetchError::WebFinger("the self link is not a URL"))?;
-    if crate::service::discovery::authority(&actor) != handle.host {
+    if authority(&actor) != handle.host {
         return Err(FetchError::WebFinger(
             "the self link points to another host",
         ));

@@ -85,14 +85,16 @@ pub async fn unbookmark(state: &AppState, actor: &Actor, post: &Post) -> Result<
 
 /// A page of the viewer's bookmarks (or liked posts), newest mark first,
 /// leaving out posts it may no longer see; with the page's (newest, oldest)
-/// mark cursors, for paging on.
+/// mark cursors, for paging on, and whether the page was full (more may
+/// follow, even when some of it is left out).
 pub async fn marked(
     state: &AppState,
     viewer: &Actor,
     favourites: bool,
     page: crate::db::timelines::Page,
-) -> Result<(Vec<Post>, Option<(i64, i64)>)> {
+) -> Result<(Vec<Post>, Option<(i64, i64)>, bool)> {
     let rows = db::bookmarks::page(&state.db, favourites, viewer.id, page).await?;
+    let full = rows.len() as i64 >= page.limit;
     let bounds = match (rows.first(), rows.last()) {
         (Some(first), Some(last)) => Some((first.cursor, last.cursor)),
         _ => None,
@@ -103,5 +105,5 @@ pub async fn marked(
             visible.push(row.post);
         }
     }
-    Ok((visible, bounds))
+    Ok((visible, bounds, full))
 }

@@ -6,7 +6,7 @@
 use crate::db::{self, actors::Actor, users::User};
 use crate::error::{Error, Result};
 use crate::federation::activities;
-use crate::service::{media, outbox, password, profiles};
+use crate::service::{media, outbox, profiles, sessions};
 use crate::state::AppState;
 
 /// Deletes the account of `user` (whose actor is `actor`): its posts,
@@ -25,7 +25,7 @@ pub async fn delete_account(
             "only a local account's owner deletes it".into(),
         ));
     }
-    if !password::verify(password, &user.password_hash).await? {
+    if !sessions::verify_password(state, user, password).await? {
         return Err(Error::Validation("the password is not right".into()));
     }
     let now = state.clock.now();

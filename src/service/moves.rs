@@ -13,7 +13,7 @@ use crate::db::{self, actors::Actor, users::User};
 use crate::error::{Error, Result};
 use crate::federation::activities;
 use crate::federation::fetch::id_of;
-use crate::service::{follows, outbox, password, profiles, remote_actors};
+use crate::service::{follows, outbox, profiles, remote_actors, sessions};
 use crate::state::AppState;
 
 /// Mastodon lets an account list this many aliases.
@@ -106,7 +106,7 @@ pub async fn move_to(
             "only local accounts move from here".into(),
         ));
     }
-    if !password::verify(password, &user.password_hash).await? {
+    if !sessions::verify_password(state, user, password).await? {
         return Err(Error::Validation("the password is not right".into()));
     }
     let resolved = remote_actors::resolve(state, target)

@@ -189,10 +189,9 @@ pub async fn export_archive_zip(state: &AppState, actor: &Actor) -> Result<std::
         ("likes.json", ArchiveFile::Likes),
         ("bookmarks.json", ArchiveFile::Bookmarks),
     ] {
-        let doc = export_archive(state, actor, file).await?;
+        let mut doc = export_archive(state, actor, file).await?;
+        relative_media(&mut doc, &media_prefix);
         let text = serde_json::to_string_pretty(&doc).map_err(|e| anyhow::anyhow!(e))?;
-        // This server's media addresses become the archive's own paths.
-        let text = text.replace(&format!("\"{media_prefix}"), "\"media/");
         documents.push((name, text));
     }
     let media = db::uploads::files_of_owner(&state.db, actor.id).await?;
@@ -234,6 +233,27 @@ pub async fn export_archive_zip(state: &AppState, actor: &Actor) -> Result<std::
     .await
     .map_err(|e| anyhow::anyhow!(e))?
     .map_err(Error::Internal)
+}
+
+/// Turns this server's media addresses in `url` and `href` values into the
+/// archive's own `media/...` paths (what people wrote is left as it is).
+fn relative_media(value: &mut Value, prefix: &str) {
+    match value {
+        Value::Object(map) => {
+            for (key, item) in map.iter_mut() {
+                match item {
+                    Value::String(s)
+                        if (key == "url" || key == "href") && s.starts_with(prefix) =>
+                    {
+                        *s = format!("media/{}", &s[prefix.len()..]);
+                    }
+                    _ => relative_media(item, prefix),
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|i| relative_media(i, prefix)),
+        _ => {}
+    }
 }
 
 /// Reads an uploaded file and queues its import; the entries are applied

@@ -31,38 +31,38 @@ pub struct Client<'a> {
 
 /// Checks the credentials and opens a session; returns the cookie's value.
 /// Attempts are limited per address (every attempt counts, so that an
-/// account of one's own cannot reset the count) and failures per login
-/// named (so that many addresses cannot share the guessing of one
-/// password); a wrong login and a wrong password give the same answer.
+/// account of one's own cannot reset the count) and per account (see
+/// [`verify_password`]; so that many addresses cannot share the guessing
+/// of one password); a wrong login and a wrong password give the same
+/// answer.
 pub async fn sign_in(
     state: &AppState,
     login: &str,
     secret: &str,
     client: Client<'_>,
 ) -> Result<(String, Session)> {
-    let account_key = login.trim().to_lowercase();
     if !state
         .limits
         .hit(ratelimit::SIGN_IN, &ratelimit::address_key(client.ip))
         .allowed
-        || state
-            .limits
-            .exhausted(ratelimit::SIGN_IN_ACCOUNT, &account_key)
     {
         return Err(Error::TooManyRequests);
     }
-    let invalid = || {
-        state.limits.hit(ratelimit::SIGN_IN_ACCOUNT, &account_key);
-        Error::Unauthorized("invalid username, e-mail address or password".into())
-    };
+    let invalid = || Error::Unauthorized("invalid username, e-mail address or password".into());
     let user = db::users::find_by_login(&state.db, login.trim()).await?;
     let Some(user) = user else {
+        // Unknown logins are limited too, by what was typed, so that the
+        // answer does not tell which accounts exist.
+        let typed = format!("login:{}", login.trim().to_lowercase());
+        if !state.limits.hit(ratelimit::SIGN_IN_ACCOUNT, &typed).allowed {
+            return Err(Error::TooManyRequests);
+        }
         // Spend the same time as a real check, so that timing does not tell
         // which accounts exist.
         let _ = password::verify(secret, DUMMY_HASH).await;
         return Err(invalid());
     };
-    if !password::verify(secret, &user.password_hash).await? {
+    if !verify_password(state, &user, secret).await? {
         return Err(invalid());
     }
     if user.disabled {
@@ -78,8 +78,25 @@ pub async fn sign_in(
             "this account is suspended by the moderators".into(),
         ));
     }
-    state.limits.clear(ratelimit::SIGN_IN_ACCOUNT, &account_key);
     open(state, user, client).await
+}
+
+/// Checks a password of `user` (signing in, and before the account moves,
+/// is deleted or changes its password). Every check counts against the
+/// account's limit before it is made, so that concurrent guesses, from
+/// however many addresses and whether the account is named by its username
+/// or its e-mail address, cannot pass it; the right password clears the
+/// count.
+pub async fn verify_password(state: &AppState, user: &User, secret: &str) -> Result<bool> {
+    let key = format!("user:{}", user.id);
+    if !state.limits.hit(ratelimit::SIGN_IN_ACCOUNT, &key).allowed {
+        return Err(Error::TooManyRequests);
+    }
+    let right = password::verify(secret, &user.password_hash).await?;
+    if right {
+        state.limits.clear(ratelimit::SIGN_IN_ACCOUNT, &key);
+    }
+    Ok(right)
 }
 
 /// Opens a session for a user who has just proved who they are (signed in
@@ -168,7 +185,7 @@ pub async fn change_password(
     let user = db::users::find_by_id(&state.db, session.user.id)
         .await?
         .ok_or(Error::NotFound)?;
-    if !password::verify(current, &user.password_hash).await? {
+    if !verify_password(state, &user, current).await? {
         return Err(Error::Validation("the current password is wrong".into()));
     }
     password::validate(new)?;

@@ -251,7 +251,7 @@ impl Subscriber {
             (Stream::User | Stream::UserNotification, Event::Notification(n)) => {
                 n.recipient_id == viewer
                     && self.scopes.allows("read:notifications")
-                    && !db::notifications::is_silenced(pool, viewer, n.from_actor_id, now).await?
+                    && !db::notifications::is_silenced(pool, n, now).await?
             }
             (
                 Stream::Public { scope, media },

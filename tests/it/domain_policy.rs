@@ -681,7 +681,23 @@ async fn a_block_holds_whatever_form_the_blocked_host_comes_in() {
     assert!(resolved.is_err(), "{resolved:?}");
     assert_eq!(evil.actor_fetches(), 0, "the redirect was not followed");
 
-    // A redirect within the open server is followed, signed for its target.
+    // A redirect to a third server cannot pass off that server's document
+    // as the first one's.
+    let other = FakeServer::spawn("other").await;
+    let claimed = format!("{}/notes/claimed", friendly.base);
+    let forged = other.add_note(
+        "forged",
+        json!({"id": claimed, "type": "Note", "attributedTo": fred.id,
+               "content": "<p>forged</p>", "to": ["https://www.w3.org/ns/activitystreams#Public"]}),
+    );
+    friendly.redirect("/notes/claimed", &forged);
+    let found =
+        skein::service::inbox_posts::resolve(&alpha.state, &url::Url::parse(&claimed).unwrap())
+            .await
+            .unwrap();
+    assert!(found.is_none(), "the forged document was refused");
+
+    // A redirect within the open server is followed.
     let moved_note = friendly.add_note("moved", note(&friendly, &fred, "moved", json!({})));
     friendly.redirect("/notes/old-address", &moved_note);
     let found = skein::service::inbox_posts::resolve(

@@ -189,7 +189,6 @@ async fn show(
     Ok(Json(admin_report(&state, &me, report).await?))
 }
 
-/// `POST /api/v1/admin/reports/{id}/{resolve|reopen|assign_to_self|unassign}`
 #[derive(Deserialize)]
 struct UpdateParams {
     #[serde(default)]
@@ -212,6 +211,7 @@ async fn update(
     Ok(Json(admin_report(&state, &me, report).await?))
 }
 
+/// `POST /api/v1/admin/reports/{id}/{resolve|reopen|assign_to_self|unassign}`
 async fn act(
     State(state): State<AppState>,
     token: Token,

@@ -702,7 +702,7 @@ async fn marked(
     favourites: bool,
     page: &PageParams,
 ) -> Result<Response> {
-    let (visible, bounds) = compose::marked(
+    let (visible, bounds, _) = compose::marked(
         state,
         viewer,
         favourites,

@@ -149,12 +149,10 @@ pub async fn bookmarks(
     Query(q): Query<TimelineQuery>,
 ) -> WebResult {
     let page = q.page()?;
-    let (found, bounds) = compose::marked(&state, me.actor(), false, page).await?;
+    let (found, bounds, full) = compose::marked(&state, me.actor(), false, page).await?;
     let posts = cards::posts(&state, Some(me.actor()), &found, None).await?;
     render(&BookmarksPage {
-        older: bounds
-            .filter(|_| found.len() as i64 >= page.limit)
-            .map(|(_, oldest)| oldest),
+        older: bounds.filter(|_| full).map(|(_, oldest)| oldest),
         chrome: me.chrome,
         posts,
     })

@@ -129,6 +129,36 @@ pub struct Chrome {
     pub version: &'static str,
     /// Whether people may sign up here (open or with approval).
     pub sign_up: bool,
+    /// Notifications since the signed-in person last read them, as the
+    /// header shows them ("" when none; at most "99+").
+    pub unread: String,
+}
+
+/// Most unread notifications counted for the header.
+const UNREAD_SHOWN: i64 = 100;
+
+/// The frame of a page, with the signed-in person's unread notifications
+/// counted (a failure to count shows none rather than failing the page).
+async fn chrome_with_unread(state: &AppState, session: Option<&Session>, parts: &Parts) -> Chrome {
+    let mut chrome = chrome(state, session, parts);
+    if let Some(session) = session {
+        let filter = crate::service::notifications::filter(&[], &[], None);
+        match crate::service::notifications::unread_count(
+            state,
+            &session.user,
+            &session.actor,
+            &filter,
+            UNREAD_SHOWN,
+        )
+        .await
+        {
+            Ok(0) => {}
+            Ok(n) if n >= UNREAD_SHOWN => chrome.unread = "99+".into(),
+            Ok(n) => chrome.unread = n.to_string(),
+            Err(e) => tracing::warn!(error = %e, "counting unread notifications"),
+        }
+    }
+    chrome
 }
 
 fn chrome(state: &AppState, session: Option<&Session>, parts: &Parts) -> Chrome {
@@ -156,6 +186,7 @@ fn chrome(state: &AppState, session: Option<&Session>, parts: &Parts) -> Chrome 
         domain: state.urls.domain(),
         version: crate::federation::nodeinfo::VERSION,
         sign_up: state.config.registrations != crate::config::Registrations::Closed,
+        unread: String::new(),
     }
 }
 
@@ -176,7 +207,7 @@ impl FromRequestParts<AppState> for Web {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, WebError> {
         let MaybeSession(session) = MaybeSession::from_request_parts(parts, state).await?;
-        let chrome = chrome(state, session.as_ref(), parts);
+        let chrome = chrome_with_unread(state, session.as_ref(), parts).await;
         Ok(Web { session, chrome })
     }
 }
@@ -222,7 +253,7 @@ impl FromRequestParts<AppState> for SignedIn {
             };
             return Err(see_other(&sign_in_path(&back)));
         };
-        let chrome = chrome(state, Some(&session), parts);
+        let chrome = chrome_with_unread(state, Some(&session), parts).await;
         Ok(SignedIn { session, chrome })
     }
 }

@@ -12,7 +12,7 @@ use super::{Chrome, SignedIn, WebError, WebResult, render, see_other};
 use crate::domain::filters::Context as FilterContext;
 use crate::error::Error;
 use crate::mastodon::Presenter;
-use crate::service::{follows, notifications, profiles, timelines};
+use crate::service::{follows, markers, notifications, profiles, timelines};
 use crate::state::AppState;
 
 /// A notification as listed.
@@ -80,6 +80,20 @@ pub async fn list(
     let older = (rows.len() as i64 >= page.limit)
         .then(|| rows.last().map(|n| n.id))
         .flatten();
+    let mut read_all = false;
+    // The newest page, seen: read up to its newest notification (the
+    // client API's notifications marker, which apps share).
+    if max_id.is_none()
+        && let Some(newest) = rows.first()
+    {
+        markers::set(
+            &state,
+            me.user(),
+            &[("notifications".to_string(), newest.id.to_string())],
+        )
+        .await?;
+        read_all = true;
+    }
     let entities = Presenter::new(&state, Some(viewer))
         .in_context(FilterContext::Notifications)
         .notifications(&rows)
@@ -109,7 +123,14 @@ pub async fn list(
         })
         .collect();
     render(&NotificationsPage {
-        chrome: me.chrome,
+        chrome: Chrome {
+            unread: if read_all {
+                String::new()
+            } else {
+                me.chrome.unread.clone()
+            },
+            ..me.chrome.clone()
+        },
         notifications,
         older,
     })
