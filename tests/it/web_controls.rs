@@ -507,3 +507,56 @@ async fn posts_are_saved_and_unsaved_from_their_cards_and_listed_for_their_saver
     let mut stranger = Browser::new(&alpha);
     assert_eq!(stranger.get("/bookmarks").await.status, 303);
 }
+
+#[tokio::test]
+async fn the_header_counts_unread_notifications_until_they_are_read() {
+    let alpha = TestApp::spawn_with(Options::named("alpha")).await;
+    let alice = alpha.create_user("alice").await;
+    alpha.create_user("carol").await;
+    let carol = alpha.token("carol").await;
+    let mut browser = Browser::new(&alpha);
+    browser.sign_in("alice").await;
+    assert!(
+        !browser
+            .get("/home")
+            .await
+            .body
+            .contains("id=\"unread-count\"")
+    );
+    for text in ["@alice one", "@alice two"] {
+        let (status, _) = alpha
+            .api_post(&carol, "/api/v1/statuses", json!({"status": text}))
+            .await;
+        assert_eq!(status, 200);
+    }
+    let home = browser.get("/home").await.body;
+    assert!(
+        home.contains("id=\"unread-count\">2<"),
+        "two mentions unread: {home}"
+    );
+    // Reading them moves the notifications marker, which apps share.
+    let read = browser.get("/notifications").await.body;
+    assert!(!read.contains("id=\"unread-count\""), "{read}");
+    let marker: String = sqlx::query_scalar(
+        "select last_read_id from markers m join users u on u.id = m.user_id
+         where u.actor_id = $1 and m.timeline = 'notifications'",
+    )
+    .bind(alice.actor.id)
+    .fetch_one(&alpha.db)
+    .await
+    .unwrap();
+    let newest: i64 =
+        sqlx::query_scalar("select max(id) from notifications where recipient_id = $1")
+            .bind(alice.actor.id)
+            .fetch_one(&alpha.db)
+            .await
+            .unwrap();
+    assert_eq!(marker, newest.to_string());
+    assert!(
+        !browser
+            .get("/home")
+            .await
+            .body
+            .contains("id=\"unread-count\"")
+    );
+}
