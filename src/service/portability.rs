@@ -167,13 +167,22 @@ pub async fn export_archive(state: &AppState, actor: &Actor, file: ArchiveFile) 
     })
 }
 
+/// Chunks of the archive ZIP as it is written, ending early (with an
+/// error) if writing fails.
+pub type ArchiveChunks = tokio::sync::mpsc::Receiver<std::io::Result<bytes::Bytes>>;
+
+/// Bytes of the ZIP sent at a time, and chunks waiting in the channel: the
+/// writer waits for a slow reader rather than holding the archive.
+const ARCHIVE_CHUNK: usize = 64 * 1024;
+const ARCHIVE_CHUNKS_AHEAD: usize = 8;
+
 /// The whole archive as one ZIP, as Mastodon's "Request your archive"
 /// gives it: the four JSON files, and the account's uploaded media (post
 /// attachments, avatar, header) under `media/`, which the JSON files name
-/// by those relative paths. Written to an unnamed temporary file under
-/// `data_dir` (the media can be large; nothing is held in memory), which is
-/// returned rewound, for the caller to stream; it disappears when dropped.
-pub async fn export_archive_zip(state: &AppState, actor: &Actor) -> Result<std::fs::File> {
+/// by those relative paths. The ZIP is written on a blocking thread while
+/// it is read from the returned channel, so that neither its media nor a
+/// slow download are held in memory, and the first bytes leave at once.
+pub async fn export_archive_zip(state: &AppState, actor: &Actor) -> Result<ArchiveChunks> {
     if !state
         .limits
         .hit(crate::ratelimit::ARCHIVE, &actor.id.to_string())
@@ -196,43 +205,87 @@ pub async fn export_archive_zip(state: &AppState, actor: &Actor) -> Result<std::
     }
     let media = db::uploads::files_of_owner(&state.db, actor.id).await?;
     let media_dir = state.config.media_dir();
-    let temp_dir = state.config.data_dir.join("tmp");
-    tokio::task::spawn_blocking(move || -> anyhow::Result<std::fs::File> {
-        use std::io::{Seek, Write};
-        std::fs::create_dir_all(&temp_dir)?;
-        let path = temp_dir.join(format!("archive-{}.zip", uuid::Uuid::new_v4()));
-        let file = std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create_new(true)
-            .open(&path)?;
-        // Unnamed from now on: removed by the system once closed, even if
-        // the process dies while writing.
-        std::fs::remove_file(&path)?;
-        let mut zip = zip::ZipWriter::new(file);
-        let deflated = zip::write::SimpleFileOptions::default()
-            .compression_method(zip::CompressionMethod::Deflated);
-        for (name, text) in documents {
-            zip.start_file(name, deflated)?;
-            zip.write_all(text.as_bytes())?;
+    let (tx, rx) = tokio::sync::mpsc::channel(ARCHIVE_CHUNKS_AHEAD);
+    let account = actor.ap_id.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut out = ChunkWriter {
+            tx: tx.clone(),
+            buffer: Vec::with_capacity(ARCHIVE_CHUNK),
+        };
+        if let Err(e) = write_archive(&mut out, documents, &media_dir, media) {
+            // The reader sees the error and the download ends broken,
+            // never as a ZIP that looks whole.
+            tracing::warn!(account = %account, error = %e, "writing an archive");
+            let _ = tx.blocking_send(Err(std::io::Error::other("the archive was not finished")));
         }
-        // Images are compressed already: stored as they are.
-        let stored = zip::write::SimpleFileOptions::default()
-            .compression_method(zip::CompressionMethod::Stored);
-        for key in media {
-            let Ok(mut source) = std::fs::File::open(media_dir.join(&key)) else {
-                continue; // a file removed since (its row goes with it)
-            };
-            zip.start_file(format!("media/{key}"), stored)?;
-            std::io::copy(&mut source, &mut zip)?;
+    });
+    Ok(rx)
+}
+
+fn write_archive(
+    out: &mut ChunkWriter,
+    documents: Vec<(&'static str, String)>,
+    media_dir: &std::path::Path,
+    media: Vec<String>,
+) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut zip = zip::ZipWriter::new_stream(&mut *out);
+    let deflated = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    for (name, text) in documents {
+        zip.start_file(name, deflated)?;
+        zip.write_all(text.as_bytes())?;
+    }
+    // Images are compressed already: stored as they are.
+    let stored =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    for key in media {
+        let Ok(mut source) = std::fs::File::open(media_dir.join(&key)) else {
+            continue; // a file removed since (its row goes with it)
+        };
+        zip.start_file(format!("media/{key}"), stored)?;
+        std::io::copy(&mut source, &mut zip)?;
+    }
+    zip.finish()?;
+    out.flush()?;
+    Ok(())
+}
+
+/// A `Write` that sends what it is given down a bounded channel, a chunk
+/// at a time, waiting while the reader is behind; it fails once the reader
+/// is gone (the download was dropped), which stops the writing.
+struct ChunkWriter {
+    tx: tokio::sync::mpsc::Sender<std::io::Result<bytes::Bytes>>,
+    buffer: Vec<u8>,
+}
+
+impl ChunkWriter {
+    fn send(&mut self) -> std::io::Result<()> {
+        if self.buffer.is_empty() {
+            return Ok(());
         }
-        let mut file = zip.finish()?;
-        file.rewind()?;
-        Ok(file)
-    })
-    .await
-    .map_err(|e| anyhow::anyhow!(e))?
-    .map_err(Error::Internal)
+        let chunk = bytes::Bytes::from(std::mem::replace(
+            &mut self.buffer,
+            Vec::with_capacity(ARCHIVE_CHUNK),
+        ));
+        self.tx
+            .blocking_send(Ok(chunk))
+            .map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the reader left"))
+    }
+}
+
+impl std::io::Write for ChunkWriter {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        self.buffer.extend_from_slice(data);
+        if self.buffer.len() >= ARCHIVE_CHUNK {
+            self.send()?;
+        }
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.send()
+    }
 }
 
 /// Turns this server's media addresses in `url` and `href` values into the

@@ -74,8 +74,10 @@ async fn download(
     Path(file): Path<String>,
 ) -> WebResult {
     if file == ARCHIVE_ZIP {
-        let zip = portability::export_archive_zip(&state, me.actor()).await?;
-        let stream = tokio_util::io::ReaderStream::new(tokio::fs::File::from_std(zip));
+        let chunks = portability::export_archive_zip(&state, me.actor()).await?;
+        let stream = futures::stream::unfold(chunks, |mut chunks| async move {
+            chunks.recv().await.map(|chunk| (chunk, chunks))
+        });
         let name = format!("archive-{}.zip", me.actor().username);
         return Ok((
             [
