@@ -23,6 +23,19 @@ async fn api_delete(app: &TestApp, token: &str, path: &str) -> (u16, Value) {
     (status, body)
 }
 
+/// The holder of `token` on `from` follows `acct` on `to`; both deliver.
+async fn follow_across(from: &TestApp, to: &TestApp, token: &str, acct: &str) {
+    let there = find_remote(from, token, acct).await;
+    from.api_post(
+        token,
+        &format!("/api/v1/accounts/{}/follow", there["id"].as_str().unwrap()),
+        json!({}),
+    )
+    .await;
+    from.deliver().await;
+    to.deliver().await;
+}
+
 async fn find_remote(app: &TestApp, token: &str, acct: &str) -> Value {
     let (_, found) = app
         .api_get(
@@ -229,18 +242,7 @@ async fn a_suspended_local_account_is_signed_out_hidden_and_marked_for_other_ser
     let bea = beta.token("bea").await;
 
     // Bea (beta) follows carl; carl posts.
-    let carl_there = find_remote(&beta, &bea, &alpha.handle("carl")).await;
-    beta.api_post(
-        &bea,
-        &format!(
-            "/api/v1/accounts/{}/follow",
-            carl_there["id"].as_str().unwrap()
-        ),
-        json!({}),
-    )
-    .await;
-    beta.deliver().await;
-    alpha.deliver().await;
+    follow_across(&beta, &alpha, &bea, &alpha.handle("carl")).await;
     let (_, post) = alpha
         .api_post(&carl, "/api/v1/statuses", json!({"status": "my words"}))
         .await;
@@ -546,18 +548,7 @@ async fn an_admin_deletes_a_suspended_local_accounts_data_and_other_servers_are_
     let admin = alpha.token("root").await;
     let moderator = alpha.token("mod").await;
     let bea = beta.token("bea").await;
-    let carl_there = find_remote(&beta, &bea, &alpha.handle("carl")).await;
-    beta.api_post(
-        &bea,
-        &format!(
-            "/api/v1/accounts/{}/follow",
-            carl_there["id"].as_str().unwrap()
-        ),
-        json!({}),
-    )
-    .await;
-    beta.deliver().await;
-    alpha.deliver().await;
+    follow_across(&beta, &alpha, &bea, &alpha.handle("carl")).await;
     alpha
         .api_post(&carl, "/api/v1/statuses", json!({"status": "spam spam"}))
         .await;

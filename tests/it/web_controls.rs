@@ -113,14 +113,17 @@ async fn blocking_muting_and_blocking_a_server_from_a_profile_reach_the_database
     assert_eq!(count(&alpha, blocks_sql, bob_here.id).await, 1);
     assert_eq!(count(&alpha, follows_sql, bob_here.id).await, 0);
     alpha.deliver().await;
-    let on_beta: i64 =
-        sqlx::query_scalar("select count(*) from blocks where blocker_id = $1 and blocked_id = $2")
-            .bind(alice_there.id)
-            .bind(bob.actor.id)
-            .fetch_one(&beta.db)
-            .await
-            .unwrap();
-    assert_eq!(on_beta, 1, "beta stored alice's Block");
+    let blocked_on_beta = || async {
+        sqlx::query_scalar::<_, i64>(
+            "select count(*) from blocks where blocker_id = $1 and blocked_id = $2",
+        )
+        .bind(alice_there.id)
+        .bind(bob.actor.id)
+        .fetch_one(&beta.db)
+        .await
+        .unwrap()
+    };
+    assert_eq!(blocked_on_beta().await, 1, "beta stored alice's Block");
     assert_eq!(count(&beta, follows_sql, bob.actor.id).await, 0);
     let profile = browser.get(&profile_path).await;
     assert!(profile.body.contains("id=\"unblock-button\""));
@@ -138,14 +141,7 @@ async fn blocking_muting_and_blocking_a_server_from_a_profile_reach_the_database
         .await;
     assert_eq!(count(&alpha, blocks_sql, bob_here.id).await, 0);
     alpha.deliver().await;
-    let on_beta: i64 =
-        sqlx::query_scalar("select count(*) from blocks where blocker_id = $1 and blocked_id = $2")
-            .bind(alice_there.id)
-            .bind(bob.actor.id)
-            .fetch_one(&beta.db)
-            .await
-            .unwrap();
-    assert_eq!(on_beta, 0, "beta applied the Undo(Block)");
+    assert_eq!(blocked_on_beta().await, 0, "beta applied the Undo(Block)");
 
     // Bob's server, blocked for alice alone from his profile; listed under
     // settings, where a server is also blocked by name and lifted.
