@@ -79,9 +79,7 @@ async fn audit_log(
         ),
     };
     let rows = audit::list(&state, &staff.staff, None, max_id, PAGE).await?;
-    let older = (rows.len() as i64 >= PAGE)
-        .then(|| rows.last().map(|a| a.id))
-        .flatten();
+    let older = super::older(&rows, PAGE, |a| a.id);
     let actions = rows
         .into_iter()
         .map(|a| ActionView {

@@ -8,8 +8,7 @@ use serde::Deserialize;
 
 use super::cards::{self, PostCard};
 use super::compose::Composer;
-use super::{Chrome, SignedIn, Web, WebResult, render, see_other};
-use crate::db::posts::Post;
+use super::{Chrome, SignedIn, Web, WebResult, older, render, see_other};
 use crate::domain::filters::Context as FilterContext;
 use crate::error::Error;
 use crate::federation::nodeinfo;
@@ -35,13 +34,6 @@ impl TimelineQuery {
         };
         Ok(timelines::page(max_id, None, None, None))
     }
-}
-
-/// The `max_id` of the next page, when this one was full.
-fn older(posts: &[Post], limit: i64) -> Option<i64> {
-    (posts.len() as i64 >= limit)
-        .then(|| posts.last().map(|p| p.id))
-        .flatten()
 }
 
 #[derive(Template)]
@@ -80,7 +72,7 @@ pub async fn index(
         users: usage.users_total,
         posts_count: usage.local_posts,
         version: nodeinfo::VERSION,
-        older: older(&found, page.limit),
+        older: older(&found, page.limit, |p| p.id),
         posts: cards::posts(&state, None, &found, None).await?,
     })
 }
@@ -119,7 +111,7 @@ pub async fn home(
         composer: Composer::new(me.user()),
         chrome: me.chrome,
         fediverse,
-        older: older(&found, page.limit),
+        older: older(&found, page.limit, |p| p.id),
         posts,
     })
 }
@@ -171,7 +163,7 @@ pub async fn tag(
     let found = timelines::tag(&state, viewer, &tag, page).await?;
     let posts = cards::posts(&state, viewer, &found, Some(FilterContext::Public)).await?;
     render(&TagPage {
-        older: older(&found, page.limit),
+        older: older(&found, page.limit, |p| p.id),
         chrome: web.chrome,
         tag,
         posts,

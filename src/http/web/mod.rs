@@ -138,10 +138,12 @@ pub struct Chrome {
 const UNREAD_SHOWN: i64 = 100;
 
 /// The frame of a page, with the signed-in person's unread notifications
-/// counted (a failure to count shows none rather than failing the page).
+/// counted for the pages that GETs show (a form's POST answers with a
+/// redirect, so nothing is counted for it); a failure to count shows none
+/// rather than failing the page.
 async fn chrome_with_unread(state: &AppState, session: Option<&Session>, parts: &Parts) -> Chrome {
     let mut chrome = chrome(state, session, parts);
-    if let Some(session) = session {
+    if let Some(session) = session.filter(|_| parts.method == axum::http::Method::GET) {
         let filter = crate::service::notifications::filter(&[], &[], None);
         match crate::service::notifications::unread_count(
             state,
@@ -299,6 +301,14 @@ pub fn local_path<'a>(path: &'a str, fallback: &'a str) -> &'a str {
 /// 303 See Other: where a form's POST goes next.
 pub fn see_other(path: &str) -> Response {
     Redirect::to(path).into_response()
+}
+
+/// The `max_id` of the next page (the cursor of the last row) when this
+/// page came full: the "Older" link of every list.
+pub fn older<T>(rows: &[T], limit: i64, cursor: impl Fn(&T) -> i64) -> Option<i64> {
+    (rows.len() as i64 >= limit)
+        .then(|| rows.last().map(cursor))
+        .flatten()
 }
 
 /// An error shown as a page.

@@ -77,13 +77,13 @@ pub async fn list(
     let page = timelines::page(max_id, None, None, Some(notifications::DEFAULT_LIMIT));
     let rows =
         notifications::list(&state, viewer, &notifications::filter(&[], &[], None), page).await?;
-    let older = (rows.len() as i64 >= page.limit)
-        .then(|| rows.last().map(|n| n.id))
-        .flatten();
-    let mut read_all = false;
-    // The newest page, seen: read up to its newest notification (the
-    // client API's notifications marker, which apps share).
+    let older = super::older(&rows, page.limit, |n| n.id);
+    // The newest page, seen while some were unread: read up to its newest
+    // notification (the client API's notifications marker, which apps
+    // share), and the header counts none.
+    let mut chrome = me.chrome.clone();
     if max_id.is_none()
+        && !chrome.unread.is_empty()
         && let Some(newest) = rows.first()
     {
         markers::set(
@@ -92,7 +92,7 @@ pub async fn list(
             &[("notifications".to_string(), newest.id.to_string())],
         )
         .await?;
-        read_all = true;
+        chrome.unread.clear();
     }
     let entities = Presenter::new(&state, Some(viewer))
         .in_context(FilterContext::Notifications)
@@ -123,14 +123,7 @@ pub async fn list(
         })
         .collect();
     render(&NotificationsPage {
-        chrome: Chrome {
-            unread: if read_all {
-                String::new()
-            } else {
-                me.chrome.unread.clone()
-            },
-            ..me.chrome.clone()
-        },
+        chrome,
         notifications,
         older,
     })

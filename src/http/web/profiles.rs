@@ -211,9 +211,7 @@ pub async fn profile_page(state: &AppState, web: Web, actor: &Actor, q: ProfileQ
         Tab::Reposts => timelines::ProfileTab::Reposts,
     };
     let found = timelines::profile(state, viewer, actor, filter, page).await?;
-    let older = (found.len() as i64 >= page.limit)
-        .then(|| found.last().map(|p| p.id))
-        .flatten();
+    let older = super::older(&found, page.limit, |p| p.id);
     let posts = cards::posts(state, viewer, &found, Some(FilterContext::Account)).await?;
     let presenter = Presenter::new(state, viewer);
     let entity = presenter.account(actor).await?;
@@ -315,9 +313,7 @@ pub async fn relations_page(
     let rows = db::views::list_actors(&state.db, listing, actor.id, page, state.clock.now())
         .await
         .map_err(Error::from)?;
-    let older = (rows.len() as i64 >= page.limit)
-        .then(|| rows.last().map(|r| r.cursor))
-        .flatten();
+    let older = super::older(&rows, page.limit, |r| r.cursor);
     let actors: Vec<Actor> = rows.into_iter().map(|r| r.actor).collect();
     let viewer = web.viewer();
     let accounts = account_rows(state, viewer, &actors).await?;

@@ -64,9 +64,7 @@ async fn accounts_page(
     let rows = db::views::list_actors(&state.db, listing, me.actor().id, page, state.clock.now())
         .await
         .map_err(Error::from)?;
-    let older = (rows.len() as i64 >= PAGE)
-        .then(|| rows.last().map(|r| r.cursor))
-        .flatten();
+    let older = super::older(&rows, PAGE, |r| r.cursor);
     let actors: Vec<_> = rows.into_iter().map(|r| r.actor).collect();
     let accounts = cards::accounts(state, Some(me.actor()), &actors).await?;
     render(&BlocksPage {
@@ -116,9 +114,7 @@ async fn domains_page(
 ) -> WebResult {
     let page = timelines::page(max_id, None, None, Some(PAGE));
     let found = domain_blocks::list(state, me.actor(), page).await?;
-    let older = (found.len() as i64 >= PAGE)
-        .then(|| found.last().map(|b| b.id))
-        .flatten();
+    let older = super::older(&found, PAGE, |b| b.id);
     let (status, error, typed_domain) = match error {
         Some((status, message, typed)) => (status, Some(message), typed),
         None => (axum::http::StatusCode::OK, None, String::new()),
