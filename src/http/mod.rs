@@ -143,6 +143,26 @@ async fn not_found() -> Response {
     crate::error::Error::NotFound.into_response()
 }
 
+/// A file to download: its type, and the name a browser saves it under
+/// (names are Skein's own, never taken from a request unchecked).
+pub fn download(
+    content_type: &str,
+    file_name: &str,
+    body: impl Into<axum::body::Body>,
+) -> Response {
+    let disposition = format!("attachment; filename=\"{file_name}\"");
+    let mut response = Response::new(body.into());
+    for (name, value) in [
+        (header::CONTENT_TYPE, content_type),
+        (header::CONTENT_DISPOSITION, disposition.as_str()),
+    ] {
+        if let Ok(value) = header::HeaderValue::from_str(value) {
+            response.headers_mut().insert(name, value);
+        }
+    }
+    response
+}
+
 /// A response whose body depends on the Accept header.
 pub fn vary_accept(mut response: Response) -> Response {
     response

@@ -6,8 +6,7 @@
 
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::get;
 
 use crate::domain::portability::ListKind;
@@ -40,15 +39,9 @@ async fn export(
         None if file == "lists.csv" => portability::export_lists_csv(&state, actor).await?,
         None => portability::export_bookmarks_csv(&state, actor).await?,
     };
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{file}\""),
-            ),
-        ],
+    Ok(crate::http::download(
+        "text/csv; charset=utf-8",
+        &file,
         body,
-    )
-        .into_response())
+    ))
 }

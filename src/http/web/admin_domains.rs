@@ -7,8 +7,7 @@
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, Query, State};
-use axum::http::{StatusCode, header};
-use axum::response::IntoResponse;
+use axum::http::StatusCode;
 use axum::routing::{get, post};
 use serde::Deserialize;
 
@@ -202,17 +201,11 @@ async fn import(
 async fn export(State(state): State<AppState>, staff: StaffSession) -> WebResult {
     staff.staff.require_admin()?;
     let csv = domain_policy::export_csv(&domain_policy::list(&state.db).await?);
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (
-                header::CONTENT_DISPOSITION,
-                "attachment; filename=\"domain_blocks.csv\"",
-            ),
-        ],
+    Ok(crate::http::download(
+        "text/csv; charset=utf-8",
+        "domain_blocks.csv",
         csv,
-    )
-        .into_response())
+    ))
 }
 
 #[derive(Deserialize)]

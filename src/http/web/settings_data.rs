@@ -7,8 +7,6 @@
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::header;
-use axum::response::IntoResponse;
 use axum::routing::get;
 use serde::Deserialize;
 
@@ -79,17 +77,11 @@ async fn download(
             chunks.recv().await.map(|chunk| (chunk, chunks))
         });
         let name = format!("archive-{}.zip", me.actor().username);
-        return Ok((
-            [
-                (header::CONTENT_TYPE, "application/zip".to_string()),
-                (
-                    header::CONTENT_DISPOSITION,
-                    format!("attachment; filename=\"{name}\""),
-                ),
-            ],
+        return Ok(crate::http::download(
+            "application/zip",
+            &name,
             axum::body::Body::from_stream(stream),
-        )
-            .into_response());
+        ));
     }
     let (content_type, body) = if let Some(kind) = ListKind::by_file_name(&file) {
         (
@@ -115,17 +107,7 @@ async fn download(
     } else {
         return Err(Error::NotFound.into());
     };
-    Ok((
-        [
-            (header::CONTENT_TYPE, content_type.to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{file}\""),
-            ),
-        ],
-        body,
-    )
-        .into_response())
+    Ok(crate::http::download(content_type, &file, body))
 }
 
 /// An import as the page lists it.
