@@ -198,7 +198,8 @@ pub async fn add_replies(
 }
 
 /// Turns a post into a tombstone: its content is gone, the row stays so that
-/// its id answers 410 and a late Create of it is ignored.
+/// its id answers 410 and a late Create of it is ignored. Its reposts are
+/// removed.
 pub async fn mark_deleted(
     db: &mut PgConnection,
     post_id: i64,
@@ -213,13 +214,29 @@ pub async fn mark_deleted(
     .bind(now)
     .fetch_optional(&mut *db)
     .await?;
-    if let Some((author, visibility)) = deleted {
+    let Some((author, visibility)) = deleted else {
+        return Ok(());
+    };
+    let change = Change::Deleted {
+        post: post_id,
+        author,
+        visibility,
+    };
+    events::emit(&mut *db, &change).await?;
+    // Reposts of a deleted post go with it, as in Mastodon.
+    let reposts: Vec<(i64, i64, String)> = sqlx::query_as(
+        "delete from posts where reblog_of_id = $1 returning id, author_id, visibility",
+    )
+    .bind(post_id)
+    .fetch_all(&mut *db)
+    .await?;
+    for (post, author, visibility) in reposts {
         let change = Change::Deleted {
-            post: post_id,
+            post,
             author,
             visibility,
         };
-        events::emit(db, &change).await?;
+        events::emit(&mut *db, &change).await?;
     }
     Ok(())
 }
@@ -754,4 +771,18 @@ pub async fn set_reply_approval(
         .execute(db)
         .await
         .map(drop)
+}
+
+/// The local accounts that reposted a post.
+pub async fn local_reposters(
+    db: impl PgExecutor<'_>,
+    post_id: i64,
+) -> Result<Vec<i64>, sqlx::Error> {
+    sqlx::query_scalar(
+        "select distinct p.author_id from posts p join actors a on a.id = p.author_id
+         where p.reblog_of_id = $1 and a.domain is null",
+    )
+    .bind(post_id)
+    .fetch_all(db)
+    .await
 }

@@ -221,6 +221,12 @@ fn image_url(value: Option<&Value>) -> Option<String> {
     }
 }
 
+/// The actor a key document names as its `owner` (a key fetched by its id
+/// may be the actor document itself, which names none).
+pub fn key_owner(document: &Value) -> Option<&str> {
+    document.get("owner").and_then(Value::as_str)
+}
+
 /// Reads an actor document fetched from (or embedded by) `expected_id`.
 pub fn parse_remote(doc: &Value, expected_id: &str) -> Result<RemoteActor, ActorError> {
     let kind = string(doc, "type").unwrap_or_default().to_string();

@@ -11,6 +11,7 @@ use url::Url;
 
 use crate::domain::domain_name::authority;
 use crate::domain::handle::Handle;
+pub use crate::federation::inbound::wire::id_of;
 use crate::federation::signatures;
 use crate::federation::webfinger::{Jrd, REL_SELF};
 use crate::net::{Fetched, MAX_REDIRECTS, NetError};
@@ -58,16 +59,6 @@ pub fn is_activitypub_type(content_type: &str) -> bool {
     media == "application/activity+json"
         || (media == "application/ld+json"
             && lower.contains("https://www.w3.org/ns/activitystreams"))
-}
-
-/// The `id` of a document or a reference to one: a string, or an object's
-/// `id`.
-pub fn id_of(value: &Value) -> Option<&str> {
-    match value {
-        Value::String(s) => Some(s),
-        Value::Object(map) => map.get("id").and_then(Value::as_str),
-        _ => None,
-    }
 }
 
 /// A signed GET of an ActivityPub document whose `id` must be `url` (or,

@@ -1,4 +1,5 @@
-//! Housekeeping on a timer: uploads that no post took within a day.
+//! Housekeeping on a timer: uploads that no post took within a day, and
+//! early Undos whose activity never came.
 
 use std::time::Duration;
 
@@ -23,6 +24,10 @@ pub fn spawn(state: AppState, shutdown: CancellationToken) -> JoinHandle<()> {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(removed = n, "removed uploads no post took"),
                 Err(e) => tracing::warn!(error = %e, "removing stale uploads failed"),
+            }
+            if let Err(e) = crate::db::inbox::prune_early_undos(&state.db, state.clock.now()).await
+            {
+                tracing::warn!(error = %e, "forgetting early Undos failed");
             }
         }
     })

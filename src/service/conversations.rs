@@ -2,9 +2,9 @@
 //! direct posts grouped by thread, with each local participant's view of
 //! them (who else is in it, the last post, unread or not).
 //!
-//! [`on_direct_post`] is the hook that keeps them: posting
-//! (`service::posts::create`) and receiving (`service::inbox_posts`) call it
-//! inside the transaction that stores a direct post. As in Mastodon, a
+//! [`on_direct_post`] is the hook that keeps them: `service::posts::store`,
+//! the one routine that stores local and remote posts, calls it inside the
+//! transaction that stores a direct post. As in Mastodon, a
 //! participant's view is keyed by thread and by the other participants, and
 //! one's own post marks the view read.
 

@@ -24,7 +24,6 @@ use crate::db::{
 };
 use crate::domain::{domain_name, portability};
 use crate::error::{Error, Result};
-use crate::federation::fetch::id_of;
 use crate::service::audit::{self, Staff};
 use crate::service::discovery::authority;
 use crate::state::AppState;
@@ -132,31 +131,13 @@ pub async fn check_url(state: &AppState, url: &Url) -> Result<()> {
     Ok(())
 }
 
-/// Refuses an inbound activity that involves a refused host: its actor,
-/// its object and the object's author, and a quoted or reposted post, in
-/// whichever form they come (a string, an embedded object, a list, a quote
-/// given only as a FEP-e232 link).
-pub async fn check_activity(state: &AppState, activity: &Value) -> Result<()> {
-    fn ids(value: Option<&Value>) -> Vec<&str> {
-        match value {
-            Some(Value::Array(items)) => items.iter().filter_map(id_of).collect(),
-            Some(value) => id_of(value).into_iter().collect(),
-            None => Vec::new(),
-        }
-    }
-    let mut urls: Vec<&str> = ids(activity.get("actor"));
-    match activity.get("object") {
-        Some(object @ Value::Object(_)) => {
-            urls.extend(id_of(object));
-            for key in ["attributedTo", "actor", "object"] {
-                urls.extend(ids(object.get(key)));
-            }
-            urls.extend(crate::service::inbox_posts::quoted_id(object));
-        }
-        other => urls.extend(ids(other)),
-    }
-    let mut hosts: Vec<String> = urls
-        .into_iter()
+/// Refuses an inbound activity that involves a refused host: every id it
+/// names (`federation::inbound::Envelope::references`: its actor, its
+/// object and the object's author, a quoted or reposted post, in whichever
+/// form they came).
+pub async fn check_references(state: &AppState, references: &[String]) -> Result<()> {
+    let mut hosts: Vec<String> = references
+        .iter()
         .filter_map(|u| Url::parse(u).ok())
         .map(|u| authority(&u))
         .collect();

@@ -8,7 +8,7 @@ use url::Url;
 
 use crate::db::{self, actors::Actor, posts::Post};
 use crate::error::{Error, Result};
-use crate::service::{accounts, inbox_posts, posts, remote_actors};
+use crate::service::{accounts, inbox, posts, remote_actors};
 use crate::state::AppState;
 
 /// What a search found.
@@ -40,7 +40,7 @@ pub async fn search(state: &AppState, viewer: Option<&Actor>, query: &str) -> Re
             return Ok(found);
         };
         if let Ok(url) = Url::parse(query)
-            && let Some(post) = inbox_posts::resolve(state, &url).await?
+            && let Some(post) = inbox::resolve(state, &url).await?
             && post.deleted_at.is_none()
             && posts::can_see(state, &post, Some(viewer)).await?
         {
@@ -79,7 +79,7 @@ pub async fn resolve_uri(state: &AppState, viewer: &Actor, uri: &str) -> Result<
     let uri = uri.strip_prefix("acct:").unwrap_or(uri);
     if is_url(uri) {
         let url = Url::parse(uri).map_err(|_| Error::NotFound)?;
-        if let Some(post) = inbox_posts::resolve(state, &url).await?
+        if let Some(post) = inbox::resolve(state, &url).await?
             && post.deleted_at.is_none()
             && posts::can_see(state, &post, Some(viewer)).await?
         {

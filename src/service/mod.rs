@@ -13,7 +13,6 @@ pub mod domain_policy;
 pub mod filters;
 pub mod follows;
 pub mod inbox;
-pub mod inbox_posts;
 pub mod instance;
 pub mod interactions;
 pub mod keys;

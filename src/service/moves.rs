@@ -5,14 +5,12 @@
 //! followers of the old account over to the new one with its local blocks
 //! and mutes, as Mastodon's MoveWorker does.
 
-use serde_json::Value;
 use sqlx::PgConnection;
 use url::Url;
 
 use crate::db::{self, actors::Actor, users::User};
 use crate::error::{Error, Result};
 use crate::federation::activities;
-use crate::federation::fetch::id_of;
 use crate::service::{follows, outbox, profiles, remote_actors, sessions};
 use crate::state::AppState;
 
@@ -140,14 +138,12 @@ pub async fn move_to(
 pub async fn target_of_move(
     state: &AppState,
     actor: &Actor,
-    activity: &Value,
+    object: &str,
+    target: &str,
 ) -> Result<Option<Actor>> {
-    if activity.get("object").and_then(id_of) != Some(actor.ap_id.as_str()) {
+    if object != actor.ap_id {
         return Err(Error::Forbidden("an actor may only move itself".into()));
     }
-    let Some(target) = activity.get("target").and_then(id_of) else {
-        return Err(Error::BadRequest("the Move has no target".into()));
-    };
     match verified_target(state, actor, target).await {
         Ok(target) => Ok(Some(target)),
         Err(Error::Validation(reason) | Error::Forbidden(reason)) => {

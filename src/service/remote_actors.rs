@@ -173,7 +173,7 @@ pub async fn actor_for_key(state: &AppState, key_id: &str) -> Result<Actor, Reso
     let document = fetch::fetch_object(state, &url)
         .await
         .map_err(|e| ResolveError::Unavailable(e.to_string()))?;
-    let owner = match document.get("owner").and_then(serde_json::Value::as_str) {
+    let owner = match crate::federation::actor::key_owner(&document) {
         Some(owner) => Url::parse(owner).map_err(|_| ResolveError::NotFound)?,
         None => url,
     };

@@ -11,6 +11,8 @@
 //! The author of a post may also hide a reply to it from the thread.
 
 use serde_json::{Value, json};
+
+use crate::federation::inbound::RemotePost;
 use sqlx::PgConnection;
 
 use crate::db::{self, actors::Actor, posts::Post};
@@ -137,7 +139,7 @@ pub async fn judge_reply(
     state: &AppState,
     replier: &Actor,
     parent: &Post,
-    note: &Value,
+    note: &RemotePost,
     proven: bool,
 ) -> Result<Verdict> {
     let Some(author) = db::actors::find_by_id(&mut *tx, parent.author_id).await? else {
@@ -155,7 +157,7 @@ pub async fn judge_reply(
             }
             return Ok(Verdict::Keep);
         }
-        let note_id = note.get("id").and_then(Value::as_str).unwrap_or_default();
+        let note_id = note.id.as_str();
         let mut reject = activities::reject(
             &activities::new_id(&state.urls),
             &author.ap_id,
@@ -191,11 +193,9 @@ async fn approve(
     author: &Actor,
     replier: &Actor,
     parent: &Post,
-    note: &Value,
+    note: &RemotePost,
 ) -> Result<()> {
-    let Some(note_id) = note.get("id").and_then(Value::as_str) else {
-        return Ok(());
-    };
+    let note_id = note.id.as_str();
     let grant =
         db::posts::authorize_reply(&mut *tx, parent.id, note_id, replier.id, state.clock.now())
             .await?;
@@ -256,16 +256,12 @@ pub async fn authorization_document(
 /// `replyAuthorization` (or the older `approvedBy`, an Accept) is fetched
 /// from the post author's server and must name the author, the reply and
 /// the post. Goes to the network: call it before the transaction.
-pub async fn approval_holds(state: &AppState, note: &Value) -> bool {
-    use crate::federation::fetch::{self, id_of};
-    let Some(link) = ["replyAuthorization", "approvedBy"]
-        .iter()
-        .find_map(|name| note.get(*name).and_then(id_of))
-    else {
+pub async fn approval_holds(state: &AppState, note: &RemotePost) -> bool {
+    use crate::federation::fetch;
+    let Some(link) = note.reply_approval.as_deref() else {
         return false;
     };
-    let (Some(reply_id), Some(parent_id)) = (id_of(note), note.get("inReplyTo").and_then(id_of))
-    else {
+    let (reply_id, Some(parent_id)) = (note.id.as_str(), note.in_reply_to.as_deref()) else {
         return false;
     };
     let Ok(Some(parent)) = db::posts::find_by_ap_id(&state.db, parent_id).await else {
@@ -290,13 +286,10 @@ pub async fn approval_holds(state: &AppState, note: &Value) -> bool {
             return false;
         }
     };
-    let field = |names: [&str; 2]| names.iter().find_map(|n| document.get(*n).and_then(id_of));
-    let by = field(["attributedTo", "actor"]);
-    let object = field(["interactingObject", "object"]);
-    let target = field(["interactionTarget", "target"]);
-    by == Some(author.ap_id.as_str())
-        && object == Some(reply_id)
-        && target.is_none_or(|t| t == parent.ap_id)
+    let approval = crate::federation::inbound::Approval::parse(&document);
+    approval.by.as_deref() == Some(author.ap_id.as_str())
+        && approval.object.as_deref() == Some(reply_id)
+        && approval.target.as_deref().is_none_or(|t| t == parent.ap_id)
 }
 
 /// An Accept from the author of a remote post of a local reply to it: the
@@ -307,24 +300,19 @@ pub async fn on_accept(
     tx: &mut PgConnection,
     state: &AppState,
     actor: &Actor,
-    activity: &Value,
+    approved_by: &str,
+    object: Option<&str>,
+    result: Option<&str>,
 ) -> Result<bool> {
-    use crate::federation::fetch::id_of;
-    let Some(object) = activity.get("object").and_then(id_of) else {
+    let Some(object) = object else {
         return Ok(false);
     };
     let Some((reply, _)) = local_reply_to(tx, actor, object).await? else {
         return Ok(false);
     };
-    let approved_by = activity
-        .get("id")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
     // The authorization must live on the approving server.
-    let authorization = activity
-        .get("result")
-        .and_then(id_of)
-        .filter(|r| url::Url::parse(r).is_ok_and(|u| Some(authority(&u)) == actor.domain));
+    let authorization =
+        result.filter(|r| url::Url::parse(r).is_ok_and(|u| Some(authority(&u)) == actor.domain));
     if reply.deleted_at.is_some()
         || (reply.reply_approved_by.as_deref() == Some(approved_by)
             && reply.reply_authorization.as_deref() == authorization)

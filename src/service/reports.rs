@@ -6,7 +6,6 @@
 //! domain policy rejects that server's reports. Moderators resolve and
 //! reopen reports; each of those actions is audit-logged.
 
-use serde_json::Value;
 use sqlx::PgConnection;
 
 use crate::db::{self, actors::Actor, reports::Report};
@@ -125,7 +124,9 @@ pub async fn receive_flag(
     tx: &mut PgConnection,
     state: &AppState,
     sender: &Actor,
-    activity: &Value,
+    id: &str,
+    objects: &[String],
+    content: &str,
 ) -> Result<bool> {
     let host = sender.domain.clone().unwrap_or_default();
     let rejected = db::domain_policy::covering(&mut *tx, &host)
@@ -135,14 +136,6 @@ pub async fn receive_flag(
     if rejected {
         return Ok(false);
     }
-    let objects: Vec<&str> = match activity.get("object") {
-        Some(Value::String(s)) => vec![s.as_str()],
-        Some(Value::Array(items)) => items
-            .iter()
-            .filter_map(|v| v.as_str().or_else(|| v.get("id").and_then(Value::as_str)))
-            .collect(),
-        _ => Vec::new(),
-    };
     let local_prefix = format!("{}/", state.urls.origin());
     let mut target: Option<Actor> = None;
     let mut post_ids = Vec::new();
@@ -173,13 +166,7 @@ pub async fn receive_flag(
         .filter(|(_, author)| *author == target.id)
         .map(|(id, _)| id)
         .collect();
-    let comment: String = activity
-        .get("content")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .chars()
-        .take(MAX_COMMENT)
-        .collect();
+    let comment: String = content.chars().take(MAX_COMMENT).collect();
     let stored = db::reports::insert(
         &mut *tx,
         &db::reports::NewReport {
@@ -189,7 +176,7 @@ pub async fn receive_flag(
             comment: &comment,
             category: "other",
             forwarded: false,
-            ap_id: activity.get("id").and_then(Value::as_str),
+            ap_id: Some(id),
         },
         state.clock.now(),
     )

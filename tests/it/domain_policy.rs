@@ -522,7 +522,7 @@ async fn authorized_fetch_serves_documents_only_to_signed_gets_from_servers_it_f
     let on_beta = beta.resolve(&alpha.url("/users/alice")).await;
     assert_eq!(on_beta.username, "alice");
     let post_on_beta =
-        skein::service::inbox_posts::resolve(&beta.state, &url::Url::parse(&note_url).unwrap())
+        skein::service::inbox::resolve(&beta.state, &url::Url::parse(&note_url).unwrap())
             .await
             .unwrap();
     assert!(post_on_beta.is_some(), "the post is fetched and stored");
@@ -691,16 +691,15 @@ async fn a_block_holds_whatever_form_the_blocked_host_comes_in() {
                "content": "<p>forged</p>", "to": ["https://www.w3.org/ns/activitystreams#Public"]}),
     );
     friendly.redirect("/notes/claimed", &forged);
-    let found =
-        skein::service::inbox_posts::resolve(&alpha.state, &url::Url::parse(&claimed).unwrap())
-            .await
-            .unwrap();
+    let found = skein::service::inbox::resolve(&alpha.state, &url::Url::parse(&claimed).unwrap())
+        .await
+        .unwrap();
     assert!(found.is_none(), "the forged document was refused");
 
     // A redirect within the open server is followed.
     let moved_note = friendly.add_note("moved", note(&friendly, &fred, "moved", json!({})));
     friendly.redirect("/notes/old-address", &moved_note);
-    let found = skein::service::inbox_posts::resolve(
+    let found = skein::service::inbox::resolve(
         &alpha.state,
         &url::Url::parse(&format!("{}/notes/old-address", friendly.base)).unwrap(),
     )

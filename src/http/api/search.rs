@@ -14,7 +14,7 @@ use crate::error::Result;
 use crate::http::api::{Params, Token, params::lenient};
 use crate::mastodon::Presenter;
 use crate::mastodon::entities as e;
-use crate::service::{accounts, inbox_posts, posts};
+use crate::service::{accounts, inbox, posts};
 use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -57,7 +57,7 @@ async fn search(
         && let Ok(url) = Url::parse(query)
     {
         let found = if p.resolve {
-            inbox_posts::resolve(&state, &url).await?
+            inbox::resolve(&state, &url).await?
         } else {
             db::posts::find_by_ap_id_or_url(&state.db, url.as_str()).await?
         };

@@ -17,6 +17,7 @@ use crate::http::api::accounts::bounds;
 use crate::http::api::{MaybeToken, PageParams, Params, Token, id, paged, params::lenient};
 use crate::mastodon::Presenter;
 use crate::mastodon::entities::{self as e, time};
+use crate::service::posts::draft;
 use crate::service::{compose, interactions, media, polls, posts, timelines};
 use crate::state::AppState;
 
@@ -249,18 +250,7 @@ async fn create(
         ));
     }
     let media_ids = p.media_ids()?;
-    let visibility = match p.visibility.as_deref() {
-        None | Some("") => {
-            Visibility::parse(&user.default_visibility).unwrap_or(Visibility::Public)
-        }
-        Some(v) => Visibility::parse(v)
-            .ok_or_else(|| Error::Validation(format!("`{v}` is not a visibility")))?,
-    };
-    let quote_policy = match p.quote_approval_policy.as_deref() {
-        None | Some("") => QuotePolicy::Public,
-        Some(q) => QuotePolicy::parse(q)
-            .ok_or_else(|| Error::Validation(format!("`{q}` is not a quote approval policy")))?,
-    };
+    let visibility = draft::visibility(user, p.visibility.as_deref())?;
     let parent = match &p.in_reply_to_id {
         Some(raw) => Some(visible_post(&state, Some(author), raw).await?),
         None => None,
@@ -269,28 +259,26 @@ async fn create(
         Some(raw) => Some(visible_post(&state, Some(author), raw).await?),
         None => None,
     };
-    let language = p
-        .language
-        .clone()
-        .filter(|l| !l.is_empty())
-        .or_else(|| user.default_language.clone());
-    let draft = posts::Draft {
-        text: p.status.as_deref().unwrap_or_default(),
-        spoiler: p.spoiler_text.as_deref().unwrap_or_default(),
-        sensitive: p.sensitive.unwrap_or(user.default_sensitive),
-        language: language.as_deref(),
-        visibility,
-        in_reply_to: parent.as_ref().map(|p| p.ap_id.as_str()),
-        poll: p.poll()?,
-        quote_of: quoted.as_ref().map(|q| q.ap_id.as_str()),
-        quote_policy,
-        reply_policy: match &p.interaction_policy {
-            Some(policy) => policy.reply_policy(visibility)?,
-            None => ReplyPolicy::Everyone,
-        },
-        media_ids: Some(&media_ids),
-        media_attributes: &[],
+    let reply_policy = match &p.interaction_policy {
+        Some(policy) => Some(policy.reply_policy(visibility)?),
+        None => None,
     };
+    let draft = draft::new_post(
+        user,
+        draft::Request {
+            text: p.status.as_deref().unwrap_or_default(),
+            spoiler: p.spoiler_text.as_deref().unwrap_or_default(),
+            sensitive: p.sensitive,
+            language: p.language.as_deref(),
+            visibility: p.visibility.as_deref(),
+            reply_policy,
+            quote_policy: p.quote_approval_policy.as_deref(),
+            in_reply_to: parent.as_ref(),
+            quote_of: quoted.as_ref(),
+            poll: p.poll()?,
+            media_ids: &media_ids,
+        },
+    )?;
     let key = headers.get("idempotency-key").and_then(|v| v.to_str().ok());
     let post = compose::create(
         &state,

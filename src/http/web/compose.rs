@@ -17,6 +17,7 @@ use crate::error::Error;
 use crate::http::api::params::WithFiles;
 use crate::http::api::statuses::visible_post;
 use crate::ratelimit;
+use crate::service::posts::draft;
 use crate::service::{compose, media, posts};
 use crate::state::AppState;
 
@@ -369,16 +370,7 @@ async fn write(
     image: Option<bytes::Bytes>,
 ) -> Result<(Post, Option<Post>), Error> {
     let (user, author) = (me.user(), me.actor());
-    let visibility = match form.visibility.as_str() {
-        "" => Visibility::parse(&user.default_visibility).unwrap_or(Visibility::Public),
-        v => Visibility::parse(v)
-            .ok_or_else(|| Error::Validation(format!("`{v}` is not a visibility")))?,
-    };
-    let reply_policy = match form.reply_policy.as_str() {
-        "" => ReplyPolicy::Everyone,
-        p => ReplyPolicy::parse(p)
-            .ok_or_else(|| Error::Validation(format!("`{p}` is not a choice of who can reply")))?,
-    };
+    let reply_policy = draft::reply_policy(&form.reply_policy)?;
     let parent = match form.in_reply_to_id.as_str() {
         "" => None,
         raw => Some(visible_post(state, Some(author), raw).await?),
@@ -387,6 +379,8 @@ async fn write(
         "" => None,
         raw => Some(visible_post(state, Some(author), raw).await?),
     };
+    // Checked before the upload, so that a bad choice stores no file.
+    draft::visibility(user, Some(&form.visibility))?;
     let mut media_ids = Vec::new();
     if let Some(bytes) = image {
         if !state
@@ -403,20 +397,19 @@ async fn write(
                 .id,
         );
     }
-    let draft = posts::Draft {
-        text: &form.text,
-        spoiler: form.spoiler.trim(),
-        sensitive: user.default_sensitive,
-        language: user.default_language.as_deref(),
-        visibility,
-        in_reply_to: parent.as_ref().map(|p| p.ap_id.as_str()),
-        poll: None,
-        quote_of: quoted.as_ref().map(|q| q.ap_id.as_str()),
-        quote_policy: QuotePolicy::Public,
-        reply_policy,
-        media_ids: Some(&media_ids),
-        media_attributes: &[],
-    };
+    let draft = draft::new_post(
+        user,
+        draft::Request {
+            text: &form.text,
+            spoiler: &form.spoiler,
+            visibility: Some(&form.visibility),
+            reply_policy,
+            in_reply_to: parent.as_ref(),
+            quote_of: quoted.as_ref(),
+            media_ids: &media_ids,
+            ..Default::default()
+        },
+    )?;
     let post = compose::create(state, user, author, draft, None, None).await?;
     Ok((post, parent))
 }

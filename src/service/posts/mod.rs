@@ -11,8 +11,11 @@ use crate::domain::visibility::{QuotePolicy, Visibility};
 use crate::error::{Error, Result};
 use crate::federation::note::{self, NoteParts};
 use crate::service::media::{self, MediaAttributes};
-use crate::service::{conversations, outbox, quotes, remote_actors, reply_controls};
+use crate::service::{outbox, quotes, remote_actors, reply_controls};
 use crate::state::AppState;
+
+pub mod draft;
+pub mod store;
 
 /// A post as its author writes it.
 #[derive(Debug, Clone)]
@@ -255,66 +258,46 @@ pub async fn create(state: &AppState, author: &Actor, draft: Draft<'_>) -> Resul
     let id = db::posts::next_id(&mut *tx, now).await?;
     let ap_id = state.urls.post(&author.username, id);
     let url = state.urls.post_page(&author.username, id);
-    let post = db::posts::insert(
-        &mut tx,
-        &db::posts::NewPost {
-            id: Some(id),
-            ap_id: &ap_id,
-            author_id: author.id,
-            url: Some(&url),
-            content: &html,
-            source: Some(text),
-            summary: draft.spoiler.trim(),
-            sensitive: draft.sensitive || !draft.spoiler.trim().is_empty(),
-            language: language.as_deref(),
-            visibility: draft.visibility.as_str(),
-            in_reply_to_ap_id: parent.as_ref().map(|p| p.ap_id.as_str()),
-            published: now,
-        },
-    )
-    .await?;
-    let mentioned_ids: Vec<i64> = mentioned.iter().map(|a| a.id).collect();
-    db::posts::add_mentions(&mut *tx, post.id, &mentioned_ids).await?;
-    db::posts::add_tags(&mut *tx, post.id, &tags).await?;
-    if let Some(parent) = &parent {
-        db::posts::add_replies(&mut *tx, parent.id, 1).await?;
-    }
-    if draft.visibility == Visibility::Direct {
-        let parent_id = parent.as_ref().map(|p| p.id);
-        conversations::on_direct_post(&mut tx, state, &post, author, &mentioned, parent_id).await?;
-    }
-    for actor in mentioned.iter().filter(|a| a.is_local()) {
-        db::notifications::notify(
-            &mut tx,
-            actor.id,
-            "mention",
-            author.id,
-            Some(post.id),
-            state.clock.now(),
-        )
-        .await?;
-    }
-    let own_thread = parent.as_ref().is_none_or(|p| p.author_id == author.id);
-    notify_followers(&mut tx, state, &post, author.id, own_thread, &mentioned).await?;
-    if let Some(poll) = &draft.poll {
-        let options: Vec<db::polls::PollOption> = poll
+    let poll = draft.poll.as_ref().map(|poll| store::NewPoll {
+        multiple: poll.multiple,
+        options: poll
             .options
             .iter()
             .map(|o| db::polls::PollOption {
                 title: o.trim().to_string(),
                 votes: 0,
             })
-            .collect();
-        db::polls::insert(
-            &mut *tx,
-            post.id,
-            poll.multiple,
-            &options,
-            Some(now + poll.expires_in),
-            0,
-        )
-        .await?;
-    }
+            .collect(),
+        expires_at: Some(now + poll.expires_in),
+        voters_count: 0,
+    });
+    let post = store::store(
+        &mut tx,
+        state,
+        store::NewPost {
+            author,
+            row: db::posts::NewPost {
+                id: Some(id),
+                ap_id: &ap_id,
+                author_id: author.id,
+                url: Some(&url),
+                content: &html,
+                source: Some(text),
+                summary: draft.spoiler.trim(),
+                sensitive: draft.sensitive || !draft.spoiler.trim().is_empty(),
+                language: language.as_deref(),
+                visibility: draft.visibility.as_str(),
+                in_reply_to_ap_id: parent.as_ref().map(|p| p.ap_id.as_str()),
+                published: now,
+            },
+            parent: parent.as_ref(),
+            mentioned: &mentioned,
+            hashtags: &tags,
+            poll,
+            notify_followers: true,
+        },
+    )
+    .await?;
     db::posts::set_quote_policy(&mut *tx, post.id, draft.quote_policy.as_str()).await?;
     db::posts::set_reply_policy(&mut *tx, post.id, draft.reply_policy.as_str()).await?;
     if !uploads.is_empty() {

@@ -1,0 +1,88 @@
+//! The one way a post is stored, local or remote: the row, and its side
+//! effects in the same transaction: mentions, hashtags, the poll, the
+//! parent's reply count, the conversation of a direct post, notifications
+//! (mentions, and followers who asked for an account's posts). Timelines
+//! and streams follow from the row: `db::posts::insert` announces the new
+//! post, and PostgreSQL delivers the announcement when the transaction
+//! commits.
+//!
+//! What differs between the two stays with the callers: a local post is
+//! rendered from its text and sent out (`posts::create`); a remote post is
+//! checked for relevance, reply controls and media policy
+//! (`service::inbox`).
+
+use chrono::{DateTime, Utc};
+use sqlx::PgConnection;
+
+use crate::db::{self, actors::Actor, posts::Post};
+use crate::domain::visibility::Visibility;
+use crate::error::Result;
+use crate::state::AppState;
+
+/// A poll as it is stored.
+#[derive(Debug, Clone)]
+pub struct NewPoll {
+    pub multiple: bool,
+    pub options: Vec<db::polls::PollOption>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub voters_count: i32,
+}
+
+/// A post about to be stored, with what it names.
+pub struct NewPost<'a> {
+    pub author: &'a Actor,
+    pub row: db::posts::NewPost<'a>,
+    pub parent: Option<&'a Post>,
+    /// Accounts mentioned (local and remote), without the author.
+    pub mentioned: &'a [Actor],
+    pub hashtags: &'a [String],
+    pub poll: Option<NewPoll>,
+    /// Whether followers who asked to hear of the author's posts are told:
+    /// always for a local post; for a remote one only when it came to this
+    /// instance for its own sake, not as a thread's fetched parent.
+    pub notify_followers: bool,
+}
+
+/// Stores a post and its side effects (see the module).
+pub async fn store(tx: &mut PgConnection, state: &AppState, new: NewPost<'_>) -> Result<Post> {
+    let post = db::posts::insert(&mut *tx, &new.row).await?;
+    let mentioned_ids: Vec<i64> = new.mentioned.iter().map(|a| a.id).collect();
+    db::posts::add_mentions(&mut *tx, post.id, &mentioned_ids).await?;
+    db::posts::add_tags(&mut *tx, post.id, new.hashtags).await?;
+    if let Some(poll) = &new.poll {
+        db::polls::insert(
+            &mut *tx,
+            post.id,
+            poll.multiple,
+            &poll.options,
+            poll.expires_at,
+            poll.voters_count,
+        )
+        .await?;
+    }
+    if let Some(parent) = new.parent {
+        db::posts::add_replies(&mut *tx, parent.id, 1).await?;
+    }
+    if post.visibility == Visibility::Direct.as_str() {
+        let parent_id = new.parent.map(|p| p.id);
+        crate::service::conversations::on_direct_post(
+            tx,
+            state,
+            &post,
+            new.author,
+            new.mentioned,
+            parent_id,
+        )
+        .await?;
+    }
+    let now = state.clock.now();
+    for local in new.mentioned.iter().filter(|a| a.is_local()) {
+        db::notifications::notify(tx, local.id, "mention", new.author.id, Some(post.id), now)
+            .await?;
+    }
+    if new.notify_followers {
+        let own_thread = new.parent.is_none_or(|p| p.author_id == new.author.id);
+        super::notify_followers(tx, state, &post, new.author.id, own_thread, new.mentioned).await?;
+    }
+    Ok(post)
+}
