@@ -4,9 +4,19 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::PgExecutor;
 
+/// The first key of the advisory locks that put an activity and its Undo
+/// one after the other (see [`record`]).
+pub const SUBJECT_LOCK_CLASS: i32 = 0x5369; // "Si"
+
 /// Records an activity; false when its id was already recorded (a duplicate
 /// delivery, which must have no further effect). Inside a transaction, a
 /// concurrent duplicate waits here until the first commits.
+///
+/// It also takes a transaction lock on the activity's subject: its own id,
+/// or for an Undo the id of what it undoes. A Follow (Like, Announce ...)
+/// and its Undo arriving at once thus run one after the other, and the
+/// second sees what the first did (`was_undone`, or the row to remove);
+/// without it, each could miss the other and the follow would stay.
 pub async fn record(
     db: impl PgExecutor<'_>,
     activity_id: &str,
@@ -16,9 +26,14 @@ pub async fn record(
     now: DateTime<Utc>,
 ) -> Result<bool, sqlx::Error> {
     let object_id = crate::federation::fetch::id_of(payload.get("object").unwrap_or(&Value::Null));
+    let subject = match object_id {
+        Some(undone) if kind == "Undo" => undone,
+        _ => activity_id,
+    };
     sqlx::query(
-        "insert into inbox_activities (activity_id, actor_id, kind, payload, received_at, object_id)
-         values ($1, $2, $3, $4, $5, $6)
+        "with subject as (select pg_advisory_xact_lock($7, hashtext($8)))
+         insert into inbox_activities (activity_id, actor_id, kind, payload, received_at, object_id)
+         select $1, $2, $3, $4, $5, $6 from subject
          on conflict (activity_id) do nothing",
     )
     .bind(activity_id)
@@ -27,6 +42,8 @@ pub async fn record(
     .bind(payload)
     .bind(now)
     .bind(object_id)
+    .bind(SUBJECT_LOCK_CLASS)
+    .bind(subject)
     .execute(db)
     .await
     .map(|r| r.rows_affected() == 1)
