@@ -735,7 +735,13 @@ async fn load(conn: &mut PgConnection, size: &Size) -> Population {
                 n.at, n.at, case when n.deleted then n.at + interval '1 hour' end
          from (select g.*, g.i > 1 and g.kind < 0.08 as repost,
                       g.i > 1 and g.kind >= 0.08 and g.kind < 0.28 as reply,
-                      g.del < 0.01 as deleted,
+                      -- An account reposts a post once: a second repost
+                      -- is a tombstone (posts_one_live_repost).
+                      g.del < 0.01
+                          or (g.i > 1 and g.kind < 0.08
+                              and row_number() over (partition by g.author, g.parent,
+                                                                  g.i > 1 and g.kind < 0.08
+                                                     order by g.i) > 1) as deleted,
                       to_timestamp(({t0} + g.i * {step}) / 1000.0) as at
                from g) n
          join actors a on a.id = n.author

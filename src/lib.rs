@@ -29,6 +29,8 @@ pub mod net;
 pub mod ratelimit;
 /// Use cases, each owning its transaction.
 pub mod service;
+/// Concurrent callers of one key sharing one computation.
+pub mod singleflight;
 /// The state shared by handlers, services and workers.
 pub mod state;
 /// Live updates: change events from PostgreSQL fanned out to connections.

@@ -1,6 +1,7 @@
 //! What services, handlers and workers share: the pool, the configuration,
 //! the URL builder, the clock, the outbound HTTP client, signing keys, rate
-//! limits, the limit on image work and the hub of live events.
+//! limits, the limit on image work, the hub of live events and the remote
+//! actors being fetched.
 //! Built once in `app`, cloned cheaply.
 
 use std::sync::Arc;
@@ -17,6 +18,7 @@ use crate::net::HttpClient;
 use crate::ratelimit::RateLimiter;
 use crate::service::keys::KeyCache;
 use crate::service::push::VapidKey;
+use crate::service::remote_actors::ActorFetches;
 use crate::streaming::Hub;
 
 #[derive(Clone)]
@@ -41,6 +43,8 @@ pub struct AppState {
     pub image_work: Arc<Semaphore>,
     /// Live events for streaming connections.
     pub streams: Arc<Hub>,
+    /// Fetches of remote actors in flight: one per actor at a time.
+    pub actor_fetches: Arc<ActorFetches>,
     /// Work started after a request's change committed (checking profile
     /// links); tests wait for it with `close` and `wait`.
     pub background: TaskTracker,

@@ -65,37 +65,69 @@ pub struct NewPost<'a> {
     pub published: DateTime<Utc>,
 }
 
+/// How often an insert takes a new id because a concurrent transaction was
+/// inserting the one `next_post_id` gave (which skips committed ones): once
+/// is already a wrap of the 16-bit sequence within one transaction's life.
+const ID_ATTEMPTS: usize = 4;
+
 /// Stores a post and tells live listeners once the transaction commits.
+/// Without `new.id`, the id comes from `published` (`next_post_id`), and one
+/// taken meanwhile is replaced, never an error.
 pub async fn insert(db: &mut PgConnection, new: &NewPost<'_>) -> Result<Post, sqlx::Error> {
-    let post: Post = sqlx::query_as(
+    // With an id of its own (a local post's, already in its ActivityPub id),
+    // a clash is the database's error; a made one is taken again.
+    let sql = if new.id.is_some() {
         "insert into posts (id, ap_id, author_id, url, content, source, summary, sensitive,
                             language, visibility, in_reply_to_ap_id,
                             in_reply_to_id, published)
-         values (coalesce($12, next_id($11)), $1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
+         values ($12, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
                  (select id from posts where ap_id = $10), $11)
-         returning *",
-    )
-    .bind(new.ap_id)
-    .bind(new.author_id)
-    .bind(new.url)
-    .bind(new.content)
-    .bind(new.source)
-    .bind(new.summary)
-    .bind(new.sensitive)
-    .bind(new.language)
-    .bind(new.visibility)
-    .bind(new.in_reply_to_ap_id)
-    .bind(new.published)
-    .bind(new.id)
-    .fetch_one(&mut *db)
-    .await?;
-    events::emit(db, &Change::Posted { post: post.id }).await?;
-    Ok(post)
+         returning *"
+    } else {
+        "insert into posts (id, ap_id, author_id, url, content, source, summary, sensitive,
+                            language, visibility, in_reply_to_ap_id,
+                            in_reply_to_id, published)
+         values (next_post_id($11), $1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
+                 (select id from posts where ap_id = $10), $11)
+         on conflict (id) do nothing
+         returning *"
+    };
+    for _ in 0..ID_ATTEMPTS {
+        let inserted: Option<Post> = sqlx::query_as(sql)
+            .bind(new.ap_id)
+            .bind(new.author_id)
+            .bind(new.url)
+            .bind(new.content)
+            .bind(new.source)
+            .bind(new.summary)
+            .bind(new.sensitive)
+            .bind(new.language)
+            .bind(new.visibility)
+            .bind(new.in_reply_to_ap_id)
+            .bind(new.published)
+            .bind(new.id)
+            .fetch_optional(&mut *db)
+            .await?;
+        if let Some(post) = inserted {
+            events::emit(db, &Change::Posted { post: post.id }).await?;
+            return Ok(post);
+        }
+    }
+    Err(id_not_found(new.published))
 }
 
-/// A fresh post id for `at`, for local posts whose ActivityPub id contains it.
+/// The error when every attempt found its id taken: only possible if other
+/// transactions keep inserting into the same millisecond at once.
+fn id_not_found(published: DateTime<Utc>) -> sqlx::Error {
+    sqlx::Error::Protocol(format!(
+        "no free post id for {published} after {ID_ATTEMPTS} attempts"
+    ))
+}
+
+/// A fresh post id for `at`, for local posts whose ActivityPub id contains
+/// it: one no stored post has.
 pub async fn next_id(db: impl PgExecutor<'_>, at: DateTime<Utc>) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("select next_id($1)")
+    sqlx::query_scalar("select next_post_id($1)")
         .bind(at)
         .fetch_one(db)
         .await
@@ -250,7 +282,7 @@ pub async fn insert_tombstone(
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
         "insert into posts (id, ap_id, author_id, visibility, published, deleted_at)
-         values (next_id($3), $1, $2, 'direct', $3, $3)
+         values (next_post_id($3), $1, $2, 'direct', $3, $3)
          on conflict (ap_id) do nothing",
     )
     .bind(ap_id)
@@ -327,38 +359,62 @@ pub async fn insert_repost(
     published: DateTime<Utc>,
     id: Option<i64>,
 ) -> Result<Option<Post>, sqlx::Error> {
-    let exists: bool = sqlx::query_scalar(
-        "select exists (select 1 from posts where author_id = $1 and reblog_of_id = $2)",
-    )
-    .bind(author_id)
-    .bind(original_id)
-    .fetch_one(&mut *db)
-    .await?;
-    if exists {
-        return Ok(None);
-    }
-    let post: Option<Post> = sqlx::query_as(
-        "insert into posts (id, ap_id, author_id, reblog_of_id, visibility, published)
-         values (coalesce($6, next_id($5)), $1, $2, $3, $4, $5)
-         on conflict (ap_id) do nothing
-         returning *",
-    )
-    .bind(ap_id)
-    .bind(author_id)
-    .bind(original_id)
-    .bind(visibility)
-    .bind(published)
-    .bind(id)
-    .fetch_optional(&mut *db)
-    .await?;
-    if let Some(repost) = &post {
-        sqlx::query("update posts set reposts_count = reposts_count + 1 where id = $1")
+    // `on conflict do nothing` covers the Announce's id and the one live
+    // repost per account and post (`posts_one_live_repost`): of concurrent
+    // reposts, one is stored and counted, the others wait for it and then
+    // find it.
+    let insert = |lenient: bool| {
+        let sql = if lenient {
+            "insert into posts (id, ap_id, author_id, reblog_of_id, visibility, published)
+             values (coalesce($6, next_post_id($5)), $1, $2, $3, $4, $5)
+             on conflict do nothing
+             returning *"
+        } else {
+            "insert into posts (id, ap_id, author_id, reblog_of_id, visibility, published)
+             values ($6, $1, $2, $3, $4, $5)
+             returning *"
+        };
+        sqlx::query_as::<_, Post>(sql)
+            .bind(ap_id)
+            .bind(author_id)
             .bind(original_id)
-            .execute(&mut *db)
+            .bind(visibility)
+            .bind(published)
+            .bind(id)
+    };
+    for _ in 0..ID_ATTEMPTS {
+        let mut stored = insert(true).fetch_optional(&mut *db).await?;
+        if stored.is_none() {
+            // Nothing stored: a repost that was there already, or, rarely,
+            // an id a concurrent transaction took.
+            let duplicate: bool = sqlx::query_scalar(
+                "select exists (select 1 from posts where ap_id = $1)
+                     or exists (select 1 from posts
+                                where reblog_of_id = $3 and author_id = $2 and deleted_at is null)",
+            )
+            .bind(ap_id)
+            .bind(author_id)
+            .bind(original_id)
+            .fetch_one(&mut *db)
             .await?;
-        events::emit(&mut *db, &Change::Posted { post: repost.id }).await?;
+            if duplicate {
+                return Ok(None);
+            }
+            if id.is_some() {
+                // A given id stays: the database names what holds it.
+                stored = Some(insert(false).fetch_one(&mut *db).await?);
+            }
+        }
+        if let Some(repost) = stored {
+            sqlx::query("update posts set reposts_count = reposts_count + 1 where id = $1")
+                .bind(original_id)
+                .execute(&mut *db)
+                .await?;
+            events::emit(&mut *db, &Change::Posted { post: repost.id }).await?;
+            return Ok(Some(repost));
+        }
     }
-    Ok(post)
+    Err(id_not_found(published))
 }
 
 /// Removes a repost by its author and uncounts it; returns the removed row.

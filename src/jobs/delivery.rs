@@ -9,6 +9,10 @@
 //!   honouring `Retry-After`, for two days.
 //! - A host whose deliveries failed on 7 distinct days is unavailable: its
 //!   deliveries are dropped until it is heard from again.
+//!
+//! One sender's deliveries to one inbox go out one after the other, in the
+//! order they were queued (within a process, and while none is retried):
+//! an Undo(Follow) then a Block arrive in that order.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -124,11 +128,36 @@ impl HostLimiter {
     }
 }
 
+/// Puts one sender's deliveries to one inbox in a line: claims come oldest
+/// first and each takes its place in the line (a fair lock) before its
+/// first wait, so they are sent in the order they were queued.
+#[derive(Default)]
+struct InOrder {
+    lines: Mutex<HashMap<(i64, String), Line>>,
+}
+
+/// One sender's place in front of one inbox.
+type Line = Arc<tokio::sync::Mutex<()>>;
+
+impl InOrder {
+    fn line(&self, sender_id: i64, inbox: &str) -> Line {
+        let mut lines = self.lines.lock().unwrap_or_else(|e| e.into_inner());
+        if lines.len() > 10_000 {
+            lines.retain(|_, line| Arc::strong_count(line) > 1);
+        }
+        lines
+            .entry((sender_id, inbox.to_string()))
+            .or_default()
+            .clone()
+    }
+}
+
 /// The delivery engine of one process.
 pub struct Deliverer {
     state: AppState,
     worker_id: i32,
     limiter: HostLimiter,
+    in_order: InOrder,
 }
 
 impl Deliverer {
@@ -142,6 +171,7 @@ impl Deliverer {
                 per_host,
                 hosts: Mutex::new(HashMap::new()),
             },
+            in_order: InOrder::default(),
         })
     }
 
@@ -288,6 +318,11 @@ impl Worker for Deliverer {
     }
 
     async fn process(&self, delivery: Delivery) {
+        let _turn = self
+            .in_order
+            .line(delivery.sender_id, &delivery.inbox_url)
+            .lock_owned()
+            .await;
         let permit = self.limiter.semaphore(&delivery.host);
         let _permit = permit.acquire_owned().await;
         let outcome = match self.attempt(&delivery).await {

@@ -1,11 +1,14 @@
 //! Blocks by local accounts: the block is recorded, follows between the two
 //! accounts end, and a remote account's server is told with a Block (and
-//! with Undo(Block) when it is lifted).
+//! with Undo(Block) when it is lifted). As Mastodon's `BlockService` does,
+//! the follows are ended first with their own activities, Undo(Follow) for
+//! the blocker's and Reject(Follow) for the other's, queued before the
+//! Block: a server that ignores Block still ends both.
 
 use crate::db::{self, actors::Actor};
 use crate::error::{Error, Result};
 use crate::federation::activities;
-use crate::service::outbox;
+use crate::service::{follows, outbox};
 use crate::state::AppState;
 
 pub async fn block(state: &AppState, blocker: &Actor, target: &Actor) -> Result<()> {
@@ -20,8 +23,12 @@ pub async fn block(state: &AppState, blocker: &Actor, target: &Actor) -> Result<
     let id = activities::new_id(&state.urls);
     let activity = activities::block(&id, &blocker.ap_id, &target.ap_id);
     let mut tx = state.db.begin().await?;
+    for (follower, followee) in [(blocker, target), (target, blocker)] {
+        if let Some(follow) = db::follows::find(&mut *tx, follower.id, followee.id).await? {
+            follows::sever(&mut tx, state, blocker, &follow, target).await?;
+        }
+    }
     db::blocks::insert(&mut *tx, blocker.id, target.id, Some(&id)).await?;
-    db::follows::delete_between(&mut *tx, blocker.id, target.id).await?;
     outbox::queue_for(&mut tx, state, blocker, target, &activity).await?;
     tx.commit().await?;
     outbox::wake(state);

@@ -1,6 +1,8 @@
 //! Remote actors: resolving `@user@host` handles and actor URLs, fetching
 //! and storing their documents, refreshing stale copies and noticing when an
-//! actor is gone.
+//! actor is gone. Concurrent requests for one actor share one fetch
+//! ([`ActorFetches`]), so a storm of POSTs from an actor never seen costs its
+//! server one GET.
 
 use chrono::Duration;
 use url::Url;
@@ -11,6 +13,7 @@ use crate::error::Error;
 use crate::federation::actor::parse_remote;
 use crate::federation::fetch::{self, FetchError};
 use crate::service::discovery::authority;
+use crate::singleflight::SingleFlight;
 use crate::state::AppState;
 
 /// A stored remote actor older than this is fetched again when used.
@@ -18,7 +21,7 @@ pub const STALE_AFTER: Duration = Duration::days(1);
 /// At most one refetch per actor in this time because a signature failed.
 pub const KEY_REFETCH_INTERVAL: Duration = Duration::minutes(10);
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum ResolveError {
     #[error("no such account")]
     NotFound,
@@ -48,33 +51,81 @@ fn is_local(state: &AppState, url: &Url) -> bool {
     authority(url) == state.urls.domain()
 }
 
-/// The actor with this id: local, stored and fresh, or fetched now.
+/// The fetches of remote actors this process has in flight (in
+/// `AppState`): concurrent callers asking for one actor wait for the one
+/// fetch under way and share its result.
+#[derive(Default)]
+pub struct ActorFetches {
+    /// By actor URL.
+    actors: SingleFlight<String, Result<Actor, ResolveError>>,
+    /// By key id, for signed GETs.
+    keys: SingleFlight<String, Result<Actor, ResolveError>>,
+}
+
+impl ActorFetches {
+    /// Whether no fetch is under way.
+    pub fn is_idle(&self) -> bool {
+        self.actors.is_empty() && self.keys.is_empty()
+    }
+}
+
+/// What is stored of a remote actor.
+enum Stored {
+    Fresh(Actor),
+    Stale(Actor),
+    Missing,
+}
+
+async fn stored(state: &AppState, url: &Url) -> Result<Stored, ResolveError> {
+    Ok(
+        match db::actors::find_by_ap_id(&state.db, url.as_str()).await? {
+            Some(actor) if actor.gone_at.is_some() => return Err(ResolveError::Gone),
+            Some(actor)
+                if actor
+                    .fetched_at
+                    .is_some_and(|at| at > state.clock.now() - STALE_AFTER) =>
+            {
+                Stored::Fresh(actor)
+            }
+            Some(actor) => Stored::Stale(actor),
+            None => Stored::Missing,
+        },
+    )
+}
+
+/// The actor with this id: local, stored and fresh, or fetched now (once
+/// for all the callers asking at the same time).
 pub async fn get_or_fetch(state: &AppState, url: &Url) -> Result<Actor, ResolveError> {
     if is_local(state, url) {
         return db::actors::find_by_ap_id(&state.db, url.as_str())
             .await?
             .ok_or(ResolveError::NotFound);
     }
-    let stored = db::actors::find_by_ap_id(&state.db, url.as_str()).await?;
-    if let Some(actor) = &stored {
-        if actor.gone_at.is_some() {
-            return Err(ResolveError::Gone);
-        }
-        let fresh = actor
-            .fetched_at
-            .is_some_and(|at| at > state.clock.now() - STALE_AFTER);
-        if fresh {
-            return Ok(actor.clone());
-        }
-    }
-    match fetch_and_store(state, url).await {
-        Ok(actor) => Ok(actor),
-        Err(ResolveError::Unavailable(reason)) if stored.is_some() => {
+    let stale = match stored(state, url).await? {
+        Stored::Fresh(actor) => return Ok(actor),
+        Stored::Stale(actor) => Some(actor),
+        Stored::Missing => None,
+    };
+    let fetched = state
+        .actor_fetches
+        .actors
+        .run(url.to_string(), || async {
+            // A flight that just ended may have stored it since this caller
+            // looked.
+            match stored(state, url).await? {
+                Stored::Fresh(actor) => Ok(actor),
+                Stored::Stale(_) | Stored::Missing => fetch_and_store(state, url).await,
+            }
+        })
+        .await;
+    match (fetched, stale) {
+        (Ok(actor), _) => Ok(actor),
+        (Err(ResolveError::Unavailable(reason)), Some(stale)) => {
             // A stale copy beats none while the origin is unreachable.
             tracing::info!(actor = %url, %reason, "using a stale copy of an actor");
-            Ok(stored.expect("checked to be Some just above"))
+            Ok(stale)
         }
-        Err(e) => Err(e),
+        (Err(e), _) => Err(e),
     }
 }
 
@@ -121,7 +172,12 @@ pub async fn refetch_for_key(
     }
     db::actors::set_key_refetched(&state.db, actor.id, now).await?;
     let url = Url::parse(&actor.ap_id).map_err(|_| ResolveError::NotFound)?;
-    fetch_and_store(state, &url).await.map(Some)
+    state
+        .actor_fetches
+        .actors
+        .run(url.to_string(), || fetch_and_store(state, &url))
+        .await
+        .map(Some)
 }
 
 /// Resolves what a person typed: `@user@host`, `user@host`, or an actor URL.
@@ -162,6 +218,18 @@ pub async fn resolve(state: &AppState, query: &str) -> Result<Actor, ResolveErro
 /// or a key document whose `owner` is fetched in turn; either way the actor
 /// must list the key.
 pub async fn actor_for_key(state: &AppState, key_id: &str) -> Result<Actor, ResolveError> {
+    if let Some(actor) = db::actors::find_by_key_id(&state.db, key_id).await? {
+        return Ok(actor);
+    }
+    state
+        .actor_fetches
+        .keys
+        .run(key_id.to_string(), || fetch_key_owner(state, key_id))
+        .await
+}
+
+async fn fetch_key_owner(state: &AppState, key_id: &str) -> Result<Actor, ResolveError> {
+    // A flight that just ended may have stored it since the caller looked.
     if let Some(actor) = db::actors::find_by_key_id(&state.db, key_id).await? {
         return Ok(actor);
     }

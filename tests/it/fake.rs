@@ -69,6 +69,8 @@ struct Inner {
     quirks: HashMap<String, Quirk>,
     shared_inbox: bool,
     delay: std::time::Duration,
+    /// Actor documents take this long to answer.
+    actor_delay: std::time::Duration,
     in_flight: usize,
     max_in_flight: usize,
 }
@@ -199,6 +201,11 @@ impl FakeServer {
         self.lock().delay = delay;
     }
 
+    /// Actor documents take this long to answer (a slow server).
+    pub fn set_actor_delay(&self, delay: std::time::Duration) {
+        self.lock().actor_delay = delay;
+    }
+
     /// The most inbox POSTs that were in flight at once.
     pub fn max_in_flight(&self) -> usize {
         self.lock().max_in_flight
@@ -267,8 +274,15 @@ fn document(actor: &FakeActor, domain: &str, shared_inbox: bool) -> Value {
 }
 
 async fn actor(State((inner, domain)): State<Shared>, Path(name): Path<String>) -> Response {
-    let mut inner = inner.lock().unwrap();
-    inner.actor_fetches += 1;
+    let delay = {
+        let mut inner = inner.lock().unwrap();
+        inner.actor_fetches += 1;
+        inner.actor_delay
+    };
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
+    let inner = inner.lock().unwrap();
     if inner.gone.contains(&name) {
         return StatusCode::GONE.into_response();
     }

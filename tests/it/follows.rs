@@ -3,6 +3,7 @@
 //! the fediverse-sharing switch.
 
 use serde_json::Value;
+use skein::clock::Clock;
 use skein::service::{blocks, follows, profiles};
 
 use crate::harness::TestApp;
@@ -235,6 +236,150 @@ async fn a_block_from_another_instance_ends_follows_both_ways() {
             .as_deref(),
         Some("accepted")
     );
+}
+
+/// alice on alpha and bob on beta follow each other; returns bob as alpha
+/// knows him.
+async fn mutual_follows(
+    alpha: &TestApp,
+    beta: &TestApp,
+    alice: &skein::db::actors::Actor,
+    bob: &skein::db::actors::Actor,
+) -> skein::db::actors::Actor {
+    let remote_bob = alpha.resolve(&beta.handle("bob")).await;
+    let remote_alice = beta.resolve(&alpha.handle("alice")).await;
+    follows::follow(&alpha.state, alice, &remote_bob)
+        .await
+        .unwrap();
+    follows::follow(&beta.state, bob, &remote_alice)
+        .await
+        .unwrap();
+    alpha.deliver().await;
+    beta.deliver().await;
+    alpha.deliver().await;
+    for (follower, followee) in [(alice, bob), (bob, alice)] {
+        for app in [alpha, beta] {
+            assert_eq!(
+                follow_state(app, &follower.ap_id, &followee.ap_id)
+                    .await
+                    .as_deref(),
+                Some("accepted")
+            );
+        }
+    }
+    remote_bob
+}
+
+/// The types of what alpha queued for beta's inboxes, in queue order.
+async fn queued_types(app: &TestApp, sender: &skein::db::actors::Actor) -> Vec<String> {
+    sqlx::query_scalar(
+        "select payload::jsonb ->> 'type' from deliveries where sender_id = $1 order by id",
+    )
+    .bind(sender.id)
+    .fetch_all(&app.db)
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn blocking_an_account_elsewhere_undoes_and_rejects_the_follows_before_the_block() {
+    let (alpha, beta) = pair().await;
+    let alice = alpha.create_user("alice").await.actor;
+    let bob = beta.create_user("bob").await.actor;
+    let remote_bob = mutual_follows(&alpha, &beta, &alice, &bob).await;
+    let before = queued_types(&alpha, &alice).await.len();
+
+    blocks::block(&alpha.state, &alice, &remote_bob)
+        .await
+        .unwrap();
+    assert_eq!(follow_state(&alpha, &alice.ap_id, &bob.ap_id).await, None);
+    assert_eq!(follow_state(&alpha, &bob.ap_id, &alice.ap_id).await, None);
+    let queued = queued_types(&alpha, &alice).await;
+    assert_eq!(queued[before..], ["Undo", "Reject", "Block"]);
+
+    // A server that ignored Block would still end both follows: hold the
+    // Block back and deliver the rest.
+    sqlx::query(
+        "update deliveries set next_attempt_at = 'infinity'
+         where payload::jsonb ->> 'type' = 'Block'",
+    )
+    .execute(&alpha.db)
+    .await
+    .unwrap();
+    assert_eq!(alpha.deliver().await, 2);
+    assert_eq!(follow_state(&beta, &alice.ap_id, &bob.ap_id).await, None);
+    assert_eq!(follow_state(&beta, &bob.ap_id, &alice.ap_id).await, None);
+    let blocks: i64 = sqlx::query_scalar("select count(*) from blocks")
+        .fetch_one(&beta.db)
+        .await
+        .unwrap();
+    assert_eq!(blocks, 0, "the Block has not arrived yet");
+
+    sqlx::query("update deliveries set next_attempt_at = $1 where state = 'pending'")
+        .bind(alpha.clock.now())
+        .execute(&alpha.db)
+        .await
+        .unwrap();
+    assert_eq!(alpha.deliver().await, 1);
+    let blocks: i64 = sqlx::query_scalar("select count(*) from blocks")
+        .fetch_one(&beta.db)
+        .await
+        .unwrap();
+    assert_eq!(blocks, 1);
+    // Beta took them in that order (transaction ids grow with each one).
+    let received: Vec<String> = sqlx::query_scalar(
+        "select i.kind from inbox_activities i join actors a on a.id = i.actor_id
+         where a.ap_id = $1 and i.kind in ('Undo', 'Reject', 'Block')
+         order by i.xmin::text::bigint",
+    )
+    .bind(&alice.ap_id)
+    .fetch_all(&beta.db)
+    .await
+    .unwrap();
+    assert_eq!(received, ["Undo", "Reject", "Block"]);
+}
+
+#[tokio::test]
+async fn a_block_reaches_a_remote_server_after_the_undo_and_the_reject_in_queue_order() {
+    let app = TestApp::spawn().await;
+    let alice = app.create_user("alice").await.actor;
+    let fake = crate::fake::FakeServer::spawn("remote").await;
+    let mallory = fake.add_actor("mallory", false);
+    app.follow_fake(&fake, &alice, &mallory).await;
+    let follow = serde_json::json!({
+        "id": format!("{}/activities/follow-1", fake.base), "type": "Follow",
+        "actor": mallory.id, "object": alice.ap_id,
+    });
+    assert_eq!(
+        app.post_signed(&fake, &mallory, "/inbox", follow.clone())
+            .await,
+        202
+    );
+    app.deliver().await;
+    let remote = app.resolve(&mallory.id).await;
+    assert_eq!(
+        follow_state(&app, &mallory.id, &alice.ap_id)
+            .await
+            .as_deref(),
+        Some("accepted")
+    );
+    // Slow answers: deliveries sent at once would overtake each other.
+    fake.set_delay(std::time::Duration::from_millis(100));
+    let before = fake.received().len();
+
+    blocks::block(&app.state, &alice, &remote).await.unwrap();
+    assert_eq!(app.deliver().await, 3);
+    let received = fake.received();
+    let bodies: Vec<&Value> = received[before..].iter().map(|r| &r.body).collect();
+    let types: Vec<&str> = bodies.iter().map(|b| b["type"].as_str().unwrap()).collect();
+    assert_eq!(types, ["Undo", "Reject", "Block"]);
+    assert_eq!(bodies[0]["object"]["type"], "Follow");
+    assert_eq!(bodies[0]["object"]["actor"], alice.ap_id);
+    assert_eq!(bodies[0]["object"]["object"], mallory.id);
+    assert_eq!(bodies[1]["object"]["id"], follow["id"]);
+    assert_eq!(bodies[1]["object"]["actor"], mallory.id);
+    assert_eq!(bodies[2]["object"], mallory.id);
+    assert_eq!(fake.max_in_flight(), 1, "one after the other");
 }
 
 #[tokio::test]

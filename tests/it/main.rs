@@ -28,6 +28,7 @@ mod oauth;
 mod portability;
 mod posts;
 mod push;
+mod races;
 mod redelivery;
 mod remote_actors;
 mod reply_controls;
