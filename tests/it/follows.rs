@@ -337,6 +337,29 @@ async fn blocking_an_account_elsewhere_undoes_and_rejects_the_follows_before_the
     .await
     .unwrap();
     assert_eq!(received, ["Undo", "Reject", "Block"]);
+
+    // Unblocked, alice follows bob again: the follow completes on both
+    // sides.
+    blocks::unblock(&alpha.state, &alice, &remote_bob)
+        .await
+        .unwrap();
+    follows::follow(&alpha.state, &alice, &remote_bob)
+        .await
+        .unwrap();
+    alpha.deliver().await;
+    beta.deliver().await;
+    assert_eq!(
+        follow_state(&beta, &alice.ap_id, &bob.ap_id)
+            .await
+            .as_deref(),
+        Some("accepted")
+    );
+    assert_eq!(
+        follow_state(&alpha, &alice.ap_id, &bob.ap_id)
+            .await
+            .as_deref(),
+        Some("accepted")
+    );
 }
 
 #[tokio::test]
