@@ -8,6 +8,7 @@ pub mod collections;
 pub mod context;
 pub mod fetch;
 pub mod html;
+pub mod json;
 pub mod nodeinfo;
 pub mod note;
 pub mod rel_me;
