@@ -8,6 +8,7 @@ pub mod handle;
 pub mod interaction;
 pub mod lists;
 pub mod media;
+pub mod names;
 pub mod portability;
 pub mod scopes;
 pub mod text;
