@@ -6,6 +6,7 @@ pub mod events;
 pub mod filters;
 pub mod handle;
 pub mod interaction;
+pub mod limits;
 pub mod lists;
 pub mod media;
 pub mod names;
