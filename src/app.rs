@@ -126,6 +126,7 @@ impl Application {
                 std::thread::available_parallelism().map_or(1, |n| n.get()),
             )),
             streams: Arc::new(Hub::new()),
+            fetch_failures: Arc::new(crate::service::fetch_failures::FetchFailures::new()),
             background: tokio_util::task::TaskTracker::new(),
         };
         Ok(state)

@@ -15,6 +15,7 @@ use crate::federation::signatures::SigningKey;
 use crate::federation::urls::Urls;
 use crate::net::HttpClient;
 use crate::ratelimit::RateLimiter;
+use crate::service::fetch_failures::FetchFailures;
 use crate::service::keys::KeyCache;
 use crate::service::push::VapidKey;
 use crate::streaming::Hub;
@@ -41,6 +42,8 @@ pub struct AppState {
     pub image_work: Arc<Semaphore>,
     /// Live events for streaming connections.
     pub streams: Arc<Hub>,
+    /// Actor documents that failed to fetch lately, not fetched again yet.
+    pub fetch_failures: Arc<FetchFailures>,
     /// Work started after a request's change committed (checking profile
     /// links); tests wait for it with `close` and `wait`.
     pub background: TaskTracker,
