@@ -75,6 +75,17 @@ pub fn remote_username(raw: &str) -> Result<&str, RemoteUsernameError> {
     Ok(raw)
 }
 
+/// A remote actor's username: [`remote_username`], or else the actor's own
+/// host (`host[:port]`, from its id), which instance actors are named after
+/// (`acct:host@host`, as Mastodon's and Skein's are) and which may carry a
+/// port.
+pub fn actor_username<'a>(raw: &'a str, host: &str) -> Result<&'a str, RemoteUsernameError> {
+    if !host.is_empty() && raw.eq_ignore_ascii_case(host) {
+        return Ok(raw);
+    }
+    remote_username(raw)
+}
+
 fn is_mark(c: char) -> bool {
     c.general_category_group() == GeneralCategoryGroup::Mark
 }
@@ -207,6 +218,27 @@ mod tests {
             Err(RemoteUsernameError::TooLong)
         );
         assert!(remote_username(&"a".repeat(MAX_REMOTE_USERNAME)).is_ok());
+    }
+
+    #[test]
+    fn an_instance_actor_may_be_named_after_its_host_and_port() {
+        assert_eq!(
+            actor_username("beta.test:8080", "beta.test:8080"),
+            Ok("beta.test:8080")
+        );
+        assert_eq!(
+            actor_username("Social.Example", "social.example"),
+            Ok("Social.Example")
+        );
+        assert_eq!(actor_username("alice", "social.example"), Ok("alice"));
+        assert_eq!(
+            actor_username("other.test:8080", "beta.test:8080"),
+            Err(RemoteUsernameError::BadCharacter)
+        );
+        assert_eq!(
+            actor_username("a@beta.test", "beta.test"),
+            Err(RemoteUsernameError::At)
+        );
     }
 
     #[test]

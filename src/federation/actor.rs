@@ -253,7 +253,10 @@ pub fn parse_remote(doc: &Value, expected_id: &str) -> Result<RemoteActor, Actor
             })
             .ok_or(ActorError::Field("preferredUsername"))?,
     };
-    names::remote_username(&username)?;
+    let host = url::Url::parse(ap_id)
+        .map(|u| crate::domain::domain_name::authority(&u))
+        .unwrap_or_default();
+    names::actor_username(&username, &host)?;
     let inbox_url = http_url(string(doc, "inbox")).ok_or(ActorError::Field("inbox"))?;
     // One key per actor is what the fediverse uses; the key must belong to
     // this actor.

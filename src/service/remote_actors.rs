@@ -95,8 +95,10 @@ pub async fn fetch_and_store(state: &AppState, url: &Url) -> Result<Actor, Resol
             state.fetch_failures.clear(url.as_str());
             parsed
         }
-        Err(failure) => {
-            state.fetch_failures.record(url.as_str(), &failure, now);
+        Err((failure, ours)) => {
+            if !ours {
+                state.fetch_failures.record(url.as_str(), &failure, now);
+            }
             if matches!(failure, ResolveError::Gone)
                 && let Some(actor) = db::actors::find_by_ap_id(&state.db, url.as_str()).await?
             {
@@ -112,16 +114,27 @@ pub async fn fetch_and_store(state: &AppState, url: &Url) -> Result<Actor, Resol
     Ok(actor)
 }
 
-/// Fetches and reads the actor document at `url`: every way this fails is
-/// the remote server's doing.
-async fn fetch_remote(state: &AppState, url: &Url) -> Result<RemoteActor, ResolveError> {
+/// Fetches and reads the actor document at `url`. A failure comes with
+/// whether it is this instance's own refusal (domain policy, address
+/// rules): no request was sent, and a changed policy may allow it at once.
+async fn fetch_remote(state: &AppState, url: &Url) -> Result<RemoteActor, (ResolveError, bool)> {
     let document = match fetch::fetch_object(state, url).await {
         Ok(document) => document,
-        Err(FetchError::Gone) => return Err(ResolveError::Gone),
-        Err(FetchError::NotFound) => return Err(ResolveError::NotFound),
-        Err(e) => return Err(ResolveError::Unavailable(e.to_string())),
+        Err(FetchError::Gone) => return Err((ResolveError::Gone, false)),
+        Err(FetchError::NotFound) => return Err((ResolveError::NotFound, false)),
+        Err(e) => {
+            return Err((ResolveError::Unavailable(e.to_string()), is_our_refusal(&e)));
+        }
     };
-    parse_remote(&document, url.as_str()).map_err(|e| ResolveError::Unavailable(e.to_string()))
+    parse_remote(&document, url.as_str())
+        .map_err(|e| (ResolveError::Unavailable(e.to_string()), false))
+}
+
+fn is_our_refusal(error: &FetchError) -> bool {
+    matches!(
+        error,
+        FetchError::Refused(_) | FetchError::Net(crate::net::NetError::Refused(..))
+    )
 }
 
 /// Fetches a remote actor again because a signature did not verify with the
@@ -198,7 +211,9 @@ pub async fn actor_for_key(state: &AppState, key_id: &str) -> Result<Actor, Reso
         Ok(document) => document,
         Err(e) => {
             let failure = ResolveError::Unavailable(e.to_string());
-            state.fetch_failures.record(url.as_str(), &failure, now);
+            if !is_our_refusal(&e) {
+                state.fetch_failures.record(url.as_str(), &failure, now);
+            }
             return Err(failure);
         }
     };
