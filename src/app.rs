@@ -127,6 +127,7 @@ impl Application {
             )),
             streams: Arc::new(Hub::new()),
             actor_fetches: Arc::default(),
+            fetch_failures: Arc::new(crate::service::fetch_failures::FetchFailures::new()),
             background: tokio_util::task::TaskTracker::new(),
         };
         Ok(state)

@@ -123,7 +123,10 @@ impl Policy {
 
 /// Whether an address is on the public internet: not loopback, private,
 /// link-local, shared (CGNAT), documentation, benchmarking, multicast,
-/// reserved or unspecified, in IPv4, IPv6 or IPv4-mapped form.
+/// reserved or unspecified, in IPv4 or IPv6; IPv6 forms that carry or route
+/// to an IPv4 address (mapped, compatible, 6to4, Teredo, NAT64) and the
+/// special-purpose blocks Mastodon refuses too (discard, ORCHID) are not
+/// public either.
 pub fn is_public(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => is_public_v4(v4),
@@ -152,16 +155,56 @@ fn is_public_v4(ip: Ipv4Addr) -> bool {
         || a >= 240)
 }
 
+/// IPv6 blocks that are never a peer's own address. Prefixes that embed or
+/// route to another address are refused whole rather than decoded: what
+/// they lead to is decided by a relay, not by the address we checked.
+const NOT_PUBLIC_V6: &[(Ipv6Addr, u8, &str)] = &[
+    (Ipv6Addr::new(0, 0, 0, 0, 0, 0, 0, 0), 96, "IPv4-compatible"),
+    (Ipv6Addr::new(0x64, 0xff9b, 0, 0, 0, 0, 0, 0), 96, "NAT64"),
+    (
+        Ipv6Addr::new(0x64, 0xff9b, 1, 0, 0, 0, 0, 0),
+        48,
+        "local NAT64",
+    ),
+    (Ipv6Addr::new(0x100, 0, 0, 0, 0, 0, 0, 0), 64, "discard"),
+    (Ipv6Addr::new(0x2001, 0, 0, 0, 0, 0, 0, 0), 32, "Teredo"),
+    (
+        Ipv6Addr::new(0x2001, 0x2, 0, 0, 0, 0, 0, 0),
+        48,
+        "benchmarking",
+    ),
+    (Ipv6Addr::new(0x2001, 0x10, 0, 0, 0, 0, 0, 0), 28, "ORCHID"),
+    (
+        Ipv6Addr::new(0x2001, 0x20, 0, 0, 0, 0, 0, 0),
+        28,
+        "ORCHIDv2",
+    ),
+    (
+        Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 0),
+        32,
+        "documentation",
+    ),
+    (Ipv6Addr::new(0x2002, 0, 0, 0, 0, 0, 0, 0), 16, "6to4"),
+    (
+        Ipv6Addr::new(0xfc00, 0, 0, 0, 0, 0, 0, 0),
+        7,
+        "unique local",
+    ),
+    (Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 0), 10, "link-local"),
+    (Ipv6Addr::new(0xfec0, 0, 0, 0, 0, 0, 0, 0), 10, "site-local"),
+    (Ipv6Addr::new(0xff00, 0, 0, 0, 0, 0, 0, 0), 8, "multicast"),
+];
+
+fn in_prefix(ip: Ipv6Addr, prefix: Ipv6Addr, len: u8) -> bool {
+    let mask = u128::MAX.checked_shl(128 - u32::from(len)).unwrap_or(0);
+    u128::from(ip) & mask == u128::from(prefix) & mask
+}
+
 fn is_public_v6(ip: Ipv6Addr) -> bool {
-    let first = ip.segments()[0];
-    !(ip.is_unspecified()
-        || ip.is_loopback()
-        || ip.is_multicast()
-        || (first & 0xfe00) == 0xfc00 // unique local
-        || (first & 0xffc0) == 0xfe80 // link-local
-        || (first == 0x2001 && ip.segments()[1] == 0x0db8) // documentation
-        || (first == 0x0064 && ip.segments()[1] == 0xff9b) // NAT64
-        || ip.to_ipv4().is_some_and(|v4| !is_public_v4(v4)))
+    // `::` and `::1` fall in the IPv4-compatible block.
+    !NOT_PUBLIC_V6
+        .iter()
+        .any(|(prefix, len, _)| in_prefix(ip, *prefix, *len))
 }
 
 /// Resolves names with the test-network map first, then the system
@@ -343,6 +386,21 @@ mod tests {
             "::ffff:10.0.0.1",
             "2001:db8::1",
             "64:ff9b::7f00:1",
+            "64:ff9b::101:101",
+            "64:ff9b:1::a00:1",
+            "2002:7f00:1::1",
+            "2002:101:101::1",
+            "2001:0:4136:e378:8000:63bf:3fff:fdd2",
+            "100::1",
+            "2001:10::1",
+            "2001:1f::1",
+            "2001:20::1",
+            "2001:2f:ffff::1",
+            "2001:2::1",
+            "::127.0.0.1",
+            "::1.1.1.1",
+            "fec0::1",
+            "ff02::1",
         ] {
             assert!(!is_public(private.parse().unwrap()), "{private}");
         }
@@ -351,6 +409,10 @@ mod tests {
             "93.184.216.34",
             "2606:4700::1111",
             "::ffff:1.1.1.1",
+            "2001:4860:4860::8888",
+            "2003::1",
+            "100:0:0:1::1",
+            "64:ff9c::1",
         ] {
             assert!(is_public(public.parse().unwrap()), "{public}");
         }
@@ -392,6 +454,28 @@ mod tests {
             test.check_url(&Url::parse("http://127.0.0.1:8080/").unwrap())
                 .is_ok()
         );
+    }
+
+    #[test]
+    fn ipv6_forms_that_lead_elsewhere_are_refused_unless_the_test_network_allows_them() {
+        for literal in [
+            "https://[2002:a00:1::1]/",
+            "https://[2001:0:4136:e378::1]/",
+            "https://[64:ff9b::a00:1]/",
+            "https://[64:ff9b:1::a00:1]/",
+            "https://[100::1]/",
+            "https://[2001:10::1]/",
+            "https://[2001:20::1]/",
+            "https://[::10.0.0.1]/",
+            "https://[::ffff:10.0.0.1]/",
+        ] {
+            let url = Url::parse(literal).unwrap();
+            assert!(
+                matches!(policy(false).check_url(&url), Err(NetError::Refused(_, _))),
+                "{literal}"
+            );
+            assert!(policy(true).check_url(&url).is_ok(), "{literal}");
+        }
     }
 
     #[test]

@@ -16,6 +16,7 @@ use crate::federation::signatures::SigningKey;
 use crate::federation::urls::Urls;
 use crate::net::HttpClient;
 use crate::ratelimit::RateLimiter;
+use crate::service::fetch_failures::FetchFailures;
 use crate::service::keys::KeyCache;
 use crate::service::push::VapidKey;
 use crate::service::remote_actors::ActorFetches;
@@ -45,6 +46,8 @@ pub struct AppState {
     pub streams: Arc<Hub>,
     /// Fetches of remote actors in flight: one per actor at a time.
     pub actor_fetches: Arc<ActorFetches>,
+    /// Actor documents that failed to fetch lately, not fetched again yet.
+    pub fetch_failures: Arc<FetchFailures>,
     /// Work started after a request's change committed (checking profile
     /// links); tests wait for it with `close` and `wait`.
     pub background: TaskTracker,

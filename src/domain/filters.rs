@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use regex::{Regex, RegexBuilder};
 
 /// Mastodon's limit on one keyword's length.
-pub const KEYWORD_MAX_CHARS: usize = 512;
+pub const KEYWORD_MAX_CHARS: usize = super::limits::FILTER_KEYWORD;
 
 /// Where a status is being shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -7,7 +7,7 @@ use rand::Rng;
 pub const MAX_PER_POST: usize = 4;
 
 /// The longest alt text, in characters (Mastodon's `MAX_DESCRIPTION_LENGTH`).
-pub const MAX_DESCRIPTION_CHARS: usize = 1_500;
+pub const MAX_DESCRIPTION_CHARS: usize = super::limits::ALT_TEXT;
 
 /// The point of an image that crops keep in view: x from -1 (left) to 1
 /// (right), y from -1 (bottom) to 1 (top), as Mastodon's `focus`.

@@ -6,7 +6,9 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::db::actors::Actor;
+use crate::domain::names::{self, RemoteUsernameError};
 use crate::federation::context;
+use crate::federation::signatures::{self, KeyError};
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -183,12 +185,15 @@ pub enum ActorError {
     NotAnActor(String),
     #[error("the actor's {0} is missing or invalid")]
     Field(&'static str),
+    #[error("the actor's username is refused: {0}")]
+    Username(#[from] RemoteUsernameError),
+    #[error("the actor's public key is refused: {0}")]
+    Key(#[from] KeyError),
 }
 
 /// Mastodon's limits (shared/INTEROP.md, "Limits").
 const MAX_FIELDS: usize = 50;
 const MAX_FIELD_TEXT: usize = 2047;
-const MAX_DISPLAY_NAME: usize = 2048;
 const MAX_SUMMARY: usize = 20_000;
 const MAX_ALIASES: usize = 256;
 
@@ -241,18 +246,23 @@ pub fn parse_remote(doc: &Value, expected_id: &str) -> Result<RemoteActor, Actor
         return Err(ActorError::Field("id"));
     }
     // Actors without preferredUsername (and without WebFinger) exist; they
-    // are named after the last segment of their id.
-    let username = string(doc, "preferredUsername")
-        .map(|u| crate::federation::html::plain_text(u.trim(), 255))
-        .filter(|u| !u.is_empty() && !u.contains(char::is_whitespace))
-        .or_else(|| {
-            url::Url::parse(ap_id).ok().and_then(|u| {
+    // are named after the last segment of their id. Either way the name
+    // must be one a handle can carry (`domain::names::remote_username`).
+    let username = match string(doc, "preferredUsername") {
+        Some(name) => name.to_string(),
+        None => url::Url::parse(ap_id)
+            .ok()
+            .and_then(|u| {
                 u.path_segments()
                     .and_then(|mut s| s.rfind(|seg| !seg.is_empty()).map(str::to_string))
                     .or_else(|| u.host_str().map(str::to_string))
             })
-        })
-        .ok_or(ActorError::Field("preferredUsername"))?;
+            .ok_or(ActorError::Field("preferredUsername"))?,
+    };
+    let host = url::Url::parse(ap_id)
+        .map(|u| crate::domain::domain_name::authority(&u))
+        .unwrap_or_default();
+    names::actor_username(&username, &host)?;
     let inbox_url = http_url(string(doc, "inbox")).ok_or(ActorError::Field("inbox"))?;
     // One key per actor is what the fediverse uses; the key must belong to
     // this actor.
@@ -271,6 +281,7 @@ pub fn parse_remote(doc: &Value, expected_id: &str) -> Result<RemoteActor, Actor
                     .is_none_or(|o| o == ap_id)
         })
         .ok_or(ActorError::Field("publicKey"))?;
+    signatures::remote_public_key(string(key, "publicKeyPem").unwrap_or_default())?;
     // One field may come as an object rather than an array (GoToSocial
     // sends single values that way).
     let attachments: Vec<&Value> = match doc.get("attachment") {
@@ -283,10 +294,11 @@ pub fn parse_remote(doc: &Value, expected_id: &str) -> Result<RemoteActor, Actor
         .filter(|a| string(a, "type") == Some("PropertyValue"))
         .take(MAX_FIELDS)
         .map(|a| crate::db::actors::ProfileField {
-            name: crate::federation::html::plain_text(
-                string(a, "name").unwrap_or_default(),
-                MAX_FIELD_TEXT,
-            ),
+            name: names::visible_text(string(a, "name").unwrap_or_default())
+                .trim()
+                .chars()
+                .take(MAX_FIELD_TEXT)
+                .collect(),
             value: crate::federation::html::sanitize(
                 &string(a, "value")
                     .unwrap_or_default()
@@ -315,10 +327,7 @@ pub fn parse_remote(doc: &Value, expected_id: &str) -> Result<RemoteActor, Actor
         ap_id: ap_id.to_string(),
         kind,
         username,
-        display_name: crate::federation::html::plain_text(
-            string(doc, "name").unwrap_or_default(),
-            MAX_DISPLAY_NAME,
-        ),
+        display_name: names::display_name(string(doc, "name").unwrap_or_default()),
         summary: crate::federation::html::sanitize(
             &string(doc, "summary")
                 .unwrap_or_default()
@@ -365,7 +374,27 @@ pub fn parse_remote(doc: &Value, expected_id: &str) -> Result<RemoteActor, Actor
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rsa::pkcs8::{EncodePublicKey, LineEnding};
     use serde_json::json;
+    use std::sync::OnceLock;
+
+    /// An SPKI PEM public key of `bits` bits with exponent `exponent`.
+    fn public_pem(bits: usize, exponent: u32) -> String {
+        let key = rsa::RsaPrivateKey::new_with_exp(
+            &mut rand::thread_rng(),
+            bits,
+            &rsa::BigUint::from(exponent),
+        )
+        .expect("key generation");
+        key.to_public_key()
+            .to_public_key_pem(LineEnding::LF)
+            .expect("PEM")
+    }
+
+    fn good_pem() -> String {
+        static PEM: OnceLock<String> = OnceLock::new();
+        PEM.get_or_init(|| public_pem(2048, 65537)).clone()
+    }
 
     fn doc() -> Value {
         json!({
@@ -377,7 +406,7 @@ mod tests {
             "publicKey": {
                 "id": "https://remote.example/users/emily#main",
                 "owner": "https://remote.example/users/emily",
-                "publicKeyPem": "PEM"
+                "publicKeyPem": good_pem()
             },
             "icon": { "type": "Image", "url": "https://remote.example/a.png" },
             "attachment": [{ "type": "PropertyValue", "name": "Site", "value": "<a href=\"https://e.example\">e</a>" }],
@@ -423,5 +452,70 @@ mod tests {
             parse_remote(&foreign_key, "https://remote.example/users/emily"),
             Err(ActorError::Field("publicKey"))
         );
+    }
+
+    #[test]
+    fn display_names_lose_bidi_controls_and_invisible_characters() {
+        let mut hostile = doc();
+        hostile["preferredUsername"] = json!("emily");
+        hostile["name"] = json!("\u{202E}Emily\u{200B}\u{2066} \u{FEFF}Admin\u{2069}");
+        hostile["attachment"][0]["name"] = json!("Site\u{202E}");
+        let actor = parse_remote(&hostile, "https://remote.example/users/emily").expect("valid");
+        assert_eq!(actor.display_name, "Emily Admin");
+        assert_eq!(actor.fields[0].name, "Site");
+        hostile["name"] = json!("n".repeat(5000));
+        let actor = parse_remote(&hostile, "https://remote.example/users/emily").expect("valid");
+        assert_eq!(actor.display_name.chars().count(), names::MAX_DISPLAY_NAME);
+    }
+
+    #[test]
+    fn usernames_a_handle_cannot_carry_are_refused() {
+        for (bad, error) in [
+            ("emily@evil.example", RemoteUsernameError::At),
+            ("em ily", RemoteUsernameError::BadCharacter),
+            ("emi\u{202E}ly", RemoteUsernameError::BadCharacter),
+            ("émily", RemoteUsernameError::BadCharacter),
+            ("emily.", RemoteUsernameError::BadCharacter),
+        ] {
+            let mut hostile = doc();
+            hostile["preferredUsername"] = json!(bad);
+            assert_eq!(
+                parse_remote(&hostile, "https://remote.example/users/emily"),
+                Err(ActorError::Username(error)),
+                "{bad}"
+            );
+        }
+        let mut dotted = doc();
+        dotted["preferredUsername"] = json!("emily.r-s_2");
+        assert_eq!(
+            parse_remote(&dotted, "https://remote.example/users/emily")
+                .expect("valid")
+                .username,
+            "emily.r-s_2"
+        );
+        // Named after its id, the same rule holds.
+        let mut unnamed = doc();
+        unnamed["id"] = json!("https://remote.example/users/%40admin");
+        unnamed["publicKey"]["owner"] = json!("https://remote.example/users/%40admin");
+        assert!(matches!(
+            parse_remote(&unnamed, "https://remote.example/users/%40admin"),
+            Err(ActorError::Username(_))
+        ));
+    }
+
+    #[test]
+    fn weak_or_odd_rsa_keys_are_refused() {
+        for (pem, error) in [
+            (public_pem(1024, 65537), KeyError::Size(1024)),
+            (public_pem(2048, 3), KeyError::Exponent),
+            ("PEM".to_string(), KeyError::Unreadable),
+        ] {
+            let mut weak = doc();
+            weak["publicKey"]["publicKeyPem"] = json!(pem);
+            assert_eq!(
+                parse_remote(&weak, "https://remote.example/users/emily"),
+                Err(ActorError::Key(error))
+            );
+        }
     }
 }

@@ -9,6 +9,7 @@ pub mod context;
 pub mod fetch;
 pub mod html;
 pub mod inbound;
+pub mod json;
 pub mod nodeinfo;
 pub mod note;
 pub mod rel_me;

@@ -5,12 +5,13 @@
 //! fetches the pages.
 //!
 //! The rules, as Mastodon applies them: only a field whose whole value is
-//! one http(s) link counts; on the page, an `<a>` or `<link>` element whose
+//! one http(s) link counts, and a link element counts only when its visible
+//! text is its target; on the page, an `<a>` or `<link>` element whose
 //! `rel` contains the token `me` (any case) must have an `href` exactly
 //! equal to the account's profile page or actor id. Nothing else counts: not
 //! a link in text, not a different path, not another rel.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 
 use html5ever::tendril::StrTendril;
 use html5ever::tokenizer::{
@@ -22,9 +23,16 @@ use url::Url;
 /// The link a field's value is, if it is one http(s) link and nothing else.
 /// Values are HTML: local ones escaped text, remote ones sanitised HTML such
 /// as Mastodon's `<a href="..." rel="me">...</a>`.
+///
+/// A value with a link element counts only when it is that one element and
+/// the element's visible text is its `href` (Mastodon's rule): otherwise a
+/// field could show one address and be verified for another.
 pub fn field_link(value_html: &str) -> Option<Url> {
     #[derive(Default)]
     struct Reader {
+        inside: Cell<bool>,
+        links: Cell<u32>,
+        outside: RefCell<String>,
         text: RefCell<String>,
         href: RefCell<Option<String>>,
     }
@@ -32,29 +40,45 @@ pub fn field_link(value_html: &str) -> Option<Url> {
         type Handle = ();
         fn process_token(&self, token: Token, _line: u64) -> TokenSinkResult<()> {
             match token {
-                CharacterTokens(chars) => self.text.borrow_mut().push_str(&chars),
-                TagToken(tag) if tag.kind == StartTag && &*tag.name == "a" => {
-                    let mut href = self.href.borrow_mut();
-                    if href.is_none() {
-                        *href = tag
-                            .attrs
-                            .iter()
-                            .find(|a| &*a.name.local == "href")
-                            .map(|a| a.value.to_string());
-                    }
+                CharacterTokens(chars) if self.inside.get() => {
+                    self.text.borrow_mut().push_str(&chars)
                 }
+                CharacterTokens(chars) => self.outside.borrow_mut().push_str(&chars),
+                TagToken(tag) if &*tag.name == "a" && tag.kind == StartTag => {
+                    self.links.set(self.links.get() + 1);
+                    self.inside.set(true);
+                    *self.href.borrow_mut() = tag
+                        .attrs
+                        .iter()
+                        .find(|a| &*a.name.local == "href")
+                        .map(|a| a.value.to_string());
+                }
+                TagToken(tag) if &*tag.name == "a" => self.inside.set(false),
                 _ => {}
             }
             TokenSinkResult::Continue
         }
     }
     let reader = tokenize(value_html, Reader::default());
-    let text = reader.text.into_inner();
-    let text = text.trim();
-    if text.is_empty() || text.contains(char::is_whitespace) {
-        return None;
-    }
-    let href = reader.href.into_inner().unwrap_or_else(|| text.to_string());
+    let outside = reader.outside.into_inner();
+    let outside = outside.trim();
+    let href = match reader.links.get() {
+        0 => {
+            if outside.is_empty() || outside.contains(char::is_whitespace) {
+                return None;
+            }
+            outside.to_string()
+        }
+        1 => {
+            let text = reader.text.into_inner();
+            let href = reader.href.into_inner()?;
+            if !outside.is_empty() || text.trim() != href.trim() {
+                return None;
+            }
+            href
+        }
+        _ => return None,
+    };
     let url = Url::parse(href.trim()).ok()?;
     matches!(url.scheme(), "http" | "https")
         .then_some(url)
@@ -138,9 +162,29 @@ mod tests {
             "https://alice.example/?a=1&b=2"
         );
         assert!(field_link("see https://alice.example").is_none());
+        assert!(
+            field_link(r#"<a href="https://alice.example/">https://alice.example/</a>"#).is_some()
+        );
         assert!(field_link("javascript:alert(1)").is_none());
         assert!(field_link("mailto:alice@example.com").is_none());
         assert!(field_link("").is_none());
+    }
+
+    #[test]
+    fn a_link_counts_only_when_its_text_is_its_target() {
+        for hostile in [
+            // Shows one site, would be verified for another.
+            r#"<a href="https://evil.example/" rel="me">https://alice.example/</a>"#,
+            r#"<a href="https://evil.example/">alice.example</a>"#,
+            r#"<a href="https://alice.example/">my site</a>"#,
+            // Text beside the link, or two links.
+            r#"me: <a href="https://alice.example/">https://alice.example/</a>"#,
+            r#"<a href="https://alice.example/">https://alice.example/</a> (old)"#,
+            r#"<a href="https://a.example/">https://a.example/</a><a href="https://b.example/">https://b.example/</a>"#,
+            r#"<a>https://alice.example/</a>"#,
+        ] {
+            assert!(field_link(hostile).is_none(), "{hostile}");
+        }
     }
 
     #[test]

@@ -18,8 +18,7 @@ use aws_lc_rs::signature::{self, RsaKeyPair, UnparsedPublicKey};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use rsa::pkcs1::{DecodeRsaPublicKey, EncodeRsaPublicKey};
-use rsa::pkcs8::DecodePublicKey;
+use rsa::pkcs1::der::Decode;
 use sha2::{Digest, Sha256};
 use url::Url;
 
@@ -50,6 +49,8 @@ pub enum SignatureError {
     MissingHeader(String),
     #[error("the public key cannot be read")]
     BadKey,
+    #[error("the public key is refused: {0}")]
+    RefusedKey(KeyError),
     #[error("the signature does not verify")]
     Invalid,
 }
@@ -103,23 +104,74 @@ fn pem_body(pem: &str) -> Option<Vec<u8>> {
     B64.decode(body).ok()
 }
 
+/// The one public exponent accepted: what every fediverse server generates.
+/// Small exponents (3) open RSA signatures to forgeries when verifiers are
+/// lax, and odd ones only come from broken or hostile key generation.
+pub const PUBLIC_EXPONENT: u32 = 65537;
+/// The accepted sizes of a remote RSA key, in bits: weaker keys can be
+/// factored; larger ones make every verification slow (a cheap way to tie
+/// up an inbox).
+pub const KEY_BITS: std::ops::RangeInclusive<usize> = 2048..=8192;
+
+/// Why a remote public key is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum KeyError {
+    #[error("it is not an RSA public key in PEM (SPKI or PKCS#1)")]
+    Unreadable,
+    #[error("its public exponent is not {PUBLIC_EXPONENT}")]
+    Exponent,
+    #[error("it has {0} bits, where 2048 to 8192 are accepted")]
+    Size(usize),
+}
+
+/// Reads a remote actor's RSA public key, an SPKI (`BEGIN PUBLIC KEY`) or
+/// PKCS#1 (`BEGIN RSA PUBLIC KEY`) PEM, and holds it to [`PUBLIC_EXPONENT`]
+/// and [`KEY_BITS`]. Returns the key as PKCS#1 DER, as verifying wants it.
+pub fn remote_public_key(pem: &str) -> Result<Vec<u8>, KeyError> {
+    let der = pem_body(pem).ok_or(KeyError::Unreadable)?;
+    let pkcs1_der = match rsa::pkcs8::SubjectPublicKeyInfoRef::from_der(&der) {
+        Ok(spki) => {
+            if spki.algorithm.oid != rsa::pkcs1::ALGORITHM_OID {
+                return Err(KeyError::Unreadable);
+            }
+            spki.subject_public_key
+                .as_bytes()
+                .ok_or(KeyError::Unreadable)?
+                .to_vec()
+        }
+        Err(_) => der,
+    };
+    let key = rsa::pkcs1::RsaPublicKey::from_der(&pkcs1_der).map_err(|_| KeyError::Unreadable)?;
+    // 65537 is 0x01_00_01: DER integers carry no leading zero bytes.
+    if key.public_exponent.as_bytes() != [0x01, 0x00, 0x01] {
+        return Err(KeyError::Exponent);
+    }
+    // `as_bytes` strips the sign byte: the first byte holds the top bit.
+    let modulus = key.modulus.as_bytes();
+    let bits = match modulus.first() {
+        Some(first) => modulus.len() * 8 - first.leading_zeros() as usize,
+        None => 0,
+    };
+    if !KEY_BITS.contains(&bits) {
+        return Err(KeyError::Size(bits));
+    }
+    Ok(pkcs1_der)
+}
+
 /// A public key, ready to verify.
 pub struct VerifyingKey {
     pkcs1_der: Vec<u8>,
 }
 
 impl VerifyingKey {
-    /// Reads an SPKI (`BEGIN PUBLIC KEY`) or PKCS#1 (`BEGIN RSA PUBLIC KEY`)
-    /// PEM public key, as actors publish them.
+    /// Reads an actor's public key (see [`remote_public_key`]); a key
+    /// outside the accepted exponent and sizes is refused.
     pub fn from_pem(pem: &str) -> Result<VerifyingKey, SignatureError> {
-        let pem = pem.trim();
-        let key = rsa::RsaPublicKey::from_public_key_pem(pem)
-            .or_else(|_| rsa::RsaPublicKey::from_pkcs1_pem(pem))
-            .map_err(|_| SignatureError::BadKey)?;
-        let der = key.to_pkcs1_der().map_err(|_| SignatureError::BadKey)?;
-        Ok(VerifyingKey {
-            pkcs1_der: der.as_bytes().to_vec(),
-        })
+        let pkcs1_der = remote_public_key(pem.trim()).map_err(|e| match e {
+            KeyError::Unreadable => SignatureError::BadKey,
+            refused => SignatureError::RefusedKey(refused),
+        })?;
+        Ok(VerifyingKey { pkcs1_der })
     }
 
     pub fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
@@ -495,5 +547,64 @@ mod tests {
         assert_eq!(p.signature, vec![0, 0, 0]);
         assert!(parse_signature(r#"algorithm="rsa-sha256""#).is_err());
         assert!(parse_signature(r#"keyId="a",signature="!!""#).is_err());
+    }
+
+    fn pems(key: &rsa::RsaPublicKey) -> [String; 2] {
+        use rsa::pkcs1::EncodeRsaPublicKey;
+        use rsa::pkcs8::{EncodePublicKey, LineEnding};
+        [
+            key.to_public_key_pem(LineEnding::LF).expect("SPKI PEM"),
+            key.to_pkcs1_pem(LineEnding::LF).expect("PKCS#1 PEM"),
+        ]
+    }
+
+    fn generated(bits: usize, exponent: u32) -> rsa::RsaPublicKey {
+        rsa::RsaPrivateKey::new_with_exp(
+            &mut rand::thread_rng(),
+            bits,
+            &rsa::BigUint::from(exponent),
+        )
+        .expect("key generation")
+        .to_public_key()
+    }
+
+    #[test]
+    fn remote_keys_need_exponent_65537_and_2048_to_8192_bits() {
+        for pem in pems(&generated(2048, 65537)) {
+            assert!(remote_public_key(&pem).is_ok(), "{pem}");
+            assert!(VerifyingKey::from_pem(&pem).is_ok());
+        }
+        for pem in pems(&generated(1024, 65537)) {
+            assert_eq!(remote_public_key(&pem), Err(KeyError::Size(1024)));
+            assert!(matches!(
+                VerifyingKey::from_pem(&pem),
+                Err(SignatureError::RefusedKey(KeyError::Size(1024)))
+            ));
+        }
+        for pem in pems(&generated(2048, 3)) {
+            assert_eq!(remote_public_key(&pem), Err(KeyError::Exponent));
+        }
+        // Sizes are checked on the modulus alone, so keys too large to be
+        // worth generating here are made from a number of the right size.
+        let modulus = |bits: usize| {
+            let mut bytes = vec![0xffu8; bits.div_ceil(8)];
+            bytes[0] >>= bytes.len() * 8 - bits;
+            rsa::BigUint::from_bytes_be(&bytes)
+        };
+        let sized = |bits: usize| {
+            rsa::RsaPublicKey::new_with_max_size(modulus(bits), rsa::BigUint::from(65537u32), 16384)
+                .expect("a public key")
+        };
+        for pem in pems(&sized(8192)) {
+            assert!(remote_public_key(&pem).is_ok());
+        }
+        for pem in pems(&sized(8193)) {
+            assert_eq!(remote_public_key(&pem), Err(KeyError::Size(8193)));
+        }
+        assert_eq!(remote_public_key("PEM"), Err(KeyError::Unreadable));
+        assert!(matches!(
+            VerifyingKey::from_pem("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----"),
+            Err(SignatureError::BadKey)
+        ));
     }
 }

@@ -361,10 +361,11 @@ pub async fn sign_up(state: &crate::state::AppState, new: SignUp<'_>) -> Result<
             "tell the moderators why you want to join".into(),
         ));
     }
-    if new.reason.chars().count() > 1000 {
-        return Err(Error::Validation(
-            "the reason has at most 1000 characters".into(),
-        ));
+    if crate::domain::limits::too_long(new.reason, crate::domain::limits::SIGN_UP_REASON) {
+        return Err(Error::Validation(format!(
+            "the reason has at most {} characters",
+            crate::domain::limits::SIGN_UP_REASON
+        )));
     }
     if !state.limits.hit(crate::ratelimit::SIGN_UP, new.ip).allowed {
         return Err(Error::TooManyRequests);

@@ -69,6 +69,18 @@ pub struct BlockRequest {
 }
 
 impl BlockRequest {
+    fn check(&self) -> Result<()> {
+        let max = crate::domain::limits::DOMAIN_BLOCK_COMMENT;
+        for comment in [&self.private_comment, &self.public_comment] {
+            if crate::domain::limits::too_long(comment.trim(), max) {
+                return Err(Error::Validation(format!(
+                    "a domain block's comments have at most {max} characters"
+                )));
+            }
+        }
+        Ok(())
+    }
+
     fn fields(&self) -> BlockFields {
         BlockFields {
             severity: self.severity.as_str().to_string(),
@@ -188,6 +200,7 @@ pub async fn block(
     request: &BlockRequest,
 ) -> Result<DomainBlock> {
     staff.require_admin()?;
+    request.check()?;
     let domain = normalized(&request.domain)?;
     let mut tx = db.begin().await?;
     if db::domain_policy::find_by_domain(&mut *tx, &domain)
@@ -221,6 +234,7 @@ pub async fn update(
     request: &BlockRequest,
 ) -> Result<DomainBlock> {
     staff.require_admin()?;
+    request.check()?;
     let mut tx = db.begin().await?;
     let block = db::domain_policy::update(&mut *tx, id, &request.fields(), now)
         .await?

@@ -13,6 +13,7 @@ use crate::db::{
     filters::{Fields, Filter, FilterKeyword, FilterStatus},
 };
 use crate::domain::filters::{self as rules, Action, Context, KEYWORD_MAX_CHARS};
+use crate::domain::limits;
 use crate::error::{Error, Result};
 use crate::service::posts;
 use crate::state::AppState;
@@ -55,6 +56,12 @@ fn invalid(message: &str) -> Error {
 fn check_title(title: &str) -> Result<()> {
     if title.trim().is_empty() {
         return Err(invalid("Title can't be blank"));
+    }
+    if limits::too_long(title.trim(), limits::FILTER_TITLE) {
+        return Err(invalid(&format!(
+            "Title is too long (maximum is {} characters)",
+            limits::FILTER_TITLE
+        )));
     }
     Ok(())
 }

@@ -3,6 +3,7 @@
 //! private: nothing is sent to other servers.
 
 use crate::db::{self, actors::Actor, lists::List, posts::Post, timelines::Page, views::Listed};
+use crate::domain::limits;
 use crate::domain::lists::{MAX_LISTS, RepliesPolicy};
 use crate::error::{Error, Result};
 use crate::state::AppState;
@@ -22,6 +23,12 @@ fn check_title(title: &str) -> Result<&str> {
         return Err(Error::Validation(
             "Validation failed: Title can't be blank".into(),
         ));
+    }
+    if limits::too_long(title, limits::LIST_TITLE) {
+        return Err(Error::Validation(format!(
+            "Validation failed: Title is too long (maximum is {} characters)",
+            limits::LIST_TITLE
+        )));
     }
     Ok(title)
 }

@@ -10,6 +10,7 @@ pub mod deletion;
 pub mod discovery;
 pub mod domain_blocks;
 pub mod domain_policy;
+pub mod fetch_failures;
 pub mod filters;
 pub mod follows;
 pub mod inbox;

@@ -91,6 +91,12 @@ pub async fn act_on_account(
     action: AccountAction,
     request: &Request<'_>,
 ) -> Result<Option<Actor>> {
+    if crate::domain::limits::too_long(request.text, crate::domain::limits::MODERATION_TEXT) {
+        return Err(Error::Validation(format!(
+            "the text has at most {} characters",
+            crate::domain::limits::MODERATION_TEXT
+        )));
+    }
     let now = state.clock.now();
     let target = db::actors::find_by_id(&state.db, target_id)
         .await?

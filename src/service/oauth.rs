@@ -44,8 +44,8 @@ pub struct Registration<'a> {
     pub scopes: &'a str,
 }
 
-const MAX_APP_NAME: usize = 60;
-const MAX_URI: usize = 2000;
+const MAX_APP_NAME: usize = crate::domain::limits::APP_NAME;
+const MAX_URI: usize = crate::domain::limits::URI;
 
 pub async fn register(state: &AppState, registration: Registration<'_>) -> Result<App> {
     let name = registration.name.trim();

@@ -4,7 +4,7 @@
 use sqlx::PgPool;
 
 use crate::db::{self, actors::Actor, actors::ProfileField, follows::Side, posts::Post};
-use crate::domain::text;
+use crate::domain::{limits, names, text};
 use crate::error::{Error, Result};
 use crate::federation::{activities, actor::document, html};
 use crate::service::remote_actors::{self, ResolveError};
@@ -146,10 +146,10 @@ pub async fn outbox(
 }
 
 /// Mastodon's limits for local profiles.
-pub const MAX_DISPLAY_NAME: usize = 30;
-pub const MAX_BIO: usize = 500;
-pub const MAX_FIELDS: usize = 4;
-pub const MAX_FIELD_LEN: usize = 255;
+pub const MAX_DISPLAY_NAME: usize = limits::DISPLAY_NAME;
+pub const MAX_BIO: usize = limits::BIO;
+pub const MAX_FIELDS: usize = limits::PROFILE_FIELDS;
+pub const MAX_FIELD_LEN: usize = limits::PROFILE_FIELD;
 
 /// A change to a local profile; None leaves a part as it is. Texts are
 /// plain text, as people type them.
@@ -185,7 +185,9 @@ pub async fn update(state: &AppState, actor: &Actor, change: ProfileUpdate) -> R
                     "a display name has at most {MAX_DISPLAY_NAME} characters"
                 )));
             }
-            html::plain_text(&name, MAX_DISPLAY_NAME)
+            // What would reorder or hide text around the name goes, as
+            // from remote names.
+            names::visible_text(&name).trim().to_string()
         }
         None => actor.display_name.clone(),
     };
@@ -232,7 +234,7 @@ pub async fn update(state: &AppState, actor: &Actor, change: ProfileUpdate) -> R
                     .find(|f| f.value == value)
                     .and_then(|f| f.verified_at);
                 kept.push(ProfileField {
-                    name: html::plain_text(name.trim(), MAX_FIELD_LEN),
+                    name: names::visible_text(name.trim()).trim().to_string(),
                     value,
                     verified_at,
                 });

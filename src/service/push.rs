@@ -11,6 +11,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use sqlx::PgPool;
 
 use crate::db::{self, actors::Actor, push::Subscription};
+use crate::domain::limits;
 use crate::error::{Error, Result};
 use crate::state::AppState;
 use crate::webpush;
@@ -133,6 +134,12 @@ pub async fn subscribe(
     who: Subscriber<'_>,
     new: NewSubscription<'_>,
 ) -> Result<Subscription> {
+    if new.endpoint.trim().len() > limits::PUSH_ENDPOINT {
+        return Err(Error::Validation(format!(
+            "subscription[endpoint] has at most {} bytes",
+            limits::PUSH_ENDPOINT
+        )));
+    }
     let endpoint = url::Url::parse(new.endpoint.trim())
         .map_err(|_| Error::Validation("subscription[endpoint] is not a URL".into()))?;
     state

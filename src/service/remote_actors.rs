@@ -10,7 +10,7 @@ use url::Url;
 use crate::db::{self, actors::Actor};
 use crate::domain::handle::Handle;
 use crate::error::Error;
-use crate::federation::actor::parse_remote;
+use crate::federation::actor::{RemoteActor, parse_remote};
 use crate::federation::fetch::{self, FetchError};
 use crate::service::discovery::authority;
 use crate::singleflight::SingleFlight;
@@ -129,30 +129,63 @@ pub async fn get_or_fetch(state: &AppState, url: &Url) -> Result<Actor, ResolveE
     }
 }
 
-/// Fetches the actor document at `url` and stores it.
+/// Fetches the actor document at `url` and stores it. A document that
+/// failed to fetch a moment ago is not fetched again: the same failure is
+/// answered (`service::fetch_failures`).
 pub async fn fetch_and_store(state: &AppState, url: &Url) -> Result<Actor, ResolveError> {
     if is_local(state, url) {
         return Err(ResolveError::NotFound);
     }
     let now = state.clock.now();
-    let document = match fetch::fetch_object(state, url).await {
-        Ok(document) => document,
-        Err(FetchError::Gone) => {
-            if let Some(actor) = db::actors::find_by_ap_id(&state.db, url.as_str()).await? {
+    if let Some(failure) = state.fetch_failures.recent(url.as_str(), now) {
+        tracing::debug!(actor = %url, error = %failure, "not fetching an actor that failed lately");
+        return Err(failure);
+    }
+    let parsed = match fetch_remote(state, url).await {
+        Ok(parsed) => {
+            state.fetch_failures.clear(url.as_str());
+            parsed
+        }
+        Err((failure, ours)) => {
+            if !ours {
+                state.fetch_failures.record(url.as_str(), &failure, now);
+            }
+            if matches!(failure, ResolveError::Gone)
+                && let Some(actor) = db::actors::find_by_ap_id(&state.db, url.as_str()).await?
+            {
                 db::actors::mark_gone(&state.db, actor.id, now).await?;
             }
-            return Err(ResolveError::Gone);
+            return Err(failure);
         }
-        Err(FetchError::NotFound) => return Err(ResolveError::NotFound),
-        Err(e) => return Err(ResolveError::Unavailable(e.to_string())),
     };
-    let parsed = parse_remote(&document, url.as_str())
-        .map_err(|e| ResolveError::Unavailable(e.to_string()))?;
     let actor = db::actors::upsert_remote(&state.db, &parsed, &authority(url), now)
         .await?
         .ok_or(ResolveError::NotFound)?;
     crate::service::link_verification::check_if_needed(state, &actor);
     Ok(actor)
+}
+
+/// Fetches and reads the actor document at `url`. A failure comes with
+/// whether it is this instance's own refusal (domain policy, address
+/// rules): no request was sent, and a changed policy may allow it at once.
+async fn fetch_remote(state: &AppState, url: &Url) -> Result<RemoteActor, (ResolveError, bool)> {
+    let document = match fetch::fetch_object(state, url).await {
+        Ok(document) => document,
+        Err(FetchError::Gone) => return Err((ResolveError::Gone, false)),
+        Err(FetchError::NotFound) => return Err((ResolveError::NotFound, false)),
+        Err(e) => {
+            return Err((ResolveError::Unavailable(e.to_string()), is_our_refusal(&e)));
+        }
+    };
+    parse_remote(&document, url.as_str())
+        .map_err(|e| (ResolveError::Unavailable(e.to_string()), false))
+}
+
+fn is_our_refusal(error: &FetchError) -> bool {
+    matches!(
+        error,
+        FetchError::Refused(_) | FetchError::Net(crate::net::NetError::Refused(..))
+    )
 }
 
 /// Fetches a remote actor again because a signature did not verify with the
@@ -238,9 +271,20 @@ async fn fetch_key_owner(state: &AppState, key_id: &str) -> Result<Actor, Resolv
     if is_local(state, &url) {
         return Err(ResolveError::NotFound);
     }
-    let document = fetch::fetch_object(state, &url)
-        .await
-        .map_err(|e| ResolveError::Unavailable(e.to_string()))?;
+    let now = state.clock.now();
+    if let Some(failure) = state.fetch_failures.recent(url.as_str(), now) {
+        return Err(failure);
+    }
+    let document = match fetch::fetch_object(state, &url).await {
+        Ok(document) => document,
+        Err(e) => {
+            let failure = ResolveError::Unavailable(e.to_string());
+            if !is_our_refusal(&e) {
+                state.fetch_failures.record(url.as_str(), &failure, now);
+            }
+            return Err(failure);
+        }
+    };
     let owner = match crate::federation::actor::key_owner(&document) {
         Some(owner) => Url::parse(owner).map_err(|_| ResolveError::NotFound)?,
         None => url,

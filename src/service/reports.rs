@@ -18,7 +18,7 @@ use crate::state::AppState;
 /// Mastodon's report categories.
 pub const CATEGORIES: [&str; 4] = ["spam", "legal", "violation", "other"];
 /// Mastodon's limit on a report's comment.
-pub const MAX_COMMENT: usize = 1000;
+pub const MAX_COMMENT: usize = crate::domain::limits::REPORT_COMMENT;
 
 /// A report as a user files it.
 pub struct NewReport {

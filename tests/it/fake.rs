@@ -40,6 +40,8 @@ pub enum Quirk {
     PlainJson,
     /// Larger than any peer should accept.
     Huge,
+    /// The server fails: 500.
+    ServerError,
 }
 
 #[derive(Debug, Clone)]
@@ -185,6 +187,10 @@ impl FakeServer {
         self.lock().quirks.insert(name.to_string(), quirk);
     }
 
+    pub fn clear_quirk(&self, name: &str) {
+        self.lock().quirks.remove(name);
+    }
+
     pub fn set_gone(&self, name: &str) {
         self.lock().gone.insert(name.to_string());
     }
@@ -308,6 +314,7 @@ async fn actor(State((inner, domain)): State<Shared>, Path(name): Path<String>) 
             doc["summary"] = json!("x".repeat(2 * 1024 * 1024));
             ap(doc)
         }
+        Some(Quirk::ServerError) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
     }
 }
 

@@ -1046,3 +1046,94 @@ async fn replies_policy_decides_which_replies_a_list_shows() {
     assert_eq!(none, sorted(vec![by_erin, by_bob, to_alice, to_self]));
     assert!(!none.contains(&to_dave));
 }
+
+#[tokio::test]
+async fn a_list_title_beyond_its_limit_is_refused_with_422_and_nothing_is_stored() {
+    let app = alpha().await;
+    let (alice, _) = user(&app, "alice").await;
+    let max = skein::domain::limits::LIST_TITLE;
+
+    let (status, error) = app
+        .api_post(
+            &alice,
+            "/api/v1/lists",
+            json!({"title": "é".repeat(max + 1)}),
+        )
+        .await;
+    assert_eq!(status, 422, "{error}");
+    assert!(
+        error["error"].as_str().unwrap().contains("too long"),
+        "{error}"
+    );
+    assert_eq!(count(&app, "select count(*) from lists").await, 0);
+
+    // At the limit (in characters, not bytes) it is taken.
+    let (status, list) = app
+        .api_post(&alice, "/api/v1/lists", json!({"title": "é".repeat(max)}))
+        .await;
+    assert_eq!(status, 200, "{list}");
+    let id = list["id"].as_str().unwrap();
+    let (status, error) = put(
+        &app,
+        &alice,
+        &format!("/api/v1/lists/{id}"),
+        json!({"title": "x".repeat(max + 1)}),
+    )
+    .await;
+    assert_eq!(status, 422, "{error}");
+    let title: String = sqlx::query_scalar("select title from lists")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(title, "é".repeat(max));
+}
+
+#[tokio::test]
+async fn a_filter_title_beyond_its_limit_is_refused_with_422_and_nothing_is_stored() {
+    let app = alpha().await;
+    let (alice, _) = user(&app, "alice").await;
+    let max = skein::domain::limits::FILTER_TITLE;
+
+    let (status, error) = app
+        .api_post(
+            &alice,
+            "/api/v2/filters",
+            json!({
+                "title": "t".repeat(max + 1),
+                "context": ["home"],
+                "keywords_attributes": [{"keyword": "finale"}],
+            }),
+        )
+        .await;
+    assert_eq!(status, 422, "{error}");
+    assert!(
+        error["error"]
+            .as_str()
+            .unwrap()
+            .contains("Title is too long"),
+        "{error}"
+    );
+    assert_eq!(count(&app, "select count(*) from filters").await, 0);
+    assert_eq!(count(&app, "select count(*) from filter_keywords").await, 0);
+
+    let filter = create_filter(
+        &app,
+        &alice,
+        json!({"title": "Spoilers", "context": ["home"]}),
+    )
+    .await;
+    let id = filter["id"].as_str().unwrap();
+    let (status, error) = put(
+        &app,
+        &alice,
+        &format!("/api/v2/filters/{id}"),
+        json!({"title": "t".repeat(max + 1)}),
+    )
+    .await;
+    assert_eq!(status, 422, "{error}");
+    let title: String = sqlx::query_scalar("select title from filters")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(title, "Spoilers");
+}

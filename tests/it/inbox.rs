@@ -581,3 +581,101 @@ async fn only_the_followee_can_accept_or_reject_our_follow() {
         .unwrap();
     assert_eq!(following["totalItems"], 1);
 }
+
+/// POSTs `activity` signed by `actor` as of the instance's clock.
+async fn post_signed_now(
+    app: &TestApp,
+    fake: &FakeServer,
+    actor: &FakeActor,
+    activity: &Value,
+) -> StatusCode {
+    let body = serde_json::to_vec(activity).unwrap();
+    let headers = fake.sign_at(actor, &app.url("/inbox"), &body, app.clock.now());
+    post(app, "/inbox", &headers, body).await
+}
+
+#[tokio::test]
+async fn a_signer_whose_document_cannot_be_fetched_is_not_fetched_again_for_a_few_minutes() {
+    let app = TestApp::spawn().await;
+    app.create_user("alice").await;
+    let fake = FakeServer::spawn("remote").await;
+    let mallory = fake.add_actor("mallory", false);
+    fake.set_quirk("mallory", crate::fake::Quirk::ServerError);
+    let before = app.table_counts().await;
+
+    for n in 1..=2 {
+        let activity = follow(&fake, &mallory, &app, "alice", n);
+        assert_eq!(
+            post_signed_now(&app, &fake, &mallory, &activity).await,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    assert_eq!(fake.actor_fetches(), 1, "the failure was remembered");
+    assert_eq!(app.table_counts().await, before);
+
+    // Still inside the window, even once the server is back.
+    fake.clear_quirk("mallory");
+    app.clock
+        .advance(skein::service::fetch_failures::REMEMBER_FOR - chrono::Duration::seconds(1));
+    let activity = follow(&fake, &mallory, &app, "alice", 3);
+    assert_eq!(
+        post_signed_now(&app, &fake, &mallory, &activity).await,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(fake.actor_fetches(), 1);
+
+    // Past it, the document is fetched again, and the follow taken.
+    app.clock.advance(chrono::Duration::seconds(2));
+    let activity = follow(&fake, &mallory, &app, "alice", 4);
+    assert_eq!(
+        post_signed_now(&app, &fake, &mallory, &activity).await,
+        StatusCode::ACCEPTED
+    );
+    assert_eq!(fake.actor_fetches(), 2);
+    assert_eq!(follow_rows(&app).await.len(), 1);
+}
+
+#[tokio::test]
+async fn an_activity_with_a_duplicate_key_is_refused_with_400_and_changes_nothing() {
+    let app = TestApp::spawn().await;
+    app.create_user("alice").await;
+    let fake = FakeServer::spawn("remote").await;
+    let mallory = fake.add_actor("mallory", false);
+    let eve = fake.add_actor("eve", false);
+    let before = app.table_counts().await;
+
+    // A reader keeping the first `actor` and one keeping the last would
+    // disagree on who follows.
+    let body = format!(
+        r#"{{"@context":"https://www.w3.org/ns/activitystreams","id":"{base}/activities/dup-1","type":"Follow","actor":"{mallory}","actor":"{eve}","object":"{object}"}}"#,
+        base = fake.base,
+        mallory = mallory.id,
+        eve = eve.id,
+        object = app.url("/users/alice"),
+    )
+    .into_bytes();
+    let headers = fake.sign_at(&eve, &app.url("/inbox"), &body, app.clock.now());
+    assert_eq!(
+        post(&app, "/inbox", &headers, body).await,
+        StatusCode::BAD_REQUEST
+    );
+
+    // Nested, too.
+    let body = format!(
+        r#"{{"@context":"https://www.w3.org/ns/activitystreams","id":"{base}/activities/dup-2","type":"Create","actor":"{mallory}","object":{{"id":"{base}/notes/dup","type":"Note","content":"a","content":"b","attributedTo":"{mallory}"}}}}"#,
+        base = fake.base,
+        mallory = mallory.id,
+    )
+    .into_bytes();
+    let headers = fake.sign_at(&mallory, &app.url("/inbox"), &body, app.clock.now());
+    assert_eq!(
+        post(&app, "/inbox", &headers, body).await,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(app.table_counts().await, before);
+    assert_eq!(
+        fake.actor_fetches(),
+        0,
+        "nothing fetched for a refused body"
+    );
+}

@@ -168,7 +168,7 @@ async fn sign_in_and_approve(
     assert_eq!(status, 303, "signing in redirects back to the consent page");
     let (status, html, _) = browser.get(&next.unwrap()).await;
     assert_eq!(status, 200);
-    assert!(html.contains("Authorize Test App?"), "{html}");
+    assert!(html.contains("Authorize <bdi>Test App</bdi>?"), "{html}");
     let mut form = form_fields(&html);
     form.push(("step".into(), "approve".into()));
     browser.post_form("/oauth/authorize", &form).await

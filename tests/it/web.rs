@@ -1176,7 +1176,7 @@ async fn profile_settings_save_the_name_bio_fields_and_avatar() {
     assert!(form.body.contains("value=\"https://alice.example/about\""));
     // The profile shows the link by its whole host, not marked verified.
     let profile = Browser::new(&app).get("/@alice").await;
-    assert!(profile.body.contains("<h1>Alice &#60;3</h1>"));
+    assert!(profile.body.contains("<h1 dir=\"auto\">Alice &#60;3</h1>"));
     assert!(
         profile.body.contains(
             "<span class=\"host\">alice.example</span><span class=\"path\">/about</span>"
@@ -1468,4 +1468,55 @@ async fn people_edit_and_delete_their_posts_and_vote_in_polls_from_the_web() {
     assert_eq!(deleted.location.as_deref(), Some("/@alice"));
     let gone = app.get(&format!("/@alice/{typo_id}")).await;
     assert_eq!(gone.status(), 410);
+}
+
+#[tokio::test]
+async fn a_hostile_display_name_cannot_reorder_the_title_or_heading_of_a_page() {
+    let app = TestApp::spawn().await;
+    let fake = FakeServer::spawn("remote").await;
+    let mallory = fake.add_actor("mallory", false);
+    // "\u{202E}" would show what follows right to left: "nimda" as "admin",
+    // and everything after the name on the page reversed with it.
+    fake.serve(
+        "/users/mallory",
+        json!({
+            "@context": ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"],
+            "id": mallory.id,
+            "type": "Person",
+            "preferredUsername": "mallory",
+            "name": "\u{202E}nimda\u{2066} \u{200B}Mallory",
+            "inbox": format!("{}/inbox", mallory.id),
+            "publicKey": { "id": mallory.key_id, "owner": mallory.id, "publicKeyPem": mallory.public_pem },
+            "attachment": [{ "type": "PropertyValue", "name": "Site\u{202B}", "value": "x" }],
+        }),
+    );
+    app.resolve(&mallory.id).await;
+
+    let page = Browser::new(&app)
+        .get(&format!("/@mallory@{}", fake.domain))
+        .await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    for control in ['\u{202E}', '\u{202B}', '\u{2066}', '\u{200B}'] {
+        assert!(!page.body.contains(control), "{control:?} in {}", page.body);
+    }
+    // Where elements can isolate, they do; in the title and OpenGraph,
+    // FIRST STRONG ISOLATE ... POP DIRECTIONAL ISOLATE do.
+    assert!(
+        page.body.contains(&format!(
+            "<title>&#x2068;nimda Mallory&#x2069; (&#x2068;@mallory@{}&#x2069;)",
+            fake.domain
+        )),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains(&format!(
+        "<meta property=\"og:title\" content=\"&#x2068;nimda Mallory&#x2069; (&#x2068;@mallory@{}&#x2069;)\">",
+        fake.domain
+    )));
+    assert!(page.body.contains("<h1 dir=\"auto\">nimda Mallory</h1>"));
+    assert!(page.body.contains(&format!(
+        "<p class=\"handle\"><bdi>@mallory@{}</bdi>",
+        fake.domain
+    )));
+    assert!(page.body.contains("<dt dir=\"auto\">Site</dt>"));
 }

@@ -14,7 +14,8 @@ use crate::federation::actor::{ActorError, RemoteActor, parse_remote};
 /// Why an activity cannot be read. Each is a 400 at the inbox.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ParseError {
-    #[error("the body is not valid JSON: {0}")]
+    /// The body is not JSON, or names a key twice in one object.
+    #[error("{0}")]
     Json(String),
     #[error("the activity has no id")]
     NoId,
@@ -307,9 +308,11 @@ pub fn parse(raw: Value) -> Result<Envelope, ParseError> {
     })
 }
 
-/// Reads an activity from the bytes of a request body.
+/// Reads an activity from the bytes of a request body, strictly: a
+/// duplicate key in any object refuses it (`federation::json`).
 pub fn parse_bytes(body: &[u8]) -> Result<Envelope, ParseError> {
-    let raw: Value = serde_json::from_slice(body).map_err(|e| ParseError::Json(e.to_string()))?;
+    let raw =
+        crate::federation::json::parse_strict(body).map_err(|e| ParseError::Json(e.to_string()))?;
     parse(raw)
 }
 

@@ -128,11 +128,15 @@ pub fn excerpt(text: &str) -> String {
     text.chars().take(PREVIEW - 1).collect::<String>() + "…"
 }
 
+/// The name a page shows: the display name without what could reorder or
+/// hide the text around it (names stored before that rule included), or
+/// the username when nothing is left.
 pub fn display_name(display_name: &str, username: &str) -> String {
-    if display_name.trim().is_empty() {
+    let shown = crate::domain::names::visible_text(display_name);
+    if shown.trim().is_empty() {
         username.to_string()
     } else {
-        display_name.to_string()
+        shown.trim().to_string()
     }
 }
 

@@ -20,6 +20,7 @@ use super::{Chrome, SignedIn, Web, WebError, WebResult, local_path, render, see_
 use crate::db::{actors::Actor, posts::Post};
 use crate::domain::filters::Context as FilterContext;
 use crate::domain::interaction::{Interaction, Permission};
+use crate::domain::names;
 use crate::error::Error;
 use crate::http::api::statuses::visible_post;
 use crate::http::negotiate::{Representation, negotiate};
@@ -153,7 +154,12 @@ pub async fn post_page(state: &AppState, web: Web, author: &Actor, post: &Post) 
     } else {
         card.spoiler.chars().take(60).collect()
     };
-    let title = format!("{}: “{excerpt}”", card.author.display_name);
+    // Titles cannot hold elements: names and text are isolated with FSI/PDI.
+    let title = format!(
+        "{}: “{}”",
+        names::isolate(&card.author.display_name),
+        names::isolate(&names::visible_text(&excerpt))
+    );
     let page = PostPage {
         chrome: web.chrome,
         title,
@@ -234,7 +240,11 @@ fn open_graph(state: &AppState, card: &PostCard, post: &Post) -> OpenGraph {
         None => format!("{}{}", state.urls.origin(), card.href),
     };
     OpenGraph {
-        title: format!("{} ({})", card.author.display_name, card.author.handle),
+        title: format!(
+            "{} ({})",
+            names::isolate(&card.author.display_name),
+            names::isolate(&card.author.handle)
+        ),
         description,
         url,
         image,

@@ -413,7 +413,7 @@ mod tests {
     #[test]
     fn a_link_field_shows_its_whole_host() {
         let remote = field(
-            r#"<a href="https://very-long-subdomain.example.com/some/long/path/that/goes/on/and/on" rel="me nofollow noopener noreferrer"><span class="invisible">https://</span><span class="ellipsis">very-long-subdomain.example.c</span><span class="invisible">om/some/long/path</span></a>"#,
+            r#"<a href="https://very-long-subdomain.example.com/some/long/path/that/goes/on/and/on" rel="me nofollow noopener noreferrer"><span class="invisible">https://</span><span class="ellipsis">very-long-subdomain.example.c</span><span class="invisible">om/some/long/path/that/goes/on/and/on</span></a>"#,
         );
         let (href, host, rest) = remote.link.unwrap();
         assert_eq!(host, "very-long-subdomain.example.com");
@@ -426,6 +426,13 @@ mod tests {
         assert_eq!(host, "alice.example");
         assert_eq!(rest, "/about?a=1&b=2");
         assert!(field("just words").link.is_none());
+        // A link whose text is not its target is shown as written, never
+        // by the host it hides.
+        assert!(
+            field(r#"<a href="https://evil.example/">https://alice.example/</a>"#)
+                .link
+                .is_none()
+        );
         assert!(field("javascript:alert(1)").link.is_none());
     }
 }

@@ -56,8 +56,8 @@ pub struct PollDraft {
 }
 
 /// Mastodon's limits for polls.
-pub const MAX_POLL_OPTIONS: usize = 4;
-pub const MAX_POLL_OPTION_CHARS: usize = 50;
+pub const MAX_POLL_OPTIONS: usize = crate::domain::limits::POLL_OPTIONS;
+pub const MAX_POLL_OPTION_CHARS: usize = crate::domain::limits::POLL_OPTION;
 pub const MIN_POLL_DURATION: chrono::Duration = chrono::Duration::minutes(5);
 pub const MAX_POLL_DURATION: chrono::Duration = chrono::Duration::days(30);
 
