@@ -95,7 +95,8 @@ pub async fn on_request(
         return Ok(Received::Ignored("the QuoteRequest names a post not ours"));
     };
     // The answer echoes the request, as FEP-044f asks.
-    let mut request = envelope.raw.clone();
+    let mut request =
+        crate::federation::activities::quote_request(&envelope.id, &actor.ap_id, object, quote);
     if let Some(map) = request.as_object_mut() {
         map.remove("@context");
     }
