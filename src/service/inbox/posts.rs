@@ -123,7 +123,6 @@ pub async fn store_remote(
         expires_at: poll.end_time,
         voters_count: poll.voters_count,
     });
-    let mentioned_others: Vec<Actor> = mentioned.into_iter().filter(|a| a.id != actor.id).collect();
     let post = store::store(
         tx,
         state,
@@ -144,7 +143,8 @@ pub async fn store_remote(
                 published: object.published_before(state.clock.now()),
             },
             parent: parent.as_ref(),
-            mentioned: &mentioned_others,
+            // A post may mention its own author (Mastodon shows it).
+            mentioned: &mentioned,
             hashtags: &object.hashtags,
             poll: poll.filter(|_| object.kind == PostKind::Question),
             notify_followers: only_if_relevant,

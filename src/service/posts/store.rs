@@ -33,7 +33,7 @@ pub struct NewPost<'a> {
     pub author: &'a Actor,
     pub row: db::posts::NewPost<'a>,
     pub parent: Option<&'a Post>,
-    /// Accounts mentioned (local and remote), without the author.
+    /// Accounts mentioned (local and remote).
     pub mentioned: &'a [Actor],
     pub hashtags: &'a [String],
     pub poll: Option<NewPoll>,
