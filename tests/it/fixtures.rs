@@ -127,20 +127,7 @@ fn path_of(url: &str) -> String {
 }
 
 fn draft(text: &str) -> posts::Draft<'_> {
-    posts::Draft {
-        text,
-        spoiler: "",
-        sensitive: false,
-        language: Some("en"),
-        visibility: Visibility::Public,
-        in_reply_to: None,
-        poll: None,
-        quote_of: None,
-        quote_policy: Default::default(),
-        reply_policy: Default::default(),
-        media_ids: None,
-        media_attributes: &[],
-    }
+    crate::harness::draft(text, Visibility::Public)
 }
 
 /// alice, and a public post of hers.

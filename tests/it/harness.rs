@@ -554,3 +554,25 @@ pub async fn insert_remote_actor(db: &PgPool, host: &str, username: &str) -> i64
     .await
     .expect("insert a remote actor")
 }
+
+/// A draft of a plain post: text only, in English, with the default reply
+/// and quote policies.
+pub fn draft(
+    text: &str,
+    visibility: skein::domain::visibility::Visibility,
+) -> skein::service::posts::Draft<'_> {
+    skein::service::posts::Draft {
+        text,
+        spoiler: "",
+        sensitive: false,
+        language: Some("en"),
+        visibility,
+        in_reply_to: None,
+        poll: None,
+        quote_of: None,
+        quote_policy: Default::default(),
+        reply_policy: Default::default(),
+        media_ids: None,
+        media_attributes: &[],
+    }
+}

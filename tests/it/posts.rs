@@ -7,7 +7,7 @@ use skein::federation::signatures::{SigningKey, sign_request};
 use skein::service::{follows, posts};
 
 use crate::fake::FakeServer;
-use crate::harness::{Options, TestApp};
+use crate::harness::{Options, TestApp, draft};
 
 const PUBLIC: &str = "https://www.w3.org/ns/activitystreams#Public";
 
@@ -16,23 +16,6 @@ async fn pair() -> (TestApp, TestApp) {
         TestApp::spawn_with(Options::named("alpha")).await,
         TestApp::spawn_with(Options::named("beta")).await,
     )
-}
-
-fn draft(text: &str, visibility: Visibility) -> posts::Draft<'_> {
-    posts::Draft {
-        text,
-        spoiler: "",
-        sensitive: false,
-        language: Some("en"),
-        visibility,
-        in_reply_to: None,
-        poll: None,
-        quote_of: None,
-        quote_policy: Default::default(),
-        reply_policy: Default::default(),
-        media_ids: None,
-        media_attributes: &[],
-    }
 }
 
 #[derive(Debug, sqlx::FromRow)]

@@ -13,20 +13,7 @@ use crate::harness::TestApp;
 const PUBLIC: &str = "https://www.w3.org/ns/activitystreams#Public";
 
 fn draft(text: &str) -> posts::Draft<'_> {
-    posts::Draft {
-        text,
-        spoiler: "",
-        sensitive: false,
-        language: Some("en"),
-        visibility: Visibility::Public,
-        in_reply_to: None,
-        poll: None,
-        quote_of: None,
-        quote_policy: Default::default(),
-        reply_policy: Default::default(),
-        media_ids: None,
-        media_attributes: &[],
-    }
+    crate::harness::draft(text, Visibility::Public)
 }
 
 /// POSTs every activity at once, signed by `actor`; returns the statuses.

@@ -11,20 +11,7 @@ use crate::fake::{FakeActor, FakeServer};
 use crate::harness::{Options, TestApp};
 
 fn draft(text: &str) -> posts::Draft<'_> {
-    posts::Draft {
-        text,
-        spoiler: "",
-        sensitive: false,
-        language: Some("en"),
-        visibility: Visibility::Public,
-        in_reply_to: None,
-        poll: None,
-        quote_of: None,
-        quote_policy: Default::default(),
-        reply_policy: Default::default(),
-        media_ids: None,
-        media_attributes: &[],
-    }
+    crate::harness::draft(text, Visibility::Public)
 }
 
 async fn counts(app: &TestApp, ap_id: &str) -> (i32, i32) {
