@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgExecutor};
 
 use crate::db::events;
-use crate::domain::events::Change;
+use crate::domain::events::{CHANNEL, Change};
 use crate::domain::interaction::InteractionPolicy;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -65,15 +65,22 @@ pub struct NewPost<'a> {
     pub published: DateTime<Utc>,
 }
 
-/// Stores a post and tells live listeners once the transaction commits.
+/// Stores a post and tells live listeners once the transaction commits
+/// (`Change::Posted`, built in SQL in the same statement; a unit test holds
+/// the two formats together).
 pub async fn insert(db: &mut PgConnection, new: &NewPost<'_>) -> Result<Post, sqlx::Error> {
-    let post: Post = sqlx::query_as(
-        "insert into posts (id, ap_id, author_id, url, content, source, summary, sensitive,
-                            language, visibility, in_reply_to_ap_id,
-                            in_reply_to_id, published)
-         values (coalesce($12, next_id($11)), $1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
-                 (select id from posts where ap_id = $10), $11)
-         returning *",
+    sqlx::query_as(
+        "with p as (
+             insert into posts (id, ap_id, author_id, url, content, source, summary, sensitive,
+                                language, visibility, in_reply_to_ap_id,
+                                in_reply_to_id, published)
+             values (coalesce($12, next_id($11)), $1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
+                     (select id from posts where ap_id = $10), $11)
+             returning *
+         )
+         select p.*, pg_notify($13, json_build_object('kind', 'posted', 'post', p.id)::text)::text
+                     as announced
+         from p",
     )
     .bind(new.ap_id)
     .bind(new.author_id)
@@ -87,10 +94,9 @@ pub async fn insert(db: &mut PgConnection, new: &NewPost<'_>) -> Result<Post, sq
     .bind(new.in_reply_to_ap_id)
     .bind(new.published)
     .bind(new.id)
-    .fetch_one(&mut *db)
-    .await?;
-    events::emit(db, &Change::Posted { post: post.id }).await?;
-    Ok(post)
+    .bind(CHANNEL)
+    .fetch_one(db)
+    .await
 }
 
 /// A fresh post id for `at`, for local posts whose ActivityPub id contains it.
@@ -136,6 +142,9 @@ pub async fn add_mentions(
     post_id: i64,
     actor_ids: &[i64],
 ) -> Result<(), sqlx::Error> {
+    if actor_ids.is_empty() {
+        return Ok(());
+    }
     sqlx::query(
         "insert into post_mentions (post_id, actor_id) select $1, unnest($2::bigint[])
          on conflict do nothing",
@@ -152,6 +161,9 @@ pub async fn add_tags(
     post_id: i64,
     tags: &[String],
 ) -> Result<(), sqlx::Error> {
+    if tags.is_empty() {
+        return Ok(());
+    }
     sqlx::query(
         "insert into post_tags (post_id, tag) select $1, unnest($2::text[]) on conflict do nothing",
     )
@@ -644,12 +656,17 @@ pub async fn set_interaction_policy(
     id: i64,
     policy: Option<&InteractionPolicy>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("update posts set interaction_policy = $2 where id = $1")
-        .bind(id)
-        .bind(policy.map(sqlx::types::Json))
-        .execute(db)
-        .await
-        .map(drop)
+    // Unchanged (a new post without a policy, the usual case), nothing is
+    // written.
+    sqlx::query(
+        "update posts set interaction_policy = $2
+         where id = $1 and interaction_policy is distinct from $2",
+    )
+    .bind(id)
+    .bind(policy.map(sqlx::types::Json))
+    .execute(db)
+    .await
+    .map(drop)
 }
 
 /// Hides a reply from its thread, or shows it again (`at` = None).

@@ -1,6 +1,8 @@
 //! Queueing outgoing activities. Services call [`queue`] inside the
-//! transaction of the change that causes the activity, and [`wake`] after
-//! committing.
+//! transaction of the change that causes the activity; the queueing
+//! statement announces the new rows (`Change::Queued`), so idle workers of
+//! every process wake when, and only when, a transaction that queued
+//! something commits.
 
 use serde_json::Value;
 use sqlx::PgConnection;
@@ -54,7 +56,7 @@ pub async fn queue_for(
     Ok(())
 }
 
-/// Tells idle delivery workers that work is waiting.
-pub fn wake(state: &AppState) {
-    state.delivery_wakeup.notify_waiters();
-}
+/// Nothing left to do: workers are woken by the commit of what was queued
+/// (see the module's documentation). Kept while callers still call it
+/// after committing; it costs nothing.
+pub fn wake(_state: &AppState) {}
