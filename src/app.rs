@@ -111,6 +111,8 @@ impl Application {
             .await
             .context("loading the VAPID key")?;
         let clock_for_limits = clock.clone();
+        let policy =
+            service::domain_policy::load(&db, &urls.domain(), config.federation.mode).await?;
         let state = AppState {
             db,
             config: Arc::new(config),
@@ -125,6 +127,7 @@ impl Application {
             image_work: Arc::new(tokio::sync::Semaphore::new(
                 std::thread::available_parallelism().map_or(1, |n| n.get()),
             )),
+            domain_policy: Arc::new(crate::domain::domain_policy::Current::new(policy)),
             streams: Arc::new(Hub::new()),
             actor_fetches: Arc::default(),
             fetch_failures: Arc::new(crate::service::fetch_failures::FetchFailures::new()),

@@ -182,7 +182,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             Ok(())
         }
         Command::User(user) => user_command(user, &config, &db).await,
-        Command::Domain(domain) => domain_command(domain, &db).await,
+        Command::Domain(domain) => domain_command(domain, config, &db).await,
         Command::Account(account) => account_command(account, config, &db).await,
         Command::Token(TokenCommand::Create { name }) => {
             let token =
@@ -210,11 +210,17 @@ async fn serve(config: Config, db: &Database) -> anyhow::Result<()> {
     app.run_until_stopped(shutdown).await
 }
 
-async fn domain_command(command: DomainCommand, db: &Database) -> anyhow::Result<()> {
+async fn domain_command(
+    command: DomainCommand,
+    config: Config,
+    db: &Database,
+) -> anyhow::Result<()> {
     use skein::service::audit::Staff;
     use skein::service::domain_policy::{self, BlockRequest, Severity};
     let pool = &db.pool;
-    let now = chrono::Utc::now();
+    // A running server hears of the change from the database and reloads
+    // its policy.
+    let state = Application::command_state(config, db.pool.clone(), skein::clock::system()).await?;
     let staff = Staff::cli();
     match command {
         DomainCommand::Block {
@@ -236,7 +242,7 @@ async fn domain_command(command: DomainCommand, db: &Database) -> anyhow::Result
                 public_comment,
                 obfuscate: false,
             };
-            let block = domain_policy::block(pool, now, &staff, &request).await?;
+            let block = domain_policy::block(&state, &staff, &request).await?;
             println!("blocked {} ({})", block.domain, block.severity);
         }
         DomainCommand::Unblock { domain } => {
@@ -247,7 +253,7 @@ async fn domain_command(command: DomainCommand, db: &Database) -> anyhow::Result
                 .into_iter()
                 .find(|b| b.domain == normal)
                 .ok_or_else(|| anyhow::anyhow!("{normal} is not blocked"))?;
-            domain_policy::unblock(pool, now, &staff, block.id).await?;
+            domain_policy::unblock(&state, &staff, block.id).await?;
             println!("unblocked {normal}");
         }
         DomainCommand::List => {
@@ -265,7 +271,7 @@ async fn domain_command(command: DomainCommand, db: &Database) -> anyhow::Result
         DomainCommand::Import { file } => {
             let text = std::fs::read_to_string(&file)
                 .with_context(|| format!("reading {}", file.display()))?;
-            let report = domain_policy::import_csv(pool, now, &staff, &text).await?;
+            let report = domain_policy::import_csv(&state, &staff, &text).await?;
             println!(
                 "{} blocked, {} already blocked, {} refused",
                 report.added.len(),
@@ -283,7 +289,7 @@ async fn domain_command(command: DomainCommand, db: &Database) -> anyhow::Result
             );
         }
         DomainCommand::Allow { domain } => {
-            let allow = domain_policy::allow(pool, now, &staff, &domain).await?;
+            let allow = domain_policy::allow(&state, &staff, &domain).await?;
             println!("allowed {}", allow.domain);
         }
         DomainCommand::Disallow { domain } => {
@@ -294,7 +300,7 @@ async fn domain_command(command: DomainCommand, db: &Database) -> anyhow::Result
                 .into_iter()
                 .find(|a| a.domain == normal)
                 .ok_or_else(|| anyhow::anyhow!("{normal} is not allowed"))?;
-            domain_policy::disallow(pool, now, &staff, allow.id).await?;
+            domain_policy::disallow(&state, &staff, allow.id).await?;
             println!("{normal} is no longer allowed");
         }
     }

@@ -1,7 +1,7 @@
 //! What services, handlers and workers share: the pool, the configuration,
 //! the URL builder, the clock, the outbound HTTP client, signing keys, rate
-//! limits, the limit on image work, the hub of live events and the remote
-//! actors being fetched.
+//! limits, the limit on image work, the domain policy, the hub of live
+//! events and the remote actors being fetched.
 //! Built once in `app`, cloned cheaply.
 
 use std::sync::Arc;
@@ -42,6 +42,9 @@ pub struct AppState {
     /// Image processing running at once, at most one per CPU: each takes a
     /// core and up to a few hundred MB, so more would only queue in memory.
     pub image_work: Arc<Semaphore>,
+    /// The instance's domain policy, held in memory: replaced whole when
+    /// it changes (here, or in another process, announced by NOTIFY).
+    pub domain_policy: Arc<crate::domain::domain_policy::Current>,
     /// Live events for streaming connections.
     pub streams: Arc<Hub>,
     /// Fetches of remote actors in flight: one per actor at a time.

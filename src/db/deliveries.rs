@@ -6,6 +6,8 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{PgConnection, PgExecutor};
 
+use crate::domain::events::{CHANNEL, QUEUED};
+
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Delivery {
     pub id: i64,
@@ -25,7 +27,9 @@ pub struct Delivery {
     pub finished_at: Option<DateTime<Utc>>,
 }
 
-/// Queues one activity for each inbox (duplicates ignored), due now.
+/// Queues one activity for each inbox (duplicates ignored), due now; when
+/// anything was queued, announces it (`Change::Queued`) in the same
+/// statement, so idle workers of every process wake once it commits.
 pub async fn enqueue(
     db: &mut PgConnection,
     activity_id: &str,
@@ -38,12 +42,17 @@ pub async fn enqueue(
         return Ok(0);
     }
     let hosts: Vec<String> = inboxes.iter().map(|i| host_of(i)).collect();
-    let result = sqlx::query(
-        "insert into deliveries (activity_id, payload, sender_id, inbox_url, host,
-                                 next_attempt_at, created_at)
-         select $1, $2, $3, inbox, host, $6, $6
-         from unnest($4::text[], $5::text[]) as t (inbox, host)
-         on conflict (activity_id, inbox_url) do nothing",
+    let (queued, _): (i64, Option<String>) = sqlx::query_as(
+        "with queued as (
+             insert into deliveries (activity_id, payload, sender_id, inbox_url, host,
+                                     next_attempt_at, created_at)
+             select $1, $2, $3, inbox, host, $6, $6
+             from unnest($4::text[], $5::text[]) as t (inbox, host)
+             on conflict (activity_id, inbox_url) do nothing
+             returning 1
+         )
+         select count(*), case when count(*) > 0 then pg_notify($7, $8)::text end
+         from queued",
     )
     .bind(activity_id)
     .bind(payload)
@@ -51,9 +60,11 @@ pub async fn enqueue(
     .bind(inboxes)
     .bind(&hosts)
     .bind(now)
-    .execute(db)
+    .bind(CHANNEL)
+    .bind(QUEUED)
+    .fetch_one(db)
     .await?;
-    Ok(result.rows_affected())
+    Ok(queued as u64)
 }
 
 /// `host[:port]` of an inbox URL, in the one form hosts are compared in.
@@ -138,15 +149,16 @@ pub async fn is_unavailable(db: impl PgExecutor<'_>, host: &str) -> Result<bool,
 }
 
 /// The host answered (a delivery succeeded or it sent us an activity): it
-/// is available again and its failure days are forgotten.
+/// is available again and its failure days are forgotten. One statement of
+/// two index probes, which write nothing when the host had no failures
+/// (the usual case, paid on every activity received).
 pub async fn heard_from(db: &mut PgConnection, host: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("delete from domain_failures where host = $1")
-        .bind(host)
-        .execute(&mut *db)
-        .await?;
-    sqlx::query("delete from unavailable_domains where host = $1")
-        .bind(host)
-        .execute(&mut *db)
-        .await
-        .map(drop)
+    sqlx::query(
+        "with failures as (delete from domain_failures where host = $1)
+         delete from unavailable_domains where host = $1",
+    )
+    .bind(host)
+    .execute(db)
+    .await
+    .map(drop)
 }

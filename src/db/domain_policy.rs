@@ -1,8 +1,13 @@
 //! `domain_blocks` and `domain_allows`: the instance's domain policy, and
-//! what a block does to what is stored from the domain.
+//! what a block does to what is stored from the domain. Every change of
+//! the policy is announced (`Change::DomainPolicy`) in its transaction, so
+//! that every process reloads its snapshot once it commits.
 
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgExecutor};
+
+use crate::db::events;
+use crate::domain::events::Change;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct DomainBlock {
@@ -41,12 +46,12 @@ pub const DOMAIN_TAKEN: &str = "domain_blocks_domain_key";
 pub const ALLOW_TAKEN: &str = "domain_allows_domain_key";
 
 pub async fn insert(
-    db: impl PgExecutor<'_>,
+    db: &mut PgConnection,
     domain: &str,
     f: &BlockFields,
     now: DateTime<Utc>,
 ) -> Result<DomainBlock, sqlx::Error> {
-    sqlx::query_as(
+    let block = sqlx::query_as(
         "insert into domain_blocks (domain, severity, reject_media, reject_reports,
                                     private_comment, public_comment, obfuscate,
                                     created_at, updated_at)
@@ -61,17 +66,19 @@ pub async fn insert(
     .bind(&f.public_comment)
     .bind(f.obfuscate)
     .bind(now)
-    .fetch_one(db)
-    .await
+    .fetch_one(&mut *db)
+    .await?;
+    events::emit(db, &Change::DomainPolicy).await?;
+    Ok(block)
 }
 
 pub async fn update(
-    db: impl PgExecutor<'_>,
+    db: &mut PgConnection,
     id: i64,
     f: &BlockFields,
     now: DateTime<Utc>,
 ) -> Result<Option<DomainBlock>, sqlx::Error> {
-    sqlx::query_as(
+    let block = sqlx::query_as(
         "update domain_blocks set severity = $2, reject_media = $3, reject_reports = $4,
                                   private_comment = $5, public_comment = $6, obfuscate = $7,
                                   updated_at = $8
@@ -86,15 +93,19 @@ pub async fn update(
     .bind(&f.public_comment)
     .bind(f.obfuscate)
     .bind(now)
-    .fetch_optional(db)
-    .await
+    .fetch_optional(&mut *db)
+    .await?;
+    events::emit(db, &Change::DomainPolicy).await?;
+    Ok(block)
 }
 
-pub async fn delete(db: impl PgExecutor<'_>, id: i64) -> Result<Option<DomainBlock>, sqlx::Error> {
-    sqlx::query_as("delete from domain_blocks where id = $1 returning *")
+pub async fn delete(db: &mut PgConnection, id: i64) -> Result<Option<DomainBlock>, sqlx::Error> {
+    let deleted = sqlx::query_as("delete from domain_blocks where id = $1 returning *")
         .bind(id)
-        .fetch_optional(db)
-        .await
+        .fetch_optional(&mut *db)
+        .await?;
+    events::emit(db, &Change::DomainPolicy).await?;
+    Ok(deleted)
 }
 
 pub async fn find(db: impl PgExecutor<'_>, id: i64) -> Result<Option<DomainBlock>, sqlx::Error> {
@@ -137,25 +148,31 @@ pub async fn covering(
 }
 
 pub async fn insert_allow(
-    db: impl PgExecutor<'_>,
+    db: &mut PgConnection,
     domain: &str,
     now: DateTime<Utc>,
 ) -> Result<DomainAllow, sqlx::Error> {
-    sqlx::query_as("insert into domain_allows (domain, created_at) values ($1, $2) returning *")
-        .bind(domain)
-        .bind(now)
-        .fetch_one(db)
-        .await
+    let allow = sqlx::query_as(
+        "insert into domain_allows (domain, created_at) values ($1, $2) returning *",
+    )
+    .bind(domain)
+    .bind(now)
+    .fetch_one(&mut *db)
+    .await?;
+    events::emit(db, &Change::DomainPolicy).await?;
+    Ok(allow)
 }
 
 pub async fn delete_allow(
-    db: impl PgExecutor<'_>,
+    db: &mut PgConnection,
     id: i64,
 ) -> Result<Option<DomainAllow>, sqlx::Error> {
-    sqlx::query_as("delete from domain_allows where id = $1 returning *")
+    let deleted = sqlx::query_as("delete from domain_allows where id = $1 returning *")
         .bind(id)
-        .fetch_optional(db)
-        .await
+        .fetch_optional(&mut *db)
+        .await?;
+    events::emit(db, &Change::DomainPolicy).await?;
+    Ok(deleted)
 }
 
 pub async fn list_allows(db: impl PgExecutor<'_>) -> Result<Vec<DomainAllow>, sqlx::Error> {

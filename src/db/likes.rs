@@ -10,23 +10,23 @@ pub async fn insert(
     post_id: i64,
     ap_id: Option<&str>,
 ) -> Result<bool, sqlx::Error> {
-    let inserted = sqlx::query(
-        "insert into likes (actor_id, post_id, ap_id) values ($1, $2, $3) on conflict do nothing",
+    // One statement: the count moves only when the like is new.
+    let counted = sqlx::query(
+        "with liked as (
+             insert into likes (actor_id, post_id, ap_id) values ($1, $2, $3)
+             on conflict do nothing
+             returning post_id
+         )
+         update posts set likes_count = likes_count + 1
+         where id = (select post_id from liked)",
     )
     .bind(actor_id)
     .bind(post_id)
     .bind(ap_id)
     .execute(&mut *db)
     .await?
-    .rows_affected()
-        == 1;
-    if inserted {
-        sqlx::query("update posts set likes_count = likes_count + 1 where id = $1")
-            .bind(post_id)
-            .execute(&mut *db)
-            .await?;
-    }
-    Ok(inserted)
+    .rows_affected();
+    Ok(counted == 1)
 }
 
 /// Removes a like (by the pair, or by the Like's id with the actor checked)

@@ -123,6 +123,9 @@ pub async fn add_emojis(
     post_id: i64,
     emojis: &[(String, String)],
 ) -> Result<(), sqlx::Error> {
+    if emojis.is_empty() {
+        return Ok(());
+    }
     let (codes, urls): (Vec<String>, Vec<String>) = emojis.iter().cloned().unzip();
     sqlx::query(
         "insert into post_emojis (post_id, shortcode, url)

@@ -4,8 +4,8 @@
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgExecutor};
 
-use crate::db::{events, push};
-use crate::domain::events::Change;
+use crate::db::push;
+use crate::domain::events::{CHANNEL, QUEUED};
 
 use crate::db::timelines::{Page, VISIBLE};
 
@@ -45,6 +45,10 @@ pub async fn notify_report(
     .await
 }
 
+/// One statement: the notification, and only when it is new, its pushes
+/// (`db::push::QUEUE_FOR`) and its announcements (`Change::Notified`, built
+/// in SQL, a unit test holds the two formats together; `Change::Queued`
+/// when pushes were queued).
 async fn insert(
     db: &mut PgConnection,
     recipient_id: i64,
@@ -54,31 +58,35 @@ async fn insert(
     report_id: Option<i64>,
     now: DateTime<Utc>,
 ) -> Result<Option<i64>, sqlx::Error> {
-    let id: Option<i64> = sqlx::query_scalar(
-        "insert into notifications (recipient_id, kind, from_actor_id, post_id, report_id,
-                                    created_at)
-         select $1, $2, $3, $4, $6, $5
-         where exists (select 1 from actors where id = $1 and domain is null)
-         on conflict do nothing
-         returning id",
-    )
-    .bind(recipient_id)
-    .bind(kind)
-    .bind(from_actor_id)
-    .bind(post_id)
-    .bind(now)
-    .bind(report_id)
-    .fetch_optional(&mut *db)
-    .await?;
-    if let Some(id) = id {
-        let change = Change::Notified {
-            notification: id,
-            recipient: recipient_id,
-        };
-        events::emit(&mut *db, &change).await?;
-        push::queue(&mut *db, id, now).await?;
-    }
-    Ok(id)
+    let sql = format!(
+        "with n as (
+             insert into notifications (recipient_id, kind, from_actor_id, post_id, report_id,
+                                        created_at)
+             select $1, $5, $2, $4, $6, $3
+             where exists (select 1 from actors where id = $1 and domain is null)
+             on conflict do nothing
+             returning id
+         ),
+         pushed as ({})
+         select id,
+                pg_notify($7, json_build_object('kind', 'notified', 'notification', id,
+                                                'recipient', $1::bigint)::text)::text,
+                (select pg_notify($7, $8)::text from pushed limit 1)
+         from n",
+        *push::QUEUE_FOR
+    );
+    let row: Option<(i64, Option<String>, Option<String>)> = sqlx::query_as(&sql)
+        .bind(recipient_id)
+        .bind(from_actor_id)
+        .bind(now)
+        .bind(post_id)
+        .bind(kind)
+        .bind(report_id)
+        .bind(CHANNEL)
+        .bind(QUEUED)
+        .fetch_optional(&mut *db)
+        .await?;
+    Ok(row.map(|(id, _, _)| id))
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]

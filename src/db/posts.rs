@@ -168,6 +168,9 @@ pub async fn add_mentions(
     post_id: i64,
     actor_ids: &[i64],
 ) -> Result<(), sqlx::Error> {
+    if actor_ids.is_empty() {
+        return Ok(());
+    }
     sqlx::query(
         "insert into post_mentions (post_id, actor_id) select $1, unnest($2::bigint[])
          on conflict do nothing",
@@ -184,6 +187,9 @@ pub async fn add_tags(
     post_id: i64,
     tags: &[String],
 ) -> Result<(), sqlx::Error> {
+    if tags.is_empty() {
+        return Ok(());
+    }
     sqlx::query(
         "insert into post_tags (post_id, tag) select $1, unnest($2::text[]) on conflict do nothing",
     )
@@ -717,12 +723,17 @@ pub async fn set_interaction_policy(
     id: i64,
     policy: Option<&InteractionPolicy>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("update posts set interaction_policy = $2 where id = $1")
-        .bind(id)
-        .bind(policy.map(sqlx::types::Json))
-        .execute(db)
-        .await
-        .map(drop)
+    // Unchanged (a new post without a policy, the usual case), nothing is
+    // written.
+    sqlx::query(
+        "update posts set interaction_policy = $2
+         where id = $1 and interaction_policy is distinct from $2",
+    )
+    .bind(id)
+    .bind(policy.map(sqlx::types::Json))
+    .execute(db)
+    .await
+    .map(drop)
 }
 
 /// Hides a reply from its thread, or shows it again (`at` = None).

@@ -121,44 +121,30 @@ pub async fn delete(db: impl PgExecutor<'_>, id: i64) -> Result<(), sqlx::Error>
         .map(drop)
 }
 
-/// Queues a notification for every subscription of its recipient that
-/// wants it: its type is among the alerts, the policy lets its author
-/// through (`followed`: the recipient follows them; `follower`: they follow
-/// the recipient), and the recipient does not silence them. Returns how
-/// many pushes were queued.
-pub async fn queue(
-    db: &mut PgConnection,
-    notification_id: i64,
-    now: DateTime<Utc>,
-) -> Result<u64, sqlx::Error> {
-    let Some(n) = crate::db::notifications::find_by_id(&mut *db, notification_id).await? else {
-        return Ok(0);
-    };
-    let sql = format!(
+/// Queues the new notification `n` (a CTE with its `id`, inserted by
+/// `db::notifications`) for every subscription of its recipient (`$1`)
+/// that wants it: its kind (`$5`) is among the alerts, the policy lets its
+/// author (`$2`) through (`followed`: the recipient follows them;
+/// `follower`: they follow the recipient), and the recipient does not
+/// silence them (as of `$3`, the present). Returns a row per push queued.
+pub static QUEUE_FOR: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
         "insert into push_deliveries (subscription_id, notification_id, next_attempt_at, created_at)
-         select s.id, $4, $3, $3 from web_push_subscriptions s
-         join oauth_tokens t on t.id = s.token_id and t.revoked_at is null
-         where s.actor_id = $1 and $5 = any(s.alerts)
-           and (s.policy = 'all'
-                or (s.policy = 'followed' and exists (
-                        select 1 from follows f
-                        where f.follower_id = $1 and f.followee_id = $2 and f.state = 'accepted'))
-                or (s.policy = 'follower' and exists (
-                        select 1 from follows f
-                        where f.follower_id = $2 and f.followee_id = $1 and f.state = 'accepted')))
-           and not {SILENCED}
-         on conflict do nothing"
-    );
-    sqlx::query(&sql)
-        .bind(n.recipient_id)
-        .bind(n.from_actor_id)
-        .bind(now)
-        .bind(n.id)
-        .bind(&n.kind)
-        .execute(db)
-        .await
-        .map(|r| r.rows_affected())
-}
+     select s.id, n.id, $3, $3 from n
+     join web_push_subscriptions s on s.actor_id = $1 and $5 = any(s.alerts)
+     join oauth_tokens t on t.id = s.token_id and t.revoked_at is null
+     where (s.policy = 'all'
+            or (s.policy = 'followed' and exists (
+                    select 1 from follows f
+                    where f.follower_id = $1 and f.followee_id = $2 and f.state = 'accepted'))
+            or (s.policy = 'follower' and exists (
+                    select 1 from follows f
+                    where f.follower_id = $2 and f.followee_id = $1 and f.state = 'accepted')))
+       and not {SILENCED}
+     on conflict do nothing
+     returning 1"
+    )
+});
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct PushDelivery {

@@ -1,5 +1,6 @@
 //! Change events: what a committed transaction tells the processes serving
-//! live updates, through PostgreSQL's NOTIFY on [`CHANNEL`].
+//! live updates (and every process's workers and domain policy), through
+//! PostgreSQL's NOTIFY on [`CHANNEL`].
 //!
 //! Events carry kinds and ids only, never whole entities: NOTIFY payloads
 //! are capped at 8000 bytes, and a listener reads the rows after the commit
@@ -26,7 +27,16 @@ pub enum Change {
     },
     /// A local account was notified.
     Notified { notification: i64, recipient: i64 },
+    /// The instance's domain policy (blocks, allowed domains) changed:
+    /// every process reads it again.
+    DomainPolicy,
+    /// Deliveries or pushes were queued: idle workers of every process
+    /// look for them.
+    Queued,
 }
+
+/// `Change::Queued` on the wire, for SQL that announces it itself.
+pub const QUEUED: &str = r#"{"kind":"queued"}"#;
 
 #[cfg(test)]
 mod tests {
@@ -46,5 +56,28 @@ mod tests {
         );
         let back: Change = serde_json::from_str(&text).expect("parses");
         assert!(matches!(back, Change::Deleted { post: 1, .. }));
+    }
+
+    #[test]
+    fn changes_built_by_sql_json_build_object_read_as_changes() {
+        assert_eq!(
+            serde_json::from_str::<Change>(QUEUED).expect("parses"),
+            Change::Queued
+        );
+        // db::posts::insert and db::notifications announce in SQL, in
+        // PostgreSQL's spacing.
+        let posted: Change = serde_json::from_str(r#"{"kind" : "posted", "post" : 7}"#)
+            .expect("a post announced in SQL parses");
+        assert_eq!(posted, Change::Posted { post: 7 });
+        let notified: Change =
+            serde_json::from_str(r#"{"kind" : "notified", "notification" : 8, "recipient" : 9}"#)
+                .expect("a notification announced in SQL parses");
+        assert_eq!(
+            notified,
+            Change::Notified {
+                notification: 8,
+                recipient: 9
+            }
+        );
     }
 }

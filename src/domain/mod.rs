@@ -2,6 +2,7 @@
 //! filter matching and the like. Nothing here knows about HTTP or SQL.
 
 pub mod domain_name;
+pub mod domain_policy;
 pub mod events;
 pub mod filters;
 pub mod handle;

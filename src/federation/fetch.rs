@@ -42,14 +42,12 @@ pub enum FetchError {
 }
 
 /// Refuses hosts the instance's domain policy refuses, before any request.
-async fn check_policy(state: &AppState, url: &Url) -> Result<(), FetchError> {
+fn check_policy(state: &AppState, url: &Url) -> Result<(), FetchError> {
     let host = authority(url);
-    match crate::service::domain_policy::refuses(state, &host).await {
-        Ok(false) => Ok(()),
-        Ok(true) => Err(FetchError::Refused(host)),
-        // Without the policy, nothing is fetched.
-        Err(_) => Err(FetchError::Refused(host)),
+    if state.domain_policy.get().refuses(&host) {
+        return Err(FetchError::Refused(host));
     }
+    Ok(())
 }
 
 /// Whether a Content-Type names an ActivityPub document.
@@ -128,7 +126,7 @@ async fn get_checked(
 ) -> Result<Fetched, FetchError> {
     let mut url = url.clone();
     for _ in 0..=MAX_REDIRECTS {
-        check_policy(state, &url).await?;
+        check_policy(state, &url)?;
         let mut headers = HeaderMap::new();
         headers.insert(ACCEPT, HeaderValue::from_static(accept));
         if signed {

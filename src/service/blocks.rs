@@ -31,7 +31,6 @@ pub async fn block(state: &AppState, blocker: &Actor, target: &Actor) -> Result<
     db::blocks::insert(&mut *tx, blocker.id, target.id, Some(&id)).await?;
     outbox::queue_for(&mut tx, state, blocker, target, &activity).await?;
     tx.commit().await?;
-    outbox::wake(state);
     Ok(())
 }
 
@@ -52,6 +51,5 @@ pub async fn unblock(state: &AppState, blocker: &Actor, target: &Actor) -> Resul
     }
     outbox::queue_for(&mut tx, state, blocker, target, &activity).await?;
     tx.commit().await?;
-    outbox::wake(state);
     Ok(())
 }

@@ -33,7 +33,6 @@ pub async fn delete_account(
     let (tombstone, files, servers) = remove(&mut tx, state, actor, now).await?;
     tx.commit().await?;
     media::remove_files(state, &files).await;
-    outbox::wake(state);
     tracing::info!(actor = %tombstone.ap_id, servers, "account deleted");
     Ok(tombstone)
 }

@@ -10,7 +10,7 @@
 use crate::db::{self, actors::Actor, timelines::Page, user_domain_blocks::Blocked};
 use crate::domain::domain_name;
 use crate::error::{Error, Result};
-use crate::service::{follows, outbox};
+use crate::service::follows;
 use crate::state::AppState;
 
 /// Mastodon's page sizes for domain blocks.
@@ -68,7 +68,6 @@ pub async fn block(state: &AppState, actor: &Actor, raw: &str) -> Result<()> {
     }
     db::notifications::delete_from_domain(&mut *tx, actor.id, &domain).await?;
     tx.commit().await?;
-    outbox::wake(state);
     Ok(())
 }
 

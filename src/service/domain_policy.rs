@@ -11,6 +11,12 @@
 //! (`federation::fetch`); deliveries to them are not queued or sent
 //! (`service::outbox`, `jobs::delivery`). Every change is written to the
 //! audit log in its transaction.
+//!
+//! Checks read the process's snapshot (`AppState::domain_policy`, a
+//! `domain::domain_policy::Snapshot`), never the database: a change reloads
+//! it here after its commit, and `db::domain_policy` announces the change
+//! on the change channel in its transaction, so every other process's
+//! listener (`streaming::listener`) reloads it too.
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
@@ -22,39 +28,14 @@ use crate::db::{
     self,
     domain_policy::{BlockFields, DomainAllow, DomainBlock},
 };
+use crate::domain::domain_policy::{Rule, Snapshot};
 use crate::domain::{domain_name, portability};
 use crate::error::{Error, Result};
 use crate::service::audit::{self, Staff};
 use crate::service::discovery::authority;
 use crate::state::AppState;
 
-/// A block's severity, as Mastodon names them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Severity {
-    /// Recorded (for reject-media or reports) but nothing hidden.
-    Noop,
-    Silence,
-    Suspend,
-}
-
-impl Severity {
-    pub fn parse(raw: &str) -> Option<Severity> {
-        match raw.trim().to_ascii_lowercase().as_str() {
-            "noop" | "none" => Some(Severity::Noop),
-            "silence" | "limit" => Some(Severity::Silence),
-            "suspend" => Some(Severity::Suspend),
-            _ => None,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Noop => "noop",
-            Severity::Silence => "silence",
-            Severity::Suspend => "suspend",
-        }
-    }
-}
+pub use crate::domain::domain_policy::Severity;
 
 /// A block as an admin asks for it.
 #[derive(Debug, Clone)]
@@ -98,44 +79,59 @@ fn normalized(raw: &str) -> Result<String> {
         .ok_or_else(|| Error::Validation(format!("{:?} is not a domain name", raw.trim())))
 }
 
+/// The policy as stored, for the instance at `own`.
+pub async fn load(db: &PgPool, own: &str, mode: FederationMode) -> Result<Snapshot> {
+    let blocks = db::domain_policy::list(db).await?;
+    let allows = db::domain_policy::list_allows(db).await?;
+    Ok(Snapshot::new(
+        own,
+        blocks.into_iter().map(|b| {
+            let rule = Rule {
+                severity: Severity::parse(&b.severity).unwrap_or(Severity::Suspend),
+                reject_media: b.reject_media,
+            };
+            (b.domain, rule)
+        }),
+        allows.into_iter().map(|a| a.domain),
+        mode == FederationMode::Allowlist,
+    ))
+}
+
+/// Reads the policy again into the process's snapshot: after a change made
+/// here, and when another process announces one.
+pub async fn reload(state: &AppState) -> Result<()> {
+    let snapshot = load(
+        &state.db,
+        &state.urls.domain(),
+        state.config.federation.mode,
+    )
+    .await?;
+    state.domain_policy.replace(snapshot);
+    Ok(())
+}
+
 /// Whether Skein refuses to federate with `host` (`host[:port]`): a block
 /// suspends it, or the allow-list mode does not list it. This instance's
-/// own host is never refused.
+/// own host is never refused. Read from the process's snapshot, no SQL.
 pub async fn refuses(state: &AppState, host: &str) -> Result<bool> {
-    let mut conn = state.db.acquire().await?;
-    refuses_in(&mut conn, state, host).await
+    Ok(state.domain_policy.get().refuses(host))
 }
 
-/// `refuses`, on the caller's connection (inside its transaction, so that
-/// a check never waits for a second connection of the pool).
-pub async fn refuses_in(conn: &mut PgConnection, state: &AppState, host: &str) -> Result<bool> {
-    let host = domain_name::canonical_host(host);
-    if host.is_empty() || host == state.urls.domain() {
-        return Ok(false);
-    }
-    let blocks = db::domain_policy::covering(&mut *conn, &host).await?;
-    if blocks.iter().any(|b| b.severity == "suspend") {
-        return Ok(true);
-    }
-    if state.config.federation.mode == FederationMode::Allowlist {
-        return Ok(!db::domain_policy::is_allowed(&mut *conn, &host).await?);
-    }
-    Ok(false)
+/// `refuses`, for callers inside a transaction (the snapshot needs no
+/// connection).
+pub async fn refuses_in(_conn: &mut PgConnection, state: &AppState, host: &str) -> Result<bool> {
+    Ok(state.domain_policy.get().refuses(host))
 }
 
-/// Whether media from `host` is rejected (not stored, not shown), on the
-/// caller's connection.
-pub async fn rejects_media(conn: &mut PgConnection, host: &str) -> Result<bool> {
-    let blocks = db::domain_policy::covering(conn, &domain_name::canonical_host(host)).await?;
-    Ok(blocks
-        .iter()
-        .any(|b| b.reject_media || b.severity == "suspend"))
+/// Whether media from `host` are rejected, from the process's snapshot.
+pub fn rejects_media_of(state: &AppState, host: &str) -> bool {
+    state.domain_policy.get().rejects_media(host)
 }
 
 /// Refuses a URL on a refused host with 403.
 pub async fn check_url(state: &AppState, url: &Url) -> Result<()> {
     let host = authority(url);
-    if refuses(state, &host).await? {
+    if state.domain_policy.get().refuses(&host) {
         return Err(Error::Forbidden(format!(
             "this server does not federate with {host}"
         )));
@@ -147,69 +143,58 @@ pub async fn check_url(state: &AppState, url: &Url) -> Result<()> {
 /// names (`federation::inbound::Envelope::references`: its actor, its
 /// object and the object's author, a quoted or reposted post, in whichever
 /// form they came).
-pub async fn check_references(state: &AppState, references: &[String]) -> Result<()> {
-    let mut hosts: Vec<String> = references
+pub fn check_references(state: &AppState, references: &[String]) -> Result<()> {
+    let policy = state.domain_policy.get();
+    let refused = references
         .iter()
         .filter_map(|u| Url::parse(u).ok())
         .map(|u| authority(&u))
-        .collect();
-    hosts.sort();
-    hosts.dedup();
-    for host in hosts {
-        if refuses(state, &host).await? {
-            return Err(Error::Forbidden(format!(
-                "this server does not federate with {host}"
-            )));
-        }
+        .find(|host| policy.refuses(host));
+    match refused {
+        Some(host) => Err(Error::Forbidden(format!(
+            "this server does not federate with {host}"
+        ))),
+        None => Ok(()),
     }
-    Ok(())
 }
 
-/// The inboxes among `inboxes` that Skein may deliver to, checked on the
-/// caller's connection.
+/// The inboxes among `inboxes` that Skein may deliver to.
 pub async fn deliverable(
-    conn: &mut PgConnection,
+    _conn: &mut PgConnection,
     state: &AppState,
-    inboxes: Vec<String>,
+    mut inboxes: Vec<String>,
 ) -> Result<Vec<String>> {
-    let mut kept = Vec::with_capacity(inboxes.len());
-    let mut refused: Vec<(String, bool)> = Vec::new();
-    for inbox in inboxes {
-        let host = db::deliveries::host_of(&inbox);
-        let no = match refused.iter().find(|(h, _)| *h == host) {
-            Some((_, no)) => *no,
-            None => {
-                let no = refuses_in(conn, state, &host).await?;
-                refused.push((host, no));
-                no
-            }
-        };
-        if !no {
-            kept.push(inbox);
-        }
-    }
-    Ok(kept)
+    let policy = state.domain_policy.get();
+    inboxes.retain(|inbox| !policy.refuses(&db::deliveries::host_of(inbox)));
+    Ok(inboxes)
 }
 
 /// Blocks a domain (admins only). A suspension purges what is stored from
 /// the domain and severs follows; rejecting media drops its attachments.
-pub async fn block(
-    db: &PgPool,
-    now: DateTime<Utc>,
+pub async fn block(state: &AppState, staff: &Staff, request: &BlockRequest) -> Result<DomainBlock> {
+    let block = insert_block(state, staff, request).await?;
+    reload(state).await?;
+    Ok(block)
+}
+
+/// `block` without reloading the snapshot (an import reloads once).
+async fn insert_block(
+    state: &AppState,
     staff: &Staff,
     request: &BlockRequest,
 ) -> Result<DomainBlock> {
     staff.require_admin()?;
     request.check()?;
+    let now = state.clock.now();
     let domain = normalized(&request.domain)?;
-    let mut tx = db.begin().await?;
+    let mut tx = state.db.begin().await?;
     if db::domain_policy::find_by_domain(&mut *tx, &domain)
         .await?
         .is_some()
     {
         return Err(Error::Validation(format!("{domain} is already blocked")));
     }
-    let block = db::domain_policy::insert(&mut *tx, &domain, &request.fields(), now).await?;
+    let block = db::domain_policy::insert(&mut tx, &domain, &request.fields(), now).await?;
     apply(&mut tx, &block, now).await?;
     audit::record(
         &mut tx,
@@ -227,16 +212,16 @@ pub async fn block(
 
 /// Changes a block (admins only); a block made stricter applies at once.
 pub async fn update(
-    db: &PgPool,
-    now: DateTime<Utc>,
+    state: &AppState,
     staff: &Staff,
     id: i64,
     request: &BlockRequest,
 ) -> Result<DomainBlock> {
     staff.require_admin()?;
     request.check()?;
-    let mut tx = db.begin().await?;
-    let block = db::domain_policy::update(&mut *tx, id, &request.fields(), now)
+    let now = state.clock.now();
+    let mut tx = state.db.begin().await?;
+    let block = db::domain_policy::update(&mut tx, id, &request.fields(), now)
         .await?
         .ok_or(Error::NotFound)?;
     apply(&mut tx, &block, now).await?;
@@ -251,20 +236,17 @@ pub async fn update(
     )
     .await?;
     tx.commit().await?;
+    reload(state).await?;
     Ok(block)
 }
 
 /// Lifts a block (admins only). What a suspension purged stays purged, as
 /// with Mastodon; the domain's accounts can be followed again.
-pub async fn unblock(
-    db: &PgPool,
-    now: DateTime<Utc>,
-    staff: &Staff,
-    id: i64,
-) -> Result<DomainBlock> {
+pub async fn unblock(state: &AppState, staff: &Staff, id: i64) -> Result<DomainBlock> {
     staff.require_admin()?;
-    let mut tx = db.begin().await?;
-    let block = db::domain_policy::delete(&mut *tx, id)
+    let now = state.clock.now();
+    let mut tx = state.db.begin().await?;
+    let block = db::domain_policy::delete(&mut tx, id)
         .await?
         .ok_or(Error::NotFound)?;
     audit::record(
@@ -278,6 +260,7 @@ pub async fn unblock(
     )
     .await?;
     tx.commit().await?;
+    reload(state).await?;
     Ok(block)
 }
 
@@ -312,16 +295,12 @@ pub async fn find(db: &PgPool, id: i64) -> Result<DomainBlock> {
 }
 
 /// Allows a domain in the allow-list mode (admins only).
-pub async fn allow(
-    db: &PgPool,
-    now: DateTime<Utc>,
-    staff: &Staff,
-    raw: &str,
-) -> Result<DomainAllow> {
+pub async fn allow(state: &AppState, staff: &Staff, raw: &str) -> Result<DomainAllow> {
     staff.require_admin()?;
+    let now = state.clock.now();
     let domain = normalized(raw)?;
-    let mut tx = db.begin().await?;
-    let allow = db::domain_policy::insert_allow(&mut *tx, &domain, now)
+    let mut tx = state.db.begin().await?;
+    let allow = db::domain_policy::insert_allow(&mut tx, &domain, now)
         .await
         .map_err(|e| match &e {
             sqlx::Error::Database(d) if d.constraint() == Some(db::domain_policy::ALLOW_TAKEN) => {
@@ -340,18 +319,15 @@ pub async fn allow(
     )
     .await?;
     tx.commit().await?;
+    reload(state).await?;
     Ok(allow)
 }
 
-pub async fn disallow(
-    db: &PgPool,
-    now: DateTime<Utc>,
-    staff: &Staff,
-    id: i64,
-) -> Result<DomainAllow> {
+pub async fn disallow(state: &AppState, staff: &Staff, id: i64) -> Result<DomainAllow> {
     staff.require_admin()?;
-    let mut tx = db.begin().await?;
-    let allow = db::domain_policy::delete_allow(&mut *tx, id)
+    let now = state.clock.now();
+    let mut tx = state.db.begin().await?;
+    let allow = db::domain_policy::delete_allow(&mut tx, id)
         .await?
         .ok_or(Error::NotFound)?;
     audit::record(
@@ -365,6 +341,7 @@ pub async fn disallow(
     )
     .await?;
     tx.commit().await?;
+    reload(state).await?;
     Ok(allow)
 }
 
@@ -449,24 +426,23 @@ pub struct ImportReport {
 
 /// Imports Mastodon's CSV of domain blocks: new domains are blocked; ones
 /// already blocked are kept as they are.
-pub async fn import_csv(
-    db: &PgPool,
-    now: DateTime<Utc>,
-    staff: &Staff,
-    text: &str,
-) -> Result<ImportReport> {
+pub async fn import_csv(state: &AppState, staff: &Staff, text: &str) -> Result<ImportReport> {
     staff.require_admin()?;
     let mut report = ImportReport::default();
     for request in parse_csv(text)? {
-        match block(db, now, staff, &request).await {
+        match insert_block(state, staff, &request).await {
             Ok(block) => report.added.push(block.domain),
             Err(Error::Validation(reason)) if reason.ends_with("is already blocked") => {
                 report.kept.push(request.domain)
             }
             Err(Error::Validation(reason)) => report.failed.push((request.domain, reason)),
-            Err(e) => return Err(e),
+            Err(e) => {
+                reload(state).await?;
+                return Err(e);
+            }
         }
     }
+    reload(state).await?;
     Ok(report)
 }
 

@@ -94,7 +94,6 @@ pub async fn follow(state: &AppState, follower: &Actor, target: &Actor) -> Resul
     )
     .await?;
     tx.commit().await?;
-    outbox::wake(state);
     Ok(state_of(&follow))
 }
 
@@ -106,7 +105,6 @@ pub async fn unfollow(state: &AppState, follower: &Actor, target: &Actor) -> Res
     let mut tx = state.db.begin().await?;
     sever(&mut tx, state, follower, &follow, target).await?;
     tx.commit().await?;
-    outbox::wake(state);
     Ok(())
 }
 
@@ -250,7 +248,6 @@ async fn answer(state: &AppState, followee: &Actor, follower: &Actor, accept: bo
     }
     outbox::queue_for(&mut tx, state, followee, follower, &activity).await?;
     tx.commit().await?;
-    outbox::wake(state);
     Ok(())
 }
 

@@ -51,7 +51,6 @@ pub async fn like(state: &AppState, actor: &Actor, post: &Post) -> Result<()> {
     let activity = activities::like(&id, &actor.ap_id, &post.ap_id, &author.ap_id);
     outbox::queue_for(&mut tx, state, actor, &author, &activity).await?;
     tx.commit().await?;
-    outbox::wake(state);
     Ok(())
 }
 
@@ -73,7 +72,6 @@ pub async fn unlike(state: &AppState, actor: &Actor, post: &Post) -> Result<()> 
     );
     outbox::queue_for(&mut tx, state, actor, &author, &undo).await?;
     tx.commit().await?;
-    outbox::wake(state);
     Ok(())
 }
 
@@ -121,7 +119,6 @@ pub async fn repost(state: &AppState, actor: &Actor, post: &Post) -> Result<Post
         outbox::queue(&mut tx, state, actor.id, &activity, &inboxes).await?;
     }
     tx.commit().await?;
-    outbox::wake(state);
     Ok(repost)
 }
 
@@ -142,7 +139,6 @@ pub async fn unrepost(state: &AppState, actor: &Actor, post: &Post) -> Result<()
         outbox::queue(&mut tx, state, actor.id, &undo, &inboxes).await?;
     }
     tx.commit().await?;
-    outbox::wake(state);
     Ok(())
 }
 

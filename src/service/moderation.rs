@@ -18,7 +18,7 @@ use serde_json::json;
 use crate::db::{self, actors::Actor, posts::Post};
 use crate::error::{Error, Result};
 use crate::service::audit::{self, Staff};
-use crate::service::{follows, media, outbox, posts, profiles};
+use crate::service::{follows, media, posts, profiles};
 use crate::state::AppState;
 
 /// What a moderator does to an account (Mastodon's admin account actions).
@@ -213,7 +213,6 @@ pub async fn act_on_account(
     .await?;
     tx.commit().await?;
     media::remove_files(state, &files).await;
-    outbox::wake(state);
     tracing::info!(account = %target.ap_id, action = action.audit_name(), "account moderated");
     Ok(db::actors::find_by_id(&state.db, target.id).await?)
 }
@@ -256,7 +255,6 @@ pub async fn delete_suspended(state: &AppState, staff: &Staff, target_id: i64) -
     };
     tx.commit().await?;
     media::remove_files(state, &files).await;
-    outbox::wake(state);
     tracing::info!(account = %target.ap_id, "suspended account deleted");
     Ok(())
 }
@@ -348,6 +346,5 @@ pub async fn delete_post(
     .await?;
     tx.commit().await?;
     media::remove_files(state, &files).await;
-    outbox::wake(state);
     Ok(())
 }

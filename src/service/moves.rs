@@ -56,7 +56,6 @@ pub async fn set_aliases(state: &AppState, actor: &Actor, typed: &[String]) -> R
         db::actors::set_also_known_as(&mut *tx, actor.id, &aliases, state.clock.now()).await?;
     profiles::queue_update(&mut tx, state, &updated).await?;
     tx.commit().await?;
-    outbox::wake(state);
     Ok(updated)
 }
 
@@ -127,7 +126,6 @@ pub async fn move_to(
     }
     carry_over(&mut tx, state, &moved, &target).await?;
     tx.commit().await?;
-    outbox::wake(state);
     tracing::info!(from = %moved.ap_id, to = %target.ap_id, "account moved");
     Ok(moved)
 }

@@ -1,6 +1,8 @@
 //! Queueing outgoing activities. Services call [`queue`] inside the
-//! transaction of the change that causes the activity, and [`wake`] after
-//! committing.
+//! transaction of the change that causes the activity; the queueing
+//! statement announces the new rows (`Change::Queued`), so idle workers of
+//! every process wake when, and only when, a transaction that queued
+//! something commits.
 
 use serde_json::Value;
 use sqlx::PgConnection;
@@ -52,9 +54,4 @@ pub async fn queue_for(
     )
     .await?;
     Ok(())
-}
-
-/// Tells idle delivery workers that work is waiting.
-pub fn wake(state: &AppState) {
-    state.delivery_wakeup.notify_waiters();
 }

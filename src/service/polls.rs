@@ -82,6 +82,5 @@ pub async fn vote(state: &AppState, voter: &Actor, post: &Post, choices: &[usize
         .await?
         .ok_or(Error::NotFound)?;
     tx.commit().await?;
-    outbox::wake(state);
     Ok(poll)
 }

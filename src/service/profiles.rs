@@ -288,7 +288,6 @@ pub async fn update(state: &AppState, actor: &Actor, change: ProfileUpdate) -> R
     queue_update(&mut tx, state, &updated).await?;
     tx.commit().await?;
     media::remove_files(state, &replaced).await;
-    outbox::wake(state);
     link_verification::check_if_needed(state, &updated);
     Ok(updated)
 }
@@ -373,7 +372,6 @@ pub async fn set_fediverse_sharing(state: &AppState, actor: &Actor, on: bool) ->
         outbox::queue(&mut tx, state, actor.id, &delete, &inboxes).await?;
     }
     tx.commit().await?;
-    outbox::wake(state);
     Ok(())
 }
 

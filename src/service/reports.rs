@@ -87,9 +87,6 @@ pub async fn create(state: &AppState, reporter: &Actor, new: NewReport) -> Resul
     }
     tell_staff(&mut tx, state, &report).await?;
     tx.commit().await?;
-    if forward {
-        outbox::wake(state);
-    }
     Ok(report)
 }
 

@@ -1,15 +1,21 @@
 //! The process's one listener: it LISTENs on the change channel over a
-//! connection of its own, reads what each announcement names once, and
-//! publishes the result on the [`Hub`](super::Hub).
+//! connection of its own, reads what each announcement names once (only
+//! while some streaming connection listens), and publishes the result on
+//! the [`Hub`](super::Hub). An announced change of the domain policy
+//! reloads the process's snapshot of it; announced deliveries or pushes
+//! wake the process's idle workers.
 //!
 //! Announcements sent while the connection is down are lost (PostgreSQL
 //! keeps none for absent listeners); streaming clients reconcile with the
-//! REST timelines when they reconnect, as Mastodon's do.
+//! REST timelines when they reconnect, as Mastodon's do, and the domain
+//! policy is reloaded whole after the connection comes back.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::PgPool;
 use sqlx::postgres::{PgListener, PgPoolOptions};
+use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use crate::db;
@@ -45,6 +51,17 @@ pub async fn connect(pool: &PgPool) -> anyhow::Result<PgListener> {
 /// receive) with backoff.
 pub async fn run(state: AppState, mut listener: PgListener, shutdown: CancellationToken) {
     let mut retry = FIRST_RETRY;
+    // Policy changes announced while the connection was down are lost: the
+    // policy is read again once it listens again.
+    let mut policy_stale = false;
+    // Policy changes are read again by a task of their own, so that a burst
+    // of them (an import of a block list) costs one reload, not one each.
+    let policy_changed = Arc::new(Notify::new());
+    let reloader = tokio::spawn(reload_on_change(
+        state.clone(),
+        policy_changed.clone(),
+        shutdown.clone(),
+    ));
     loop {
         let received = tokio::select! {
             _ = shutdown.cancelled() => break,
@@ -53,6 +70,10 @@ pub async fn run(state: AppState, mut listener: PgListener, shutdown: Cancellati
         match received {
             Ok(notification) => {
                 retry = FIRST_RETRY;
+                if policy_stale {
+                    policy_stale = false;
+                    policy_changed.notify_one();
+                }
                 let change = match serde_json::from_str::<Change>(notification.payload()) {
                     Ok(change) => change,
                     Err(e) => {
@@ -60,6 +81,20 @@ pub async fn run(state: AppState, mut listener: PgListener, shutdown: Cancellati
                         continue;
                     }
                 };
+                match change {
+                    Change::DomainPolicy => {
+                        policy_changed.notify_one();
+                        continue;
+                    }
+                    Change::Queued => {
+                        state.delivery_wakeup.notify_waiters();
+                        continue;
+                    }
+                    _ => {}
+                }
+                if !state.streams.has_subscribers() {
+                    continue;
+                }
                 match read(&state, &change).await {
                     Ok(Some(event)) => state.streams.publish(event),
                     Ok(None) => {}
@@ -73,10 +108,31 @@ pub async fn run(state: AppState, mut listener: PgListener, shutdown: Cancellati
                     _ = tokio::time::sleep(retry) => {}
                 }
                 retry = (retry * 2).min(LONGEST_RETRY);
+                policy_stale = true;
+                // Reconnects (listening again) before the policy is read.
+                if listener.listen(CHANNEL).await.is_ok() {
+                    policy_stale = false;
+                    policy_changed.notify_one();
+                }
             }
         }
     }
     state.streams.stop();
+    let _ = reloader.await;
+}
+
+/// Reloads the domain policy each time a change is announced; changes
+/// announced during a reload cost one more reload, whatever their number.
+async fn reload_on_change(state: AppState, changed: Arc<Notify>, shutdown: CancellationToken) {
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = changed.notified() => {}
+        }
+        if let Err(e) = crate::service::domain_policy::reload(&state).await {
+            tracing::warn!(error = %e, "reloading the domain policy failed");
+        }
+    }
 }
 
 /// What an announcement names, as streams need it; None when it is gone
@@ -133,6 +189,7 @@ pub async fn read(state: &AppState, change: &Change) -> Result<Option<Event>> {
         Change::Notified { notification, .. } => db::notifications::find_by_id(pool, *notification)
             .await?
             .map(Event::Notification),
+        Change::DomainPolicy | Change::Queued => None,
     })
 }
 

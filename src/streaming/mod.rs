@@ -83,6 +83,11 @@ impl Hub {
         self.events.subscribe()
     }
 
+    /// Whether any connection listens: with none, changes need not be read.
+    pub fn has_subscribers(&self) -> bool {
+        self.events.receiver_count() > 0
+    }
+
     pub fn publish(&self, event: Event) {
         // No receivers is not an error: nobody is connected.
         let _ = self.events.send(Arc::new(event));

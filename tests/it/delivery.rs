@@ -332,3 +332,61 @@ async fn the_worker_pool_delivers_without_being_asked() {
     }
     app.stop().await;
 }
+
+#[tokio::test]
+async fn queued_deliveries_are_announced_to_every_process_when_their_transaction_commits_and_only_then()
+ {
+    use skein::domain::events::{CHANNEL, Change};
+    let app = TestApp::spawn().await;
+    let alice = app.create_user("alice").await.actor;
+    let mut listener = sqlx::postgres::PgListener::connect_with(&app.db)
+        .await
+        .unwrap();
+    listener.listen(CHANNEL).await.unwrap();
+    let inboxes = vec!["http://remote.test:1/inbox".to_string()];
+    let now = app.clock.now();
+    let queue = |commit: bool| {
+        let (db, inboxes) = (app.db.clone(), inboxes.clone());
+        async move {
+            let mut tx = db.begin().await.unwrap();
+            let queued = skein::db::deliveries::enqueue(
+                &mut tx,
+                "http://alpha.test/activities/1",
+                "{}",
+                alice.id,
+                &inboxes,
+                now,
+            )
+            .await
+            .unwrap();
+            if commit {
+                tx.commit().await.unwrap();
+            } else {
+                tx.rollback().await.unwrap();
+            }
+            queued
+        }
+    };
+    assert_eq!(queue(false).await, 1, "queued, then rolled back");
+    assert_eq!(queue(true).await, 1, "queued and committed");
+    assert_eq!(queue(true).await, 0, "a duplicate queues nothing");
+    let sentinel = serde_json::to_string(&Change::Posted { post: 0 }).unwrap();
+    sqlx::query("select pg_notify($1, $2)")
+        .bind(CHANNEL)
+        .bind(&sentinel)
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let first = listener.recv().await.unwrap();
+    assert_eq!(
+        serde_json::from_str::<Change>(first.payload()).unwrap(),
+        Change::Queued,
+        "the committed queueing is announced"
+    );
+    let second = listener.recv().await.unwrap();
+    assert_eq!(
+        second.payload(),
+        sentinel,
+        "neither the rolled back queueing nor the duplicate was announced"
+    );
+}

@@ -285,10 +285,8 @@ async fn blocks_cover_subdomains_and_the_allow_list_mode_refuses_every_other_dom
     )
     .unwrap();
     use skein::service::domain_policy::{self, BlockRequest, Severity};
-    let now = chrono::Utc::now();
     domain_policy::block(
-        &alpha.db,
-        now,
+        &alpha.state,
         &staff,
         &BlockRequest {
             domain: "https://Bad.Example./@someone".into(),
@@ -352,13 +350,104 @@ async fn blocks_cover_subdomains_and_the_allow_list_mode_refuses_every_other_dom
         skein::service::audit::Via::Api,
     )
     .unwrap();
-    domain_policy::allow(&gamma.db, now, &staff, "stranger.test")
+    domain_policy::allow(&gamma.state, &staff, "stranger.test")
         .await
         .unwrap();
     let eve = skein::service::remote_actors::resolve(&gamma.state, &stranger.id)
         .await
         .expect("allowed now");
     assert_eq!(eve.username, "eve");
+}
+
+/// Waits until `done` holds: another process hears of a change through
+/// PostgreSQL, shortly after the commit.
+async fn eventually(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !done() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out until {what}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_block_made_through_the_admin_api_takes_effect_on_the_inbox_of_a_second_process_without_restart()
+ {
+    let first = TestApp::spawn().await;
+    let second = first.spawn_beside().await;
+    let alice = first.create_user("alice").await;
+    first.create_staff("root", "admin").await;
+    let root = first.token("root").await;
+    let fake = FakeServer::spawn("bad").await;
+    let eve = fake.add_actor("eve", false);
+    let follow = |n: u32| {
+        json!({
+            "@context": "https://www.w3.org/ns/activitystreams",
+            "id": format!("{}#follows/{n}", eve.id),
+            "type": "Follow",
+            "actor": eve.id,
+            "object": alice.actor.ap_id,
+        })
+    };
+    // The second process takes eve's activities before the block.
+    assert_eq!(
+        second
+            .post_signed_here(&fake, &eve, "/inbox", follow(1))
+            .await,
+        202
+    );
+    assert_eq!(count(&first, "select count(*) from follows").await, 1);
+
+    let (status, block) = first
+        .api_post(
+            &root,
+            "/api/v1/admin/domain_blocks",
+            json!({"domain": "bad.test", "severity": "suspend"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{block}");
+    assert!(
+        first.state.domain_policy.get().refuses(&fake.domain),
+        "the process that blocked refuses at once"
+    );
+    eventually("the second process hears of the block", || {
+        second.state.domain_policy.get().refuses(&fake.domain)
+    })
+    .await;
+    let before = first.table_counts().await;
+    assert_eq!(
+        second
+            .post_signed_here(&fake, &eve, "/inbox", follow(2))
+            .await,
+        403,
+        "the second process refuses the blocked domain"
+    );
+    assert_eq!(first.table_counts().await, before, "nothing changed");
+
+    // Lifting the block reaches the second process too.
+    let id = block["id"].as_str().unwrap();
+    let (status, _, _) = first
+        .api(
+            reqwest::Method::DELETE,
+            &format!("/api/v1/admin/domain_blocks/{id}"),
+            Some(&root),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    eventually("the second process hears the block was lifted", || {
+        !second.state.domain_policy.get().refuses(&fake.domain)
+    })
+    .await;
+    assert_eq!(
+        second
+            .post_signed_here(&fake, &eve, "/inbox", follow(3))
+            .await,
+        202
+    );
+    assert_eq!(count(&first, "select count(*) from follows").await, 1);
 }
 
 #[tokio::test]

@@ -227,10 +227,29 @@ impl TestApp {
 
     pub async fn spawn_with(options: Options) -> TestApp {
         let (db, _) = fresh_database().await;
+        Self::spawn_on(options, db, None).await
+    }
+
+    /// A second process of this instance: the same database and domain, on
+    /// a port of its own (as a second `skein serve` behind a load
+    /// balancer). Its `client` reaches the first process, since the host
+    /// name is the same: reach this one at `addr` with a `Host` header.
+    pub async fn spawn_beside(&self) -> TestApp {
+        Self::spawn_on(
+            Options::named("beside"),
+            self.db.clone(),
+            Some(self.domain.clone()),
+        )
+        .await
+    }
+
+    async fn spawn_on(options: Options, db: PgPool, domain: Option<String>) -> TestApp {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
-        let host = format!("{}.test", options.name);
-        let domain = format!("{host}:{}", addr.port());
+        let domain = domain.unwrap_or_else(|| format!("{}.test:{}", options.name, addr.port()));
+        let host = domain
+            .rsplit_once(':')
+            .map_or(domain.clone(), |(host, _)| host.to_string());
         let data_dir = tempfile::Builder::new()
             .prefix("skein-test-data-")
             .tempdir()
@@ -363,6 +382,27 @@ impl TestApp {
         let body = serde_json::to_vec(&activity).unwrap();
         let headers = fake.sign(actor, &self.url(path), &body);
         let mut request = self.client.post(self.url(path)).body(body);
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        request.send().await.unwrap().status().as_u16()
+    }
+
+    /// `post_signed`, sent to this process's own address (for a process
+    /// made by `spawn_beside`, which shares the host name of the first).
+    pub async fn post_signed_here(
+        &self,
+        fake: &crate::fake::FakeServer,
+        actor: &crate::fake::FakeActor,
+        path: &str,
+        activity: serde_json::Value,
+    ) -> u16 {
+        let body = serde_json::to_vec(&activity).unwrap();
+        let headers = fake.sign(actor, &self.url(path), &body);
+        let mut request = reqwest::Client::new()
+            .post(format!("http://{}{path}", self.addr))
+            .header(reqwest::header::HOST, &self.domain)
+            .body(body);
         for (name, value) in headers {
             request = request.header(name, value);
         }

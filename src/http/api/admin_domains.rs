@@ -189,9 +189,7 @@ async fn create_block(
     let staff = token.staff("admin:write:domain_blocks", Role::Admin)?;
     let request = p.request(None)?;
     Ok(Json(
-        domain_policy::block(&state.db, state.clock.now(), &staff, &request)
-            .await?
-            .into(),
+        domain_policy::block(&state, &staff, &request).await?.into(),
     ))
 }
 
@@ -206,7 +204,7 @@ async fn update_block(
     let current = domain_policy::find(&state.db, id).await?;
     let request = p.request(Some(&current))?;
     Ok(Json(
-        domain_policy::update(&state.db, state.clock.now(), &staff, id, &request)
+        domain_policy::update(&state, &staff, id, &request)
             .await?
             .into(),
     ))
@@ -218,7 +216,7 @@ async fn delete_block(
     Path(raw): Path<String>,
 ) -> Result<Json<Value>> {
     let staff = token.staff("admin:write:domain_blocks", Role::Admin)?;
-    domain_policy::unblock(&state.db, state.clock.now(), &staff, id(&raw)?).await?;
+    domain_policy::unblock(&state, &staff, id(&raw)?).await?;
     Ok(Json(Value::Object(Default::default())))
 }
 
@@ -261,9 +259,7 @@ async fn create_allow(
         .domain
         .ok_or_else(|| Error::Validation("Validation failed: Domain can't be blank".into()))?;
     Ok(Json(
-        domain_policy::allow(&state.db, state.clock.now(), &staff, &domain)
-            .await?
-            .into(),
+        domain_policy::allow(&state, &staff, &domain).await?.into(),
     ))
 }
 
@@ -273,7 +269,7 @@ async fn delete_allow(
     Path(raw): Path<String>,
 ) -> Result<Json<Value>> {
     let staff = token.staff("admin:write:domain_allows", Role::Admin)?;
-    domain_policy::disallow(&state.db, state.clock.now(), &staff, id(&raw)?).await?;
+    domain_policy::disallow(&state, &staff, id(&raw)?).await?;
     Ok(Json(Value::Object(Default::default())))
 }
 

@@ -123,7 +123,7 @@ async fn create(
         public_comment: form.public_comment.clone(),
         obfuscate: checked(&form.obfuscate),
     };
-    match domain_policy::block(&state.db, state.clock.now(), &staff.staff, &request).await {
+    match domain_policy::block(&state, &staff.staff, &request).await {
         Ok(block) => Ok(see_other(&format!(
             "/admin/domains?notice={}",
             urlencoding(&format!("{} is blocked.", block.domain))
@@ -151,8 +151,7 @@ async fn remove(
     axum::Form(form): axum::Form<TokenForm>,
 ) -> WebResult {
     staff.me.check(&form.csrf_token)?;
-    let block =
-        domain_policy::unblock(&state.db, state.clock.now(), &staff.staff, id(&raw)?).await?;
+    let block = domain_policy::unblock(&state, &staff.staff, id(&raw)?).await?;
     Ok(see_other(&format!(
         "/admin/domains?notice={}",
         urlencoding(&format!("{} is no longer blocked.", block.domain))
@@ -177,7 +176,7 @@ async fn import(
         return render_page(&state, staff, None, Some("Choose a CSV file.".into())).await;
     };
     let text = String::from_utf8_lossy(bytes);
-    match domain_policy::import_csv(&state.db, state.clock.now(), &staff.staff, &text).await {
+    match domain_policy::import_csv(&state, &staff.staff, &text).await {
         Ok(report) => {
             let mut notice = format!(
                 "{} blocked, {} already blocked.",
@@ -223,7 +222,7 @@ async fn create_allow(
     axum::Form(form): axum::Form<AllowForm>,
 ) -> WebResult {
     staff.me.check(&form.csrf_token)?;
-    match domain_policy::allow(&state.db, state.clock.now(), &staff.staff, &form.domain).await {
+    match domain_policy::allow(&state, &staff.staff, &form.domain).await {
         Ok(allow) => Ok(see_other(&format!(
             "/admin/domains?notice={}",
             urlencoding(&format!("{} is allowed.", allow.domain))
@@ -241,8 +240,7 @@ async fn remove_allow(
     axum::Form(form): axum::Form<TokenForm>,
 ) -> WebResult {
     staff.me.check(&form.csrf_token)?;
-    let allow =
-        domain_policy::disallow(&state.db, state.clock.now(), &staff.staff, id(&raw)?).await?;
+    let allow = domain_policy::disallow(&state, &staff.staff, id(&raw)?).await?;
     Ok(see_other(&format!(
         "/admin/domains?notice={}",
         urlencoding(&format!("{} is no longer allowed.", allow.domain))

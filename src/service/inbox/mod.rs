@@ -39,7 +39,7 @@ use crate::error::{Error, Result};
 use crate::federation::inbound::{self, Activity, Created, Envelope, RemotePost, Updated};
 use crate::federation::signatures::{self, IncomingRequest};
 use crate::service::discovery::authority;
-use crate::service::{moves, outbox, remote_actors, signed};
+use crate::service::{moves, remote_actors, signed};
 use crate::state::AppState;
 
 pub use fetching::resolve;
@@ -138,7 +138,7 @@ async fn receive_checked(state: &AppState, incoming: &Incoming<'_>) -> Result<Re
         ));
     }
     // Nothing from a refused domain is fetched or stored, not even its key.
-    crate::service::domain_policy::check_references(state, &envelope.references).await?;
+    crate::service::domain_policy::check_references(state, &envelope.references)?;
 
     // A Delete forwarded by another server: confirmed at its origin.
     if forwarding::is_forwarded(&params.key_id, &envelope) {
@@ -336,7 +336,6 @@ async fn apply(
     };
     tx.commit().await?;
     crate::service::media::remove_files(state, &removed_files).await;
-    outbox::wake(state);
     if matches!(&envelope.activity, Activity::Update(Updated::Actor { .. }))
         && received == Received::Applied
         && let Some(updated) = db::actors::find_by_id(&state.db, actor.id).await?

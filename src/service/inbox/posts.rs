@@ -153,7 +153,7 @@ pub async fn store_remote(
     .await?;
     db::posts::set_interaction_policy(&mut **tx, post.id, object.interaction_policy.as_ref())
         .await?;
-    if !crate::service::domain_policy::rejects_media(tx, &host).await? {
+    if !crate::service::domain_policy::rejects_media_of(state, &host) {
         db::media::add_attachments(tx, post.id, &object.attachments).await?;
         db::media::add_emojis(&mut **tx, post.id, &object.emojis).await?;
     }
@@ -311,7 +311,7 @@ pub async fn on_update(
     db::posts::set_tags(tx, post.id, &object.hashtags).await?;
     // An edit may change media and their alt text; the Update carries them all.
     let host = actor.domain.as_deref().unwrap_or_default();
-    let attachments = if crate::service::domain_policy::rejects_media(tx, host).await? {
+    let attachments = if crate::service::domain_policy::rejects_media_of(state, host) {
         Vec::new()
     } else {
         object.attachments.clone()

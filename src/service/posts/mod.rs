@@ -349,7 +349,6 @@ pub async fn create(state: &AppState, author: &Actor, draft: Draft<'_>) -> Resul
         outbox::queue(&mut tx, state, author.id, &activity, &inboxes).await?;
     }
     tx.commit().await?;
-    outbox::wake(state);
     Ok(post)
 }
 
@@ -453,7 +452,6 @@ pub async fn edit(state: &AppState, author: &Actor, post: &Post, draft: Draft<'_
     }
     tx.commit().await?;
     media::remove_files(state, &removed).await;
-    outbox::wake(state);
     Ok(edited)
 }
 
@@ -472,7 +470,6 @@ pub async fn delete(state: &AppState, author: &Actor, post: &Post) -> Result<()>
     // After the commit: a failed transaction must not lose the files. A
     // crash here leaves files without rows, which are never served.
     media::remove_files(state, &removed).await;
-    outbox::wake(state);
     Ok(())
 }
 
@@ -703,7 +700,6 @@ async fn set_pinned(state: &AppState, author: &Actor, post: &Post, pinned: bool)
         outbox::queue(&mut tx, state, author.id, &activity, &inboxes).await?;
     }
     tx.commit().await?;
-    outbox::wake(state);
     Ok(())
 }
 
