@@ -6,7 +6,8 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{PgConnection, PgExecutor};
 
-use crate::domain::events::{CHANNEL, QUEUED};
+use crate::db::events;
+use crate::domain::events::{CHANNEL, Change, QUEUED};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Delivery {
@@ -51,7 +52,7 @@ pub async fn enqueue(
              on conflict (activity_id, inbox_url) do nothing
              returning 1
          )
-         select count(*), case when count(*) > 0 then pg_notify($7, $8)::text end
+         select count(*), case when count(*) > 0 and $9 then pg_notify($7, $8)::text end
          from queued",
     )
     .bind(activity_id)
@@ -62,8 +63,12 @@ pub async fn enqueue(
     .bind(now)
     .bind(CHANNEL)
     .bind(QUEUED)
+    .bind(!events::deferring())
     .fetch_one(db)
     .await?;
+    if queued > 0 {
+        events::defer(Change::Queued);
+    }
     Ok(queued as u64)
 }
 

@@ -4,8 +4,9 @@
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgExecutor};
 
+use crate::db::events;
 use crate::db::push;
-use crate::domain::events::{CHANNEL, QUEUED};
+use crate::domain::events::{CHANNEL, Change, QUEUED};
 
 use crate::db::timelines::{Page, VISIBLE};
 
@@ -69,9 +70,12 @@ async fn insert(
          ),
          pushed as ({})
          select id,
-                pg_notify($7, json_build_object('kind', 'notified', 'notification', id,
-                                                'recipient', $1::bigint)::text)::text,
-                (select pg_notify($7, $8)::text from pushed limit 1)
+                case when $9 then
+                    pg_notify($7, json_build_object('kind', 'notified', 'notification', id,
+                                                    'recipient', $1::bigint)::text)::text
+                end,
+                (select case when $9 then pg_notify($7, $8)::text else '' end
+                 from pushed limit 1)
          from n",
         *push::QUEUE_FOR
     );
@@ -84,8 +88,18 @@ async fn insert(
         .bind(report_id)
         .bind(CHANNEL)
         .bind(QUEUED)
+        .bind(!events::deferring())
         .fetch_optional(&mut *db)
         .await?;
+    if let Some((id, _, pushed)) = &row {
+        events::defer(Change::Notified {
+            notification: *id,
+            recipient: recipient_id,
+        });
+        if pushed.is_some() {
+            events::defer(Change::Queued);
+        }
+    }
     Ok(row.map(|(id, _, _)| id))
 }
 

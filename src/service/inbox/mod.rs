@@ -202,13 +202,38 @@ async fn prepare(state: &AppState, actor: &Actor, envelope: &Envelope) -> Result
     Ok(prepared)
 }
 
-/// Step 4: records the activity and applies it in one transaction.
+/// Step 4: records the activity and applies it in one transaction. What
+/// the transaction announces (new posts, notifications, queued work) is
+/// announced once it committed (`db::events::deferred`), so that the
+/// inbox's commits share WAL flushes.
 async fn apply(
     state: &AppState,
     actor: &Actor,
     envelope: &Envelope,
     prepared: Prepared,
 ) -> Result<Received> {
+    let (applied, changes) =
+        db::events::deferred(apply_in_transaction(state, actor, envelope, prepared)).await;
+    let (received, removed_files) = applied?;
+    if let Err(e) = db::events::announce(&state.db, &changes).await {
+        tracing::warn!(error = %e, "changes of a committed activity were not announced");
+    }
+    crate::service::media::remove_files(state, &removed_files).await;
+    if matches!(&envelope.activity, Activity::Update(Updated::Actor { .. }))
+        && received == Received::Applied
+        && let Some(updated) = db::actors::find_by_id(&state.db, actor.id).await?
+    {
+        crate::service::link_verification::check_if_needed(state, &updated);
+    }
+    Ok(received)
+}
+
+async fn apply_in_transaction(
+    state: &AppState,
+    actor: &Actor,
+    envelope: &Envelope,
+    prepared: Prepared,
+) -> Result<(Received, Vec<String>)> {
     let now = state.clock.now();
     let mut removed_files = Vec::new();
     let mut tx = state.db.begin().await?;
@@ -335,12 +360,5 @@ async fn apply(
         Activity::Other => Received::Ignored("an activity type Skein does not act on"),
     };
     tx.commit().await?;
-    crate::service::media::remove_files(state, &removed_files).await;
-    if matches!(&envelope.activity, Activity::Update(Updated::Actor { .. }))
-        && received == Received::Applied
-        && let Some(updated) = db::actors::find_by_id(&state.db, actor.id).await?
-    {
-        crate::service::link_verification::check_if_needed(state, &updated);
-    }
-    Ok(received)
+    Ok((received, removed_files))
 }
