@@ -17,9 +17,6 @@ pub async fn on_like(
     id: &str,
     object: &str,
 ) -> Result<Received> {
-    if db::inbox::take_early_undo(&mut **tx, actor.id, id, state.clock.now()).await? {
-        return Ok(Received::Ignored("the Like was undone before it arrived"));
-    }
     let Some(post) = db::posts::find_by_ap_id(&mut **tx, object)
         .await?
         .filter(|p| p.deleted_at.is_none() && p.reblog_of_id.is_none())
@@ -48,11 +45,6 @@ pub async fn on_announce(
     id: &str,
     announce: &Announce,
 ) -> Result<Received> {
-    if db::inbox::take_early_undo(&mut **tx, actor.id, id, state.clock.now()).await? {
-        return Ok(Received::Ignored(
-            "the Announce was undone before it arrived",
-        ));
-    }
     let Some(object) = &announce.post else {
         return Ok(Received::Ignored(
             "a group relayed something other than a post",

@@ -257,107 +257,117 @@ async fn apply_in_transaction(
         db::inbox::lock_actor(&mut *tx, actor.id).await?;
     }
     let id = envelope.id.as_str();
-    let received = match &envelope.activity {
-        Activity::Follow { object } => {
-            relations::on_follow(&mut tx, state, actor, id, object).await?
-        }
-        Activity::Accept { object, result } => {
-            if crate::service::reply_controls::on_accept(
-                &mut tx,
-                state,
-                actor,
-                id,
-                object.id.as_deref(),
-                result.as_deref(),
-            )
-            .await?
-            {
-                Received::Applied
-            } else if let Some(done) =
-                quotes::on_answer(&mut tx, state, actor, object, result.as_deref(), true).await?
-            {
-                done
-            } else {
-                relations::on_answer(&mut tx, actor, object, true).await?
+    let received = if relations::undoable(&envelope.activity)
+        && db::inbox::take_early_undo(&mut *tx, actor.id, id, now).await?
+    {
+        Received::Ignored("the activity was undone before it arrived")
+    } else {
+        match &envelope.activity {
+            Activity::Follow { object } => {
+                relations::on_follow(&mut tx, state, actor, id, object).await?
             }
-        }
-        Activity::Reject { object } => {
-            let rejected_reply = match &object.id {
-                Some(object) => {
-                    crate::service::reply_controls::on_reject(&mut tx, state, actor, object).await?
-                }
-                None => None,
-            };
-            if let Some(files) = rejected_reply {
-                removed_files = files;
-                Received::Applied
-            } else if let Some(done) =
-                quotes::on_answer(&mut tx, state, actor, object, None, false).await?
-            {
-                done
-            } else {
-                relations::on_answer(&mut tx, actor, object, false).await?
-            }
-        }
-        Activity::Undo { object } => {
-            relations::on_undo(&mut tx, state, actor, object, first_time).await?
-        }
-        Activity::Block { object } => {
-            relations::on_block(&mut tx, state, actor, id, object).await?
-        }
-        Activity::Flag { objects, content } => {
-            if crate::service::reports::receive_flag(&mut tx, state, actor, id, objects, content)
+            Activity::Accept { object, result } => {
+                if crate::service::reply_controls::on_accept(
+                    &mut tx,
+                    state,
+                    actor,
+                    id,
+                    object.id.as_deref(),
+                    result.as_deref(),
+                )
                 .await?
-            {
+                {
+                    Received::Applied
+                } else if let Some(done) =
+                    quotes::on_answer(&mut tx, state, actor, object, result.as_deref(), true)
+                        .await?
+                {
+                    done
+                } else {
+                    relations::on_answer(&mut tx, actor, object, true).await?
+                }
+            }
+            Activity::Reject { object } => {
+                let rejected_reply = match &object.id {
+                    Some(object) => {
+                        crate::service::reply_controls::on_reject(&mut tx, state, actor, object)
+                            .await?
+                    }
+                    None => None,
+                };
+                if let Some(files) = rejected_reply {
+                    removed_files = files;
+                    Received::Applied
+                } else if let Some(done) =
+                    quotes::on_answer(&mut tx, state, actor, object, None, false).await?
+                {
+                    done
+                } else {
+                    relations::on_answer(&mut tx, actor, object, false).await?
+                }
+            }
+            Activity::Undo { object } => {
+                relations::on_undo(&mut tx, state, actor, object, first_time).await?
+            }
+            Activity::Block { object } => {
+                relations::on_block(&mut tx, state, actor, id, object).await?
+            }
+            Activity::Flag { objects, content } => {
+                if crate::service::reports::receive_flag(
+                    &mut tx, state, actor, id, objects, content,
+                )
+                .await?
+                {
+                    Received::Applied
+                } else {
+                    Received::Ignored("the report names nothing here, or reports are refused")
+                }
+            }
+            Activity::Update(Updated::Actor { id: object, parsed }) => {
+                relations::on_update_actor(&mut tx, state, actor, object, parsed).await?
+            }
+            Activity::Update(Updated::Post(post)) => {
+                posts::on_update(&mut tx, state, actor, post).await?
+            }
+            Activity::Update(Updated::Other) => {
+                Received::Ignored("an update of an object Skein does not keep")
+            }
+            Activity::Delete { object } if *object == actor.ap_id => {
+                db::actors::delete_remote(&mut *tx, actor.id).await?;
                 Received::Applied
-            } else {
-                Received::Ignored("the report names nothing here, or reports are refused")
             }
-        }
-        Activity::Update(Updated::Actor { id: object, parsed }) => {
-            relations::on_update_actor(&mut tx, state, actor, object, parsed).await?
-        }
-        Activity::Update(Updated::Post(post)) => {
-            posts::on_update(&mut tx, state, actor, post).await?
-        }
-        Activity::Update(Updated::Other) => {
-            Received::Ignored("an update of an object Skein does not keep")
-        }
-        Activity::Delete { object } if *object == actor.ap_id => {
-            db::actors::delete_remote(&mut *tx, actor.id).await?;
-            Received::Applied
-        }
-        Activity::Delete { object } => {
-            posts::on_delete(&mut tx, state, actor, object, envelope).await?
-        }
-        Activity::Like { object } => {
-            interactions::on_like(&mut tx, state, actor, id, object).await?
-        }
-        Activity::QuoteRequest { object, instrument } => {
-            quotes::on_request(&mut tx, state, actor, envelope, object, instrument).await?
-        }
-        Activity::Pin {
-            pinned,
-            object,
-            target,
-        } => posts::on_pin(&mut tx, state, actor, object, target.as_deref(), *pinned).await?,
-        Activity::Announce(announce) => {
-            interactions::on_announce(&mut tx, state, actor, id, announce).await?
-        }
-        Activity::Move { .. } => match &prepared.moved_to {
-            Some(target) => {
-                moves::on_move(&mut tx, state, actor, target).await?;
-                Received::Applied
+            Activity::Delete { object } => {
+                posts::on_delete(&mut tx, state, actor, object, envelope).await?
             }
-            None => Received::Ignored("the Move's target does not name its origin"),
-        },
-        Activity::Create(_) => match &prepared.created {
-            Some(post) => {
-                posts::on_create(&mut tx, state, actor, post, prepared.reply_approved).await?
+            Activity::Like { object } => {
+                interactions::on_like(&mut tx, state, actor, id, object).await?
             }
-            None => Received::Ignored("the Create's object is not a post Skein keeps"),
-        },
-        Activity::Other => Received::Ignored("an activity type Skein does not act on"),
+            Activity::QuoteRequest { object, instrument } => {
+                quotes::on_request(&mut tx, state, actor, envelope, object, instrument).await?
+            }
+            Activity::Pin {
+                pinned,
+                object,
+                target,
+            } => posts::on_pin(&mut tx, state, actor, object, target.as_deref(), *pinned).await?,
+            Activity::Announce(announce) => {
+                interactions::on_announce(&mut tx, state, actor, id, announce).await?
+            }
+            Activity::Move { .. } => match &prepared.moved_to {
+                Some(target) => {
+                    moves::on_move(&mut tx, state, actor, target).await?;
+                    Received::Applied
+                }
+                None => Received::Ignored("the Move's target does not name its origin"),
+            },
+            Activity::Create(_) => match &prepared.created {
+                Some(post) => {
+                    posts::on_create(&mut tx, state, actor, post, prepared.reply_approved).await?
+                }
+                None => Received::Ignored("the Create's object is not a post Skein keeps"),
+            },
+            Activity::Other => Received::Ignored("an activity type Skein does not act on"),
+        }
     };
     tx.commit().await?;
     Ok((received, removed_files))

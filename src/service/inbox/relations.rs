@@ -14,6 +14,18 @@ use crate::service::discovery::authority;
 use crate::service::outbox;
 use crate::state::AppState;
 
+/// Whether an activity can be undone, and so may have been undone before it
+/// arrived.
+pub fn undoable(activity: &Activity) -> bool {
+    matches!(
+        activity,
+        Activity::Follow { .. }
+            | Activity::Block { .. }
+            | Activity::Like { .. }
+            | Activity::Announce(_)
+    )
+}
+
 /// Whether an activity changes a relation between two actors (or an
 /// interaction with a post), so that one actor's are applied one at a time.
 pub fn changes_relations(activity: &Activity) -> bool {
@@ -60,9 +72,6 @@ pub async fn on_follow(
     let Some(target) = local_target(tx, state, object).await? else {
         return Ok(Received::Ignored("the Follow names no local account"));
     };
-    if db::inbox::take_early_undo(&mut **tx, actor.id, follow_id, state.clock.now()).await? {
-        return Ok(Received::Ignored("the Follow was undone before it arrived"));
-    }
     let follow = activities::follow_object(follow_id, &actor.ap_id, &target.ap_id);
     // As Mastodon does, a follow from a domain the target blocks is refused
     // like one across a block.
@@ -221,9 +230,6 @@ pub async fn on_block(
     let Some(target) = local_target(tx, state, object).await? else {
         return Ok(Received::Ignored("the Block names no local account"));
     };
-    if db::inbox::take_early_undo(&mut **tx, actor.id, id, state.clock.now()).await? {
-        return Ok(Received::Ignored("the Block was undone before it arrived"));
-    }
     db::blocks::insert(&mut **tx, actor.id, target.id, Some(id)).await?;
     db::follows::delete_between(&mut **tx, actor.id, target.id).await?;
     Ok(Received::Applied)
