@@ -379,13 +379,9 @@ impl TestApp {
         path: &str,
         activity: serde_json::Value,
     ) -> u16 {
-        let body = serde_json::to_vec(&activity).unwrap();
-        let headers = fake.sign(actor, &self.url(path), &body);
-        let mut request = self.client.post(self.url(path)).body(body);
-        for (name, value) in headers {
-            request = request.header(name, value);
-        }
-        request.send().await.unwrap().status().as_u16()
+        let request = self.client.post(self.url(path));
+        self.send_signed(request, fake, actor, path, &activity)
+            .await
     }
 
     /// `post_signed`, sent to this process's own address (for a process
@@ -397,12 +393,25 @@ impl TestApp {
         path: &str,
         activity: serde_json::Value,
     ) -> u16 {
-        let body = serde_json::to_vec(&activity).unwrap();
-        let headers = fake.sign(actor, &self.url(path), &body);
-        let mut request = reqwest::Client::new()
+        let request = reqwest::Client::new()
             .post(format!("http://{}{path}", self.addr))
-            .header(reqwest::header::HOST, &self.domain)
-            .body(body);
+            .header(reqwest::header::HOST, &self.domain);
+        self.send_signed(request, fake, actor, path, &activity)
+            .await
+    }
+
+    /// Sends `activity` with `request`, signed for `path` here by `actor`.
+    async fn send_signed(
+        &self,
+        request: reqwest::RequestBuilder,
+        fake: &crate::fake::FakeServer,
+        actor: &crate::fake::FakeActor,
+        path: &str,
+        activity: &serde_json::Value,
+    ) -> u16 {
+        let body = serde_json::to_vec(activity).unwrap();
+        let headers = fake.sign(actor, &self.url(path), &body);
+        let mut request = request.body(body);
         for (name, value) in headers {
             request = request.header(name, value);
         }

@@ -38,15 +38,30 @@ fn activity(fake: &FakeServer, actor: &FakeActor, kind: &str, id: &str, object: 
     })
 }
 
-#[tokio::test]
-async fn a_like_or_repost_whose_id_is_reused_after_its_undo_counts_again() {
+/// An instance with alice and a public post of hers (`text`), and a fake
+/// server's mallory.
+async fn alice_post_and_mallory(
+    text: &str,
+) -> (
+    TestApp,
+    skein::db::actors::Actor,
+    skein::db::posts::Post,
+    FakeServer,
+    FakeActor,
+) {
     let app = TestApp::spawn().await;
     let alice = app.create_user("alice").await.actor;
-    let post = posts::create(&app.state, &alice, draft("like me twice"))
+    let post = posts::create(&app.state, &alice, draft(text))
         .await
         .unwrap();
     let fake = FakeServer::spawn("remote").await;
     let mallory = fake.add_actor("mallory", false);
+    (app, alice, post, fake, mallory)
+}
+
+#[tokio::test]
+async fn a_like_or_repost_whose_id_is_reused_after_its_undo_counts_again() {
+    let (app, alice, post, fake, mallory) = alice_post_and_mallory("like me twice").await;
     let send = |a: Value| app.post_signed(&fake, &mallory, "/inbox", a);
     let like = activity(&fake, &mallory, "Like", "likes/1", json!(post.ap_id));
     let announce = activity(
@@ -198,13 +213,7 @@ async fn an_accept_whose_id_names_only_the_follower_completes_a_second_follow() 
 
 #[tokio::test]
 async fn an_undo_that_overtakes_its_like_wins_once_and_is_used_up() {
-    let app = TestApp::spawn().await;
-    let alice = app.create_user("alice").await.actor;
-    let post = posts::create(&app.state, &alice, draft("early undo"))
-        .await
-        .unwrap();
-    let fake = FakeServer::spawn("remote").await;
-    let mallory = fake.add_actor("mallory", false);
+    let (app, _, post, fake, mallory) = alice_post_and_mallory("early undo").await;
     let send = |a: Value| app.post_signed(&fake, &mallory, "/inbox", a);
     let like = activity(&fake, &mallory, "Like", "likes/1", json!(post.ap_id));
     assert_eq!(

@@ -60,8 +60,8 @@ pub async fn local_target(tx: &mut Tx<'_>, state: &AppState, id: &str) -> Result
 
 /// Follow: accepted at once for an open account, a request for a locked one,
 /// refused when a block stands between them or the target blocks the
-/// follower's domain. A Follow of an account already followed (a retry, or
-/// a reused id) is answered again but notifies no one.
+/// follower's domain. A Follow of an account already followed notifies no
+/// one; it is answered again only when it comes with a new id.
 pub async fn on_follow(
     tx: &mut Tx<'_>,
     state: &AppState,
