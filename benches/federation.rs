@@ -505,7 +505,9 @@ async fn ingest(size: &Size) {
             }
         })
         .collect();
+    let profile = Profile::start();
     let (latencies, wall) = fire(&bench, requests, size.concurrency).await;
+    drop(profile);
     let spare = posts.pop().expect("a post kept aside");
 
     // A 2xx means stored: count the rows.
@@ -561,6 +563,36 @@ async fn ingest(size: &Size) {
 
     storm(&bench, &posts, size.storm).await;
     statements(&bench, &remote, &alice, &spare).await;
+}
+
+/// With `SKEIN_BENCH_PERF=<file>`, a whole-machine `perf record` of the
+/// timed ingest, for finding where its time goes.
+struct Profile(Option<Child>);
+
+impl Profile {
+    fn start() -> Profile {
+        Profile(std::env::var_os("SKEIN_BENCH_PERF").map(|out| {
+            Command::new("perf")
+                .args(["record", "-e", "cpu-clock", "-F", "999", "-a", "-g", "-o"])
+                .arg(out)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("perf runs")
+        }))
+    }
+}
+
+impl Drop for Profile {
+    fn drop(&mut self) {
+        if let Some(mut perf) = self.0.take() {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(perf.id() as i32),
+                nix::sys::signal::Signal::SIGINT,
+            );
+            let _ = perf.wait();
+        }
+    }
 }
 
 /// pgbench's rate of single-row inserts (16 clients) on the bench's cluster.
