@@ -131,6 +131,7 @@ impl Application {
             streams: Arc::new(Hub::new()),
             actor_fetches: Arc::default(),
             fetch_failures: Arc::new(crate::service::fetch_failures::FetchFailures::new()),
+            hosts_heard: Arc::new(crate::service::hosts_heard::HostsHeard::new()),
             background: tokio_util::task::TaskTracker::new(),
         };
         Ok(state)

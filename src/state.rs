@@ -51,6 +51,8 @@ pub struct AppState {
     pub actor_fetches: Arc<ActorFetches>,
     /// Actor documents that failed to fetch lately, not fetched again yet.
     pub fetch_failures: Arc<FetchFailures>,
+    /// Remote hosts whose failures this process cleared lately.
+    pub hosts_heard: Arc<crate::service::hosts_heard::HostsHeard>,
     /// Work started after a request's change committed (checking profile
     /// links); tests wait for it with `close` and `wait`.
     pub background: TaskTracker,

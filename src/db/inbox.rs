@@ -8,34 +8,64 @@ use sqlx::PgExecutor;
 /// How long an Undo that found nothing to undo waits for its activity.
 pub const EARLY_UNDO_WINDOW: Duration = Duration::days(1);
 
-/// Records an activity as received; true the first time its id is seen. A
-/// repeat (a retry, or an id a server reuses) keeps the latest copy.
+/// An activity as it is recorded.
+pub struct Received<'a> {
+    pub activity_id: &'a str,
+    pub actor_id: i64,
+    pub kind: &'a str,
+    pub object_id: Option<&'a str>,
+    pub payload: &'a Value,
+}
+
+/// What recording an activity found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Recorded {
+    /// The first time its id was seen.
+    pub first_time: bool,
+    /// Its actor undid it before it arrived (within [`EARLY_UNDO_WINDOW`]);
+    /// only looked up, and the record used up, with `undoable`.
+    pub undone: bool,
+}
+
+/// Records an activity as received, in one statement with the lookup of an
+/// early Undo when the activity is `undoable`. A repeat (a retry, or an id
+/// a server reuses) keeps the latest copy.
 pub async fn record(
     db: impl PgExecutor<'_>,
-    activity_id: &str,
-    actor_id: i64,
-    kind: &str,
-    object_id: Option<&str>,
-    payload: &Value,
+    activity: &Received<'_>,
+    undoable: bool,
     now: DateTime<Utc>,
-) -> Result<bool, sqlx::Error> {
+) -> Result<Recorded, sqlx::Error> {
     // `xmax = 0` only for a row this statement inserted.
-    sqlx::query_scalar(
-        "insert into inbox_activities (activity_id, actor_id, kind, payload, received_at, object_id)
-         values ($1, $2, $3, $4, $5, $6)
-         on conflict (activity_id) do update
-             set payload = excluded.payload, received_at = excluded.received_at,
-                 kind = excluded.kind, object_id = excluded.object_id
-         returning (xmax = 0)",
+    let (first_time, undone) = sqlx::query_as(
+        "with taken as (
+             delete from early_undos
+             where $7 and actor_id = $2 and object_id = $1
+             returning received_at
+         ),
+         recorded as (
+             insert into inbox_activities (activity_id, actor_id, kind, payload, received_at,
+                                           object_id)
+             values ($1, $2, $3, $4, $5, $6)
+             on conflict (activity_id) do update
+                 set payload = excluded.payload, received_at = excluded.received_at,
+                     kind = excluded.kind, object_id = excluded.object_id
+             returning (xmax = 0) as first_time
+         )
+         select (select first_time from recorded),
+                exists (select 1 from taken where received_at > $8)",
     )
-    .bind(activity_id)
-    .bind(actor_id)
-    .bind(kind)
-    .bind(payload)
+    .bind(activity.activity_id)
+    .bind(activity.actor_id)
+    .bind(activity.kind)
+    .bind(activity.payload)
     .bind(now)
-    .bind(object_id)
+    .bind(activity.object_id)
+    .bind(undoable)
+    .bind(now - EARLY_UNDO_WINDOW)
     .fetch_one(db)
-    .await
+    .await?;
+    Ok(Recorded { first_time, undone })
 }
 
 /// Makes one actor's activities apply one at a time until the transaction
@@ -65,27 +95,6 @@ pub async fn remember_early_undo(
     .execute(db)
     .await
     .map(|_| ())
-}
-
-/// Whether `actor_id` undid `activity_id` before it arrived (within
-/// [`EARLY_UNDO_WINDOW`]); the record is used up.
-pub async fn take_early_undo(
-    db: impl PgExecutor<'_>,
-    actor_id: i64,
-    activity_id: &str,
-    now: DateTime<Utc>,
-) -> Result<bool, sqlx::Error> {
-    sqlx::query_scalar(
-        "with taken as (
-             delete from early_undos where actor_id = $1 and object_id = $2 returning received_at
-         )
-         select exists (select 1 from taken where received_at > $3)",
-    )
-    .bind(actor_id)
-    .bind(activity_id)
-    .bind(now - EARLY_UNDO_WINDOW)
-    .fetch_one(db)
-    .await
 }
 
 /// Forgets early Undos whose activity never came.

@@ -5,7 +5,8 @@ use sqlx::{PgConnection, PgExecutor};
 
 use crate::db::events;
 use crate::domain::events::Change;
-use crate::domain::interaction::InteractionPolicy;
+use crate::domain::interaction::{InteractionPolicy, ReplyPolicy};
+use crate::domain::visibility::QuotePolicy;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Post {
@@ -63,6 +64,10 @@ pub struct NewPost<'a> {
     pub visibility: &'a str,
     pub in_reply_to_ap_id: Option<&'a str>,
     pub published: DateTime<Utc>,
+    pub quote_policy: QuotePolicy,
+    pub reply_policy: ReplyPolicy,
+    /// The interaction policy a remote post published.
+    pub interaction_policy: Option<&'a InteractionPolicy>,
 }
 
 /// How often an insert takes a new id because a concurrent transaction was
@@ -70,30 +75,47 @@ pub struct NewPost<'a> {
 /// is already a wrap of the 16-bit sequence within one transaction's life.
 const ID_ATTEMPTS: usize = 4;
 
-/// Stores a post and tells live listeners once the transaction commits.
-/// Without `new.id`, the id comes from `published` (`next_post_id`), and one
-/// taken meanwhile is replaced, never an error.
-pub async fn insert(db: &mut PgConnection, new: &NewPost<'_>) -> Result<Post, sqlx::Error> {
+/// Stores a post with its mentioned accounts and hashtags, in one
+/// statement, and tells live listeners once the transaction commits.
+/// Without `new.id`, the id comes from `published` (`next_post_id`), and
+/// one taken meanwhile is replaced, never an error.
+pub async fn insert(
+    db: &mut PgConnection,
+    new: &NewPost<'_>,
+    mentions: &[i64],
+    tags: &[String],
+) -> Result<Post, sqlx::Error> {
     // With an id of its own (a local post's, already in its ActivityPub id),
     // a clash is the database's error; a made one is taken again.
-    let sql = if new.id.is_some() {
-        "insert into posts (id, ap_id, author_id, url, content, source, summary, sensitive,
-                            language, visibility, in_reply_to_ap_id,
-                            in_reply_to_id, published)
-         values ($12, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
-                 (select id from posts where ap_id = $10), $11)
-         returning *"
+    let (id, on_conflict) = if new.id.is_some() {
+        ("$12", "")
     } else {
-        "insert into posts (id, ap_id, author_id, url, content, source, summary, sensitive,
-                            language, visibility, in_reply_to_ap_id,
-                            in_reply_to_id, published)
-         values (next_post_id($11), $1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
-                 (select id from posts where ap_id = $10), $11)
-         on conflict (id) do nothing
-         returning *"
+        ("next_post_id($11)", "on conflict (id) do nothing")
     };
+    let sql = format!(
+        "with p as (
+             insert into posts (id, ap_id, author_id, url, content, source, summary, sensitive,
+                                language, visibility, in_reply_to_ap_id, in_reply_to_id,
+                                published, quote_policy, reply_policy, interaction_policy)
+             values ({id}, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
+                     (select id from posts where ap_id = $10), $11, $13, $14, $15)
+             {on_conflict}
+             returning *
+         ),
+         mentioned as (
+             insert into post_mentions (post_id, actor_id)
+             select p.id, unnest($16::bigint[]) from p
+             on conflict do nothing
+         ),
+         tagged as (
+             insert into post_tags (post_id, tag)
+             select p.id, unnest($17::text[]) from p
+             on conflict do nothing
+         )
+         select * from p"
+    );
     for _ in 0..ID_ATTEMPTS {
-        let inserted: Option<Post> = sqlx::query_as(sql)
+        let inserted: Option<Post> = sqlx::query_as(&sql)
             .bind(new.ap_id)
             .bind(new.author_id)
             .bind(new.url)
@@ -106,6 +128,11 @@ pub async fn insert(db: &mut PgConnection, new: &NewPost<'_>) -> Result<Post, sq
             .bind(new.in_reply_to_ap_id)
             .bind(new.published)
             .bind(new.id)
+            .bind(new.quote_policy.as_str())
+            .bind(new.reply_policy.as_str())
+            .bind(new.interaction_policy.map(sqlx::types::Json))
+            .bind(mentions)
+            .bind(tags)
             .fetch_optional(&mut *db)
             .await?;
         if let Some(post) = inserted {

@@ -236,7 +236,8 @@ impl Deliverer {
                     now,
                 )
                 .await?;
-                db::deliveries::heard_from(&mut tx, &delivery.host).await?;
+                crate::service::hosts_heard::heard_from(&mut tx, &self.state, &delivery.host)
+                    .await?;
                 tx.commit().await?;
             }
             Outcome::Failed(status, reason) => {
@@ -259,6 +260,7 @@ impl Deliverer {
                 let mut tx = db.begin().await?;
                 // A peer that answers, even with an error, is not dead.
                 if status.is_none_or(|s| s >= 500) {
+                    self.state.hosts_heard.failed(&delivery.host);
                     let days = db::deliveries::record_failure_day(
                         &mut tx,
                         &delivery.host,

@@ -11,6 +11,7 @@ pub mod discovery;
 pub mod domain_blocks;
 pub mod domain_policy;
 pub mod fetch_failures;
+pub mod hosts_heard;
 pub mod filters;
 pub mod follows;
 pub mod inbox;

@@ -120,7 +120,12 @@ async fn the_outbox_lists_public_and_unlisted_posts_as_create_activities() {
                 visibility,
                 in_reply_to_ap_id: None,
                 published: chrono::Utc::now(),
+                quote_policy: Default::default(),
+                reply_policy: Default::default(),
+                interaction_policy: None,
             },
+            &[],
+            &[],
         )
         .await
         .unwrap();

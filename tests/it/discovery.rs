@@ -248,7 +248,12 @@ async fn nodeinfo_reports_real_usage() {
             visibility: "public",
             in_reply_to_ap_id: None,
             published: chrono::Utc::now(),
+            quote_policy: Default::default(),
+            reply_policy: Default::default(),
+            interaction_policy: None,
         },
+        &[],
+        &[],
     )
     .await
     .unwrap();
@@ -268,7 +273,12 @@ async fn nodeinfo_reports_real_usage() {
             visibility: "public",
             in_reply_to_ap_id: None,
             published: chrono::Utc::now(),
+            quote_policy: Default::default(),
+            reply_policy: Default::default(),
+            interaction_policy: None,
         },
+        &[],
+        &[],
     )
     .await
     .unwrap();

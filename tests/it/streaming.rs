@@ -490,7 +490,12 @@ async fn a_committed_change_reaches_every_process_and_a_rolled_back_one_none() {
             visibility: "public",
             in_reply_to_ap_id: None,
             published: now,
+            quote_policy: Default::default(),
+            reply_policy: Default::default(),
+            interaction_policy: None,
         },
+        &[],
+        &[],
     )
     .await
     .unwrap();

@@ -237,29 +237,32 @@ async fn apply_in_transaction(
     let now = state.clock.now();
     let mut removed_files = Vec::new();
     let mut tx = state.db.begin().await?;
-    let first_time = db::inbox::record(
-        &mut *tx,
-        &envelope.id,
-        actor.id,
-        &envelope.kind,
-        envelope.object_id.as_deref(),
-        &envelope.raw,
-        now,
-    )
-    .await?;
-    if let Some(host) = &actor.domain {
-        db::deliveries::heard_from(&mut tx, host).await?;
-    }
     if relations::changes_relations(&envelope.activity) {
         // One actor's follows, blocks, likes and reposts change one at a
         // time: a Follow and its Undo arriving together end the same way
-        // whichever commits first.
+        // whichever commits first. Taken first, so that what follows reads
+        // what the one before committed.
         db::inbox::lock_actor(&mut *tx, actor.id).await?;
     }
+    let recorded = db::inbox::record(
+        &mut *tx,
+        &db::inbox::Received {
+            activity_id: &envelope.id,
+            actor_id: actor.id,
+            kind: &envelope.kind,
+            object_id: envelope.object_id.as_deref(),
+            payload: &envelope.raw,
+        },
+        relations::undoable(&envelope.activity),
+        now,
+    )
+    .await?;
+    let first_time = recorded.first_time;
+    if let Some(host) = &actor.domain {
+        crate::service::hosts_heard::heard_from(&mut tx, state, host).await?;
+    }
     let id = envelope.id.as_str();
-    let received = if relations::undoable(&envelope.activity)
-        && db::inbox::take_early_undo(&mut *tx, actor.id, id, now).await?
-    {
+    let received = if recorded.undone {
         Received::Ignored("the activity was undone before it arrived")
     } else {
         match &envelope.activity {

@@ -141,6 +141,10 @@ pub async fn store_remote(
                 visibility: visibility.as_str(),
                 in_reply_to_ap_id: object.in_reply_to.as_deref(),
                 published: object.published_before(state.clock.now()),
+                // A remote post's own policy is `interaction_policy`.
+                quote_policy: Default::default(),
+                reply_policy: Default::default(),
+                interaction_policy: object.interaction_policy.as_ref(),
             },
             parent: parent.as_ref(),
             // A post may mention its own author (Mastodon shows it).
@@ -151,8 +155,6 @@ pub async fn store_remote(
         },
     )
     .await?;
-    db::posts::set_interaction_policy(&mut **tx, post.id, object.interaction_policy.as_ref())
-        .await?;
     if !crate::service::domain_policy::rejects_media_of(state, &host) {
         db::media::add_attachments(tx, post.id, &object.attachments).await?;
         db::media::add_emojis(&mut **tx, post.id, &object.emojis).await?;

@@ -289,6 +289,9 @@ pub async fn create(state: &AppState, author: &Actor, draft: Draft<'_>) -> Resul
                 visibility: draft.visibility.as_str(),
                 in_reply_to_ap_id: parent.as_ref().map(|p| p.ap_id.as_str()),
                 published: now,
+                quote_policy: draft.quote_policy,
+                reply_policy: draft.reply_policy,
+                interaction_policy: None,
             },
             parent: parent.as_ref(),
             mentioned: &mentioned,
@@ -298,8 +301,6 @@ pub async fn create(state: &AppState, author: &Actor, draft: Draft<'_>) -> Resul
         },
     )
     .await?;
-    db::posts::set_quote_policy(&mut *tx, post.id, draft.quote_policy.as_str()).await?;
-    db::posts::set_reply_policy(&mut *tx, post.id, draft.reply_policy.as_str()).await?;
     if !uploads.is_empty() {
         media::set_for_post(&mut tx, state, author, post.id, &uploads).await?;
     }

@@ -45,10 +45,8 @@ pub struct NewPost<'a> {
 
 /// Stores a post and its side effects (see the module).
 pub async fn store(tx: &mut PgConnection, state: &AppState, new: NewPost<'_>) -> Result<Post> {
-    let post = db::posts::insert(&mut *tx, &new.row).await?;
     let mentioned_ids: Vec<i64> = new.mentioned.iter().map(|a| a.id).collect();
-    db::posts::add_mentions(&mut *tx, post.id, &mentioned_ids).await?;
-    db::posts::add_tags(&mut *tx, post.id, new.hashtags).await?;
+    let post = db::posts::insert(&mut *tx, &new.row, &mentioned_ids, new.hashtags).await?;
     if let Some(poll) = &new.poll {
         db::polls::insert(
             &mut *tx,
