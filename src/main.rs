@@ -49,6 +49,17 @@ enum Command {
     /// action is kept in the audit log.
     #[command(subcommand)]
     Account(AccountCommand),
+    /// Repairs of the database.
+    #[command(subcommand)]
+    Maintenance(MaintenanceCommand),
+}
+
+#[derive(Subcommand)]
+enum MaintenanceCommand {
+    /// Rebuild every account's follower, following and post counts and
+    /// latest-post time from the rows they count (they are kept as things
+    /// change; this repairs them after the database was edited by hand).
+    Recount,
 }
 
 #[derive(Subcommand)]
@@ -184,6 +195,11 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::User(user) => user_command(user, &config, &db).await,
         Command::Domain(domain) => domain_command(domain, config, &db).await,
         Command::Account(account) => account_command(account, config, &db).await,
+        Command::Maintenance(MaintenanceCommand::Recount) => {
+            let wrong = skein::service::maintenance::recount_account_stats(&db.pool).await?;
+            println!("recounted every account: {wrong} had wrong counts");
+            Ok(())
+        }
         Command::Token(TokenCommand::Create { name }) => {
             let token =
                 skein::service::oauth::create_script_token(&db.pool, chrono::Utc::now(), &name)

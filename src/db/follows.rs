@@ -19,6 +19,8 @@ pub enum Side {
     Following,
 }
 
+/// How many accepted follows an actor has on one side, as `account_stats`
+/// keeps it.
 pub async fn count_accepted(
     db: impl PgExecutor<'_>,
     actor_id: i64,
@@ -26,10 +28,10 @@ pub async fn count_accepted(
 ) -> Result<i64, sqlx::Error> {
     let sql = match side {
         Side::Followers => {
-            "select count(*) from follows where followee_id = $1 and state = 'accepted'"
+            "select coalesce((select followers from account_stats where actor_id = $1), 0)"
         }
         Side::Following => {
-            "select count(*) from follows where follower_id = $1 and state = 'accepted'"
+            "select coalesce((select following from account_stats where actor_id = $1), 0)"
         }
     };
     sqlx::query_scalar(sql).bind(actor_id).fetch_one(db).await

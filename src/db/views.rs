@@ -36,27 +36,45 @@ pub struct AccountStats {
     pub last_post_at: Option<DateTime<Utc>>,
 }
 
+/// The counts of the given accounts, as `account_stats` keeps them.
 pub async fn account_stats(
     db: impl PgExecutor<'_>,
     ids: &[i64],
 ) -> Result<HashMap<i64, AccountStats>, sqlx::Error> {
     let rows: Vec<AccountStats> = sqlx::query_as(
-        "select a.id,
-                (select count(*) from follows f
-                 where f.followee_id = a.id and f.state = 'accepted') as followers,
-                (select count(*) from follows f
-                 where f.follower_id = a.id and f.state = 'accepted') as following,
-                (select count(*) from posts p
-                 where p.author_id = a.id and p.deleted_at is null
-                   and p.visibility in ('public', 'unlisted', 'private')) as posts,
-                (select max(p.published) from posts p
-                 where p.author_id = a.id and p.deleted_at is null) as last_post_at
-         from unnest($1::bigint[]) as a(id)",
+        "select actor_id as id, followers, following, posts, last_post_at
+         from account_stats where actor_id = any($1)",
     )
     .bind(ids)
     .fetch_all(db)
     .await?;
     Ok(rows.into_iter().map(|r| (r.id, r)).collect())
+}
+
+/// Rebuilds the counts of every account from the rows they count (a repair:
+/// the triggers of migration `account_stats` keep them as things change).
+/// Returns how many accounts' counts were wrong.
+pub async fn recount_account_stats(db: &sqlx::PgPool) -> Result<u64, sqlx::Error> {
+    let mut tx = db.begin().await?;
+    sqlx::query(
+        "create temporary table stats_before on commit drop as select * from account_stats",
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("select account_stats_recount(null)")
+        .execute(&mut *tx)
+        .await?;
+    let wrong: i64 = sqlx::query_scalar(
+        "select count(*) from account_stats s
+         left join stats_before b on b.actor_id = s.actor_id
+         where (coalesce(b.followers, 0), coalesce(b.following, 0), coalesce(b.posts, 0),
+                b.last_post_at)
+               is distinct from (s.followers, s.following, s.posts, s.last_post_at)",
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(wrong as u64)
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]

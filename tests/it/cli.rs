@@ -366,6 +366,15 @@ async fn user_commands_manage_accounts_and_refuse_bad_input() {
     let migrate = instance.run(&["migrate"]);
     assert!(migrate.status.success(), "{}", text(&migrate.stderr));
     assert!(text(&migrate.stdout).contains("up to date"));
+
+    // The counts were kept as accounts were made: the repair finds nothing.
+    let recount = instance.run(&["maintenance", "recount"]);
+    assert!(recount.status.success(), "{}", text(&recount.stderr));
+    assert!(
+        text(&recount.stdout).contains("0 had wrong counts"),
+        "{}",
+        text(&recount.stdout)
+    );
 }
 
 #[test]

@@ -7,6 +7,7 @@ mod admin;
 mod api;
 mod cli;
 mod collections;
+mod counts;
 mod crash;
 mod deletion;
 mod delivery;
