@@ -195,9 +195,13 @@ impl Application {
             domain = %self.state.urls.domain(),
             "listening for HTTP"
         );
+        let serves_tls = self.tls.is_some();
+        if serves_tls && self.state.config.scheme() == crate::config::Scheme::Https {
+            tracing::info!("the HTTP listener redirects everything but /health to HTTPS");
+        }
         let plain = {
             let token = shutdown.clone();
-            let router = router.clone();
+            let router = http::transport::plain_listener(router.clone(), &self.state, serves_tls);
             let listener = self.listener;
             async move {
                 axum::serve(
@@ -223,7 +227,10 @@ impl Application {
             });
             axum_server::from_tcp_rustls(listener, rustls)?
                 .handle(handle)
-                .serve(router.into_make_service_with_connect_info::<SocketAddr>())
+                .serve(
+                    http::transport::tls_listener(router)
+                        .into_make_service_with_connect_info::<SocketAddr>(),
+                )
                 .await
                 .context("serving HTTPS")
         };

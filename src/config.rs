@@ -22,7 +22,8 @@ pub const ENV_PREFIX: &str = "SKEIN_";
 #[serde(deny_unknown_fields)]
 pub struct Config {
     pub domain: String,
-    pub scheme: Scheme,
+    /// As written; [`Config::scheme`] is the one in force.
+    pub scheme: SchemeSetting,
     pub listen: SocketAddr,
     pub database_url: String,
     pub data_dir: PathBuf,
@@ -40,9 +41,19 @@ pub struct Config {
     pub test_network: TestNetworkConfig,
 }
 
+/// The scheme of the public address, in force.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scheme {
+    Http,
+    Https,
+}
+
+/// The `scheme` key: `auto` (or empty) follows the domain.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Scheme {
+pub enum SchemeSetting {
+    #[serde(alias = "")]
+    Auto,
     Http,
     Https,
 }
@@ -205,10 +216,14 @@ impl Config {
             if !known.iter().any(|k| k == top) {
                 continue;
             }
-            // Tables and arrays are written in TOML's inline syntax, e.g.
+            // A string key takes the value as written: SKEIN_DOMAIN='[::1]:8080'
+            // is a host, not an array. Tables and arrays are written in
+            // TOML's inline syntax, e.g.
             // SKEIN_TEST_NETWORK__HOSTS='{ "alpha.test" = "127.0.0.2" }'.
             let trimmed = raw.trim_start();
-            if trimmed.starts_with('{') || trimmed.starts_with('[') {
+            if default_is_string(&key) {
+                figment = figment.merge(Serialized::default(&key, raw));
+            } else if trimmed.starts_with('{') || trimmed.starts_with('[') {
                 let parsed = format!("value = {raw}")
                     .parse::<toml::Table>()
                     .map_err(|e| ConfigError::Env {
@@ -233,17 +248,11 @@ impl Config {
     fn validated(mut self) -> Result<Config, ConfigError> {
         self.domain = self.domain.trim().to_ascii_lowercase();
         let base =
-            Url::parse(&format!("{}://{}/", self.scheme.as_str(), self.domain)).map_err(|e| {
-                ConfigError::Invalid {
-                    key: "domain",
-                    message: format!("`{}` is not a host name: {e}", self.domain),
-                }
+            Url::parse(&format!("https://{}/", self.domain)).map_err(|e| ConfigError::Invalid {
+                key: "domain",
+                message: format!("`{}` is not a host name: {e}", self.domain),
             })?;
-        let rebuilt = match base.port() {
-            Some(port) => format!("{}:{port}", base.host_str().unwrap_or_default()),
-            None => base.host_str().unwrap_or_default().to_string(),
-        };
-        if self.domain.is_empty() || rebuilt != self.domain || base.path() != "/" {
+        if self.domain.is_empty() || authority(&base) != self.domain || base.path() != "/" {
             return Err(ConfigError::Invalid {
                 key: "domain",
                 message: format!(
@@ -252,10 +261,26 @@ impl Config {
                 ),
             });
         }
-        if self.scheme == Scheme::Http && !self.test_network.enabled {
+        if self.scheme == SchemeSetting::Http && !is_loopback(&base) && !self.test_network.enabled {
             return Err(ConfigError::Invalid {
                 key: "scheme",
-                message: "\"http\" is only allowed when test_network.enabled is true".into(),
+                message: format!(
+                    "\"http\" is only allowed for a localhost or loopback domain, or when \
+                     test_network.enabled is true; `{}` must be served over https",
+                    self.domain
+                ),
+            });
+        }
+        // The domain must also survive as an http URL (http's default port
+        // would vanish from it).
+        if authority(&self.base_url()) != self.domain {
+            return Err(ConfigError::Invalid {
+                key: "domain",
+                message: format!(
+                    "`{}` names the default port of {}: leave the port out",
+                    self.domain,
+                    self.scheme().as_str()
+                ),
             });
         }
         let url = &self.database_url;
@@ -366,11 +391,69 @@ impl Config {
         }
     }
 
+    /// The scheme of the public address: the `scheme` key, or, when it is
+    /// `auto`, http for a localhost or loopback domain (nothing else can
+    /// reach it, and browsers treat it as secure) and https for any other.
+    pub fn scheme(&self) -> Scheme {
+        match self.scheme {
+            SchemeSetting::Http => Scheme::Http,
+            SchemeSetting::Https => Scheme::Https,
+            SchemeSetting::Auto => match Url::parse(&format!("https://{}/", self.domain)) {
+                Ok(url) if is_loopback(&url) => Scheme::Http,
+                _ => Scheme::Https,
+            },
+        }
+    }
+
+    /// The scheme other servers are spoken to with: https, or in the test
+    /// network this instance's own (the test instances all share one).
+    pub fn peer_scheme(&self) -> Scheme {
+        if self.test_network.enabled {
+            self.scheme()
+        } else {
+            Scheme::Https
+        }
+    }
+
     /// The public base URL, e.g. `https://social.example/`.
     pub fn base_url(&self) -> Url {
-        Url::parse(&format!("{}://{}/", self.scheme.as_str(), self.domain))
-            .expect("domain and scheme were validated when the configuration was loaded")
+        Url::parse(&format!("{}://{}/", self.scheme().as_str(), self.domain))
+            .expect("the domain was validated when the configuration was loaded")
     }
+}
+
+/// `host[:port]` of a URL, as a domain is written.
+fn authority(url: &Url) -> String {
+    let host = url.host_str().unwrap_or_default();
+    match url.port() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_string(),
+    }
+}
+
+/// `localhost`, a name under `.localhost` (RFC 6761 keeps them all on this
+/// machine) or a loopback address.
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(name)) => name == "localhost" || name.ends_with(".localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+/// Whether the default file gives `key` (dotted, e.g. `tls.listen`) a
+/// string value.
+fn default_is_string(key: &str) -> bool {
+    let Ok(defaults) = DEFAULT_TOML.parse::<toml::Table>() else {
+        return false;
+    };
+    let mut parts = key.split('.');
+    let mut value = parts.next().and_then(|first| defaults.get(first));
+    for part in parts {
+        value = value.and_then(|v| v.get(part));
+    }
+    matches!(value, Some(toml::Value::String(_)))
 }
 
 /// The top-level keys of the default file, which names every key.
@@ -398,10 +481,90 @@ mod tests {
         assert_eq!(config.domain, "localhost:8080");
         assert_eq!(config.registrations, Registrations::Closed);
         assert!(!config.test_network.enabled);
-        assert_eq!(config.base_url().as_str(), "https://localhost:8080/");
+        assert_eq!(config.scheme(), Scheme::Http);
+        assert_eq!(config.base_url().as_str(), "http://localhost:8080/");
         assert_eq!(config.tls_listen().expect("valid"), None);
         assert_eq!(config.media_dir(), PathBuf::from("data/media"));
         assert_eq!(config.media.max_image_bytes, 16 * 1024 * 1024);
+    }
+
+    fn scheme_of(pairs: &[(&str, &str)]) -> Scheme {
+        Config::load_from(None, env(pairs))
+            .expect("a valid configuration")
+            .scheme()
+    }
+
+    #[test]
+    fn the_scheme_follows_the_domain_unless_set() {
+        for domain in [
+            "localhost:8080",
+            "localhost",
+            "skein.localhost:8080",
+            "127.0.0.1:8080",
+            "127.1.2.3",
+            "[::1]:8080",
+        ] {
+            assert_eq!(
+                scheme_of(&[("SKEIN_DOMAIN", domain)]),
+                Scheme::Http,
+                "{domain} is only reachable from this machine: plain http"
+            );
+        }
+        for domain in [
+            "social.example",
+            "social.example:8443",
+            "localhost.example",
+            "192.168.1.5:8080",
+        ] {
+            assert_eq!(
+                scheme_of(&[("SKEIN_DOMAIN", domain)]),
+                Scheme::Https,
+                "{domain} is a real address: https"
+            );
+        }
+        for auto in ["auto", ""] {
+            assert_eq!(scheme_of(&[("SKEIN_SCHEME", auto)]), Scheme::Http);
+        }
+        // An explicit setting wins wherever it is allowed.
+        assert_eq!(scheme_of(&[("SKEIN_SCHEME", "https")]), Scheme::Https);
+        assert_eq!(
+            scheme_of(&[("SKEIN_DOMAIN", "127.0.0.1:8080"), ("SKEIN_SCHEME", "http")]),
+            Scheme::Http
+        );
+        let https_localhost = Config::load_from(None, env(&[("SKEIN_SCHEME", "https")]))
+            .expect("https on localhost is allowed");
+        assert_eq!(
+            https_localhost.base_url().as_str(),
+            "https://localhost:8080/"
+        );
+    }
+
+    #[test]
+    fn plain_http_for_a_real_domain_needs_the_test_network() {
+        let refused = Config::load_from(
+            None,
+            env(&[("SKEIN_DOMAIN", "social.example"), ("SKEIN_SCHEME", "http")]),
+        )
+        .expect_err("http for a public domain is refused");
+        assert!(refused.to_string().contains("scheme"), "{refused}");
+        let test_network = Config::load_from(
+            None,
+            env(&[
+                ("SKEIN_DOMAIN", "alpha.test:4000"),
+                ("SKEIN_SCHEME", "http"),
+                ("SKEIN_TEST_NETWORK__ENABLED", "true"),
+            ]),
+        )
+        .expect("the test network may use http");
+        assert_eq!(test_network.base_url().as_str(), "http://alpha.test:4000/");
+        assert_eq!(test_network.peer_scheme(), Scheme::Http);
+    }
+
+    #[test]
+    fn other_servers_are_reached_over_https_whatever_this_one_uses() {
+        let local = Config::load_from(None, env(&[])).expect("defaults");
+        assert_eq!(local.scheme(), Scheme::Http);
+        assert_eq!(local.peer_scheme(), Scheme::Https);
     }
 
     #[test]
@@ -474,7 +637,13 @@ mod tests {
             ),
             (None, &[("SKEIN_DOMAIN", "has/a/path")], "domain"),
             (None, &[("SKEIN_DOMAIN", "")], "domain"),
-            (None, &[("SKEIN_SCHEME", "http")], "scheme"),
+            (
+                None,
+                &[("SKEIN_DOMAIN", "social.example"), ("SKEIN_SCHEME", "http")],
+                "scheme",
+            ),
+            (None, &[("SKEIN_SCHEME", "ftp")], "scheme"),
+            (None, &[("SKEIN_DOMAIN", "localhost:80")], "domain"),
             (None, &[("SKEIN_DATABASE_URL", "mysql://x")], "database_url"),
             (
                 None,

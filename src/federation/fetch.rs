@@ -157,7 +157,7 @@ async fn get_checked(
 /// Resolves `user@host` to its actor URL with WebFinger. The `self` link must
 /// point to the host that was asked.
 pub async fn webfinger(state: &AppState, handle: &Handle) -> Result<Url, FetchError> {
-    let scheme = state.config.scheme.as_str();
+    let scheme = state.config.peer_scheme().as_str();
     let mut url = Url::parse(&format!("{scheme}://{}/.well-known/webfinger", handle.host))
         .map_err(|_| FetchError::WebFinger("the host is not valid"))?;
     url.query_pairs_mut()

@@ -5,6 +5,7 @@
 use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::Extensions;
 use axum::http::request::Parts;
 
 use crate::error::Error;
@@ -13,21 +14,30 @@ use crate::state::AppState;
 #[derive(Debug, Clone)]
 pub struct ClientIp(pub String);
 
+/// The connection's peer, when it is a reverse proxy whose `X-Forwarded-*`
+/// headers are believed.
+pub fn trusted_proxy(extensions: &Extensions, state: &AppState) -> Option<IpAddr> {
+    extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip())
+        .filter(|peer| state.config.http.trusted_proxies.contains(peer))
+}
+
 impl FromRequestParts<AppState> for ClientIp {
     type Rejection = Error;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Error> {
-        let peer = parts
+        let Some(peer) = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip());
-        let trusted = &state.config.http.trusted_proxies;
-        let Some(peer) = peer else {
+            .map(|c| c.0.ip())
+        else {
             return Ok(ClientIp("unknown".into()));
         };
-        if !trusted.contains(&peer) {
+        if trusted_proxy(&parts.extensions, state).is_none() {
             return Ok(ClientIp(peer.to_string()));
         }
+        let trusted = &state.config.http.trusted_proxies;
         let forwarded: Vec<IpAddr> = parts
             .headers
             .get_all("x-forwarded-for")

@@ -12,6 +12,7 @@ pub mod oauth;
 pub mod session;
 pub mod signed_fetch;
 pub mod statics;
+pub mod transport;
 pub mod web;
 pub mod well_known;
 

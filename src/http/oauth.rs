@@ -17,7 +17,8 @@ use crate::domain::scopes;
 use crate::error::Error;
 use crate::http::api::params;
 use crate::http::client_ip::ClientIp;
-use crate::http::session::{self, MaybeSession, PRE_SESSION_COOKIE};
+use crate::http::session::{self, MaybeSession, PRE_SESSION_COOKIE, PlainHttp};
+use crate::http::transport::OverHttps;
 use crate::service::oauth::{self, AuthorizeParams, ClientCredentials, OAuthError};
 use crate::service::sessions;
 use crate::state::AppState;
@@ -40,6 +41,8 @@ struct SignInPage<'a> {
     csrf_token: String,
     hidden: Vec<(&'static str, String)>,
     login: String,
+    /// Set when this browser cannot keep the sign-in cookie here.
+    plain_http: Option<PlainHttp>,
 }
 
 #[derive(Template)]
@@ -155,6 +158,7 @@ fn sign_in_page(
     error: Option<String>,
     login: String,
     status: StatusCode,
+    plain_http: Option<PlainHttp>,
 ) -> Response {
     let csrf = oauth::new_secret();
     let mut response = page(
@@ -167,6 +171,7 @@ fn sign_in_page(
             csrf_token: csrf.clone(),
             hidden: hidden(p),
             login,
+            plain_http,
         },
     );
     response.headers_mut().append(
@@ -180,6 +185,8 @@ fn sign_in_page(
 async fn authorize(
     State(state): State<AppState>,
     MaybeSession(current): MaybeSession,
+    over: OverHttps,
+    headers: HeaderMap,
     Query(p): Query<AuthorizeParams>,
 ) -> Response {
     let app = match oauth::check_client(&state, &p).await {
@@ -203,6 +210,12 @@ async fn authorize(
             None,
             String::new(),
             StatusCode::OK,
+            session::plain_http(
+                &state,
+                over,
+                &headers,
+                &format!("{ACTION}?{}", query_of(&p)),
+            ),
         );
     };
     let mut switch = p.clone();
@@ -261,6 +274,7 @@ struct Decision {
 async fn decide(
     State(state): State<AppState>,
     MaybeSession(current): MaybeSession,
+    over: OverHttps,
     ClientIp(ip): ClientIp,
     headers: HeaderMap,
     axum::Form(d): axum::Form<Decision>,
@@ -275,9 +289,18 @@ async fn decide(
         Ok(a) => a,
         Err(e) => return send_back(&state, &target, p, &e),
     };
+    // A browser that cannot keep the cookies here is sent to the same
+    // request at the instance's https address.
+    let plain_http =
+        session::plain_http(&state, over, &headers, &format!("{ACTION}?{}", query_of(p)));
     match d.step.as_str() {
         "sign_in" => {
             let expected = session::cookie(&headers, PRE_SESSION_COOKIE).unwrap_or_default();
+            if expected.is_empty()
+                && let Some(plain) = &plain_http
+            {
+                return crate::http::web::plain_http_page(&state, plain);
+            }
             if let Err(e) = session::check_csrf(&expected, &d.csrf_token) {
                 return error_page(&state, StatusCode::FORBIDDEN, e.to_string());
             }
@@ -317,6 +340,7 @@ async fn decide(
                         Some(e.public_message()),
                         d.login.clone(),
                         status,
+                        None,
                     )
                 }
             }
@@ -330,6 +354,7 @@ async fn decide(
                     None,
                     String::new(),
                     StatusCode::UNAUTHORIZED,
+                    plain_http,
                 );
             };
             if let Err(e) = session::check_csrf(&current.csrf_token, &d.csrf_token) {

@@ -1,6 +1,7 @@
 //! Browser sessions over HTTP: the session cookie (HttpOnly, SameSite=Lax,
 //! Secure whenever the public URL is https), the extractor that finds the
-//! signed-in user, and the CSRF check every form goes through.
+//! signed-in user, the CSRF check every form goes through, and what to tell
+//! a browser on plain http that cannot keep Secure cookies.
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -8,6 +9,7 @@ use axum::http::{HeaderMap, HeaderValue, header};
 
 use crate::config::Scheme;
 use crate::error::Error;
+use crate::http::transport::OverHttps;
 use crate::service::sessions::{self, COOKIE, Session};
 use crate::state::AppState;
 
@@ -27,12 +29,51 @@ pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
         .map(|(_, v)| v.to_string())
 }
 
+fn cookies_are_secure(state: &AppState) -> bool {
+    state.config.scheme() == Scheme::Https
+}
+
 fn secure(state: &AppState) -> &'static str {
-    if state.config.scheme == Scheme::Https {
+    if cookies_are_secure(state) {
         "; Secure"
     } else {
         ""
     }
+}
+
+/// A browser on plain http while this instance's cookies are Secure:
+/// browsers keep and send those only over https, so no sign-in can work
+/// here. Says what the browser opened and where the page really is.
+#[derive(Debug, Clone)]
+pub struct PlainHttp {
+    /// What the browser opened, e.g. `http://192.168.1.5:8080`.
+    pub here: String,
+    /// The same page at the instance's address, e.g.
+    /// `https://social.example/auth/sign_in`.
+    pub there: String,
+}
+
+/// `Some` when the request came over plain http and this instance's
+/// cookies are Secure; `path` (with its query) is the page to send the
+/// browser to.
+pub fn plain_http(
+    state: &AppState,
+    over: OverHttps,
+    headers: &HeaderMap,
+    path: &str,
+) -> Option<PlainHttp> {
+    if over.0 || !cookies_are_secure(state) {
+        return None;
+    }
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .filter(|h| !h.is_empty())
+        .map_or_else(|| state.urls.domain(), str::to_string);
+    Some(PlainHttp {
+        here: format!("http://{host}"),
+        there: format!("{}{path}", state.urls.origin()),
+    })
 }
 
 /// `Set-Cookie` for a new session.

@@ -175,9 +175,11 @@ pub async fn fresh_database() -> (PgPool, PgConnectOptions) {
     (pool, options)
 }
 
-/// Options for a test instance. `name` becomes the host `name.test`.
+/// Options for a test instance. `name` becomes the host `name.test`,
+/// unless `host` is set.
 pub struct Options {
     pub name: &'static str,
+    pub host: Option<&'static str>,
     pub env: Vec<(String, String)>,
 }
 
@@ -185,8 +187,22 @@ impl Options {
     pub fn named(name: &'static str) -> Options {
         Options {
             name,
+            host: None,
             env: Vec::new(),
         }
+    }
+
+    /// An instance as the README's first run starts it: the domain
+    /// `localhost:PORT`, the scheme the configuration's default gives it,
+    /// and no test network.
+    pub fn first_run() -> Options {
+        Options {
+            name: "localhost",
+            host: Some("localhost"),
+            env: Vec::new(),
+        }
+        .env("SKEIN_SCHEME", skein_default("scheme").as_str())
+        .env("SKEIN_TEST_NETWORK__ENABLED", "false")
     }
 
     pub fn env(mut self, key: &str, value: &str) -> Options {
@@ -246,7 +262,10 @@ impl TestApp {
     async fn spawn_on(options: Options, db: PgPool, domain: Option<String>) -> TestApp {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
-        let domain = domain.unwrap_or_else(|| format!("{}.test:{}", options.name, addr.port()));
+        let domain = domain.unwrap_or_else(|| match options.host {
+            Some(host) => format!("{host}:{}", addr.port()),
+            None => format!("{}.test:{}", options.name, addr.port()),
+        });
         let host = domain
             .rsplit_once(':')
             .map_or(domain.clone(), |(host, _)| host.to_string());
@@ -584,6 +603,17 @@ impl TestApp {
 impl Drop for TestApp {
     fn drop(&mut self) {
         self.shutdown.cancel();
+    }
+}
+
+/// A top-level key's value in `config/default.toml`, as a string.
+fn skein_default(key: &str) -> String {
+    let defaults: toml::Table = skein::config::DEFAULT_TOML
+        .parse()
+        .expect("the default configuration is TOML");
+    match defaults.get(key) {
+        Some(toml::Value::String(s)) => s.clone(),
+        other => panic!("no string default for {key}: {other:?}"),
     }
 }
 

@@ -83,6 +83,8 @@ async fn the_built_in_https_listener_serves_the_same_app() {
     assert_eq!(response.status(), 200);
     let jrd: Value = response.json().await.unwrap();
     assert_eq!(jrd["subject"], format!("acct:alice@{}", app.domain));
+    // The public address is http here: the plain listener serves it too.
+    assert_eq!(app.get("/@alice").await.status(), 200);
     app.stop().await;
 }
 

@@ -34,6 +34,7 @@ mod redelivery;
 mod remote_actors;
 mod reply_controls;
 mod reports;
+mod scheme;
 mod streaming;
 mod timelines;
 mod web;

@@ -95,7 +95,7 @@ fn location(response: &reqwest::Response) -> Option<String> {
 }
 
 /// The hidden inputs of the page's form, as a browser would submit them.
-fn form_fields(html: &str) -> Vec<(String, String)> {
+pub fn form_fields(html: &str) -> Vec<(String, String)> {
     let re = regex::Regex::new(r#"<input type="hidden" name="([^"]+)" value="([^"]*)">"#).unwrap();
     re.captures_iter(html)
         .map(|c| (c[1].to_string(), unescape(&c[2])))

@@ -24,6 +24,10 @@ pub struct Page {
 pub struct Browser<'a> {
     app: &'a TestApp,
     cookies: Vec<(String, String)>,
+    /// The page is https, at a TLS proxy that sends `X-Forwarded-Proto:
+    /// https`; otherwise it is plain http, where browsers refuse `Secure`
+    /// cookies (Chromium's and Firefox's "strict secure cookies").
+    https: bool,
 }
 
 impl<'a> Browser<'a> {
@@ -31,6 +35,16 @@ impl<'a> Browser<'a> {
         Browser {
             app,
             cookies: Vec::new(),
+            https: false,
+        }
+    }
+
+    /// A browser on the instance's https address, through a TLS proxy on
+    /// loopback (a trusted proxy).
+    pub fn behind_tls_proxy(app: &'a TestApp) -> Self {
+        Browser {
+            https: true,
+            ..Browser::new(app)
         }
     }
 
@@ -49,7 +63,10 @@ impl<'a> Browser<'a> {
             .map(|(_, v)| v.clone())
     }
 
-    pub async fn send(&mut self, request: reqwest::RequestBuilder) -> Page {
+    pub async fn send(&mut self, mut request: reqwest::RequestBuilder) -> Page {
+        if self.https {
+            request = request.header("x-forwarded-proto", "https");
+        }
         let response = request
             .header("cookie", self.cookie_header())
             .header("user-agent", "Mozilla/5.0 (test)")
@@ -67,6 +84,12 @@ impl<'a> Browser<'a> {
             let (name, value) = pair.split_once('=').unwrap();
             self.cookies.retain(|(n, _)| n != name);
             let expired = text.contains("Max-Age=0");
+            let secure = text
+                .split(';')
+                .any(|a| a.trim().eq_ignore_ascii_case("secure"));
+            if secure && !self.https {
+                continue;
+            }
             if !value.is_empty() && !expired {
                 self.cookies.push((name.to_string(), value.to_string()));
             }
@@ -146,7 +169,7 @@ pub fn csrf(html: &str) -> String {
         .expect("the page has a form with a CSRF token")
 }
 
-fn cookie_named<'p>(page: &'p Page, name: &str) -> &'p str {
+pub fn cookie_named<'p>(page: &'p Page, name: &str) -> &'p str {
     page.set_cookies
         .iter()
         .find(|c| c.starts_with(&format!("{name}=")))
@@ -157,7 +180,7 @@ async fn count(app: &TestApp, sql: &str) -> i64 {
     sqlx::query_scalar(sql).fetch_one(&app.db).await.unwrap()
 }
 
-async fn sessions_of(app: &TestApp, username: &str) -> i64 {
+pub async fn sessions_of(app: &TestApp, username: &str) -> i64 {
     sqlx::query_scalar(
         "select count(*) from sessions s join users u on u.id = s.user_id
          join actors a on a.id = u.actor_id where a.username = $1",
@@ -453,7 +476,7 @@ async fn an_offsite_next_address_is_not_followed_after_signing_in() {
 async fn session_cookies_are_secure_when_the_public_url_is_https() {
     let app = TestApp::spawn_with(Options::named("alpha").env("SKEIN_SCHEME", "https")).await;
     app.create_user("alice").await;
-    let mut browser = Browser::new(&app);
+    let mut browser = Browser::behind_tls_proxy(&app);
     let form = browser.get("/auth/sign_in").await;
     assert!(cookie_named(&form, "skein_csrf").contains("Secure"));
     let done = browser.sign_in("alice").await;
@@ -553,7 +576,7 @@ async fn forms_without_the_right_csrf_token_change_nothing() {
 }
 
 /// A small PNG, as a browser uploads it.
-fn png() -> Vec<u8> {
+pub fn png() -> Vec<u8> {
     let mut bytes = Vec::new();
     let image = image::RgbImage::from_pixel(4, 3, image::Rgb([200, 30, 30]));
     image

@@ -5,7 +5,7 @@
 
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
@@ -13,7 +13,8 @@ use super::{Chrome, Web, WebResult, local_path, render_with, see_other};
 use crate::config::Registrations;
 use crate::error::Error;
 use crate::http::client_ip::ClientIp;
-use crate::http::session::{self, MaybeSession, PRE_SESSION_COOKIE};
+use crate::http::session::{self, MaybeSession, PRE_SESSION_COOKIE, PlainHttp};
+use crate::http::transport::OverHttps;
 use crate::service::{accounts, oauth, sessions};
 use crate::state::AppState;
 
@@ -25,6 +26,8 @@ struct SignInPage {
     login: String,
     next: String,
     error: Option<String>,
+    /// Set when this browser cannot keep the sign-in cookie here.
+    plain_http: Option<PlainHttp>,
 }
 
 #[derive(Template)]
@@ -38,6 +41,8 @@ struct SignUpPage {
     email: String,
     reason: String,
     error: Option<String>,
+    /// Set when this browser cannot keep the sign-in cookie here.
+    plain_http: Option<PlainHttp>,
 }
 
 #[derive(Template)]
@@ -62,9 +67,32 @@ fn with_form_token(
     Ok(response)
 }
 
-fn check_form_token(headers: &HeaderMap, given: &str) -> Result<(), Error> {
-    let expected = session::cookie(headers, PRE_SESSION_COOKIE).unwrap_or_default();
-    session::check_csrf(&expected, given)
+/// Checks a form's token against its cookie: `Some` answer when the form
+/// is refused. A cookie missing because the browser cannot keep it here
+/// (plain http, Secure cookies) is answered with the page that says where
+/// to go instead of "the form has expired"; `form` is the path of the
+/// form's page.
+fn refuse_form(
+    state: &AppState,
+    over: OverHttps,
+    headers: &HeaderMap,
+    given: &str,
+    form: &str,
+) -> Option<Response> {
+    let expected = session::cookie(headers, PRE_SESSION_COOKIE).filter(|v| !v.is_empty());
+    if expected.is_none()
+        && let Some(plain) = session::plain_http(state, over, headers, form)
+    {
+        return Some(super::plain_http_page(state, &plain));
+    }
+    session::check_csrf(&expected.unwrap_or_default(), given)
+        .err()
+        .map(|e| super::WebError(e).into_response())
+}
+
+/// The path and query this page was asked with.
+fn here(uri: &Uri) -> &str {
+    uri.path_and_query().map_or("/", |p| p.as_str())
 }
 
 fn user_agent(headers: &HeaderMap) -> &str {
@@ -96,6 +124,9 @@ pub struct Next {
 pub async fn sign_in_form(
     State(state): State<AppState>,
     web: Web,
+    over: OverHttps,
+    uri: Uri,
+    headers: HeaderMap,
     Query(q): Query<Next>,
 ) -> WebResult {
     if web.session.is_some() {
@@ -108,6 +139,7 @@ pub async fn sign_in_form(
         login: String::new(),
         next: local_path(&q.next, "").to_string(),
         error: None,
+        plain_http: session::plain_http(&state, over, &headers, here(&uri)),
     };
     with_form_token(&state, StatusCode::OK, &token, &page)
 }
@@ -128,11 +160,14 @@ pub struct SignInForm {
 pub async fn sign_in(
     State(state): State<AppState>,
     web: Web,
+    over: OverHttps,
     ClientIp(ip): ClientIp,
     headers: HeaderMap,
     axum::Form(form): axum::Form<SignInForm>,
 ) -> WebResult {
-    check_form_token(&headers, &form.csrf_token)?;
+    if let Some(refused) = refuse_form(&state, over, &headers, &form.csrf_token, "/auth/sign_in") {
+        return Ok(refused);
+    }
     let client = sessions::Client {
         ip: &ip,
         user_agent: user_agent(&headers),
@@ -147,6 +182,7 @@ pub async fn sign_in(
                 login: form.login,
                 next: local_path(&form.next, "").to_string(),
                 error: Some(e.public_message()),
+                plain_http: None,
             };
             with_form_token(&state, e.status(), &token, &page)
         }
@@ -184,7 +220,12 @@ fn mode(state: &AppState) -> &'static str {
 }
 
 /// `GET /auth/sign_up`
-pub async fn sign_up_form(State(state): State<AppState>, web: Web) -> WebResult {
+pub async fn sign_up_form(
+    State(state): State<AppState>,
+    web: Web,
+    over: OverHttps,
+    headers: HeaderMap,
+) -> WebResult {
     if web.session.is_some() {
         return Ok(see_other("/home"));
     }
@@ -197,6 +238,7 @@ pub async fn sign_up_form(State(state): State<AppState>, web: Web) -> WebResult 
         email: String::new(),
         reason: String::new(),
         error: None,
+        plain_http: session::plain_http(&state, over, &headers, "/auth/sign_up"),
     };
     with_form_token(&state, StatusCode::OK, &token, &page)
 }
@@ -222,11 +264,14 @@ pub struct SignUpForm {
 pub async fn sign_up(
     State(state): State<AppState>,
     web: Web,
+    over: OverHttps,
     ClientIp(ip): ClientIp,
     headers: HeaderMap,
     axum::Form(form): axum::Form<SignUpForm>,
 ) -> WebResult {
-    check_form_token(&headers, &form.csrf_token)?;
+    if let Some(refused) = refuse_form(&state, over, &headers, &form.csrf_token, "/auth/sign_up") {
+        return Ok(refused);
+    }
     let result = if super::checked(&form.agreement) {
         accounts::sign_up(
             &state,
@@ -256,6 +301,7 @@ pub async fn sign_up(
                 email: form.email,
                 reason: form.reason,
                 error: Some(e.public_message()),
+                plain_http: None,
             };
             return with_form_token(&state, e.status(), &token, &page);
         }

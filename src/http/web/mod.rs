@@ -367,6 +367,27 @@ impl IntoResponse for WebError {
     }
 }
 
+#[derive(Template)]
+#[template(path = "plain_http.html")]
+struct PlainHttpPage<'a> {
+    instance_name: &'a str,
+    plain: &'a session::PlainHttp,
+    origin: String,
+}
+
+/// The answer to a form that came back over plain http without the cookie
+/// it needs, when the browser cannot keep this instance's Secure cookies
+/// there: 403, nothing changed, and where to go instead. (The sign-in and
+/// OAuth pages share it.)
+pub fn plain_http_page(state: &AppState, plain: &session::PlainHttp) -> Response {
+    let page = PlainHttpPage {
+        instance_name: &state.config.instance.name,
+        plain,
+        origin: state.urls.origin(),
+    };
+    render_with(StatusCode::FORBIDDEN, &page).unwrap_or_else(IntoResponse::into_response)
+}
+
 /// Renders a page with the headers every page has.
 pub fn render(template: &impl Template) -> WebResult {
     render_with(StatusCode::OK, template)
