@@ -250,6 +250,34 @@ pub async fn has_local_follower(
     .await
 }
 
+/// An actor's local followers, as a remote post's arrival needs them.
+#[derive(Debug, Clone, Default, sqlx::FromRow)]
+pub struct LocalFollowers {
+    /// It has at least one.
+    pub any: bool,
+    /// Those who asked to be notified of its posts.
+    pub notified: Vec<i64>,
+}
+
+/// Whether an actor has local followers, and which of them asked to be
+/// notified of its posts, in one statement.
+pub async fn local_followers(
+    db: impl PgExecutor<'_>,
+    actor_id: i64,
+) -> Result<LocalFollowers, sqlx::Error> {
+    sqlx::query_as(
+        "select exists (select 1 from follows f join actors a on a.id = f.follower_id
+                        where f.followee_id = $1 and f.state = 'accepted'
+                          and a.domain is null) as any,
+                array(select f.follower_id from follows f join actors a on a.id = f.follower_id
+                      where f.followee_id = $1 and f.state = 'accepted' and f.notify
+                        and a.domain is null) as notified",
+    )
+    .bind(actor_id)
+    .fetch_one(db)
+    .await
+}
+
 /// Every relation, pending or accepted and in either direction, between
 /// this actor and actors on `domain`.
 pub async fn with_domain(

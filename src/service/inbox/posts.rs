@@ -96,9 +96,16 @@ pub async fn store_remote(
         Some(id) => db::posts::find_by_ap_id(&mut **tx, id).await?,
         None => None,
     };
+    // Who follows the author here, looked up once for the relevance check
+    // and the notifications.
+    let followers = if only_if_relevant {
+        db::follows::local_followers(&mut **tx, actor.id).await?
+    } else {
+        Default::default()
+    };
     if only_if_relevant
         && parent.is_none()
-        && !db::follows::has_local_follower(&mut **tx, actor.id).await?
+        && !followers.any
         && !mentioned.iter().any(Actor::is_local)
         && !addresses_local(tx, state, actor, object).await?
         && !quotes_local(tx, object).await?
@@ -151,7 +158,11 @@ pub async fn store_remote(
             mentioned: &mentioned,
             hashtags: &object.hashtags,
             poll: poll.filter(|_| object.kind == PostKind::Question),
-            notify_followers: only_if_relevant,
+            follower_notices: if only_if_relevant {
+                store::FollowerNotices::These(&followers.notified)
+            } else {
+                store::FollowerNotices::Nobody
+            },
         },
     )
     .await?;

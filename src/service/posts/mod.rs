@@ -297,7 +297,7 @@ pub async fn create(state: &AppState, author: &Actor, draft: Draft<'_>) -> Resul
             mentioned: &mentioned,
             hashtags: &tags,
             poll,
-            notify_followers: true,
+            follower_notices: store::FollowerNotices::LookUp,
         },
     )
     .await?;
@@ -354,20 +354,18 @@ pub async fn create(state: &AppState, author: &Actor, draft: Draft<'_>) -> Resul
 }
 
 /// Followers who asked to be notified of an account's posts get a `status`
-/// notification of a new one (not of direct posts, nor of replies to
-/// others, as in Mastodon; mentioned ones already got a mention).
+/// notification of a new one (the caller leaves out direct posts and
+/// replies to others, as Mastodon does); mentioned ones already got a
+/// mention.
 pub async fn notify_followers(
     tx: &mut PgConnection,
     state: &AppState,
     post: &Post,
     author_id: i64,
-    own_thread: bool,
+    followers: &[i64],
     mentioned: &[Actor],
 ) -> Result<()> {
-    if post.visibility == Visibility::Direct.as_str() || !own_thread {
-        return Ok(());
-    }
-    for follower in db::follows::notified_followers(&mut *tx, author_id).await? {
+    for &follower in followers {
         if mentioned.iter().any(|a| a.id == follower) {
             continue;
         }

@@ -37,10 +37,18 @@ pub struct NewPost<'a> {
     pub mentioned: &'a [Actor],
     pub hashtags: &'a [String],
     pub poll: Option<NewPoll>,
-    /// Whether followers who asked to hear of the author's posts are told:
-    /// always for a local post; for a remote one only when it came to this
-    /// instance for its own sake, not as a thread's fetched parent.
-    pub notify_followers: bool,
+    /// Which followers who asked to hear of the author's posts are told.
+    pub follower_notices: FollowerNotices<'a>,
+}
+
+/// Which followers who asked to hear of an account's posts are told of a
+/// new one: for a local post, those the database names; for a remote one,
+/// those the inbox looked up with its other checks, and nobody when it came
+/// as a thread's fetched parent rather than for its own sake.
+pub enum FollowerNotices<'a> {
+    Nobody,
+    LookUp,
+    These(&'a [i64]),
 }
 
 /// Stores a post and its side effects (see the module).
@@ -78,9 +86,18 @@ pub async fn store(tx: &mut PgConnection, state: &AppState, new: NewPost<'_>) ->
         db::notifications::notify(tx, local.id, "mention", new.author.id, Some(post.id), now)
             .await?;
     }
-    if new.notify_followers {
-        let own_thread = new.parent.is_none_or(|p| p.author_id == new.author.id);
-        super::notify_followers(tx, state, &post, new.author.id, own_thread, new.mentioned).await?;
+    let own_thread = new.parent.is_none_or(|p| p.author_id == new.author.id);
+    if post.visibility != Visibility::Direct.as_str() && own_thread {
+        let looked_up;
+        let followers = match new.follower_notices {
+            FollowerNotices::Nobody => &[][..],
+            FollowerNotices::These(followers) => followers,
+            FollowerNotices::LookUp => {
+                looked_up = db::follows::notified_followers(&mut *tx, new.author.id).await?;
+                &looked_up[..]
+            }
+        };
+        super::notify_followers(tx, state, &post, new.author.id, followers, new.mentioned).await?;
     }
     Ok(post)
 }
