@@ -33,6 +33,7 @@ mod redelivery;
 mod remote_actors;
 mod reply_controls;
 mod reports;
+mod rules;
 mod search;
 mod streaming;
 mod timelines;

@@ -14,7 +14,7 @@ use crate::config::Registrations;
 use crate::error::Error;
 use crate::http::client_ip::ClientIp;
 use crate::http::session::{self, MaybeSession, PRE_SESSION_COOKIE};
-use crate::service::{accounts, oauth, sessions};
+use crate::service::{accounts, oauth, rules, sessions};
 use crate::state::AppState;
 
 #[derive(Template)]
@@ -37,7 +37,28 @@ struct SignUpPage {
     username: String,
     email: String,
     reason: String,
+    /// The instance's rules; the form asks to accept them when there are
+    /// any.
+    rules: Vec<RuleView>,
     error: Option<String>,
+}
+
+/// One of the instance's rules as pages show it.
+pub struct RuleView {
+    pub text: String,
+    pub hint: String,
+}
+
+/// The instance's rules, in their order, as pages show them.
+pub async fn rule_views(state: &AppState) -> Result<Vec<RuleView>, Error> {
+    Ok(rules::list(&state.db)
+        .await?
+        .into_iter()
+        .map(|r| RuleView {
+            text: r.text,
+            hint: r.hint,
+        })
+        .collect())
 }
 
 #[derive(Template)]
@@ -196,6 +217,7 @@ pub async fn sign_up_form(State(state): State<AppState>, web: Web) -> WebResult 
         username: String::new(),
         email: String::new(),
         reason: String::new(),
+        rules: rule_views(&state).await?,
         error: None,
     };
     with_form_token(&state, StatusCode::OK, &token, &page)
@@ -227,23 +249,20 @@ pub async fn sign_up(
     axum::Form(form): axum::Form<SignUpForm>,
 ) -> WebResult {
     check_form_token(&headers, &form.csrf_token)?;
-    let result = if super::checked(&form.agreement) {
-        accounts::sign_up(
-            &state,
-            accounts::SignUp {
-                username: form.username.trim(),
-                email: &form.email,
-                password: &form.password,
-                reason: &form.reason,
-                ip: &ip,
-            },
-        )
-        .await
-    } else {
-        Err(Error::Validation(
-            "accept the server's rules to sign up".into(),
-        ))
-    };
+    // The rules are accepted with the form's checkbox, which the form has
+    // only when there are rules; the service holds sign-ups to them.
+    let result = accounts::sign_up(
+        &state,
+        accounts::SignUp {
+            username: form.username.trim(),
+            email: &form.email,
+            password: &form.password,
+            reason: &form.reason,
+            ip: &ip,
+            accepted_rules: super::checked(&form.agreement),
+        },
+    )
+    .await;
     let created = match result {
         Ok(created) => created,
         Err(e) if e.status().is_client_error() => {
@@ -255,6 +274,7 @@ pub async fn sign_up(
                 username: form.username,
                 email: form.email,
                 reason: form.reason,
+                rules: rule_views(&state).await?,
                 error: Some(e.public_message()),
             };
             return with_form_token(&state, e.status(), &token, &page);
