@@ -49,9 +49,42 @@ enum Command {
     /// action is kept in the audit log.
     #[command(subcommand)]
     Account(AccountCommand),
+    /// The instance's rules, shown on the about page and at sign-up and
+    /// named by reports. Every change is kept in the audit log.
+    #[command(subcommand)]
+    Rule(RuleCommand),
     /// Repairs of the database.
     #[command(subcommand)]
     Maintenance(MaintenanceCommand),
+}
+
+#[derive(Subcommand)]
+enum RuleCommand {
+    /// List the rules in their order, with their ids.
+    List,
+    /// Add a rule after the others.
+    Add {
+        text: String,
+        /// A longer explanation shown under the rule.
+        #[arg(long, default_value = "")]
+        hint: String,
+    },
+    /// Change a rule's text or explanation (what is not given stays).
+    Edit {
+        id: i64,
+        #[arg(long)]
+        text: Option<String>,
+        #[arg(long)]
+        hint: Option<String>,
+    },
+    /// Move a rule one place up or down.
+    Move {
+        id: i64,
+        /// up or down
+        direction: String,
+    },
+    /// Remove a rule (reports that named it still show it).
+    Remove { id: i64 },
 }
 
 #[derive(Subcommand)]
@@ -195,6 +228,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::User(user) => user_command(user, &config, &db).await,
         Command::Domain(domain) => domain_command(domain, config, &db).await,
         Command::Account(account) => account_command(account, config, &db).await,
+        Command::Rule(rule) => rule_command(rule, config, &db).await,
         Command::Maintenance(MaintenanceCommand::Recount) => {
             let wrong = skein::service::maintenance::recount_account_stats(&db.pool).await?;
             println!("recounted every account: {wrong} had wrong counts");
@@ -318,6 +352,66 @@ async fn domain_command(
                 .ok_or_else(|| anyhow::anyhow!("{normal} is not allowed"))?;
             domain_policy::disallow(&state, &staff, allow.id).await?;
             println!("{normal} is no longer allowed");
+        }
+    }
+    Ok(())
+}
+
+async fn rule_command(command: RuleCommand, config: Config, db: &Database) -> anyhow::Result<()> {
+    use skein::service::audit::Staff;
+    use skein::service::rules::{self, Move};
+    let state = Application::command_state(config, db.pool.clone(), skein::clock::system()).await?;
+    let staff = Staff::cli();
+    let print = |list: &[skein::db::rules::Rule]| {
+        for (i, rule) in list.iter().enumerate() {
+            println!("{}. [{}] {}", i + 1, rule.id, rule.text);
+            if !rule.hint.is_empty() {
+                println!("   {}", rule.hint);
+            }
+        }
+    };
+    match command {
+        RuleCommand::List => {
+            let list = rules::list(&db.pool).await?;
+            if list.is_empty() {
+                println!("no rules");
+            }
+            print(&list);
+        }
+        RuleCommand::Add { text, hint } => {
+            let rule = rules::add(&state, &staff, &text, &hint).await?;
+            println!("added rule {}", rule.id);
+        }
+        RuleCommand::Edit { id, text, hint } => {
+            let current = rules::list(&db.pool)
+                .await?
+                .into_iter()
+                .find(|r| r.id == id)
+                .ok_or_else(|| anyhow::anyhow!("there is no rule {id}"))?;
+            let text = text.unwrap_or(current.text);
+            let hint = hint.unwrap_or(current.hint);
+            rules::edit(&state, &staff, id, &text, &hint).await?;
+            println!("rule {id} changed");
+        }
+        RuleCommand::Move { id, direction } => {
+            let to = Move::parse(&direction)
+                .ok_or_else(|| anyhow::anyhow!("the direction is up or down"))?;
+            let list = rules::move_rule(&state, &staff, id, to)
+                .await
+                .map_err(|e| match e {
+                    skein::error::Error::NotFound => anyhow::anyhow!("there is no rule {id}"),
+                    other => other.into(),
+                })?;
+            print(&list);
+        }
+        RuleCommand::Remove { id } => {
+            rules::remove(&state, &staff, id)
+                .await
+                .map_err(|e| match e {
+                    skein::error::Error::NotFound => anyhow::anyhow!("there is no rule {id}"),
+                    other => other.into(),
+                })?;
+            println!("rule {id} removed");
         }
     }
     Ok(())

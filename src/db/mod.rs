@@ -46,6 +46,7 @@ pub mod posts;
 pub mod push;
 pub mod queue;
 pub mod reports;
+pub mod rules;
 pub mod secrets;
 pub mod sessions;
 pub mod stats;

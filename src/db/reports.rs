@@ -9,6 +9,8 @@ pub struct Report {
     pub reporter_id: i64,
     pub target_id: i64,
     pub post_ids: Vec<i64>,
+    /// The instance rules the report says were broken.
+    pub rule_ids: Vec<i64>,
     pub comment: String,
     pub category: String,
     pub forwarded: bool,
@@ -24,6 +26,7 @@ pub struct NewReport<'a> {
     pub reporter_id: i64,
     pub target_id: i64,
     pub post_ids: &'a [i64],
+    pub rule_ids: &'a [i64],
     pub comment: &'a str,
     pub category: &'a str,
     pub forwarded: bool,
@@ -38,8 +41,8 @@ pub async fn insert(
 ) -> Result<Option<Report>, sqlx::Error> {
     sqlx::query_as(
         "insert into reports (reporter_id, target_id, post_ids, comment, category, forwarded,
-                              ap_id, created_at, updated_at)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $8)
+                              ap_id, created_at, updated_at, rule_ids)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9)
          on conflict (ap_id) do nothing
          returning *",
     )
@@ -51,6 +54,7 @@ pub async fn insert(
     .bind(new.forwarded)
     .bind(new.ap_id)
     .bind(now)
+    .bind(new.rule_ids)
     .fetch_optional(db)
     .await
 }

@@ -439,6 +439,26 @@ pub async fn profile(
     read(db, &filter, viewer, Some(&author.to_string()), page, now).await
 }
 
+/// An account's own posts (`$5`; not its reposts) that the viewer may see,
+/// newest first, whether or not the viewer muted it: what a report of the
+/// account can name.
+pub async fn reportable(
+    db: impl PgExecutor<'_>,
+    viewer: i64,
+    author: i64,
+    page: Page,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<Post>, sqlx::Error> {
+    let sql = format!(
+        "select p.* from posts p
+         where {} and p.author_id = $5::text::bigint and p.reblog_of_id is null and {VISIBLE}
+         order by p.id {} limit $4",
+        live(&page),
+        order(&page)
+    );
+    fetch(db, &sql, Some(viewer), Some(&author.to_string()), page, now).await
+}
+
 /// The chain of posts above `post_id`, nearest last (at most 40), without
 /// what the viewer chose not to see (see [`HIDDEN`]; `now` for mutes).
 pub async fn ancestors(

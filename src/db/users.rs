@@ -246,3 +246,18 @@ pub async fn staff_actor_ids(db: impl PgExecutor<'_>) -> Result<Vec<i64>, sqlx::
     .fetch_all(db)
     .await
 }
+
+/// The instance's contact account: its oldest admin that can sign in.
+pub async fn contact_actor(
+    db: impl PgExecutor<'_>,
+) -> Result<Option<crate::db::actors::Actor>, sqlx::Error> {
+    sqlx::query_as(
+        "select a.* from users u join actors a on a.id = u.actor_id
+         where u.role = 'admin' and u.approved and not u.disabled
+           and a.suspended_at is null and a.gone_at is null
+         order by u.id
+         limit 1",
+    )
+    .fetch_optional(db)
+    .await
+}

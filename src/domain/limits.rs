@@ -45,6 +45,11 @@ pub const MODERATION_TEXT: usize = 5_000;
 /// A domain block's private and public comments, each.
 pub const DOMAIN_BLOCK_COMMENT: usize = 5_000;
 
+/// One of the instance's rules (Mastodon).
+pub const RULE_TEXT: usize = 300;
+/// The explanation under a rule.
+pub const RULE_HINT: usize = 2_000;
+
 /// An OAuth app's name (Mastodon).
 pub const APP_NAME: usize = 60;
 /// An OAuth app's website and each of its redirect URIs, in bytes

@@ -284,6 +284,24 @@ pub struct Report {
     pub target_account: Account,
 }
 
+/// Mastodon's Rule: one of the instance's rules.
+#[derive(Debug, Clone, Serialize)]
+pub struct Rule {
+    pub id: String,
+    pub text: String,
+    pub hint: String,
+}
+
+impl From<&crate::db::rules::Rule> for Rule {
+    fn from(rule: &crate::db::rules::Rule) -> Rule {
+        Rule {
+            id: rule.id.to_string(),
+            text: rule.text.clone(),
+            hint: rule.hint.clone(),
+        }
+    }
+}
+
 /// A direct conversation as one participant sees it: the other
 /// participants (oneself when alone), unread or not, the newest post.
 #[derive(Debug, Clone, Serialize)]

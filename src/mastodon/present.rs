@@ -516,7 +516,8 @@ impl<'a> Presenter<'a> {
             forwarded: r.forwarded,
             created_at: time(r.created_at),
             status_ids: Some(r.post_ids.iter().map(i64::to_string).collect()),
-            rule_ids: None,
+            rule_ids: (!r.rule_ids.is_empty())
+                .then(|| r.rule_ids.iter().map(i64::to_string).collect()),
             target_account: self.account(target).await?,
         })
     }

@@ -338,6 +338,9 @@ pub struct SignUp<'a> {
     pub reason: &'a str,
     /// Where the request came from (sign-ups are rate-limited per address).
     pub ip: &'a str,
+    /// Whether they accepted the instance's rules (required when there are
+    /// rules).
+    pub accepted_rules: bool,
 }
 
 /// Creates an account as the registration mode allows: open (ready at
@@ -359,6 +362,11 @@ pub async fn sign_up(state: &crate::state::AppState, new: SignUp<'_>) -> Result<
     if state.config.registrations == Registrations::Approval && new.reason.trim().is_empty() {
         return Err(Error::Validation(
             "tell the moderators why you want to join".into(),
+        ));
+    }
+    if !new.accepted_rules && !crate::service::rules::list(&state.db).await?.is_empty() {
+        return Err(Error::Validation(
+            "accept the server's rules to sign up".into(),
         ));
     }
     if crate::domain::limits::too_long(new.reason, crate::domain::limits::SIGN_UP_REASON) {

@@ -64,3 +64,9 @@ pub async fn ensure_actor(pool: &PgPool, urls: &Urls) -> Result<Actor> {
         Err(e) => Err(e.into()),
     }
 }
+
+/// The account people may write to about this instance: its oldest admin
+/// that can sign in (none before there is one).
+pub async fn contact_account(pool: &PgPool) -> Result<Option<Actor>> {
+    Ok(db::users::contact_actor(pool).await?)
+}

@@ -40,6 +40,7 @@ pub mod quotes;
 pub mod remote_actors;
 pub mod reply_controls;
 pub mod reports;
+pub mod rules;
 pub mod sessions;
 pub mod signed;
 pub mod timelines;

@@ -12,7 +12,7 @@ use crate::db::{self, actors::Actor, reports::Report};
 use crate::error::{Error, Result};
 use crate::federation::activities;
 use crate::service::audit::{self, Staff};
-use crate::service::{instance, outbox};
+use crate::service::{instance, outbox, posts, rules};
 use crate::state::AppState;
 
 /// Mastodon's report categories.
@@ -26,7 +26,63 @@ pub struct NewReport {
     pub post_ids: Vec<i64>,
     pub comment: String,
     pub category: Option<String>,
+    /// The instance rules broken; kept for the "violation" category only.
+    pub rule_ids: Vec<i64>,
     pub forward: bool,
+}
+
+/// How many recent posts the report form offers.
+pub const POSTS_OFFERED: i64 = 20;
+
+/// The recent posts of `target` that `reporter` may attach to a report,
+/// newest first: its own posts (not its reposts, which are other people's
+/// posts), not deleted, that the reporter may see.
+pub async fn offered_posts(
+    state: &AppState,
+    reporter: &Actor,
+    target: &Actor,
+) -> Result<Vec<db::posts::Post>> {
+    let page = db::timelines::Page {
+        max_id: None,
+        since_id: None,
+        min_id: None,
+        limit: POSTS_OFFERED,
+    };
+    Ok(
+        db::timelines::reportable(&state.db, reporter.id, target.id, page, state.clock.now())
+            .await?,
+    )
+}
+
+/// Splits the posts named for a report of `target_id` into those that can
+/// be attached (in the order named, once each) and the ids of those that
+/// cannot: another account's post or a repost, deleted, unknown, or one the
+/// reporter may not see.
+pub async fn attachable(
+    state: &AppState,
+    reporter: &Actor,
+    target_id: i64,
+    ids: &[i64],
+) -> Result<(Vec<db::posts::Post>, Vec<i64>)> {
+    let mut posts: Vec<db::posts::Post> = Vec::new();
+    let mut refused = Vec::new();
+    for id in ids {
+        if posts.iter().any(|p| p.id == *id) || refused.contains(id) {
+            continue;
+        }
+        match db::posts::find_by_id(&state.db, *id).await? {
+            Some(p)
+                if p.author_id == target_id
+                    && p.reblog_of_id.is_none()
+                    && p.deleted_at.is_none()
+                    && posts::can_see(state, &p, Some(reporter)).await? =>
+            {
+                posts.push(p)
+            }
+            _ => refused.push(*id),
+        }
+    }
+    Ok((posts, refused))
 }
 
 /// Files a report by a local account; forwards it as a Flag when asked and
@@ -49,15 +105,17 @@ pub async fn create(state: &AppState, reporter: &Actor, new: NewReport) -> Resul
             "Validation failed: Comment is too long (maximum is {MAX_COMMENT} characters)"
         )));
     }
-    // Only the target's own posts can be attached.
-    let mut posts = Vec::new();
-    for id in &new.post_ids {
-        match db::posts::find_by_id(&state.db, *id).await? {
-            Some(p) if p.author_id == target.id => posts.push(p),
-            _ => return Err(Error::NotFound),
-        }
+    // A post that cannot be attached is not found, as in Mastodon.
+    let (posts, refused) = attachable(state, reporter, target.id, &new.post_ids).await?;
+    if !refused.is_empty() {
+        return Err(Error::NotFound);
     }
     let post_ids: Vec<i64> = posts.iter().map(|p| p.id).collect();
+    let rule_ids = if category == "violation" {
+        rules::check_ids(&state.db, &new.rule_ids).await?
+    } else {
+        Vec::new()
+    };
     let forward = new.forward && !target.is_local();
     // Read before the transaction: a Flag comes from the instance actor.
     let instance = if forward {
@@ -73,6 +131,7 @@ pub async fn create(state: &AppState, reporter: &Actor, new: NewReport) -> Resul
             reporter_id: reporter.id,
             target_id: target.id,
             post_ids: &post_ids,
+            rule_ids: &rule_ids,
             comment: new.comment.trim(),
             category: &category,
             forwarded: forward,
@@ -170,6 +229,7 @@ pub async fn receive_flag(
             reporter_id: sender.id,
             target_id: target.id,
             post_ids: &post_ids,
+            rule_ids: &[],
             comment: &comment,
             category: "other",
             forwarded: false,

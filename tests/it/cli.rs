@@ -363,6 +363,37 @@ async fn user_commands_manage_accounts_and_refuse_bad_input() {
         "{listing}"
     );
 
+    // The instance's rules: added, listed with their ids, moved, edited,
+    // removed.
+    for (rule, hint) in [("Be kind", "No harassment."), ("No spam", "")] {
+        let added = instance.run(&["rule", "add", rule, "--hint", hint]);
+        assert!(added.status.success(), "{}", text(&added.stderr));
+    }
+    let listing = text(&instance.run(&["rule", "list"]).stdout);
+    let ids: Vec<String> = regex::Regex::new(r"\[(\d+)\]")
+        .unwrap()
+        .captures_iter(&listing)
+        .map(|c| c[1].to_string())
+        .collect();
+    assert_eq!(ids.len(), 2, "{listing}");
+    assert!(listing.starts_with("1. ["), "{listing}");
+    assert!(listing.contains("Be kind") && listing.contains("   No harassment."));
+    let moved = instance.run(&["rule", "move", &ids[1], "up"]);
+    assert!(moved.status.success(), "{}", text(&moved.stderr));
+    assert!(text(&moved.stdout).starts_with(&format!("1. [{}] No spam", ids[1])));
+    let edited = instance.run(&["rule", "edit", &ids[1], "--text", "No spam, ever"]);
+    assert!(edited.status.success(), "{}", text(&edited.stderr));
+    let empty = instance.run(&["rule", "edit", &ids[1], "--text", " "]);
+    assert_eq!(empty.status.code(), Some(1));
+    assert!(text(&empty.stderr).contains("needs a text"));
+    let removed = instance.run(&["rule", "remove", &ids[0]]);
+    assert!(removed.status.success(), "{}", text(&removed.stderr));
+    let missing = instance.run(&["rule", "remove", &ids[0]]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(text(&missing.stderr).contains("there is no rule"));
+    let listing = text(&instance.run(&["rule", "list"]).stdout);
+    assert_eq!(listing.trim(), format!("1. [{}] No spam, ever", ids[1]));
+
     let migrate = instance.run(&["migrate"]);
     assert!(migrate.status.success(), "{}", text(&migrate.stderr));
     assert!(text(&migrate.stdout).contains("up to date"));

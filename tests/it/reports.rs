@@ -319,3 +319,322 @@ async fn reports_are_made_and_resolved_from_the_web() {
             .contains("No open reports.")
     );
 }
+
+/// The posts a report form offers, and whether each is ticked.
+fn offered(body: &str) -> Vec<(i64, bool)> {
+    regex::Regex::new(r#"name="post" value="(\d+)"( checked)?"#)
+        .unwrap()
+        .captures_iter(body)
+        .map(|c| (c[1].parse().unwrap(), c.get(2).is_some()))
+        .collect()
+}
+
+async fn post_as(app: &TestApp, token: &str, body: serde_json::Value) -> i64 {
+    let (status, post) = app.api_post(token, "/api/v1/statuses", body).await;
+    assert_eq!(status, 200, "{post}");
+    post["id"].as_str().unwrap().parse().unwrap()
+}
+
+async fn report_count(app: &TestApp) -> i64 {
+    sqlx::query_scalar("select count(*) from reports")
+        .fetch_one(&app.db)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_report_form_offers_only_the_accounts_own_posts_that_the_reporter_may_see() {
+    use crate::web::Browser;
+    let app = TestApp::spawn().await;
+    let carol = app.create_user("carol").await;
+    let dave = app.create_user("dave").await;
+    let erin = app.create_user("erin").await;
+    let carol_token = app.token("carol").await;
+    let dave_token = app.token("dave").await;
+    let carols = post_as(&app, &carol_token, json!({"status": "carol's own words"})).await;
+    // Dave reposts carol's post: the repost is not his to be reported for.
+    let (status, _) = app
+        .api_post(
+            &dave_token,
+            &format!("/api/v1/statuses/{carols}/reblog"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let public = post_as(&app, &dave_token, json!({"status": "dave in public"})).await;
+    let reply = post_as(
+        &app,
+        &dave_token,
+        json!({"status": "@carol dave answers", "in_reply_to_id": carols.to_string()}),
+    )
+    .await;
+    let private = post_as(
+        &app,
+        &dave_token,
+        json!({"status": "dave for his followers", "visibility": "private"}),
+    )
+    .await;
+    let deleted = post_as(&app, &dave_token, json!({"status": "dave regrets this"})).await;
+    let (status, _, _) = app
+        .api(
+            reqwest::Method::DELETE,
+            &format!("/api/v1/statuses/{deleted}"),
+            Some(&dave_token),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+
+    let mut browser = Browser::new(&app);
+    browser.sign_in("carol").await;
+    let form = browser
+        .get(&format!("/web/accounts/{}/report", dave.actor.id))
+        .await;
+    assert_eq!(form.status, 200);
+    assert_eq!(offered(&form.body), [(reply, false), (public, false)]);
+    assert!(
+        !form.body.contains("own words"),
+        "the repost is not offered"
+    );
+    assert!(!form.body.contains("dave for his followers"));
+    assert!(!form.body.contains("dave regrets this"));
+    // Nor does muting him hide them from the report.
+    skein::service::mutes::mute(&app.state, &carol.actor, &dave.actor, true, None)
+        .await
+        .unwrap();
+    let form = browser
+        .get(&format!("/web/accounts/{}/report", dave.actor.id))
+        .await;
+    assert_eq!(offered(&form.body), [(reply, false), (public, false)]);
+
+    // A follower also sees, and may report, the followers-only post.
+    skein::service::follows::follow(&app.state, &erin.actor, &dave.actor)
+        .await
+        .unwrap();
+    let mut follower = Browser::new(&app);
+    follower.sign_in("erin").await;
+    let form = follower
+        .get(&format!("/web/accounts/{}/report", dave.actor.id))
+        .await;
+    assert_eq!(
+        offered(&form.body),
+        [(private, false), (reply, false), (public, false)]
+    );
+    let token = crate::web::csrf(&form.body);
+    let sent = follower
+        .post(
+            &format!("/web/accounts/{}/report", dave.actor.id),
+            &[
+                ("csrf_token", token.as_str()),
+                ("category", "other"),
+                ("post", &private.to_string()),
+            ],
+        )
+        .await;
+    assert_eq!(sent.status, 303, "{}", sent.body);
+    let stored: Vec<i64> = sqlx::query_scalar("select post_ids from reports")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(stored, [private]);
+}
+
+#[tokio::test]
+async fn a_report_naming_a_post_that_cannot_be_attached_comes_back_with_everything_kept() {
+    use crate::web::{Browser, csrf};
+    use skein::service::{audit::Staff, rules};
+    let app = TestApp::spawn().await;
+    app.create_user("carol").await;
+    let dave = app.create_user("dave").await;
+    let carol_token = app.token("carol").await;
+    let dave_token = app.token("dave").await;
+    let kind = rules::add(&app.state, &Staff::cli(), "Be kind", "")
+        .await
+        .unwrap();
+    let spam = rules::add(&app.state, &Staff::cli(), "No spam", "")
+        .await
+        .unwrap();
+    let first = post_as(&app, &dave_token, json!({"status": "first insult"})).await;
+    let second = post_as(&app, &dave_token, json!({"status": "second insult"})).await;
+    let carols = post_as(&app, &carol_token, json!({"status": "carol's post"})).await;
+    let (_, repost) = app
+        .api_post(
+            &dave_token,
+            &format!("/api/v1/statuses/{carols}/reblog"),
+            json!({}),
+        )
+        .await;
+    let repost_id = repost["id"].as_str().unwrap().to_string();
+
+    let mut browser = Browser::new(&app);
+    browser.sign_in("carol").await;
+    let path = format!("/web/accounts/{}/report", dave.actor.id);
+    let form = browser.get(&path).await;
+    assert!(
+        form.body
+            .contains(&format!(r#"name="rule" value="{}""#, kind.id))
+    );
+    let token = csrf(&form.body);
+    // Dave deletes the second post while carol writes.
+    let (status, _, _) = app
+        .api(
+            reqwest::Method::DELETE,
+            &format!("/api/v1/statuses/{second}"),
+            Some(&dave_token),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (first_id, second_id, kind_id) =
+        (first.to_string(), second.to_string(), kind.id.to_string());
+    let back = browser
+        .post(
+            &path,
+            &[
+                ("csrf_token", token.as_str()),
+                ("category", "violation"),
+                ("rule", &kind_id),
+                ("comment", "He keeps insulting people <3"),
+                ("post", &first_id),
+                ("post", &second_id),
+            ],
+        )
+        .await;
+    assert_eq!(back.status, 422, "{}", back.body);
+    assert!(
+        back.body.contains("can no longer be included"),
+        "{}",
+        back.body
+    );
+    assert!(back.body.contains("He keeps insulting people &#60;3"));
+    assert!(back.body.contains(r#"<option value="violation" selected>"#));
+    assert!(
+        back.body
+            .contains(&format!(r#"name="rule" value="{}" checked"#, kind.id))
+    );
+    assert!(
+        back.body
+            .contains(&format!(r#"name="rule" value="{}">"#, spam.id))
+    );
+    assert_eq!(offered(&back.body), [(first, true)]);
+    assert_eq!(report_count(&app).await, 0);
+
+    // Carol's own post, or dave's repost of it, cannot be attached either.
+    for foreign in [carols.to_string(), repost_id, "not-a-number".to_string()] {
+        let back = browser
+            .post(
+                &path,
+                &[
+                    ("csrf_token", token.as_str()),
+                    ("category", "spam"),
+                    ("comment", "spam"),
+                    ("post", &first_id),
+                    ("post", &foreign),
+                ],
+            )
+            .await;
+        assert_eq!(back.status, 422, "{foreign}");
+        assert!(back.body.contains(r#"<option value="spam" selected>"#));
+        assert_eq!(offered(&back.body), [(first, true)], "{foreign}");
+    }
+    // A violation names rules; rules go with a violation.
+    let back = browser
+        .post(
+            &path,
+            &[
+                ("csrf_token", token.as_str()),
+                ("category", "violation"),
+                ("post", &first_id),
+            ],
+        )
+        .await;
+    assert_eq!(back.status, 422);
+    assert!(back.body.contains("Choose the rules that are broken."));
+    assert_eq!(report_count(&app).await, 0);
+
+    // Sent again as it came back: filed, with what was kept.
+    let sent = browser
+        .post(
+            &path,
+            &[
+                ("csrf_token", token.as_str()),
+                ("category", "violation"),
+                ("rule", &kind_id),
+                ("comment", "He keeps insulting people <3"),
+                ("post", &first_id),
+            ],
+        )
+        .await;
+    assert_eq!(sent.status, 303, "{}", sent.body);
+    let (category, comment, posts, rules): (String, String, Vec<i64>, Vec<i64>) =
+        sqlx::query_as("select category, comment, post_ids, rule_ids from reports")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(category, "violation");
+    assert_eq!(comment, "He keeps insulting people <3");
+    assert_eq!(posts, [first]);
+    assert_eq!(rules, [kind.id]);
+}
+
+#[tokio::test]
+async fn reports_from_apps_name_rules_that_exist_and_moderators_see_them() {
+    use skein::service::{audit::Staff, rules};
+    let app = TestApp::spawn().await;
+    app.create_user("carol").await;
+    let dave = app.create_user("dave").await;
+    app.create_staff("watcher", "moderator").await;
+    let carol = app.token("carol").await;
+    let moderator = app.token("watcher").await;
+    let kind = rules::add(&app.state, &Staff::cli(), "Be kind", "Really.")
+        .await
+        .unwrap();
+    let gone = rules::add(&app.state, &Staff::cli(), "Old rule", "")
+        .await
+        .unwrap();
+    rules::remove(&app.state, &Staff::cli(), gone.id)
+        .await
+        .unwrap();
+    let target = dave.actor.id.to_string();
+
+    for bad in [json!(["999"]), json!([gone.id.to_string()]), json!(["x"])] {
+        let (status, body) = app
+            .api_post(
+                &carol,
+                "/api/v1/reports",
+                json!({"account_id": target, "category": "violation", "rule_ids": bad}),
+            )
+            .await;
+        assert_eq!(status, 422, "{body}");
+        assert!(body["error"].as_str().unwrap().contains("valid rules"));
+    }
+    assert_eq!(report_count(&app).await, 0);
+
+    // Rules named make it a violation, whatever the category sent.
+    let (status, report) = app
+        .api_post(
+            &carol,
+            "/api/v1/reports",
+            json!({"account_id": target, "category": "spam", "rule_ids": [kind.id.to_string()]}),
+        )
+        .await;
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(report["category"], "violation");
+    assert_eq!(report["rule_ids"], json!([kind.id.to_string()]));
+    let stored: Vec<i64> = sqlx::query_scalar("select rule_ids from reports")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(stored, [kind.id]);
+
+    let (_, queue) = app.api_get(&moderator, "/api/v1/admin/reports").await;
+    assert_eq!(
+        queue[0]["rules"],
+        json!([{"id": kind.id.to_string(), "text": "Be kind", "hint": "Really."}])
+    );
+    let mut browser = crate::web::Browser::new(&app);
+    browser.sign_in("watcher").await;
+    let page = browser.get("/admin/reports").await;
+    assert!(page.body.contains("Rules broken:"), "{}", page.body);
+    assert!(page.body.contains("Be kind"));
+}

@@ -273,6 +273,7 @@ async fn register(
             password: &p.password,
             reason: &p.reason,
             ip: &ip,
+            accepted_rules: p.agreement,
         },
     )
     .await?;

@@ -1,5 +1,6 @@
 //! The instance's description for apps: `/api/v1/instance`,
-//! `/api/v2/instance` (<https://docs.joinmastodon.org/methods/instance/>),
+//! `/api/v2/instance`, `/api/v1/instance/rules`
+//! (<https://docs.joinmastodon.org/methods/instance/>),
 //! `/api/v1/custom_emojis`.
 
 use axum::extract::State;
@@ -10,13 +11,15 @@ use serde_json::{Value, json};
 use crate::config::Registrations;
 use crate::error::Result;
 use crate::federation::nodeinfo;
-use crate::service::{discovery, posts};
+use crate::mastodon::{Presenter, entities as e};
+use crate::service::{discovery, instance as instance_service, posts, rules as rule_service};
 use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/instance", get(v1))
         .route("/api/v2/instance", get(v2))
+        .route("/api/v1/instance/rules", get(rules))
         .route("/api/v1/custom_emojis", get(custom_emojis))
 }
 
@@ -75,6 +78,28 @@ fn thumbnail(state: &AppState) -> String {
     format!("{}/static/header.png", state.urls.origin())
 }
 
+/// The instance's rules in their order, as Mastodon's Rule entities.
+async fn rule_entities(state: &AppState) -> Result<Vec<e::Rule>> {
+    Ok(rule_service::list(&state.db)
+        .await?
+        .iter()
+        .map(e::Rule::from)
+        .collect())
+}
+
+/// `GET /api/v1/instance/rules`
+async fn rules(State(state): State<AppState>) -> Result<Json<Vec<e::Rule>>> {
+    Ok(Json(rule_entities(&state).await?))
+}
+
+/// The contact account as an Account entity (seen by no one in particular).
+async fn contact_account(state: &AppState) -> Result<Option<e::Account>> {
+    match instance_service::contact_account(&state.db).await? {
+        Some(actor) => Ok(Some(Presenter::new(state, None).account(&actor).await?)),
+        None => Ok(None),
+    }
+}
+
 async fn v2(State(state): State<AppState>) -> Result<Json<Value>> {
     let usage = discovery::usage(&state.db).await?;
     let instance = &state.config.instance;
@@ -97,8 +122,8 @@ async fn v2(State(state): State<AppState>) -> Result<Json<Value>> {
             "url": null,
         },
         "api_versions": { "mastodon": 0 },
-        "contact": { "email": instance.contact_email, "account": null },
-        "rules": [],
+        "contact": { "email": instance.contact_email, "account": contact_account(&state).await? },
+        "rules": rule_entities(&state).await?,
     })))
 }
 
@@ -127,8 +152,8 @@ async fn v1(State(state): State<AppState>) -> Result<Json<Value>> {
         "approval_required": approval_required,
         "invites_enabled": false,
         "configuration": configuration(&state),
-        "contact_account": null,
-        "rules": [],
+        "contact_account": contact_account(&state).await?,
+        "rules": rule_entities(&state).await?,
     })))
 }
 

@@ -18,6 +18,7 @@ use crate::mastodon::Presenter;
 use crate::mastodon::entities::{self as e, time};
 use crate::service::audit::{Role, Staff};
 use crate::service::reports::{self, NewReport};
+use crate::service::rules;
 use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -34,6 +35,8 @@ struct ReportParams {
     account_id: Option<String>,
     #[serde(default)]
     status_ids: Vec<String>,
+    #[serde(default)]
+    rule_ids: Vec<String>,
     #[serde(default)]
     comment: String,
     #[serde(default, deserialize_with = "lenient::opt_bool")]
@@ -57,6 +60,24 @@ async fn create(
         .iter()
         .map(|id| id.parse::<i64>().map_err(|_| Error::NotFound))
         .collect::<Result<Vec<_>>>()?;
+    let rule_ids = p
+        .rule_ids
+        .iter()
+        .map(|id| {
+            id.parse::<i64>().map_err(|_| {
+                Error::Validation(
+                    "Validation failed: Rule ids does not reference valid rules".into(),
+                )
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    // Rules named make the report a "violation", whatever category was
+    // given (Mastodon's documented behaviour).
+    let category = if rule_ids.is_empty() {
+        p.category
+    } else {
+        Some("violation".to_string())
+    };
     let report = reports::create(
         &state,
         reporter,
@@ -64,7 +85,8 @@ async fn create(
             target_id,
             post_ids,
             comment: p.comment,
-            category: p.category,
+            category,
+            rule_ids,
             forward: p.forward.unwrap_or(false),
         },
     )
@@ -96,7 +118,7 @@ struct AdminReport {
     assigned_account: Option<AdminAccount>,
     action_taken_by_account: Option<AdminAccount>,
     statuses: Vec<e::Status>,
-    rules: Vec<serde_json::Value>,
+    rules: Vec<e::Rule>,
 }
 
 async fn admin_report(state: &AppState, staff_actor: &Actor, r: Report) -> Result<AdminReport> {
@@ -135,7 +157,11 @@ async fn admin_report(state: &AppState, staff_actor: &Actor, r: Report) -> Resul
         assigned_account: assigned,
         action_taken_by_account: resolver,
         statuses: presenter.statuses(&posts).await?,
-        rules: Vec::new(),
+        rules: rules::by_ids(&state.db, &r.rule_ids)
+            .await?
+            .iter()
+            .map(e::Rule::from)
+            .collect(),
     })
 }
 

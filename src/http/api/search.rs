@@ -1,6 +1,8 @@
 //! `GET /api/v2/search` (<https://docs.joinmastodon.org/methods/search/>):
-//! accounts by handle or name, hashtags, and with `resolve=true` a remote
-//! `@user@host` or a post's URL looked up over federation.
+//! accounts by handle or name, hashtags, and an address: this instance's
+//! profile and post addresses are read from their path (`service::lookup`),
+//! and with `resolve=true` a remote `@user@host` or another server's
+//! address is looked up over federation.
 
 use axum::extract::State;
 use axum::routing::get;
@@ -14,7 +16,7 @@ use crate::error::Result;
 use crate::http::api::{Params, Token, params::lenient};
 use crate::mastodon::Presenter;
 use crate::mastodon::entities as e;
-use crate::service::{accounts, inbox, posts};
+use crate::service::{accounts, lookup};
 use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -50,26 +52,24 @@ async fn search(
     let query = p.q.trim();
 
     let mut statuses: Vec<e::Status> = Vec::new();
-    let is_url = query.starts_with("https://") || query.starts_with("http://");
-    if wants("statuses")
-        && is_url
-        && offset == 0
-        && let Ok(url) = Url::parse(query)
-    {
-        let found = if p.resolve {
-            inbox::resolve(&state, &url).await?
-        } else {
-            db::posts::find_by_ap_id_or_url(&state.db, url.as_str()).await?
-        };
-        if let Some(post) = found.filter(|p| p.deleted_at.is_none())
-            && posts::can_see(&state, &post, Some(viewer)).await?
-        {
-            statuses = presenter.statuses(std::slice::from_ref(&post)).await?;
-        }
-    }
-
     let mut found_accounts: Vec<e::Account> = Vec::new();
-    if wants("accounts") && (statuses.is_empty() || !is_url) {
+    let is_url = lookup::is_url(query);
+    if is_url {
+        // An address names one thing: an account or a post, on the first
+        // page only. This instance's own addresses are answered without
+        // fetching; others are fetched with `resolve`.
+        if offset == 0
+            && let Ok(url) = Url::parse(query)
+        {
+            let found = lookup::link(&state, Some(viewer), &url, p.resolve).await?;
+            if wants("statuses") {
+                statuses = presenter.statuses(&found.posts).await?;
+            }
+            if wants("accounts") {
+                found_accounts = presenter.accounts(&found.accounts).await?;
+            }
+        }
+    } else if wants("accounts") {
         let actors = accounts::search(
             &state,
             Some(viewer),

@@ -34,6 +34,8 @@ pub struct ReportView {
     /// Sent by another server (a Flag).
     pub remote: bool,
     pub posts: Vec<PostCard>,
+    /// The texts of the instance rules it says were broken.
+    pub rules: Vec<String>,
     pub at: String,
     pub resolved: bool,
 }
@@ -95,6 +97,11 @@ async fn list(
             comment: r.comment,
             forwarded: r.forwarded,
             posts: cards::posts(&state, viewer, &posts, Some(FilterContext::Account)).await?,
+            rules: crate::service::rules::by_ids(&state.db, &r.rule_ids)
+                .await?
+                .into_iter()
+                .map(|rule| rule.text)
+                .collect(),
             at: r.created_at.format("%Y-%m-%d %H:%M UTC").to_string(),
             resolved: r.resolved_at.is_some(),
         });

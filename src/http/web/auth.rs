@@ -15,7 +15,7 @@ use crate::error::Error;
 use crate::http::client_ip::ClientIp;
 use crate::http::session::{self, MaybeSession, PRE_SESSION_COOKIE, PlainHttp};
 use crate::http::transport::OverHttps;
-use crate::service::{accounts, oauth, sessions};
+use crate::service::{accounts, oauth, rules, sessions};
 use crate::state::AppState;
 
 #[derive(Template)]
@@ -40,9 +40,30 @@ struct SignUpPage {
     username: String,
     email: String,
     reason: String,
+    /// The instance's rules; the form asks to accept them when there are
+    /// any.
+    rules: Vec<RuleView>,
     error: Option<String>,
     /// Set when this browser cannot keep the sign-in cookie here.
     plain_http: Option<PlainHttp>,
+}
+
+/// One of the instance's rules as pages show it.
+pub struct RuleView {
+    pub text: String,
+    pub hint: String,
+}
+
+/// The instance's rules, in their order, as pages show them.
+pub async fn rule_views(state: &AppState) -> Result<Vec<RuleView>, Error> {
+    Ok(rules::list(&state.db)
+        .await?
+        .into_iter()
+        .map(|r| RuleView {
+            text: r.text,
+            hint: r.hint,
+        })
+        .collect())
 }
 
 #[derive(Template)]
@@ -237,6 +258,7 @@ pub async fn sign_up_form(
         username: String::new(),
         email: String::new(),
         reason: String::new(),
+        rules: rule_views(&state).await?,
         error: None,
         plain_http: session::plain_http(&state, over, &headers, "/auth/sign_up"),
     };
@@ -272,23 +294,20 @@ pub async fn sign_up(
     if let Some(refused) = refuse_form(&state, over, &headers, &form.csrf_token, "/auth/sign_up") {
         return Ok(refused);
     }
-    let result = if super::checked(&form.agreement) {
-        accounts::sign_up(
-            &state,
-            accounts::SignUp {
-                username: form.username.trim(),
-                email: &form.email,
-                password: &form.password,
-                reason: &form.reason,
-                ip: &ip,
-            },
-        )
-        .await
-    } else {
-        Err(Error::Validation(
-            "accept the server's rules to sign up".into(),
-        ))
-    };
+    // The rules are accepted with the form's checkbox, which the form has
+    // only when there are rules; the service holds sign-ups to them.
+    let result = accounts::sign_up(
+        &state,
+        accounts::SignUp {
+            username: form.username.trim(),
+            email: &form.email,
+            password: &form.password,
+            reason: &form.reason,
+            ip: &ip,
+            accepted_rules: super::checked(&form.agreement),
+        },
+    )
+    .await;
     let created = match result {
         Ok(created) => created,
         Err(e) if e.status().is_client_error() => {
@@ -300,6 +319,7 @@ pub async fn sign_up(
                 username: form.username,
                 email: form.email,
                 reason: form.reason,
+                rules: rule_views(&state).await?,
                 error: Some(e.public_message()),
                 plain_http: None,
             };

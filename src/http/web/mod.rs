@@ -6,17 +6,20 @@
 //! every form is a POST carrying the session's CSRF token and answered
 //! with 303 to a page.
 //!
-//! One file per area: `auth` (sign up, in, out), `home` (front page, home
+//! One file per area: `about` (the instance, its contact and rules),
+//! `auth` (sign up, in, out), `home` (front page, home
 //! and hashtag timelines), `compose` (the composer), `posts` (a post and its
 //! thread, likes and reposts), `profiles` (local and remote profiles,
 //! following), `search` (the search box, remote interaction links),
 //! `notifications` (notifications, follow requests), `settings`; `cards`
 //! turns the client API's entities into what the templates show.
 
+mod about;
 mod admin;
 mod admin_accounts;
 mod admin_domains;
 mod admin_reports;
+mod admin_rules;
 mod auth;
 mod cards;
 mod compose;
@@ -53,6 +56,7 @@ use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .route("/about", get(about::about))
         .route("/auth/sign_up", get(auth::sign_up_form).post(auth::sign_up))
         .route("/auth/sign_in", get(auth::sign_in_form).post(auth::sign_in))
         .route("/auth/sign_out", post_to(auth::sign_out))
@@ -82,6 +86,7 @@ pub fn routes() -> Router<AppState> {
         .merge(admin_accounts::routes())
         .merge(admin_domains::routes())
         .merge(admin_reports::routes())
+        .merge(admin_rules::routes())
         .merge(settings_leaving::routes())
         .merge(settings_data::routes())
         .merge(settings_blocks::routes())
