@@ -1607,4 +1607,32 @@ async fn a_quote_from_the_composer_shows_the_quoted_post_once_and_federates_its_
             "{path}"
         );
     }
+
+    // Edited, it stays a quote, with its link for servers without quotes.
+    let editor = browser.get(&format!("/compose?edit_id={id}")).await;
+    assert!(
+        editor.body.contains(">So true</textarea>"),
+        "{}",
+        editor.body
+    );
+    let saved = browser
+        .post_multipart(
+            "/compose",
+            multipart::Form::new()
+                .text("csrf_token", csrf(&editor.body))
+                .text("edit_id", id.to_string())
+                .text("text", "So very true"),
+        )
+        .await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    let edited: String = sqlx::query_scalar("select content from posts where id = $1")
+        .bind(id)
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(edited, format!("<p>So very true</p>{fallback}"));
+    let (_, status_json) = app.api_get(&token, &format!("/api/v1/statuses/{id}")).await;
+    assert_eq!(status_json["content"], "<p>So very true</p>");
+    let page = browser.get(&format!("/@alice/{id}")).await;
+    assert!(!page.body.contains("RE:"), "{}", page.body);
 }

@@ -63,7 +63,12 @@ impl Described {
             ),
             StatusCode::GONE => ("Gone", "This was deleted."),
             StatusCode::FORBIDDEN => ("Not allowed", "You may not see this page."),
-            StatusCode::UNAUTHORIZED => ("Sign in needed", "Sign in to see this page."),
+            // Pages send people to sign in; what answers 401 is for apps
+            // and servers (a token, a signature).
+            StatusCode::UNAUTHORIZED => (
+                "Not allowed",
+                "This address is for apps and servers that say who they are; there is no page here.",
+            ),
             StatusCode::METHOD_NOT_ALLOWED => (
                 "Not found",
                 "This address is not a page; follow a link or a button to it instead.",
@@ -144,7 +149,7 @@ const HEADER_WAIT: Duration = Duration::from_secs(2);
 /// The layer that turns failed requests into pages (see the module's
 /// documentation); every other response passes as it is.
 pub async fn pages(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let wants_page = prefers_html(request.headers()) && !request.uri().path().starts_with("/api/");
+    let wants_page = !request.uri().path().starts_with("/api/") && prefers_html(request.headers());
     let method = request.method().clone();
     let uri = request.uri().clone();
     let cookies: Vec<HeaderValue> = request
