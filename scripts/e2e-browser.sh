@@ -5,8 +5,8 @@
 # beta.test, each with its embedded PostgreSQL and its delivery workers,
 # federating over loopback. scripts/e2e/browser.py does the steps (sign up,
 # post, reply, like, search and follow bob on beta, see his new post arrive
-# on /home, notifications, settings, and a session with JavaScript off) and
-# says which one failed. Full-page PNG screenshots of the main pages are
+# on /home, notifications, settings, a session with JavaScript off, and every
+# settings and admin page on a phone-sized screen) and says which one failed. Full-page PNG screenshots of the main pages are
 # written to target/screenshots/ (CI keeps them as artifacts).
 #
 # Chromium reaches the two host names through --host-resolver-rules, the
@@ -70,11 +70,13 @@ alpha=(SKEIN_DATA_DIR="$data/alpha" SKEIN_DOMAIN="alpha.test:$alpha_port" SKEIN_
        SKEIN_REGISTRATIONS=open)
 beta=(SKEIN_DATA_DIR="$data/beta" SKEIN_DOMAIN="beta.test:$beta_port" SKEIN_LISTEN="127.0.0.1:$beta_port")
 
-# carol exists on alpha for the session that signs in (rather than up) with
-# JavaScript off; bob exists on beta and posts through the API.
+# carol exists on alpha for the sessions that sign in (rather than up): with
+# JavaScript off, and as alpha's admin on a phone-sized screen; bob exists on
+# beta and posts through the API.
 carol_password="e2e browser password for carol"
 # (Their migrations' log lines go to setup.log, not to the CI output.)
 env "${alpha[@]}" "$skein" user create carol --password "$carol_password" >/dev/null 2>>"$work/setup.log"
+env "${alpha[@]}" "$skein" user set-role carol admin >/dev/null 2>>"$work/setup.log"
 env "${beta[@]}" "$skein" user create bob --password "e2e browser password for bob" >/dev/null 2>>"$work/setup.log"
 bob_token=$(env "${beta[@]}" "$skein" token create bob 2>>"$work/setup.log")
 

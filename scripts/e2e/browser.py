@@ -10,7 +10,9 @@ for that post on alice's /home. bob follows alice and likes her post, and
 alice reads her notifications; she edits her profile in the settings. A
 second browser with JavaScript turned off signs carol in and posts: every
 page works without scripts. The first session's console must show no
-uncaught script error.
+uncaught script error. A third signs carol (alpha's admin) in on a phone's
+screen (390 x 844): every settings and admin page, with long names and
+addresses in them, must fit its width without scrolling sideways.
 
 Full-page PNG screenshots of the main pages go to --screenshots; a step
 that fails leaves a screenshot of where it stopped (failed-*.png) and the
@@ -26,6 +28,7 @@ Exit status 0 when every step that ran passed.
 
 import argparse
 import base64
+import contextlib
 import html.parser
 import json
 import os
@@ -49,7 +52,8 @@ from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
 # Pages a given Skein may not have yet; --skip names them (CI passes none).
-SKIPPABLE = {"sign_up", "reply", "like", "search", "follow", "notifications", "profile", "settings", "no_js"}
+SKIPPABLE = {"sign_up", "reply", "like", "search", "follow", "notifications", "profile", "settings", "no_js",
+             "phone"}
 # How long a page may take to load after a click, and an element to show.
 PAGE_TIMEOUT = 20.0
 # How long federation (a delivery from one instance to the other) may take.
@@ -57,6 +61,8 @@ FEDERATION_TIMEOUT = 60.0
 # The whole run stops with a failure after this many seconds, whatever hangs.
 RUN_TIMEOUT = 240
 WINDOW = (1280, 900)
+# A phone's screen, in CSS pixels. Headless Chromium keeps its window at
+# least 500 pixels wide, so the page is given this size by emulation.
 PHONE = (390, 844)
 # Screenshots taller than this are cut: a long page says nothing more.
 MAX_SHOT_HEIGHT = 4000
@@ -281,6 +287,45 @@ class Browser:
             self.loaded()
             return probe()
         return wait_until(what, reloaded, timeout=timeout, interval=0.5)
+
+    @contextlib.contextmanager
+    def phone(self):
+        """Within: pages are laid out on a phone's screen (PHONE)."""
+        self.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+            "width": PHONE[0], "height": PHONE[1], "deviceScaleFactor": 1, "mobile": False,
+        })
+        try:
+            yield self
+        finally:
+            self.driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+    def overflow(self):
+        """How far the page is wider than the window, if it is: the page's
+        width, the window's, and the elements that stick out furthest (none
+        inside a box that scrolls or clips them)."""
+        return self.driver.execute_script("""
+            const root = document.documentElement;
+            const width = root.scrollWidth, inner = window.innerWidth, client = root.clientWidth;
+            if (width <= inner && width <= client) return null;
+            const contained = (e) => {
+                for (let a = e.parentElement; a && a !== root; a = a.parentElement) {
+                    if (getComputedStyle(a).overflowX !== 'visible') return true;
+                }
+                return false;
+            };
+            const out = [];
+            for (const e of document.body.querySelectorAll('*')) {
+                const right = e.getBoundingClientRect().right;
+                if (right > client + 0.5 && !contained(e)) {
+                    const cls = typeof e.className === 'string' && e.className ? '.' + e.className.trim().split(/\\s+/).join('.') : '';
+                    const text = (e.textContent || '').trim().replace(/\\s+/g, ' ').slice(0, 24);
+                    out.push([Math.round(right), e.tagName.toLowerCase() + cls + (text ? ` "${text}"` : '')]);
+                }
+            }
+            out.sort((a, b) => b[0] - a[0]);
+            return {width: width, inner: inner, client: client,
+                    widest: out.slice(0, 5).map(([r, what]) => `${what} (to ${r} px)`)};
+        """)
 
     def screenshot(self, name):
         """A PNG of the whole page (beyond the window), cut at MAX_SHOT_HEIGHT."""
@@ -614,12 +659,9 @@ def run(args, steps, drivers):
         card = web.reload_until("bob's new post on /home", lambda: web.post_card(text))
         check(bob_acct.split(":")[0] in card.text, f"the card does not name {bob_acct}: {card.text!r}")
         web.screenshot("03-home")
-        web.driver.set_window_size(*PHONE)
-        try:
+        with web.phone():
             web.loaded()
             web.screenshot("11-home-phone")
-        finally:
-            web.driver.set_window_size(*WINDOW)
         # The dark theme follows the system setting.
         web.driver.execute_cdp_cmd("Emulation.setEmulatedMedia",
                                    {"features": [{"name": "prefers-color-scheme", "value": "dark"}]})
@@ -738,6 +780,75 @@ def run(args, steps, drivers):
         check(plain.post_card(text) is not None, f"the post made without JavaScript is not on /home {plain.describe()}")
 
     steps.run("without JavaScript: sign carol in and post", no_js, needs="no_js")
+
+    # --- settings and administration on a phone ----------------------------------
+
+    def phone():
+        driver, profile = start_chromium(args.work, javascript=True)
+        drivers.append((driver, profile))
+        admin = Browser(driver, args.alpha, args.screenshots)
+        steps.browser = admin
+        sign_in(admin, "carol", args.carol_password)
+        long_domain = "a-rather-long-subdomain-name.federated-knitting-circle.example"
+        long_word = "Unbreakablewordwithoutanyspacesatall" * 3
+        long_link = "https://example.org/" + "a-long-path-segment/" * 6
+
+        # Long names and addresses where the pages show them: a server
+        # blocked by carol herself and by the instance, and a report.
+        admin.open("/settings/domain_blocks")
+        form = admin.form_of(admin.wait_for("input[name='domain']", "the form that blocks a server"))
+        admin.fill(form, "domain", "blocked-by-carol." + long_domain)
+        admin.submit_form(form)
+        admin.open("/admin/domains")
+        form = admin.form_of(admin.wait_for("#domain", "the admin form that blocks a domain"))
+        admin.fill(form, "domain", long_domain)
+        admin.fill(form, "public_comment", f"{long_word} {long_link}")
+        admin.fill(form, "private_comment", long_word)
+        admin.submit_form(form)
+        check(long_domain in admin.find("main").text, f"the blocked domain is not listed {admin.describe()}")
+        if me != "carol":
+            account = alpha.get(f"/api/v1/accounts/lookup?acct={me}")
+            admin.open(f"/web/accounts/{account['id']}/report")
+            form = admin.form_of(admin.wait_for("textarea[name='comment']", f"the form that reports {me}"))
+            admin.fill(form, "comment", f"{long_word} {long_link}")
+            for box in admin.find_all("input[name='post']", within=form)[:1]:
+                box.click()
+            admin.submit_form(form)
+
+        # Every page of both areas, as their menus and tabs link them.
+        areas = ("/settings/", "/follow_requests", "/admin")
+        queue, seen, failures = ["/settings/profile", "/admin"], set(), []
+        with admin.phone():
+            while queue:
+                path = queue.pop(0)
+                if path in seen:
+                    continue
+                seen.add(path)
+                admin.open(path)
+                check(not admin.path().startswith("/auth/sign_in"), f"{path} sent carol to sign in")
+                if path.startswith("/admin"):
+                    check(admin.find_all("nav[aria-label='Administration']"),
+                          f"{path} is not an admin page for carol {admin.describe()}")
+                for link in admin.find_all("nav.tabs a[href]"):
+                    parts = urllib.parse.urlsplit(link.get_attribute("href"))
+                    target = parts.path + (f"?{parts.query}" if parts.query else "")
+                    if target.startswith(areas) and target not in seen:
+                        queue.append(target)
+                name = re.sub(r"[^a-z0-9]+", "-", path.lower()).strip("-")
+                admin.screenshot(f"16-phone-{name}")
+                wide = admin.overflow()
+                if wide:
+                    failures.append(f"{path} is {wide['width']} px wide in a {wide['inner']} px window "
+                                    f"({wide['client']} px inside its scroll bar); furthest out: "
+                                    f"{', '.join(wide['widest']) or 'nothing outside a scrolling box'}")
+        check(len([p for p in seen if p.startswith("/settings/")]) >= 10,
+              f"the settings menu led to only {sorted(seen)}")
+        check(len([p for p in seen if p.startswith("/admin")]) >= 5, f"the admin menu led to only {sorted(seen)}")
+        check(not failures, "pages wider than a phone:\n  " + "\n  ".join(failures))
+        print(f"({len(seen)} pages)", end=" ", flush=True)
+
+    steps.run(f"as alpha's admin on a {PHONE[0]}x{PHONE[1]} phone: no settings or admin page is wider",
+              phone, needs="phone")
 
 
 def sign_in(web, login, password):

@@ -111,6 +111,11 @@ pub fn router(state: AppState) -> Router {
         .route("/{at_username}", get(web::profile))
         .route("/{at_username}/{id}", get(web::post))
         .fallback(not_found)
+        // Failed requests from browsers become pages (web::errors).
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            web::error_pages,
+        ))
         .with_state(state)
         .layer(DefaultBodyLimit::max(max_body))
         .layer(TimeoutLayer::with_status_code(
@@ -140,6 +145,8 @@ pub fn router(state: AppState) -> Router {
     Router::new().fallback_service(NormalizePath::trim_trailing_slash(routes))
 }
 
+/// An unknown path: JSON, as Mastodon answers; a browser gets a page
+/// (`web::error_pages`).
 async fn not_found() -> Response {
     crate::error::Error::NotFound.into_response()
 }

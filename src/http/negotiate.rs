@@ -1,5 +1,6 @@
 //! Content negotiation between ActivityPub JSON and HTML on URLs that serve
-//! both (actors, posts), by the quality values of the Accept header.
+//! both (actors, posts), by the quality values of the Accept header; and
+//! whether an error is answered with a page (`prefers_html`).
 
 use axum::http::{HeaderMap, header::ACCEPT};
 
@@ -14,20 +15,8 @@ pub enum Representation {
 /// `application/json` at least as much as HTML; HTML otherwise, including
 /// for a missing header or `*/*`.
 pub fn negotiate(headers: &HeaderMap) -> Representation {
-    let accept = headers
-        .get_all(ACCEPT)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .collect::<Vec<_>>()
-        .join(",");
     let (mut ap, mut html) = (0.0f32, 0.0f32);
-    for range in accept.split(',') {
-        let mut parts = range.split(';');
-        let media = parts.next().unwrap_or_default().trim().to_ascii_lowercase();
-        let q = parts
-            .filter_map(|p| p.trim().strip_prefix("q="))
-            .find_map(|q| q.trim().parse::<f32>().ok())
-            .unwrap_or(1.0);
+    for (media, q) in media_ranges(headers) {
         match media.as_str() {
             "application/activity+json" | "application/ld+json" | "application/json" => {
                 ap = ap.max(q)
@@ -41,6 +30,43 @@ pub fn negotiate(headers: &HeaderMap) -> Representation {
     } else {
         Representation::Html
     }
+}
+
+/// Whether the client asks for HTML by name, and for no JSON as much:
+/// browsers do (`text/html,application/xhtml+xml,...,*/*;q=0.8`); apps,
+/// servers, `fetch()` and curl (`*/*` or no header) do not. Errors are
+/// answered with a page only then, and with JSON otherwise.
+pub fn prefers_html(headers: &HeaderMap) -> bool {
+    let (mut json, mut html) = (0.0f32, 0.0f32);
+    for (media, q) in media_ranges(headers) {
+        match media.as_str() {
+            "application/activity+json" | "application/ld+json" | "application/json" => {
+                json = json.max(q)
+            }
+            "text/html" | "application/xhtml+xml" => html = html.max(q),
+            _ => {}
+        }
+    }
+    html > 0.0 && html > json
+}
+
+/// The media ranges of the Accept headers, lower-cased, with their quality.
+fn media_ranges(headers: &HeaderMap) -> Vec<(String, f32)> {
+    headers
+        .get_all(ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|range| {
+            let mut parts = range.split(';');
+            let media = parts.next().unwrap_or_default().trim().to_ascii_lowercase();
+            let q = parts
+                .filter_map(|p| p.trim().strip_prefix("q="))
+                .find_map(|q| q.trim().parse::<f32>().ok())
+                .unwrap_or(1.0);
+            (media, q)
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -68,6 +94,28 @@ mod tests {
             with_accept("application/activity+json, application/ld+json"),
             Representation::ActivityJson
         );
+    }
+
+    fn html_preferred(value: &str) -> bool {
+        let mut headers = HeaderMap::new();
+        headers.insert(ACCEPT, HeaderValue::from_str(value).expect("header"));
+        prefers_html(&headers)
+    }
+
+    #[test]
+    fn only_clients_that_name_html_first_prefer_it() {
+        assert!(html_preferred(
+            "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+        ));
+        assert!(html_preferred("application/json;q=0.5, text/html"));
+        assert!(!prefers_html(&HeaderMap::new()));
+        assert!(!html_preferred("*/*"));
+        assert!(!html_preferred("application/json"));
+        assert!(!html_preferred("application/json, text/html"));
+        assert!(!html_preferred(
+            "application/activity+json, text/html;q=0.9"
+        ));
+        assert!(!html_preferred("text/html;q=0"));
     }
 
     #[test]

@@ -8,6 +8,7 @@ use serde_json::json;
 use crate::db::{self, actors::Actor, posts::Post, users::User};
 use crate::domain::filters::Context as FilterContext;
 use crate::error::Result;
+use crate::federation::html;
 use crate::mastodon::entities::{self as e, midnight, time};
 use crate::mastodon::filtering::PageFilter;
 use crate::service::posts as post_rules;
@@ -156,7 +157,7 @@ impl<'a> Presenter<'a> {
             .iter()
             .map(|f| e::Field {
                 name: f.name.clone(),
-                value: crate::federation::html::plain_text(&f.value, usize::MAX),
+                value: html::plain_text(&f.value, usize::MAX),
                 verified_at: f.verified_at.map(e::time),
             })
             .collect();
@@ -413,9 +414,18 @@ impl<'a> Presenter<'a> {
                     (_, None) => "deleted",
                     _ => "accepted",
                 };
+                let quoted = quoted.filter(|_| state == "accepted");
+                // Shown with the quoted post, the link written for servers
+                // without quotes would show it twice.
+                if let Some(q) = &quoted {
+                    let links: Vec<&str> = std::iter::once(q.uri.as_str())
+                        .chain(q.url.as_deref())
+                        .collect();
+                    status.content = html::without_quote_fallback(&status.content, &links);
+                }
                 status.quote = Some(e::Quote {
                     state: state.to_string(),
-                    quoted_status: quoted.filter(|_| state == "accepted").map(Box::new),
+                    quoted_status: quoted.map(Box::new),
                 });
             }
             Some(status)

@@ -449,6 +449,77 @@ async fn mastodon_follows_polls_quotes_likes_and_reposts_arrive_as_mastodon_send
 }
 
 #[tokio::test]
+async fn a_mastodon_quote_shows_the_quoted_post_once_and_keeps_its_fallback_link_stored() {
+    let app = TestApp::spawn().await;
+    let (_alice, local) = alice_posts(&app).await;
+    let mut mastodon = Remote::spawn(&app, "mastodon").await;
+    mastodon.set("local_post", &local.ap_id);
+    let ada = mastodon.actor("person.json");
+    mastodon.send(&app, &ada, "quote_request.json").await;
+    app.deliver().await;
+    let accept = mastodon
+        .fake
+        .received()
+        .into_iter()
+        .find(|r| r.body["type"] == "Accept" && r.body["object"]["type"] == "QuoteRequest")
+        .expect("the QuoteRequest was answered");
+    mastodon.set("authorization", accept.body["result"].as_str().unwrap());
+    mastodon.send(&app, &ada, "create_quote.json").await;
+    let quote = app
+        .post(&format!(
+            "{}/users/ada/statuses/113000000000000003",
+            mastodon.fake.base
+        ))
+        .await;
+    assert_eq!(quote.quote_state.as_deref(), Some("accepted"));
+    // The stored copy keeps Mastodon's fallback paragraph, marked.
+    let fallback = format!(
+        r#"<p class="quote-inline">RE: <a href="{0}" rel="nofollow noopener noreferrer">{0}</a></p>"#,
+        local.ap_id
+    );
+    assert!(quote.content.ends_with(&fallback), "{}", quote.content);
+
+    // Apps get the quote, and content without the fallback (as Mastodon
+    // 4.5 serves it), signed in or not.
+    let token = app.token("alice").await;
+    for token in [Some(token.as_str()), None] {
+        let (status, _, body) = app
+            .api(
+                reqwest::Method::GET,
+                &format!("/api/v1/statuses/{}", quote.id),
+                token,
+                None,
+            )
+            .await;
+        assert_eq!(status, 200);
+        assert_eq!(body["content"], "<p>Worth reading twice.</p>");
+        assert_eq!(body["quote"]["state"], "accepted");
+        assert_eq!(body["quote"]["quoted_status"]["id"], local.id.to_string());
+    }
+
+    // The page shows the quoted post once: in its card.
+    let page = app
+        .get(&format!("/@ada@{}/{}", mastodon.fake.domain, quote.id))
+        .await;
+    assert_eq!(page.status(), 200);
+    let body = page.text().await.unwrap();
+    assert!(body.contains("Worth reading twice."), "{body}");
+    assert!(!body.contains("RE:"), "{body}");
+    assert!(!body.contains(&local.ap_id), "{body}");
+    let card = body
+        .split(r#"<blockquote class="quote">"#)
+        .nth(1)
+        .expect("the page shows the quote card");
+    assert!(card.contains("Who still bakes their own bread?"));
+    assert_eq!(
+        body.matches(&format!("href=\"/@alice/{}\"", local.id))
+            .count(),
+        1,
+        "{body}"
+    );
+}
+
+#[tokio::test]
 async fn gotosocial_posts_with_string_addressing_single_values_and_interaction_policies_are_read() {
     let app = TestApp::spawn().await;
     let (alice, local) = alice_posts(&app).await;

@@ -13,6 +13,7 @@ mod deletion;
 mod delivery;
 mod discovery;
 mod domain_policy;
+mod error_pages;
 mod fake;
 mod filters_lists;
 mod fixtures;

@@ -1543,3 +1543,119 @@ async fn a_hostile_display_name_cannot_reorder_the_title_or_heading_of_a_page() 
     )));
     assert!(page.body.contains("<dt dir=\"auto\">Site</dt>"));
 }
+
+#[tokio::test]
+async fn a_quote_from_the_composer_shows_the_quoted_post_once_and_federates_its_fallback_link() {
+    let app = TestApp::spawn().await;
+    let bob = app.create_user("bob").await;
+    app.create_user("alice").await;
+    let quoted = skein::service::posts::create(
+        &app.state,
+        &bob.actor,
+        crate::harness::draft(
+            "Knitting is maths you can wear",
+            skein::domain::visibility::Visibility::Public,
+        ),
+    )
+    .await
+    .unwrap();
+    let mut browser = Browser::new(&app);
+    browser.sign_in("alice").await;
+    let composer = browser
+        .get(&format!("/compose?quote_id={}", quoted.id))
+        .await;
+    assert_eq!(composer.status, 200);
+    let done = browser
+        .post_multipart(
+            "/compose",
+            multipart::Form::new()
+                .text("csrf_token", csrf(&composer.body))
+                .text("quote_id", quoted.id.to_string())
+                .text("text", "So true")
+                .text("visibility", "public"),
+        )
+        .await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    let (id, content, ap_id): (i64, String, String) = sqlx::query_as(
+        "select id, content, ap_id from posts
+         where author_id = (select id from actors where username = 'alice')",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    // Stored and federated with the link, for servers without quotes.
+    let link = quoted.url.clone().unwrap();
+    let fallback = format!(r#"<p class="quote-inline"><br>RE: <a href="{link}">{link}</a></p>"#);
+    assert!(content.ends_with(&fallback), "{content}");
+    let note: serde_json::Value = app
+        .get_ap(ap_id.strip_prefix(&app.base).unwrap())
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        note["content"].as_str().unwrap().ends_with(&fallback),
+        "{note}"
+    );
+    assert_eq!(note["quote"], quoted.ap_id);
+
+    // Apps get the quote, not the link.
+    let token = app.token("alice").await;
+    let (status, status_json) = app.api_get(&token, &format!("/api/v1/statuses/{id}")).await;
+    assert_eq!(status, 200);
+    assert_eq!(status_json["content"], "<p>So true</p>");
+    assert_eq!(
+        status_json["quote"]["quoted_status"]["id"],
+        quoted.id.to_string()
+    );
+
+    // Every page that shows the post shows the quoted post once, in its
+    // card: its own page, alice's profile, her home.
+    for path in [format!("/@alice/{id}"), "/@alice".into(), "/home".into()] {
+        let page = browser.get(&path).await;
+        assert_eq!(page.status, 200, "{path}");
+        assert!(!page.body.contains("RE:"), "{path}: {}", page.body);
+        assert!(!page.body.contains(&link), "{path}: {}", page.body);
+        assert_eq!(
+            page.body
+                .matches(&format!("href=\"/@bob/{}\"", quoted.id))
+                .count(),
+            1,
+            "{path}: {}",
+            page.body
+        );
+        assert_eq!(
+            page.body.matches("Knitting is maths you can wear").count(),
+            1,
+            "{path}"
+        );
+    }
+
+    // Edited, it stays a quote, with its link for servers without quotes.
+    let editor = browser.get(&format!("/compose?edit_id={id}")).await;
+    assert!(
+        editor.body.contains(">So true</textarea>"),
+        "{}",
+        editor.body
+    );
+    let saved = browser
+        .post_multipart(
+            "/compose",
+            multipart::Form::new()
+                .text("csrf_token", csrf(&editor.body))
+                .text("edit_id", id.to_string())
+                .text("text", "So very true"),
+        )
+        .await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    let edited: String = sqlx::query_scalar("select content from posts where id = $1")
+        .bind(id)
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(edited, format!("<p>So very true</p>{fallback}"));
+    let (_, status_json) = app.api_get(&token, &format!("/api/v1/statuses/{id}")).await;
+    assert_eq!(status_json["content"], "<p>So very true</p>");
+    let page = browser.get(&format!("/@alice/{id}")).await;
+    assert!(!page.body.contains("RE:"), "{}", page.body);
+}

@@ -68,6 +68,8 @@ pub struct PostCard {
     pub spoiler: String,
     /// Sanitised HTML.
     pub content: String,
+    /// The content as plain text, for titles and link previews.
+    pub text: String,
     pub sensitive: bool,
     pub media: Vec<MediaView>,
     /// Options of a poll and their votes.
@@ -242,6 +244,7 @@ impl Cards {
             visibility_label: visibility_label(&s.visibility),
             spoiler: s.spoiler_text.clone(),
             content: local_links(&html::emojify(&s.content, &emojis), &s.mentions),
+            text: text_of(&s.content),
             sensitive: s.sensitive,
             media: s
                 .media_attachments

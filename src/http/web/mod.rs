@@ -12,7 +12,8 @@
 //! thread, likes and reposts), `profiles` (local and remote profiles,
 //! following), `search` (the search box, remote interaction links),
 //! `notifications` (notifications, follow requests), `settings`; `cards`
-//! turns the client API's entities into what the templates show.
+//! turns the client API's entities into what the templates show; `errors`
+//! draws failed requests as pages.
 
 mod about;
 mod admin;
@@ -23,6 +24,7 @@ mod admin_rules;
 mod auth;
 mod cards;
 mod compose;
+mod errors;
 mod home;
 mod notifications;
 mod posts;
@@ -34,6 +36,7 @@ mod settings_blocks;
 mod settings_data;
 mod settings_leaving;
 
+pub use errors::pages as error_pages;
 pub use home::{index, tag};
 pub use posts::{post, post_page};
 pub use profiles::{ProfileQuery, profile, profile_page};
@@ -335,44 +338,6 @@ impl From<crate::service::remote_actors::ResolveError> for WebError {
 pub type WebResult<T = Response> = Result<T, WebError>;
 
 #[derive(Template)]
-#[template(path = "web/error.html")]
-struct ErrorPage {
-    title: &'static str,
-    message: String,
-}
-
-impl IntoResponse for WebError {
-    fn into_response(self) -> Response {
-        let error = self.0;
-        let status = error.status();
-        if status.is_server_error() {
-            tracing::error!(error = ?error, "request failed");
-        }
-        let (title, message) = match &error {
-            Error::NotFound => (
-                "Not found",
-                "This page does not exist, or you may not see it.".to_string(),
-            ),
-            Error::Gone => ("Gone", "This was deleted.".to_string()),
-            Error::TooManyRequests => (
-                "Too many requests",
-                "Too many attempts; wait a while and try again.".to_string(),
-            ),
-            Error::Forbidden(_) => ("Not allowed", error.public_message()),
-            Error::Database(_) | Error::Internal(_) => (
-                "Something went wrong",
-                "Something went wrong on this server; try again later.".to_string(),
-            ),
-            _ => ("Something is not right", error.public_message()),
-        };
-        match (ErrorPage { title, message }).render() {
-            Ok(html) => with_page_headers((status, Html(html)).into_response()),
-            Err(e) => Error::Internal(anyhow::anyhow!("rendering a page: {e}")).into_response(),
-        }
-    }
-}
-
-#[derive(Template)]
 #[template(path = "plain_http.html")]
 struct PlainHttpPage<'a> {
     instance_name: &'a str,
@@ -406,10 +371,11 @@ pub fn render_with(status: StatusCode, template: &impl Template) -> WebResult {
 }
 
 /// No inline script or style runs, even if something slipped through
-/// escaping; images may come from any server (remote avatars and media).
+/// escaping; images may come from any server (remote avatars and media);
+/// the web app manifest is this site's.
 const CSP: &str = "default-src 'none'; img-src * data:; media-src *; style-src 'self'; \
-                   script-src 'self'; connect-src 'self'; form-action 'self'; \
-                   base-uri 'none'; frame-ancestors 'none'";
+                   script-src 'self'; connect-src 'self'; manifest-src 'self'; \
+                   form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
 fn with_page_headers(mut response: Response) -> Response {
     let headers = response.headers_mut();

@@ -13,7 +13,7 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
 
-use super::cards::{self, PostCard, text_of};
+use super::cards::{self, PostCard};
 use super::compose::{Composer, post_path};
 use super::profiles::{Relations, relations_page};
 use super::{Chrome, SignedIn, Web, WebError, WebResult, local_path, render, see_other};
@@ -134,7 +134,7 @@ pub async fn post_page(state: &AppState, web: Web, author: &Actor, post: &Post) 
     mark_hidden(post, &thread.descendants, viewer, &mut replies);
 
     let public = matches!(post.visibility.as_str(), "public" | "unlisted");
-    let og = public.then(|| open_graph(state, card, post));
+    let og = public.then(|| open_graph(state, card));
     // The reply box, unless the post's reply control leaves the viewer out.
     let mut reply_closed = None;
     let mut composer = None;
@@ -150,7 +150,7 @@ pub async fn post_page(state: &AppState, web: Web, author: &Actor, post: &Post) 
         }
     }
     let excerpt: String = if card.spoiler.is_empty() {
-        text_of(&post.content).chars().take(60).collect()
+        card.text.chars().take(60).collect()
     } else {
         card.spoiler.chars().take(60).collect()
     };
@@ -224,9 +224,9 @@ fn mark_hidden(root: &Post, descendants: &[Post], viewer: Option<&Actor>, cards:
     }
 }
 
-fn open_graph(state: &AppState, card: &PostCard, post: &Post) -> OpenGraph {
+fn open_graph(state: &AppState, card: &PostCard) -> OpenGraph {
     let text = if card.spoiler.is_empty() {
-        text_of(&post.content)
+        card.text.clone()
     } else {
         format!("Content warning: {}", card.spoiler)
     };

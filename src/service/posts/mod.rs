@@ -241,15 +241,8 @@ pub async fn create(state: &AppState, author: &Actor, draft: Draft<'_>) -> Resul
     mentioned.retain(|a| a.id != author.id);
     mentioned.sort_by_key(|a| a.id);
     mentioned.dedup_by_key(|a| a.id);
-    // Servers that do not show quotes show a link to the quoted post.
     let html = match &quoted {
-        Some(q) => {
-            let link = q.url.clone().unwrap_or_else(|| q.ap_id.clone());
-            format!(
-                "{html}<p class=\"quote-inline\"><br>RE: <a href=\"{0}\">{0}</a></p>",
-                crate::federation::html::escape(&link)
-            )
-        }
+        Some(q) => with_quote_fallback(html, q),
         None => html,
     };
 
@@ -382,6 +375,19 @@ pub async fn notify_followers(
     Ok(())
 }
 
+/// A quote post's HTML with a link to the quoted post after it, which
+/// servers that do not show quotes show instead (Mastodon's
+/// `quote-inline` paragraph; left out where the quote itself is shown,
+/// `federation::html::without_quote_fallback`).
+fn with_quote_fallback(html: String, quoted: &Post) -> String {
+    let link = quoted.url.as_deref().unwrap_or(&quoted.ap_id);
+    format!(
+        "{html}<p class=\"{}\"><br>RE: <a href=\"{1}\">{1}</a></p>",
+        crate::federation::html::QUOTE_INLINE,
+        crate::federation::html::escape(link)
+    )
+}
+
 /// Edits a local post: the earlier version goes to its history, mentions and
 /// hashtags follow the new text, media and their alt text change as the
 /// draft says, and an Update (with `updated`) goes wherever the post went.
@@ -415,6 +421,15 @@ pub async fn edit(state: &AppState, author: &Actor, post: &Post, draft: Draft<'_
         mentioned: resolved,
         tags,
     } = render(state, text).await;
+    // A quote stays a quote: its link for servers without quotes too.
+    let quoted = match post.quote_of_id {
+        Some(id) => db::posts::find_by_id(&state.db, id).await?,
+        None => None,
+    };
+    let html = match &quoted {
+        Some(q) => with_quote_fallback(html, q),
+        None => html,
+    };
     let mut tx = state.db.begin().await?;
     let removed = media::set_for_post(&mut tx, state, author, post.id, &uploads).await?;
     let edited = db::posts::edit(
