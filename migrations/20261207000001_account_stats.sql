@@ -63,17 +63,37 @@ begin
 end;
 $$;
 
+-- A follow changes two accounts' rows; they are changed in the order of
+-- their ids, so that two follows between the same two accounts (a follow
+-- back) never wait on each other in a circle.
 create function account_stats_follows() returns trigger
 language plpgsql as $$
+declare
+    change record;
 begin
-    if tg_op in ('UPDATE', 'DELETE') and old.state = 'accepted' then
-        perform account_stats_add(old.followee_id, -1, 0, 0, null);
-        perform account_stats_add(old.follower_id, 0, -1, 0, null);
-    end if;
-    if tg_op in ('INSERT', 'UPDATE') and new.state = 'accepted' then
-        perform account_stats_add(new.followee_id, 1, 0, 0, null);
-        perform account_stats_add(new.follower_id, 0, 1, 0, null);
-    end if;
+    for change in
+        select account, sum(d_followers) as d_followers, sum(d_following) as d_following
+        from (
+            select old.followee_id as account, -1 as d_followers, 0 as d_following
+            where tg_op in ('UPDATE', 'DELETE') and old.state = 'accepted'
+            union all
+            select old.follower_id, 0, -1
+            where tg_op in ('UPDATE', 'DELETE') and old.state = 'accepted'
+            union all
+            select new.followee_id, 1, 0
+            where tg_op in ('INSERT', 'UPDATE') and new.state = 'accepted'
+            union all
+            select new.follower_id, 0, 1
+            where tg_op in ('INSERT', 'UPDATE') and new.state = 'accepted'
+        ) as changes
+        group by account
+        order by account
+    loop
+        if change.d_followers <> 0 or change.d_following <> 0 then
+            perform account_stats_add(change.account, change.d_followers, change.d_following,
+                                      0, null);
+        end if;
+    end loop;
     return null;
 end;
 $$;
@@ -100,6 +120,10 @@ begin
         end if;
         -- The latest post went: the one before it is the latest now (post
         -- ids follow publication times, so the newest id is the latest).
+        -- The row is locked first, so that a post the author makes
+        -- meanwhile is seen (each statement here reads what committed
+        -- before it started).
+        perform 1 from account_stats where actor_id = old.author_id for update;
         if old.deleted_at is null
            and exists (select 1 from account_stats s
                        where s.actor_id = old.author_id and s.last_post_at <= old.published) then

@@ -581,19 +581,6 @@ pub async fn set_quote(
     .map(drop)
 }
 
-pub async fn set_quote_policy(
-    db: impl PgExecutor<'_>,
-    post_id: i64,
-    policy: &str,
-) -> Result<(), sqlx::Error> {
-    sqlx::query("update posts set quote_policy = $2 where id = $1")
-        .bind(post_id)
-        .bind(policy)
-        .execute(db)
-        .await
-        .map(drop)
-}
-
 /// The post whose author sent this QuoteRequest.
 pub async fn find_by_quote_request(
     db: impl PgExecutor<'_>,
@@ -728,20 +715,6 @@ pub async fn tags_starting_with(
     .bind(offset)
     .fetch_all(db)
     .await
-}
-
-/// Sets who may reply to a local post.
-pub async fn set_reply_policy(
-    db: impl PgExecutor<'_>,
-    id: i64,
-    policy: &str,
-) -> Result<(), sqlx::Error> {
-    sqlx::query("update posts set reply_policy = $2 where id = $1")
-        .bind(id)
-        .bind(policy)
-        .execute(db)
-        .await
-        .map(drop)
 }
 
 /// Keeps the interaction policy a remote post published (or none).

@@ -56,6 +56,11 @@ pub async fn account_stats(
 /// Returns how many accounts' counts were wrong.
 pub async fn recount_account_stats(db: &sqlx::PgPool) -> Result<u64, sqlx::Error> {
     let mut tx = db.begin().await?;
+    // Follows and posts wait while the counts are rebuilt, so that none
+    // committed meanwhile is lost.
+    sqlx::query("lock table follows, posts in share mode")
+        .execute(&mut *tx)
+        .await?;
     sqlx::query(
         "create temporary table stats_before on commit drop as select * from account_stats",
     )
