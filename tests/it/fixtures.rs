@@ -116,6 +116,24 @@ impl Remote {
             self.software
         );
     }
+
+    /// Asks for a quote of `local_post` (`quote_request.json`), takes the
+    /// authorization from the Accept Skein sends back, and posts the quote
+    /// with it (`create_quote.json`); returns the authorization.
+    async fn quote_with_authorization(&mut self, app: &TestApp, actor: &FakeActor) -> String {
+        self.send(app, actor, "quote_request.json").await;
+        app.deliver().await;
+        let accept = self
+            .fake
+            .received()
+            .into_iter()
+            .find(|r| r.body["type"] == "Accept" && r.body["object"]["type"] == "QuoteRequest")
+            .expect("the QuoteRequest was answered");
+        let authorization = accept.body["result"].as_str().unwrap().to_string();
+        self.set("authorization", &authorization);
+        self.send(app, actor, "create_quote.json").await;
+        authorization
+    }
 }
 
 fn at(time: &str) -> chrono::DateTime<chrono::Utc> {
@@ -399,17 +417,7 @@ async fn mastodon_follows_polls_quotes_likes_and_reposts_arrive_as_mastodon_send
     assert_eq!(poll.expires_at, Some(at("2099-09-03T09:00:00Z")));
 
     // A quote: asked for first, then posted with the authorization.
-    mastodon.send(&app, &ada, "quote_request.json").await;
-    app.deliver().await;
-    let accept = mastodon
-        .fake
-        .received()
-        .into_iter()
-        .find(|r| r.body["type"] == "Accept" && r.body["object"]["type"] == "QuoteRequest")
-        .expect("the QuoteRequest was answered");
-    let authorization = accept.body["result"].as_str().unwrap().to_string();
-    mastodon.set("authorization", &authorization);
-    mastodon.send(&app, &ada, "create_quote.json").await;
+    let authorization = mastodon.quote_with_authorization(&app, &ada).await;
     let quote = app
         .post(&format!(
             "{}/users/ada/statuses/113000000000000003",
@@ -455,16 +463,7 @@ async fn a_mastodon_quote_shows_the_quoted_post_once_and_keeps_its_fallback_link
     let mut mastodon = Remote::spawn(&app, "mastodon").await;
     mastodon.set("local_post", &local.ap_id);
     let ada = mastodon.actor("person.json");
-    mastodon.send(&app, &ada, "quote_request.json").await;
-    app.deliver().await;
-    let accept = mastodon
-        .fake
-        .received()
-        .into_iter()
-        .find(|r| r.body["type"] == "Accept" && r.body["object"]["type"] == "QuoteRequest")
-        .expect("the QuoteRequest was answered");
-    mastodon.set("authorization", accept.body["result"].as_str().unwrap());
-    mastodon.send(&app, &ada, "create_quote.json").await;
+    mastodon.quote_with_authorization(&app, &ada).await;
     let quote = app
         .post(&format!(
             "{}/users/ada/statuses/113000000000000003",
