@@ -85,13 +85,8 @@ async fn counts_follow_posts_follows_deletes_and_cascades() {
 
     // Deleting a counted post and the direct one.
     for id in [&ids[0], &ids[3]] {
-        let (status, _, body) = app
-            .api(
-                reqwest::Method::DELETE,
-                &format!("/api/v1/statuses/{id}"),
-                Some(&alice_token),
-                None,
-            )
+        let (status, body) = app
+            .api_delete(&alice_token, &format!("/api/v1/statuses/{id}"))
             .await;
         assert_eq!(status, 200, "{body}");
     }

@@ -428,13 +428,8 @@ async fn a_block_made_through_the_admin_api_takes_effect_on_the_inbox_of_a_secon
 
     // Lifting the block reaches the second process too.
     let id = block["id"].as_str().unwrap();
-    let (status, _, _) = first
-        .api(
-            reqwest::Method::DELETE,
-            &format!("/api/v1/admin/domain_blocks/{id}"),
-            Some(&root),
-            None,
-        )
+    let (status, _) = first
+        .api_delete(&root, &format!("/api/v1/admin/domain_blocks/{id}"))
         .await;
     assert_eq!(status, 200);
     eventually("the second process hears the block was lifted", || {
@@ -520,13 +515,8 @@ async fn the_domain_block_api_is_for_admins_and_speaks_mastodons_shapes() {
     assert_eq!(public[0]["comment"], "spam");
     assert_ne!(public[0]["domain"], "spam.example", "obfuscated");
 
-    let (status, _, _) = alpha
-        .api(
-            reqwest::Method::DELETE,
-            &format!("/api/v1/admin/domain_blocks/{id}"),
-            Some(&root),
-            None,
-        )
+    let (status, _) = alpha
+        .api_delete(&root, &format!("/api/v1/admin/domain_blocks/{id}"))
         .await;
     assert_eq!(status, 200);
     assert_eq!(count(&alpha, "select count(*) from domain_blocks").await, 0);

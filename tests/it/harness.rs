@@ -570,6 +570,13 @@ impl TestApp {
         (status, body)
     }
 
+    pub async fn api_delete(&self, token: &str, path: &str) -> (u16, serde_json::Value) {
+        let (status, _, body) = self
+            .api(reqwest::Method::DELETE, path, Some(token), None)
+            .await;
+        (status, body)
+    }
+
     pub async fn api_post(
         &self,
         token: &str,

@@ -16,13 +16,6 @@ async fn audit_actions(app: &TestApp) -> Vec<(String, String)> {
         .unwrap()
 }
 
-async fn api_delete(app: &TestApp, token: &str, path: &str) -> (u16, Value) {
-    let (status, _, body) = app
-        .api(reqwest::Method::DELETE, path, Some(token), None)
-        .await;
-    (status, body)
-}
-
 /// The holder of `token` on `from` follows `acct` on `to`; both deliver.
 async fn follow_across(from: &TestApp, to: &TestApp, token: &str, acct: &str) {
     let there = find_remote(from, token, acct).await;
@@ -464,14 +457,13 @@ async fn moderators_delete_posts_and_handle_sign_ups() {
     alpha.deliver().await;
     assert!(beta.post(&bad_uri).await.deleted_at.is_none());
 
-    let (status, _) = api_delete(&alpha, &eve, &format!("/api/v1/admin/statuses/{bad_id}")).await;
+    let (status, _) = alpha
+        .api_delete(&eve, &format!("/api/v1/admin/statuses/{bad_id}"))
+        .await;
     assert_eq!(status, 403, "not staff");
-    let (status, deleted) = api_delete(
-        &alpha,
-        &moderator,
-        &format!("/api/v1/admin/statuses/{bad_id}"),
-    )
-    .await;
+    let (status, deleted) = alpha
+        .api_delete(&moderator, &format!("/api/v1/admin/statuses/{bad_id}"))
+        .await;
     assert_eq!(status, 200, "{deleted}");
     assert_eq!(deleted["id"], bad_id.as_str());
     assert!(alpha.post(&bad_uri).await.deleted_at.is_some());
@@ -568,7 +560,7 @@ async fn an_admin_deletes_a_suspended_local_accounts_data_and_other_servers_are_
     };
 
     // Not suspended: refused, nothing changes.
-    let (status, _) = api_delete(&alpha, &admin, &path).await;
+    let (status, _) = alpha.api_delete(&admin, &path).await;
     assert_eq!(status, 403);
     assert_eq!(posts(&alpha, carl_actor.id).await, 1);
     alpha
@@ -579,9 +571,9 @@ async fn an_admin_deletes_a_suspended_local_accounts_data_and_other_servers_are_
         )
         .await;
     // A moderator may not; an admin may.
-    let (status, _) = api_delete(&alpha, &moderator, &path).await;
+    let (status, _) = alpha.api_delete(&moderator, &path).await;
     assert_eq!(status, 403);
-    let (status, body) = api_delete(&alpha, &admin, &path).await;
+    let (status, body) = alpha.api_delete(&admin, &path).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["username"], "carl");
     assert_eq!(posts(&alpha, carl_actor.id).await, 0);

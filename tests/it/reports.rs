@@ -375,13 +375,8 @@ async fn the_report_form_offers_only_the_accounts_own_posts_that_the_reporter_ma
     )
     .await;
     let deleted = post_as(&app, &dave_token, json!({"status": "dave regrets this"})).await;
-    let (status, _, _) = app
-        .api(
-            reqwest::Method::DELETE,
-            &format!("/api/v1/statuses/{deleted}"),
-            Some(&dave_token),
-            None,
-        )
+    let (status, _) = app
+        .api_delete(&dave_token, &format!("/api/v1/statuses/{deleted}"))
         .await;
     assert_eq!(status, 200);
 
@@ -476,13 +471,8 @@ async fn a_report_naming_a_post_that_cannot_be_attached_comes_back_with_everythi
     );
     let token = csrf(&form.body);
     // Dave deletes the second post while carol writes.
-    let (status, _, _) = app
-        .api(
-            reqwest::Method::DELETE,
-            &format!("/api/v1/statuses/{second}"),
-            Some(&dave_token),
-            None,
-        )
+    let (status, _) = app
+        .api_delete(&dave_token, &format!("/api/v1/statuses/{second}"))
         .await;
     assert_eq!(status, 200);
     let (first_id, second_id, kind_id) =
