@@ -110,7 +110,7 @@ impl Application {
         let vapid = service::push::load_or_create_vapid(&db)
             .await
             .context("loading the VAPID key")?;
-        let clock_for_limits = clock.clone();
+        let limits = Arc::new(RateLimiter::new(db.clone(), clock.clone()));
         let policy =
             service::domain_policy::load(&db, &urls.domain(), config.federation.mode).await?;
         let state = AppState {
@@ -122,7 +122,7 @@ impl Application {
             instance_key: Arc::new(instance_key),
             keys: Arc::new(KeyCache::default()),
             delivery_wakeup: Arc::new(tokio::sync::Notify::new()),
-            limits: Arc::new(RateLimiter::new(clock_for_limits)),
+            limits,
             vapid: Arc::new(vapid),
             image_work: Arc::new(tokio::sync::Semaphore::new(
                 std::thread::available_parallelism().map_or(1, |n| n.get()),

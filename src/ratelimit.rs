@@ -1,17 +1,18 @@
-//! Fixed-window rate limits kept in memory, per process, on the injectable
-//! clock. Mastodon's limits (<https://docs.joinmastodon.org/api/rate-limits/>)
+//! Fixed-window rate limits, counted in PostgreSQL (`db::rate_limits`) on
+//! the injectable clock, so that they hold across every process of the
+//! instance: two web processes behind a load balancer allow what one does.
+//! Mastodon's limits (<https://docs.joinmastodon.org/api/rate-limits/>)
 //! are the defaults: 300 API calls per 5 minutes per account or address, 30
 //! media uploads per 30 minutes, 25 sign-in attempts per 5 minutes per
 //! address (an IPv6 address counts with its /64, which one machine usually
 //! holds whole); and, so that many addresses cannot take turns guessing one
 //! password, 10 failed sign-ins per 15 minutes per account.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-
 use chrono::{DateTime, Utc};
+use sqlx::PgPool;
 
 use crate::clock::SharedClock;
+use crate::db;
 
 /// A limit: so many hits per window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,73 +66,57 @@ pub struct Verdict {
     pub reset: DateTime<Utc>,
 }
 
-/// (limit name, key)
-type WindowKey = (&'static str, String);
-/// (start of the window, hits counted)
-type Window = (DateTime<Utc>, u32);
-
 pub struct RateLimiter {
+    db: PgPool,
     clock: SharedClock,
-    windows: Mutex<HashMap<WindowKey, Window>>,
 }
 
-/// Windows are swept when the map grows past this many keys.
-const SWEEP_AT: usize = 10_000;
-
 impl RateLimiter {
-    pub fn new(clock: SharedClock) -> RateLimiter {
-        RateLimiter {
-            clock,
-            windows: Mutex::new(HashMap::new()),
-        }
+    pub fn new(db: PgPool, clock: SharedClock) -> RateLimiter {
+        RateLimiter { db, clock }
     }
 
-    /// Counts a hit on `key` under `limit`. A refused hit is not counted.
-    pub fn hit(&self, limit: Limit, key: &str) -> Verdict {
-        let now = self.clock.now();
-        let mut windows = self.windows.lock().unwrap_or_else(|e| e.into_inner());
-        if windows.len() > SWEEP_AT {
-            windows.retain(|(name, _), (start, _)| {
-                let window = if *name == limit.name {
-                    limit.window
-                } else {
-                    chrono::Duration::hours(1)
-                };
-                *start + window > now
-            });
-        }
-        let entry = windows
-            .entry((limit.name, key.to_string()))
-            .or_insert((now, 0));
-        if entry.0 + limit.window <= now {
-            *entry = (now, 0);
-        }
-        let allowed = entry.1 < limit.max;
-        if allowed {
-            entry.1 += 1;
-        }
-        Verdict {
-            allowed,
-            limit: limit.max,
-            remaining: limit.max - entry.1,
-            reset: entry.0 + limit.window,
-        }
+    /// Counts a hit on `key` under `limit`.
+    pub async fn hit(&self, limit: Limit, key: &str) -> Result<Verdict, sqlx::Error> {
+        let max = i32::try_from(limit.max).unwrap_or(i32::MAX);
+        let counted = db::rate_limits::hit(
+            &self.db,
+            limit.name,
+            key,
+            max,
+            limit.window,
+            self.clock.now(),
+        )
+        .await?;
+        Ok(verdict(limit, counted))
     }
 
     /// Whether `key` has used up `limit` in the current window, without
     /// counting a hit.
-    pub fn exhausted(&self, limit: Limit, key: &str) -> bool {
-        let now = self.clock.now();
-        let windows = self.windows.lock().unwrap_or_else(|e| e.into_inner());
-        windows
-            .get(&(limit.name, key.to_string()))
-            .is_some_and(|(start, hits)| *start + limit.window > now && *hits >= limit.max)
+    pub async fn exhausted(&self, limit: Limit, key: &str) -> Result<bool, sqlx::Error> {
+        let hits = db::rate_limits::current(&self.db, limit.name, key, self.clock.now()).await?;
+        Ok(i64::from(hits) >= i64::from(limit.max))
     }
 
     /// Forgets the hits on `key` (a successful sign-in clears the failures).
-    pub fn clear(&self, limit: Limit, key: &str) {
-        let mut windows = self.windows.lock().unwrap_or_else(|e| e.into_inner());
-        windows.remove(&(limit.name, key.to_string()));
+    pub async fn clear(&self, limit: Limit, key: &str) -> Result<(), sqlx::Error> {
+        db::rate_limits::clear(&self.db, limit.name, key).await
+    }
+
+    /// Drops the windows that have ended (housekeeping).
+    pub async fn prune(&self) -> Result<u64, sqlx::Error> {
+        db::rate_limits::prune(&self.db, self.clock.now()).await
+    }
+}
+
+/// What a counted hit means under `limit`: hits past the limit are refused.
+fn verdict(limit: Limit, counted: db::rate_limits::Counted) -> Verdict {
+    let hits = u32::try_from(counted.hits).unwrap_or(0);
+    Verdict {
+        allowed: hits <= limit.max,
+        limit: limit.max,
+        remaining: limit.max.saturating_sub(hits),
+        reset: counted.ends_at,
     }
 }
 
@@ -155,7 +140,6 @@ pub fn address_key(ip: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::clock::ManualClock;
 
     #[test]
     fn ipv6_addresses_count_by_their_network() {
@@ -172,37 +156,27 @@ mod tests {
     }
 
     #[test]
-    fn an_exhausted_key_is_seen_without_counting() {
-        let clock = ManualClock::new(Utc::now());
-        let limiter = RateLimiter::new(clock.clone());
-        let limit = Limit {
-            name: "t",
-            max: 1,
-            window: chrono::Duration::minutes(5),
-        };
-        assert!(!limiter.exhausted(limit, "k"));
-        limiter.hit(limit, "k");
-        assert!(limiter.exhausted(limit, "k"));
-        clock.advance(chrono::Duration::minutes(5));
-        assert!(!limiter.exhausted(limit, "k"));
-    }
-
-    #[test]
-    fn hits_beyond_the_limit_are_refused_until_the_window_ends() {
-        let clock = ManualClock::new(Utc::now());
-        let limiter = RateLimiter::new(clock.clone());
+    fn hits_past_the_limit_are_refused() {
         let limit = Limit {
             name: "t",
             max: 2,
             window: chrono::Duration::minutes(5),
         };
-        assert!(limiter.hit(limit, "a").allowed);
-        let second = limiter.hit(limit, "a");
-        assert!(second.allowed);
-        assert_eq!(second.remaining, 0);
-        assert!(!limiter.hit(limit, "a").allowed);
-        assert!(limiter.hit(limit, "b").allowed, "keys are separate");
-        clock.advance(chrono::Duration::minutes(5));
-        assert!(limiter.hit(limit, "a").allowed);
+        let at = |hits| {
+            verdict(
+                limit,
+                db::rate_limits::Counted {
+                    hits,
+                    ends_at: DateTime::<Utc>::UNIX_EPOCH,
+                },
+            )
+        };
+        assert!(at(1).allowed);
+        assert_eq!(at(1).remaining, 1);
+        assert!(at(2).allowed);
+        assert_eq!(at(2).remaining, 0);
+        assert!(!at(3).allowed);
+        assert_eq!(at(3).remaining, 0);
+        assert_eq!(at(3).reset, DateTime::<Utc>::UNIX_EPOCH);
     }
 }

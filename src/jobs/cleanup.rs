@@ -1,5 +1,5 @@
-//! Housekeeping on a timer: uploads that no post took within a day, and
-//! early Undos whose activity never came.
+//! Housekeeping on a timer: uploads that no post took within a day, early
+//! Undos whose activity never came, and rate-limit windows that ended.
 
 use std::time::Duration;
 
@@ -28,6 +28,9 @@ pub fn spawn(state: AppState, shutdown: CancellationToken) -> JoinHandle<()> {
             if let Err(e) = crate::db::inbox::prune_early_undos(&state.db, state.clock.now()).await
             {
                 tracing::warn!(error = %e, "forgetting early Undos failed");
+            }
+            if let Err(e) = state.limits.prune().await {
+                tracing::warn!(error = %e, "dropping ended rate-limit windows failed");
             }
         }
     })

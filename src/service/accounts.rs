@@ -375,7 +375,12 @@ pub async fn sign_up(state: &crate::state::AppState, new: SignUp<'_>) -> Result<
             crate::domain::limits::SIGN_UP_REASON
         )));
     }
-    if !state.limits.hit(crate::ratelimit::SIGN_UP, new.ip).allowed {
+    if !state
+        .limits
+        .hit(crate::ratelimit::SIGN_UP, new.ip)
+        .await?
+        .allowed
+    {
         return Err(Error::TooManyRequests);
     }
     let created = create(

@@ -186,6 +186,7 @@ pub async fn export_archive_zip(state: &AppState, actor: &Actor) -> Result<Archi
     if !state
         .limits
         .hit(crate::ratelimit::ARCHIVE, &actor.id.to_string())
+        .await?
         .allowed
     {
         return Err(Error::TooManyRequests);

@@ -44,6 +44,7 @@ pub async fn sign_in(
     if !state
         .limits
         .hit(ratelimit::SIGN_IN, &ratelimit::address_key(client.ip))
+        .await?
         .allowed
     {
         return Err(Error::TooManyRequests);
@@ -54,7 +55,12 @@ pub async fn sign_in(
         // Unknown logins are limited too, by what was typed, so that the
         // answer does not tell which accounts exist.
         let typed = format!("login:{}", login.trim().to_lowercase());
-        if !state.limits.hit(ratelimit::SIGN_IN_ACCOUNT, &typed).allowed {
+        if !state
+            .limits
+            .hit(ratelimit::SIGN_IN_ACCOUNT, &typed)
+            .await?
+            .allowed
+        {
             return Err(Error::TooManyRequests);
         }
         // Spend the same time as a real check, so that timing does not tell
@@ -89,12 +95,17 @@ pub async fn sign_in(
 /// count.
 pub async fn verify_password(state: &AppState, user: &User, secret: &str) -> Result<bool> {
     let key = format!("user:{}", user.id);
-    if !state.limits.hit(ratelimit::SIGN_IN_ACCOUNT, &key).allowed {
+    if !state
+        .limits
+        .hit(ratelimit::SIGN_IN_ACCOUNT, &key)
+        .await?
+        .allowed
+    {
         return Err(Error::TooManyRequests);
     }
     let right = password::verify(secret, &user.password_hash).await?;
     if right {
-        state.limits.clear(ratelimit::SIGN_IN_ACCOUNT, &key);
+        state.limits.clear(ratelimit::SIGN_IN_ACCOUNT, &key).await?;
     }
     Ok(right)
 }
@@ -178,6 +189,7 @@ pub async fn change_password(
     if !state
         .limits
         .hit(ratelimit::SIGN_IN, &ratelimit::address_key(client.ip))
+        .await?
         .allowed
     {
         return Err(Error::TooManyRequests);

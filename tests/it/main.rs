@@ -31,6 +31,7 @@ mod portability;
 mod posts;
 mod push;
 mod races;
+mod rate_limits;
 mod redelivery;
 mod remote_actors;
 mod reply_controls;

@@ -44,6 +44,7 @@ async fn upload(
     if !state
         .limits
         .hit(ratelimit::MEDIA, &owner.id.to_string())
+        .await?
         .allowed
     {
         return Err(Error::TooManyRequests);

@@ -110,7 +110,10 @@ async fn rate_limit(
         Some(token) => format!("token:{token}"),
         None => format!("ip:{ip}"),
     };
-    let verdict = state.limits.hit(ratelimit::API, &key);
+    let verdict = match state.limits.hit(ratelimit::API, &key).await {
+        Ok(verdict) => verdict,
+        Err(e) => return Error::from(e).into_response(),
+    };
     let mut response = if verdict.allowed {
         next.run(request).await
     } else {

@@ -386,6 +386,7 @@ async fn write(
         if !state
             .limits
             .hit(ratelimit::MEDIA, &author.id.to_string())
+            .await?
             .allowed
         {
             return Err(Error::TooManyRequests);
