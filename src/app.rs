@@ -9,6 +9,7 @@ use std::time::Duration;
 use anyhow::Context;
 use sqlx::PgPool;
 use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::clock::{self, SharedClock};
@@ -27,7 +28,8 @@ use crate::streaming::{self, Hub};
 const DRAIN: Duration = Duration::from_secs(10);
 
 pub struct Application {
-    listener: TcpListener,
+    /// None for a worker process, which serves no HTTP.
+    listener: Option<TcpListener>,
     tls: Option<(std::net::TcpListener, axum_server::tls_rustls::RustlsConfig)>,
     state: AppState,
     worker: WorkerLock,
@@ -44,11 +46,29 @@ impl Application {
         Self::build_with_clock(config, db, listener, clock::system()).await
     }
 
+    /// Prepares a worker process (`role = "worker"`), which binds nothing.
+    pub async fn build_worker(config: Config, db: PgPool) -> anyhow::Result<Self> {
+        anyhow::ensure!(
+            !config.role.serves_http(),
+            "only a worker process runs without a listener"
+        );
+        Self::prepare(config, db, None, clock::system()).await
+    }
+
     /// Like [`Application::build`], with the clock tests control.
     pub async fn build_with_clock(
         config: Config,
         db: PgPool,
         listener: TcpListener,
+        clock: SharedClock,
+    ) -> anyhow::Result<Self> {
+        Self::prepare(config, db, Some(listener), clock).await
+    }
+
+    async fn prepare(
+        config: Config,
+        db: PgPool,
+        listener: Option<TcpListener>,
         clock: SharedClock,
     ) -> anyhow::Result<Self> {
         if config.test_network.enabled {
@@ -57,7 +77,7 @@ impl Application {
                  allowed. Never run a public instance like this."
             );
         }
-        let tls = match config.tls_listen()? {
+        let tls = match config.tls_listen()?.filter(|_| config.role.serves_http()) {
             None => None,
             Some(addr) => {
                 let rustls = axum_server::tls_rustls::RustlsConfig::from_pem_file(
@@ -138,7 +158,10 @@ impl Application {
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
-        self.listener.local_addr()
+        match &self.listener {
+            Some(listener) => listener.local_addr(),
+            None => Err(std::io::Error::other("a worker process has no listener")),
+        }
     }
 
     pub fn tls_addr(&self) -> Option<SocketAddr> {
@@ -162,19 +185,61 @@ impl Application {
     /// Serves until `shutdown` is cancelled, then stops accepting and lets
     /// in-flight requests finish.
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
-        let router = http::router(self.state.clone());
-        let mut workers = self
-            .deliverer
-            .spawn_pool(self.state.config.delivery.workers, shutdown.clone());
-        workers.push(crate::jobs::cleanup::spawn(
-            self.state.clone(),
+        let workers = self.spawn_jobs(&shutdown);
+        let Application {
+            listener,
+            tls,
+            state,
+            worker,
+            changes,
+            ..
+        } = self;
+        let role = state.config.role;
+        // Streaming connections close when the listener stops, at shutdown.
+        let changes = tokio::spawn(streaming::listener::run(
+            state.clone(),
+            changes,
             shutdown.clone(),
         ));
-        // Imports resolve accounts over federation like deliveries; tests
-        // (no delivery workers) run them synchronously.
-        if self.state.config.delivery.workers > 0 {
+        let served = match listener.filter(|_| role.serves_http()) {
+            Some(listener) => serve_http(&state, listener, tls, &shutdown).await,
+            None => {
+                tracing::info!(domain = %state.urls.domain(), "running as a worker");
+                shutdown.cancelled().await;
+                Ok(())
+            }
+        };
+        // Jobs finish what they hold; unfinished claims are taken over by
+        // the other processes once this one's worker lock is gone.
+        for worker in workers {
+            let _ = worker.await;
+        }
+        let _ = changes.await;
+        worker.release().await;
+        served
+    }
+
+    /// The background jobs of this process's role: deliveries, Web Push,
+    /// imports and timed work (none for a web process).
+    fn spawn_jobs(&self, shutdown: &CancellationToken) -> Vec<JoinHandle<()>> {
+        let config = &self.state.config;
+        if !config.role.runs_jobs() {
+            return Vec::new();
+        }
+        let mut workers = self
+            .deliverer
+            .spawn_pool(config.delivery.workers, shutdown.clone());
+        // Imports and timed work resolve accounts over federation and write
+        // like deliveries; tests (no delivery workers) run them
+        // synchronously (`jobs::timed::run_due`).
+        if config.delivery.workers > 0 {
             workers.push(crate::jobs::imports::spawn(
                 self.state.clone(),
+                shutdown.clone(),
+            ));
+            workers.push(crate::jobs::timed::spawn(
+                self.state.clone(),
+                self.worker.id,
                 shutdown.clone(),
             ));
         }
@@ -182,68 +247,66 @@ impl Application {
         // (none when deliveries have none, as in tests, which drain).
         workers.extend(
             self.pusher
-                .spawn_pool(self.state.config.delivery.workers.min(2), shutdown.clone()),
+                .spawn_pool(config.delivery.workers.min(2), shutdown.clone()),
         );
-        // Streaming connections close when the listener stops, at shutdown.
-        let changes = tokio::spawn(streaming::listener::run(
-            self.state.clone(),
-            self.changes,
-            shutdown.clone(),
-        ));
-        tracing::info!(
-            addr = %self.listener.local_addr()?,
-            domain = %self.state.urls.domain(),
-            "listening for HTTP"
-        );
-        let serves_tls = self.tls.is_some();
-        if serves_tls && self.state.config.scheme() == crate::config::Scheme::Https {
-            tracing::info!("the HTTP listener redirects everything but /health to HTTPS");
-        }
-        let plain = {
-            let token = shutdown.clone();
-            let router = http::transport::plain_listener(router.clone(), &self.state, serves_tls);
-            let listener = self.listener;
-            async move {
-                axum::serve(
-                    listener,
-                    router.into_make_service_with_connect_info::<SocketAddr>(),
-                )
-                .with_graceful_shutdown(token.cancelled_owned())
-                .await
-                .context("serving HTTP")
-            }
-        };
-        let secure = async {
-            let Some((listener, rustls)) = self.tls else {
-                return Ok(());
-            };
-            tracing::info!(addr = %listener.local_addr()?, "listening for HTTPS");
-            let handle = axum_server::Handle::new();
-            let stopper = handle.clone();
-            let token = shutdown.clone();
-            tokio::spawn(async move {
-                token.cancelled().await;
-                stopper.graceful_shutdown(Some(DRAIN));
-            });
-            axum_server::from_tcp_rustls(listener, rustls)?
-                .handle(handle)
-                .serve(
-                    http::transport::tls_listener(router)
-                        .into_make_service_with_connect_info::<SocketAddr>(),
-                )
-                .await
-                .context("serving HTTPS")
-        };
-        let served = tokio::try_join!(plain, secure);
-        // Workers finish the delivery in hand; unfinished claims are taken
-        // over by the next process once this one's lock is gone.
-        for worker in workers {
-            let _ = worker.await;
-        }
-        let _ = changes.await;
-        self.worker.release().await;
-        served.map(drop)
+        workers
     }
+}
+
+/// Serves HTTP (and HTTPS when configured) until `shutdown`, then lets
+/// in-flight requests finish.
+async fn serve_http(
+    state: &AppState,
+    listener: TcpListener,
+    tls: Option<(std::net::TcpListener, axum_server::tls_rustls::RustlsConfig)>,
+    shutdown: &CancellationToken,
+) -> anyhow::Result<()> {
+    let router = http::router(state.clone());
+    tracing::info!(
+        addr = %listener.local_addr()?,
+        domain = %state.urls.domain(),
+        role = ?state.config.role,
+        "listening for HTTP"
+    );
+    let serves_tls = tls.is_some();
+    if serves_tls && state.config.scheme() == crate::config::Scheme::Https {
+        tracing::info!("the HTTP listener redirects everything but /health to HTTPS");
+    }
+    let plain = {
+        let token = shutdown.clone();
+        let router = http::transport::plain_listener(router.clone(), state, serves_tls);
+        async move {
+            axum::serve(
+                listener,
+                router.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .with_graceful_shutdown(token.cancelled_owned())
+            .await
+            .context("serving HTTP")
+        }
+    };
+    let secure = async {
+        let Some((listener, rustls)) = tls else {
+            return Ok(());
+        };
+        tracing::info!(addr = %listener.local_addr()?, "listening for HTTPS");
+        let handle = axum_server::Handle::new();
+        let stopper = handle.clone();
+        let token = shutdown.clone();
+        tokio::spawn(async move {
+            token.cancelled().await;
+            stopper.graceful_shutdown(Some(DRAIN));
+        });
+        axum_server::from_tcp_rustls(listener, rustls)?
+            .handle(handle)
+            .serve(
+                http::transport::tls_listener(router)
+                    .into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .await
+            .context("serving HTTPS")
+    };
+    tokio::try_join!(plain, secure).map(drop)
 }
 
 /// Resolves when the process is asked to stop (SIGINT or SIGTERM).

@@ -25,6 +25,8 @@ pub struct Config {
     /// As written; [`Config::scheme`] is the one in force.
     pub scheme: SchemeSetting,
     pub listen: SocketAddr,
+    /// What this process runs (`skein serve --role` overrides it).
+    pub role: Role,
     pub database_url: String,
     pub data_dir: PathBuf,
     pub registrations: Registrations,
@@ -39,6 +41,40 @@ pub struct Config {
     pub tls: TlsConfig,
     pub log: LogConfig,
     pub test_network: TestNetworkConfig,
+}
+
+/// What one `skein serve` process runs. Any number of processes of any
+/// role may share one database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Everything: a one-box instance.
+    All,
+    /// HTTP (and HTTPS) and streaming only.
+    Web,
+    /// Deliveries, Web Push, imports and timed work only; no listener.
+    Worker,
+}
+
+impl Role {
+    pub fn parse(s: &str) -> Option<Role> {
+        match s {
+            "all" => Some(Role::All),
+            "web" => Some(Role::Web),
+            "worker" => Some(Role::Worker),
+            _ => None,
+        }
+    }
+
+    /// Whether this process serves HTTP.
+    pub fn serves_http(self) -> bool {
+        self != Role::Worker
+    }
+
+    /// Whether this process runs the background jobs.
+    pub fn runs_jobs(self) -> bool {
+        self != Role::Web
+    }
 }
 
 /// The scheme of the public address, in force.

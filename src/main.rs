@@ -32,7 +32,14 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the server (HTTP, and HTTPS when configured) until SIGINT or SIGTERM.
-    Serve,
+    Serve {
+        /// What this process runs: all (the default: a one-box instance),
+        /// web (HTTP and streaming only) or worker (deliveries, Web Push,
+        /// imports and timed work only; binds no port). Overrides the
+        /// `role` key of the configuration.
+        #[arg(long, value_name = "ROLE", value_parser = ["all", "web", "worker"])]
+        role: Option<String>,
+    },
     /// Apply pending database migrations and exit.
     Migrate,
     /// Manage local accounts.
@@ -220,7 +227,13 @@ fn main() -> ExitCode {
 async fn run(command: Command, config: Config) -> anyhow::Result<()> {
     let db = Database::open(&config).await?;
     let result = match command {
-        Command::Serve => serve(config, &db).await,
+        Command::Serve { role } => {
+            let mut config = config;
+            if let Some(role) = role.as_deref().and_then(skein::config::Role::parse) {
+                config.role = role;
+            }
+            serve(config, &db).await
+        }
         Command::Migrate => {
             println!("migrations are up to date");
             Ok(())
@@ -247,10 +260,14 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
 }
 
 async fn serve(config: Config, db: &Database) -> anyhow::Result<()> {
-    let listener = TcpListener::bind(config.listen)
-        .await
-        .with_context(|| format!("binding {}", config.listen))?;
-    let app = Application::build(config, db.pool.clone(), listener).await?;
+    let app = if config.role.serves_http() {
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("binding {}", config.listen))?;
+        Application::build(config, db.pool.clone(), listener).await?
+    } else {
+        Application::build_worker(config, db.pool.clone()).await?
+    };
     let shutdown = CancellationToken::new();
     let trigger = shutdown.clone();
     tokio::spawn(async move {

@@ -51,6 +51,7 @@ pub mod rules;
 pub mod secrets;
 pub mod sessions;
 pub mod stats;
+pub mod timed_work;
 pub mod timelines;
 pub mod uploads;
 pub mod user_domain_blocks;

@@ -153,3 +153,49 @@ pub async fn voter_inboxes(
     .fetch_all(db)
     .await
 }
+
+/// A poll that ended, and the local accounts to tell: its voters and its
+/// author.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Ended {
+    pub post_id: i64,
+    pub author_id: i64,
+    pub recipients: Vec<i64>,
+}
+
+/// Marks up to `limit` polls that ended by `now` as told, and returns them
+/// (polls of deleted posts are marked with nobody to tell). Rows another
+/// transaction is marking are skipped, so concurrent callers tell each
+/// poll's end once.
+pub async fn take_ended(
+    db: impl PgExecutor<'_>,
+    now: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<Ended>, sqlx::Error> {
+    sqlx::query_as(
+        "with ended as (
+             select post_id from polls
+             where end_noticed_at is null and expires_at <= $1
+             order by expires_at
+             limit $2
+             for update skip locked
+         ),
+         marked as (
+             update polls p set end_noticed_at = $1
+             from ended where p.post_id = ended.post_id
+             returning p.post_id
+         )
+         select m.post_id, s.author_id,
+                array(select v.actor_id from poll_votes v join actors a on a.id = v.actor_id
+                      where v.post_id = m.post_id and a.domain is null and s.deleted_at is null
+                      union
+                      select a.id from actors a
+                      where a.id = s.author_id and a.domain is null and s.deleted_at is null
+                ) as recipients
+         from marked m join posts s on s.id = m.post_id",
+    )
+    .bind(now)
+    .bind(limit)
+    .fetch_all(db)
+    .await
+}

@@ -7,6 +7,7 @@ pub mod delivery;
 pub mod imports;
 pub mod pool;
 pub mod push;
+pub mod timed;
 
 use rand::Rng;
 use sqlx::postgres::PgConnectOptions;

@@ -84,3 +84,36 @@ pub async fn vote(state: &AppState, voter: &Actor, post: &Post, choices: &[usize
     tx.commit().await?;
     Ok(poll)
 }
+
+/// Polls whose end is told per transaction.
+const ENDINGS_PER_BATCH: i64 = 100;
+
+/// Tells the local voters and author of every poll that has ended (a
+/// `poll` notification from the author, as Mastodon sends it), once per
+/// poll; returns how many polls ended.
+pub async fn notice_endings(state: &AppState) -> Result<usize> {
+    let mut total = 0;
+    loop {
+        let now = state.clock.now();
+        let mut tx = state.db.begin().await?;
+        let ended = db::polls::take_ended(&mut *tx, now, ENDINGS_PER_BATCH).await?;
+        for poll in &ended {
+            for recipient in &poll.recipients {
+                db::notifications::notify(
+                    &mut tx,
+                    *recipient,
+                    "poll",
+                    poll.author_id,
+                    Some(poll.post_id),
+                    now,
+                )
+                .await?;
+            }
+        }
+        tx.commit().await?;
+        total += ended.len();
+        if (ended.len() as i64) < ENDINGS_PER_BATCH {
+            return Ok(total);
+        }
+    }
+}

@@ -36,6 +36,7 @@ mod redelivery;
 mod remote_actors;
 mod reply_controls;
 mod reports;
+mod roles;
 mod rules;
 mod scheme;
 mod search;

@@ -1,0 +1,112 @@
+//! Timed work: what runs every so often (housekeeping, telling voters that
+//! a poll ended), once across any number of worker processes.
+//!
+//! Each kind of work has a row in `timed_work` with the time its next run
+//! is due (on the injectable clock). Every worker process looks every few
+//! seconds; the first to claim a due run (`db::timed_work::claim`) does it
+//! and sets the next due time. A claim carries the process's worker id,
+//! held as an advisory lock for its life: when the process dies mid-run,
+//! another takes the run over at once; a live process's claim is never
+//! taken before its lease ends, so a run never happens twice at once.
+
+use std::time::Duration;
+
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::db;
+use crate::service;
+use crate::state::AppState;
+
+/// How often each worker process looks for due work (real time).
+const LOOK_EVERY: Duration = Duration::from_secs(15);
+
+/// A kind of timed work.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Work {
+    /// `jobs::cleanup`, hourly.
+    Cleanup,
+    /// Telling local voters and authors that their polls ended.
+    PollEndings,
+}
+
+impl Work {
+    pub const ALL: [Work; 2] = [Work::Cleanup, Work::PollEndings];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Work::Cleanup => "cleanup",
+            Work::PollEndings => "poll_endings",
+        }
+    }
+
+    /// Time between two runs.
+    pub fn every(self) -> chrono::Duration {
+        match self {
+            Work::Cleanup => chrono::Duration::hours(1),
+            Work::PollEndings => chrono::Duration::minutes(1),
+        }
+    }
+
+    /// How long a live process's claim holds before another process may
+    /// take the run over (a hung run).
+    fn lease(self) -> chrono::Duration {
+        match self {
+            Work::Cleanup => chrono::Duration::minutes(30),
+            Work::PollEndings => chrono::Duration::minutes(5),
+        }
+    }
+
+    async fn run(self, state: &AppState) {
+        match self {
+            Work::Cleanup => super::cleanup::run(state).await,
+            Work::PollEndings => match service::polls::notice_endings(state).await {
+                Ok(0) => {}
+                Ok(n) => tracing::debug!(polls = n, "told voters that polls ended"),
+                Err(e) => tracing::warn!(error = %e, "telling voters that polls ended failed"),
+            },
+        }
+    }
+}
+
+/// Runs every kind of work that is due and that no other process holds;
+/// returns the kinds this process ran.
+pub async fn run_due(state: &AppState, worker: i32) -> Result<Vec<Work>, sqlx::Error> {
+    let mut ran = Vec::new();
+    for work in Work::ALL {
+        let now = state.clock.now();
+        db::timed_work::ensure(&state.db, work.name(), now).await?;
+        if !db::timed_work::claim(&state.db, work.name(), worker, now, now + work.lease()).await? {
+            continue;
+        }
+        work.run(state).await;
+        let done = state.clock.now();
+        if !db::timed_work::finish(&state.db, work.name(), worker, done, done + work.every())
+            .await?
+        {
+            tracing::warn!(
+                work = work.name(),
+                "a run outlived its lease and was taken over"
+            );
+        }
+        ran.push(work);
+    }
+    Ok(ran)
+}
+
+/// Looks for due work every [`LOOK_EVERY`] until `shutdown`; a run in hand
+/// is finished first.
+pub fn spawn(state: AppState, worker: i32, shutdown: CancellationToken) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut interval = tokio::time::interval(LOOK_EVERY);
+        loop {
+            tokio::select! {
+                _ = shutdown.cancelled() => return,
+                _ = interval.tick() => {}
+            }
+            if let Err(e) = run_due(&state, worker).await {
+                tracing::warn!(error = %e, "looking for timed work failed");
+            }
+        }
+    })
+}
