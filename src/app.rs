@@ -30,6 +30,8 @@ const DRAIN: Duration = Duration::from_secs(10);
 pub struct Application {
     /// None for a worker process, which serves no HTTP.
     listener: Option<TcpListener>,
+    /// `metrics.listen`'s listener, in every role.
+    metrics: Option<TcpListener>,
     tls: Option<(std::net::TcpListener, axum_server::tls_rustls::RustlsConfig)>,
     state: AppState,
     worker: WorkerLock,
@@ -92,6 +94,17 @@ impl Application {
                 Some((listener, rustls))
             }
         };
+        let metrics = match config.metrics.listen_addr()? {
+            Some(addr) => Some(
+                TcpListener::bind(addr)
+                    .await
+                    .with_context(|| format!("binding the metrics listener to {addr}"))?,
+            ),
+            None => None,
+        };
+        if config.metrics.enabled() {
+            crate::prometheus::install();
+        }
         let worker = WorkerLock::acquire(&db).await?;
         let changes = streaming::listener::connect(&db)
             .await
@@ -101,6 +114,7 @@ impl Application {
         let pusher = Pusher::new(state.clone(), worker.id);
         Ok(Application {
             listener,
+            metrics,
             tls,
             state,
             worker,
@@ -164,6 +178,11 @@ impl Application {
         }
     }
 
+    /// The metrics listener's address, when `metrics.listen` is set.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics.as_ref().and_then(|l| l.local_addr().ok())
+    }
+
     pub fn tls_addr(&self) -> Option<SocketAddr> {
         self.tls.as_ref().and_then(|(l, _)| l.local_addr().ok())
     }
@@ -185,9 +204,10 @@ impl Application {
     /// Serves until `shutdown` is cancelled, then stops accepting and lets
     /// in-flight requests finish.
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
-        let workers = self.spawn_jobs(&shutdown);
+        let mut workers = self.spawn_jobs(&shutdown);
         let Application {
             listener,
+            metrics,
             tls,
             state,
             worker,
@@ -201,6 +221,24 @@ impl Application {
             changes,
             shutdown.clone(),
         ));
+        if let Some(metrics) = metrics {
+            let state = state.clone();
+            let token = shutdown.clone();
+            workers.push(tokio::spawn(async move {
+                let router = axum::Router::new().route(
+                    "/metrics",
+                    axum::routing::get(
+                        move || async move { crate::prometheus::render(&state).await },
+                    ),
+                );
+                if let Err(e) = axum::serve(metrics, router)
+                    .with_graceful_shutdown(token.cancelled_owned())
+                    .await
+                {
+                    tracing::error!(error = %e, "the metrics listener failed");
+                }
+            }));
+        }
         let served = match listener.filter(|_| role.serves_http()) {
             Some(listener) => serve_http(&state, listener, tls, &shutdown).await,
             None => {

@@ -40,6 +40,7 @@ pub struct Config {
     pub federation: FederationConfig,
     pub tls: TlsConfig,
     pub log: LogConfig,
+    pub metrics: MetricsConfig,
     pub test_network: TestNetworkConfig,
 }
 
@@ -133,6 +134,40 @@ pub struct HttpConfig {
     pub request_timeout_seconds: u64,
     pub max_body_bytes: usize,
     pub trusted_proxies: Vec<IpAddr>,
+}
+
+/// The Prometheus endpoint (`crate::prometheus`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsConfig {
+    /// An address of its own for `GET /metrics`, without authentication
+    /// (keep it private); empty: none.
+    pub listen: String,
+    /// A bearer token that opens `GET /metrics` on the main listener;
+    /// empty: none there.
+    pub token: String,
+}
+
+impl MetricsConfig {
+    /// Whether metrics are recorded at all.
+    pub fn enabled(&self) -> bool {
+        !self.listen.trim().is_empty() || !self.token.is_empty()
+    }
+
+    /// The address of the metrics listener, if one is configured.
+    pub fn listen_addr(&self) -> Result<Option<SocketAddr>, ConfigError> {
+        if self.listen.trim().is_empty() {
+            return Ok(None);
+        }
+        self.listen
+            .trim()
+            .parse()
+            .map(Some)
+            .map_err(|_| ConfigError::Invalid {
+                key: "metrics.listen",
+                message: format!("{:?} is not an address and port", self.listen),
+            })
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -342,6 +377,13 @@ impl Config {
             return Err(ConfigError::Invalid {
                 key: "http.max_body_bytes",
                 message: "must be at least 1024".into(),
+            });
+        }
+        self.metrics.listen_addr()?;
+        if !self.metrics.token.is_empty() && self.metrics.token.len() < 16 {
+            return Err(ConfigError::Invalid {
+                key: "metrics.token",
+                message: "must be at least 16 characters".into(),
             });
         }
         if self.posts.max_characters == 0 {

@@ -26,6 +26,7 @@ pub mod mastodon;
 /// Outbound HTTP with address, scheme, redirect, time and size rules.
 pub mod net;
 /// In-memory rate limits on the injectable clock.
+pub mod prometheus;
 pub mod ratelimit;
 /// Use cases, each owning its transaction.
 pub mod service;

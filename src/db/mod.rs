@@ -45,6 +45,7 @@ pub mod polls;
 pub mod posts;
 pub mod push;
 pub mod queue;
+pub mod queue_health;
 pub mod rate_limits;
 pub mod reports;
 pub mod rules;

@@ -62,6 +62,12 @@ pub fn is_activitypub_type(content_type: &str) -> bool {
 /// A signed GET of an ActivityPub document whose `id` must be `url` (or,
 /// after redirects, the final URL).
 pub async fn fetch_object(state: &AppState, url: &Url) -> Result<Value, FetchError> {
+    let result = fetch_object_checked(state, url).await;
+    crate::prometheus::remote_fetch("object", result.is_ok());
+    result
+}
+
+async fn fetch_object_checked(state: &AppState, url: &Url) -> Result<Value, FetchError> {
     let (final_url, document) = get_signed(state, url).await?;
     let id = id_of(&document).unwrap_or_default().to_string();
     // The document must be the one its server answers for: its id is where
@@ -157,6 +163,12 @@ async fn get_checked(
 /// Resolves `user@host` to its actor URL with WebFinger. The `self` link must
 /// point to the host that was asked.
 pub async fn webfinger(state: &AppState, handle: &Handle) -> Result<Url, FetchError> {
+    let result = webfinger_checked(state, handle).await;
+    crate::prometheus::remote_fetch("webfinger", result.is_ok());
+    result
+}
+
+async fn webfinger_checked(state: &AppState, handle: &Handle) -> Result<Url, FetchError> {
     let scheme = state.config.peer_scheme().as_str();
     let mut url = Url::parse(&format!("{scheme}://{}/.well-known/webfinger", handle.host))
         .map_err(|_| FetchError::WebFinger("the host is not valid"))?;

@@ -100,6 +100,7 @@ pub fn router(state: AppState) -> Router {
         .merge(statics::routes())
         .merge(web::routes())
         .route("/health", get(health::health))
+        .route("/metrics", get(crate::prometheus::scrape_with_token))
         .route("/", get(web::index))
         .route("/inbox", post(inbox::shared))
         .route("/actor/inbox", post(inbox::instance_actor))
@@ -116,7 +117,7 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             web::error_pages,
         ))
-        .with_state(state)
+        .with_state(state.clone())
         .layer(DefaultBodyLimit::max(max_body))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
@@ -139,6 +140,12 @@ pub fn router(state: AppState) -> Router {
             }),
         )
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid));
+    // Requests are counted by route when metrics are on.
+    let routes = if state.config.metrics.enabled() {
+        routes.layer(axum::middleware::from_fn(crate::prometheus::track_http))
+    } else {
+        routes
+    };
     // Mastodon (Rails) answers every path with a trailing slash too, and
     // apps rely on it: Mastodon.py asks for `/api/v1/instance/`. The slash
     // goes before routing, so the routes are wrapped rather than layered.

@@ -36,6 +36,7 @@ pub mod portability;
 pub mod posts;
 pub mod profiles;
 pub mod push;
+pub mod queue_health;
 pub mod quotes;
 pub mod remote_actors;
 pub mod reply_controls;

@@ -223,6 +223,8 @@ pub struct TestApp {
     /// A client that reaches this instance by its host name.
     pub client: reqwest::Client,
     pub tls_addr: Option<SocketAddr>,
+    /// The metrics listener, when `metrics.listen` is set.
+    pub metrics_addr: Option<SocketAddr>,
     pub state: AppState,
     pub deliverer: Arc<Deliverer>,
     pub pusher: Arc<Pusher>,
@@ -302,6 +304,7 @@ impl TestApp {
                 .await
                 .expect("the application builds");
         let tls_addr = app.tls_addr();
+        let metrics_addr = app.metrics_addr();
         let state = app.state().clone();
         let deliverer = app.deliverer();
         let pusher = app.pusher();
@@ -321,6 +324,7 @@ impl TestApp {
             config,
             client,
             tls_addr,
+            metrics_addr,
             state,
             deliverer,
             pusher,

@@ -23,6 +23,7 @@ mod http;
 mod inbox;
 mod link_verification;
 mod media;
+mod metrics;
 mod moderation;
 mod moves;
 mod notifications_api;

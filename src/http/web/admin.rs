@@ -11,13 +11,14 @@ use serde::Deserialize;
 
 use super::{Chrome, StaffSession, WebResult, render};
 use crate::error::Error;
-use crate::service::audit;
+use crate::service::{audit, queue_health};
 use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/admin", get(index))
         .route("/admin/audit_log", get(audit_log))
+        .route("/admin/federation", get(federation))
 }
 
 #[derive(Template)]
@@ -101,4 +102,81 @@ async fn audit_log(
         actions,
         older,
     })
+}
+
+/// A host whose deliveries fail, as shown.
+pub struct HostView {
+    pub host: String,
+    pub failure_days: i64,
+    pub last_failure: String,
+    pub unavailable_since: Option<String>,
+    pub waiting: i64,
+}
+
+#[derive(Template)]
+#[template(path = "web/admin/federation.html")]
+struct FederationPage {
+    chrome: Chrome,
+    section: &'static str,
+    deliveries: i64,
+    oldest_delivery: Option<String>,
+    pushes: i64,
+    oldest_push: Option<String>,
+    unavailable: i64,
+    failing: i64,
+    hosts: Vec<HostView>,
+}
+
+/// `GET /admin/federation`: the delivery and Web Push queues, and the
+/// hosts whose deliveries fail.
+async fn federation(State(state): State<AppState>, staff: StaffSession) -> WebResult {
+    let (health, hosts) = queue_health::overview(&state, &staff.staff).await?;
+    let now = state.clock.now();
+    let age = |at: Option<chrono::DateTime<chrono::Utc>>| at.map(|at| ago(now - at));
+    render(&FederationPage {
+        chrome: staff.me.chrome,
+        section: "federation",
+        deliveries: health.deliveries,
+        oldest_delivery: age(health.oldest_delivery),
+        pushes: health.pushes,
+        oldest_push: age(health.oldest_push),
+        unavailable: health.unavailable_hosts,
+        failing: health.failing_hosts,
+        hosts: hosts
+            .into_iter()
+            .map(|h| HostView {
+                host: h.host,
+                failure_days: h.failure_days,
+                last_failure: h.last_failure_day.format("%Y-%m-%d").to_string(),
+                unavailable_since: h
+                    .unavailable_since
+                    .map(|at| at.format("%Y-%m-%d %H:%M UTC").to_string()),
+                waiting: h.waiting,
+            })
+            .collect(),
+    })
+}
+
+/// A duration as the queue page says it ("3 min", "2 h", "5 days").
+fn ago(d: chrono::Duration) -> String {
+    let s = d.num_seconds().max(0);
+    match s {
+        0..60 => format!("{s} s"),
+        60..3600 => format!("{} min", s / 60),
+        3600..86400 => format!("{} h", s / 3600),
+        _ => format!("{} days", s / 86400),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn ages_read_in_the_largest_whole_unit() {
+        use chrono::Duration;
+        assert_eq!(super::ago(Duration::seconds(42)), "42 s");
+        assert_eq!(super::ago(Duration::seconds(150)), "2 min");
+        assert_eq!(super::ago(Duration::hours(5)), "5 h");
+        assert_eq!(super::ago(Duration::days(3)), "3 days");
+        assert_eq!(super::ago(Duration::seconds(-5)), "0 s");
+    }
 }

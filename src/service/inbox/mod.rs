@@ -89,20 +89,30 @@ struct Prepared {
 }
 
 pub async fn receive(state: &AppState, incoming: Incoming<'_>) -> Result<Received> {
-    let result = receive_checked(state, &incoming).await;
-    match &result {
+    let mut kind = None;
+    let result = receive_checked(state, &incoming, &mut kind).await;
+    let outcome = match &result {
+        Ok(Received::Applied) => "applied",
         Ok(Received::Ignored(reason)) => {
             tracing::debug!(reason, "activity recorded with nothing to do");
+            "ignored"
         }
         Err(e) if e.status().is_client_error() => {
             tracing::info!(error = %e, "activity refused");
+            "refused"
         }
-        _ => {}
-    }
+        Err(_) => "failed",
+    };
+    crate::prometheus::inbox_activity(kind.as_deref().unwrap_or("unparsed"), outcome);
     result
 }
 
-async fn receive_checked(state: &AppState, incoming: &Incoming<'_>) -> Result<Received> {
+/// `kind` is set to the activity's type once the body parsed.
+async fn receive_checked(
+    state: &AppState,
+    incoming: &Incoming<'_>,
+    kind: &mut Option<String>,
+) -> Result<Received> {
     if let Inbox::Person(name) = &incoming.inbox {
         db::actors::find_shared_person(&state.db, name)
             .await?
@@ -110,6 +120,7 @@ async fn receive_checked(state: &AppState, incoming: &Incoming<'_>) -> Result<Re
     }
     let envelope =
         inbound::parse_bytes(incoming.body).map_err(|e| Error::BadRequest(e.to_string()))?;
+    *kind = Some(envelope.kind.to_string());
     let span = tracing::debug_span!("activity", id = %envelope.id, kind = %envelope.kind);
     let _entered = span.enter();
 
