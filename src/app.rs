@@ -167,6 +167,7 @@ impl Application {
             fetch_failures: Arc::new(crate::service::fetch_failures::FetchFailures::new()),
             hosts_heard: Arc::new(crate::service::hosts_heard::HostsHeard::new()),
             background: tokio_util::task::TaskTracker::new(),
+            self_checks: Arc::default(),
         };
         Ok(state)
     }
@@ -306,6 +307,13 @@ async fn serve_http(
         role = ?state.config.role,
         "listening for HTTP"
     );
+    if state.config.http.self_check {
+        // Once the listener below accepts (connections wait until then).
+        let state = state.clone();
+        tokio::spawn(async move {
+            crate::service::self_check::run(&state).await;
+        });
+    }
     let serves_tls = tls.is_some();
     if serves_tls && state.config.scheme() == crate::config::Scheme::Https {
         tracing::info!("the HTTP listener redirects everything but /health to HTTPS");

@@ -134,6 +134,9 @@ pub struct HttpConfig {
     pub request_timeout_seconds: u64,
     pub max_body_bytes: usize,
     pub trusted_proxies: Vec<IpAddr>,
+    /// Check at start that signatures survive the way in through the
+    /// public address (`service::self_check`).
+    pub self_check: bool,
 }
 
 /// The Prometheus endpoint (`crate::prometheus`).
@@ -506,6 +509,14 @@ fn authority(url: &Url) -> String {
     match url.port() {
         Some(port) => format!("{host}:{port}"),
         None => host.to_string(),
+    }
+}
+
+impl Config {
+    /// Whether the public address is this machine's alone (`localhost`, a
+    /// loopback address): nothing from elsewhere can reach it.
+    pub fn is_loopback_instance(&self) -> bool {
+        is_loopback(&self.base_url())
     }
 }
 

@@ -103,6 +103,11 @@ pub fn remote_fetch(kind: &'static str, ok: bool) {
     .increment(1);
 }
 
+/// A self-check's result (`service::self_check`): 1 when it holds.
+pub fn self_check(check: &'static str, ok: bool) {
+    metrics::gauge!("skein_self_check_ok", "check" => check).set(if ok { 1.0 } else { 0.0 });
+}
+
 /// `GET /metrics`: the text format, after reading the gauges.
 pub async fn render(state: &AppState) -> Response {
     let handle = install();

@@ -56,4 +56,6 @@ pub struct AppState {
     /// Work started after a request's change committed (checking profile
     /// links); tests wait for it with `close` and `wait`.
     pub background: TaskTracker,
+    /// This process's last self-check results (`service::self_check`).
+    pub self_checks: Arc<crate::service::self_check::SelfChecks>,
 }

@@ -139,3 +139,10 @@ pub async fn ping(db: impl sqlx::PgExecutor<'_>) -> Result<(), sqlx::Error> {
         .await
         .map(drop)
 }
+
+/// The database server's clock.
+pub async fn database_time(
+    db: impl sqlx::PgExecutor<'_>,
+) -> Result<chrono::DateTime<chrono::Utc>, sqlx::Error> {
+    sqlx::query_scalar("select now()").fetch_one(db).await
+}

@@ -104,6 +104,7 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(web::index))
         .route("/inbox", post(inbox::shared))
         .route("/actor/inbox", post(inbox::instance_actor))
+        .route("/actor/self_check", post(health::self_check_probe))
         .route("/users/{username}/inbox", post(inbox::person))
         .route("/actor", get(activitypub::instance_actor))
         .route("/actor/outbox", get(activitypub::instance_outbox))

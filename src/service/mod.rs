@@ -42,6 +42,7 @@ pub mod remote_actors;
 pub mod reply_controls;
 pub mod reports;
 pub mod rules;
+pub mod self_check;
 pub mod sessions;
 pub mod signed;
 pub mod timelines;

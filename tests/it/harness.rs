@@ -293,6 +293,8 @@ impl TestApp {
                 "{ \"*.test\" = \"127.0.0.1\" }".to_string(),
             ),
             ("SKEIN_LOG__LEVEL".to_string(), "warn".to_string()),
+            // Tests that want the start-up self-check turn it on.
+            ("SKEIN_HTTP__SELF_CHECK".to_string(), "false".to_string()),
             // Tests deliver synchronously with `deliver()`.
             ("SKEIN_DELIVERY__WORKERS".to_string(), "0".to_string()),
         ];

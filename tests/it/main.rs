@@ -41,6 +41,7 @@ mod roles;
 mod rules;
 mod scheme;
 mod search;
+mod self_check;
 mod streaming;
 mod timelines;
 mod web;
