@@ -11,6 +11,7 @@ pub mod limits;
 pub mod lists;
 pub mod media;
 pub mod names;
+pub mod notifications;
 pub mod portability;
 pub mod scopes;
 pub mod text;

@@ -9,7 +9,7 @@ use serde_json::json;
 use crate::http::AppState;
 
 pub async fn health(State(state): State<AppState>) -> Response {
-    match crate::db::ping(&state.db).await {
+    match crate::service::instance::database_answers(&state.db).await {
         Ok(_) => Json(json!({ "status": "ok", "database": "ok" })).into_response(),
         Err(e) => {
             tracing::warn!(error = %e, "health check: database unreachable");

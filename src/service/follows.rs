@@ -4,6 +4,7 @@
 use sqlx::PgConnection;
 
 use crate::db::{self, actors::Actor, follows::Follow};
+use crate::domain::notifications::NotificationKind;
 use crate::error::{Error, Result};
 use crate::federation::activities;
 use crate::service::outbox;
@@ -60,8 +61,8 @@ pub async fn follow(state: &AppState, follower: &Actor, target: &Actor) -> Resul
         let mut tx = state.db.begin().await?;
         let follow = db::follows::upsert(&mut *tx, follower.id, target.id, None, new_state).await?;
         let kind = match state_of(&follow) {
-            FollowState::Following => "follow",
-            FollowState::Requested => "follow_request",
+            FollowState::Following => NotificationKind::Follow,
+            FollowState::Requested => NotificationKind::FollowRequest,
         };
         db::notifications::notify(
             &mut tx,

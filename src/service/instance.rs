@@ -70,3 +70,8 @@ pub async fn ensure_actor(pool: &PgPool, urls: &Urls) -> Result<Actor> {
 pub async fn contact_account(pool: &PgPool) -> Result<Option<Actor>> {
     Ok(db::users::contact_actor(pool).await?)
 }
+
+/// Whether the database answers (`GET /health`).
+pub async fn database_answers(pool: &PgPool) -> Result<()> {
+    Ok(db::ping(pool).await?)
+}

@@ -44,3 +44,4 @@ pub mod rules;
 pub mod sessions;
 pub mod signed;
 pub mod timelines;
+pub mod types;

@@ -9,6 +9,7 @@ use sqlx::PgConnection;
 use url::Url;
 
 use crate::db::{self, actors::Actor, users::User};
+use crate::domain::notifications::NotificationKind;
 use crate::error::{Error, Result};
 use crate::federation::activities;
 use crate::service::{follows, outbox, profiles, remote_actors, sessions};
@@ -234,9 +235,9 @@ async fn follow_target(
         };
         let follow = db::follows::upsert(&mut *tx, follower.id, target.id, None, wanted).await?;
         let kind = if follow.state == "accepted" {
-            "follow"
+            NotificationKind::Follow
         } else {
-            "follow_request"
+            NotificationKind::FollowRequest
         };
         db::notifications::notify(tx, target.id, kind, follower.id, None, state.clock.now())
             .await?;

@@ -16,10 +16,7 @@ use crate::federation::inbound::RemotePost;
 use sqlx::PgConnection;
 
 use crate::db::{self, actors::Actor, posts::Post};
-use crate::domain::interaction::{
-    Interaction, InteractionPolicy, Owner, Permission, ReplyPolicy, Subject,
-};
-use crate::domain::visibility::Visibility;
+use crate::domain::interaction::{Interaction, InteractionPolicy, Owner, Permission, Subject};
 use crate::error::{Error, Result};
 use crate::federation::activities;
 use crate::service::discovery::authority;
@@ -35,11 +32,6 @@ pub fn owner(author: &Actor) -> Owner<'_> {
     }
 }
 
-/// The reply control of a local post.
-pub fn reply_policy(post: &Post) -> ReplyPolicy {
-    ReplyPolicy::parse(&post.reply_policy).unwrap_or_default()
-}
-
 /// The policy of a post by `author`: made from the reply control for local
 /// posts, as published for remote ones.
 pub async fn policy_of(
@@ -49,10 +41,9 @@ pub async fn policy_of(
 ) -> Result<InteractionPolicy> {
     if author.is_local() {
         let mentioned = db::posts::mentioned_ap_ids(&mut *conn, post.id).await?;
-        let visibility = Visibility::parse(&post.visibility).unwrap_or(Visibility::Direct);
         Ok(InteractionPolicy::local(
-            reply_policy(post),
-            visibility,
+            post.reply_policy,
+            post.visibility,
             &owner(author),
             &mentioned,
         ))

@@ -7,7 +7,6 @@ use axum::routing::{get, patch, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 
-use crate::db::{self, actors::Actor, views::Listing};
 use crate::domain::filters::Context as FilterContext;
 use crate::domain::visibility::Visibility;
 use crate::error::{Error, Result};
@@ -16,6 +15,7 @@ use crate::http::api::{MaybeToken, PageParams, Params, Token, id, paged, params:
 use crate::http::client_ip::ClientIp;
 use crate::mastodon::Presenter;
 use crate::mastodon::entities as e;
+use crate::service::types::{Actor, Listing};
 use crate::service::{
     accounts, blocks, deletion, follows, moves, mutes, profiles, remote_actors, timelines,
 };
@@ -73,20 +73,7 @@ pub fn routes(max_image_bytes: usize) -> Router<AppState> {
 /// blocking accounts too), but not the instance actor nor a local actor
 /// without a user.
 pub async fn account(state: &AppState, raw: &str) -> Result<Actor> {
-    let actor = db::actors::find_by_id(&state.db, id(raw)?)
-        .await?
-        .ok_or(Error::NotFound)?;
-    if actor.kind == "Application" && actor.is_local() {
-        return Err(Error::NotFound);
-    }
-    if actor.is_local()
-        && db::users::find_by_actor(&state.db, actor.id)
-            .await?
-            .is_none()
-    {
-        return Err(Error::NotFound);
-    }
-    Ok(actor)
+    accounts::shown_by_id(state, id(raw)?).await
 }
 
 async fn verify_credentials(
@@ -192,7 +179,7 @@ async fn update_credentials(
         )
         .await?;
     }
-    updated = db::actors::find_by_id(&state.db, updated.id)
+    updated = accounts::by_id(&state, updated.id)
         .await?
         .unwrap_or(updated);
     let presenter = Presenter::new(&state, Some(&updated));
@@ -226,9 +213,7 @@ async fn many(
             .filter_map(|i| i.parse().ok())
             .take(40)
             .collect();
-    let mut actors = db::views::actors(&state.db, &ids).await?;
-    actors.retain(|a| !(a.is_local() && a.kind == "Application"));
-    actors.sort_by_key(|a| ids.iter().position(|i| *i == a.id));
+    let actors = accounts::many_by_id(&state, &ids).await?;
     Ok(Json(
         Presenter::new(&state, viewer).accounts(&actors).await?,
     ))
@@ -293,18 +278,7 @@ async fn lookup(
     Params(p): Params<Lookup>,
 ) -> Result<Json<e::Account>> {
     let viewer = token.viewer("read:accounts")?;
-    let acct = p.acct.trim().trim_start_matches('@');
-    let local_domain = state.urls.domain();
-    let actor = match acct.split_once('@') {
-        None => db::actors::find_local_person(&state.db, acct).await?,
-        Some((user, host)) if host.eq_ignore_ascii_case(&local_domain) => {
-            db::actors::find_local_person(&state.db, user).await?
-        }
-        Some((user, host)) => {
-            db::actors::find_remote_by_handle(&state.db, user, &host.to_lowercase()).await?
-        }
-    }
-    .ok_or(Error::NotFound)?;
+    let actor = accounts::by_handle(&state, &p.acct).await?;
     Ok(Json(Presenter::new(&state, viewer).account(&actor).await?))
 }
 
@@ -438,14 +412,7 @@ async fn listing(
     subject: i64,
     page: &PageParams,
 ) -> Result<Response> {
-    let rows = db::views::list_actors(
-        &state.db,
-        listing,
-        subject,
-        page.page(40, 80),
-        state.clock.now(),
-    )
-    .await?;
+    let rows = accounts::listing(state, listing, subject, page.page(40, 80)).await?;
     let bounds = bounds(&rows, |r| r.cursor);
     let actors: Vec<Actor> = rows.into_iter().map(|r| r.actor).collect();
     let accounts = Presenter::new(state, viewer).accounts(&actors).await?;

@@ -8,17 +8,17 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 
-use crate::db::{self, actors::Actor, posts::Post, views::Listing};
 use crate::domain::filters::Context as FilterContext;
 use crate::domain::interaction::ReplyPolicy;
-use crate::domain::visibility::{QuotePolicy, Visibility};
+use crate::domain::visibility::Visibility;
 use crate::error::{Error, Result};
 use crate::http::api::accounts::bounds;
 use crate::http::api::{MaybeToken, PageParams, Params, Token, id, paged, params::lenient};
 use crate::mastodon::Presenter;
 use crate::mastodon::entities::{self as e, time};
 use crate::service::posts::draft;
-use crate::service::{compose, interactions, media, polls, posts, timelines};
+use crate::service::types::{Actor, Listing, Post};
+use crate::service::{accounts, compose, interactions, media, polls, posts, timelines};
 use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -49,14 +49,7 @@ pub fn routes() -> Router<AppState> {
 /// A live post the viewer may see; anything else is "not found", as
 /// Mastodon answers (so that private posts do not betray themselves).
 pub async fn visible_post(state: &AppState, viewer: Option<&Actor>, raw: &str) -> Result<Post> {
-    let post = db::posts::find_by_id(&state.db, id(raw)?)
-        .await?
-        .filter(|p| p.deleted_at.is_none())
-        .ok_or(Error::NotFound)?;
-    if !posts::can_see(state, &post, viewer).await? {
-        return Err(Error::NotFound);
-    }
-    Ok(post)
+    posts::visible(state, viewer, id(raw)?).await
 }
 
 #[derive(Deserialize, Default)]
@@ -363,8 +356,8 @@ async fn edit(
             focus: focus.as_deref(),
         })
         .collect();
-    let visibility = Visibility::parse(&post.visibility).unwrap_or(Visibility::Public);
-    let quote_policy = QuotePolicy::parse(&post.quote_policy).unwrap_or(QuotePolicy::Public);
+    let visibility = post.visibility;
+    let quote_policy = post.quote_policy;
     let language = p.language.clone().or_else(|| post.language.clone());
     let draft = posts::Draft {
         text: p.status.as_deref().unwrap_or_default(),
@@ -376,7 +369,7 @@ async fn edit(
         poll: p.poll()?,
         quote_of: None,
         quote_policy,
-        reply_policy: crate::service::reply_controls::reply_policy(&post),
+        reply_policy: post.reply_policy,
         // Mastodon's edit replaces the media with the list given (none
         // given: the post keeps no media).
         media_ids: Some(&media_ids),
@@ -425,7 +418,7 @@ async fn history(
     let post = visible_post(&state, viewer, &raw).await?;
     let presenter = Presenter::new(&state, viewer);
     let current = presenter.status(&post).await?;
-    let mut versions: Vec<e::StatusEdit> = db::posts::history(&state.db, post.id)
+    let mut versions: Vec<e::StatusEdit> = posts::history(&state, &post)
         .await?
         .into_iter()
         .map(|(content, summary, sensitive, at)| e::StatusEdit {
@@ -473,7 +466,7 @@ async fn source(
 }
 
 async fn present(state: &AppState, viewer: &Actor, post: &Post) -> Result<Json<e::Status>> {
-    let fresh = db::posts::find_by_id(&state.db, post.id)
+    let fresh = posts::by_id(state, post.id)
         .await?
         .unwrap_or_else(|| post.clone());
     Ok(Json(
@@ -537,7 +530,7 @@ async fn reblog(
     let (_, viewer) = token.user("write:statuses")?;
     let post = visible_post(&state, Some(viewer), &raw).await?;
     let target = match post.reblog_of_id {
-        Some(original) => db::posts::find_by_id(&state.db, original)
+        Some(original) => posts::by_id(&state, original)
             .await?
             .ok_or(Error::NotFound)?,
         None => post,
@@ -611,14 +604,7 @@ async fn listed_by(
 ) -> Result<Response> {
     let viewer = token.viewer("read:accounts")?;
     let post = visible_post(state, viewer, raw).await?;
-    let rows = db::views::list_actors(
-        &state.db,
-        listing,
-        post.id,
-        page.page(40, 80),
-        state.clock.now(),
-    )
-    .await?;
+    let rows = accounts::listing(state, listing, post.id, page.page(40, 80)).await?;
     let bounds = bounds(&rows, |r| r.cursor);
     let actors: Vec<Actor> = rows.into_iter().map(|r| r.actor).collect();
     let accounts = Presenter::new(state, viewer).accounts(&actors).await?;

@@ -6,6 +6,7 @@ use url::Url;
 
 use super::{Received, Tx, interactions};
 use crate::db::{self, actors::Actor};
+use crate::domain::notifications::NotificationKind;
 use crate::error::{Error, Result};
 use crate::federation::activities;
 use crate::federation::actor::{ActorError, RemoteActor};
@@ -97,7 +98,11 @@ pub async fn on_follow(
     let accepted = stored.state == "accepted";
     let changed = before.as_ref().is_none_or(|b| b.state != stored.state);
     if changed {
-        let kind = if accepted { "follow" } else { "follow_request" };
+        let kind = if accepted {
+            NotificationKind::Follow
+        } else {
+            NotificationKind::FollowRequest
+        };
         db::notifications::notify(tx, target.id, kind, actor.id, None, state.clock.now()).await?;
     }
     // An accepted follow is confirmed, and confirmed again when the Follow
