@@ -8,6 +8,7 @@ use sqlx::error::BoxDynError;
 use sqlx::postgres::{PgArgumentBuffer, PgHasArrayType, PgTypeInfo, PgValueRef};
 use sqlx::{Decode, Encode, Postgres, Type};
 
+use crate::domain::follows::FollowState;
 use crate::domain::interaction::ReplyPolicy;
 use crate::domain::notifications::NotificationKind;
 use crate::domain::visibility::{QuotePolicy, QuoteState, Visibility};
@@ -56,3 +57,4 @@ text_enum!(QuotePolicy, "a quote policy");
 text_enum!(QuoteState, "a quote state");
 text_enum!(ReplyPolicy, "a reply policy");
 text_enum!(NotificationKind, "a notification kind");
+text_enum!(FollowState, "a follow state");

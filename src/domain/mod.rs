@@ -5,6 +5,7 @@ pub mod domain_name;
 pub mod domain_policy;
 pub mod events;
 pub mod filters;
+pub mod follows;
 pub mod handle;
 pub mod interaction;
 pub mod limits;

@@ -2,6 +2,7 @@
 //! QuoteRequests, and the authorizations given.
 
 use crate::db::{self, actors::Actor, posts::Post};
+use crate::domain::follows::FollowState;
 use crate::domain::visibility::QuotePolicy;
 use crate::error::{Error, Result};
 use crate::state::AppState;
@@ -20,7 +21,7 @@ pub async fn allowed(
         QuotePolicy::Public => true,
         QuotePolicy::Followers => db::follows::find(&state.db, quoting.id, author.id)
             .await?
-            .is_some_and(|f| f.state == "accepted"),
+            .is_some_and(|f| f.state == FollowState::Following),
         QuotePolicy::Nobody => false,
     })
 }

@@ -12,6 +12,7 @@
 
 use serde_json::{Value, json};
 
+use crate::domain::follows::FollowState;
 use crate::federation::inbound::RemotePost;
 use sqlx::PgConnection;
 
@@ -69,7 +70,8 @@ pub async fn permission(
         return Ok(Permission::Automatic);
     }
     let policy = policy_of(conn, post, author).await?;
-    let accepted = |f: Option<db::follows::Follow>| f.is_some_and(|f| f.state == "accepted");
+    let accepted =
+        |f: Option<db::follows::Follow>| f.is_some_and(|f| f.state == FollowState::Following);
     let facts = Subject {
         ap_id: &subject.ap_id,
         mentioned: db::posts::is_mentioned(&mut *conn, post.id, subject.id).await?,

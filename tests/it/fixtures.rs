@@ -375,7 +375,7 @@ async fn mastodon_follows_polls_quotes_likes_and_reposts_arrive_as_mastodon_send
         .unwrap()
         .unwrap()
         .state;
-    assert_eq!(state, "accepted");
+    assert_eq!(state, skein::domain::follows::FollowState::Following);
 
     // ada follows alice: accepted, and the Accept goes back.
     mastodon.send(&app, &ada, "follow.json").await;
@@ -383,7 +383,7 @@ async fn mastodon_follows_polls_quotes_likes_and_reposts_arrive_as_mastodon_send
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(back.state, "accepted");
+    assert_eq!(back.state, skein::domain::follows::FollowState::Following);
     app.deliver().await;
     let follow_id = mastodon.load("follow.json")["id"].clone();
     assert!(

@@ -5,6 +5,7 @@
 use sqlx::PgConnection;
 
 use crate::db::{self, actors::Actor, posts::Post};
+use crate::domain::follows::FollowState;
 use crate::domain::interaction::{Interaction, ReplyPolicy};
 use crate::domain::notifications::NotificationKind;
 use crate::domain::text::{self, Token};
@@ -701,7 +702,7 @@ pub async fn can_see(state: &AppState, post: &Post, viewer: Option<&Actor>) -> R
     }
     if visibility == Visibility::Private {
         let follow = db::follows::find(&state.db, viewer.id, post.author_id).await?;
-        return Ok(follow.is_some_and(|f| f.state == "accepted"));
+        return Ok(follow.is_some_and(|f| f.state == FollowState::Following));
     }
     Ok(false)
 }
