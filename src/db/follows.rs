@@ -2,6 +2,8 @@
 
 use sqlx::PgExecutor;
 
+use crate::domain::follows::FollowState;
+
 /// One entry of a followers or following listing: the relation's id (the
 /// keyset cursor) and the other actor's ActivityPub id.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -89,7 +91,7 @@ pub struct Follow {
     pub follower_id: i64,
     pub followee_id: i64,
     pub ap_id: Option<String>,
-    pub state: String,
+    pub state: FollowState,
 }
 
 pub async fn find(
@@ -125,7 +127,7 @@ pub async fn upsert(
     follower_id: i64,
     followee_id: i64,
     ap_id: Option<&str>,
-    state: &str,
+    state: FollowState,
 ) -> Result<Follow, sqlx::Error> {
     sqlx::query_as(
         "insert into follows (follower_id, followee_id, ap_id, state)

@@ -28,6 +28,7 @@ pub mod conversations;
 pub mod deliveries;
 pub mod domain_policy;
 pub mod embedded;
+pub mod enums;
 pub mod events;
 pub mod filters;
 pub mod follows;

@@ -7,6 +7,7 @@ use sqlx::{PgConnection, PgExecutor};
 use crate::db::events;
 use crate::db::push;
 use crate::domain::events::{CHANNEL, Change, QUEUED};
+use crate::domain::notifications::NotificationKind;
 
 use crate::db::timelines::{Page, VISIBLE};
 
@@ -18,7 +19,7 @@ use crate::db::timelines::{Page, VISIBLE};
 pub async fn notify(
     db: &mut PgConnection,
     recipient_id: i64,
-    kind: &str,
+    kind: NotificationKind,
     from_actor_id: i64,
     post_id: Option<i64>,
     now: DateTime<Utc>,
@@ -37,7 +38,7 @@ pub async fn notify_report(
     insert(
         db,
         recipient_id,
-        "admin.report",
+        NotificationKind::AdminReport,
         from_actor_id,
         None,
         Some(report_id),
@@ -53,7 +54,7 @@ pub async fn notify_report(
 async fn insert(
     db: &mut PgConnection,
     recipient_id: i64,
-    kind: &str,
+    kind: NotificationKind,
     from_actor_id: i64,
     post_id: Option<i64>,
     report_id: Option<i64>,
@@ -107,7 +108,7 @@ async fn insert(
 pub struct Notification {
     pub id: i64,
     pub recipient_id: i64,
-    pub kind: String,
+    pub kind: NotificationKind,
     pub from_actor_id: i64,
     pub post_id: Option<i64>,
     pub created_at: DateTime<Utc>,
@@ -120,7 +121,7 @@ pub struct Notification {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Filter {
     /// Only these kinds; None: every kind.
-    pub kinds: Option<Vec<String>>,
+    pub kinds: Option<Vec<NotificationKind>>,
     /// Only from this account.
     pub from_actor_id: Option<i64>,
 }
@@ -231,7 +232,7 @@ pub async fn find(
         .bind(None::<i64>)
         .bind(None::<i64>)
         .bind(id)
-        .bind(None::<Vec<String>>)
+        .bind(None::<Vec<NotificationKind>>)
         .bind(None::<i64>)
         .bind(now)
         .fetch_optional(db)
@@ -330,7 +331,7 @@ pub async fn is_silenced(
         .bind(n.from_actor_id)
         .bind(now)
         .bind(n.id)
-        .bind(&n.kind)
+        .bind(n.kind)
         .fetch_one(db)
         .await
 }

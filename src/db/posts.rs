@@ -6,7 +6,7 @@ use sqlx::{PgConnection, PgExecutor};
 use crate::db::events;
 use crate::domain::events::Change;
 use crate::domain::interaction::{InteractionPolicy, ReplyPolicy};
-use crate::domain::visibility::QuotePolicy;
+use crate::domain::visibility::{QuotePolicy, QuoteState, Visibility};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Post {
@@ -19,7 +19,7 @@ pub struct Post {
     pub summary: String,
     pub sensitive: bool,
     pub language: Option<String>,
-    pub visibility: String,
+    pub visibility: Visibility,
     pub in_reply_to_id: Option<i64>,
     pub in_reply_to_ap_id: Option<String>,
     pub published: DateTime<Utc>,
@@ -32,12 +32,12 @@ pub struct Post {
     pub reposts_count: i32,
     pub quote_of_id: Option<i64>,
     pub quote_ap_id: Option<String>,
-    pub quote_state: Option<String>,
+    pub quote_state: Option<QuoteState>,
     pub quote_request_id: Option<String>,
     pub quote_authorization: Option<String>,
-    pub quote_policy: String,
-    /// Who may reply to a local post (`everyone`, `following`, `mentioned`).
-    pub reply_policy: String,
+    pub quote_policy: QuotePolicy,
+    /// Who may reply to a local post.
+    pub reply_policy: ReplyPolicy,
     /// The policy a remote post published (none: anyone may interact).
     pub interaction_policy: Option<sqlx::types::Json<InteractionPolicy>>,
     /// When the author of the post replied to hid this reply.
@@ -61,7 +61,7 @@ pub struct NewPost<'a> {
     pub summary: &'a str,
     pub sensitive: bool,
     pub language: Option<&'a str>,
-    pub visibility: &'a str,
+    pub visibility: Visibility,
     pub in_reply_to_ap_id: Option<&'a str>,
     pub published: DateTime<Utc>,
     pub quote_policy: QuotePolicy,
@@ -128,8 +128,8 @@ pub async fn insert(
             .bind(new.in_reply_to_ap_id)
             .bind(new.published)
             .bind(new.id)
-            .bind(new.quote_policy.as_str())
-            .bind(new.reply_policy.as_str())
+            .bind(new.quote_policy)
+            .bind(new.reply_policy)
             .bind(new.interaction_policy.map(sqlx::types::Json))
             .bind(mentions)
             .bind(tags)
@@ -270,7 +270,7 @@ pub async fn mark_deleted(
     post_id: i64,
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
-    let deleted: Option<(i64, String)> = sqlx::query_as(
+    let deleted: Option<(i64, Visibility)> = sqlx::query_as(
         "update posts set content = '', source = null, summary = '', deleted_at = $2
          where id = $1 and deleted_at is null
          returning author_id, visibility",
@@ -289,7 +289,7 @@ pub async fn mark_deleted(
     };
     events::emit(&mut *db, &change).await?;
     // Reposts of a deleted post go with it, as in Mastodon.
-    let reposts: Vec<(i64, i64, String)> = sqlx::query_as(
+    let reposts: Vec<(i64, i64, Visibility)> = sqlx::query_as(
         "delete from posts where reblog_of_id = $1 returning id, author_id, visibility",
     )
     .bind(post_id)
@@ -388,7 +388,7 @@ pub async fn insert_repost(
     ap_id: &str,
     author_id: i64,
     original_id: i64,
-    visibility: &str,
+    visibility: Visibility,
     published: DateTime<Utc>,
     id: Option<i64>,
 ) -> Result<Option<Post>, sqlx::Error> {
@@ -480,7 +480,7 @@ pub async fn delete_repost(
         let change = Change::Deleted {
             post: repost.id,
             author: repost.author_id,
-            visibility: repost.visibility.clone(),
+            visibility: repost.visibility,
         };
         events::emit(&mut *db, &change).await?;
     }
@@ -561,7 +561,7 @@ pub async fn set_quote(
     db: impl PgExecutor<'_>,
     post_id: i64,
     quote_ap_id: &str,
-    state: &str,
+    state: QuoteState,
     request_id: Option<&str>,
     authorization: Option<&str>,
 ) -> Result<(), sqlx::Error> {
@@ -852,4 +852,24 @@ pub async fn local_reposters(
     .bind(post_id)
     .fetch_all(db)
     .await
+}
+
+/// Waits for and takes the session-level advisory lock on `key` (one writer
+/// per user and idempotency key), held by this connection until
+/// [`unlock_idempotency_key`].
+pub async fn lock_idempotency_key(db: &mut PgConnection, key: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("select pg_advisory_lock($1)")
+        .bind(key)
+        .execute(&mut *db)
+        .await
+        .map(drop)
+}
+
+/// Gives up the lock [`lock_idempotency_key`] took.
+pub async fn unlock_idempotency_key(db: &mut PgConnection, key: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("select pg_advisory_unlock($1)")
+        .bind(key)
+        .execute(&mut *db)
+        .await
+        .map(drop)
 }

@@ -3,6 +3,8 @@
 use chrono::{DateTime, Utc};
 use sqlx::PgExecutor;
 
+use crate::domain::visibility::Visibility;
+
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct User {
     pub id: i64,
@@ -15,7 +17,7 @@ pub struct User {
     pub last_active_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub federating: bool,
-    pub default_visibility: String,
+    pub default_visibility: Visibility,
     pub default_sensitive: bool,
     pub default_language: Option<String>,
 }
@@ -159,7 +161,7 @@ pub async fn find_by_login(
 pub async fn set_preferences(
     db: impl PgExecutor<'_>,
     id: i64,
-    visibility: &str,
+    visibility: Visibility,
     sensitive: bool,
     language: Option<&str>,
 ) -> Result<User, sqlx::Error> {

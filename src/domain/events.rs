@@ -8,6 +8,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::domain::visibility::Visibility;
+
 /// The NOTIFY channel every change goes to.
 pub const CHANNEL: &str = "skein_changes";
 
@@ -23,7 +25,7 @@ pub enum Change {
     Deleted {
         post: i64,
         author: i64,
-        visibility: String,
+        visibility: Visibility,
     },
     /// A local account was notified.
     Notified { notification: i64, recipient: i64 },
@@ -47,7 +49,7 @@ mod tests {
         let text = serde_json::to_string(&Change::Deleted {
             post: 1,
             author: 2,
-            visibility: "public".into(),
+            visibility: Visibility::Public,
         })
         .expect("serializes");
         assert_eq!(

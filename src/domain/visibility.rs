@@ -1,6 +1,7 @@
 //! Who may see a post, with Mastodon's four levels.
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Visibility {
     /// Everyone, listed in public timelines.
     Public,
@@ -92,6 +93,34 @@ mod tests {
         );
         for s in ["public", "unlisted", "private", "direct"] {
             assert_eq!(Visibility::parse(s).map(Visibility::as_str), Some(s));
+        }
+    }
+}
+
+/// How far a post's quote got (FEP-044f): asked and waiting, approved, or
+/// declined by the quoted post's author.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QuoteState {
+    Pending,
+    Accepted,
+    Rejected,
+}
+
+impl QuoteState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            QuoteState::Pending => "pending",
+            QuoteState::Accepted => "accepted",
+            QuoteState::Rejected => "rejected",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<QuoteState> {
+        match raw {
+            "pending" => Some(QuoteState::Pending),
+            "accepted" => Some(QuoteState::Accepted),
+            "rejected" => Some(QuoteState::Rejected),
+            _ => None,
         }
     }
 }

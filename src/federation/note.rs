@@ -4,8 +4,8 @@
 use serde_json::{Value, json};
 
 use crate::db::{actors::Actor, posts::Post};
-use crate::domain::interaction::{InteractionPolicy, Owner, ReplyPolicy};
-use crate::domain::visibility::Visibility;
+use crate::domain::interaction::{InteractionPolicy, Owner};
+use crate::domain::visibility::{QuotePolicy, Visibility};
 use crate::federation::{PUBLIC, context};
 
 /// What a Note needs besides the post row.
@@ -31,14 +31,13 @@ pub struct NoteParts {
 pub fn addressing(post: &Post, author: &Actor, parts: &NoteParts) -> (Vec<String>, Vec<String>) {
     let followers = author.followers_url.clone().unwrap_or_default();
     let mentioned: Vec<String> = parts.mentions.iter().map(|(id, _)| id.clone()).collect();
-    let visibility = Visibility::parse(&post.visibility).unwrap_or(Visibility::Direct);
-    let (to, mut cc) = match visibility {
+    let (to, mut cc) = match post.visibility {
         Visibility::Public => (vec![PUBLIC.to_string()], vec![followers]),
         Visibility::Unlisted => (vec![followers], vec![PUBLIC.to_string()]),
         Visibility::Private => (vec![followers], vec![]),
         Visibility::Direct => (mentioned.clone(), vec![]),
     };
-    if visibility != Visibility::Direct {
+    if post.visibility != Visibility::Direct {
         cc.extend(mentioned);
     }
     (to, cc)
@@ -100,8 +99,8 @@ pub fn note(post: &Post, author: &Actor, parts: &NoteParts) -> Value {
     // enforced here) and quote without asking.
     let mentioned: Vec<String> = parts.mentions.iter().map(|(id, _)| id.clone()).collect();
     let policy = InteractionPolicy::local(
-        ReplyPolicy::parse(&post.reply_policy).unwrap_or_default(),
-        Visibility::parse(&post.visibility).unwrap_or(Visibility::Direct),
+        post.reply_policy,
+        post.visibility,
         &Owner {
             ap_id: &author.ap_id,
             followers: author.followers_url.as_deref(),
@@ -240,9 +239,9 @@ pub fn update(id: &str, post: &Post, author: &Actor, parts: &NoteParts) -> Value
 /// Who may quote the post without asking: everyone, the author's followers,
 /// or only the author.
 fn quote_approval(post: &Post, author: &Actor) -> Vec<String> {
-    match post.quote_policy.as_str() {
-        "public" => vec![PUBLIC.to_string()],
-        "followers" => author.followers_url.clone().into_iter().collect(),
-        _ => vec![author.ap_id.clone()],
+    match post.quote_policy {
+        QuotePolicy::Public => vec![PUBLIC.to_string()],
+        QuotePolicy::Followers => author.followers_url.clone().into_iter().collect(),
+        QuotePolicy::Nobody => vec![author.ap_id.clone()],
     }
 }

@@ -10,11 +10,11 @@ use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde_json::Value;
 
-use crate::db::follows::Side;
 use crate::error::{Error, Result};
 use crate::federation::{self, collections, note};
 use crate::http::negotiate::{Representation, negotiate};
 use crate::http::{AppState, vary_accept, web};
+use crate::service::types::Side;
 use crate::service::{posts, profiles, signed};
 
 /// An ActivityPub JSON response.

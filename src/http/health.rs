@@ -35,13 +35,15 @@ pub async fn health(
         let staff = token.staff("admin:read", Role::Admin)?;
         return detailed(&state, &staff).await;
     }
-    Ok(match crate::service::instance::ping(&state).await {
-        Ok(()) => Json(json!({ "status": "ok", "database": "ok" })).into_response(),
-        Err(e) => {
-            tracing::warn!(error = %e, "health check: database unreachable");
-            unavailable()
-        }
-    })
+    Ok(
+        match crate::service::instance::database_answers(&state.db).await {
+            Ok(()) => Json(json!({ "status": "ok", "database": "ok" })).into_response(),
+            Err(e) => {
+                tracing::warn!(error = %e, "health check: database unreachable");
+                unavailable()
+            }
+        },
+    )
 }
 
 fn unavailable() -> Response {

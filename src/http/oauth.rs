@@ -143,7 +143,7 @@ fn send_back(
     Redirect::to(&target).into_response()
 }
 
-fn redirect_uri_of(app: &crate::db::oauth::App, p: &AuthorizeParams) -> String {
+fn redirect_uri_of(app: &crate::service::types::App, p: &AuthorizeParams) -> String {
     if p.redirect_uri.is_empty() {
         app.redirect_uris.first().cloned().unwrap_or_default()
     } else {

@@ -7,6 +7,8 @@ use serde_json::json;
 
 use crate::db::{self, actors::Actor, posts::Post, users::User};
 use crate::domain::filters::Context as FilterContext;
+use crate::domain::notifications::NotificationKind;
+use crate::domain::visibility::{QuotePolicy, QuoteState, Visibility};
 use crate::error::Result;
 use crate::federation::html;
 use crate::mastodon::entities::{self as e, midnight, time};
@@ -164,7 +166,7 @@ impl<'a> Presenter<'a> {
         Ok(e::CredentialAccount {
             account,
             source: e::Source {
-                privacy: user.default_visibility.clone(),
+                privacy: user.default_visibility.as_str().to_string(),
                 sensitive: user.default_sensitive,
                 language: user.default_language.clone(),
                 note,
@@ -351,7 +353,7 @@ impl<'a> Presenter<'a> {
                 created_at: time(post.published),
                 account,
                 content: post.content.clone(),
-                visibility: post.visibility.clone(),
+                visibility: post.visibility.as_str().to_string(),
                 sensitive: post.sensitive,
                 spoiler_text: post.summary.clone(),
                 media_attachments: attachments.get(&post.id).cloned().unwrap_or_default(),
@@ -407,9 +409,9 @@ impl<'a> Presenter<'a> {
                     .filter(|id| visible_quotes.contains(id))
                     .and_then(|id| all.get(&id))
                     .and_then(build);
-                let state = match (post.quote_state.as_deref(), &quoted) {
-                    (Some("rejected"), _) => "rejected",
-                    (Some("pending"), _) => "pending",
+                let state = match (post.quote_state, &quoted) {
+                    (Some(QuoteState::Rejected), _) => "rejected",
+                    (Some(QuoteState::Pending), _) => "pending",
                     (_, None) if post.quote_of_id.is_some() => "unauthorized",
                     (_, None) => "deleted",
                     _ => "accepted",
@@ -478,7 +480,7 @@ impl<'a> Presenter<'a> {
         let accounts = self.accounts_by_id(&sender_ids).await?;
         let post_ids = unique(
             rows.iter()
-                .filter(|n| carries_status(&n.kind))
+                .filter(|n| n.kind.is_about_a_post())
                 .filter_map(|n| n.post_id),
         );
         let statuses = self.statuses_by_id(&post_ids).await?;
@@ -493,7 +495,7 @@ impl<'a> Presenter<'a> {
         Ok(rows
             .iter()
             .filter_map(|n| {
-                let status = if carries_status(&n.kind) {
+                let status = if n.kind.is_about_a_post() {
                     Some(statuses.get(&n.post_id?)?.clone())
                 } else {
                     None
@@ -504,7 +506,7 @@ impl<'a> Presenter<'a> {
                 };
                 Some(e::Notification {
                     id: n.id.to_string(),
-                    kind: n.kind.clone(),
+                    kind: n.kind.as_str().to_string(),
                     group_key: group_key(n),
                     created_at: time(n.created_at),
                     account: accounts.get(&n.from_actor_id)?.clone(),
@@ -629,18 +631,17 @@ impl<'a> Presenter<'a> {
     }
 
     fn quote_approval(&self, post: &Post) -> e::QuoteApproval {
-        let automatic = match post.quote_policy.as_str() {
-            "public" => vec!["public".to_string()],
-            "followers" => vec!["followers".to_string()],
-            _ => Vec::new(),
+        let automatic = match post.quote_policy {
+            QuotePolicy::Public | QuotePolicy::Followers => {
+                vec![post.quote_policy.as_str().to_string()]
+            }
+            QuotePolicy::Nobody => Vec::new(),
         };
-        let current_user = match (self.viewer, post.quote_policy.as_str()) {
+        let current_user = match (self.viewer, post.quote_policy) {
             (None, _) => "unknown",
             (Some(v), _) if v.id == post.author_id => "automatic",
-            (Some(_), "public") if matches!(post.visibility.as_str(), "public" | "unlisted") => {
-                "automatic"
-            }
-            (Some(_), "followers") => "unknown",
+            (Some(_), QuotePolicy::Public) if post.visibility.is_public() => "automatic",
+            (Some(_), QuotePolicy::Followers) => "unknown",
             _ => "denied",
         };
         e::QuoteApproval {
@@ -662,12 +663,12 @@ fn interaction_policy(post: &Post, author: &Actor) -> e::InteractionPolicy {
     };
     let words = |list: &[&str]| list.iter().map(|w| w.to_string()).collect::<Vec<_>>();
     if author.is_local() {
-        let reply = match crate::service::reply_controls::reply_policy(post) {
+        let reply = match post.reply_policy {
             policy::ReplyPolicy::Everyone => words(&["public"]),
             policy::ReplyPolicy::Following => words(&["author", "following", "mentioned"]),
             policy::ReplyPolicy::Mentioned => words(&["author", "mentioned"]),
         };
-        let reblog = if matches!(post.visibility.as_str(), "public" | "unlisted") {
+        let reblog = if post.visibility.is_public() {
             words(&["public"])
         } else {
             words(&["author"])
@@ -716,21 +717,6 @@ fn unique(ids: impl Iterator<Item = i64>) -> Vec<i64> {
     ids.filter(|id| seen.insert(*id)).collect()
 }
 
-/// Notification types that are about a post (Mastodon's `status_type?`).
-fn carries_status(kind: &str) -> bool {
-    matches!(
-        kind,
-        "favourite"
-            | "reblog"
-            | "status"
-            | "mention"
-            | "poll"
-            | "update"
-            | "quote"
-            | "quoted_update"
-    )
-}
-
 /// Mastodon's `group_key`: likes and reposts of one post, and follows, in
 /// the same hour share a group; anything else is a group of its own
 /// (`ungrouped-<id>`). Mastodon also lets a growing group span up to 12
@@ -738,9 +724,11 @@ fn carries_status(kind: &str) -> bool {
 /// the key.
 fn group_key(n: &db::notifications::Notification) -> String {
     let hour = n.created_at.timestamp() / 3600;
-    match (n.kind.as_str(), n.post_id) {
-        ("favourite" | "reblog", Some(post)) => format!("{}-{post}-{hour}", n.kind),
-        ("follow", _) => format!("follow-{hour}"),
+    match (n.kind, n.post_id) {
+        (NotificationKind::Favourite | NotificationKind::Reblog, Some(post)) => {
+            format!("{}-{post}-{hour}", n.kind)
+        }
+        (NotificationKind::Follow, _) => format!("follow-{hour}"),
         _ => format!("ungrouped-{}", n.id),
     }
 }
@@ -759,15 +747,15 @@ pub fn marker(m: &db::markers::Marker) -> e::Marker {
 /// policy follows the posts' default (`public`), except that followers-only
 /// and direct posts cannot be quoted (Mastodon's rule).
 pub fn preferences(user: &User) -> e::Preferences {
-    let quote_policy = match user.default_visibility.as_str() {
-        "private" | "direct" => "nobody",
-        _ => "public",
+    let quote_policy = match user.default_visibility {
+        Visibility::Private | Visibility::Direct => QuotePolicy::Nobody,
+        Visibility::Public | Visibility::Unlisted => QuotePolicy::Public,
     };
     e::Preferences {
-        posting_default_visibility: user.default_visibility.clone(),
+        posting_default_visibility: user.default_visibility.as_str().to_string(),
         posting_default_sensitive: user.default_sensitive,
         posting_default_language: user.default_language.clone(),
-        posting_default_quote_policy: quote_policy.to_string(),
+        posting_default_quote_policy: quote_policy.as_str().to_string(),
         reading_expand_media: "default".to_string(),
         reading_expand_spoilers: false,
     }

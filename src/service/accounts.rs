@@ -4,10 +4,13 @@
 use sqlx::PgPool;
 
 use crate::db::{self, actors::NewLocalActor, users::UserSummary};
+use crate::domain::notifications::NotificationKind;
 use crate::domain::username::Username;
 use crate::error::{Error, Result};
 use crate::federation::urls::{Urls, main_key_id};
+use crate::service::types::{Actor, Listed, Listing, Page, User};
 use crate::service::{keys, password};
+use crate::state::AppState;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
@@ -264,15 +267,12 @@ pub async fn set_preferences(
         }
         Some(l) => return Err(Error::Validation(format!("`{l}` is not a language tag"))),
     };
-    let visibility = change
-        .visibility
-        .map(|v| v.as_str().to_string())
-        .unwrap_or_else(|| user.default_visibility.clone());
+    let visibility = change.visibility.unwrap_or(user.default_visibility);
     let sensitive = change.sensitive.unwrap_or(user.default_sensitive);
     Ok(db::users::set_preferences(
         &state.db,
         user.id,
-        &visibility,
+        visibility,
         sensitive,
         language.as_deref(),
     )
@@ -404,7 +404,7 @@ pub async fn sign_up(state: &crate::state::AppState, new: SignUp<'_>) -> Result<
         db::notifications::notify(
             &mut tx,
             staff,
-            "admin.sign_up",
+            NotificationKind::AdminSignUp,
             created.actor.id,
             None,
             state.clock.now(),
@@ -413,4 +413,80 @@ pub async fn sign_up(state: &crate::state::AppState, new: SignUp<'_>) -> Result<
     }
     tx.commit().await?;
     Ok(created)
+}
+
+/// An account by id, whatever it is (the instance actor and tombstones
+/// included).
+pub async fn by_id(state: &AppState, id: i64) -> Result<Option<Actor>> {
+    Ok(db::actors::find_by_id(&state.db, id).await?)
+}
+
+/// Whether an account is one the client API shows: any known account
+/// (Mastodon shows blocked and blocking accounts too), but not the
+/// instance actor nor a local actor without a user.
+fn shown(actor: &Actor) -> bool {
+    !(actor.is_local() && actor.kind == "Application")
+}
+
+/// An account by id as the client API shows it (see [`shown`]).
+pub async fn shown_by_id(state: &AppState, id: i64) -> Result<Actor> {
+    let actor = by_id(state, id)
+        .await?
+        .filter(shown)
+        .ok_or(Error::NotFound)?;
+    if actor.is_local() && user_of(state, &actor).await?.is_none() {
+        return Err(Error::NotFound);
+    }
+    Ok(actor)
+}
+
+/// The accounts by these ids that the client API shows, in the order of
+/// `ids`; unknown ids are left out.
+pub async fn many_by_id(state: &AppState, ids: &[i64]) -> Result<Vec<Actor>> {
+    let mut actors = db::views::actors(&state.db, ids).await?;
+    actors.retain(shown);
+    actors.sort_by_key(|a| ids.iter().position(|i| *i == a.id));
+    Ok(actors)
+}
+
+/// An account by its handle, `user` or `user@host`, among the accounts
+/// this instance knows (nothing is fetched).
+pub async fn by_handle(state: &AppState, acct: &str) -> Result<Actor> {
+    let acct = acct.trim().trim_start_matches('@');
+    let local_domain = state.urls.domain();
+    match acct.split_once('@') {
+        None => db::actors::find_local_person(&state.db, acct).await?,
+        Some((user, host)) if host.eq_ignore_ascii_case(&local_domain) => {
+            db::actors::find_local_person(&state.db, user).await?
+        }
+        Some((user, host)) => {
+            db::actors::find_remote_by_handle(&state.db, user, &host.to_lowercase()).await?
+        }
+    }
+    .ok_or(Error::NotFound)
+}
+
+/// A page of accounts related to `subject` (its followers, follows,
+/// requests, blocks, mutes; a post's likers and reposters), each with the
+/// id that pages the list.
+pub async fn listing(
+    state: &AppState,
+    listing: Listing,
+    subject: i64,
+    page: Page,
+) -> Result<Vec<Listed>> {
+    Ok(db::views::list_actors(&state.db, listing, subject, page, state.clock.now()).await?)
+}
+
+/// The user of a local account (None for remote accounts).
+pub async fn user_of(state: &AppState, actor: &Actor) -> Result<Option<User>> {
+    if !actor.is_local() {
+        return Ok(None);
+    }
+    Ok(db::users::find_by_actor(&state.db, actor.id).await?)
+}
+
+/// What someone wrote when signing up, for the staff approving it.
+pub async fn sign_up_reason(state: &AppState, user: &User) -> Result<Option<String>> {
+    Ok(db::users::sign_up_reason(&state.db, user.id).await?)
 }

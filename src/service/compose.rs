@@ -32,10 +32,7 @@ pub async fn create(
     // connection of its own while the post is written.
     let lock = advisory_key(user.id, key);
     let mut conn = state.db.acquire().await?;
-    sqlx::query("select pg_advisory_lock($1)")
-        .bind(lock)
-        .execute(&mut *conn)
-        .await?;
+    db::posts::lock_idempotency_key(&mut conn, lock).await?;
     let result = async {
         if let Some(post) = db::posts::find_by_idempotency_key(&state.db, user.id, key).await? {
             return Ok(post);
@@ -46,10 +43,7 @@ pub async fn create(
         Ok(post)
     }
     .await;
-    let _ = sqlx::query("select pg_advisory_unlock($1)")
-        .bind(lock)
-        .execute(&mut *conn)
-        .await;
+    let _ = db::posts::unlock_idempotency_key(&mut conn, lock).await;
     result
 }
 

@@ -4,25 +4,13 @@
 use sqlx::PgConnection;
 
 use crate::db::{self, actors::Actor, follows::Follow};
+use crate::domain::notifications::NotificationKind;
 use crate::error::{Error, Result};
 use crate::federation::activities;
 use crate::service::outbox;
 use crate::state::AppState;
 
-/// Where a follow stands after [`follow`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FollowState {
-    Requested,
-    Following,
-}
-
-fn state_of(follow: &Follow) -> FollowState {
-    if follow.state == "accepted" {
-        FollowState::Following
-    } else {
-        FollowState::Requested
-    }
-}
+pub use crate::domain::follows::FollowState;
 
 /// `follower` (local) follows `target`. Remote follows stay requested until
 /// the target's server accepts them.
@@ -46,22 +34,22 @@ pub async fn follow(state: &AppState, follower: &Actor, target: &Actor) -> Resul
         ));
     }
     if let Some(existing) = db::follows::find(&state.db, follower.id, target.id).await? {
-        return Ok(state_of(&existing));
+        return Ok(existing.state);
     }
     if target.is_local() {
         // A limited account's follows wait for approval, as from afar.
         let new_state = if target.manually_approves_followers
             || db::actors::is_limited(&state.db, follower.id).await?
         {
-            "pending"
+            FollowState::Requested
         } else {
-            "accepted"
+            FollowState::Following
         };
         let mut tx = state.db.begin().await?;
         let follow = db::follows::upsert(&mut *tx, follower.id, target.id, None, new_state).await?;
-        let kind = match state_of(&follow) {
-            FollowState::Following => "follow",
-            FollowState::Requested => "follow_request",
+        let kind = match follow.state {
+            FollowState::Following => NotificationKind::Follow,
+            FollowState::Requested => NotificationKind::FollowRequest,
         };
         db::notifications::notify(
             &mut tx,
@@ -73,7 +61,7 @@ pub async fn follow(state: &AppState, follower: &Actor, target: &Actor) -> Resul
         )
         .await?;
         tx.commit().await?;
-        return Ok(state_of(&follow));
+        return Ok(follow.state);
     }
     if !db::users::is_federating(&state.db, follower.id).await? {
         return Err(Error::Forbidden(
@@ -82,8 +70,14 @@ pub async fn follow(state: &AppState, follower: &Actor, target: &Actor) -> Resul
     }
     let id = activities::new_id(&state.urls);
     let mut tx = state.db.begin().await?;
-    let follow =
-        db::follows::upsert(&mut *tx, follower.id, target.id, Some(&id), "pending").await?;
+    let follow = db::follows::upsert(
+        &mut *tx,
+        follower.id,
+        target.id,
+        Some(&id),
+        FollowState::Requested,
+    )
+    .await?;
     let activity = activities::follow(&id, &follower.ap_id, &target.ap_id);
     outbox::queue(
         &mut tx,
@@ -94,7 +88,7 @@ pub async fn follow(state: &AppState, follower: &Actor, target: &Actor) -> Resul
     )
     .await?;
     tx.commit().await?;
-    Ok(state_of(&follow))
+    Ok(follow.state)
 }
 
 /// `follower` (local) stops following `target`, or withdraws its request.
@@ -229,7 +223,7 @@ pub async fn reject(state: &AppState, followee: &Actor, follower: &Actor) -> Res
 async fn answer(state: &AppState, followee: &Actor, follower: &Actor, accept: bool) -> Result<()> {
     let follow = db::follows::find(&state.db, follower.id, followee.id)
         .await?
-        .filter(|f| !accept || f.state == "pending")
+        .filter(|f| !accept || f.state == FollowState::Requested)
         .ok_or(Error::NotFound)?;
     let (id, object) = (
         activities::new_id(&state.urls),

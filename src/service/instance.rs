@@ -72,6 +72,6 @@ pub async fn contact_account(pool: &PgPool) -> Result<Option<Actor>> {
 }
 
 /// Whether the database answers (`GET /health`).
-pub async fn ping(state: &crate::state::AppState) -> Result<()> {
-    Ok(db::ping(&state.db).await?)
+pub async fn database_answers(pool: &PgPool) -> Result<()> {
+    Ok(db::ping(pool).await?)
 }

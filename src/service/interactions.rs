@@ -6,6 +6,7 @@ use serde_json::json;
 
 use crate::db::{self, actors::Actor, posts::Post};
 use crate::domain::interaction::Interaction;
+use crate::domain::notifications::NotificationKind;
 use crate::domain::visibility::Visibility;
 use crate::error::{Error, Result};
 use crate::federation::activities;
@@ -41,7 +42,7 @@ pub async fn like(state: &AppState, actor: &Actor, post: &Post) -> Result<()> {
         db::notifications::notify(
             &mut tx,
             author.id,
-            "favourite",
+            NotificationKind::Favourite,
             actor.id,
             Some(post.id),
             state.clock.now(),
@@ -78,7 +79,7 @@ pub async fn unlike(state: &AppState, actor: &Actor, post: &Post) -> Result<()> 
 /// Reposts a public or unlisted post.
 pub async fn repost(state: &AppState, actor: &Actor, post: &Post) -> Result<Post> {
     visible(state, actor, post).await?;
-    if !Visibility::parse(&post.visibility).is_some_and(Visibility::is_public) {
+    if !post.visibility.is_public() {
         return Err(Error::Validation(
             "only public and unlisted posts can be reposted".into(),
         ));
@@ -89,9 +90,16 @@ pub async fn repost(state: &AppState, actor: &Actor, post: &Post) -> Result<Post
     let mut tx = state.db.begin().await?;
     let id = db::posts::next_id(&mut *tx, now).await?;
     let ap_id = format!("{}/activity", state.urls.post(&actor.username, id));
-    let Some(repost) =
-        db::posts::insert_repost(&mut tx, &ap_id, actor.id, post.id, "public", now, Some(id))
-            .await?
+    let Some(repost) = db::posts::insert_repost(
+        &mut tx,
+        &ap_id,
+        actor.id,
+        post.id,
+        Visibility::Public,
+        now,
+        Some(id),
+    )
+    .await?
     else {
         return Err(Error::Conflict("already reposted".into()));
     };
@@ -99,7 +107,7 @@ pub async fn repost(state: &AppState, actor: &Actor, post: &Post) -> Result<Post
         db::notifications::notify(
             &mut tx,
             author.id,
-            "reblog",
+            NotificationKind::Reblog,
             actor.id,
             Some(post.id),
             state.clock.now(),

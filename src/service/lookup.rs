@@ -213,3 +213,13 @@ pub async fn resolve_uri(state: &AppState, viewer: &Actor, uri: &str) -> Result<
     }
     Ok(Target::Account(remote_actors::resolve(state, uri).await?))
 }
+
+/// Hashtags that start with `prefix` (lower case), most used first.
+pub async fn hashtags(
+    state: &AppState,
+    prefix: &str,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<String>> {
+    Ok(db::posts::tags_starting_with(&state.db, prefix, limit, offset).await?)
+}

@@ -46,3 +46,4 @@ pub mod self_check;
 pub mod sessions;
 pub mod signed;
 pub mod timelines;
+pub mod types;

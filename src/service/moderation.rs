@@ -82,6 +82,16 @@ pub struct Request<'a> {
     pub text: &'a str,
 }
 
+/// The accounts staff look through (the admin area and the admin API),
+/// newest first, as `filter` narrows them. Staff only: `Staff` is proof.
+pub async fn accounts(
+    state: &AppState,
+    _staff: &Staff,
+    filter: &db::actors::AdminFilter<'_>,
+) -> Result<Vec<Actor>> {
+    Ok(db::actors::admin_list(&state.db, filter).await?)
+}
+
 /// Takes `action` on the account `target_id`. Returns the account as it is
 /// afterwards (None when a rejected sign-up was removed).
 pub async fn act_on_account(

@@ -9,6 +9,8 @@ use sqlx::PgConnection;
 use url::Url;
 
 use crate::db::{self, actors::Actor, users::User};
+use crate::domain::follows::FollowState;
+use crate::domain::notifications::NotificationKind;
 use crate::error::{Error, Result};
 use crate::federation::activities;
 use crate::service::{follows, outbox, profiles, remote_actors, sessions};
@@ -228,15 +230,15 @@ async fn follow_target(
     }
     if target.is_local() {
         let wanted = if target.manually_approves_followers {
-            "pending"
+            FollowState::Requested
         } else {
-            "accepted"
+            FollowState::Following
         };
         let follow = db::follows::upsert(&mut *tx, follower.id, target.id, None, wanted).await?;
-        let kind = if follow.state == "accepted" {
-            "follow"
+        let kind = if follow.state == FollowState::Following {
+            NotificationKind::Follow
         } else {
-            "follow_request"
+            NotificationKind::FollowRequest
         };
         db::notifications::notify(tx, target.id, kind, follower.id, None, state.clock.now())
             .await?;
@@ -246,7 +248,14 @@ async fn follow_target(
         return Ok(());
     }
     let id = activities::new_id(&state.urls);
-    db::follows::upsert(&mut *tx, follower.id, target.id, Some(&id), "pending").await?;
+    db::follows::upsert(
+        &mut *tx,
+        follower.id,
+        target.id,
+        Some(&id),
+        FollowState::Requested,
+    )
+    .await?;
     let activity = activities::follow(&id, &follower.ap_id, &target.ap_id);
     outbox::queue(
         tx,

@@ -6,6 +6,7 @@
 
 use crate::db::{self, actors::Actor, notifications::Filter, notifications::Notification};
 use crate::db::{timelines::Page, users::User};
+use crate::domain::notifications::NotificationKind;
 use crate::error::{Error, Result};
 use crate::state::AppState;
 
@@ -16,41 +17,19 @@ pub const MAX_LIMIT: i64 = 80;
 pub const DEFAULT_COUNT_LIMIT: i64 = 100;
 pub const MAX_COUNT_LIMIT: i64 = 1000;
 
-/// Every notification type Mastodon names; types outside this list are
-/// ignored in filters.
-pub const TYPES: &[&str] = &[
-    "mention",
-    "status",
-    "reblog",
-    "follow",
-    "follow_request",
-    "favourite",
-    "poll",
-    "update",
-    "admin.sign_up",
-    "admin.report",
-    "severed_relationships",
-    "moderation_warning",
-    "quote",
-    "quoted_update",
-];
-
 /// The filter for `types[]`, `exclude_types[]` and `account_id`, as
 /// Mastodon's `Notification.browserable` reads them: the known types asked
-/// for (all when none), less the excluded ones.
+/// for (all when none), less the excluded ones; names Mastodon does not
+/// know are ignored.
 pub fn filter(types: &[String], exclude_types: &[String], from_actor_id: Option<i64>) -> Filter {
-    let mut kinds: Vec<&str> = if types.is_empty() {
-        TYPES.to_vec()
-    } else {
-        TYPES
-            .iter()
-            .copied()
-            .filter(|t| types.iter().any(|asked| asked == t))
-            .collect()
-    };
-    kinds.retain(|t| !exclude_types.iter().any(|ex| ex == t));
+    let named = |names: &[String], kind: NotificationKind| names.iter().any(|n| n == kind.as_str());
+    let kinds: Vec<NotificationKind> = NotificationKind::ALL
+        .into_iter()
+        .filter(|k| types.is_empty() || named(types, *k))
+        .filter(|k| !named(exclude_types, *k))
+        .collect();
     Filter {
-        kinds: (kinds.len() < TYPES.len()).then(|| kinds.into_iter().map(String::from).collect()),
+        kinds: (kinds.len() < NotificationKind::ALL.len()).then_some(kinds),
         from_actor_id,
     }
 }

@@ -102,7 +102,7 @@ pub async fn notice_endings(state: &AppState) -> Result<usize> {
                 db::notifications::notify(
                     &mut tx,
                     *recipient,
-                    "poll",
+                    crate::domain::notifications::NotificationKind::Poll,
                     poll.author_id,
                     Some(poll.post_id),
                     now,

@@ -12,6 +12,7 @@ use sqlx::PgPool;
 
 use crate::db::{self, actors::Actor, push::Subscription};
 use crate::domain::limits;
+use crate::domain::notifications::NotificationKind;
 use crate::error::{Error, Result};
 use crate::state::AppState;
 use crate::webpush;
@@ -256,25 +257,25 @@ pub async fn payload(
         "preferred_locale": locale,
         // A number, as Mastodon sends it.
         "notification_id": n.id,
-        "notification_type": n.kind,
+        "notification_type": n.kind.as_str(),
         "icon": icon,
-        "title": title(&n.kind, &name),
+        "title": title(n.kind, &name),
         "body": truncate(&text, 140),
     })))
 }
 
 /// Mastodon's English notification subjects.
-fn title(kind: &str, name: &str) -> String {
+fn title(kind: NotificationKind, name: &str) -> String {
     match kind {
-        "mention" => format!("You were mentioned by {name}"),
-        "status" => format!("{name} just posted"),
-        "reblog" => format!("{name} boosted your post"),
-        "follow" => format!("{name} is now following you"),
-        "follow_request" => format!("Pending follower: {name}"),
-        "favourite" => format!("{name} favorited your post"),
-        "poll" => format!("A poll by {name} has ended"),
-        "update" => format!("{name} edited a post"),
-        "quote" => format!("{name} quoted your post"),
+        NotificationKind::Mention => format!("You were mentioned by {name}"),
+        NotificationKind::Status => format!("{name} just posted"),
+        NotificationKind::Reblog => format!("{name} boosted your post"),
+        NotificationKind::Follow => format!("{name} is now following you"),
+        NotificationKind::FollowRequest => format!("Pending follower: {name}"),
+        NotificationKind::Favourite => format!("{name} favorited your post"),
+        NotificationKind::Poll => format!("A poll by {name} has ended"),
+        NotificationKind::Update => format!("{name} edited a post"),
+        NotificationKind::Quote => format!("{name} quoted your post"),
         other => format!("{name}: {other}"),
     }
 }

@@ -2,6 +2,7 @@
 //! QuoteRequests, and the authorizations given.
 
 use crate::db::{self, actors::Actor, posts::Post};
+use crate::domain::follows::FollowState;
 use crate::domain::visibility::QuotePolicy;
 use crate::error::{Error, Result};
 use crate::state::AppState;
@@ -16,15 +17,13 @@ pub async fn allowed(
     if quoting.id == author.id {
         return Ok(true);
     }
-    Ok(
-        match QuotePolicy::parse(&post.quote_policy).unwrap_or(QuotePolicy::Nobody) {
-            QuotePolicy::Public => true,
-            QuotePolicy::Followers => db::follows::find(&state.db, quoting.id, author.id)
-                .await?
-                .is_some_and(|f| f.state == "accepted"),
-            QuotePolicy::Nobody => false,
-        },
-    )
+    Ok(match post.quote_policy {
+        QuotePolicy::Public => true,
+        QuotePolicy::Followers => db::follows::find(&state.db, quoting.id, author.id)
+            .await?
+            .is_some_and(|f| f.state == FollowState::Following),
+        QuotePolicy::Nobody => false,
+    })
 }
 
 /// An authorization as its author serves it.

@@ -12,14 +12,12 @@
 
 use serde_json::{Value, json};
 
+use crate::domain::follows::FollowState;
 use crate::federation::inbound::RemotePost;
 use sqlx::PgConnection;
 
 use crate::db::{self, actors::Actor, posts::Post};
-use crate::domain::interaction::{
-    Interaction, InteractionPolicy, Owner, Permission, ReplyPolicy, Subject,
-};
-use crate::domain::visibility::Visibility;
+use crate::domain::interaction::{Interaction, InteractionPolicy, Owner, Permission, Subject};
 use crate::error::{Error, Result};
 use crate::federation::activities;
 use crate::service::discovery::authority;
@@ -35,11 +33,6 @@ pub fn owner(author: &Actor) -> Owner<'_> {
     }
 }
 
-/// The reply control of a local post.
-pub fn reply_policy(post: &Post) -> ReplyPolicy {
-    ReplyPolicy::parse(&post.reply_policy).unwrap_or_default()
-}
-
 /// The policy of a post by `author`: made from the reply control for local
 /// posts, as published for remote ones.
 pub async fn policy_of(
@@ -49,10 +42,9 @@ pub async fn policy_of(
 ) -> Result<InteractionPolicy> {
     if author.is_local() {
         let mentioned = db::posts::mentioned_ap_ids(&mut *conn, post.id).await?;
-        let visibility = Visibility::parse(&post.visibility).unwrap_or(Visibility::Direct);
         Ok(InteractionPolicy::local(
-            reply_policy(post),
-            visibility,
+            post.reply_policy,
+            post.visibility,
             &owner(author),
             &mentioned,
         ))
@@ -78,7 +70,8 @@ pub async fn permission(
         return Ok(Permission::Automatic);
     }
     let policy = policy_of(conn, post, author).await?;
-    let accepted = |f: Option<db::follows::Follow>| f.is_some_and(|f| f.state == "accepted");
+    let accepted =
+        |f: Option<db::follows::Follow>| f.is_some_and(|f| f.state == FollowState::Following);
     let facts = Subject {
         ap_id: &subject.ap_id,
         mentioned: db::posts::is_mentioned(&mut *conn, post.id, subject.id).await?,

@@ -20,6 +20,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::db;
 use crate::domain::events::{CHANNEL, Change};
+use crate::domain::visibility::Visibility;
 use crate::error::Result;
 use crate::state::AppState;
 use crate::streaming::Event;
@@ -180,7 +181,7 @@ pub async fn read(state: &AppState, change: &Change) -> Result<Option<Event>> {
             };
             Some(Event::Delete {
                 post_id: *post,
-                public: original && visibility == "public",
+                public: original && *visibility == Visibility::Public,
                 local: author.is_local(),
                 tags,
                 audience: audience(state, &author).await?,

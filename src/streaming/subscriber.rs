@@ -12,6 +12,7 @@ use serde::Serialize;
 use crate::db::{self, actors::Actor, timelines::Page};
 use crate::domain::lists::RepliesPolicy;
 use crate::domain::scopes::Scopes;
+use crate::domain::visibility::Visibility;
 use crate::error::Result;
 use crate::mastodon::Presenter;
 use crate::state::AppState;
@@ -262,7 +263,7 @@ impl Subscriber {
                     ..
                 },
             ) => {
-                post.visibility == "public"
+                post.visibility == Visibility::Public
                     && post.reblog_of_id.is_none()
                     && from(*scope, *local)
                     && (*has_media || !media)
@@ -323,7 +324,7 @@ impl Subscriber {
                 audience.binary_search(&viewer).is_ok()
             }
             (Stream::Direct, Event::Status { post, .. }) => {
-                post.visibility == "direct"
+                post.visibility == Visibility::Direct
                     && db::conversations::of_viewer_post(pool, viewer, post.id)
                         .await?
                         .is_some()

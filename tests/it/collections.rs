@@ -113,11 +113,12 @@ async fn the_outbox_lists_public_and_unlisted_posts_as_create_activities() {
                 author_id: alice.actor.id,
                 url: None,
                 content: &format!("<p>{visibility} post</p>"),
+                visibility: skein::domain::visibility::Visibility::parse(visibility)
+                    .expect("a visibility"),
                 source: None,
                 summary: "",
                 sensitive: false,
                 language: Some("en"),
-                visibility,
                 in_reply_to_ap_id: None,
                 published: chrono::Utc::now(),
                 quote_policy: Default::default(),

@@ -239,7 +239,10 @@ async fn a_mastodon_reply_keeps_its_mention_tags_emoji_media_language_and_warnin
             .contains("<span class=\"invisible\">https://</span>")
     );
 
-    assert_eq!(post.visibility, "public");
+    assert_eq!(
+        post.visibility,
+        skein::domain::visibility::Visibility::Public
+    );
     assert_eq!(post.summary, "Engine internals");
     assert!(post.sensitive);
     assert_eq!(post.language.as_deref(), Some("de"));
@@ -372,7 +375,7 @@ async fn mastodon_follows_polls_quotes_likes_and_reposts_arrive_as_mastodon_send
         .unwrap()
         .unwrap()
         .state;
-    assert_eq!(state, "accepted");
+    assert_eq!(state, skein::domain::follows::FollowState::Following);
 
     // ada follows alice: accepted, and the Accept goes back.
     mastodon.send(&app, &ada, "follow.json").await;
@@ -380,7 +383,7 @@ async fn mastodon_follows_polls_quotes_likes_and_reposts_arrive_as_mastodon_send
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(back.state, "accepted");
+    assert_eq!(back.state, skein::domain::follows::FollowState::Following);
     app.deliver().await;
     let follow_id = mastodon.load("follow.json")["id"].clone();
     assert!(
@@ -400,7 +403,10 @@ async fn mastodon_follows_polls_quotes_likes_and_reposts_arrive_as_mastodon_send
             mastodon.fake.base
         ))
         .await;
-    assert_eq!(question.visibility, "private");
+    assert_eq!(
+        question.visibility,
+        skein::domain::visibility::Visibility::Private
+    );
     let poll = skein::db::polls::find(&app.db, question.id)
         .await
         .unwrap()
@@ -425,7 +431,10 @@ async fn mastodon_follows_polls_quotes_likes_and_reposts_arrive_as_mastodon_send
         ))
         .await;
     assert_eq!(quote.quote_of_id, Some(local.id));
-    assert_eq!(quote.quote_state.as_deref(), Some("accepted"));
+    assert_eq!(
+        quote.quote_state,
+        Some(skein::domain::visibility::QuoteState::Accepted)
+    );
     assert_eq!(
         quote.quote_authorization.as_deref(),
         Some(authorization.as_str())
@@ -470,7 +479,10 @@ async fn a_mastodon_quote_shows_the_quoted_post_once_and_keeps_its_fallback_link
             mastodon.fake.base
         ))
         .await;
-    assert_eq!(quote.quote_state.as_deref(), Some("accepted"));
+    assert_eq!(
+        quote.quote_state,
+        Some(skein::domain::visibility::QuoteState::Accepted)
+    );
     // The stored copy keeps Mastodon's fallback paragraph, marked.
     let fallback = format!(
         r#"<p class="quote-inline">RE: <a href="{0}" rel="nofollow noopener noreferrer">{0}</a></p>"#,
@@ -543,7 +555,11 @@ async fn gotosocial_posts_with_string_addressing_single_values_and_interaction_p
 
     let note = gts.load("create_note.json")["object"].clone();
     let post = app.post(note["id"].as_str().unwrap()).await;
-    assert_eq!(post.visibility, "public", "`to` is a string");
+    assert_eq!(
+        post.visibility,
+        skein::domain::visibility::Visibility::Public,
+        "`to` is a string"
+    );
     assert_eq!(post.summary, "");
     assert!(!post.sensitive);
     assert_eq!(post.language.as_deref(), Some("en"));
@@ -578,7 +594,10 @@ async fn gotosocial_posts_with_string_addressing_single_values_and_interaction_p
         "<p>Les tomates sont <em>enfin</em> rouges.</p>"
     );
     assert_eq!(french.language.as_deref(), Some("fr"));
-    assert_eq!(french.visibility, "public");
+    assert_eq!(
+        french.visibility,
+        skein::domain::visibility::Visibility::Public
+    );
     assert_eq!(
         mentioned(&app, &french).await,
         vec![alice.id],
@@ -638,7 +657,11 @@ async fn misskey_notes_are_read_from_their_html_not_their_mfm_source() {
     let post = app
         .post(&format!("{}/notes/9x3a1b2c3d", misskey.fake.base))
         .await;
-    assert_eq!(post.visibility, "unlisted", "Misskey's home visibility");
+    assert_eq!(
+        post.visibility,
+        skein::domain::visibility::Visibility::Unlisted,
+        "Misskey's home visibility"
+    );
     assert!(
         post.content.contains("<i><span>🍮</span></i>"),
         "{}",
@@ -723,7 +746,10 @@ async fn misskey_reactions_count_as_likes_and_its_votes_renotes_and_quotes_arriv
         .await;
     assert_eq!(quote.quote_of_id, Some(local.id));
     assert_eq!(quote.quote_ap_id.as_deref(), Some(local.ap_id.as_str()));
-    assert_eq!(quote.quote_state.as_deref(), Some("pending"));
+    assert_eq!(
+        quote.quote_state,
+        Some(skein::domain::visibility::QuoteState::Pending)
+    );
 
     misskey.send(&app, &mika, "like_reaction.json").await;
     assert_eq!(app.post(&local.ap_id).await.likes_count, 1);
@@ -772,7 +798,10 @@ async fn pleroma_posts_are_sanitised_direct_messages_stay_direct_and_emoji_react
         .unwrap()
         .to_string();
     let post = app.post(&id).await;
-    assert_eq!(post.visibility, "public");
+    assert_eq!(
+        post.visibility,
+        skein::domain::visibility::Visibility::Public
+    );
     assert!(!post.sensitive, "`sensitive: null`");
     assert!(!post.content.contains("script"), "{}", post.content);
     assert!(!post.content.contains("evil.example"), "{}", post.content);
@@ -804,7 +833,7 @@ async fn pleroma_posts_are_sanitised_direct_messages_stay_direct_and_emoji_react
             pleroma.fake.base
         ))
         .await;
-    assert_eq!(dm.visibility, "direct");
+    assert_eq!(dm.visibility, skein::domain::visibility::Visibility::Direct);
     assert_eq!(mentioned(&app, &dm).await, vec![alice.id]);
     assert!(
         !tag_page(&app, "caturday")
@@ -840,7 +869,10 @@ async fn pleroma_posts_are_sanitised_direct_messages_stay_direct_and_emoji_react
         ))
         .await;
     assert_eq!(quote.quote_of_id, Some(local.id));
-    assert_eq!(quote.quote_state.as_deref(), Some("pending"));
+    assert_eq!(
+        quote.quote_state,
+        Some(skein::domain::visibility::QuoteState::Pending)
+    );
 
     pleroma.send(&app, &pim, "delete_note.json").await;
     assert!(app.post(&id).await.deleted_at.is_some());
@@ -948,7 +980,10 @@ async fn a_lemmy_community_relays_a_post_that_arrives_with_its_title_link_and_co
     let page = app.post(&page_id).await;
     let author = app.resolve(&picard.id).await;
     assert_eq!(page.author_id, author.id);
-    assert_eq!(page.visibility, "public");
+    assert_eq!(
+        page.visibility,
+        skein::domain::visibility::Visibility::Public
+    );
     assert_eq!(
         page.content,
         "<p><strong>Earl Grey, hot: a brewing guide</strong></p>\
@@ -1021,7 +1056,10 @@ async fn threads_posts_arrive_with_their_media_quotes_edits_and_deletes() {
     threads.send(&app, &tova, "create_note.json").await;
     let note = threads.load("create_note.json")["object"].clone();
     let post = app.post(note["id"].as_str().unwrap()).await;
-    assert_eq!(post.visibility, "public");
+    assert_eq!(
+        post.visibility,
+        skein::domain::visibility::Visibility::Public
+    );
     assert_eq!(
         post.content,
         "<p>First light over the bay this morning.</p>"
@@ -1045,7 +1083,10 @@ async fn threads_posts_arrive_with_their_media_quotes_edits_and_deletes() {
         )
         .await;
     assert_eq!(quote.quote_of_id, Some(post.id));
-    assert_eq!(quote.quote_state.as_deref(), Some("pending"));
+    assert_eq!(
+        quote.quote_state,
+        Some(skein::domain::visibility::QuoteState::Pending)
+    );
 
     threads.send(&app, &tova, "update_note.json").await;
     let edited = app.post(&post.ap_id).await;

@@ -1010,17 +1010,26 @@ async fn quotes_ask_the_quoted_author_and_follow_its_policy() {
     )
     .await
     .unwrap();
-    assert_eq!(quote.quote_state.as_deref(), Some("pending"));
+    assert_eq!(
+        quote.quote_state,
+        Some(skein::domain::visibility::QuoteState::Pending)
+    );
     assert!(quote.content.contains("RE: <a href="), "{}", quote.content);
     beta.deliver().await;
     alpha.deliver().await;
     beta.deliver().await;
     let at_beta = beta.post(&quote.ap_id).await;
-    assert_eq!(at_beta.quote_state.as_deref(), Some("accepted"));
+    assert_eq!(
+        at_beta.quote_state,
+        Some(skein::domain::visibility::QuoteState::Accepted)
+    );
     let grant = at_beta.quote_authorization.clone().unwrap();
     let at_alpha = alpha.post(&quote.ap_id).await;
     assert_eq!(at_alpha.quote_of_id, Some(open.id));
-    assert_eq!(at_alpha.quote_state.as_deref(), Some("accepted"));
+    assert_eq!(
+        at_alpha.quote_state,
+        Some(skein::domain::visibility::QuoteState::Accepted)
+    );
     let authorization: Value = alpha
         .get_ap(grant.strip_prefix(&alpha.base).unwrap())
         .await
@@ -1068,7 +1077,10 @@ async fn quotes_ask_the_quoted_author_and_follow_its_policy() {
     beta.deliver().await;
     alpha.deliver().await;
     let at_beta = beta.post(&refused.ap_id).await;
-    assert_eq!(at_beta.quote_state.as_deref(), Some("rejected"));
+    assert_eq!(
+        at_beta.quote_state,
+        Some(skein::domain::visibility::QuoteState::Rejected)
+    );
     assert!(at_beta.quote_authorization.is_none());
 
     // Locally, a followers-only policy refuses a non-follower at once.
@@ -1209,7 +1221,10 @@ async fn likes_reposts_votes_and_quotes_also_flow_from_alpha_to_beta() {
         vec![1, 0, 1]
     );
     let at_alpha = alpha.post(&quote.ap_id).await;
-    assert_eq!(at_alpha.quote_state.as_deref(), Some("accepted"));
+    assert_eq!(
+        at_alpha.quote_state,
+        Some(skein::domain::visibility::QuoteState::Accepted)
+    );
     let at_beta = beta.post(&quote.ap_id).await;
     assert_eq!(at_beta.quote_of_id, Some(post.id));
     let mut kinds = notifications(&beta, bob.id).await;

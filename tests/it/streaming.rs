@@ -487,7 +487,7 @@ async fn a_committed_change_reaches_every_process_and_a_rolled_back_one_none() {
             summary: "",
             sensitive: false,
             language: None,
-            visibility: "public",
+            visibility: skein::domain::visibility::Visibility::Public,
             in_reply_to_ap_id: None,
             published: now,
             quote_policy: Default::default(),

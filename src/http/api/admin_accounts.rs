@@ -9,7 +9,6 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
-use crate::db::{self, actors::Actor};
 use crate::error::{Error, Result};
 use crate::http::api::params::lenient;
 use crate::http::api::{PageParams, Params, Token};
@@ -17,6 +16,8 @@ use crate::mastodon::Presenter;
 use crate::mastodon::entities::{self as e, time};
 use crate::service::audit::{Role, Staff};
 use crate::service::moderation::{self, AccountAction, Request};
+use crate::service::types::{Actor, AdminFilter};
+use crate::service::{accounts, posts};
 use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -62,13 +63,9 @@ pub(crate) async fn admin_account(
     presenter: &Presenter<'_>,
     actor: &Actor,
 ) -> Result<AdminAccount> {
-    let user = if actor.is_local() {
-        db::users::find_by_actor(&state.db, actor.id).await?
-    } else {
-        None
-    };
+    let user = accounts::user_of(state, actor).await?;
     let reason = match &user {
-        Some(u) if !u.approved => db::users::sign_up_reason(&state.db, u.id).await?,
+        Some(u) if !u.approved => accounts::sign_up_reason(state, u).await?,
         _ => None,
     };
     Ok(AdminAccount {
@@ -129,7 +126,7 @@ struct ListParams {
 }
 
 async fn listing(state: &AppState, token: &Token, p: &ListParams) -> Result<Vec<AdminAccount>> {
-    let (_, me) = staff_of(token, "admin:read:accounts")?;
+    let (staff, me) = staff_of(token, "admin:read:accounts")?;
     let page = p.page.page(100, 200);
     let origin = match (p.origin.as_deref(), p.local, p.remote) {
         (Some(o @ ("local" | "remote")), _, _) => Some(o),
@@ -149,7 +146,7 @@ async fn listing(state: &AppState, token: &Token, p: &ListParams) -> Result<Vec<
     {
         return Err(Error::Validation(format!("`{s}` is not a status")));
     }
-    let filter = db::actors::AdminFilter {
+    let filter = AdminFilter {
         origin,
         domain: p.by_domain.as_deref().filter(|d| !d.is_empty()),
         pending: p.pending == Some(true) || status == Some("pending"),
@@ -160,7 +157,7 @@ async fn listing(state: &AppState, token: &Token, p: &ListParams) -> Result<Vec<
         max_id: page.max_id,
         limit: page.limit,
     };
-    let actors = db::actors::admin_list(&state.db, &filter).await?;
+    let actors = moderation::accounts(state, &staff, &filter).await?;
     let presenter = Presenter::new(state, Some(&me));
     let mut out = Vec::with_capacity(actors.len());
     for actor in &actors {
@@ -190,7 +187,7 @@ fn account_id(raw: &str) -> Result<i64> {
 }
 
 async fn find(state: &AppState, id: i64) -> Result<Actor> {
-    db::actors::find_by_id(&state.db, id)
+    accounts::by_id(state, id)
         .await?
         .filter(|a| a.gone_at.is_none() && !(a.is_local() && a.kind == "Application"))
         .ok_or(Error::NotFound)
@@ -310,7 +307,7 @@ async fn delete_status(
 ) -> Result<Json<e::Status>> {
     let (staff, me) = staff_of(&token, "admin:write:reports")?;
     let id: i64 = raw.parse().map_err(|_| Error::NotFound)?;
-    let post = db::posts::find_by_id(&state.db, id)
+    let post = posts::by_id(&state, id)
         .await?
         .filter(|p| p.deleted_at.is_none() && p.reblog_of_id.is_none())
         .ok_or(Error::NotFound)?;

@@ -11,13 +11,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::db::domain_policy::{DomainAllow, DomainBlock};
 use crate::error::{Error, Result};
 use crate::http::api::params::lenient;
 use crate::http::api::{Params, Token};
 use crate::mastodon::entities::time;
 use crate::service::audit::Role;
 use crate::service::domain_policy::{self, BlockRequest, Severity};
+use crate::service::types::{DomainAllow, DomainBlock};
 use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {

@@ -7,11 +7,11 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::db::oauth::App;
 use crate::error::{Error, Result};
 use crate::http::api::{Params, Token, params::lenient};
 use crate::mastodon::entities as e;
 use crate::service::oauth;
+use crate::service::types::App;
 use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {

@@ -6,11 +6,11 @@ use axum::extract::FromRequestParts;
 use axum::http::header;
 use axum::http::request::Parts;
 
-use crate::db::{actors::Actor, oauth::App, users::User};
 use crate::domain::scopes::Scopes;
 use crate::error::Error;
 use crate::service::audit::{Role, Staff, Via};
 use crate::service::oauth;
+use crate::service::types::{Actor, App, User};
 use crate::state::AppState;
 
 /// A request with a valid bearer token (app-only or a user's).

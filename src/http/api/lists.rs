@@ -9,13 +9,13 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::db::actors::Actor;
 use crate::error::Result;
 use crate::http::api::accounts::{account, bounds};
 use crate::http::api::{PageParams, Params, Token, id, paged, params::lenient};
 use crate::mastodon::entities as e;
 use crate::mastodon::{Presenter, filtering as present};
 use crate::service::lists::{self, ListInput};
+use crate::service::types::Actor;
 use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {

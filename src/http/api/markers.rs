@@ -8,11 +8,11 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use crate::db::markers::Marker;
 use crate::error::Result;
 use crate::http::api::{Params, Token, params::lenient};
 use crate::mastodon::{entities as e, present};
 use crate::service::markers::{self, TIMELINES};
+use crate::service::types::Marker;
 use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {

@@ -93,7 +93,7 @@ async fn describe(
 }
 
 pub fn entity(m: &MediaAttachment) -> e::MediaAttachment {
-    let dims = |d: &crate::db::uploads::Dimensions| json!({"width": d.width, "height": d.height, "size": d.size, "aspect": d.aspect});
+    let dims = |d: &crate::service::types::Dimensions| json!({"width": d.width, "height": d.height, "size": d.size, "aspect": d.aspect});
     let mut meta = json!({
         "original": dims(&m.meta.original),
         "small": dims(&m.meta.small),

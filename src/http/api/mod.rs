@@ -8,19 +8,25 @@ pub mod admin_accounts;
 pub mod admin_domains;
 pub mod apps;
 pub mod auth;
+pub mod blocks;
+pub mod bookmarks;
 pub mod conversations;
 pub mod domain_blocks;
 pub mod exports;
 pub mod filters;
+pub mod follow_requests;
 pub mod import;
 pub mod instance;
 pub mod lists;
 pub mod markers;
 pub mod media;
+pub mod mutes;
 pub mod notifications;
 pub mod pagination;
 pub mod params;
+pub mod polls;
 pub mod preferences;
+pub mod profile;
 pub mod push;
 pub mod reports;
 pub mod search;
@@ -72,6 +78,12 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .merge(instance::routes())
         .merge(accounts::routes(state.config.media.max_image_bytes))
         .merge(statuses::routes())
+        .merge(polls::routes())
+        .merge(bookmarks::routes())
+        .merge(profile::routes())
+        .merge(follow_requests::routes())
+        .merge(blocks::routes())
+        .merge(mutes::routes())
         .merge(timelines::routes())
         .merge(search::routes())
         .merge(media::routes(state.config.media.max_image_bytes))

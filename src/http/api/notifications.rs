@@ -7,13 +7,13 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::db::notifications::Filter;
 use crate::domain::filters::Context as FilterContext;
 use crate::error::Result;
 use crate::http::api::accounts::bounds;
 use crate::http::api::{PageParams, Params, Token, id, paged, params::lenient};
 use crate::mastodon::{Presenter, entities as e};
 use crate::service::notifications::{self, DEFAULT_LIMIT, MAX_LIMIT};
+use crate::service::types::NotificationFilter as Filter;
 use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {

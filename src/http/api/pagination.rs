@@ -5,8 +5,8 @@ use axum::http::{HeaderValue, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
-use crate::db::timelines::Page;
 use crate::http::api::params::lenient;
+use crate::service::types::Page;
 use crate::state::AppState;
 
 #[derive(Debug, Clone, Default, Deserialize)]

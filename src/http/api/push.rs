@@ -80,7 +80,7 @@ impl DataParams {
 
 fn entity(
     state: &AppState,
-    subscription: &crate::db::push::Subscription,
+    subscription: &crate::service::types::Subscription,
 ) -> Json<WebPushSubscription> {
     Json(present::web_push_subscription(
         subscription,

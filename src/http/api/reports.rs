@@ -9,7 +9,6 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
-use crate::db::{self, actors::Actor, reports::Report};
 use crate::error::{Error, Result};
 use crate::http::api::admin_accounts::{AdminAccount, admin_account};
 use crate::http::api::params::lenient;
@@ -18,7 +17,8 @@ use crate::mastodon::Presenter;
 use crate::mastodon::entities::{self as e, time};
 use crate::service::audit::{Role, Staff};
 use crate::service::reports::{self, NewReport};
-use crate::service::rules;
+use crate::service::types::{Actor, Report};
+use crate::service::{accounts, posts, rules};
 use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -97,9 +97,7 @@ async fn create(
 }
 
 async fn actor(state: &AppState, id: i64) -> Result<Actor> {
-    db::actors::find_by_id(&state.db, id)
-        .await?
-        .ok_or(Error::NotFound)
+    accounts::by_id(state, id).await?.ok_or(Error::NotFound)
 }
 
 /// Mastodon's Admin::Report.
@@ -139,7 +137,7 @@ async fn admin_report(state: &AppState, staff_actor: &Actor, r: Report) -> Resul
     };
     let mut posts = Vec::new();
     for id in &r.post_ids {
-        if let Some(p) = db::posts::find_by_id(&state.db, *id).await? {
+        if let Some(p) = posts::by_id(state, *id).await? {
             posts.push(p);
         }
     }

@@ -11,7 +11,6 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use url::Url;
 
-use crate::db;
 use crate::error::Result;
 use crate::http::api::{Params, Token, params::lenient};
 use crate::mastodon::Presenter;
@@ -91,9 +90,7 @@ async fn search(
             .filter(|c| c.is_alphanumeric() || *c == '_')
             .collect();
         if !name.is_empty() {
-            for tag in db::posts::tags_starting_with(&state.db, &name.to_lowercase(), limit, offset)
-                .await?
-            {
+            for tag in lookup::hashtags(&state, &name.to_lowercase(), limit, offset).await? {
                 hashtags.push(e::Tag {
                     url: state.urls.tag(&tag),
                     name: tag,

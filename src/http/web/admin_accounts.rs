@@ -13,10 +13,11 @@ use serde::Deserialize;
 
 use super::cards::{self, AccountView};
 use super::{Chrome, StaffSession, WebResult, id, local_path, render, see_other};
-use crate::db;
 use crate::error::Error;
 use crate::mastodon::Presenter;
 use crate::service::moderation::{self, AccountAction, Request};
+use crate::service::types::AdminFilter;
+use crate::service::{accounts, posts};
 use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -86,9 +87,10 @@ async fn list(
         .find(|(value, _)| *value == q.filter)
         .map_or("", |(value, _)| *value);
     let username = q.username.trim().trim_start_matches('@');
-    let rows = db::actors::admin_list(
-        &state.db,
-        &db::actors::AdminFilter {
+    let rows = moderation::accounts(
+        &state,
+        &staff.staff,
+        &AdminFilter {
             origin: matches!(filter, "local" | "remote").then_some(filter),
             pending: filter == "pending",
             silenced: filter == "silenced",
@@ -99,24 +101,16 @@ async fn list(
             ..Default::default()
         },
     )
-    .await
-    .map_err(Error::from)?;
+    .await?;
     let presenter = Presenter::new(&state, Some(staff.me.actor()));
     let make = cards::Cards::new(&state);
     let mut accounts = Vec::with_capacity(rows.len());
     for actor in &rows {
-        let user = if actor.is_local() {
-            db::users::find_by_actor(&state.db, actor.id)
-                .await
-                .map_err(Error::from)?
-        } else {
-            None
-        };
+        let user = accounts::user_of(&state, actor).await?;
         let pending = user.as_ref().is_some_and(|u| !u.approved);
         let reason = match &user {
-            Some(u) if pending => db::users::sign_up_reason(&state.db, u.id)
-                .await
-                .map_err(Error::from)?
+            Some(u) if pending => accounts::sign_up_reason(&state, u)
+                .await?
                 .unwrap_or_default(),
             _ => String::new(),
         };
@@ -193,9 +187,8 @@ async fn delete_post(
     axum::Form(form): axum::Form<ActionForm>,
 ) -> WebResult {
     staff.me.check(&form.csrf_token)?;
-    let post = db::posts::find_by_id(&state.db, id(&raw)?)
-        .await
-        .map_err(Error::from)?
+    let post = posts::by_id(&state, id(&raw)?)
+        .await?
         .filter(|p| p.deleted_at.is_none() && p.reblog_of_id.is_none())
         .ok_or(Error::NotFound)?;
     moderation::delete_post(&state, &staff.staff, &post, report_of(&form)?).await?;

@@ -13,10 +13,10 @@ use serde::Deserialize;
 
 use super::{Chrome, StaffSession, WebResult, checked, id, render_with, see_other};
 use crate::config::FederationMode;
-use crate::db::domain_policy::{DomainAllow, DomainBlock};
 use crate::error::Error;
 use crate::http::api::params::WithFiles;
 use crate::service::domain_policy::{self, BlockRequest, Severity};
+use crate::service::types::{DomainAllow, DomainBlock};
 use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {

@@ -11,11 +11,10 @@ use serde::Deserialize;
 
 use super::cards::{self, AccountView, PostCard};
 use super::{Chrome, StaffSession, WebResult, id, render, see_other};
-use crate::db;
 use crate::domain::filters::Context as FilterContext;
 use crate::error::Error;
 use crate::mastodon::Presenter;
-use crate::service::reports;
+use crate::service::{accounts, posts, reports};
 use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -69,22 +68,14 @@ async fn list(
     let mut views = Vec::with_capacity(rows.len());
     for r in rows {
         let actor = |id: i64| {
-            let db = state.db.clone();
-            async move {
-                db::actors::find_by_id(&db, id)
-                    .await
-                    .map_err(Error::from)?
-                    .ok_or(Error::NotFound)
-            }
+            let state = &state;
+            async move { accounts::by_id(state, id).await?.ok_or(Error::NotFound) }
         };
         let reporter = actor(r.reporter_id).await?;
         let target = actor(r.target_id).await?;
         let mut posts = Vec::new();
         for post_id in &r.post_ids {
-            if let Some(p) = db::posts::find_by_id(&state.db, *post_id)
-                .await
-                .map_err(Error::from)?
-            {
+            if let Some(p) = posts::by_id(&state, *post_id).await? {
                 posts.push(p);
             }
         }

@@ -6,13 +6,13 @@
 
 use chrono::{DateTime, Datelike, Utc};
 
-use crate::db::{actors::Actor, posts::Post};
 use crate::domain::filters::Context as FilterContext;
 use crate::domain::interaction::ReplyPolicy;
 use crate::error::Result;
 use crate::federation::html;
 use crate::mastodon::Presenter;
 use crate::mastodon::entities as e;
+use crate::service::types::{Actor, Post};
 use crate::state::AppState;
 
 /// An account as a post card or a list shows it.

@@ -10,14 +10,14 @@ use serde::Deserialize;
 
 use super::cards::{self, PostCard};
 use super::{Chrome, SignedIn, WebResult, render, render_with, see_other};
-use crate::db::{actors::Actor, posts::Post, users::User};
 use crate::domain::interaction::ReplyPolicy;
-use crate::domain::visibility::{QuotePolicy, Visibility};
+use crate::domain::visibility::Visibility;
 use crate::error::Error;
 use crate::http::api::params::WithFiles;
 use crate::http::api::statuses::visible_post;
 use crate::ratelimit;
 use crate::service::posts::draft;
+use crate::service::types::{Actor, Post, User};
 use crate::service::{compose, media, posts};
 use crate::state::AppState;
 
@@ -64,7 +64,7 @@ fn rank(v: Visibility) -> usize {
 impl Composer {
     /// A new post, with the user's default visibility.
     pub fn new(user: &User) -> Composer {
-        let visibility = Visibility::parse(&user.default_visibility).unwrap_or(Visibility::Public);
+        let visibility = user.default_visibility;
         Composer {
             text: String::new(),
             spoiler: String::new(),
@@ -103,7 +103,7 @@ impl Composer {
     /// A reply to `parent`: addressed to its author, and no more visible
     /// than the parent or the user's default, as Mastodon's composer does.
     pub fn reply(user: &User, viewer: &Actor, parent: &PostCard) -> Composer {
-        let default = Visibility::parse(&user.default_visibility).unwrap_or(Visibility::Public);
+        let default = user.default_visibility;
         let parents = Visibility::parse(&parent.visibility).unwrap_or(Visibility::Public);
         let visibility = if rank(parents) > rank(default) {
             parents
@@ -349,12 +349,12 @@ async fn edit(state: &AppState, me: &SignedIn, form: &ComposeForm) -> Result<Pos
         // Media marked sensitive stay so; a warning's mark follows the warning.
         sensitive: post.sensitive && post.summary.is_empty(),
         language: post.language.as_deref(),
-        visibility: Visibility::parse(&post.visibility).unwrap_or(Visibility::Public),
+        visibility: post.visibility,
         in_reply_to: None,
         poll: None,
         quote_of: None,
-        quote_policy: QuotePolicy::parse(&post.quote_policy).unwrap_or_default(),
-        reply_policy: crate::service::reply_controls::reply_policy(&post),
+        quote_policy: post.quote_policy,
+        reply_policy: post.reply_policy,
         media_ids: None,
         media_attributes: &[],
     };

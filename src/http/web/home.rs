@@ -24,7 +24,7 @@ pub struct TimelineQuery {
 }
 
 impl TimelineQuery {
-    fn page(&self) -> Result<crate::db::timelines::Page, Error> {
+    fn page(&self) -> Result<crate::service::types::Page, Error> {
         let max_id = match self.max_id.as_deref() {
             None | Some("") => None,
             Some(raw) => Some(

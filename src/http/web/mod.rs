@@ -49,12 +49,11 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post as post_to};
 
-use crate::db::actors::Actor;
-use crate::db::users::User;
 use crate::error::Error;
 use crate::http::session::{self, MaybeSession};
 use crate::service::audit::{Role, Staff, Via};
 use crate::service::sessions::Session;
+use crate::service::types::{Actor, User};
 use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {

@@ -10,6 +10,7 @@ use serde::Deserialize;
 use super::cards::{self, AccountView, Cards, PostCard};
 use super::{Chrome, SignedIn, WebError, WebResult, render, see_other};
 use crate::domain::filters::Context as FilterContext;
+use crate::domain::notifications::NotificationKind;
 use crate::error::Error;
 use crate::mastodon::Presenter;
 use crate::service::{follows, markers, notifications, profiles, timelines};
@@ -28,21 +29,26 @@ pub struct NotificationView {
 }
 
 fn describe(kind: &str, reply: bool) -> &'static str {
+    let Some(kind) = NotificationKind::parse(kind) else {
+        return "did something";
+    };
     match kind {
-        "mention" if reply => "replied to you",
-        "mention" => "mentioned you",
-        "favourite" => "liked your post",
-        "reblog" => "reposted your post",
-        "quote" => "quoted your post",
-        "follow" => "followed you",
-        "follow_request" => "asked to follow you",
-        "status" => "posted",
-        "update" => "edited a post",
-        "poll" => "had a poll end",
-        "quoted_update" => "edited a post you quoted",
-        "admin.report" => "filed a report",
-        "admin.sign_up" => "signed up",
-        _ => "did something",
+        NotificationKind::Mention if reply => "replied to you",
+        NotificationKind::Mention => "mentioned you",
+        NotificationKind::Favourite => "liked your post",
+        NotificationKind::Reblog => "reposted your post",
+        NotificationKind::Quote => "quoted your post",
+        NotificationKind::Follow => "followed you",
+        NotificationKind::FollowRequest => "asked to follow you",
+        NotificationKind::Status => "posted",
+        NotificationKind::Update => "edited a post",
+        NotificationKind::Poll => "had a poll end",
+        NotificationKind::QuotedUpdate => "edited a post you quoted",
+        NotificationKind::AdminReport => "filed a report",
+        NotificationKind::AdminSignUp => "signed up",
+        NotificationKind::SeveredRelationships | NotificationKind::ModerationWarning => {
+            "did something"
+        }
     }
 }
 

@@ -17,14 +17,15 @@ use super::cards::{self, PostCard};
 use super::compose::{Composer, post_path};
 use super::profiles::{Relations, relations_page};
 use super::{Chrome, SignedIn, Web, WebError, WebResult, local_path, render, see_other};
-use crate::db::{actors::Actor, posts::Post};
 use crate::domain::filters::Context as FilterContext;
 use crate::domain::interaction::{Interaction, Permission};
 use crate::domain::names;
+use crate::domain::visibility::Visibility;
 use crate::error::Error;
 use crate::http::api::statuses::visible_post;
 use crate::http::negotiate::{Representation, negotiate};
 use crate::http::vary_accept;
+use crate::service::types::{Actor, Post};
 use crate::service::{compose, interactions, posts, reply_controls, timelines};
 use crate::state::AppState;
 
@@ -133,7 +134,7 @@ pub async fn post_page(state: &AppState, web: Web, author: &Actor, post: &Post) 
     draw_thread(post.id, &thread.descendants, &mut replies);
     mark_hidden(post, &thread.descendants, viewer, &mut replies);
 
-    let public = matches!(post.visibility.as_str(), "public" | "unlisted");
+    let public = post.visibility.is_public();
     let og = public.then(|| open_graph(state, card));
     // The reply box, unless the post's reply control leaves the viewer out.
     let mut reply_closed = None;
@@ -164,7 +165,7 @@ pub async fn post_page(state: &AppState, web: Web, author: &Actor, post: &Post) 
         chrome: web.chrome,
         title,
         ap_id: post.ap_id.clone(),
-        noindex: post.visibility != "public" || !author.indexable,
+        noindex: post.visibility != Visibility::Public || !author.indexable,
         og,
         ancestors,
         focus,

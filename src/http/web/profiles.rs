@@ -14,15 +14,14 @@ use serde::Deserialize;
 use super::cards::{self, AccountView, PostCard};
 use super::search::{AccountRow, account_rows};
 use super::{Chrome, SignedIn, Web, WebError, WebResult, local_path, render, see_other};
-use crate::db::actors::{Actor, ProfileField};
-use crate::db::{self, views::Listing};
 use crate::domain::filters::Context as FilterContext;
 use crate::error::Error;
 use crate::federation::rel_me;
 use crate::http::negotiate::{Representation, negotiate};
 use crate::http::vary_accept;
 use crate::mastodon::Presenter;
-use crate::service::{blocks, domain_blocks, follows, mutes, profiles, timelines};
+use crate::service::types::{Actor, Listing, ProfileField};
+use crate::service::{accounts, blocks, domain_blocks, follows, mutes, profiles, timelines};
 use crate::state::AppState;
 
 /// A profile field as shown: a link shows its full host (so that a link
@@ -310,9 +309,7 @@ pub async fn relations_page(
         Relations::Following => Listing::Following,
     };
     let page = timelines::page(max_id, None, None, Some(RELATIONS_PAGE));
-    let rows = db::views::list_actors(&state.db, listing, actor.id, page, state.clock.now())
-        .await
-        .map_err(Error::from)?;
+    let rows = accounts::listing(state, listing, actor.id, page).await?;
     let older = super::older(&rows, page.limit, |r| r.cursor);
     let actors: Vec<Actor> = rows.into_iter().map(|r| r.actor).collect();
     let viewer = web.viewer();

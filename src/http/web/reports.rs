@@ -14,10 +14,10 @@ use serde::Deserialize;
 
 use super::cards::{self, AccountView, PostCard};
 use super::{Chrome, SignedIn, WebResult, checked, id, render_with, see_other};
-use crate::db::actors::Actor;
 use crate::error::Error;
 use crate::mastodon::Presenter;
 use crate::service::reports::{self, NewReport};
+use crate::service::types::Actor;
 use crate::service::{profiles, rules};
 use crate::state::AppState;
 

@@ -12,11 +12,11 @@ use super::cards::{self, AccountView, PostCard};
 use super::compose::post_path;
 use super::profiles::{FollowButton, follow_button};
 use super::{Chrome, SignedIn, Web, WebResult, render, see_other};
-use crate::db::actors::Actor;
 use crate::domain::filters::Context as FilterContext;
 use crate::error::Error;
 use crate::mastodon::Presenter;
 use crate::service::lookup::{self, Target};
+use crate::service::types::Actor;
 use crate::state::AppState;
 
 /// An account found, with its follow button for a signed-in viewer.

@@ -191,7 +191,7 @@ struct PrivacyPage {
 /// `GET /settings/privacy`
 pub async fn privacy_form(me: SignedIn, Query(q): Query<Saved>) -> WebResult {
     let user = me.user();
-    let selected = user.default_visibility.clone();
+    let selected = user.default_visibility.as_str();
     render(&PrivacyPage {
         section: "privacy",
         saved: q.saved.is_some(),

@@ -10,9 +10,8 @@ use serde::Deserialize;
 
 use super::cards::{self, AccountView};
 use super::{Chrome, SignedIn, WebResult, render, render_with, see_other};
-use crate::db::{self, views::Listing};
-use crate::error::Error;
-use crate::service::{domain_blocks, timelines};
+use crate::service::types::Listing;
+use crate::service::{accounts, domain_blocks, timelines};
 use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -61,9 +60,7 @@ async fn accounts_page(
     max_id: Option<i64>,
 ) -> WebResult {
     let page = timelines::page(max_id, None, None, Some(PAGE));
-    let rows = db::views::list_actors(&state.db, listing, me.actor().id, page, state.clock.now())
-        .await
-        .map_err(Error::from)?;
+    let rows = accounts::listing(state, listing, me.actor().id, page).await?;
     let older = super::older(&rows, PAGE, |r| r.cursor);
     let actors: Vec<_> = rows.into_iter().map(|r| r.actor).collect();
     let accounts = cards::accounts(state, Some(me.actor()), &actors).await?;

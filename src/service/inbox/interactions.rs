@@ -4,6 +4,7 @@
 
 use super::{Received, Tx};
 use crate::db::{self, actors::Actor};
+use crate::domain::notifications::NotificationKind;
 use crate::domain::visibility::Visibility;
 use crate::error::Result;
 use crate::federation::inbound::{Announce, Reference};
@@ -27,7 +28,7 @@ pub async fn on_like(
         db::notifications::notify(
             tx,
             post.author_id,
-            "favourite",
+            NotificationKind::Favourite,
             actor.id,
             Some(post.id),
             state.clock.now(),
@@ -52,11 +53,7 @@ pub async fn on_announce(
     };
     let Some(post) = db::posts::find_by_ap_id(&mut **tx, object)
         .await?
-        .filter(|p| {
-            p.deleted_at.is_none()
-                && p.reblog_of_id.is_none()
-                && Visibility::parse(&p.visibility).is_some_and(Visibility::is_public)
-        })
+        .filter(|p| p.deleted_at.is_none() && p.reblog_of_id.is_none() && p.visibility.is_public())
     else {
         return Ok(Received::Ignored("the Announce names no public post here"));
     };
@@ -64,19 +61,18 @@ pub async fn on_announce(
         Visibility::from_addressing(&announce.to, &announce.cc, actor.followers_url.as_deref());
     let now = state.clock.now();
     let published = announce.published.filter(|p| *p <= now).unwrap_or(now);
-    let repost = db::posts::insert_repost(
-        tx,
-        id,
-        actor.id,
-        post.id,
-        visibility.as_str(),
-        published,
-        None,
-    )
-    .await?;
+    let repost =
+        db::posts::insert_repost(tx, id, actor.id, post.id, visibility, published, None).await?;
     if repost.is_some() {
-        db::notifications::notify(tx, post.author_id, "reblog", actor.id, Some(post.id), now)
-            .await?;
+        db::notifications::notify(
+            tx,
+            post.author_id,
+            NotificationKind::Reblog,
+            actor.id,
+            Some(post.id),
+            now,
+        )
+        .await?;
     }
     Ok(Received::Applied)
 }

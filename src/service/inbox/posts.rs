@@ -145,7 +145,7 @@ pub async fn store_remote(
                 summary: &object.summary,
                 sensitive: object.sensitive,
                 language: object.language.as_deref(),
-                visibility: visibility.as_str(),
+                visibility,
                 in_reply_to_ap_id: object.in_reply_to.as_deref(),
                 published: object.published_before(state.clock.now()),
                 // A remote post's own policy is `interaction_policy`.

@@ -6,7 +6,8 @@ use url::Url;
 
 use super::{Received, Tx};
 use crate::db::{self, actors::Actor, posts::Post};
-use crate::domain::visibility::Visibility;
+use crate::domain::notifications::NotificationKind;
+use crate::domain::visibility::QuoteState;
 use crate::error::{Error, Result};
 use crate::federation::inbound::{Envelope, Reference, RemotePost};
 use crate::service::discovery::authority;
@@ -42,13 +43,17 @@ pub async fn record(
                 .is_some_and(|a| Some(authority(&a)) == quoted_host)
         }
     };
-    let was_accepted = post.quote_state.as_deref() == Some("accepted");
-    let state_name = if accepted { "accepted" } else { "pending" };
+    let was_accepted = post.quote_state == Some(QuoteState::Accepted);
+    let quote_state = if accepted {
+        QuoteState::Accepted
+    } else {
+        QuoteState::Pending
+    };
     db::posts::set_quote(
         &mut **tx,
         post.id,
         quoted,
-        state_name,
+        quote_state,
         None,
         authorization.filter(|_| accepted),
     )
@@ -60,7 +65,7 @@ pub async fn record(
         db::notifications::notify(
             tx,
             author.id,
-            "quote",
+            NotificationKind::Quote,
             actor.id,
             Some(post.id),
             state.clock.now(),
@@ -100,8 +105,7 @@ pub async fn on_request(
     if let Some(map) = request.as_object_mut() {
         map.remove("@context");
     }
-    let visible = post.deleted_at.is_none()
-        && Visibility::parse(&post.visibility).is_some_and(Visibility::is_public);
+    let visible = post.deleted_at.is_none() && post.visibility.is_public();
     let id = crate::federation::activities::new_id(&state.urls);
     let answer = if visible && crate::service::quotes::allowed(state, &post, &author, actor).await?
     {
@@ -151,7 +155,15 @@ pub async fn on_answer(
     }
     let quoted = post.quote_ap_id.clone().unwrap_or_default();
     if !accepted {
-        db::posts::set_quote(&mut **tx, post.id, &quoted, "rejected", Some(request), None).await?;
+        db::posts::set_quote(
+            &mut **tx,
+            post.id,
+            &quoted,
+            QuoteState::Rejected,
+            Some(request),
+            None,
+        )
+        .await?;
         return Ok(Some(Received::Applied));
     }
     let Some(result) = result else {
@@ -170,7 +182,7 @@ pub async fn on_answer(
         &mut **tx,
         post.id,
         &quoted,
-        "accepted",
+        QuoteState::Accepted,
         Some(request),
         Some(result),
     )

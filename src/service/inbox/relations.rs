@@ -6,6 +6,8 @@ use url::Url;
 
 use super::{Received, Tx, interactions};
 use crate::db::{self, actors::Actor};
+use crate::domain::follows::FollowState;
+use crate::domain::notifications::NotificationKind;
 use crate::error::{Error, Result};
 use crate::federation::activities;
 use crate::federation::actor::{ActorError, RemoteActor};
@@ -88,16 +90,20 @@ pub async fn on_follow(
     let wanted = if target.manually_approves_followers
         || db::actors::is_limited(&mut **tx, actor.id).await?
     {
-        "pending"
+        FollowState::Requested
     } else {
-        "accepted"
+        FollowState::Following
     };
     let stored =
         db::follows::upsert(&mut **tx, actor.id, target.id, Some(follow_id), wanted).await?;
-    let accepted = stored.state == "accepted";
+    let accepted = stored.state == FollowState::Following;
     let changed = before.as_ref().is_none_or(|b| b.state != stored.state);
     if changed {
-        let kind = if accepted { "follow" } else { "follow_request" };
+        let kind = if accepted {
+            NotificationKind::Follow
+        } else {
+            NotificationKind::FollowRequest
+        };
         db::notifications::notify(tx, target.id, kind, actor.id, None, state.clock.now()).await?;
     }
     // An accepted follow is confirmed, and confirmed again when the Follow

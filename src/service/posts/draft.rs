@@ -35,7 +35,7 @@ pub struct Request<'a> {
 /// A visibility by Mastodon's name, or the account's default.
 pub fn visibility(user: &User, raw: Option<&str>) -> Result<Visibility> {
     match raw.map(str::trim).filter(|v| !v.is_empty()) {
-        None => Ok(Visibility::parse(&user.default_visibility).unwrap_or(Visibility::Public)),
+        None => Ok(user.default_visibility),
         Some(v) => Visibility::parse(v)
             .ok_or_else(|| Error::Validation(format!("`{v}` is not a visibility"))),
     }

@@ -5,9 +5,11 @@
 use sqlx::PgConnection;
 
 use crate::db::{self, actors::Actor, posts::Post};
+use crate::domain::follows::FollowState;
 use crate::domain::interaction::{Interaction, ReplyPolicy};
+use crate::domain::notifications::NotificationKind;
 use crate::domain::text::{self, Token};
-use crate::domain::visibility::{QuotePolicy, Visibility};
+use crate::domain::visibility::{QuotePolicy, QuoteState, Visibility};
 use crate::error::{Error, Result};
 use crate::federation::note::{self, NoteParts};
 use crate::service::media::{self, MediaAttributes};
@@ -197,9 +199,7 @@ pub async fn create(state: &AppState, author: &Actor, draft: Draft<'_>) -> Resul
             db::posts::find_by_ap_id_or_url(&state.db, id)
                 .await?
                 .filter(|p| {
-                    p.deleted_at.is_none()
-                        && p.reblog_of_id.is_none()
-                        && Visibility::parse(&p.visibility).is_some_and(Visibility::is_public)
+                    p.deleted_at.is_none() && p.reblog_of_id.is_none() && p.visibility.is_public()
                 })
                 .ok_or_else(|| {
                     Error::Validation("the quoted post is unknown or not public".into())
@@ -279,7 +279,7 @@ pub async fn create(state: &AppState, author: &Actor, draft: Draft<'_>) -> Resul
                 summary: draft.spoiler.trim(),
                 sensitive: draft.sensitive || !draft.spoiler.trim().is_empty(),
                 language: language.as_deref(),
-                visibility: draft.visibility.as_str(),
+                visibility: draft.visibility,
                 in_reply_to_ap_id: parent.as_ref().map(|p| p.ap_id.as_str()),
                 published: now,
                 quote_policy: draft.quote_policy,
@@ -302,13 +302,20 @@ pub async fn create(state: &AppState, author: &Actor, draft: Draft<'_>) -> Resul
         if qa.is_local() {
             let grant = db::posts::authorize_quote(&mut *tx, q.id, &post.ap_id, author.id).await?;
             let grant = state.urls.quote_authorization(&qa.username, grant);
-            db::posts::set_quote(&mut *tx, post.id, &q.ap_id, "accepted", None, Some(&grant))
-                .await?;
+            db::posts::set_quote(
+                &mut *tx,
+                post.id,
+                &q.ap_id,
+                QuoteState::Accepted,
+                None,
+                Some(&grant),
+            )
+            .await?;
             if qa.id != author.id {
                 db::notifications::notify(
                     &mut tx,
                     qa.id,
-                    "quote",
+                    NotificationKind::Quote,
                     author.id,
                     Some(post.id),
                     state.clock.now(),
@@ -317,8 +324,15 @@ pub async fn create(state: &AppState, author: &Actor, draft: Draft<'_>) -> Resul
             }
         } else {
             let request = crate::federation::activities::new_id(&state.urls);
-            db::posts::set_quote(&mut *tx, post.id, &q.ap_id, "pending", Some(&request), None)
-                .await?;
+            db::posts::set_quote(
+                &mut *tx,
+                post.id,
+                &q.ap_id,
+                QuoteState::Pending,
+                Some(&request),
+                None,
+            )
+            .await?;
             quote_request = Some((request, q.ap_id.clone(), qa.clone()));
         }
     }
@@ -365,7 +379,7 @@ pub async fn notify_followers(
         db::notifications::notify(
             &mut *tx,
             follower,
-            "status",
+            NotificationKind::Status,
             author_id,
             Some(post.id),
             state.clock.now(),
@@ -522,11 +536,11 @@ async fn audience(
     mentioned: &[Actor],
 ) -> Result<Vec<String>> {
     let mut inboxes = Vec::new();
-    if post.visibility != Visibility::Direct.as_str() {
+    if post.visibility != Visibility::Direct {
         inboxes.extend(db::follows::follower_inboxes(&mut *tx, author.id).await?);
     }
     for actor in mentioned.iter().filter(|a| !a.is_local()) {
-        let inbox = if post.visibility == Visibility::Direct.as_str() {
+        let inbox = if post.visibility == Visibility::Direct {
             actor.inbox_url.clone()
         } else {
             actor.server_inbox()
@@ -607,6 +621,33 @@ async fn resolve_mentions(
     found
 }
 
+/// A post by id, live or a tombstone (callers look at `deleted_at`).
+pub async fn by_id(state: &AppState, id: i64) -> Result<Option<Post>> {
+    Ok(db::posts::find_by_id(&state.db, id).await?)
+}
+
+/// A live post `viewer` may see; anything else is "not found", as
+/// Mastodon answers (so that private posts do not betray themselves).
+pub async fn visible(state: &AppState, viewer: Option<&Actor>, id: i64) -> Result<Post> {
+    let post = by_id(state, id)
+        .await?
+        .filter(|p| p.deleted_at.is_none())
+        .ok_or(Error::NotFound)?;
+    if !can_see(state, &post, viewer).await? {
+        return Err(Error::NotFound);
+    }
+    Ok(post)
+}
+
+/// A post's earlier versions, oldest first: (content, summary, sensitive,
+/// when it was replaced).
+pub async fn history(
+    state: &AppState,
+    post: &Post,
+) -> Result<Vec<(String, String, bool, chrono::DateTime<chrono::Utc>)>> {
+    Ok(db::posts::history(&state.db, post.id).await?)
+}
+
 /// A local post by its author's username and id, for its URL.
 pub async fn local_post(state: &AppState, username: &str, id: i64) -> Result<(Actor, Post)> {
     let author = db::actors::find_local_person(&state.db, username)
@@ -635,7 +676,7 @@ pub async fn by_acct(state: &AppState, acct: &str, id: i64) -> Result<(Actor, Po
 /// posts anyone; followers-only posts accepted followers and mentioned
 /// accounts; mentioned-only posts mentioned accounts.
 pub async fn can_see(state: &AppState, post: &Post, viewer: Option<&Actor>) -> Result<bool> {
-    let visibility = Visibility::parse(&post.visibility).unwrap_or(Visibility::Direct);
+    let visibility = post.visibility;
     // A suspended account's posts are hidden from everyone.
     if db::actors::is_suspended(&state.db, post.author_id).await? {
         return Ok(false);
@@ -661,7 +702,7 @@ pub async fn can_see(state: &AppState, post: &Post, viewer: Option<&Actor>) -> R
     }
     if visibility == Visibility::Private {
         let follow = db::follows::find(&state.db, viewer.id, post.author_id).await?;
-        return Ok(follow.is_some_and(|f| f.state == "accepted"));
+        return Ok(follow.is_some_and(|f| f.state == FollowState::Following));
     }
     Ok(false)
 }
@@ -686,7 +727,7 @@ async fn set_pinned(state: &AppState, author: &Actor, post: &Post, pinned: bool)
     if post.deleted_at.is_some() || post.reblog_of_id.is_some() {
         return Err(Error::NotFound);
     }
-    if pinned && post.visibility == Visibility::Direct.as_str() {
+    if pinned && post.visibility == Visibility::Direct {
         return Err(Error::Validation(
             "mentioned-only posts cannot be pinned".into(),
         ));

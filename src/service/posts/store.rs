@@ -15,6 +15,7 @@ use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 
 use crate::db::{self, actors::Actor, posts::Post};
+use crate::domain::notifications::NotificationKind;
 use crate::domain::visibility::Visibility;
 use crate::error::Result;
 use crate::state::AppState;
@@ -69,7 +70,7 @@ pub async fn store(tx: &mut PgConnection, state: &AppState, new: NewPost<'_>) ->
     if let Some(parent) = new.parent {
         db::posts::add_replies(&mut *tx, parent.id, 1).await?;
     }
-    if post.visibility == Visibility::Direct.as_str() {
+    if post.visibility == Visibility::Direct {
         let parent_id = new.parent.map(|p| p.id);
         crate::service::conversations::on_direct_post(
             tx,
@@ -83,11 +84,18 @@ pub async fn store(tx: &mut PgConnection, state: &AppState, new: NewPost<'_>) ->
     }
     let now = state.clock.now();
     for local in new.mentioned.iter().filter(|a| a.is_local()) {
-        db::notifications::notify(tx, local.id, "mention", new.author.id, Some(post.id), now)
-            .await?;
+        db::notifications::notify(
+            tx,
+            local.id,
+            NotificationKind::Mention,
+            new.author.id,
+            Some(post.id),
+            now,
+        )
+        .await?;
     }
     let own_thread = new.parent.is_none_or(|p| p.author_id == new.author.id);
-    if post.visibility != Visibility::Direct.as_str() && own_thread {
+    if post.visibility != Visibility::Direct && own_thread {
         let looked_up;
         let followers = match new.follower_notices {
             FollowerNotices::Nobody => &[][..],
