@@ -156,6 +156,7 @@ async fn read_gauges(state: &AppState) {
             }
             metrics::gauge!("skein_unavailable_hosts").set(health.unavailable_hosts as f64);
             metrics::gauge!("skein_failing_hosts").set(health.failing_hosts as f64);
+            metrics::gauge!("skein_inbox_kept_activities").set(health.kept_activities as f64);
         }
         Err(e) => tracing::warn!(error = %e, "reading the queues for metrics failed"),
     }

@@ -25,6 +25,7 @@ pub mod audit;
 pub mod blocks;
 pub mod bookmarks;
 pub mod conversations;
+pub mod dead_letters;
 pub mod deliveries;
 pub mod domain_policy;
 pub mod embedded;

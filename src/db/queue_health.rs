@@ -15,6 +15,8 @@ pub struct QueueHealth {
     pub unavailable_hosts: i64,
     /// Hosts with a failed delivery in the last day, not yet unavailable.
     pub failing_hosts: i64,
+    /// Inbox activities kept after repeated failures, waiting for an admin.
+    pub kept_activities: i64,
 }
 
 pub async fn read(db: impl PgExecutor<'_>, now: DateTime<Utc>) -> Result<QueueHealth, sqlx::Error> {
@@ -28,7 +30,9 @@ pub async fn read(db: impl PgExecutor<'_>, now: DateTime<Utc>) -> Result<QueueHe
              (select count(distinct f.host) from domain_failures f
               where f.day >= ($1::timestamptz - interval '1 day')::date
                 and not exists (select 1 from unavailable_domains u where u.host = f.host))
-                 as failing_hosts",
+                 as failing_hosts,
+             (select count(*) from inbox_dead_letters where dead_at is not null)
+                 as kept_activities",
     )
     .bind(now)
     .fetch_one(db)

@@ -77,6 +77,7 @@ async fn detailed(state: &AppState, staff: &crate::service::audit::Staff) -> Res
             "oldest_push": queues.oldest_push,
             "failing_hosts": queues.failing_hosts,
             "unavailable_hosts": queues.unavailable_hosts,
+            "kept_inbox_activities": queues.kept_activities,
         },
     }))
     .into_response())

@@ -14,6 +14,9 @@ pub async fn run(state: &AppState) {
     if let Err(e) = crate::db::inbox::prune_early_undos(&state.db, state.clock.now()).await {
         tracing::warn!(error = %e, "forgetting early Undos failed");
     }
+    if let Err(e) = service::inbox::dead_letters::prune(state).await {
+        tracing::warn!(error = %e, "forgetting passed inbox failures failed");
+    }
     if let Err(e) = state.limits.prune().await {
         tracing::warn!(error = %e, "dropping ended rate-limit windows failed");
     }

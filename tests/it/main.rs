@@ -9,6 +9,7 @@ mod cli;
 mod collections;
 mod counts;
 mod crash;
+mod dead_letters;
 mod deletion;
 mod delivery;
 mod discovery;

@@ -11,6 +11,7 @@ use serde::Deserialize;
 
 use super::{Chrome, StaffSession, WebResult, render};
 use crate::error::Error;
+use crate::service::inbox::dead_letters;
 use crate::service::{audit, queue_health};
 use crate::state::AppState;
 
@@ -19,6 +20,10 @@ pub fn routes() -> Router<AppState> {
         .route("/admin", get(index))
         .route("/admin/audit_log", get(audit_log))
         .route("/admin/federation", get(federation))
+        .route(
+            "/admin/federation/kept/{id}/{action}",
+            axum::routing::post(kept_activity),
+        )
 }
 
 #[derive(Template)]
@@ -125,15 +130,88 @@ struct FederationPage {
     unavailable: i64,
     failing: i64,
     hosts: Vec<HostView>,
+    kept: Vec<KeptView>,
+    is_admin: bool,
+    notice: Option<String>,
+}
+
+/// An inbox activity kept after repeated failures, as shown.
+pub struct KeptView {
+    pub id: i64,
+    pub activity_id: String,
+    pub kind: String,
+    pub sender: String,
+    pub error: String,
+    pub attempts: i32,
+    pub kept_at: String,
+}
+
+#[derive(Deserialize, Default)]
+pub struct NoticeQuery {
+    #[serde(default)]
+    notice: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    csrf_token: String,
+}
+
+/// `POST /admin/federation/kept/{id}/{replay|discard}` (admins).
+async fn kept_activity(
+    State(state): State<AppState>,
+    staff: StaffSession,
+    axum::extract::Path((raw, action)): axum::extract::Path<(String, String)>,
+    axum::Form(form): axum::Form<CsrfForm>,
+) -> WebResult {
+    staff.me.check(&form.csrf_token)?;
+    let id = super::id(&raw)?;
+    let notice = match action.as_str() {
+        "replay" => match dead_letters::replay(&state, &staff.staff, id).await {
+            Ok(_) => "The activity was processed.".to_string(),
+            Err(Error::NotFound) => return Err(Error::NotFound.into()),
+            Err(Error::Forbidden(m)) => return Err(Error::Forbidden(m).into()),
+            Err(e) => format!("The activity failed again: {e}"),
+        },
+        "discard" => {
+            dead_letters::discard(&state, &staff.staff, id).await?;
+            "The activity was discarded.".to_string()
+        }
+        _ => return Err(Error::NotFound.into()),
+    };
+    let encoded: String = url::form_urlencoded::byte_serialize(notice.as_bytes()).collect();
+    Ok(super::see_other(&format!(
+        "/admin/federation?notice={encoded}"
+    )))
 }
 
 /// `GET /admin/federation`: the delivery and Web Push queues, and the
 /// hosts whose deliveries fail.
-async fn federation(State(state): State<AppState>, staff: StaffSession) -> WebResult {
+async fn federation(
+    State(state): State<AppState>,
+    staff: StaffSession,
+    Query(q): Query<NoticeQuery>,
+) -> WebResult {
     let (health, hosts) = queue_health::overview(&state, &staff.staff).await?;
+    let kept = dead_letters::list(&state, &staff.staff)
+        .await?
+        .into_iter()
+        .map(|k| KeptView {
+            id: k.id,
+            activity_id: k.activity_id,
+            kind: k.kind,
+            sender: k.sender,
+            error: k.error,
+            attempts: k.attempts,
+            kept_at: k.kept_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+        })
+        .collect();
     let now = state.clock.now();
     let age = |at: Option<chrono::DateTime<chrono::Utc>>| at.map(|at| ago(now - at));
     render(&FederationPage {
+        is_admin: staff.staff.is_admin(),
+        kept,
+        notice: q.notice,
         chrome: staff.me.chrome,
         section: "federation",
         deliveries: health.deliveries,

@@ -77,6 +77,8 @@ async fn store_fetched(state: &AppState, author: &Actor, post: &RemotePost) -> R
             tracing::debug!(post = %post.id, reason, "a fetched post was not stored");
             Ok(false)
         }
+        // Storing a post never keeps it for replay; only the inbox does.
+        Ok(Received::Kept) => Ok(false),
         Err(e) => {
             tracing::info!(post = %post.id, error = %e, "a fetched post was not stored");
             Ok(false)

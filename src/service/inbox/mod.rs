@@ -25,6 +25,7 @@
 //! actor, as Mastodon forwards the Delete of a post its accounts reposted)
 //! is confirmed by fetching the object from its origin (`forwarding`).
 
+pub mod dead_letters;
 mod fetching;
 mod forwarding;
 mod interactions;
@@ -69,6 +70,9 @@ pub enum Received {
     Applied,
     /// Recorded, with nothing to do here; the reason is logged.
     Ignored(&'static str),
+    /// Its processing failed again and again: kept for the admins to
+    /// replay (`dead_letters`), and answered so that the sender stops.
+    Kept,
 }
 
 type Tx<'a> = sqlx::Transaction<'a, sqlx::Postgres>;
@@ -93,6 +97,7 @@ pub async fn receive(state: &AppState, incoming: Incoming<'_>) -> Result<Receive
     let result = receive_checked(state, &incoming, &mut kind).await;
     let outcome = match &result {
         Ok(Received::Applied) => "applied",
+        Ok(Received::Kept) => "kept",
         Ok(Received::Ignored(reason)) => {
             tracing::debug!(reason, "activity recorded with nothing to do");
             "ignored"
@@ -177,8 +182,18 @@ async fn receive_checked(
     if actor.suspended_at.is_some() {
         return Err(Error::Forbidden("the account is suspended here".into()));
     }
-    let prepared = prepare(state, &actor, &envelope).await?;
-    apply(state, &actor, &envelope, prepared).await
+    match process(state, &actor, &envelope).await {
+        Err(e) if e.status().is_server_error() => {
+            dead_letters::failed(state, &actor, &envelope, incoming.body, e).await
+        }
+        other => other,
+    }
+}
+
+/// Steps 3 and 4, for an activity whose signer is verified.
+async fn process(state: &AppState, actor: &Actor, envelope: &Envelope) -> Result<Received> {
+    let prepared = prepare(state, actor, envelope).await?;
+    apply(state, actor, envelope, prepared).await
 }
 
 /// Step 3: what comes from the network, before the transaction.
