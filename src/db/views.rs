@@ -159,22 +159,6 @@ pub async fn polls(db: impl PgExecutor<'_>, post_ids: &[i64]) -> Result<Vec<Poll
         .await
 }
 
-/// (post id, choice) of the viewer's votes.
-pub async fn own_votes(
-    db: impl PgExecutor<'_>,
-    viewer: i64,
-    post_ids: &[i64],
-) -> Result<Vec<(i64, i32)>, sqlx::Error> {
-    sqlx::query_as(
-        "select post_id, choice from poll_votes
-         where actor_id = $1 and post_id = any($2) order by post_id, choice",
-    )
-    .bind(viewer)
-    .bind(post_ids)
-    .fetch_all(db)
-    .await
-}
-
 /// The viewer's relation to each of these posts.
 #[derive(Debug, Clone, Default)]
 pub struct ViewerFlags {
@@ -182,47 +166,79 @@ pub struct ViewerFlags {
     pub reblogged: HashSet<i64>,
     pub bookmarked: HashSet<i64>,
     pub pinned: HashSet<i64>,
+    /// The viewer's choices in the polls of these posts, in order.
+    pub votes: HashMap<i64, Vec<i64>>,
 }
 
+/// The viewer's likes, live reposts, bookmarks, pins and poll choices
+/// among these posts, in one query.
 pub async fn viewer_flags(
-    db: &mut sqlx::PgConnection,
+    db: impl PgExecutor<'_>,
     viewer: i64,
     post_ids: &[i64],
 ) -> Result<ViewerFlags, sqlx::Error> {
-    let set = |rows: Vec<i64>| rows.into_iter().collect::<HashSet<_>>();
-    let favourited =
-        sqlx::query_scalar("select post_id from likes where actor_id = $1 and post_id = any($2)")
-            .bind(viewer)
-            .bind(post_ids)
-            .fetch_all(&mut *db)
-            .await?;
-    let reblogged = sqlx::query_scalar(
-        "select reblog_of_id from posts
-         where author_id = $1 and reblog_of_id = any($2) and deleted_at is null",
+    let rows: Vec<(String, i64, i32)> = sqlx::query_as(
+        "select 'favourited', post_id, 0 from likes where actor_id = $1 and post_id = any($2)
+         union all
+         select 'reblogged', reblog_of_id, 0 from posts
+         where author_id = $1 and reblog_of_id = any($2) and deleted_at is null
+         union all
+         select 'bookmarked', post_id, 0 from bookmarks where actor_id = $1 and post_id = any($2)
+         union all
+         select 'pinned', post_id, 0 from pins where actor_id = $1 and post_id = any($2)
+         union all
+         (select 'voted', post_id, choice from poll_votes
+          where actor_id = $1 and post_id = any($2) order by post_id, choice)",
     )
     .bind(viewer)
     .bind(post_ids)
-    .fetch_all(&mut *db)
+    .fetch_all(db)
     .await?;
-    let bookmarked = sqlx::query_scalar(
-        "select post_id from bookmarks where actor_id = $1 and post_id = any($2)",
-    )
-    .bind(viewer)
-    .bind(post_ids)
-    .fetch_all(&mut *db)
-    .await?;
-    let pinned =
-        sqlx::query_scalar("select post_id from pins where actor_id = $1 and post_id = any($2)")
-            .bind(viewer)
-            .bind(post_ids)
-            .fetch_all(&mut *db)
-            .await?;
-    Ok(ViewerFlags {
-        favourited: set(favourited),
-        reblogged: set(reblogged),
-        bookmarked: set(bookmarked),
-        pinned: set(pinned),
-    })
+    let mut flags = ViewerFlags::default();
+    for (kind, post_id, choice) in rows {
+        match kind.as_str() {
+            "favourited" => {
+                flags.favourited.insert(post_id);
+            }
+            "reblogged" => {
+                flags.reblogged.insert(post_id);
+            }
+            "bookmarked" => {
+                flags.bookmarked.insert(post_id);
+            }
+            "pinned" => {
+                flags.pinned.insert(post_id);
+            }
+            _ => flags
+                .votes
+                .entry(post_id)
+                .or_default()
+                .push(i64::from(choice)),
+        }
+    }
+    Ok(flags)
+}
+
+/// (post id, its author) of these posts: who replies answer.
+pub async fn authors_of(
+    db: impl PgExecutor<'_>,
+    post_ids: &[i64],
+) -> Result<Vec<(i64, i64)>, sqlx::Error> {
+    sqlx::query_as("select id, author_id from posts where id = any($1)")
+        .bind(post_ids)
+        .fetch_all(db)
+        .await
+}
+
+/// Reports by id (those a page of notifications is about).
+pub async fn reports(
+    db: impl PgExecutor<'_>,
+    ids: &[i64],
+) -> Result<Vec<crate::db::reports::Report>, sqlx::Error> {
+    sqlx::query_as("select * from reports where id = any($1)")
+        .bind(ids)
+        .fetch_all(db)
+        .await
 }
 
 /// (post id, application name, website) of local posts written with an app.
@@ -431,4 +447,48 @@ fn like_escape(s: &str) -> String {
     s.replace('\\', "\\\\")
         .replace('%', "\\%")
         .replace('_', "\\_")
+}
+
+/// Which of these posts `viewer` (None: signed out) may see, by the rules
+/// of `service::posts::can_see` (deleted posts are not asked about here):
+/// not by a suspended account, no block either way, and public or unlisted,
+/// or the viewer's own, or mentioning the viewer, or followers-only with
+/// the viewer an accepted follower. One query for a page's quoted posts.
+pub async fn visible(
+    db: impl PgExecutor<'_>,
+    viewer: Option<i64>,
+    post_ids: &[i64],
+) -> Result<Vec<i64>, sqlx::Error> {
+    sqlx::query_scalar(
+        "select p.id from posts p join actors a on a.id = p.author_id
+         where p.id = any($2) and a.suspended_at is null
+           and ($1::bigint is null or p.author_id = $1 or not exists (
+                    select 1 from blocks b
+                    where (b.blocker_id = $1 and b.blocked_id = p.author_id)
+                       or (b.blocker_id = p.author_id and b.blocked_id = $1)))
+           and (p.visibility in ('public', 'unlisted')
+                or ($1::bigint is not null
+                    and (p.author_id = $1
+                         or exists (select 1 from post_mentions m
+                                    where m.post_id = p.id and m.actor_id = $1)
+                         or (p.visibility = 'private' and exists (
+                                 select 1 from follows f
+                                 where f.follower_id = $1 and f.followee_id = p.author_id
+                                   and f.state = 'accepted')))))",
+    )
+    .bind(viewer)
+    .bind(post_ids)
+    .fetch_all(db)
+    .await
+}
+
+/// Actors by their ActivityPub ids (the accounts moved to, for a page).
+pub async fn actors_by_ap_id(
+    db: impl PgExecutor<'_>,
+    ap_ids: &[String],
+) -> Result<Vec<Actor>, sqlx::Error> {
+    sqlx::query_as("select * from actors where ap_id = any($1)")
+        .bind(ap_ids)
+        .fetch_all(db)
+        .await
 }

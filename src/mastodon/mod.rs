@@ -4,6 +4,8 @@
 
 pub mod entities;
 pub mod filtering;
+pub mod load;
 pub mod present;
+pub mod presenter;
 
-pub use present::Presenter;
+pub use presenter::Presenter;

@@ -1,654 +1,494 @@
-//! Turns rows into entities for one viewer, a page at a time: every fact a
-//! page of statuses or accounts shows is read with one batch query per kind.
+//! Presenting: pure functions from rows and what `mastodon::load` read for
+//! a page to Mastodon's entities, for one viewer. No I/O here; what a page
+//! shows is loaded first, in a fixed number of queries.
 
 use std::collections::{HashMap, HashSet};
 
+use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use crate::db::{self, actors::Actor, posts::Post, users::User};
-use crate::domain::filters::Context as FilterContext;
 use crate::domain::notifications::NotificationKind;
 use crate::domain::visibility::{QuotePolicy, QuoteState, Visibility};
-use crate::error::Result;
 use crate::federation::html;
+use crate::federation::urls::Urls;
 use crate::mastodon::entities::{self as e, midnight, time};
-use crate::mastodon::filtering::PageFilter;
-use crate::service::posts as post_rules;
-use crate::state::AppState;
+use crate::mastodon::load::{AccountFacts, StatusFacts};
 
-/// Presents rows as `viewer` (None: signed out) sees them.
-pub struct Presenter<'a> {
-    pub state: &'a AppState,
-    pub viewer: Option<&'a Actor>,
-    /// Where statuses are shown: the viewer's filters for this context
-    /// mark them (`filtered`) or leave them out. None: no filtering.
-    pub context: Option<FilterContext>,
+/// Who is looking, from where, when: what presenting needs besides rows.
+#[derive(Clone, Copy)]
+pub struct View<'a> {
+    pub urls: &'a Urls,
+    /// The viewer's actor id (None: signed out).
+    pub viewer: Option<i64>,
+    pub now: DateTime<Utc>,
 }
 
-impl<'a> Presenter<'a> {
-    pub fn new(state: &'a AppState, viewer: Option<&'a Actor>) -> Presenter<'a> {
-        Presenter {
-            state,
-            viewer,
-            context: None,
-        }
-    }
-
-    /// Applies the viewer's filters for `context` to the statuses shown.
-    pub fn in_context(self, context: FilterContext) -> Presenter<'a> {
-        Presenter {
-            context: Some(context),
-            ..self
-        }
-    }
-
+impl View<'_> {
     /// The picture shown for accounts without an avatar (Mastodon's
     /// `missing.png`).
     pub fn default_avatar(&self) -> String {
-        format!("{}/static/avatar.png", self.state.urls.origin())
+        format!("{}/static/avatar.png", self.urls.origin())
     }
 
     pub fn default_header(&self) -> String {
-        format!("{}/static/header.png", self.state.urls.origin())
+        format!("{}/static/header.png", self.urls.origin())
     }
+}
 
-    pub fn acct(&self, actor: &Actor) -> String {
-        match &actor.domain {
-            None => actor.username.clone(),
-            Some(domain) => format!("{}@{}", actor.username, domain),
-        }
+/// `user` for a local account, `user@host` for a remote one.
+pub fn acct(actor: &Actor) -> String {
+    match &actor.domain {
+        None => actor.username.clone(),
+        Some(domain) => format!("{}@{}", actor.username, domain),
     }
+}
 
-    fn account_with(&self, actor: &Actor, stats: &db::views::AccountStats) -> e::Account {
-        let avatar = actor
-            .avatar_url
-            .clone()
-            .unwrap_or_else(|| self.default_avatar());
-        let header = actor
-            .header_url
-            .clone()
-            .unwrap_or_else(|| self.default_header());
-        let url = actor.url.clone().unwrap_or_else(|| match &actor.domain {
-            None => self.state.urls.profile_page(&actor.username),
-            Some(_) => actor.ap_id.clone(),
-        });
-        e::Account {
-            id: actor.id.to_string(),
-            username: actor.username.clone(),
-            acct: self.acct(actor),
-            url,
-            uri: actor.ap_id.clone(),
-            display_name: actor.display_name.clone(),
-            note: actor.summary.clone(),
-            avatar: avatar.clone(),
-            avatar_static: avatar,
-            header: header.clone(),
-            header_static: header,
-            locked: actor.manually_approves_followers,
-            fields: actor
-                .fields
-                .0
-                .iter()
-                .map(|f| e::Field {
-                    name: f.name.clone(),
-                    value: f.value.clone(),
-                    verified_at: f.verified_at.map(e::time),
-                })
-                .collect(),
-            emojis: Vec::new(),
-            bot: matches!(actor.kind.as_str(), "Application" | "Service"),
-            group: actor.kind == "Group",
-            discoverable: Some(actor.discoverable),
-            indexable: actor.indexable,
-            noindex: actor.is_local().then_some(!actor.indexable),
-            hide_collections: None,
-            moved: None,
-            suspended: actor.gone_at.is_some().then_some(true),
-            limited: None,
-            created_at: midnight(actor.published),
-            last_status_at: stats.last_post_at.map(midnight),
-            statuses_count: stats.posts,
-            followers_count: stats.followers,
-            following_count: stats.following,
-            roles: Vec::new(),
-        }
-    }
-
-    pub async fn accounts(&self, actors: &[Actor]) -> Result<Vec<e::Account>> {
-        let ids: Vec<i64> = actors.iter().map(|a| a.id).collect();
-        let stats = db::views::account_stats(&self.state.db, &ids).await?;
-        let default = db::views::AccountStats::default();
-        let mut accounts: Vec<e::Account> = actors
-            .iter()
-            .map(|a| self.account_with(a, stats.get(&a.id).unwrap_or(&default)))
-            .collect();
-        // `moved`: the account moved to, when Skein knows it; one level
-        // deep, as Mastodon nests it.
-        for (account, actor) in accounts.iter_mut().zip(actors) {
-            let Some(target) = &actor.moved_to else {
-                continue;
-            };
-            if let Some(target) = db::actors::find_by_ap_id(&self.state.db, target).await? {
-                let stats = db::views::account_stats(&self.state.db, &[target.id]).await?;
-                let moved = self.account_with(&target, stats.get(&target.id).unwrap_or(&default));
-                account.moved = Some(Box::new(moved));
-            }
-        }
-        Ok(accounts)
-    }
-
-    pub async fn account(&self, actor: &Actor) -> Result<e::Account> {
-        let mut accounts = self.accounts(std::slice::from_ref(actor)).await?;
-        Ok(accounts.remove(0))
-    }
-
-    /// The signed-in user's own account, with what only they see.
-    pub async fn credential_account(
-        &self,
-        user: &User,
-        actor: &Actor,
-    ) -> Result<e::CredentialAccount> {
-        let account = self.account(actor).await?;
-        let note = db::actors::summary_source(&self.state.db, actor.id).await?;
-        let follow_requests_count = db::follows::pending_requests(&self.state.db, actor.id)
-            .await?
-            .len() as i64;
-        let fields = actor
+/// An account without the account it moved to.
+fn bare_account(view: &View, actor: &Actor, stats: &db::views::AccountStats) -> e::Account {
+    let avatar = actor
+        .avatar_url
+        .clone()
+        .unwrap_or_else(|| view.default_avatar());
+    let header = actor
+        .header_url
+        .clone()
+        .unwrap_or_else(|| view.default_header());
+    let url = actor.url.clone().unwrap_or_else(|| match &actor.domain {
+        None => view.urls.profile_page(&actor.username),
+        Some(_) => actor.ap_id.clone(),
+    });
+    e::Account {
+        id: actor.id.to_string(),
+        username: actor.username.clone(),
+        acct: acct(actor),
+        url,
+        uri: actor.ap_id.clone(),
+        display_name: actor.display_name.clone(),
+        note: actor.summary.clone(),
+        avatar: avatar.clone(),
+        avatar_static: avatar,
+        header: header.clone(),
+        header_static: header,
+        locked: actor.manually_approves_followers,
+        fields: actor
             .fields
             .0
             .iter()
             .map(|f| e::Field {
                 name: f.name.clone(),
-                value: html::plain_text(&f.value, usize::MAX),
+                value: f.value.clone(),
                 verified_at: f.verified_at.map(e::time),
             })
-            .collect();
-        Ok(e::CredentialAccount {
-            account,
-            source: e::Source {
-                privacy: user.default_visibility.as_str().to_string(),
-                sensitive: user.default_sensitive,
-                language: user.default_language.clone(),
-                note,
-                fields,
-                follow_requests_count,
-                hide_collections: false,
-                discoverable: actor.discoverable,
-                indexable: actor.indexable,
-                attribution_domains: Vec::new(),
-            },
-            role: role(&user.role),
+            .collect(),
+        emojis: Vec::new(),
+        bot: matches!(actor.kind.as_str(), "Application" | "Service"),
+        group: actor.kind == "Group",
+        discoverable: Some(actor.discoverable),
+        indexable: actor.indexable,
+        noindex: actor.is_local().then_some(!actor.indexable),
+        hide_collections: None,
+        moved: None,
+        suspended: actor.gone_at.is_some().then_some(true),
+        limited: None,
+        created_at: midnight(actor.published),
+        last_status_at: stats.last_post_at.map(midnight),
+        statuses_count: stats.posts,
+        followers_count: stats.followers,
+        following_count: stats.following,
+        roles: Vec::new(),
+    }
+}
+
+/// An account with its counts, and `moved`: the account moved to, when
+/// Skein knows it, one level deep, as Mastodon nests it.
+pub fn account(view: &View, actor: &Actor, facts: &AccountFacts) -> e::Account {
+    let default = db::views::AccountStats::default();
+    let stats = |id: i64| facts.stats.get(&id).unwrap_or(&default);
+    let mut account = bare_account(view, actor, stats(actor.id));
+    if let Some(target) = actor.moved_to.as_ref().and_then(|t| facts.moved.get(t)) {
+        account.moved = Some(Box::new(bare_account(view, target, stats(target.id))));
+    }
+    account
+}
+
+/// The signed-in user's own account, with what only they see.
+pub fn credential_account(
+    user: &User,
+    actor: &Actor,
+    account: e::Account,
+    note: String,
+    follow_requests_count: i64,
+) -> e::CredentialAccount {
+    let fields = actor
+        .fields
+        .0
+        .iter()
+        .map(|f| e::Field {
+            name: f.name.clone(),
+            value: html::plain_text(&f.value, usize::MAX),
+            verified_at: f.verified_at.map(e::time),
         })
+        .collect();
+    e::CredentialAccount {
+        account,
+        source: e::Source {
+            privacy: user.default_visibility.as_str().to_string(),
+            sensitive: user.default_sensitive,
+            language: user.default_language.clone(),
+            note,
+            fields,
+            follow_requests_count,
+            hide_collections: false,
+            discoverable: actor.discoverable,
+            indexable: actor.indexable,
+            attribution_domains: Vec::new(),
+        },
+        role: role(&user.role),
     }
+}
 
-    pub async fn relationships(&self, ids: &[i64]) -> Result<Vec<e::Relationship>> {
-        let Some(viewer) = self.viewer else {
-            return Ok(Vec::new());
-        };
-        let rows = db::views::relationships(&self.state.db, viewer.id, ids, self.state.clock.now())
-            .await?;
-        Ok(rows
-            .into_iter()
-            .map(|r| e::Relationship {
-                id: r.id.to_string(),
-                following: r.following,
-                showing_reblogs: r.showing_reblogs,
-                notifying: r.notifying,
-                languages: r.languages,
-                followed_by: r.followed_by,
-                blocking: r.blocking,
-                blocked_by: r.blocked_by,
-                muting: r.muting,
-                muting_notifications: r.muting_notifications,
-                requested: r.requested,
-                requested_by: r.requested_by,
-                domain_blocking: r.domain_blocking,
-                endorsed: false,
-                note: String::new(),
+pub fn relationship(r: db::views::Relationship) -> e::Relationship {
+    e::Relationship {
+        id: r.id.to_string(),
+        following: r.following,
+        showing_reblogs: r.showing_reblogs,
+        notifying: r.notifying,
+        languages: r.languages,
+        followed_by: r.followed_by,
+        blocking: r.blocking,
+        blocked_by: r.blocked_by,
+        muting: r.muting,
+        muting_notifications: r.muting_notifications,
+        requested: r.requested,
+        requested_by: r.requested_by,
+        domain_blocking: r.domain_blocking,
+        endorsed: false,
+        note: String::new(),
+    }
+}
+
+/// The relationship to an account with none.
+pub fn no_relationship(id: i64) -> e::Relationship {
+    relationship(db::views::Relationship {
+        id,
+        ..Default::default()
+    })
+}
+
+/// One status without its repost or quote; None when its author is unknown.
+fn bare_status(view: &View, facts: &StatusFacts, post: &Post) -> Option<e::Status> {
+    let author = facts.authors.get(&post.author_id)?;
+    let account = account(view, author, &facts.accounts);
+    let flags = facts.flags.as_ref();
+    let poll = facts
+        .polls
+        .get(&post.id)
+        .map(|p| poll(view, p, flags.and_then(|f| f.votes.get(&post.id))));
+    let viewer_flag = |set: fn(&db::views::ViewerFlags) -> &HashSet<i64>| {
+        flags.map(|f| set(f).contains(&post.id))
+    };
+    Some(e::Status {
+        id: post.id.to_string(),
+        uri: post.ap_id.clone(),
+        created_at: time(post.published),
+        account,
+        content: post.content.clone(),
+        visibility: post.visibility.as_str().to_string(),
+        sensitive: post.sensitive,
+        spoiler_text: post.summary.clone(),
+        media_attachments: facts
+            .attachments
+            .get(&post.id)
+            .map(|list| {
+                list.iter()
+                    .map(|a| media_attachment(a.id, &a.attachment))
+                    .collect()
             })
-            .collect())
-    }
-
-    pub async fn relationship(&self, id: i64) -> Result<e::Relationship> {
-        let mut all = self.relationships(&[id]).await?;
-        Ok(all.pop().unwrap_or_else(|| e::Relationship {
-            id: id.to_string(),
-            following: false,
-            showing_reblogs: false,
-            notifying: false,
-            languages: None,
-            followed_by: false,
-            blocking: false,
-            blocked_by: false,
-            muting: false,
-            muting_notifications: false,
-            requested: false,
-            requested_by: false,
-            domain_blocking: false,
-            endorsed: false,
-            note: String::new(),
-        }))
-    }
-
-    /// One status; "not found" when it cannot be shown (its author is
-    /// unknown, or a filter hides it).
-    pub async fn status(&self, post: &Post) -> Result<e::Status> {
-        let all = self.statuses(std::slice::from_ref(post)).await?;
-        all.into_iter().next().ok_or(crate::error::Error::NotFound)
-    }
-
-    /// Statuses in the order given. Reposts carry the reposted status;
-    /// quotes carry the quoted status when the viewer may see it. In a
-    /// context, statuses the viewer's `hide` filters match are left out.
-    pub async fn statuses(&self, posts: &[Post]) -> Result<Vec<e::Status>> {
-        let state = self.state;
-        let mut all: HashMap<i64, Post> = posts.iter().map(|p| (p.id, p.clone())).collect();
-        let reblogged: Vec<i64> = posts
-            .iter()
-            .filter_map(|p| p.reblog_of_id)
-            .filter(|id| !all.contains_key(id))
-            .collect();
-        for p in db::views::posts(&state.db, &reblogged).await? {
-            all.insert(p.id, p);
-        }
-        let quoted: Vec<i64> = all
-            .values()
-            .filter_map(|p| p.quote_of_id)
-            .filter(|id| !all.contains_key(id))
-            .collect();
-        for p in db::views::posts(&state.db, &quoted).await? {
-            all.insert(p.id, p);
-        }
-        let ids: Vec<i64> = all.keys().copied().collect();
-
-        let parents: Vec<i64> = all.values().filter_map(|p| p.in_reply_to_id).collect();
-        let parent_authors: HashMap<i64, i64> = db::views::posts(&state.db, &parents)
-            .await?
+            .unwrap_or_default(),
+        application: facts
+            .applications
+            .get(&post.id)
+            .map(|(name, website)| e::Application {
+                name: name.clone(),
+                website: website.clone(),
+            }),
+        mentions: facts
+            .mentions
+            .get(&post.id)
+            .map(|actors| {
+                actors
+                    .iter()
+                    .map(|actor| e::Mention {
+                        id: actor.id.to_string(),
+                        username: actor.username.clone(),
+                        url: actor.url.clone().unwrap_or_else(|| actor.ap_id.clone()),
+                        acct: acct(actor),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        tags: facts
+            .tags
+            .get(&post.id)
+            .cloned()
+            .unwrap_or_default()
             .into_iter()
-            .map(|p| (p.id, p.author_id))
-            .collect();
-
-        let author_ids: Vec<i64> = all
-            .values()
-            .map(|p| p.author_id)
-            .collect::<HashSet<_>>()
-            .into_iter()
-            .collect();
-        let authors = db::views::actors(&state.db, &author_ids).await?;
-        let author_actors: HashMap<i64, &Actor> = authors.iter().map(|a| (a.id, a)).collect();
-        let accounts: HashMap<i64, e::Account> = self
-            .accounts(&authors)
-            .await?
-            .into_iter()
-            .zip(authors.iter())
-            .map(|(account, actor)| (actor.id, account))
-            .collect();
-
-        let mut attachments: HashMap<i64, Vec<e::MediaAttachment>> = HashMap::new();
-        for a in db::views::attachments(&state.db, &ids).await? {
-            attachments
-                .entry(a.post_id)
-                .or_default()
-                .push(media_attachment(a.id, &a.attachment));
-        }
-        let mut mentions: HashMap<i64, Vec<e::Mention>> = HashMap::new();
-        for (post_id, actor) in db::views::mentions(&state.db, &ids).await? {
-            mentions.entry(post_id).or_default().push(e::Mention {
-                id: actor.id.to_string(),
-                username: actor.username.clone(),
-                url: actor.url.clone().unwrap_or_else(|| actor.ap_id.clone()),
-                acct: self.acct(&actor),
-            });
-        }
-        let mut tags: HashMap<i64, Vec<e::StatusTag>> = HashMap::new();
-        for (post_id, tag) in db::views::tags(&state.db, &ids).await? {
-            tags.entry(post_id).or_default().push(e::StatusTag {
-                url: state.urls.tag(&tag),
+            .map(|tag| e::StatusTag {
+                url: view.urls.tag(&tag),
                 name: tag,
-            });
-        }
-        let mut emojis: HashMap<i64, Vec<e::CustomEmoji>> = HashMap::new();
-        for (post_id, shortcode, url) in db::views::emojis(&state.db, &ids).await? {
-            emojis.entry(post_id).or_default().push(e::CustomEmoji {
+            })
+            .collect(),
+        emojis: facts
+            .emojis
+            .get(&post.id)
+            .cloned()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(shortcode, url)| e::CustomEmoji {
                 shortcode,
                 static_url: url.clone(),
                 url,
                 visible_in_picker: false,
-            });
-        }
-        let polls: HashMap<i64, db::polls::Poll> = db::views::polls(&state.db, &ids)
-            .await?
-            .into_iter()
-            .map(|p| (p.post_id, p))
-            .collect();
-        let applications: HashMap<i64, e::Application> = db::views::applications(&state.db, &ids)
-            .await?
-            .into_iter()
-            .map(|(id, name, website)| (id, e::Application { name, website }))
-            .collect();
-        let (flags, votes) = match self.viewer {
-            Some(viewer) => {
-                let mut conn = state.db.acquire().await?;
-                let flags = db::views::viewer_flags(&mut conn, viewer.id, &ids).await?;
-                let mut votes: HashMap<i64, Vec<i64>> = HashMap::new();
-                for (post_id, choice) in db::views::own_votes(&mut *conn, viewer.id, &ids).await? {
-                    votes.entry(post_id).or_default().push(i64::from(choice));
-                }
-                (Some(flags), votes)
-            }
-            None => (None, HashMap::new()),
-        };
-
-        let build = |post: &Post| -> Option<e::Status> {
-            let account = accounts.get(&post.author_id)?.clone();
-            let poll = polls
-                .get(&post.id)
-                .map(|p| self.poll(p, votes.get(&post.id), self.viewer.is_some()));
-            let viewer_flag = |set: fn(&db::views::ViewerFlags) -> &HashSet<i64>| {
-                flags.as_ref().map(|f| set(f).contains(&post.id))
-            };
-            Some(e::Status {
-                id: post.id.to_string(),
-                uri: post.ap_id.clone(),
-                created_at: time(post.published),
-                account,
-                content: post.content.clone(),
-                visibility: post.visibility.as_str().to_string(),
-                sensitive: post.sensitive,
-                spoiler_text: post.summary.clone(),
-                media_attachments: attachments.get(&post.id).cloned().unwrap_or_default(),
-                application: applications.get(&post.id).cloned(),
-                mentions: mentions.get(&post.id).cloned().unwrap_or_default(),
-                tags: tags.get(&post.id).cloned().unwrap_or_default(),
-                emojis: emojis.get(&post.id).cloned().unwrap_or_default(),
-                reblogs_count: i64::from(post.reposts_count),
-                favourites_count: i64::from(post.likes_count),
-                replies_count: i64::from(post.replies_count),
-                quotes_count: 0,
-                url: Some(post.url.clone().unwrap_or_else(|| post.ap_id.clone())),
-                in_reply_to_id: post.in_reply_to_id.map(|id| id.to_string()),
-                in_reply_to_account_id: post
-                    .in_reply_to_id
-                    .and_then(|id| parent_authors.get(&id))
-                    .map(|id| id.to_string()),
-                reblog: None,
-                poll,
-                card: None,
-                language: post.language.clone(),
-                text: None,
-                edited_at: post.updated.map(time),
-                quote: None,
-                quote_approval: self.quote_approval(post),
-                interaction_policy: interaction_policy(post, author_actors.get(&post.author_id)?),
-                favourited: viewer_flag(|f| &f.favourited),
-                reblogged: viewer_flag(|f| &f.reblogged),
-                muted: flags.as_ref().map(|_| false),
-                bookmarked: viewer_flag(|f| &f.bookmarked),
-                pinned: flags
-                    .as_ref()
-                    .filter(|_| self.viewer.is_some_and(|v| v.id == post.author_id))
-                    .map(|f| f.pinned.contains(&post.id)),
-                filtered: Vec::new(),
             })
-        };
+            .collect(),
+        reblogs_count: i64::from(post.reposts_count),
+        favourites_count: i64::from(post.likes_count),
+        replies_count: i64::from(post.replies_count),
+        quotes_count: 0,
+        url: Some(post.url.clone().unwrap_or_else(|| post.ap_id.clone())),
+        in_reply_to_id: post.in_reply_to_id.map(|id| id.to_string()),
+        in_reply_to_account_id: post
+            .in_reply_to_id
+            .and_then(|id| facts.parent_authors.get(&id))
+            .map(|id| id.to_string()),
+        reblog: None,
+        poll,
+        card: None,
+        language: post.language.clone(),
+        text: None,
+        edited_at: post.updated.map(time),
+        quote: None,
+        quote_approval: quote_approval(view.viewer, post),
+        interaction_policy: interaction_policy(post, author),
+        favourited: viewer_flag(|f| &f.favourited),
+        reblogged: viewer_flag(|f| &f.reblogged),
+        muted: flags.map(|_| false),
+        bookmarked: viewer_flag(|f| &f.bookmarked),
+        pinned: flags
+            .filter(|_| view.viewer == Some(post.author_id))
+            .map(|f| f.pinned.contains(&post.id)),
+        filtered: Vec::new(),
+    })
+}
 
-        let mut visible_quotes: HashSet<i64> = HashSet::new();
-        for id in all.values().filter_map(|p| p.quote_of_id) {
-            if let Some(quoted) = all.get(&id)
-                && quoted.deleted_at.is_none()
-                && post_rules::can_see(state, quoted, self.viewer).await?
-            {
-                visible_quotes.insert(id);
-            }
-        }
-        let with_quote = |post: &Post| -> Option<e::Status> {
-            let mut status = build(post)?;
-            if post.quote_of_id.is_some() || post.quote_ap_id.is_some() {
-                let quoted = post
-                    .quote_of_id
-                    .filter(|id| visible_quotes.contains(id))
-                    .and_then(|id| all.get(&id))
-                    .and_then(build);
-                let state = match (post.quote_state, &quoted) {
-                    (Some(QuoteState::Rejected), _) => "rejected",
-                    (Some(QuoteState::Pending), _) => "pending",
-                    (_, None) if post.quote_of_id.is_some() => "unauthorized",
-                    (_, None) => "deleted",
-                    _ => "accepted",
-                };
-                let quoted = quoted.filter(|_| state == "accepted");
-                // Shown with the quoted post, the link written for servers
-                // without quotes would show it twice.
-                if let Some(q) = &quoted {
-                    let links: Vec<&str> = std::iter::once(q.uri.as_str())
-                        .chain(q.url.as_deref())
-                        .collect();
-                    status.content = html::without_quote_fallback(&status.content, &links);
-                }
-                status.quote = Some(e::Quote {
-                    state: state.to_string(),
-                    quoted_status: quoted.map(Box::new),
-                });
-            }
-            Some(status)
-        };
+/// A status with its quote: the quoted status when the viewer may see it
+/// and the quote stands, and the quote's state.
+fn status_with_quote(view: &View, facts: &StatusFacts, post: &Post) -> Option<e::Status> {
+    let mut status = bare_status(view, facts, post)?;
+    if post.quote_of_id.is_none() && post.quote_ap_id.is_none() {
+        return Some(status);
+    }
+    let quoted = post
+        .quote_of_id
+        .filter(|id| facts.visible_quotes.contains(id))
+        .and_then(|id| facts.posts.get(&id))
+        .and_then(|q| bare_status(view, facts, q));
+    let state = match (post.quote_state, &quoted) {
+        (Some(QuoteState::Rejected), _) => "rejected",
+        (Some(QuoteState::Pending), _) => "pending",
+        (_, None) if post.quote_of_id.is_some() => "unauthorized",
+        (_, None) => "deleted",
+        _ => "accepted",
+    };
+    let quoted = quoted.filter(|_| state == "accepted");
+    // Shown with the quoted post, the link written for servers without
+    // quotes would show it twice.
+    if let Some(q) = &quoted {
+        let links: Vec<&str> = std::iter::once(q.uri.as_str())
+            .chain(q.url.as_deref())
+            .collect();
+        status.content = html::without_quote_fallback(&status.content, &links);
+    }
+    status.quote = Some(e::Quote {
+        state: state.to_string(),
+        quoted_status: quoted.map(Box::new),
+    });
+    Some(status)
+}
 
-        let filter = match (self.viewer, self.context) {
-            (Some(viewer), Some(context)) => PageFilter::load(state, viewer, context).await?,
-            _ => None,
+/// Statuses of `posts` in the order given. Reposts carry the reposted
+/// status; quotes carry the quoted status when the viewer may see it. With
+/// the viewer's filters loaded, statuses a `hide` filter matches are left
+/// out and the others carry what matched (`filtered`). A post whose author
+/// or reposted post is unknown is left out.
+pub fn statuses(view: &View, facts: &StatusFacts, posts: &[Post]) -> Vec<e::Status> {
+    let mut out = Vec::with_capacity(posts.len());
+    for post in posts {
+        let Some(mut status) = status_with_quote(view, facts, post) else {
+            continue;
         };
-        let mut out = Vec::with_capacity(posts.len());
-        for post in posts {
-            let Some(mut status) = with_quote(post) else {
+        let mut proper = post;
+        if let Some(target) = post.reblog_of_id.and_then(|id| facts.posts.get(&id)) {
+            status.reblog = status_with_quote(view, facts, target).map(Box::new);
+            if status.reblog.is_none() {
                 continue;
-            };
-            let mut proper = post;
-            if let Some(target) = post.reblog_of_id.and_then(|id| all.get(&id)) {
-                status.reblog = with_quote(target).map(Box::new);
-                if status.reblog.is_none() {
-                    continue;
-                }
-                proper = target;
             }
-            if let Some(filter) = &filter {
-                let media = attachments
-                    .get(&proper.id)
-                    .map_or(&[][..], |m| m.as_slice());
-                let verdict = filter.apply(post, proper, polls.get(&proper.id), media);
-                if verdict.hide {
-                    continue;
-                }
-                if let Some(reblog) = status.reblog.as_mut() {
-                    reblog.filtered = verdict.results.clone();
-                }
-                status.filtered = verdict.results;
-            }
-            out.push(status);
+            proper = target;
         }
-        Ok(out)
-    }
-
-    /// A page of notifications, in the order given, with one batch read
-    /// each for the senders and the posts. A notification about a post
-    /// carries it (the post liked, reposted, mentioning or quoting); one
-    /// whose post cannot be shown is left out rather than shown without it.
-    pub async fn notifications(
-        &self,
-        rows: &[db::notifications::Notification],
-    ) -> Result<Vec<e::Notification>> {
-        let sender_ids = unique(rows.iter().map(|n| n.from_actor_id));
-        let accounts = self.accounts_by_id(&sender_ids).await?;
-        let post_ids = unique(
-            rows.iter()
-                .filter(|n| n.kind.is_about_a_post())
-                .filter_map(|n| n.post_id),
-        );
-        let statuses = self.statuses_by_id(&post_ids).await?;
-        let mut reports = HashMap::new();
-        for id in unique(rows.iter().filter_map(|n| n.report_id)) {
-            if let Some(r) = db::reports::find(&self.state.db, id).await?
-                && let Some(target) = db::actors::find_by_id(&self.state.db, r.target_id).await?
-            {
-                reports.insert(id, self.report(r, &target).await?);
-            }
-        }
-        Ok(rows
-            .iter()
-            .filter_map(|n| {
-                let status = if n.kind.is_about_a_post() {
-                    Some(statuses.get(&n.post_id?)?.clone())
-                } else {
-                    None
-                };
-                let report = match n.report_id {
-                    Some(id) => Some(reports.get(&id)?.clone()),
-                    None => None,
-                };
-                Some(e::Notification {
-                    id: n.id.to_string(),
-                    kind: n.kind.as_str().to_string(),
-                    group_key: group_key(n),
-                    created_at: time(n.created_at),
-                    account: accounts.get(&n.from_actor_id)?.clone(),
-                    status,
-                    report,
+        if let Some(filter) = &facts.filter {
+            let media: Vec<e::MediaAttachment> = facts
+                .attachments
+                .get(&proper.id)
+                .map(|list| {
+                    list.iter()
+                        .map(|a| media_attachment(a.id, &a.attachment))
+                        .collect()
                 })
-            })
-            .collect())
+                .unwrap_or_default();
+            let verdict = filter.apply(post, proper, facts.polls.get(&proper.id), &media);
+            if verdict.hide {
+                continue;
+            }
+            if let Some(reblog) = status.reblog.as_mut() {
+                reblog.filtered = verdict.results.clone();
+            }
+            status.filtered = verdict.results;
+        }
+        out.push(status);
     }
+    out
+}
 
-    /// A report as Mastodon's Report entity.
-    pub async fn report(&self, r: db::reports::Report, target: &Actor) -> Result<e::Report> {
-        Ok(e::Report {
-            id: r.id.to_string(),
-            action_taken: r.resolved_at.is_some(),
-            action_taken_at: r.resolved_at.map(time),
-            category: r.category,
-            comment: r.comment,
-            forwarded: r.forwarded,
-            created_at: time(r.created_at),
-            status_ids: Some(r.post_ids.iter().map(i64::to_string).collect()),
-            rule_ids: (!r.rule_ids.is_empty())
-                .then(|| r.rule_ids.iter().map(i64::to_string).collect()),
-            target_account: self.account(target).await?,
-        })
-    }
-
-    /// A page of conversations: the other participants (the owner alone
-    /// when there are none, as Mastodon shows a note to oneself) and the
-    /// newest post still there.
-    pub async fn conversations(
-        &self,
-        rows: &[db::conversations::AccountConversation],
-    ) -> Result<Vec<e::Conversation>> {
-        let actor_ids = unique(rows.iter().flat_map(|c| {
-            if c.participant_ids.is_empty() {
-                vec![c.actor_id]
+/// A page of notifications, in the order given. A notification about a
+/// post carries it (the post liked, reposted, mentioning or quoting); one
+/// whose post, sender or report cannot be shown is left out rather than
+/// shown without it.
+pub fn notifications(
+    rows: &[db::notifications::Notification],
+    accounts: &HashMap<i64, e::Account>,
+    statuses: &HashMap<i64, e::Status>,
+    reports: &HashMap<i64, e::Report>,
+) -> Vec<e::Notification> {
+    rows.iter()
+        .filter_map(|n| {
+            let status = if n.kind.is_about_a_post() {
+                Some(statuses.get(&n.post_id?)?.clone())
             } else {
-                c.participant_ids.clone()
-            }
-        }));
-        let accounts = self.accounts_by_id(&actor_ids).await?;
-        let post_ids = unique(rows.iter().filter_map(|c| c.shown_post_id));
-        let statuses = self.statuses_by_id(&post_ids).await?;
-        Ok(rows
-            .iter()
-            .map(|c| {
-                let participants = if c.participant_ids.is_empty() {
-                    std::slice::from_ref(&c.actor_id)
-                } else {
-                    c.participant_ids.as_slice()
-                };
-                e::Conversation {
-                    id: c.id.to_string(),
-                    unread: c.unread,
-                    accounts: participants
-                        .iter()
-                        .filter_map(|id| accounts.get(id).cloned())
-                        .collect(),
-                    last_status: c.shown_post_id.and_then(|id| statuses.get(&id).cloned()),
-                }
+                None
+            };
+            let report = match n.report_id {
+                Some(id) => Some(reports.get(&id)?.clone()),
+                None => None,
+            };
+            Some(e::Notification {
+                id: n.id.to_string(),
+                kind: n.kind.as_str().to_string(),
+                group_key: group_key(n),
+                created_at: time(n.created_at),
+                account: accounts.get(&n.from_actor_id)?.clone(),
+                status,
+                report,
             })
-            .collect())
-    }
+        })
+        .collect()
+}
 
-    /// Accounts of these actors, by actor id.
-    async fn accounts_by_id(&self, ids: &[i64]) -> Result<HashMap<i64, e::Account>> {
-        let actors = db::views::actors(&self.state.db, ids).await?;
-        Ok(actors
-            .iter()
-            .map(|a| a.id)
-            .zip(self.accounts(&actors).await?)
-            .collect())
+/// A report as Mastodon's Report entity.
+pub fn report(r: db::reports::Report, target_account: e::Account) -> e::Report {
+    e::Report {
+        id: r.id.to_string(),
+        action_taken: r.resolved_at.is_some(),
+        action_taken_at: r.resolved_at.map(time),
+        category: r.category,
+        comment: r.comment,
+        forwarded: r.forwarded,
+        created_at: time(r.created_at),
+        status_ids: Some(r.post_ids.iter().map(i64::to_string).collect()),
+        rule_ids: (!r.rule_ids.is_empty()).then(|| r.rule_ids.iter().map(i64::to_string).collect()),
+        target_account,
     }
+}
 
-    /// Statuses of these posts (those that can be shown), by post id.
-    async fn statuses_by_id(&self, ids: &[i64]) -> Result<HashMap<i64, e::Status>> {
-        let posts = db::views::posts(&self.state.db, ids).await?;
-        Ok(self
-            .statuses(&posts)
-            .await?
-            .into_iter()
-            .filter_map(|s| Some((s.id.parse::<i64>().ok()?, s)))
-            .collect())
+/// The accounts a page of conversations shows: the other participants,
+/// or the owner alone when there are none (a note to oneself).
+pub fn conversation_participants(c: &db::conversations::AccountConversation) -> &[i64] {
+    if c.participant_ids.is_empty() {
+        std::slice::from_ref(&c.actor_id)
+    } else {
+        c.participant_ids.as_slice()
     }
+}
 
-    /// One notification, as a page of one; None when it cannot be shown
-    /// (its sender or the post it is about is gone or hidden).
-    pub async fn notification(
-        &self,
-        n: &db::notifications::Notification,
-    ) -> Result<Option<e::Notification>> {
-        Ok(self.notifications(std::slice::from_ref(n)).await?.pop())
-    }
-
-    fn poll(&self, poll: &db::polls::Poll, own: Option<&Vec<i64>>, signed_in: bool) -> e::Poll {
-        let now = self.state.clock.now();
-        let votes_count: i64 = poll.options.0.iter().map(|o| i64::from(o.votes)).sum();
-        e::Poll {
-            id: poll.post_id.to_string(),
-            expires_at: poll.expires_at.map(time),
-            expired: poll.is_closed(now),
-            multiple: poll.multiple,
-            votes_count,
-            voters_count: poll
-                .multiple
-                .then_some(i64::from(poll.voters_count))
-                .or(Some(i64::from(poll.voters_count))),
-            options: poll
-                .options
-                .0
+/// A page of conversations: the participants and the newest post still
+/// there.
+pub fn conversations(
+    rows: &[db::conversations::AccountConversation],
+    accounts: &HashMap<i64, e::Account>,
+    statuses: &HashMap<i64, e::Status>,
+) -> Vec<e::Conversation> {
+    rows.iter()
+        .map(|c| e::Conversation {
+            id: c.id.to_string(),
+            unread: c.unread,
+            accounts: conversation_participants(c)
                 .iter()
-                .map(|o| e::PollOption {
-                    title: o.title.clone(),
-                    votes_count: Some(i64::from(o.votes)),
-                })
+                .filter_map(|id| accounts.get(id).cloned())
                 .collect(),
-            emojis: Vec::new(),
-            voted: signed_in.then(|| own.is_some_and(|v| !v.is_empty())),
-            own_votes: signed_in.then(|| own.cloned().unwrap_or_default()),
-        }
-    }
+            last_status: c.shown_post_id.and_then(|id| statuses.get(&id).cloned()),
+        })
+        .collect()
+}
 
-    fn quote_approval(&self, post: &Post) -> e::QuoteApproval {
-        let automatic = match post.quote_policy {
-            QuotePolicy::Public | QuotePolicy::Followers => {
-                vec![post.quote_policy.as_str().to_string()]
-            }
-            QuotePolicy::Nobody => Vec::new(),
-        };
-        let current_user = match (self.viewer, post.quote_policy) {
-            (None, _) => "unknown",
-            (Some(v), _) if v.id == post.author_id => "automatic",
-            (Some(_), QuotePolicy::Public) if post.visibility.is_public() => "automatic",
-            (Some(_), QuotePolicy::Followers) => "unknown",
-            _ => "denied",
-        };
-        e::QuoteApproval {
-            automatic,
-            manual: Vec::new(),
-            current_user: current_user.to_string(),
+/// A poll, with the viewer's votes when signed in.
+pub fn poll(view: &View, poll: &db::polls::Poll, own: Option<&Vec<i64>>) -> e::Poll {
+    let signed_in = view.viewer.is_some();
+    let votes_count: i64 = poll.options.0.iter().map(|o| i64::from(o.votes)).sum();
+    e::Poll {
+        id: poll.post_id.to_string(),
+        expires_at: poll.expires_at.map(time),
+        expired: poll.is_closed(view.now),
+        multiple: poll.multiple,
+        votes_count,
+        voters_count: poll
+            .multiple
+            .then_some(i64::from(poll.voters_count))
+            .or(Some(i64::from(poll.voters_count))),
+        options: poll
+            .options
+            .0
+            .iter()
+            .map(|o| e::PollOption {
+                title: o.title.clone(),
+                votes_count: Some(i64::from(o.votes)),
+            })
+            .collect(),
+        emojis: Vec::new(),
+        voted: signed_in.then(|| own.is_some_and(|v| !v.is_empty())),
+        own_votes: signed_in.then(|| own.cloned().unwrap_or_default()),
+    }
+}
+
+/// Who may quote a post, and whether the viewer may.
+fn quote_approval(viewer: Option<i64>, post: &Post) -> e::QuoteApproval {
+    let automatic = match post.quote_policy.as_str() {
+        "public" => vec!["public".to_string()],
+        "followers" => vec!["followers".to_string()],
+        _ => Vec::new(),
+    };
+    let current_user = match (viewer, post.quote_policy.as_str()) {
+        (None, _) => "unknown",
+        (Some(v), _) if v == post.author_id => "automatic",
+        (Some(_), "public") if matches!(post.visibility.as_str(), "public" | "unlisted") => {
+            "automatic"
         }
+        (Some(_), "followers") => "unknown",
+        _ => "denied",
+    };
+    e::QuoteApproval {
+        automatic,
+        manual: Vec::new(),
+        current_user: current_user.to_string(),
     }
 }
 
@@ -709,12 +549,6 @@ fn interaction_policy(post: &Post, author: &Actor) -> e::InteractionPolicy {
         can_reply: translate(Interaction::Reply),
         can_reblog: translate(Interaction::Announce),
     }
-}
-
-/// The ids once each, in the order first seen.
-fn unique(ids: impl Iterator<Item = i64>) -> Vec<i64> {
-    let mut seen = HashSet::new();
-    ids.filter(|id| seen.insert(*id)).collect()
 }
 
 /// Mastodon's `group_key`: likes and reposts of one post, and follows, in
@@ -824,5 +658,335 @@ pub fn web_push_subscription(
         alerts,
         policy: subscription.policy.clone(),
         server_key: server_key.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mastodon::load::StatusFacts;
+
+    fn urls() -> Urls {
+        Urls::new(url::Url::parse("https://skein.example").unwrap())
+    }
+
+    fn at(seconds: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp(1_700_000_000 + seconds, 0).unwrap()
+    }
+
+    fn actor(id: i64, username: &str, domain: Option<&str>) -> Actor {
+        let base = match domain {
+            Some(d) => format!("https://{d}/users/{username}"),
+            None => format!("https://skein.example/users/{username}"),
+        };
+        Actor {
+            id,
+            ap_id: base.clone(),
+            kind: "Person".into(),
+            username: username.into(),
+            domain: domain.map(str::to_string),
+            display_name: username.into(),
+            summary: String::new(),
+            url: None,
+            inbox_url: format!("{base}/inbox"),
+            shared_inbox_url: None,
+            outbox_url: None,
+            followers_url: Some(format!("{base}/followers")),
+            following_url: Some(format!("{base}/following")),
+            featured_url: None,
+            public_key_id: format!("{base}#main-key"),
+            public_key_pem: String::new(),
+            private_key_pem: None,
+            manually_approves_followers: false,
+            discoverable: true,
+            indexable: true,
+            avatar_url: None,
+            header_url: None,
+            fields: sqlx::types::Json(Vec::new()),
+            also_known_as: Vec::new(),
+            moved_to: None,
+            published: at(0),
+            created_at: at(0),
+            updated_at: at(0),
+            fetched_at: None,
+            gone_at: None,
+            key_refetched_at: None,
+            suspended_at: None,
+            silenced_at: None,
+        }
+    }
+
+    fn post(id: i64, author: &Actor, content: &str) -> Post {
+        Post {
+            id,
+            ap_id: format!("{}/statuses/{id}", author.ap_id),
+            author_id: author.id,
+            url: None,
+            content: content.into(),
+            source: None,
+            summary: String::new(),
+            sensitive: false,
+            language: Some("en".into()),
+            visibility: Visibility::Public,
+            in_reply_to_id: None,
+            in_reply_to_ap_id: None,
+            published: at(id),
+            updated: None,
+            created_at: at(id),
+            deleted_at: None,
+            reblog_of_id: None,
+            replies_count: 0,
+            likes_count: 0,
+            reposts_count: 0,
+            quote_of_id: None,
+            quote_ap_id: None,
+            quote_state: None,
+            quote_request_id: None,
+            quote_authorization: None,
+            quote_policy: QuotePolicy::Public,
+            reply_policy: crate::domain::interaction::ReplyPolicy::Everyone,
+            interaction_policy: None,
+            reply_hidden_at: None,
+            reply_authorization: None,
+            reply_approved_by: None,
+        }
+    }
+
+    /// Facts for these posts and authors, with nothing else loaded.
+    fn facts(posts: &[&Post], authors: &[&Actor]) -> StatusFacts {
+        StatusFacts {
+            posts: posts.iter().map(|p| (p.id, (*p).clone())).collect(),
+            authors: authors.iter().map(|a| (a.id, (*a).clone())).collect(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn an_account_shows_its_counts_defaults_and_the_account_it_moved_to() {
+        let urls = urls();
+        let view = View {
+            urls: &urls,
+            viewer: None,
+            now: at(0),
+        };
+        let mut old = actor(1, "ann", Some("old.example"));
+        let new = actor(2, "ann", Some("new.example"));
+        old.moved_to = Some(new.ap_id.clone());
+        let mut facts = AccountFacts::default();
+        facts.stats.insert(
+            1,
+            db::views::AccountStats {
+                id: 1,
+                followers: 7,
+                following: 3,
+                posts: 12,
+                last_post_at: Some(at(90_000)),
+            },
+        );
+        facts.moved.insert(new.ap_id.clone(), new.clone());
+        let account = account(&view, &old, &facts);
+        assert_eq!(account.acct, "ann@old.example");
+        assert_eq!(
+            (
+                account.followers_count,
+                account.following_count,
+                account.statuses_count
+            ),
+            (7, 3, 12)
+        );
+        assert_eq!(account.avatar, "https://skein.example/static/avatar.png");
+        assert_eq!(account.url, old.ap_id, "a remote account links to its id");
+        let moved = account.moved.expect("the account moved to");
+        assert_eq!(moved.acct, "ann@new.example");
+        assert_eq!(moved.statuses_count, 0, "counts it has none of are zero");
+        assert!(moved.moved.is_none());
+
+        let local = actor(3, "bo", None);
+        let shown = super::account(&view, &local, &AccountFacts::default());
+        assert_eq!(shown.acct, "bo");
+        assert_eq!(shown.url, urls.profile_page("bo"));
+    }
+
+    #[test]
+    fn a_repost_carries_the_reposted_status_and_is_left_out_without_it() {
+        let urls = urls();
+        let view = View {
+            urls: &urls,
+            viewer: Some(1),
+            now: at(0),
+        };
+        let ann = actor(1, "ann", None);
+        let bob = actor(2, "bob", Some("b.example"));
+        let original = post(10, &bob, "<p>hello</p>");
+        let mut repost = post(11, &ann, "");
+        repost.reblog_of_id = Some(10);
+        let mut reply = post(13, &ann, "<p>hi bob</p>");
+        reply.in_reply_to_id = Some(10);
+        let mut facts = facts(&[&original, &repost, &reply], &[&ann, &bob]);
+        facts.parent_authors.insert(10, 2);
+        let mut flags = db::views::ViewerFlags::default();
+        flags.favourited.insert(10);
+        flags.pinned.insert(13);
+        facts.flags = Some(flags);
+        let shown = statuses(&view, &facts, &[repost.clone(), reply.clone()]);
+        assert_eq!(shown.len(), 2);
+        let reblog = shown[0].reblog.as_ref().expect("the reposted status");
+        assert_eq!(reblog.content, "<p>hello</p>");
+        assert_eq!(reblog.account.acct, "bob@b.example");
+        assert_eq!(reblog.favourited, Some(true));
+        assert_eq!(shown[0].favourited, Some(false));
+        assert_eq!(shown[1].in_reply_to_account_id.as_deref(), Some("2"));
+        assert_eq!(
+            shown[1].pinned,
+            Some(true),
+            "the viewer's own post is pinned"
+        );
+        assert_eq!(
+            reblog.pinned, None,
+            "others' posts are not the viewer's to pin"
+        );
+
+        let stranger = post(14, &actor(5, "eve", None), "<p>who</p>");
+        let shown = statuses(&view, &facts, &[stranger]);
+        assert!(shown.is_empty(), "an unknown author's post is left out");
+
+        // Signed out: no flags at all.
+        let out = View {
+            viewer: None,
+            ..view
+        };
+        let mut signed_out = facts;
+        signed_out.flags = None;
+        let shown = statuses(&out, &signed_out, &[original]);
+        assert_eq!(shown[0].favourited, None);
+        assert_eq!(shown[0].quote_approval.current_user, "unknown");
+    }
+
+    #[test]
+    fn a_quote_shows_the_quoted_status_only_when_the_viewer_may_see_it() {
+        let urls = urls();
+        let view = View {
+            urls: &urls,
+            viewer: Some(1),
+            now: at(0),
+        };
+        let ann = actor(1, "ann", None);
+        let bob = actor(2, "bob", None);
+        let quoted = post(20, &bob, "<p>original</p>");
+        let mut quote = post(21, &ann, "<p>look</p><p>RE: <a href=\"x\">x</a></p>");
+        quote.quote_of_id = Some(20);
+        quote.quote_ap_id = Some(quoted.ap_id.clone());
+        let mut facts = facts(&[&quoted, &quote], &[&ann, &bob]);
+
+        let hidden = statuses(&view, &facts, std::slice::from_ref(&quote));
+        let q = hidden[0].quote.as_ref().expect("a quote");
+        assert_eq!(q.state, "unauthorized");
+        assert!(q.quoted_status.is_none());
+
+        facts.visible_quotes.insert(20);
+        let shown = statuses(&view, &facts, std::slice::from_ref(&quote));
+        let q = shown[0].quote.as_ref().expect("a quote");
+        assert_eq!(q.state, "accepted");
+        assert_eq!(
+            q.quoted_status.as_ref().map(|s| s.content.as_str()),
+            Some("<p>original</p>")
+        );
+
+        let mut pending = quote.clone();
+        pending.quote_state = Some(QuoteState::Pending);
+        let shown = statuses(&view, &facts, &[pending]);
+        let q = shown[0].quote.as_ref().expect("a quote");
+        assert_eq!(q.state, "pending");
+        assert!(q.quoted_status.is_none(), "a pending quote shows no status");
+
+        let mut gone = quote;
+        gone.quote_of_id = None;
+        let shown = statuses(&view, &facts, &[gone]);
+        assert_eq!(
+            shown[0].quote.as_ref().map(|q| q.state.as_str()),
+            Some("deleted")
+        );
+    }
+
+    #[test]
+    fn a_poll_shows_the_viewers_votes_only_to_a_signed_in_viewer() {
+        let urls = urls();
+        let poll_row = db::polls::Poll {
+            post_id: 5,
+            multiple: false,
+            options: sqlx::types::Json(vec![
+                db::polls::PollOption {
+                    title: "yes".into(),
+                    votes: 3,
+                },
+                db::polls::PollOption {
+                    title: "no".into(),
+                    votes: 1,
+                },
+            ]),
+            expires_at: Some(at(100)),
+            voters_count: 4,
+        };
+        let signed_in = View {
+            urls: &urls,
+            viewer: Some(1),
+            now: at(50),
+        };
+        let shown = poll(&signed_in, &poll_row, Some(&vec![0]));
+        assert_eq!(shown.votes_count, 4);
+        assert_eq!(shown.voted, Some(true));
+        assert_eq!(shown.own_votes, Some(vec![0]));
+        assert!(!shown.expired);
+        let later = View {
+            viewer: None,
+            now: at(100),
+            ..signed_in
+        };
+        let shown = poll(&later, &poll_row, None);
+        assert_eq!((shown.voted, shown.own_votes), (None, None));
+        assert!(shown.expired);
+    }
+
+    #[test]
+    fn a_notification_whose_post_or_sender_cannot_be_shown_is_left_out() {
+        let urls = urls();
+        let view = View {
+            urls: &urls,
+            viewer: Some(1),
+            now: at(0),
+        };
+        let bob = actor(2, "bob", None);
+        let account = super::account(&view, &bob, &AccountFacts::default());
+        let row =
+            |id: i64, kind: &str, from: i64, post: Option<i64>| db::notifications::Notification {
+                id,
+                recipient_id: 1,
+                kind: NotificationKind::parse(kind).unwrap(),
+                from_actor_id: from,
+                post_id: post,
+                created_at: at(7200),
+                read: false,
+                report_id: None,
+            };
+        let rows = vec![
+            row(1, "follow", 2, None),
+            row(2, "favourite", 2, Some(30)),
+            row(3, "favourite", 2, Some(31)),
+            row(4, "follow", 9, None),
+        ];
+        let accounts = HashMap::from([(2, account)]);
+        let ann = actor(1, "ann", None);
+        let liked = post(30, &ann, "<p>mine</p>");
+        let facts = facts(&[&liked], &[&ann]);
+        let statuses: HashMap<i64, e::Status> = super::statuses(&view, &facts, &[liked])
+            .into_iter()
+            .map(|s| (30, s))
+            .collect();
+        let shown = notifications(&rows, &accounts, &statuses, &HashMap::new());
+        let ids: Vec<&str> = shown.iter().map(|n| n.id.as_str()).collect();
+        assert_eq!(ids, ["1", "2"]);
+        assert_eq!(shown[0].group_key, "follow-472224");
+        assert_eq!(shown[1].group_key, "favourite-30-472224");
+        assert!(shown[1].status.is_some());
     }
 }

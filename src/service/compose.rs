@@ -93,11 +93,11 @@ pub async fn marked(
         (Some(first), Some(last)) => Some((first.cursor, last.cursor)),
         _ => None,
     };
-    let mut visible = Vec::new();
-    for row in rows {
-        if posts::can_see(state, &row.post, Some(viewer)).await? {
-            visible.push(row.post);
-        }
-    }
+    let rows: Vec<Post> = rows.into_iter().map(|row| row.post).collect();
+    let shown: std::collections::HashSet<i64> = posts::visible_ids(state, &rows, Some(viewer))
+        .await?
+        .into_iter()
+        .collect();
+    let visible = rows.into_iter().filter(|p| shown.contains(&p.id)).collect();
     Ok((visible, bounds, full))
 }

@@ -14,6 +14,7 @@ mod deletion;
 mod delivery;
 mod discovery;
 mod domain_policy;
+mod equivalence;
 mod error_pages;
 mod fake;
 mod filters_lists;

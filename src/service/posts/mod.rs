@@ -5,7 +5,6 @@
 use sqlx::PgConnection;
 
 use crate::db::{self, actors::Actor, posts::Post};
-use crate::domain::follows::FollowState;
 use crate::domain::interaction::{Interaction, ReplyPolicy};
 use crate::domain::notifications::NotificationKind;
 use crate::domain::text::{self, Token};
@@ -676,35 +675,28 @@ pub async fn by_acct(state: &AppState, acct: &str, id: i64) -> Result<(Actor, Po
 /// posts anyone; followers-only posts accepted followers and mentioned
 /// accounts; mentioned-only posts mentioned accounts.
 pub async fn can_see(state: &AppState, post: &Post, viewer: Option<&Actor>) -> Result<bool> {
-    let visibility = post.visibility;
-    // A suspended account's posts are hidden from everyone.
-    if db::actors::is_suspended(&state.db, post.author_id).await? {
-        return Ok(false);
+    Ok(!visible_ids(state, std::slice::from_ref(post), viewer)
+        .await?
+        .is_empty())
+}
+
+/// The posts of `posts` that `viewer` may see (by `can_see`'s rules), in
+/// the order given: one query whatever their number.
+pub async fn visible_ids(
+    state: &AppState,
+    posts: &[Post],
+    viewer: Option<&Actor>,
+) -> Result<Vec<i64>> {
+    if posts.is_empty() {
+        return Ok(Vec::new());
     }
-    if let Some(viewer) = viewer
-        && viewer.id != post.author_id
-        && db::blocks::between(&state.db, viewer.id, post.author_id).await?
-    {
-        return Ok(false);
-    }
-    if visibility.is_public() {
-        return Ok(true);
-    }
-    let Some(viewer) = viewer else {
-        return Ok(false);
-    };
-    if viewer.id == post.author_id {
-        return Ok(true);
-    }
-    let mentioned = db::posts::mentions(&state.db, post.id).await?;
-    if mentioned.iter().any(|a| a.id == viewer.id) {
-        return Ok(true);
-    }
-    if visibility == Visibility::Private {
-        let follow = db::follows::find(&state.db, viewer.id, post.author_id).await?;
-        return Ok(follow.is_some_and(|f| f.state == FollowState::Following));
-    }
-    Ok(false)
+    let ids: Vec<i64> = posts.iter().map(|p| p.id).collect();
+    let seen: std::collections::HashSet<i64> =
+        db::views::visible(&state.db, viewer.map(|v| v.id), &ids)
+            .await?
+            .into_iter()
+            .collect();
+    Ok(ids.into_iter().filter(|id| seen.contains(id)).collect())
 }
 
 /// The most posts an account pins, as in Mastodon.

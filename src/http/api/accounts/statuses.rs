@@ -41,13 +41,16 @@ pub(super) async fn statuses(
     let presenter = Presenter::new(&state, viewer).in_context(FilterContext::Account);
     if p.pinned {
         // Pins are few and not paged.
-        let mut pinned = crate::service::posts::pinned(&state, &author).await?;
-        let mut visible = Vec::new();
-        for post in pinned.drain(..) {
-            if crate::service::posts::can_see(&state, &post, viewer).await? {
-                visible.push(post);
-            }
-        }
+        let pinned = crate::service::posts::pinned(&state, &author).await?;
+        let shown: std::collections::HashSet<i64> =
+            crate::service::posts::visible_ids(&state, &pinned, viewer)
+                .await?
+                .into_iter()
+                .collect();
+        let visible: Vec<_> = pinned
+            .into_iter()
+            .filter(|p| shown.contains(&p.id))
+            .collect();
         let statuses = presenter.statuses(&visible).await?;
         return Ok(paged(&state, &uri, statuses, None));
     }

@@ -1,0 +1,216 @@
+//! Loading: everything a page of accounts, statuses or notifications shows,
+//! read in a fixed number of batch queries whatever the page's size (never
+//! one per row). `mastodon::present` turns what is loaded into entities
+//! without further I/O.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+
+use crate::db::{self, actors::Actor, posts::Post};
+use crate::domain::filters::Context as FilterContext;
+use crate::error::Result;
+use crate::mastodon::filtering::PageFilter;
+use crate::state::AppState;
+
+/// What accounts show besides their rows: counts, and the accounts they
+/// moved to.
+#[derive(Debug, Default)]
+pub struct AccountFacts {
+    pub stats: HashMap<i64, db::views::AccountStats>,
+    /// The accounts moved to, by ActivityPub id (those Skein knows).
+    pub moved: HashMap<String, Actor>,
+}
+
+/// Two queries at most: the accounts moved to (only when one has moved),
+/// then the counts of all of them.
+pub async fn accounts(state: &AppState, actors: &[Actor]) -> Result<AccountFacts> {
+    let targets: Vec<String> = unique_by(actors.iter().filter_map(|a| a.moved_to.clone()));
+    let moved = if targets.is_empty() {
+        Vec::new()
+    } else {
+        db::views::actors_by_ap_id(&state.db, &targets).await?
+    };
+    let ids = unique_by(actors.iter().chain(&moved).map(|a| a.id));
+    let stats = if ids.is_empty() {
+        HashMap::new()
+    } else {
+        db::views::account_stats(&state.db, &ids).await?
+    };
+    Ok(AccountFacts {
+        stats,
+        moved: moved.into_iter().map(|a| (a.ap_id.clone(), a)).collect(),
+    })
+}
+
+/// Everything a page of statuses shows.
+#[derive(Default)]
+pub struct StatusFacts {
+    /// The page's posts, the posts they repost and the posts quoted by
+    /// either, by id.
+    pub posts: HashMap<i64, Post>,
+    /// The author of each post replied to.
+    pub parent_authors: HashMap<i64, i64>,
+    pub authors: HashMap<i64, Actor>,
+    pub accounts: AccountFacts,
+    pub attachments: HashMap<i64, Vec<db::views::PostAttachment>>,
+    pub mentions: HashMap<i64, Vec<Actor>>,
+    pub tags: HashMap<i64, Vec<String>>,
+    /// (shortcode, url) of the custom emoji of each post.
+    pub emojis: HashMap<i64, Vec<(String, String)>>,
+    pub polls: HashMap<i64, db::polls::Poll>,
+    /// (name, website) of the app each local post was written with.
+    pub applications: HashMap<i64, (String, Option<String>)>,
+    /// The viewer's likes, reposts, bookmarks, pins and votes (None signed
+    /// out).
+    pub flags: Option<db::views::ViewerFlags>,
+    /// The quoted posts the viewer may see.
+    pub visible_quotes: HashSet<i64>,
+    /// The viewer's filters in the page's context.
+    pub filter: Option<PageFilter>,
+}
+
+/// Reads what `posts` show to `viewer`: the reposted and quoted posts (two
+/// queries), the authors of the posts replied to, the authors and their
+/// counts, attachments, mentions, tags, emoji, polls, apps, the viewer's
+/// flags, which quoted posts the viewer may see, and the viewer's filters
+/// in `context`: a fixed number of queries whatever the page's size.
+pub async fn statuses(
+    state: &AppState,
+    viewer: Option<&Actor>,
+    context: Option<FilterContext>,
+    posts: &[Post],
+) -> Result<StatusFacts> {
+    if posts.is_empty() {
+        return Ok(StatusFacts::default());
+    }
+    let db = &state.db;
+    let mut all: HashMap<i64, Post> = posts.iter().map(|p| (p.id, p.clone())).collect();
+    let reblogged = unique_by(
+        posts
+            .iter()
+            .filter_map(|p| p.reblog_of_id)
+            .filter(|id| !all.contains_key(id)),
+    );
+    if !reblogged.is_empty() {
+        for p in db::views::posts(db, &reblogged).await? {
+            all.insert(p.id, p);
+        }
+    }
+    let quoted = unique_by(
+        all.values()
+            .filter_map(|p| p.quote_of_id)
+            .filter(|id| !all.contains_key(id)),
+    );
+    if !quoted.is_empty() {
+        for p in db::views::posts(db, &quoted).await? {
+            all.insert(p.id, p);
+        }
+    }
+    let ids: Vec<i64> = all.keys().copied().collect();
+
+    let parents = unique_by(all.values().filter_map(|p| p.in_reply_to_id));
+    let parent_authors = if parents.is_empty() {
+        HashMap::new()
+    } else {
+        db::views::authors_of(db, &parents)
+            .await?
+            .into_iter()
+            .collect()
+    };
+
+    let author_ids = unique_by(all.values().map(|p| p.author_id));
+    let authors = db::views::actors(db, &author_ids).await?;
+    let accounts = self::accounts(state, &authors).await?;
+
+    let mut attachments: HashMap<i64, Vec<db::views::PostAttachment>> = HashMap::new();
+    for a in db::views::attachments(db, &ids).await? {
+        attachments.entry(a.post_id).or_default().push(a);
+    }
+    let mut mentions: HashMap<i64, Vec<Actor>> = HashMap::new();
+    for (post_id, actor) in db::views::mentions(db, &ids).await? {
+        mentions.entry(post_id).or_default().push(actor);
+    }
+    let mut tags: HashMap<i64, Vec<String>> = HashMap::new();
+    for (post_id, tag) in db::views::tags(db, &ids).await? {
+        tags.entry(post_id).or_default().push(tag);
+    }
+    let mut emojis: HashMap<i64, Vec<(String, String)>> = HashMap::new();
+    for (post_id, shortcode, url) in db::views::emojis(db, &ids).await? {
+        emojis.entry(post_id).or_default().push((shortcode, url));
+    }
+    let polls = db::views::polls(db, &ids)
+        .await?
+        .into_iter()
+        .map(|p| (p.post_id, p))
+        .collect();
+    let applications = db::views::applications(db, &ids)
+        .await?
+        .into_iter()
+        .map(|(id, name, website)| (id, (name, website)))
+        .collect();
+    let flags = match viewer {
+        Some(viewer) => Some(db::views::viewer_flags(db, viewer.id, &ids).await?),
+        None => None,
+    };
+    // Quoted posts are shown only to those who may see them.
+    let quoted_live = unique_by(
+        all.values()
+            .filter_map(|p| p.quote_of_id)
+            .filter(|id| all.get(id).is_some_and(|q| q.deleted_at.is_none())),
+    );
+    let visible_quotes = if quoted_live.is_empty() {
+        HashSet::new()
+    } else {
+        db::views::visible(db, viewer.map(|v| v.id), &quoted_live)
+            .await?
+            .into_iter()
+            .collect()
+    };
+    let filter = match (viewer, context) {
+        (Some(viewer), Some(context)) => PageFilter::load(state, viewer, context).await?,
+        _ => None,
+    };
+    Ok(StatusFacts {
+        posts: all,
+        parent_authors,
+        authors: authors.into_iter().map(|a| (a.id, a)).collect(),
+        accounts,
+        attachments,
+        mentions,
+        tags,
+        emojis,
+        polls,
+        applications,
+        flags,
+        visible_quotes,
+        filter,
+    })
+}
+
+/// The reports a page of notifications is about, with their target
+/// accounts: two queries (and the targets' counts).
+pub async fn reports(
+    state: &AppState,
+    ids: &[i64],
+) -> Result<(Vec<db::reports::Report>, Vec<Actor>, AccountFacts)> {
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    let reports = db::views::reports(&state.db, ids).await?;
+    let targets = unique_by(reports.iter().map(|r| r.target_id));
+    let actors = db::views::actors(&state.db, &targets).await?;
+    let facts = accounts(state, &actors).await?;
+    Ok((reports, actors, facts))
+}
+
+/// The time presenting is done at (polls' expiry).
+pub fn now(state: &AppState) -> DateTime<Utc> {
+    state.clock.now()
+}
+
+/// The values once each, in the order first seen.
+pub fn unique_by<T: std::hash::Hash + Eq + Clone>(values: impl Iterator<Item = T>) -> Vec<T> {
+    let mut seen = HashSet::new();
+    values.filter(|v| seen.insert(v.clone())).collect()
+}
