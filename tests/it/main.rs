@@ -15,6 +15,7 @@ mod discovery;
 mod domain_policy;
 mod error_pages;
 mod fake;
+mod fanout;
 mod filters_lists;
 mod fixtures;
 mod follows;
