@@ -57,3 +57,7 @@ create table fanouts (
 );
 
 create index fanouts_sender on fanouts (sender_id, id);
+
+-- A new post looks up the local followers who asked to be notified of it;
+-- an account with many followers has few of those.
+create index follows_notified on follows (followee_id) where notify and state = 'accepted';
