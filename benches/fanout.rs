@@ -426,6 +426,28 @@ async fn run(size: &Size, full: bool) {
     .unwrap();
     let inboxes = size.servers;
 
+    // The yardstick of the posting call: one durable commit of one row.
+    sqlx::query("create table bench_commits (n int)")
+        .execute(&bench.pool)
+        .await
+        .unwrap();
+    let mut commits = Vec::new();
+    for n in 0..20 {
+        let began = Instant::now();
+        sqlx::query("insert into bench_commits values ($1)")
+            .bind(n)
+            .execute(&bench.pool)
+            .await
+            .unwrap();
+        commits.push(began.elapsed());
+    }
+    commits.sort();
+    println!(
+        "limit   one durable single-row commit on the same cluster: p50 {:.1} ms, max {:.1} ms",
+        ms(percentile(&commits, 0.5)),
+        ms(percentile(&commits, 1.0))
+    );
+
     bench.serve().await;
     let pid = bench.pid();
     // Idle: the server up, nothing asked of it yet but /health.
