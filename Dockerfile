@@ -15,6 +15,7 @@ COPY Cargo.toml Cargo.lock ./
 RUN mkdir src benches && echo 'fn main() {}' > src/main.rs && touch src/lib.rs \
     && echo 'fn main() {}' > benches/federation.rs \
     && echo 'fn main() {}' > benches/timelines.rs \
+    && echo 'fn main() {}' > benches/fanout.rs \
     && cargo build --release --locked \
     && rm -rf src benches
 COPY config config

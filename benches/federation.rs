@@ -1,5 +1,5 @@
 //! Federation benchmarks: inbox ingest through the real binary, beside the
-//! single-row insert rate of the same database, and delivery fan-out.
+//! single-row insert rate of the same database.
 //!
 //!   cargo bench --bench federation          full size
 //!   cargo test --bench federation           smoke size (CI runs this)
@@ -21,9 +21,8 @@
 //! (c) Statements: with `log_statement = all` for a moment, how many SQL
 //!     statements one more Create and one more Like cost (everything the
 //!     server ran in the meantime, workers and listener included).
-//! (d) Fan-out: one activity to many inboxes on as many distinct host names,
-//!     served by one local sink; time until every delivery is acknowledged,
-//!     with the worker pool doing the work.
+//!
+//! Fan-out (one post to many inboxes) is `benches/fanout.rs`.
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
@@ -40,14 +39,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use skein::clock::Clock;
+
 use skein::db::embedded::{Durability, EmbeddedPostgres, Settings};
 use skein::federation::signatures::{SigningKey, VerifyingKey};
 use sqlx::PgPool;
 use tokio::sync::Semaphore;
 
 use fake::{FakeActor, FakeServer};
-use harness::{Options, TestApp};
 
 const BIN: &str = env!("CARGO_BIN_EXE_skein");
 
@@ -66,7 +64,6 @@ struct Size {
     concurrency: usize,
     pgbench_seconds: u32,
     storm: usize,
-    fanout_hosts: usize,
 }
 
 const FULL: Size = Size {
@@ -77,7 +74,6 @@ const FULL: Size = Size {
     concurrency: 32,
     pgbench_seconds: 10,
     storm: 1000,
-    fanout_hosts: 500,
 };
 const SMOKE: Size = Size {
     servers: 2,
@@ -87,7 +83,6 @@ const SMOKE: Size = Size {
     concurrency: 32,
     pgbench_seconds: 2,
     storm: 50,
-    fanout_hosts: 20,
 };
 
 fn main() {
@@ -113,7 +108,6 @@ fn main() {
             rsa.signs, rsa.verifies, rsa.cores
         );
         ingest(&size).await;
-        fanout(&size, &rsa).await;
     });
 }
 
@@ -769,75 +763,4 @@ fn log_since(path: &Path, offset: u64) -> String {
     let mut text = String::new();
     file.read_to_string(&mut text).unwrap();
     text
-}
-
-async fn fanout(size: &Size, rsa: &Rsa) {
-    let app = TestApp::spawn_with(
-        Options::named("alpha")
-            .env("SKEIN_LOG__LEVEL", "error")
-            .env("SKEIN_DELIVERY__WORKERS", "8"),
-    )
-    .await;
-    let alice = app.create_user("alice").await.actor;
-    let sink = FakeServer::spawn("sink").await;
-    let port = sink.domain.rsplit(':').next().unwrap().to_string();
-    let inboxes: Vec<String> = (0..size.fanout_hosts)
-        .map(|i| format!("http://h{i}.sink.test:{port}/inbox"))
-        .collect();
-    let id = format!("{}/activities/fanout", app.base);
-    let payload = json!({
-        "@context": "https://www.w3.org/ns/activitystreams",
-        "id": id, "type": "Update", "actor": alice.ap_id, "object": alice.ap_id,
-    })
-    .to_string();
-
-    let start = Instant::now();
-    let mut conn = app.db.acquire().await.unwrap();
-    skein::db::deliveries::enqueue(
-        &mut conn,
-        &id,
-        &payload,
-        alice.id,
-        &inboxes,
-        app.clock.now(),
-    )
-    .await
-    .unwrap();
-    drop(conn);
-    app.state.delivery_wakeup.notify_waiters();
-    let deadline = Instant::now() + Duration::from_secs(600);
-    loop {
-        let done: i64 =
-            sqlx::query_scalar("select count(*) from deliveries where state = 'delivered'")
-                .fetch_one(&app.db)
-                .await
-                .unwrap();
-        if done as usize == inboxes.len() {
-            break;
-        }
-        assert!(Instant::now() < deadline, "fan-out did not finish");
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-    let wall = start.elapsed();
-    let mut hosts: Vec<String> = sink
-        .received()
-        .iter()
-        .map(|r| r.headers["host"].to_str().unwrap().to_string())
-        .collect();
-    hosts.sort();
-    hosts.dedup();
-    assert_eq!(hosts.len(), inboxes.len(), "every host got it");
-    println!(
-        "fanout  one activity to {} inboxes on {} host names: all acknowledged in {:.2}s = {:.0} deliveries/s (8 workers)",
-        inboxes.len(),
-        hosts.len(),
-        wall.as_secs_f64(),
-        inboxes.len() as f64 / wall.as_secs_f64()
-    );
-    println!(
-        "limit   one RSA sign per delivery: at least {:.2}s on one core ({:.0} signs/s)",
-        inboxes.len() as f64 / rsa.signs,
-        rsa.signs
-    );
-    app.stop().await;
 }

@@ -29,6 +29,10 @@ pub const MAX_BODY: usize = 1024 * 1024;
 /// Total time for one request, body included.
 pub const TIMEOUT: Duration = Duration::from_secs(10);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long an idle connection to a peer is kept for the next request.
+const POOL_IDLE: Duration = Duration::from_secs(10);
+/// The most idle connections kept per host.
+const POOL_IDLE_PER_HOST: usize = 2;
 pub const MAX_REDIRECTS: usize = 5;
 
 #[derive(Debug, thiserror::Error)]
@@ -264,7 +268,11 @@ impl HttpClient {
                 .no_proxy()
                 .timeout(TIMEOUT)
                 .connect_timeout(CONNECT_TIMEOUT)
-                .pool_idle_timeout(Duration::from_secs(60))
+                // Idle connections are few and short-lived: a fan-out
+                // touches thousands of hosts once each, and every idle
+                // connection holds its buffers.
+                .pool_idle_timeout(POOL_IDLE)
+                .pool_max_idle_per_host(POOL_IDLE_PER_HOST)
                 .redirect(redirects)
                 .build()
         };

@@ -103,6 +103,16 @@ pub fn remote_fetch(kind: &'static str, ok: bool) {
     .increment(1);
 }
 
+/// An attempted delivery to another server, by outcome.
+pub fn delivery(outcome: &'static str) {
+    metrics::counter!("skein_deliveries_total", "outcome" => outcome).increment(1);
+}
+
+/// An attempted Web Push, by outcome.
+pub fn push(outcome: &'static str) {
+    metrics::counter!("skein_push_deliveries_total", "outcome" => outcome).increment(1);
+}
+
 /// A self-check's result (`service::self_check`): 1 when it holds.
 pub fn self_check(check: &'static str, ok: bool) {
     metrics::gauge!("skein_self_check_ok", "check" => check).set(if ok { 1.0 } else { 0.0 });

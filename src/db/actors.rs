@@ -165,6 +165,14 @@ pub async fn find_by_id(db: impl PgExecutor<'_>, id: i64) -> Result<Option<Actor
         .await
 }
 
+/// Actors by id (those that exist), in one statement.
+pub async fn find_by_ids(db: impl PgExecutor<'_>, ids: &[i64]) -> Result<Vec<Actor>, sqlx::Error> {
+    sqlx::query_as("select * from actors where id = any($1)")
+        .bind(ids)
+        .fetch_all(db)
+        .await
+}
+
 pub async fn find_by_ap_id(
     db: impl PgExecutor<'_>,
     ap_id: &str,

@@ -13,7 +13,8 @@ use crate::domain::events::{CHANNEL, Change, QUEUED};
 pub struct Delivery {
     pub id: i64,
     pub activity_id: String,
-    pub payload: String,
+    /// The stored activity (`db::outbound`) whose body is sent.
+    pub outbound_id: i64,
     pub sender_id: i64,
     pub inbox_url: String,
     pub host: String,
@@ -28,13 +29,14 @@ pub struct Delivery {
     pub finished_at: Option<DateTime<Utc>>,
 }
 
-/// Queues one activity for each inbox (duplicates ignored), due now; when
-/// anything was queued, announces it (`Change::Queued`) in the same
+/// Queues one stored activity (`db::outbound`) for each inbox (an inbox
+/// that already has a row for this activity id is left alone), due now;
+/// when anything was queued, announces it (`Change::Queued`) in the same
 /// statement, so idle workers of every process wake once it commits.
 pub async fn enqueue(
     db: &mut PgConnection,
     activity_id: &str,
-    payload: &str,
+    outbound_id: i64,
     sender_id: i64,
     inboxes: &[String],
     now: DateTime<Utc>,
@@ -45,7 +47,7 @@ pub async fn enqueue(
     let hosts: Vec<String> = inboxes.iter().map(|i| host_of(i)).collect();
     let (queued, _): (i64, Option<String>) = sqlx::query_as(
         "with queued as (
-             insert into deliveries (activity_id, payload, sender_id, inbox_url, host,
+             insert into deliveries (activity_id, outbound_id, sender_id, inbox_url, host,
                                      next_attempt_at, created_at)
              select $1, $2, $3, inbox, host, $6, $6
              from unnest($4::text[], $5::text[]) as t (inbox, host)
@@ -56,7 +58,7 @@ pub async fn enqueue(
          from queued",
     )
     .bind(activity_id)
-    .bind(payload)
+    .bind(outbound_id)
     .bind(sender_id)
     .bind(inboxes)
     .bind(&hosts)
@@ -80,7 +82,8 @@ pub fn host_of(url: &str) -> String {
         .unwrap_or_default()
 }
 
-/// Fails every pending delivery of a sender (its account stopped sharing).
+/// Fails every pending delivery of a sender and drops its waiting fan-out
+/// jobs (its account stopped sharing).
 pub async fn cancel_pending_from(
     db: impl PgExecutor<'_>,
     sender_id: i64,
@@ -88,7 +91,8 @@ pub async fn cancel_pending_from(
     now: DateTime<Utc>,
 ) -> Result<u64, sqlx::Error> {
     sqlx::query(
-        "update deliveries set state = 'failed', last_error = $2, finished_at = $3,
+        "with jobs as (delete from fanouts where sender_id = $1)
+         update deliveries set state = 'failed', last_error = $2, finished_at = $3,
                                locked_by = null, locked_until = null
          where sender_id = $1 and state = 'pending'",
     )
@@ -113,46 +117,6 @@ pub async fn delivered_inboxes(
     .await
 }
 
-/// Records that deliveries to `host` failed on `day`; returns on how many
-/// distinct days they have failed since the host was last heard from.
-pub async fn record_failure_day(
-    db: &mut PgConnection,
-    host: &str,
-    day: NaiveDate,
-) -> Result<i64, sqlx::Error> {
-    sqlx::query("insert into domain_failures (host, day) values ($1, $2) on conflict do nothing")
-        .bind(host)
-        .bind(day)
-        .execute(&mut *db)
-        .await?;
-    sqlx::query_scalar("select count(*) from domain_failures where host = $1")
-        .bind(host)
-        .fetch_one(&mut *db)
-        .await
-}
-
-pub async fn mark_unavailable(
-    db: impl PgExecutor<'_>,
-    host: &str,
-    now: DateTime<Utc>,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "insert into unavailable_domains (host, since) values ($1, $2) on conflict do nothing",
-    )
-    .bind(host)
-    .bind(now)
-    .execute(db)
-    .await
-    .map(drop)
-}
-
-pub async fn is_unavailable(db: impl PgExecutor<'_>, host: &str) -> Result<bool, sqlx::Error> {
-    sqlx::query_scalar("select exists (select 1 from unavailable_domains where host = $1)")
-        .bind(host)
-        .fetch_one(db)
-        .await
-}
-
 /// The host answered (a delivery succeeded or it sent us an activity): it
 /// is available again and its failure days are forgotten. One statement of
 /// two index probes, which write nothing when the host had no failures
@@ -163,6 +127,73 @@ pub async fn heard_from(db: &mut PgConnection, host: &str) -> Result<(), sqlx::E
          delete from unavailable_domains where host = $1",
     )
     .bind(host)
+    .execute(db)
+    .await
+    .map(drop)
+}
+
+/// Which of `hosts` are unavailable (one statement for a claimed batch).
+pub async fn unavailable_among(
+    db: impl PgExecutor<'_>,
+    hosts: &[String],
+) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar("select host from unavailable_domains where host = any($1)")
+        .bind(hosts)
+        .fetch_all(db)
+        .await
+}
+
+/// Records that deliveries to each of `hosts` failed on `day`; returns the
+/// hosts that have now failed on `days` distinct days or more since they
+/// were last heard from.
+pub async fn record_failure_days(
+    db: &mut PgConnection,
+    hosts: &[String],
+    day: NaiveDate,
+    days: i64,
+) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query(
+        "insert into domain_failures (host, day) select host, $2 from unnest($1::text[]) as host
+         on conflict do nothing",
+    )
+    .bind(hosts)
+    .bind(day)
+    .execute(&mut *db)
+    .await?;
+    sqlx::query_scalar(
+        "select host from domain_failures where host = any($1)
+         group by host having count(*) >= $2",
+    )
+    .bind(hosts)
+    .bind(days)
+    .fetch_all(&mut *db)
+    .await
+}
+
+/// Marks each of `hosts` unavailable (those already marked keep their date).
+pub async fn mark_unavailable_all(
+    db: impl PgExecutor<'_>,
+    hosts: &[String],
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "insert into unavailable_domains (host, since) select host, $2 from unnest($1::text[]) as host
+         on conflict do nothing",
+    )
+    .bind(hosts)
+    .bind(now)
+    .execute(db)
+    .await
+    .map(drop)
+}
+
+/// `heard_from` for many hosts, in one statement.
+pub async fn heard_from_all(db: &mut PgConnection, hosts: &[String]) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "with failures as (delete from domain_failures where host = any($1))
+         delete from unavailable_domains where host = any($1)",
+    )
+    .bind(hosts)
     .execute(db)
     .await
     .map(drop)

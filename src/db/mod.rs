@@ -42,6 +42,7 @@ pub mod media;
 pub mod mutes;
 pub mod notifications;
 pub mod oauth;
+pub mod outbound;
 pub mod pins;
 pub mod polls;
 pub mod posts;

@@ -77,75 +77,85 @@ where
         .await
 }
 
-pub async fn mark_delivered(
-    db: impl PgExecutor<'_>,
-    queue: Queue,
-    id: i64,
-    status: i32,
-    now: DateTime<Utc>,
-) -> Result<(), sqlx::Error> {
-    let sql = format!(
-        "update {} set state = 'delivered', last_status = $2, finished_at = $3,
-                       locked_by = null, locked_until = null, last_error = null
-         where id = $1",
-        queue.table()
-    );
-    sqlx::query(&sql)
-        .bind(id)
-        .bind(status)
-        .bind(now)
-        .execute(db)
-        .await
-        .map(drop)
+/// The outcomes of a batch of claimed rows, by row id.
+#[derive(Debug, Default)]
+pub struct Settled {
+    /// Delivered, with the answer's status.
+    pub delivered: Vec<(i64, i32)>,
+    /// Failed for good, with the answer's status and the reason.
+    pub failed: Vec<(i64, Option<i32>, String)>,
+    /// Released to be tried again at the given time.
+    pub rescheduled: Vec<(i64, Option<i32>, String, DateTime<Utc>)>,
 }
 
-pub async fn mark_failed(
-    db: impl PgExecutor<'_>,
-    queue: Queue,
-    id: i64,
-    status: Option<i32>,
-    reason: &str,
-    now: DateTime<Utc>,
-) -> Result<(), sqlx::Error> {
-    let sql = format!(
-        "update {} set state = 'failed', last_status = $2, last_error = $3,
-                       finished_at = $4, locked_by = null, locked_until = null
-         where id = $1",
-        queue.table()
-    );
-    sqlx::query(&sql)
-        .bind(id)
-        .bind(status)
-        .bind(reason)
-        .bind(now)
-        .execute(db)
-        .await
-        .map(drop)
+impl Settled {
+    pub fn is_empty(&self) -> bool {
+        self.delivered.is_empty() && self.failed.is_empty() && self.rescheduled.is_empty()
+    }
 }
 
-/// Releases a claimed row to be tried again at `next_attempt_at`.
-pub async fn reschedule(
-    db: impl PgExecutor<'_>,
+/// Records a batch of outcomes: one statement per kind of outcome present.
+pub async fn settle(
+    db: &mut PgConnection,
     queue: Queue,
-    id: i64,
-    status: Option<i32>,
-    reason: &str,
-    next_attempt_at: DateTime<Utc>,
+    settled: &Settled,
+    now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
-    let sql = format!(
-        "update {} set last_status = $2, last_error = $3, next_attempt_at = $4,
-                       locked_by = null, locked_until = null
-         where id = $1",
-        queue.table()
-    );
-    sqlx::query(&sql)
-        .bind(id)
-        .bind(status)
-        .bind(reason)
-        .bind(next_attempt_at)
-        .execute(db)
-        .await
-        .map(drop)
+    let table = queue.table();
+    if !settled.delivered.is_empty() {
+        let (ids, statuses): (Vec<i64>, Vec<i32>) = settled.delivered.iter().copied().unzip();
+        let sql = format!(
+            "update {table} t set state = 'delivered', last_status = u.status, finished_at = $3,
+                                 locked_by = null, locked_until = null, last_error = null
+             from unnest($1::bigint[], $2::int[]) as u (id, status)
+             where t.id = u.id"
+        );
+        sqlx::query(&sql)
+            .bind(ids)
+            .bind(statuses)
+            .bind(now)
+            .execute(&mut *db)
+            .await?;
+    }
+    if !settled.failed.is_empty() {
+        let ids: Vec<i64> = settled.failed.iter().map(|f| f.0).collect();
+        let statuses: Vec<Option<i32>> = settled.failed.iter().map(|f| f.1).collect();
+        let reasons: Vec<&str> = settled.failed.iter().map(|f| f.2.as_str()).collect();
+        let sql = format!(
+            "update {table} t set state = 'failed', last_status = u.status, last_error = u.reason,
+                                 finished_at = $4, locked_by = null, locked_until = null
+             from unnest($1::bigint[], $2::int[], $3::text[]) as u (id, status, reason)
+             where t.id = u.id"
+        );
+        sqlx::query(&sql)
+            .bind(ids)
+            .bind(statuses)
+            .bind(reasons)
+            .bind(now)
+            .execute(&mut *db)
+            .await?;
+    }
+    if !settled.rescheduled.is_empty() {
+        let ids: Vec<i64> = settled.rescheduled.iter().map(|r| r.0).collect();
+        let statuses: Vec<Option<i32>> = settled.rescheduled.iter().map(|r| r.1).collect();
+        let reasons: Vec<&str> = settled.rescheduled.iter().map(|r| r.2.as_str()).collect();
+        let at: Vec<DateTime<Utc>> = settled.rescheduled.iter().map(|r| r.3).collect();
+        let sql = format!(
+            "update {table} t set last_status = u.status, last_error = u.reason,
+                                 next_attempt_at = u.at, locked_by = null, locked_until = null
+             from unnest($1::bigint[], $2::int[], $3::text[], $4::timestamptz[])
+                  as u (id, status, reason, at)
+             where t.id = u.id"
+        );
+        sqlx::query(&sql)
+            .bind(ids)
+            .bind(statuses)
+            .bind(reasons)
+            .bind(at)
+            .execute(&mut *db)
+            .await?;
+    }
+    Ok(())
 }
 
 /// Takes the advisory lock that marks `worker` as a live process; false if

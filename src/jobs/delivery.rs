@@ -13,99 +13,43 @@
 //! One sender's deliveries to one inbox go out one after the other, in the
 //! order they were queued (within a process, and while none is retried):
 //! an Undo(Follow) then a Block arrive in that order.
+//!
+//! Deliveries run in `jobs::pool`'s pipeline: for each claimed handful the
+//! stored activities' bodies, the senders' keys and the unavailable hosts
+//! are looked up once; outcomes are recorded in batches, with the hosts'
+//! failure days and recoveries. Delivery rows come from `service::outbox`,
+//! whose fan-out jobs this engine also expands (`Worker::prepare`).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
-use chrono::{DateTime, Duration, Utc};
-use rand::Rng;
+use chrono::Duration;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use tokio::sync::Semaphore;
 use url::Url;
 
-use crate::db::queue::Queue;
+use crate::db::queue::{Queue, Settled};
 use crate::db::{self, deliveries::Delivery};
-use crate::federation::signatures;
-use crate::jobs::pool::Worker;
+use crate::federation::signatures::{self, SigningKey};
+use crate::jobs::outcome::{self, Attempted, Outcome};
+use crate::jobs::pool::{LineKey, Lines, Worker};
 use crate::state::AppState;
 
-/// How long deliveries are retried.
-pub const GIVE_UP_AFTER: Duration = Duration::hours(48);
-/// Delay before the first retry; doubles with every failure.
-const FIRST_RETRY: Duration = Duration::seconds(30);
-/// The longest wait between two attempts.
-const MAX_RETRY_DELAY: Duration = Duration::hours(6);
 /// Failure days that make a host unavailable.
 pub const UNAVAILABLE_AFTER_DAYS: i64 = 7;
-
-/// What became of one attempt.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
-    Delivered(u16),
-    Failed(Option<u16>, String),
-    Retry {
-        status: Option<u16>,
-        reason: String,
-        retry_after: Option<Duration>,
-    },
-}
 
 /// Classifies a peer's answer as Mastodon does.
 pub fn classify(status: u16, retry_after: Option<Duration>) -> Outcome {
     match status {
         200..=299 => Outcome::Delivered(status),
-        401 | 408 | 429 => Outcome::Retry {
-            status: Some(status),
-            reason: format!("HTTP {status}"),
-            retry_after,
-        },
-        501 => Outcome::Failed(Some(status), "HTTP 501".into()),
-        400..=499 => Outcome::Failed(Some(status), format!("HTTP {status}")),
-        500..=599 => Outcome::Retry {
-            status: Some(status),
-            reason: format!("HTTP {status}"),
-            retry_after,
-        },
+        401 | 408 | 429 => Outcome::retry(status, retry_after),
+        501 => Outcome::failed(status),
+        400..=499 => Outcome::failed(status),
+        500..=599 => Outcome::retry(status, retry_after),
         // 1xx and 3xx: the peer answered, but not with a result.
-        _ => Outcome::Retry {
-            status: Some(status),
-            reason: format!("HTTP {status}"),
-            retry_after,
-        },
+        _ => Outcome::retry(status, retry_after),
     }
-}
-
-/// `Retry-After` as seconds or an HTTP date.
-pub fn parse_retry_after(value: &str, now: DateTime<Utc>) -> Option<Duration> {
-    let value = value.trim();
-    if let Ok(seconds) = value.parse::<i64>() {
-        return Some(Duration::seconds(seconds.clamp(0, 86_400)));
-    }
-    let at = DateTime::<Utc>::from(httpdate::parse_http_date(value).ok()?);
-    Some((at - now).clamp(Duration::zero(), Duration::days(1)))
-}
-
-/// When to try again after `attempts` attempts, or None to give up.
-pub fn next_attempt(
-    attempts: i32,
-    created_at: DateTime<Utc>,
-    now: DateTime<Utc>,
-    retry_after: Option<Duration>,
-) -> Option<DateTime<Utc>> {
-    let exponent = attempts.clamp(1, 20) - 1;
-    let mut delay = FIRST_RETRY
-        .checked_mul(1 << exponent)
-        .unwrap_or(MAX_RETRY_DELAY)
-        .min(MAX_RETRY_DELAY);
-    // ±20% so that retries to a host that came back do not arrive at once.
-    let jitter = rand::thread_rng().gen_range(0.8..1.2);
-    delay = Duration::milliseconds((delay.num_milliseconds() as f64 * jitter) as i64);
-    if let Some(after) = retry_after {
-        delay = delay.max(after);
-    }
-    let at = now + delay;
-    (at <= created_at + GIVE_UP_AFTER).then_some(at)
 }
 
 /// Limits concurrent deliveries per host within this process.
@@ -128,28 +72,14 @@ impl HostLimiter {
     }
 }
 
-/// Puts one sender's deliveries to one inbox in a line: claims come oldest
-/// first and each takes its place in the line (a fair lock) before its
-/// first wait, so they are sent in the order they were queued.
-#[derive(Default)]
-struct InOrder {
-    lines: Mutex<HashMap<(i64, String), Line>>,
-}
-
-/// One sender's place in front of one inbox.
-type Line = Arc<tokio::sync::Mutex<()>>;
-
-impl InOrder {
-    fn line(&self, sender_id: i64, inbox: &str) -> Line {
-        let mut lines = self.lines.lock().unwrap_or_else(|e| e.into_inner());
-        if lines.len() > 10_000 {
-            lines.retain(|_, line| Arc::strong_count(line) > 1);
-        }
-        lines
-            .entry((sender_id, inbox.to_string()))
-            .or_default()
-            .clone()
-    }
+/// What a claimed handful of deliveries needs, looked up once for all.
+pub struct Loaded {
+    /// Each stored activity's body, shared by its deliveries.
+    payloads: HashMap<i64, Bytes>,
+    /// Each sender's signing key, or why it has none.
+    keys: HashMap<i64, Result<Arc<SigningKey>, String>>,
+    /// Hosts among the deliveries' that are unavailable.
+    unavailable: HashSet<String>,
 }
 
 /// The delivery engine of one process.
@@ -157,7 +87,7 @@ pub struct Deliverer {
     state: AppState,
     worker_id: i32,
     limiter: HostLimiter,
-    in_order: InOrder,
+    lines: Lines,
 }
 
 impl Deliverer {
@@ -171,23 +101,28 @@ impl Deliverer {
                 per_host,
                 hosts: Mutex::new(HashMap::new()),
             },
-            in_order: InOrder::default(),
+            lines: Lines::default(),
         })
     }
 
-    async fn attempt(&self, delivery: &Delivery) -> anyhow::Result<Outcome> {
-        if db::deliveries::is_unavailable(&self.state.db, &delivery.host).await? {
+    async fn send(&self, delivery: &Delivery, loaded: &Loaded) -> anyhow::Result<Outcome> {
+        if loaded.unavailable.contains(&delivery.host) {
             return Ok(Outcome::Failed(None, "the domain is unavailable".into()));
         }
-        if crate::service::domain_policy::refuses(&self.state, &delivery.host).await? {
+        if self.state.domain_policy.get().refuses(&delivery.host) {
             return Ok(Outcome::Failed(None, "the domain is blocked".into()));
         }
-        let sender = db::actors::find_by_id(&self.state.db, delivery.sender_id)
-            .await?
-            .ok_or_else(|| anyhow::anyhow!("the sender no longer exists"))?;
-        let key = self.state.keys.signing_key(&sender)?;
+        let key = match loaded.keys.get(&delivery.sender_id) {
+            Some(Ok(key)) => key,
+            Some(Err(reason)) => return Ok(Outcome::Failed(None, reason.clone())),
+            None => return Ok(Outcome::Failed(None, "the sender no longer exists".into())),
+        };
+        let Some(body) = loaded.payloads.get(&delivery.outbound_id) else {
+            return Ok(Outcome::Failed(None, "the activity is gone".into()));
+        };
         let url = Url::parse(&delivery.inbox_url)?;
-        let body = Bytes::from(delivery.payload.clone());
+        let permit = self.limiter.semaphore(&delivery.host);
+        let _permit = permit.acquire_owned().await;
         let now = self.state.clock.now();
         let mut headers = HeaderMap::new();
         headers.insert(
@@ -198,111 +133,14 @@ impl Deliverer {
             reqwest::header::ACCEPT,
             HeaderValue::from_static("application/activity+json"),
         );
-        for (name, value) in signatures::sign_request("POST", &url, Some(&body), &key, now) {
+        for (name, value) in signatures::sign_request("POST", &url, Some(&body[..]), key, now) {
             headers.insert(
                 HeaderName::from_static(name),
                 HeaderValue::from_str(&value)?,
             );
         }
-        Ok(match self.state.http.post(&url, headers, body).await {
-            Ok(response) => {
-                let retry_after = response
-                    .headers
-                    .get(reqwest::header::RETRY_AFTER)
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(|v| parse_retry_after(v, now));
-                classify(response.status.as_u16(), retry_after)
-            }
-            Err(e) if e.is_transient() => Outcome::Retry {
-                status: None,
-                reason: e.to_string(),
-                retry_after: None,
-            },
-            Err(e) => Outcome::Failed(None, e.to_string()),
-        })
-    }
-
-    async fn record(&self, delivery: &Delivery, outcome: Outcome) -> anyhow::Result<()> {
-        let now = self.state.clock.now();
-        let db = &self.state.db;
-        match outcome {
-            Outcome::Delivered(status) => {
-                let mut tx = db.begin().await?;
-                db::queue::mark_delivered(
-                    &mut *tx,
-                    Queue::Deliveries,
-                    delivery.id,
-                    status.into(),
-                    now,
-                )
-                .await?;
-                crate::service::hosts_heard::heard_from(&mut tx, &self.state, &delivery.host)
-                    .await?;
-                tx.commit().await?;
-            }
-            Outcome::Failed(status, reason) => {
-                tracing::info!(inbox = %delivery.inbox_url, %reason, "delivery failed for good");
-                db::queue::mark_failed(
-                    db,
-                    Queue::Deliveries,
-                    delivery.id,
-                    status.map(i32::from),
-                    &reason,
-                    now,
-                )
-                .await?;
-            }
-            Outcome::Retry {
-                status,
-                reason,
-                retry_after,
-            } => {
-                let mut tx = db.begin().await?;
-                // A peer that answers, even with an error, is not dead.
-                if status.is_none_or(|s| s >= 500) {
-                    self.state.hosts_heard.failed(&delivery.host);
-                    let days = db::deliveries::record_failure_day(
-                        &mut tx,
-                        &delivery.host,
-                        now.date_naive(),
-                    )
-                    .await?;
-                    if days >= UNAVAILABLE_AFTER_DAYS {
-                        tracing::warn!(host = %delivery.host, days, "marking the domain unavailable");
-                        db::deliveries::mark_unavailable(&mut *tx, &delivery.host, now).await?;
-                    }
-                }
-                let status = status.map(i32::from);
-                match next_attempt(delivery.attempts, delivery.created_at, now, retry_after) {
-                    Some(at) => {
-                        db::queue::reschedule(
-                            &mut *tx,
-                            Queue::Deliveries,
-                            delivery.id,
-                            status,
-                            &reason,
-                            at,
-                        )
-                        .await?
-                    }
-                    None => {
-                        let reason =
-                            format!("gave up after {} attempts: {reason}", delivery.attempts);
-                        db::queue::mark_failed(
-                            &mut *tx,
-                            Queue::Deliveries,
-                            delivery.id,
-                            status,
-                            &reason,
-                            now,
-                        )
-                        .await?
-                    }
-                }
-                tx.commit().await?;
-            }
-        }
-        Ok(())
+        let answer = self.state.http.post(&url, headers, body.clone()).await;
+        Ok(Outcome::of_response(answer, now, classify))
     }
 }
 
@@ -310,6 +148,7 @@ impl Worker for Deliverer {
     const WHAT: &'static str = "deliveries";
     const QUEUE: Queue = Queue::Deliveries;
     type Row = Delivery;
+    type Loaded = Loaded;
 
     fn state(&self) -> &AppState {
         &self.state
@@ -319,21 +158,114 @@ impl Worker for Deliverer {
         self.worker_id
     }
 
-    async fn process(&self, delivery: Delivery) {
-        let _turn = self
-            .in_order
-            .line(delivery.sender_id, &delivery.inbox_url)
-            .lock_owned()
-            .await;
-        let permit = self.limiter.semaphore(&delivery.host);
-        let _permit = permit.acquire_owned().await;
-        let outcome = match self.attempt(&delivery).await {
+    /// Expands a batch of a fan-out job into delivery rows.
+    async fn prepare(&self) -> anyhow::Result<bool> {
+        Ok(crate::service::outbox::expand_next(&self.state).await?)
+    }
+
+    async fn load(&self, rows: &[Delivery]) -> anyhow::Result<Loaded> {
+        let db = &self.state.db;
+        let mut outbound: Vec<i64> = rows.iter().map(|d| d.outbound_id).collect();
+        outbound.sort_unstable();
+        outbound.dedup();
+        let payloads = db::outbound::payloads(db, &outbound)
+            .await?
+            .into_iter()
+            .map(|(id, payload)| (id, Bytes::from(payload)))
+            .collect();
+        let mut senders: Vec<i64> = rows.iter().map(|d| d.sender_id).collect();
+        senders.sort_unstable();
+        senders.dedup();
+        let keys = db::actors::find_by_ids(db, &senders)
+            .await?
+            .into_iter()
+            .map(|actor| {
+                let key = self
+                    .state
+                    .keys
+                    .signing_key(&actor)
+                    .map_err(|e| format!("cannot be signed: {e}"));
+                (actor.id, key)
+            })
+            .collect();
+        let mut hosts: Vec<String> = rows.iter().map(|d| d.host.clone()).collect();
+        hosts.sort_unstable();
+        hosts.dedup();
+        let unavailable = db::deliveries::unavailable_among(db, &hosts)
+            .await?
+            .into_iter()
+            .collect();
+        Ok(Loaded {
+            payloads,
+            keys,
+            unavailable,
+        })
+    }
+
+    /// One sender's deliveries to one inbox.
+    fn line(&self, delivery: &Delivery) -> Option<LineKey> {
+        Some((delivery.sender_id, delivery.inbox_url.clone()))
+    }
+
+    fn lines(&self) -> &Lines {
+        &self.lines
+    }
+
+    async fn attempt(&self, delivery: &Delivery, loaded: &Loaded) -> Outcome {
+        match self.send(delivery, loaded).await {
             Ok(outcome) => outcome,
             Err(e) => Outcome::Failed(None, format!("cannot be sent: {e:#}")),
-        };
-        if let Err(e) = self.record(&delivery, outcome).await {
-            tracing::error!(delivery = delivery.id, error = %e, "recording a delivery outcome failed");
         }
+    }
+
+    async fn record(&self, done: Vec<(Delivery, Outcome)>) -> anyhow::Result<()> {
+        let now = self.state.clock.now();
+        let mut settled = Settled::default();
+        let mut heard = Vec::new();
+        let mut failing = Vec::new();
+        for (delivery, outcome) in &done {
+            crate::prometheus::delivery(outcome.label());
+            match outcome {
+                Outcome::Delivered(_) => heard.push(delivery.host.clone()),
+                Outcome::Failed(_, reason) => {
+                    tracing::info!(inbox = %delivery.inbox_url, %reason, "delivery failed for good")
+                }
+                // A peer that answers, even with an error, is not dead.
+                Outcome::Retry { status, .. } if status.is_none_or(|s| s >= 500) => {
+                    self.state.hosts_heard.failed(&delivery.host);
+                    failing.push(delivery.host.clone());
+                }
+                _ => {}
+            }
+            let row = Attempted {
+                id: delivery.id,
+                attempts: delivery.attempts,
+                created_at: delivery.created_at,
+            };
+            outcome::settle(&mut settled, row, outcome, now);
+        }
+        heard.sort_unstable();
+        heard.dedup();
+        failing.sort_unstable();
+        failing.dedup();
+        let mut tx = self.state.db.begin().await?;
+        db::queue::settle(&mut tx, Queue::Deliveries, &settled, now).await?;
+        crate::service::hosts_heard::heard_from_all(&mut tx, &self.state, &heard).await?;
+        if !failing.is_empty() {
+            let dead = db::deliveries::record_failure_days(
+                &mut tx,
+                &failing,
+                now.date_naive(),
+                UNAVAILABLE_AFTER_DAYS,
+            )
+            .await?;
+            if !dead.is_empty() {
+                tracing::warn!(hosts = ?dead, "marking domains unavailable");
+                db::deliveries::mark_unavailable_all(&mut *tx, &dead, now).await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(())
     }
 }
 
@@ -356,43 +288,5 @@ mod tests {
                 "{transient}"
             );
         }
-    }
-
-    #[test]
-    fn retries_back_off_exponentially_and_stop_after_two_days() {
-        let created = Utc::now();
-        let first = next_attempt(1, created, created, None).expect("retry") - created;
-        assert!(
-            first >= Duration::seconds(24) && first <= Duration::seconds(36),
-            "{first}"
-        );
-        let fifth = next_attempt(5, created, created, None).expect("retry") - created;
-        assert!(
-            fifth >= Duration::seconds(384) && fifth <= Duration::seconds(576),
-            "{fifth}"
-        );
-        let late = next_attempt(30, created, created, None).expect("retry") - created;
-        assert!(late <= Duration::hours(6) + Duration::hours(2));
-        assert_eq!(
-            next_attempt(
-                3,
-                created,
-                created + Duration::hours(47) + Duration::minutes(59),
-                None
-            ),
-            None
-        );
-        let honoured = next_attempt(1, created, created, Some(Duration::hours(1))).expect("retry");
-        assert_eq!(honoured - created, Duration::hours(1));
-    }
-
-    #[test]
-    fn retry_after_accepts_seconds_and_dates() {
-        let now = Utc::now();
-        assert_eq!(parse_retry_after("120", now), Some(Duration::seconds(120)));
-        let later = signatures::http_date(now + Duration::minutes(10));
-        let parsed = parse_retry_after(&later, now).expect("date");
-        assert!(parsed > Duration::minutes(9) && parsed <= Duration::minutes(10));
-        assert_eq!(parse_retry_after("soon", now), None);
     }
 }

@@ -16,10 +16,10 @@ use chrono::Duration;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use url::Url;
 
-use crate::db::queue::Queue;
+use crate::db::queue::{Queue, Settled};
 use crate::db::{self, push::PushDelivery};
-use crate::jobs::delivery::{next_attempt, parse_retry_after};
-use crate::jobs::pool::Worker;
+use crate::jobs::outcome::{self, Attempted, Outcome};
+use crate::jobs::pool::{Lines, Worker};
 use crate::service::push as rules;
 use crate::state::AppState;
 use crate::webpush::{self, Coding};
@@ -29,30 +29,13 @@ const TTL: i64 = 48 * 3600;
 /// How long a VAPID token is valid (RFC 8292 §2: at most 24 hours).
 const TOKEN_LIFETIME: Duration = Duration::hours(12);
 
-/// What became of one attempt.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
-    Delivered(u16),
-    /// The endpoint is gone: drop the subscription.
-    Gone(u16),
-    Failed(Option<u16>, String),
-    Retry {
-        status: Option<u16>,
-        reason: String,
-        retry_after: Option<Duration>,
-    },
-}
-
+/// Judges a push service's answer (RFC 8030).
 pub fn classify(status: u16, retry_after: Option<Duration>) -> Outcome {
     match status {
         200..=299 => Outcome::Delivered(status),
         404 | 410 => Outcome::Gone(status),
-        408 | 429 | 500..=599 => Outcome::Retry {
-            status: Some(status),
-            reason: format!("HTTP {status}"),
-            retry_after,
-        },
-        _ => Outcome::Failed(Some(status), format!("HTTP {status}")),
+        408 | 429 | 500..=599 => Outcome::retry(status, retry_after),
+        _ => Outcome::failed(status),
     }
 }
 
@@ -60,15 +43,20 @@ pub fn classify(status: u16, retry_after: Option<Duration>) -> Outcome {
 pub struct Pusher {
     state: AppState,
     worker_id: i32,
+    lines: Lines,
 }
 
 impl Pusher {
     /// `worker_id` must be locked by this process (see `jobs::WorkerLock`).
     pub fn new(state: AppState, worker_id: i32) -> Arc<Pusher> {
-        Arc::new(Pusher { state, worker_id })
+        Arc::new(Pusher {
+            state,
+            worker_id,
+            lines: Lines::default(),
+        })
     }
 
-    async fn attempt(&self, push: &PushDelivery) -> anyhow::Result<Outcome> {
+    async fn send(&self, push: &PushDelivery) -> anyhow::Result<Outcome> {
         let state = &self.state;
         let Some(subscription) = db::push::find(&state.db, push.subscription_id).await? else {
             return Ok(Outcome::Failed(None, "the subscription is gone".into()));
@@ -112,76 +100,11 @@ impl Pusher {
             set("crypto-key", crypto_key)?;
             set("encryption", encryption)?;
         }
-        Ok(
-            match state
-                .http
-                .post(&endpoint, headers, Bytes::from(sealed.body))
-                .await
-            {
-                Ok(response) => {
-                    let retry_after = response
-                        .headers
-                        .get(reqwest::header::RETRY_AFTER)
-                        .and_then(|v| v.to_str().ok())
-                        .and_then(|v| parse_retry_after(v, now));
-                    classify(response.status.as_u16(), retry_after)
-                }
-                Err(e) if e.is_transient() => Outcome::Retry {
-                    status: None,
-                    reason: e.to_string(),
-                    retry_after: None,
-                },
-                Err(e) => Outcome::Failed(None, e.to_string()),
-            },
-        )
-    }
-
-    async fn record(&self, push: &PushDelivery, outcome: Outcome) -> anyhow::Result<()> {
-        let now = self.state.clock.now();
-        let db = &self.state.db;
-        match outcome {
-            Outcome::Delivered(status) => {
-                db::queue::mark_delivered(db, Queue::Pushes, push.id, status.into(), now).await?
-            }
-            Outcome::Gone(status) => {
-                tracing::info!(
-                    subscription = push.subscription_id,
-                    status,
-                    "the push endpoint is gone; removing its subscription"
-                );
-                db::push::delete(db, push.subscription_id).await?
-            }
-            Outcome::Failed(status, reason) => {
-                db::queue::mark_failed(
-                    db,
-                    Queue::Pushes,
-                    push.id,
-                    status.map(i32::from),
-                    &reason,
-                    now,
-                )
-                .await?
-            }
-            Outcome::Retry {
-                status,
-                reason,
-                retry_after,
-            } => {
-                let status = status.map(i32::from);
-                match next_attempt(push.attempts, push.created_at, now, retry_after) {
-                    Some(at) => {
-                        db::queue::reschedule(db, Queue::Pushes, push.id, status, &reason, at)
-                            .await?
-                    }
-                    None => {
-                        let reason = format!("gave up after {} attempts: {reason}", push.attempts);
-                        db::queue::mark_failed(db, Queue::Pushes, push.id, status, &reason, now)
-                            .await?
-                    }
-                }
-            }
-        }
-        Ok(())
+        let answer = state
+            .http
+            .post(&endpoint, headers, Bytes::from(sealed.body))
+            .await;
+        Ok(Outcome::of_response(answer, now, classify))
     }
 }
 
@@ -189,6 +112,7 @@ impl Worker for Pusher {
     const WHAT: &'static str = "pushes";
     const QUEUE: Queue = Queue::Pushes;
     type Row = PushDelivery;
+    type Loaded = ();
 
     fn state(&self) -> &AppState {
         &self.state
@@ -198,14 +122,49 @@ impl Worker for Pusher {
         self.worker_id
     }
 
-    async fn process(&self, push: PushDelivery) {
-        let outcome = match self.attempt(&push).await {
+    async fn load(&self, _rows: &[PushDelivery]) -> anyhow::Result<()> {
+        Ok(())
+    }
+
+    fn lines(&self) -> &Lines {
+        &self.lines
+    }
+
+    async fn attempt(&self, push: &PushDelivery, _loaded: &()) -> Outcome {
+        match self.send(push).await {
             Ok(outcome) => outcome,
             Err(e) => Outcome::Failed(None, format!("cannot be sent: {e:#}")),
-        };
-        if let Err(e) = self.record(&push, outcome).await {
-            tracing::error!(push = push.id, error = %e, "recording a push outcome failed");
         }
+    }
+
+    async fn record(&self, done: Vec<(PushDelivery, Outcome)>) -> anyhow::Result<()> {
+        let now = self.state.clock.now();
+        let mut settled = Settled::default();
+        let mut gone = Vec::new();
+        for (push, outcome) in &done {
+            crate::prometheus::push(outcome.label());
+            if let Outcome::Gone(status) = outcome {
+                tracing::info!(
+                    subscription = push.subscription_id,
+                    status,
+                    "the push endpoint is gone; removing its subscription"
+                );
+                gone.push(push.subscription_id);
+            }
+            let row = Attempted {
+                id: push.id,
+                attempts: push.attempts,
+                created_at: push.created_at,
+            };
+            outcome::settle(&mut settled, row, outcome, now);
+        }
+        let mut tx = self.state.db.begin().await?;
+        db::queue::settle(&mut tx, Queue::Pushes, &settled, now).await?;
+        for subscription in gone {
+            db::push::delete(&mut *tx, subscription).await?;
+        }
+        tx.commit().await?;
+        Ok(())
     }
 }
 

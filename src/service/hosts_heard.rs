@@ -75,6 +75,25 @@ pub async fn heard_from(
     Ok(())
 }
 
+/// `heard_from` for many hosts at once (a batch of delivery outcomes): the
+/// due ones are cleared in one statement.
+pub async fn heard_from_all(
+    conn: &mut PgConnection,
+    state: &AppState,
+    hosts: &[String],
+) -> Result<(), sqlx::Error> {
+    let now = state.clock.now();
+    let due: Vec<String> = hosts
+        .iter()
+        .filter(|host| state.hosts_heard.due(host, now))
+        .cloned()
+        .collect();
+    if !due.is_empty() {
+        db::deliveries::heard_from_all(conn, &due).await?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

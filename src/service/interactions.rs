@@ -123,8 +123,14 @@ pub async fn repost(state: &AppState, actor: &Actor, post: &Post) -> Result<Post
             actor.followers_url.as_deref(),
             &now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         );
-        let inboxes = repost_audience(&mut tx, actor, &author).await?;
-        outbox::queue(&mut tx, state, actor.id, &activity, &inboxes).await?;
+        outbox::queue_to(
+            &mut tx,
+            state,
+            actor.id,
+            &activity,
+            repost_audience(&author),
+        )
+        .await?;
     }
     tx.commit().await?;
     Ok(repost)
@@ -143,8 +149,7 @@ pub async fn unrepost(state: &AppState, actor: &Actor, post: &Post) -> Result<()
             &actor.ap_id,
             json!({ "id": removed.ap_id, "type": "Announce", "actor": actor.ap_id, "object": post.ap_id }),
         );
-        let inboxes = repost_audience(&mut tx, actor, &author).await?;
-        outbox::queue(&mut tx, state, actor.id, &undo, &inboxes).await?;
+        outbox::queue_to(&mut tx, state, actor.id, &undo, repost_audience(&author)).await?;
     }
     tx.commit().await?;
     Ok(())
@@ -152,14 +157,10 @@ pub async fn unrepost(state: &AppState, actor: &Actor, post: &Post) -> Result<()
 
 /// Where a repost (and its Undo) goes: the reposter's followers' servers and
 /// the reposted author's.
-async fn repost_audience(
-    tx: &mut sqlx::PgConnection,
-    actor: &Actor,
-    author: &Actor,
-) -> Result<Vec<String>> {
-    let mut inboxes = db::follows::follower_inboxes(&mut *tx, actor.id).await?;
+fn repost_audience(author: &Actor) -> outbox::Audience {
+    let mut inboxes = Vec::new();
     if !author.is_local() {
         inboxes.push(author.server_inbox());
     }
-    Ok(inboxes)
+    outbox::Audience::followers_and(inboxes)
 }

@@ -116,7 +116,6 @@ pub async fn move_to(
     let mut tx = state.db.begin().await?;
     let moved = db::actors::set_moved_to(&mut *tx, actor.id, &target.ap_id, now).await?;
     if db::users::is_federating(&mut *tx, actor.id).await? {
-        let inboxes = db::follows::follower_inboxes(&mut *tx, actor.id).await?;
         profiles::queue_update(&mut tx, state, &moved).await?;
         let activity = activities::move_actor(
             &activities::new_id(&state.urls),
@@ -124,7 +123,8 @@ pub async fn move_to(
             &target.ap_id,
             moved.followers_url.as_deref(),
         );
-        outbox::queue(&mut tx, state, actor.id, &activity, &inboxes).await?;
+        let audience = outbox::Audience::followers_and(Vec::new());
+        outbox::queue_to(&mut tx, state, actor.id, &activity, audience).await?;
     }
     carry_over(&mut tx, state, &moved, &target).await?;
     tx.commit().await?;

@@ -302,13 +302,13 @@ pub async fn queue_update(
     if !db::users::is_federating(&mut *tx, updated.id).await? {
         return Ok(());
     }
-    let inboxes = db::follows::follower_inboxes(&mut *tx, updated.id).await?;
     let activity = activities::update_actor(
         &activities::new_id(&state.urls),
         serde_json::to_value(document(updated)?).map_err(|e| anyhow::anyhow!(e))?,
         updated.followers_url.as_deref(),
     );
-    outbox::queue(tx, state, updated.id, &activity, &inboxes).await?;
+    let audience = outbox::Audience::followers_and(Vec::new());
+    outbox::queue_to(tx, state, updated.id, &activity, audience).await?;
     Ok(())
 }
 

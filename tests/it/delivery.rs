@@ -15,7 +15,11 @@ async fn enqueue(app: &TestApp, sender: i64, inboxes: &[String]) -> String {
     let id = format!("{}/activities/{}", app.base, uuid::Uuid::new_v4());
     let payload = json!({ "id": id, "type": "Update", "actor": "x", "object": "y" }).to_string();
     let mut conn = app.db.acquire().await.unwrap();
-    skein::db::deliveries::enqueue(&mut conn, &id, &payload, sender, inboxes, app.clock.now())
+    let now = app.clock.now();
+    let (outbound, _) = skein::db::outbound::store(&mut conn, &id, sender, &payload, now)
+        .await
+        .unwrap();
+    skein::db::deliveries::enqueue(&mut conn, &id, outbound, sender, inboxes, now)
         .await
         .unwrap();
     id
@@ -349,16 +353,14 @@ async fn queued_deliveries_are_announced_to_every_process_when_their_transaction
         let (db, inboxes) = (app.db.clone(), inboxes.clone());
         async move {
             let mut tx = db.begin().await.unwrap();
-            let queued = skein::db::deliveries::enqueue(
-                &mut tx,
-                "http://alpha.test/activities/1",
-                "{}",
-                alice.id,
-                &inboxes,
-                now,
-            )
-            .await
-            .unwrap();
+            let id = "http://alpha.test/activities/1";
+            let (outbound, _) = skein::db::outbound::store(&mut tx, id, alice.id, "{}", now)
+                .await
+                .unwrap();
+            let queued =
+                skein::db::deliveries::enqueue(&mut tx, id, outbound, alice.id, &inboxes, now)
+                    .await
+                    .unwrap();
             if commit {
                 tx.commit().await.unwrap();
             } else {

@@ -273,7 +273,9 @@ async fn mutual_follows(
 /// The types of what alpha queued for beta's inboxes, in queue order.
 async fn queued_types(app: &TestApp, sender: &skein::db::actors::Actor) -> Vec<String> {
     sqlx::query_scalar(
-        "select payload::jsonb ->> 'type' from deliveries where sender_id = $1 order by id",
+        "select o.payload::jsonb ->> 'type'
+         from deliveries d join outbound_activities o on o.id = d.outbound_id
+         where d.sender_id = $1 order by d.id",
     )
     .bind(sender.id)
     .fetch_all(&app.db)
@@ -300,8 +302,9 @@ async fn blocking_an_account_elsewhere_undoes_and_rejects_the_follows_before_the
     // A server that ignored Block would still end both follows: hold the
     // Block back and deliver the rest.
     sqlx::query(
-        "update deliveries set next_attempt_at = 'infinity'
-         where payload::jsonb ->> 'type' = 'Block'",
+        "update deliveries d set next_attempt_at = 'infinity'
+         from outbound_activities o
+         where o.id = d.outbound_id and o.payload::jsonb ->> 'type' = 'Block'",
     )
     .execute(&alpha.db)
     .await

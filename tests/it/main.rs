@@ -17,6 +17,7 @@ mod domain_policy;
 mod equivalence;
 mod error_pages;
 mod fake;
+mod fanout;
 mod filters_lists;
 mod fixtures;
 mod follows;

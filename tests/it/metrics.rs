@@ -131,6 +131,16 @@ async fn the_token_opens_metrics_of_requests_inbox_activities_and_queues() {
     );
     assert!(value(&after, "skein_process_resident_memory_bytes", &[]) > 1e6);
     assert!(value(&after, "skein_db_pool_connections", &[("state", "idle")]) >= 0.0);
+
+    // The post reaches bob's server: a delivery counted by its outcome.
+    let delivered = |text: &str| value(text, "skein_deliveries_total", &[("outcome", "delivered")]);
+    assert!(app.deliver().await >= 1);
+    let later = scrape(&app).await;
+    assert!(delivered(&later) - delivered(&after) >= 1.0, "{later}");
+    assert_eq!(
+        value(&later, "skein_queue_depth", &[("queue", "deliveries")]),
+        0.0
+    );
 }
 
 #[tokio::test]

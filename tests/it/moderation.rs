@@ -192,8 +192,9 @@ async fn suspending_a_remote_account_severs_purges_and_refuses_it() {
         .unwrap();
     assert!(stored.is_none());
     let state: String = sqlx::query_scalar(
-        "select state from deliveries where payload::jsonb->>'type' = 'Create'
-         order by id desc limit 1",
+        "select d.state from deliveries d join outbound_activities o on o.id = d.outbound_id
+         where o.payload::jsonb->>'type' = 'Create'
+         order by d.id desc limit 1",
     )
     .fetch_one(&beta.db)
     .await
@@ -287,8 +288,8 @@ async fn a_suspended_local_account_is_signed_out_hidden_and_marked_for_other_ser
     // Bea's server got Update(Person) with the mark.
     alpha.deliver().await;
     let updates: Vec<Value> = sqlx::query_scalar(
-        "select payload::jsonb from deliveries
-         where payload::jsonb->>'type' = 'Update' and state = 'delivered'",
+        "select o.payload::jsonb from deliveries d join outbound_activities o on o.id = d.outbound_id
+         where o.payload::jsonb->>'type' = 'Update' and d.state = 'delivered'",
     )
     .fetch_all(&alpha.db)
     .await

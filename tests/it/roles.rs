@@ -114,16 +114,14 @@ async fn a_web_process_serves_and_a_worker_process_runs_the_jobs() {
     })
     .to_string();
     let mut conn = pool.acquire().await.unwrap();
-    skein::db::deliveries::enqueue(
-        &mut conn,
-        &activity_id,
-        &payload,
-        alice.id,
-        &inboxes,
-        chrono::Utc::now(),
-    )
-    .await
-    .unwrap();
+    let now = chrono::Utc::now();
+    let (outbound, _) =
+        skein::db::outbound::store(&mut conn, &activity_id, alice.id, &payload, now)
+            .await
+            .unwrap();
+    skein::db::deliveries::enqueue(&mut conn, &activity_id, outbound, alice.id, &inboxes, now)
+        .await
+        .unwrap();
     drop(conn);
 
     // The worker binds nothing: its configured address stays free.

@@ -352,8 +352,8 @@ pub async fn create(state: &AppState, author: &Actor, draft: Draft<'_>) -> Resul
         let attachments = db::media::attachments(&mut *tx, post.id).await?;
         let parts = parts_for(state, &post, &mentioned, &tags, poll, attachments);
         let activity = note::create(&post, author, &parts);
-        let inboxes = audience(&mut tx, author, &post, &mentioned).await?;
-        outbox::queue(&mut tx, state, author.id, &activity, &inboxes).await?;
+        let audience = audience(&mut tx, &post, &mentioned).await?;
+        outbox::queue_to(&mut tx, state, author.id, &activity, audience).await?;
     }
     tx.commit().await?;
     Ok(post)
@@ -474,8 +474,8 @@ pub async fn edit(state: &AppState, author: &Actor, post: &Post, draft: Draft<'_
             author,
             &parts,
         );
-        let inboxes = audience(&mut tx, author, &edited, &mentioned).await?;
-        outbox::queue(&mut tx, state, author.id, &activity, &inboxes).await?;
+        let audience = audience(&mut tx, &edited, &mentioned).await?;
+        outbox::queue_to(&mut tx, state, author.id, &activity, audience).await?;
     }
     tx.commit().await?;
     media::remove_files(state, &removed).await;
@@ -519,8 +519,8 @@ pub async fn delete_in(
         let poll = db::polls::find(&mut *tx, post.id).await?;
         let parts = parts_for(state, post, &mentioned, &tags, poll, Vec::new());
         let activity = note::delete(post, author, &parts);
-        let inboxes = audience(&mut *tx, author, post, &mentioned).await?;
-        outbox::queue(&mut *tx, state, author.id, &activity, &inboxes).await?;
+        let audience = audience(&mut *tx, post, &mentioned).await?;
+        outbox::queue_to(&mut *tx, state, author.id, &activity, audience).await?;
     }
     Ok(removed)
 }
@@ -530,14 +530,10 @@ pub async fn delete_in(
 /// request per shared inbox.
 async fn audience(
     tx: &mut PgConnection,
-    author: &Actor,
     post: &Post,
     mentioned: &[Actor],
-) -> Result<Vec<String>> {
+) -> Result<outbox::Audience> {
     let mut inboxes = Vec::new();
-    if post.visibility != Visibility::Direct {
-        inboxes.extend(db::follows::follower_inboxes(&mut *tx, author.id).await?);
-    }
     for actor in mentioned.iter().filter(|a| !a.is_local()) {
         let inbox = if post.visibility == Visibility::Direct {
             actor.inbox_url.clone()
@@ -553,7 +549,10 @@ async fn audience(
     {
         inboxes.push(quoted_author.server_inbox());
     }
-    Ok(inboxes)
+    Ok(outbox::Audience {
+        inboxes,
+        followers: post.visibility != Visibility::Direct,
+    })
 }
 
 fn tag_url(state: &AppState, tag: &str) -> String {
@@ -743,8 +742,8 @@ async fn set_pinned(state: &AppState, author: &Actor, post: &Post, pinned: bool)
         } else {
             crate::federation::activities::remove(&id, &author.ap_id, &post.ap_id, &featured)
         };
-        let inboxes = db::follows::follower_inboxes(&mut *tx, author.id).await?;
-        outbox::queue(&mut tx, state, author.id, &activity, &inboxes).await?;
+        let audience = outbox::Audience::followers_and(Vec::new());
+        outbox::queue_to(&mut tx, state, author.id, &activity, audience).await?;
     }
     tx.commit().await?;
     Ok(())
@@ -814,8 +813,10 @@ pub async fn queue_update(tx: &mut PgConnection, state: &AppState, post: &Post) 
         &author,
         &parts,
     );
-    let mut inboxes = audience(tx, &author, post, &mentioned).await?;
-    inboxes.extend(db::polls::voter_inboxes(&mut *tx, post.id).await?);
-    outbox::queue(tx, state, author.id, &activity, &inboxes).await?;
+    let mut audience = audience(tx, post, &mentioned).await?;
+    audience
+        .inboxes
+        .extend(db::polls::voter_inboxes(&mut *tx, post.id).await?);
+    outbox::queue_to(tx, state, author.id, &activity, audience).await?;
     Ok(())
 }
