@@ -7,7 +7,7 @@
 //! notifications and threads' context, whole and in pages walked by
 //! `max_id`. Each answer is written down by stable keys (the author and the
 //! text of each post, never an id) and compared with the golden file
-//! `tests/fixtures/timelines/equivalence.json`, written by the read path as
+//! `tests/golden/timelines.json`, written by the read path as
 //! it was before it was made fast. `SKEIN_WRITE_GOLDEN=1` writes the file
 //! anew instead (only when a change of what is shown is meant).
 
@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 
 use crate::harness::{Options, TestApp, insert_remote_actor};
 
-const GOLDEN: &str = "tests/fixtures/timelines/equivalence.json";
+const GOLDEN: &str = "tests/golden/timelines.json";
 
 struct Seed<'a> {
     app: &'a TestApp,
