@@ -82,8 +82,14 @@ pub(crate) const VISIBLE: &str = "(p.author_id = $1
 
 /// What `$1` chose not to see: accounts it mutes (until `$6`, the
 /// present) and whole domains it blocks for itself, as authors and as the
-/// authors of reposted posts.
+/// authors of reposted posts; and reposts of posts by accounts it blocks or
+/// that block it (as Mastodon keeps them out of home feeds).
 const HIDDEN: &str = "not exists (
+         select 1 from posts r join blocks b
+           on (b.blocker_id = $1 and b.blocked_id = r.author_id)
+           or (b.blocker_id = r.author_id and b.blocked_id = $1)
+         where r.id = p.reblog_of_id)
+     and not exists (
          select 1 from mutes m
          where m.actor_id = $1
            and (m.target_id = p.author_id

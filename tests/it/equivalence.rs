@@ -624,6 +624,10 @@ fn sanity(got: &Value) {
     );
     assert!(!home.contains("mo public"), "the mute: {home}");
     assert!(!home.contains("max followers only"), "{home}");
+    assert!(
+        !shown("home").iter().any(|t| t.contains("bea public")),
+        "a followed account's repost of a blocked account's post: {home}"
+    );
     let public = flat("public federated");
     for absent in [
         "bea public",
