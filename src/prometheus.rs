@@ -170,6 +170,9 @@ async fn read_gauges(state: &AppState) {
         }
         Err(e) => tracing::warn!(error = %e, "reading the queues for metrics failed"),
     }
+    if let Some(skew) = state.self_checks.report().remote_clock_skew_seconds {
+        metrics::gauge!("skein_remote_clock_skew_seconds").set(skew);
+    }
     let size = f64::from(state.db.size());
     let idle = state.db.num_idle() as f64;
     metrics::gauge!("skein_db_pool_connections", "state" => "idle").set(idle);

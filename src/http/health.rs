@@ -60,7 +60,10 @@ async fn detailed(state: &AppState, staff: &crate::service::audit::Staff) -> Res
     };
     let report = state.self_checks.report();
     let holds = |c: &Option<self_check::Check>| c.as_ref().is_none_or(|c| c.ok);
-    let status = if holds(&report.signature) && holds(&report.clock) {
+    let status = if holds(&report.signature)
+        && holds(&report.clock)
+        && report.remote_clock_ok != Some(false)
+    {
         "ok"
     } else {
         "degraded"

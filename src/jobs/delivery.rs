@@ -140,6 +140,18 @@ impl Deliverer {
             );
         }
         let answer = self.state.http.post(&url, headers, body.clone()).await;
+        // Other servers' clocks, for the self-check of ours.
+        if let Ok(answer) = &answer
+            && let Some(date) = answer
+                .headers
+                .get(reqwest::header::DATE)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| httpdate::parse_http_date(v).ok())
+        {
+            self.state
+                .self_checks
+                .saw_remote_date(date.into(), self.state.clock.now());
+        }
         Ok(Outcome::of_response(answer, now, classify))
     }
 }

@@ -6,9 +6,13 @@
 //!   activities. A reverse proxy that drops `Host`, rewrites the path or
 //!   re-encodes bodies makes every remote server's signature fail; this
 //!   check fails the same way and says which part did not hold.
-//! - **Clock.** The process's clock beside the database server's; over a
-//!   minute of skew is reported (signatures are refused past their window).
+//! - **Clock.** The process's clock beside the database server's, and
+//!   beside the `Date` of other servers' answers to deliveries (the median
+//!   of the latest ones, so that one server's wrong clock does not count);
+//!   over a minute of skew is reported (signatures are refused past their
+//!   window).
 
+use std::collections::VecDeque;
 use std::sync::Mutex;
 
 use bytes::Bytes;
@@ -40,20 +44,57 @@ pub struct Report {
     pub clock: Option<Check>,
     /// The process's clock minus the database's, in seconds.
     pub clock_skew_seconds: Option<f64>,
+    /// The process's clock minus other servers' (`Date` of their answers),
+    /// the median of the latest answers, in seconds; None before
+    /// [`MIN_REMOTE_SAMPLES`] answers.
+    pub remote_clock_skew_seconds: Option<f64>,
+    /// Whether that median is within [`MAX_SKEW_SECONDS`].
+    pub remote_clock_ok: Option<bool>,
 }
+
+/// Answers kept for the median of other servers' clocks.
+const REMOTE_SAMPLES: usize = 101;
+/// Answers needed before other servers' clocks are judged.
+pub const MIN_REMOTE_SAMPLES: usize = 5;
 
 /// Where the results live between runs (one per process).
 #[derive(Default)]
-pub struct SelfChecks(Mutex<Report>);
+pub struct SelfChecks(Mutex<Report>, Mutex<VecDeque<f64>>);
 
 impl SelfChecks {
     pub fn report(&self) -> Report {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        let mut report = self.0.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let skews = self.1.lock().unwrap_or_else(|e| e.into_inner());
+        report.remote_clock_skew_seconds = median(skews.iter().copied());
+        report.remote_clock_ok = report
+            .remote_clock_skew_seconds
+            .map(|s| s.abs() <= MAX_SKEW_SECONDS as f64);
+        report
+    }
+
+    /// Notes the `Date` of another server's answer, seen at `now`.
+    pub fn saw_remote_date(&self, date: DateTime<Utc>, now: DateTime<Utc>) {
+        let skew = (now - date).num_milliseconds() as f64 / 1000.0;
+        let mut skews = self.1.lock().unwrap_or_else(|e| e.into_inner());
+        if skews.len() == REMOTE_SAMPLES {
+            skews.pop_front();
+        }
+        skews.push_back(skew);
     }
 
     fn update(&self, f: impl FnOnce(&mut Report)) {
         f(&mut self.0.lock().unwrap_or_else(|e| e.into_inner()));
     }
+}
+
+/// The median of at least [`MIN_REMOTE_SAMPLES`] values.
+fn median(values: impl Iterator<Item = f64>) -> Option<f64> {
+    let mut sorted: Vec<f64> = values.collect();
+    if sorted.len() < MIN_REMOTE_SAMPLES {
+        return None;
+    }
+    sorted.sort_by(f64::total_cmp);
+    Some(sorted[sorted.len() / 2])
 }
 
 /// Runs every check and keeps the results; logs failures as warnings.
@@ -222,4 +263,29 @@ pub async fn verify_probe(
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn other_servers_clocks_are_judged_by_their_median_once_there_are_enough() {
+        let checks = SelfChecks::default();
+        let now = DateTime::<Utc>::UNIX_EPOCH + chrono::Duration::days(1);
+        for _ in 0..MIN_REMOTE_SAMPLES - 1 {
+            checks.saw_remote_date(now - chrono::Duration::seconds(300), now);
+        }
+        assert_eq!(checks.report().remote_clock_ok, None, "too few answers");
+        checks.saw_remote_date(now - chrono::Duration::seconds(300), now);
+        let report = checks.report();
+        assert_eq!(report.remote_clock_skew_seconds, Some(300.0));
+        assert_eq!(report.remote_clock_ok, Some(false));
+        // One server's wrong clock among right ones does not count.
+        for _ in 0..REMOTE_SAMPLES {
+            checks.saw_remote_date(now, now);
+        }
+        checks.saw_remote_date(now + chrono::Duration::hours(5), now);
+        assert_eq!(checks.report().remote_clock_ok, Some(true));
+    }
 }

@@ -89,3 +89,59 @@ async fn a_probe_changed_on_the_way_does_not_verify() {
     assert_eq!(status, 401);
     assert!(error.contains("does not verify"), "{error}");
 }
+
+#[tokio::test]
+async fn other_servers_answers_tell_whether_the_clock_agrees_with_theirs() {
+    let app = TestApp::spawn().await;
+    let alice = app.create_user("alice").await;
+    let sink = crate::fake::FakeServer::spawn("sink").await;
+    let inboxes: Vec<String> = (0..6)
+        .map(|i| format!("{}/users/u{i}/inbox", sink.base))
+        .collect();
+    let activity_id = app.url("/activities/clock-check");
+    let payload = serde_json::json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": activity_id, "type": "Update",
+        "actor": alice.actor.ap_id, "object": alice.actor.ap_id,
+    })
+    .to_string();
+    let mut conn = app.db.acquire().await.unwrap();
+    let now = app.state.clock.now();
+    let (outbound, _) =
+        skein::db::outbound::store(&mut conn, &activity_id, alice.actor.id, &payload, now)
+            .await
+            .unwrap();
+    skein::db::deliveries::enqueue(
+        &mut conn,
+        &activity_id,
+        outbound,
+        alice.actor.id,
+        &inboxes,
+        now,
+    )
+    .await
+    .unwrap();
+    drop(conn);
+    assert_eq!(app.state.self_checks.report().remote_clock_ok, None);
+    assert_eq!(app.deliver().await, inboxes.len());
+    let report = app.state.self_checks.report();
+    assert_eq!(report.remote_clock_ok, Some(true), "{report:?}");
+    assert!(report.remote_clock_skew_seconds.unwrap().abs() < 5.0);
+
+    // The same answers judged by a clock ten minutes ahead: reported.
+    app.clock.advance(chrono::Duration::minutes(10));
+    {
+        let mut conn = app.db.acquire().await.unwrap();
+        let id = app.url("/activities/clock-check-2");
+        let at = app.state.clock.now();
+        let (stored, _) = skein::db::outbound::store(&mut conn, &id, alice.actor.id, &payload, at)
+            .await
+            .unwrap();
+        skein::db::deliveries::enqueue(&mut conn, &id, stored, alice.actor.id, &inboxes, at)
+            .await
+            .unwrap();
+    }
+    assert_eq!(app.deliver().await, inboxes.len());
+    let report = app.state.self_checks.report();
+    assert_eq!(report.remote_clock_ok, Some(false), "{report:?}");
+}
