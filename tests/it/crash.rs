@@ -14,7 +14,7 @@ use skein::federation::urls::Urls;
 use skein::service::accounts::{self, NewAccount, Role};
 
 use crate::fake::FakeServer;
-use crate::harness::fresh_database_url;
+use crate::harness::{fresh_database_url, queue_activity};
 
 const BIN: &str = env!("CARGO_BIN_EXE_skein");
 
@@ -90,16 +90,15 @@ async fn a_delivery_batch_killed_midway_is_finished_after_a_restart() {
         "id": activity_id, "type": "Update", "actor": alice.ap_id, "object": alice.ap_id,
     })
     .to_string();
-    let mut conn = pool.acquire().await.unwrap();
-    let now = chrono::Utc::now();
-    let (outbound, _) =
-        skein::db::outbound::store(&mut conn, &activity_id, alice.id, &payload, now)
-            .await
-            .unwrap();
-    skein::db::deliveries::enqueue(&mut conn, &activity_id, outbound, alice.id, &inboxes, now)
-        .await
-        .unwrap();
-    drop(conn);
+    queue_activity(
+        &pool,
+        &activity_id,
+        alice.id,
+        &payload,
+        &inboxes,
+        chrono::Utc::now(),
+    )
+    .await;
 
     let first = start(&database_url, port);
     wait_until("a few inboxes received the activity", || {

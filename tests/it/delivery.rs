@@ -14,14 +14,7 @@ use crate::harness::{Options, TestApp};
 async fn enqueue(app: &TestApp, sender: i64, inboxes: &[String]) -> String {
     let id = format!("{}/activities/{}", app.base, uuid::Uuid::new_v4());
     let payload = json!({ "id": id, "type": "Update", "actor": "x", "object": "y" }).to_string();
-    let mut conn = app.db.acquire().await.unwrap();
-    let now = app.clock.now();
-    let (outbound, _) = skein::db::outbound::store(&mut conn, &id, sender, &payload, now)
-        .await
-        .unwrap();
-    skein::db::deliveries::enqueue(&mut conn, &id, outbound, sender, inboxes, now)
-        .await
-        .unwrap();
+    crate::harness::queue_activity(&app.db, &id, sender, &payload, inboxes, app.clock.now()).await;
     id
 }
 

@@ -668,3 +668,22 @@ pub fn draft(
         media_attributes: &[],
     }
 }
+
+/// Queues `payload` (the activity `activity_id` of `sender`) for each
+/// inbox, stored once as the outbox stores it.
+pub async fn queue_activity(
+    db: &PgPool,
+    activity_id: &str,
+    sender: i64,
+    payload: &str,
+    inboxes: &[String],
+    now: chrono::DateTime<chrono::Utc>,
+) {
+    let mut conn = db.acquire().await.unwrap();
+    let (outbound, _) = skein::db::outbound::store(&mut conn, activity_id, sender, payload, now)
+        .await
+        .unwrap();
+    skein::db::deliveries::enqueue(&mut conn, activity_id, outbound, sender, inboxes, now)
+        .await
+        .unwrap();
+}

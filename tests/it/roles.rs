@@ -13,7 +13,7 @@ use skein::jobs::timed::{self, Work};
 use skein::service::accounts::{self, NewAccount, Role};
 
 use crate::fake::FakeServer;
-use crate::harness::{TestApp, fresh_database_url};
+use crate::harness::{TestApp, fresh_database_url, queue_activity};
 
 const BIN: &str = env!("CARGO_BIN_EXE_skein");
 
@@ -113,16 +113,15 @@ async fn a_web_process_serves_and_a_worker_process_runs_the_jobs() {
         "id": activity_id, "type": "Update", "actor": alice.ap_id, "object": alice.ap_id,
     })
     .to_string();
-    let mut conn = pool.acquire().await.unwrap();
-    let now = chrono::Utc::now();
-    let (outbound, _) =
-        skein::db::outbound::store(&mut conn, &activity_id, alice.id, &payload, now)
-            .await
-            .unwrap();
-    skein::db::deliveries::enqueue(&mut conn, &activity_id, outbound, alice.id, &inboxes, now)
-        .await
-        .unwrap();
-    drop(conn);
+    queue_activity(
+        &pool,
+        &activity_id,
+        alice.id,
+        &payload,
+        &inboxes,
+        chrono::Utc::now(),
+    )
+    .await;
 
     // The worker binds nothing: its configured address stays free.
     let worker_listen = free_port();

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use skein::federation::signatures;
 
-use crate::harness::{Options, TestApp};
+use crate::harness::{Options, TestApp, queue_activity};
 
 #[tokio::test]
 async fn the_instance_verifies_its_own_signature_through_its_public_address() {
@@ -105,23 +105,15 @@ async fn other_servers_answers_tell_whether_the_clock_agrees_with_theirs() {
         "actor": alice.actor.ap_id, "object": alice.actor.ap_id,
     })
     .to_string();
-    let mut conn = app.db.acquire().await.unwrap();
-    let now = app.state.clock.now();
-    let (outbound, _) =
-        skein::db::outbound::store(&mut conn, &activity_id, alice.actor.id, &payload, now)
-            .await
-            .unwrap();
-    skein::db::deliveries::enqueue(
-        &mut conn,
+    queue_activity(
+        &app.db,
         &activity_id,
-        outbound,
         alice.actor.id,
+        &payload,
         &inboxes,
-        now,
+        app.state.clock.now(),
     )
-    .await
-    .unwrap();
-    drop(conn);
+    .await;
     assert_eq!(app.state.self_checks.report().remote_clock_ok, None);
     assert_eq!(app.deliver().await, inboxes.len());
     let report = app.state.self_checks.report();
@@ -130,17 +122,16 @@ async fn other_servers_answers_tell_whether_the_clock_agrees_with_theirs() {
 
     // The same answers judged by a clock ten minutes ahead: reported.
     app.clock.advance(chrono::Duration::minutes(10));
-    {
-        let mut conn = app.db.acquire().await.unwrap();
-        let id = app.url("/activities/clock-check-2");
-        let at = app.state.clock.now();
-        let (stored, _) = skein::db::outbound::store(&mut conn, &id, alice.actor.id, &payload, at)
-            .await
-            .unwrap();
-        skein::db::deliveries::enqueue(&mut conn, &id, stored, alice.actor.id, &inboxes, at)
-            .await
-            .unwrap();
-    }
+    let later = app.url("/activities/clock-check-2");
+    queue_activity(
+        &app.db,
+        &later,
+        alice.actor.id,
+        &payload,
+        &inboxes,
+        app.state.clock.now(),
+    )
+    .await;
     assert_eq!(app.deliver().await, inboxes.len());
     let report = app.state.self_checks.report();
     assert_eq!(report.remote_clock_ok, Some(false), "{report:?}");
