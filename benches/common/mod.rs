@@ -13,11 +13,21 @@ use sqlx::PgPool;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_skein");
 
+/// The binary measured: this build's, or `SKEIN_BENCH_BIN` (another build,
+/// for before-and-after figures).
+pub fn binary() -> String {
+    std::env::var("SKEIN_BENCH_BIN").unwrap_or_else(|_| BIN.to_string())
+}
+
 /// The durable cluster of the run and the `skein` binary serving from it.
 pub struct Bench {
     cluster: Option<EmbeddedPostgres>,
     pub pool: PgPool,
     pub database_url: String,
+    /// The cluster's socket directory (for pgbench and psql).
+    pub socket_dir: PathBuf,
+    /// The cluster's own log.
+    pub server_log: PathBuf,
     pub data_dir: PathBuf,
     pub binary_log: PathBuf,
     pub port: u16,
@@ -26,7 +36,8 @@ pub struct Bench {
     server: Option<Child>,
     /// A client that reaches the binary by its host name.
     pub client: reqwest::Client,
-    _tmp: tempfile::TempDir,
+    /// The run's scratch directory (removed at the end).
+    pub tmp: tempfile::TempDir,
 }
 
 impl Bench {
@@ -75,7 +86,7 @@ impl Bench {
         let domain = format!("bench.test:{port}");
         let client = reqwest::Client::builder()
             .resolve("bench.test", ([127, 0, 0, 1], port).into())
-            .pool_max_idle_per_host(64)
+            .pool_max_idle_per_host(4096)
             .redirect(reqwest::redirect::Policy::none())
             .no_proxy()
             .build()
@@ -87,18 +98,20 @@ impl Bench {
                 "postgres://skein@localhost/skein?host={}",
                 socket_dir.display()
             ),
+            socket_dir,
+            server_log: tmp.path().join("pg").join("postgres").join("server.log"),
             data_dir: tmp.path().join("data"),
             binary_log: tmp.path().join("skein.log"),
             port,
             domain,
             server: None,
             client,
-            _tmp: tmp,
+            tmp,
         }
     }
 
     pub fn command(&self, args: &[&str]) -> Command {
-        let mut command = Command::new(BIN);
+        let mut command = Command::new(binary());
         command
             .args(args)
             .env_clear()
@@ -159,6 +172,17 @@ impl Bench {
 
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.domain)
+    }
+
+    /// The serving binary's process id.
+    pub fn pid(&self) -> u32 {
+        self.server.as_ref().expect("the binary serves").id()
+    }
+
+    /// The single number `sql` returns.
+    pub async fn count(&self, sql: &str) -> usize {
+        let n: i64 = sqlx::query_scalar(sql).fetch_one(&self.pool).await.unwrap();
+        n as usize
     }
 }
 
