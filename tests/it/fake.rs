@@ -217,6 +217,11 @@ impl FakeServer {
         self.lock().max_in_flight
     }
 
+    /// Inbox POSTs being answered now.
+    pub fn in_flight(&self) -> usize {
+        self.lock().in_flight
+    }
+
     pub fn set_default_status(&self, status: u16) {
         self.lock().default_status = status;
     }
@@ -403,6 +408,17 @@ async fn webfinger(
     }
 }
 
+/// One inbox POST being answered.
+struct InFlight(Arc<Mutex<Inner>>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        if let Ok(mut inner) = self.0.lock() {
+            inner.in_flight -= 1;
+        }
+    }
+}
+
 async fn inbox(
     State((inner, _)): State<Shared>,
     uri: axum::http::Uri,
@@ -415,11 +431,14 @@ async fn inbox(
         inner.max_in_flight = inner.max_in_flight.max(inner.in_flight);
         inner.delay
     };
+    // Counted out when answered, or when the request is dropped half way
+    // (its sender went away).
+    let flight = InFlight(inner.clone());
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;
     }
+    drop(flight);
     let mut inner = inner.lock().unwrap();
-    inner.in_flight -= 1;
     inner.received.push(Received {
         path: uri.path().to_string(),
         headers,

@@ -33,6 +33,7 @@ mod notifications_api;
 mod oauth;
 mod portability;
 mod posts;
+mod process;
 mod push;
 mod races;
 mod rate_limits;
