@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod blocklists;
 pub mod blocks;
 pub mod compose;
 pub mod conversations;

@@ -65,6 +65,8 @@ struct Inner {
     notes: HashMap<String, Value>,
     /// Documents served as they are at their paths, before any route's own.
     documents: HashMap<String, Value>,
+    /// Files served at their paths: media type and body.
+    files: HashMap<String, (String, String)>,
     /// GETs of these paths are redirected (302) to the URL given.
     redirects: HashMap<String, String>,
     /// Misbehaviours of actor documents, by actor name.
@@ -169,6 +171,20 @@ impl FakeServer {
     /// there; POSTs to paths without a route are recorded as inbox POSTs.
     pub fn serve(&self, path: &str, document: Value) {
         self.lock().documents.insert(path.to_string(), document);
+    }
+
+    /// Serves `body` as a file of type `content_type` at `path`; an empty
+    /// `content_type` sends none.
+    pub fn serve_file(&self, path: &str, content_type: &str, body: &str) {
+        self.lock().files.insert(
+            path.to_string(),
+            (content_type.to_string(), body.to_string()),
+        );
+    }
+
+    /// Stops serving the file at `path` (GETs answer 404).
+    pub fn remove_file(&self, path: &str) {
+        self.lock().files.remove(path);
     }
 
     /// GETs of `path` answer 302 with `location`.
@@ -330,14 +346,25 @@ async fn served_document(
     next: Next,
 ) -> Response {
     if request.method() == Method::GET {
-        let (document, redirect) = {
+        let (document, redirect, file) = {
             let inner = inner.lock().unwrap();
             let path = request.uri().path();
             (
                 inner.documents.get(path).cloned(),
                 inner.redirects.get(path).cloned(),
+                inner.files.get(path).cloned(),
             )
         };
+        if let Some((content_type, body)) = file {
+            let mut response = body.into_response();
+            response.headers_mut().remove(header::CONTENT_TYPE);
+            if !content_type.is_empty() {
+                response
+                    .headers_mut()
+                    .insert(header::CONTENT_TYPE, content_type.parse().unwrap());
+            }
+            return response;
+        }
         if let Some(location) = redirect {
             return (StatusCode::FOUND, [(header::LOCATION, location)]).into_response();
         }

@@ -5,6 +5,7 @@
 mod actors;
 mod admin;
 mod api;
+mod blocklists;
 mod cli;
 mod collections;
 mod counts;
