@@ -10,6 +10,7 @@ use skein::jobs::timed;
 
 use crate::fake::FakeServer;
 use crate::harness::TestApp;
+use crate::web::Browser;
 
 /// Every block: domain, severity, and the list that made it.
 async fn blocks(app: &TestApp) -> Vec<(String, String, Option<i64>)> {
@@ -305,4 +306,92 @@ async fn json_and_plain_lists_are_read_and_refreshed_daily_by_the_timed_work() {
         ]
     );
     lock.release().await;
+}
+
+#[tokio::test]
+async fn admins_subscribe_preview_refresh_and_unsubscribe_in_the_admin_area() {
+    let app = TestApp::spawn().await;
+    app.create_staff("root", "admin").await;
+    let lists = FakeServer::spawn("lists").await;
+    lists.serve_file("/list.txt", "text/plain", "web.example\nsecond.example\n");
+    let mut admin = Browser::new(&app);
+    admin.sign_in("root").await;
+    let page = admin.get("/admin/domains").await;
+    assert!(page.body.contains("No list is subscribed."));
+    let token = crate::web::csrf(&page.body);
+    let url = format!("{}/list.txt", lists.base);
+    let done = admin
+        .post(
+            "/admin/blocklists",
+            &[
+                ("csrf_token", token.as_str()),
+                ("url", url.as_str()),
+                ("title", "Neighbours"),
+                ("content_type", ""),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, 303);
+    let id: i64 = sqlx::query_scalar("select id from blocklist_subscriptions")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+
+    let preview = admin
+        .post(
+            &format!("/admin/blocklists/{id}/preview"),
+            &[("csrf_token", token.as_str())],
+        )
+        .await;
+    assert_eq!(preview.status, 200);
+    assert!(
+        preview
+            .body
+            .contains("Blocked: web.example (suspend), second.example (suspend)."),
+        "{}",
+        preview.body
+    );
+    assert!(blocks(&app).await.is_empty(), "a preview blocks nothing");
+
+    let refreshed = admin
+        .post(
+            &format!("/admin/blocklists/{id}/refresh"),
+            &[("csrf_token", token.as_str())],
+        )
+        .await;
+    assert_eq!(refreshed.status, 303);
+    let page = admin.get(refreshed.location.as_deref().unwrap()).await;
+    assert!(
+        page.body
+            .contains("Neighbours: 2 blocked, 0 changed, 0 lifted, 0 left as they were."),
+        "{}",
+        page.body
+    );
+    assert_eq!(blocks(&app).await.len(), 2);
+
+    // A list that fails shows why, and its blocks stay.
+    lists.remove_file("/list.txt");
+    let failed = admin
+        .post(
+            &format!("/admin/blocklists/{id}/refresh"),
+            &[("csrf_token", token.as_str())],
+        )
+        .await;
+    assert_eq!(failed.status, 422);
+    assert!(failed.body.contains("Its blocks stay as they were."));
+    assert_eq!(blocks(&app).await.len(), 2);
+
+    let removed = admin
+        .post(
+            &format!("/admin/blocklists/{id}/remove"),
+            &[("csrf_token", token.as_str()), ("lift", "1")],
+        )
+        .await;
+    assert_eq!(removed.status, 303);
+    assert!(blocks(&app).await.is_empty());
+    let left: i64 = sqlx::query_scalar("select count(*) from blocklist_subscriptions")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(left, 0);
 }
