@@ -39,6 +39,7 @@ pub mod profiles;
 pub mod push;
 pub mod queue_health;
 pub mod quotes;
+pub mod relays;
 pub mod remote_actors;
 pub mod reply_controls;
 pub mod reports;

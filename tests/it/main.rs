@@ -39,6 +39,7 @@ mod push;
 mod races;
 mod rate_limits;
 mod redelivery;
+mod relays;
 mod remote_actors;
 mod reply_controls;
 mod reports;

@@ -24,6 +24,8 @@
 //! A Delete forwarded by another server (signed by someone other than its
 //! actor, as Mastodon forwards the Delete of a post its accounts reposted)
 //! is confirmed by fetching the object from its origin (`forwarding`).
+//! What a subscribed relay sends or passes on is fetched from its origin
+//! too (`relayed`).
 
 pub mod dead_letters;
 mod fetching;
@@ -32,6 +34,7 @@ mod interactions;
 mod posts;
 mod quotes;
 mod relations;
+mod relayed;
 
 use url::Url;
 
@@ -181,6 +184,11 @@ async fn receive_checked(
     // Nothing from an account the moderators suspended.
     if actor.suspended_at.is_some() {
         return Err(Error::Forbidden("the account is suspended here".into()));
+    }
+    // A relay's answer to the instance's subscription, or a post it
+    // announces.
+    if let Some(done) = relayed::from_actor(state, &actor, &envelope).await? {
+        return Ok(done);
     }
     match process(state, &actor, &envelope).await {
         Err(e) if e.status().is_server_error() => {
