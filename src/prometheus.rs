@@ -118,6 +118,12 @@ pub fn self_check(check: &'static str, ok: bool) {
     metrics::gauge!("skein_self_check_ok", "check" => check).set(if ok { 1.0 } else { 0.0 });
 }
 
+/// A read meant for the read replica made on the primary instead (the
+/// replica failed, or is left alone after failing: `db::reads`).
+pub fn replica_fallback() {
+    metrics::counter!("skein_replica_fallbacks_total").increment(1);
+}
+
 /// `GET /metrics`: the text format, after reading the gauges.
 pub async fn render(state: &AppState) -> Response {
     let handle = install();

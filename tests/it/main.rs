@@ -40,6 +40,7 @@ mod races;
 mod rate_limits;
 mod redelivery;
 mod remote_actors;
+mod replica;
 mod reply_controls;
 mod reports;
 mod roles;
