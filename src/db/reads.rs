@@ -128,6 +128,13 @@ impl Reads {
         self.replica.is_some()
     }
 
+    /// The replica pool's open and idle connections, for the metrics.
+    pub fn replica_pool(&self) -> Option<(u32, usize)> {
+        self.replica
+            .as_ref()
+            .map(|r| (r.pool.size(), r.pool.num_idle()))
+    }
+
     async fn replica_connection(&self) -> Option<PoolConnection<Postgres>> {
         let replica = self.replica.as_ref()?;
         let resting = replica

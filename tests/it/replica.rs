@@ -407,6 +407,7 @@ async fn with_the_replica_down_timelines_and_profiles_are_read_from_the_primary(
         .and_then(|v| v.trim().parse().ok())
         .expect("the fallbacks are counted");
     assert!(fallbacks >= 3.0, "{fallbacks}");
+    assert!(metrics.contains("skein_db_replica_pool_connections{state=\"busy\"}"));
 
     app.stop().await;
     primary.close().await;
