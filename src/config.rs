@@ -757,6 +757,16 @@ mod tests {
             (None, &[("SKEIN_DATABASE_URL", "mysql://x")], "database_url"),
             (
                 None,
+                &[("SKEIN_DATABASE__REPLICA_URL", "replica.internal")],
+                "database.replica_url",
+            ),
+            (
+                None,
+                &[("SKEIN_DATABASE__REPLICA_MAX_CONNECTIONS", "0")],
+                "database.replica_max_connections",
+            ),
+            (
+                None,
                 &[("SKEIN_TLS__LISTEN", "0.0.0.0:443")],
                 "tls.cert_file",
             ),

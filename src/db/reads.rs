@@ -267,3 +267,61 @@ impl Reads {
         find!(self, |conn| users::find_by_actor(conn, actor_id))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::ManualClock;
+    use sqlx::postgres::PgPoolOptions;
+
+    /// A replica nobody answers at: a socket directory that does not exist.
+    fn unreachable(clock: SharedClock) -> Reads {
+        let nowhere = PgConnectOptions::new()
+            .host("/nonexistent/skein-replica")
+            .username("skein")
+            .database("skein");
+        let primary = PgPoolOptions::new().connect_lazy_with(nowhere.clone());
+        Reads::with_replica(primary, nowhere, 1, clock)
+    }
+
+    fn resting_until(reads: &Reads) -> Option<DateTime<Utc>> {
+        *reads
+            .replica
+            .as_ref()
+            .expect("a replica")
+            .resting_until
+            .lock()
+            .expect("not poisoned")
+    }
+
+    #[tokio::test]
+    async fn a_replica_that_fails_is_left_alone_for_a_while_then_tried_again() {
+        let start = Utc::now();
+        let clock = ManualClock::new(start);
+        let reads = unreachable(clock.clone());
+        assert!(reads.has_replica());
+        assert!(reads.replica_connection().await.is_none());
+        assert_eq!(resting_until(&reads), Some(start + RETRY_AFTER));
+
+        // While it rests, it is not tried: the time it rests until stays.
+        clock.advance(RETRY_AFTER - chrono::TimeDelta::seconds(1));
+        assert!(reads.replica_connection().await.is_none());
+        assert_eq!(resting_until(&reads), Some(start + RETRY_AFTER));
+
+        // Once the rest is over, it is tried (and fails) again.
+        clock.advance(chrono::TimeDelta::seconds(2));
+        assert!(reads.replica_connection().await.is_none());
+        assert_eq!(
+            resting_until(&reads),
+            Some(start + RETRY_AFTER + chrono::TimeDelta::seconds(1) + RETRY_AFTER)
+        );
+    }
+
+    #[tokio::test]
+    async fn without_a_replica_there_is_none_to_try() {
+        let nowhere = PgConnectOptions::new().host("/nonexistent/skein-primary");
+        let reads = Reads::primary_only(PgPoolOptions::new().connect_lazy_with(nowhere));
+        assert!(!reads.has_replica());
+        assert!(reads.replica_pool().is_none());
+    }
+}
