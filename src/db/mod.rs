@@ -51,6 +51,7 @@ pub mod push;
 pub mod queue;
 pub mod queue_health;
 pub mod rate_limits;
+pub mod reads;
 pub mod relays;
 pub mod reports;
 pub mod rules;

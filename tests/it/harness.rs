@@ -248,6 +248,12 @@ impl TestApp {
         Self::spawn_on(options, db, None).await
     }
 
+    /// An instance on a database the test prepared itself (migrated), such
+    /// as the primary of a replicated pair.
+    pub async fn spawn_on_database(options: Options, db: PgPool) -> TestApp {
+        Self::spawn_on(options, db, None).await
+    }
+
     /// A second process of this instance: the same database and domain, on
     /// a port of its own (as a second `skein serve` behind a load
     /// balancer). Its `client` reaches the first process, since the host

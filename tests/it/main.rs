@@ -41,6 +41,7 @@ mod rate_limits;
 mod redelivery;
 mod relays;
 mod remote_actors;
+mod replica;
 mod reply_controls;
 mod reports;
 mod roles;
