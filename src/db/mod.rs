@@ -33,6 +33,7 @@ pub mod embedded;
 pub mod enums;
 pub mod events;
 pub mod filters;
+pub mod follower_sync;
 pub mod follows;
 pub mod imports;
 pub mod inbox;

@@ -13,6 +13,7 @@ pub mod domain_blocks;
 pub mod domain_policy;
 pub mod fetch_failures;
 pub mod filters;
+pub mod follower_sync;
 pub mod follows;
 pub mod hosts_heard;
 pub mod inbox;

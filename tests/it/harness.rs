@@ -601,9 +601,8 @@ impl TestApp {
         (status, body)
     }
 
-    /// Stops the server and waits until it has drained.
     /// Waits for the work the instance started after a request (profile
-    /// link checks) to finish.
+    /// link checks, followers resynchronisations) to finish.
     pub async fn settle(&self) {
         let background = &self.state.background;
         background.close();
@@ -611,6 +610,7 @@ impl TestApp {
         background.reopen();
     }
 
+    /// Stops the server and waits until it has drained.
     pub async fn stop(mut self) {
         self.shutdown.cancel();
         if let Some(task) = self.task.take() {

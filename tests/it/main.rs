@@ -21,6 +21,7 @@ mod fake;
 mod fanout;
 mod filters_lists;
 mod fixtures;
+mod follower_sync;
 mod follows;
 mod harness;
 mod http;

@@ -190,12 +190,20 @@ async fn receive_checked(
     if let Some(done) = relayed::from_actor(state, &actor, &envelope).await? {
         return Ok(done);
     }
-    match process(state, &actor, &envelope).await {
+    let received = match process(state, &actor, &envelope).await {
         Err(e) if e.status().is_server_error() => {
             dead_letters::failed(state, &actor, &envelope, incoming.body, e).await
         }
         other => other,
+    };
+    // FEP-8fcf: the sender's view of its followers here, compared.
+    if received.is_ok()
+        && let Some(value) = (incoming.header)(crate::service::follower_sync::HEADER)
+        && let Err(e) = crate::service::follower_sync::check_incoming(state, &actor, &value).await
+    {
+        tracing::warn!(error = %e, "checking a followers synchronisation header failed");
     }
+    received
 }
 
 /// Steps 3 and 4, for an activity whose signer is verified.
