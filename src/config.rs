@@ -899,11 +899,7 @@ mod tests {
                 &[("SKEIN_MEDIA__MAX_IMAGE_BYTES", "10")],
                 "media.max_image_bytes",
             ),
-            (
-                None,
-                &[("SKEIN_STORAGE__BACKEND", "s3")],
-                "storage.bucket",
-            ),
+            (None, &[("SKEIN_STORAGE__BACKEND", "s3")], "storage.bucket"),
             (
                 None,
                 &[

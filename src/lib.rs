@@ -32,10 +32,10 @@ pub mod ratelimit;
 pub mod service;
 /// Concurrent callers of one key sharing one computation.
 pub mod singleflight;
-/// Where media files live: the media directory or an S3-compatible bucket.
-pub mod storage;
 /// The state shared by handlers, services and workers.
 pub mod state;
+/// Where media files live: the media directory or an S3-compatible bucket.
+pub mod storage;
 /// Live updates: change events from PostgreSQL fanned out to connections.
 pub mod streaming;
 /// Logging set-up.

@@ -117,18 +117,13 @@ impl MediaStore {
         let (store, prefix, bucket): (Arc<dyn ObjectStore>, _, _) = match config.storage.backend {
             StorageBackend::Local => {
                 let dir = std::path::absolute(config.media_dir()).map_err(|e| {
-                    anyhow::anyhow!(
-                        "the media directory {}: {e}",
-                        config.media_dir().display()
-                    )
+                    anyhow::anyhow!("the media directory {}: {e}", config.media_dir().display())
                 })?;
-                let prefix = ObjectPath::from_absolute_path(&dir).map_err(|e| {
-                    anyhow::anyhow!("the media directory {}: {e}", dir.display())
-                })?;
+                let prefix = ObjectPath::from_absolute_path(&dir)
+                    .map_err(|e| anyhow::anyhow!("the media directory {}: {e}", dir.display()))?;
                 // Written files are synced before the row naming them
                 // commits, as before object storage.
-                let local: Arc<dyn ObjectStore> =
-                    Arc::new(LocalFileSystem::new().with_fsync(true));
+                let local: Arc<dyn ObjectStore> = Arc::new(LocalFileSystem::new().with_fsync(true));
                 (local, prefix, None)
             }
             StorageBackend::S3 => {

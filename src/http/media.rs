@@ -4,13 +4,13 @@
 //! With a bucket and `storage.serve = "redirect"`, a redirect to the bucket
 //! (presigned) or to its public address instead.
 
+use crate::error::Result;
+use crate::service::media::{self, Served};
+use crate::state::AppState;
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use crate::error::Result;
-use crate::service::media::{self, Served};
-use crate::state::AppState;
 
 /// File names are random and a file never changes: caches may keep it.
 const CACHE_FOREVER: &str = "public, max-age=31536000, immutable";

@@ -182,11 +182,19 @@ pub async fn upload(
     let small_key = rules::new_file_name(processed.small.kind.extension());
     state
         .media
-        .put(&file_key, Bytes::from(processed.original.bytes), content_type)
+        .put(
+            &file_key,
+            Bytes::from(processed.original.bytes),
+            content_type,
+        )
         .await?;
     if let Err(e) = state
         .media
-        .put(&small_key, Bytes::from(processed.small.bytes), small_content_type)
+        .put(
+            &small_key,
+            Bytes::from(processed.small.bytes),
+            small_content_type,
+        )
         .await
     {
         remove_files(state, &[file_key]).await;
@@ -280,7 +288,10 @@ impl std::fmt::Debug for MediaFile {
 pub enum Served {
     File(MediaFile),
     /// The address, and how long a browser may keep the redirect.
-    Redirect { url: String, max_age: u64 },
+    Redirect {
+        url: String,
+        max_age: u64,
+    },
 }
 
 /// Opens a stored file by its name for serving. Only names Skein makes, of
@@ -331,7 +342,8 @@ pub(crate) async fn remove_files(state: &AppState, names: &[String]) {
     if failed.is_empty() {
         return;
     }
-    if let Err(e) = db::uploads::remember_failed_removals(&state.db, &failed, state.clock.now()).await
+    if let Err(e) =
+        db::uploads::remember_failed_removals(&state.db, &failed, state.clock.now()).await
     {
         tracing::warn!(files = ?failed, error = %e, "remembering media files to remove failed; they stay in storage");
     }

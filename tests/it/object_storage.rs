@@ -109,9 +109,7 @@ async fn uploads_go_to_the_bucket_and_media_urls_redirect_to_presigned_bucket_ur
         assert_eq!(unsigned.status(), 403, "the bucket stays private");
     }
     // Only names with a row are redirected.
-    let response = app
-        .get("/media/0123456789abcdef0123456789abcdef.png")
-        .await;
+    let response = app.get("/media/0123456789abcdef0123456789abcdef.png").await;
     assert_eq!(response.status(), 404);
 }
 
@@ -129,7 +127,10 @@ async fn in_stream_mode_skein_sends_the_objects_with_its_safe_headers() {
     let header = |name: &str| response.headers()[name].to_str().unwrap().to_string();
     assert_eq!(header("content-type"), "image/jpeg");
     assert_eq!(header("x-content-type-options"), "nosniff");
-    assert_eq!(header("content-security-policy"), "default-src 'none'; sandbox");
+    assert_eq!(
+        header("content-security-policy"),
+        "default-src 'none'; sandbox"
+    );
     let stored = s3.object(&name_of(url)).await.unwrap();
     assert_eq!(header("content-length"), stored.len().to_string());
     assert_eq!(response.bytes().await.unwrap(), stored);
@@ -236,7 +237,10 @@ async fn deleting_a_post_removes_its_objects_from_the_bucket() {
     assert_eq!(s3.names().await.len(), 4);
 
     let (status, _) = app
-        .api_delete(&token, &format!("/api/v1/statuses/{}", post["id"].as_str().unwrap()))
+        .api_delete(
+            &token,
+            &format!("/api/v1/statuses/{}", post["id"].as_str().unwrap()),
+        )
         .await;
     assert_eq!(status, 200);
     let mut left = vec![
@@ -244,8 +248,17 @@ async fn deleting_a_post_removes_its_objects_from_the_bucket() {
         name_of(kept["preview_url"].as_str().unwrap()),
     ];
     left.sort();
-    assert_eq!(s3.names().await, left, "only the other upload's objects stay");
-    let gone = app.client.get(one["url"].as_str().unwrap()).send().await.unwrap();
+    assert_eq!(
+        s3.names().await,
+        left,
+        "only the other upload's objects stay"
+    );
+    let gone = app
+        .client
+        .get(one["url"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
     assert_eq!(gone.status(), 404);
 
     // An upload no post takes goes from the bucket after a day.
@@ -307,7 +320,10 @@ async fn a_bucket_that_is_down_fails_uploads_clearly_and_stores_nothing_until_it
 
     // Deleting a post works; its files cannot go yet and are remembered.
     let (status, _) = app
-        .api_delete(&token, &format!("/api/v1/statuses/{}", post["id"].as_str().unwrap()))
+        .api_delete(
+            &token,
+            &format!("/api/v1/statuses/{}", post["id"].as_str().unwrap()),
+        )
         .await;
     assert_eq!(status, 200);
     assert_eq!(upload_count(&app).await, 1);
@@ -325,7 +341,9 @@ async fn a_bucket_that_is_down_fails_uploads_clearly_and_stores_nothing_until_it
         "the bucket kept what it had, and got nothing while down"
     );
     // The hourly cleanup removes them now.
-    let removed = skein::service::media::retry_removals(&app.state).await.unwrap();
+    let removed = skein::service::media::retry_removals(&app.state)
+        .await
+        .unwrap();
     assert_eq!(removed, 2);
     let left: i64 = sqlx::query_scalar("select count(*) from media_deletions")
         .fetch_one(&app.db)

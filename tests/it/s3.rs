@@ -5,6 +5,13 @@
 //! [`S3Server::env`] (the `SKEIN_STORAGE__*` variables, which a spawned
 //! process takes from its environment as well).
 //!
+//! The server runs on the test's own tokio runtime: a test that blocks
+//! its thread (`std::thread::sleep`, `Child::wait` outside
+//! `spawn_blocking`) stalls it. For processes of the built binary
+//! (`process::Instance`): `for (k, v) in s3.env("stream") { instance.set(&k, v) }`
+//! before starting them; in "redirect" mode a client follows the
+//! presigned redirect to `s3.endpoint` itself.
+//!
 //! [`S3Server::stop`] takes the bucket down (the port closed, open
 //! connections cut); [`S3Server::restart`] brings it back on the same port
 //! with the same objects.

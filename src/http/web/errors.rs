@@ -46,7 +46,8 @@ impl Described {
             Error::Forbidden(_) => ("Not allowed", error.public_message()),
             Error::StorageUnavailable(_) => (
                 "Try again later",
-                "Images cannot be stored or read right now; try again in a few minutes.".to_string(),
+                "Images cannot be stored or read right now; try again in a few minutes."
+                    .to_string(),
             ),
             Error::Database(_) | Error::Internal(_) => (
                 "Something went wrong",
