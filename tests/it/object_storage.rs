@@ -479,3 +479,61 @@ async fn the_account_archive_carries_media_read_from_the_bucket() {
         "the outbox names the file by its path in the archive"
     );
 }
+
+#[tokio::test]
+async fn the_migrate_command_moves_files_and_keeps_them_when_the_bucket_is_down() {
+    let mut s3 = start_s3_server().await;
+    let dir = tempfile::tempdir().unwrap();
+    let files = [
+        (
+            "0123456789abcdef0123456789abcdef.png",
+            crate::media::png(8, 8),
+        ),
+        (
+            "fedcba9876543210fedcba9876543210.jpg",
+            crate::media::jpeg(8, 8),
+        ),
+    ];
+    for (name, bytes) in &files {
+        std::fs::write(dir.path().join(name), bytes).unwrap();
+    }
+    let run = |s3_env: Vec<(String, String)>| {
+        let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_skein"));
+        command
+            .args(["media", "migrate-to-s3", "--delete-local"])
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("SKEIN_MEDIA__DIR", dir.path())
+            .env("SKEIN_LOG__LEVEL", "warn")
+            .envs(s3_env)
+            .stdin(std::process::Stdio::null());
+        command.output()
+    };
+
+    // The bucket is down: the command fails, and every file stays.
+    s3.stop().await;
+    let failed = run(s3.env("redirect")).await.unwrap();
+    assert!(!failed.status.success());
+    let stderr = String::from_utf8_lossy(&failed.stderr);
+    assert!(stderr.contains("not copied: 0123456789abcdef"), "{stderr}");
+    assert!(stderr.contains("2 files were not copied"), "{stderr}");
+    for (name, _) in &files {
+        assert!(dir.path().join(name).exists(), "{name} is kept");
+    }
+
+    // Back up: the files move.
+    s3.restart().await;
+    let moved = run(s3.env("redirect")).await.unwrap();
+    let stdout = String::from_utf8_lossy(&moved.stdout);
+    assert!(
+        moved.status.success(),
+        "{stdout} {}",
+        String::from_utf8_lossy(&moved.stderr)
+    );
+    assert!(stdout.contains("copied 2 files"), "{stdout}");
+    assert!(stdout.contains("2 local files removed"), "{stdout}");
+    for (name, bytes) in &files {
+        assert_eq!(s3.object(name).await.unwrap(), bytes.as_slice());
+        assert!(!dir.path().join(name).exists());
+    }
+}
