@@ -179,8 +179,9 @@ impl MediaStore {
         content_type: &'static str,
     ) -> Result<(), StoreError> {
         let options = match self.inner.backend {
-            // The directory keeps no attributes; a name is never reused.
-            StorageBackend::Local => PutOptions::from(PutMode::Create),
+            // The directory keeps no attributes. Names are never reused, so
+            // a plain write (a staged file renamed into place) will do.
+            StorageBackend::Local => PutOptions::from(PutMode::Overwrite),
             StorageBackend::S3 => {
                 let mut attributes = Attributes::new();
                 attributes.insert(Attribute::ContentType, content_type.into());
