@@ -36,6 +36,7 @@ pub struct Config {
     pub http: HttpConfig,
     pub posts: PostsConfig,
     pub media: MediaConfig,
+    pub storage: StorageConfig,
     pub delivery: DeliveryConfig,
     pub federation: FederationConfig,
     pub tls: TlsConfig,
@@ -190,6 +191,60 @@ pub struct MediaConfig {
     /// Empty: `data_dir/media`.
     pub dir: PathBuf,
     pub max_image_bytes: usize,
+}
+
+/// Where media files are kept (`[storage]`).
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StorageConfig {
+    pub backend: StorageBackend,
+    /// Empty: AWS S3 in `region`.
+    pub endpoint: String,
+    pub region: String,
+    pub bucket: String,
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    /// `endpoint/bucket/key` rather than `bucket.endpoint/key`.
+    pub path_style: bool,
+    /// Media URLs start with this (a CDN) instead of `/media/`.
+    pub public_base_url: String,
+    pub serve: StorageServe,
+}
+
+/// The secret stays out of logs and error messages.
+impl std::fmt::Debug for StorageConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StorageConfig")
+            .field("backend", &self.backend)
+            .field("endpoint", &self.endpoint)
+            .field("region", &self.region)
+            .field("bucket", &self.bucket)
+            .field("access_key_id", &self.access_key_id)
+            .field("secret_access_key", &"<hidden>")
+            .field("path_style", &self.path_style)
+            .field("public_base_url", &self.public_base_url)
+            .field("serve", &self.serve)
+            .finish()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StorageBackend {
+    /// Files in the media directory (`media.dir`).
+    Local,
+    /// Objects in an S3-compatible bucket.
+    S3,
+}
+
+/// How `/media/NAME` answers when the files are in a bucket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StorageServe {
+    /// A redirect to `public_base_url`, or to a presigned bucket URL.
+    Redirect,
+    /// Skein reads the object and sends it.
+    Stream,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -422,6 +477,7 @@ impl Config {
                 message: "must be at least 1024".into(),
             });
         }
+        self.storage.validate()?;
         if self.delivery.per_host == 0 {
             return Err(ConfigError::Invalid {
                 key: "delivery.per_host",
@@ -524,6 +580,43 @@ impl Config {
     }
 }
 
+impl StorageConfig {
+    fn validate(&self) -> Result<(), ConfigError> {
+        let http_url = |key: &'static str, value: &str| -> Result<(), ConfigError> {
+            match Url::parse(value) {
+                Ok(url) if matches!(url.scheme(), "http" | "https") && url.has_host() => Ok(()),
+                _ => Err(ConfigError::Invalid {
+                    key,
+                    message: format!("`{value}` is not an http:// or https:// URL"),
+                }),
+            }
+        };
+        if !self.public_base_url.is_empty() {
+            http_url("storage.public_base_url", &self.public_base_url)?;
+        }
+        if self.backend == StorageBackend::Local {
+            return Ok(());
+        }
+        if !self.endpoint.is_empty() {
+            http_url("storage.endpoint", &self.endpoint)?;
+        }
+        for (key, value) in [
+            ("storage.bucket", &self.bucket),
+            ("storage.region", &self.region),
+            ("storage.access_key_id", &self.access_key_id),
+            ("storage.secret_access_key", &self.secret_access_key),
+        ] {
+            if value.trim().is_empty() {
+                return Err(ConfigError::Invalid {
+                    key,
+                    message: "must be set when storage.backend is \"s3\"".into(),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
 /// `host[:port]` of a URL, as a domain is written.
 fn authority(url: &Url) -> String {
     let host = url.host_str().unwrap_or_default();
@@ -596,6 +689,30 @@ mod tests {
         assert_eq!(config.tls_listen().expect("valid"), None);
         assert_eq!(config.media_dir(), PathBuf::from("data/media"));
         assert_eq!(config.media.max_image_bytes, 16 * 1024 * 1024);
+        assert_eq!(config.storage.backend, StorageBackend::Local);
+        assert_eq!(config.storage.serve, StorageServe::Redirect);
+    }
+
+    #[test]
+    fn a_bucket_is_configured_from_the_environment_and_its_secret_is_not_shown() {
+        let config = Config::load_from(
+            None,
+            env(&[
+                ("SKEIN_STORAGE__BACKEND", "s3"),
+                ("SKEIN_STORAGE__ENDPOINT", "http://127.0.0.1:9000"),
+                ("SKEIN_STORAGE__BUCKET", "media"),
+                ("SKEIN_STORAGE__ACCESS_KEY_ID", "key"),
+                ("SKEIN_STORAGE__SECRET_ACCESS_KEY", "very-secret"),
+                ("SKEIN_STORAGE__PATH_STYLE", "true"),
+                ("SKEIN_STORAGE__SERVE", "stream"),
+            ]),
+        )
+        .expect("a valid bucket");
+        assert_eq!(config.storage.backend, StorageBackend::S3);
+        assert!(config.storage.path_style);
+        assert_eq!(config.storage.serve, StorageServe::Stream);
+        assert_eq!(config.storage.secret_access_key, "very-secret");
+        assert!(!format!("{config:?}").contains("very-secret"));
     }
 
     fn scheme_of(pairs: &[(&str, &str)]) -> Scheme {
@@ -782,6 +899,22 @@ mod tests {
                 &[("SKEIN_MEDIA__MAX_IMAGE_BYTES", "10")],
                 "media.max_image_bytes",
             ),
+            (None, &[("SKEIN_STORAGE__BACKEND", "s3")], "storage.bucket"),
+            (
+                None,
+                &[
+                    ("SKEIN_STORAGE__BACKEND", "s3"),
+                    ("SKEIN_STORAGE__BUCKET", "media"),
+                    ("SKEIN_STORAGE__ACCESS_KEY_ID", "key"),
+                ],
+                "storage.secret_access_key",
+            ),
+            (
+                None,
+                &[("SKEIN_STORAGE__PUBLIC_BASE_URL", "cdn.example")],
+                "storage.public_base_url",
+            ),
+            (None, &[("SKEIN_STORAGE__SERVE", "proxy")], "serve"),
             (Some("domian = \"typo.example\"\n"), &[], "domian"),
             (Some("[tls]\nlisten = 5\n"), &[], "listen"),
         ];

@@ -34,6 +34,8 @@ pub mod service;
 pub mod singleflight;
 /// The state shared by handlers, services and workers.
 pub mod state;
+/// Where media files live: the media directory or an S3-compatible bucket.
+pub mod storage;
 /// Live updates: change events from PostgreSQL fanned out to connections.
 pub mod streaming;
 /// Logging set-up.

@@ -1,5 +1,6 @@
 //! Housekeeping, run hourly as timed work (`jobs::timed`): uploads that no
-//! post took within a day, early Undos whose activity never came, and
+//! post took within a day, media files whose removal failed (tried again),
+//! early Undos whose activity never came, and
 //! rate-limit windows that ended.
 
 use crate::service;
@@ -10,6 +11,11 @@ pub async fn run(state: &AppState) {
         Ok(0) => {}
         Ok(n) => tracing::info!(removed = n, "removed uploads no post took"),
         Err(e) => tracing::warn!(error = %e, "removing stale uploads failed"),
+    }
+    match service::media::retry_removals(state).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(removed = n, "removed media files whose removal had failed"),
+        Err(e) => tracing::warn!(error = %e, "retrying media removals failed"),
     }
     if let Err(e) = crate::db::inbox::prune_early_undos(&state.db, state.clock.now()).await {
         tracing::warn!(error = %e, "forgetting early Undos failed");
