@@ -54,5 +54,6 @@ mod search;
 mod self_check;
 mod streaming;
 mod timelines;
+mod topology;
 mod web;
 mod web_controls;
