@@ -41,6 +41,7 @@ pub struct Config {
     pub tls: TlsConfig,
     pub log: LogConfig,
     pub metrics: MetricsConfig,
+    pub smtp: SmtpConfig,
     pub test_network: TestNetworkConfig,
 }
 
@@ -137,6 +138,56 @@ pub struct HttpConfig {
     /// Check at start that signatures survive the way in through the
     /// public address (`service::self_check`).
     pub self_check: bool,
+}
+
+/// The SMTP server e-mail goes through (`crate::mail`); no `host`: none.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpConfig {
+    pub host: String,
+    pub port: u16,
+    pub security: SmtpSecurity,
+    /// Empty: no authentication.
+    pub username: String,
+    pub password: String,
+    /// Empty: `notifications@` and the domain without its port.
+    pub from_address: String,
+    /// Empty: the instance's name.
+    pub from_name: String,
+}
+
+/// How the connection to the SMTP server is protected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpSecurity {
+    /// A plain connection upgraded with STARTTLS, which must succeed.
+    Starttls,
+    /// TLS from the first byte ("SMTPS").
+    Tls,
+    /// No TLS at all: a relay on this machine or a private network.
+    None,
+}
+
+impl SmtpConfig {
+    /// Whether e-mail is sent at all: an SMTP host is set.
+    pub fn enabled(&self) -> bool {
+        !self.host.trim().is_empty()
+    }
+
+    /// The sender's address as configured, or `notifications@` and the
+    /// domain's host.
+    pub fn from_address(&self, domain: &str) -> String {
+        match self.from_address.trim() {
+            "" => {
+                let host = match domain.rsplit_once(':') {
+                    Some((host, port)) if port.chars().all(|c| c.is_ascii_digit()) => host,
+                    _ => domain,
+                };
+                format!("notifications@{}", host.trim_matches(['[', ']']))
+            }
+            given => given.to_string(),
+        }
+    }
 }
 
 /// The Prometheus endpoint (`crate::prometheus`).
@@ -383,6 +434,21 @@ impl Config {
             });
         }
         self.metrics.listen_addr()?;
+        if self.smtp.enabled() {
+            if self.smtp.port == 0 {
+                return Err(ConfigError::Invalid {
+                    key: "smtp.port",
+                    message: "must be a port number".into(),
+                });
+            }
+            let from = self.smtp.from_address(&self.domain);
+            if from.parse::<lettre::Address>().is_err() {
+                return Err(ConfigError::Invalid {
+                    key: "smtp.from_address",
+                    message: format!("{from:?} is not an e-mail address"),
+                });
+            }
+        }
         if !self.metrics.token.is_empty() && self.metrics.token.len() < 16 {
             return Err(ConfigError::Invalid {
                 key: "metrics.token",
