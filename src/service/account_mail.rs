@@ -25,9 +25,16 @@ pub const RESET_TTL: Duration = Duration::hours(1);
 pub const UNCONFIRMED: &str =
     "confirm your e-mail address first: follow the link in the e-mail sent to you";
 
-/// Whether this user may sign in as far as e-mail is concerned.
+/// Whether this user's address is confirmed.
 pub fn is_confirmed(user: &User) -> bool {
     user.confirmed_at.is_some()
+}
+
+/// Whether this user may sign in as far as e-mail is concerned: confirmed,
+/// or e-mail is off (an instance that stopped sending mail does not lock
+/// out the sign-ups still waiting for their link).
+pub fn may_sign_in(state: &AppState, user: &User) -> bool {
+    is_confirmed(user) || !mail::enabled(state)
 }
 
 /// A new token of `purpose` for `user_id`, stored as its digest; the link

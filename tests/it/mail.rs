@@ -604,6 +604,51 @@ async fn staff_are_mailed_sign_ups_and_reports_and_users_their_approval_and_mode
     assert_eq!(told[0].subject, "Your account on Skein");
     assert!(told[0].text.contains("limited your account"));
     assert!(told[0].text.contains("> Keep it civil."));
+
+    let mut admin = Browser::new(&app);
+    assert_eq!(admin.sign_in("root").await.status, 303);
+    let page = admin.get("/admin").await;
+    assert!(page.body.contains("E-mail is sent through 127.0.0.1"), "{}", page.body);
+}
+
+#[tokio::test]
+async fn staff_are_mailed_a_report_forwarded_from_another_server() {
+    let smtp = Smtp::start();
+    let alpha = TestApp::spawn().await;
+    let beta = TestApp::spawn_with(with_smtp(Options::named("beta"), smtp.port)).await;
+    alpha.create_user("carol").await;
+    beta.create_user("bob").await;
+    beta.create_staff("root", "admin").await;
+    set_email(&beta, "root", "root@beta.example").await;
+    let carol = alpha.token("carol").await;
+    let (_, found) = alpha
+        .api_get(
+            &carol,
+            &format!(
+                "/api/v2/search?q={}&resolve=true&type=accounts",
+                beta.handle("bob")
+            ),
+        )
+        .await;
+    let bob_here = found["accounts"][0]["id"].as_str().unwrap().to_string();
+    let (status, _) = alpha
+        .api_post(
+            &carol,
+            "/api/v1/reports",
+            json!({"account_id": bob_here, "comment": "spam from your server", "forward": true}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(send(&alpha).await, 0, "alpha sends no mail");
+    assert_eq!(alpha.deliver().await, 1, "the Flag");
+
+    assert_eq!(send(&beta).await, 1);
+    let messages = smtp.take();
+    assert_eq!(messages[0].to, vec!["root@beta.example".to_string()]);
+    let bob = beta.handle("bob").trim_start_matches('@').to_string();
+    assert_eq!(messages[0].subject, format!("New report on Skein: {bob}"));
+    assert!(messages[0].text.contains(&format!("reported {bob}")));
+    assert!(messages[0].text.contains("> spam from your server"));
 }
 
 #[tokio::test]
@@ -672,6 +717,12 @@ async fn without_smtp_sign_ups_are_ready_at_once_and_the_admin_area_says_so() {
     let sign_in = Browser::new(&app).get("/auth/sign_in").await;
     assert!(!sign_in.body.contains("/auth/password/new"));
     assert_eq!(browser.get("/auth/password/new").await.status, 404);
+    // An account left unconfirmed when e-mail was turned off still signs in.
+    sqlx::query("update users set confirmed_at = null")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(Browser::new(&app).sign_in("kim").await.status, 303);
 
     app.create_staff("root", "admin").await;
     let mut admin = Browser::new(&app);
