@@ -3,9 +3,11 @@
 
 -- When the account's e-mail address was confirmed; null while a sign-up
 -- waits for its confirmation link (only when SMTP is configured). Every
--- existing account keeps signing in.
+-- existing account keeps signing in; new ones are confirmed unless the
+-- sign-up clears it.
 alter table users add column confirmed_at timestamptz;
 update users set confirmed_at = created_at;
+alter table users alter column confirmed_at set default now();
 
 -- Tokens mailed to a user: a sign-up's confirmation link, a password
 -- reset. Only the SHA-256 digest of the token is kept; it is used once.

@@ -47,12 +47,10 @@ pub async fn insert(
     role: &str,
     approved: bool,
     federating: bool,
-    confirmed: bool,
 ) -> Result<User, sqlx::Error> {
     sqlx::query_as(
-        "insert into users (actor_id, email, password_hash, role, approved, federating,
-                            confirmed_at)
-         values ($1, $2, $3, $4, $5, $6, case when $7 then now() end)
+        "insert into users (actor_id, email, password_hash, role, approved, federating)
+         values ($1, $2, $3, $4, $5, $6)
          returning *",
     )
     .bind(actor_id)
@@ -61,7 +59,6 @@ pub async fn insert(
     .bind(role)
     .bind(approved)
     .bind(federating)
-    .bind(confirmed)
     .fetch_one(db)
     .await
 }
@@ -268,6 +265,15 @@ pub async fn contact_actor(
     )
     .fetch_optional(db)
     .await
+}
+
+/// Marks a new user's e-mail address as waiting for confirmation (users
+/// are confirmed when inserted).
+pub async fn set_unconfirmed(db: impl PgExecutor<'_>, id: i64) -> Result<User, sqlx::Error> {
+    sqlx::query_as("update users set confirmed_at = null where id = $1 returning *")
+        .bind(id)
+        .fetch_one(db)
+        .await
 }
 
 /// Marks a user's e-mail address confirmed (once; later calls keep the

@@ -148,7 +148,6 @@ async fn create_with(
         new.role.as_str(),
         new.approved,
         new.fediverse_sharing,
-        confirmed,
     )
     .await
     .map_err(|e| {
@@ -158,6 +157,10 @@ async fn create_with(
             e.into()
         }
     })?;
+    let user = match confirmed {
+        true => user,
+        false => db::users::set_unconfirmed(&mut *tx, user.id).await?,
+    };
     if let Some((now, staff)) = audited {
         crate::service::audit::record(
             &mut tx,

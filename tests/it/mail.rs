@@ -608,7 +608,11 @@ async fn staff_are_mailed_sign_ups_and_reports_and_users_their_approval_and_mode
     let mut admin = Browser::new(&app);
     assert_eq!(admin.sign_in("root").await.status, 303);
     let page = admin.get("/admin").await;
-    assert!(page.body.contains("E-mail is sent through 127.0.0.1"), "{}", page.body);
+    assert!(
+        page.body.contains("E-mail is sent through 127.0.0.1"),
+        "{}",
+        page.body
+    );
 }
 
 #[tokio::test]
