@@ -830,6 +830,46 @@ mod tests {
     }
 
     #[test]
+    fn smtp_is_off_by_default_and_set_by_its_host_with_a_valid_sender() {
+        let off = Config::load_from(None, env(&[])).expect("defaults");
+        assert!(!off.smtp.enabled());
+        let on = Config::load_from(
+            None,
+            env(&[
+                ("SKEIN_DOMAIN", "social.example:8443"),
+                ("SKEIN_SMTP__HOST", "smtp.example"),
+                ("SKEIN_SMTP__SECURITY", "tls"),
+                ("SKEIN_SMTP__PORT", "465"),
+                ("SKEIN_SMTP__PASSWORD", "12345"),
+            ]),
+        )
+        .expect("valid");
+        assert!(on.smtp.enabled());
+        assert_eq!(on.smtp.security, SmtpSecurity::Tls);
+        assert_eq!(on.smtp.port, 465);
+        assert_eq!(
+            on.smtp.password, "12345",
+            "a string key keeps digits as text"
+        );
+        assert_eq!(
+            on.smtp.from_address(&on.domain),
+            "notifications@social.example"
+        );
+        let bad = Config::load_from(
+            None,
+            env(&[
+                ("SKEIN_SMTP__HOST", "smtp.example"),
+                ("SKEIN_SMTP__FROM_ADDRESS", "not an address"),
+            ]),
+        )
+        .expect_err("a bad sender");
+        assert!(bad.to_string().contains("smtp.from_address"), "{bad}");
+        let bad = Config::load_from(None, env(&[("SKEIN_SMTP__SECURITY", "ssl")]))
+            .expect_err("an unknown security");
+        assert!(bad.to_string().contains("security"), "{bad}");
+    }
+
+    #[test]
     fn a_missing_config_file_is_an_error() {
         let err = Config::load_from(Some(Path::new("/nonexistent/skein.toml")), env(&[]))
             .expect_err("missing file");
