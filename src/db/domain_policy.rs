@@ -21,6 +21,9 @@ pub struct DomainBlock {
     pub obfuscate: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The subscribed block list that made it; none for a block made by
+    /// hand (`db::blocklists`).
+    pub subscription_id: Option<i64>,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -45,17 +48,20 @@ pub struct BlockFields {
 pub const DOMAIN_TAKEN: &str = "domain_blocks_domain_key";
 pub const ALLOW_TAKEN: &str = "domain_allows_domain_key";
 
+/// Inserts a block, made by hand (`subscription` none) or by a subscribed
+/// list.
 pub async fn insert(
     db: &mut PgConnection,
     domain: &str,
     f: &BlockFields,
+    subscription: Option<i64>,
     now: DateTime<Utc>,
 ) -> Result<DomainBlock, sqlx::Error> {
     let block = sqlx::query_as(
         "insert into domain_blocks (domain, severity, reject_media, reject_reports,
                                     private_comment, public_comment, obfuscate,
-                                    created_at, updated_at)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $8)
+                                    created_at, updated_at, subscription_id)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9)
          returning *",
     )
     .bind(domain)
@@ -66,6 +72,7 @@ pub async fn insert(
     .bind(&f.public_comment)
     .bind(f.obfuscate)
     .bind(now)
+    .bind(subscription)
     .fetch_one(&mut *db)
     .await?;
     events::emit(db, &Change::DomainPolicy).await?;

@@ -22,6 +22,7 @@ macro_rules! limited_actor {
 
 pub mod actors;
 pub mod audit;
+pub mod blocklists;
 pub mod blocks;
 pub mod bookmarks;
 pub mod conversations;

@@ -28,15 +28,18 @@ pub enum Work {
     Cleanup,
     /// Telling local voters and authors that their polls ended.
     PollEndings,
+    /// Fetching and applying the subscribed domain block lists, daily.
+    Blocklists,
 }
 
 impl Work {
-    pub const ALL: [Work; 2] = [Work::Cleanup, Work::PollEndings];
+    pub const ALL: [Work; 3] = [Work::Cleanup, Work::PollEndings, Work::Blocklists];
 
     pub fn name(self) -> &'static str {
         match self {
             Work::Cleanup => "cleanup",
             Work::PollEndings => "poll_endings",
+            Work::Blocklists => "blocklists",
         }
     }
 
@@ -45,6 +48,7 @@ impl Work {
         match self {
             Work::Cleanup => chrono::Duration::hours(1),
             Work::PollEndings => chrono::Duration::minutes(1),
+            Work::Blocklists => service::blocklists::REFRESH_EVERY,
         }
     }
 
@@ -54,6 +58,7 @@ impl Work {
         match self {
             Work::Cleanup => chrono::Duration::minutes(30),
             Work::PollEndings => chrono::Duration::minutes(5),
+            Work::Blocklists => chrono::Duration::minutes(30),
         }
     }
 
@@ -64,6 +69,10 @@ impl Work {
                 Ok(0) => {}
                 Ok(n) => tracing::debug!(polls = n, "told voters that polls ended"),
                 Err(e) => tracing::warn!(error = %e, "telling voters that polls ended failed"),
+            },
+            Work::Blocklists => match service::blocklists::refresh_all(state).await {
+                Ok(n) => tracing::debug!(lists = n, "refreshed the subscribed block lists"),
+                Err(e) => tracing::warn!(error = %e, "refreshing the block lists failed"),
             },
         }
     }

@@ -16,6 +16,9 @@ pub enum Via {
     Web,
     Api,
     Cli,
+    /// Timed work acting on the admins' standing orders (a subscribed
+    /// block list's daily refresh).
+    Schedule,
 }
 
 impl Via {
@@ -24,6 +27,7 @@ impl Via {
             Via::Web => "web",
             Via::Api => "api",
             Via::Cli => "cli",
+            Via::Schedule => "schedule",
         }
     }
 }
@@ -80,6 +84,17 @@ impl Staff {
             name: "command line".into(),
             role: Role::Admin,
             via: Via::Cli,
+        }
+    }
+
+    /// The instance itself, carrying out what admins set up (`name` says
+    /// what).
+    pub fn scheduled(name: &str) -> Staff {
+        Staff {
+            actor_id: None,
+            name: name.into(),
+            role: Role::Admin,
+            via: Via::Schedule,
         }
     }
 

@@ -62,7 +62,7 @@ impl BlockRequest {
         Ok(())
     }
 
-    fn fields(&self) -> BlockFields {
+    pub(crate) fn fields(&self) -> BlockFields {
         BlockFields {
             severity: self.severity.as_str().to_string(),
             reject_media: self.reject_media,
@@ -74,7 +74,7 @@ impl BlockRequest {
     }
 }
 
-fn normalized(raw: &str) -> Result<String> {
+pub(crate) fn normalized(raw: &str) -> Result<String> {
     domain_name::normalize(raw)
         .ok_or_else(|| Error::Validation(format!("{:?} is not a domain name", raw.trim())))
 }
@@ -172,16 +172,18 @@ pub async fn deliverable(
 /// Blocks a domain (admins only). A suspension purges what is stored from
 /// the domain and severs follows; rejecting media drops its attachments.
 pub async fn block(state: &AppState, staff: &Staff, request: &BlockRequest) -> Result<DomainBlock> {
-    let block = insert_block(state, staff, request).await?;
+    let block = insert_block(state, staff, request, None).await?;
     reload(state).await?;
     Ok(block)
 }
 
-/// `block` without reloading the snapshot (an import reloads once).
-async fn insert_block(
+/// `block` without reloading the snapshot (an import or a block list's
+/// refresh reloads once), made by hand or by the subscribed list `source`.
+pub(crate) async fn insert_block(
     state: &AppState,
     staff: &Staff,
     request: &BlockRequest,
+    source: Option<i64>,
 ) -> Result<DomainBlock> {
     staff.require_admin()?;
     request.check()?;
@@ -194,7 +196,7 @@ async fn insert_block(
     {
         return Err(Error::Validation(format!("{domain} is already blocked")));
     }
-    let block = db::domain_policy::insert(&mut tx, &domain, &request.fields(), now).await?;
+    let block = db::domain_policy::insert(&mut tx, &domain, &request.fields(), source, now).await?;
     apply(&mut tx, &block, now).await?;
     audit::record(
         &mut tx,
@@ -212,6 +214,18 @@ async fn insert_block(
 
 /// Changes a block (admins only); a block made stricter applies at once.
 pub async fn update(
+    state: &AppState,
+    staff: &Staff,
+    id: i64,
+    request: &BlockRequest,
+) -> Result<DomainBlock> {
+    let block = update_block(state, staff, id, request).await?;
+    reload(state).await?;
+    Ok(block)
+}
+
+/// `update` without reloading the snapshot.
+pub(crate) async fn update_block(
     state: &AppState,
     staff: &Staff,
     id: i64,
@@ -236,13 +250,19 @@ pub async fn update(
     )
     .await?;
     tx.commit().await?;
-    reload(state).await?;
     Ok(block)
 }
 
 /// Lifts a block (admins only). What a suspension purged stays purged, as
 /// with Mastodon; the domain's accounts can be followed again.
 pub async fn unblock(state: &AppState, staff: &Staff, id: i64) -> Result<DomainBlock> {
+    let block = delete_block(state, staff, id).await?;
+    reload(state).await?;
+    Ok(block)
+}
+
+/// `unblock` without reloading the snapshot.
+pub(crate) async fn delete_block(state: &AppState, staff: &Staff, id: i64) -> Result<DomainBlock> {
     staff.require_admin()?;
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
@@ -260,7 +280,6 @@ pub async fn unblock(state: &AppState, staff: &Staff, id: i64) -> Result<DomainB
     )
     .await?;
     tx.commit().await?;
-    reload(state).await?;
     Ok(block)
 }
 
@@ -276,6 +295,7 @@ async fn apply(tx: &mut sqlx::PgConnection, block: &DomainBlock, now: DateTime<U
 
 fn details(block: &DomainBlock) -> Value {
     serde_json::json!({
+        "subscription_id": block.subscription_id,
         "severity": block.severity,
         "reject_media": block.reject_media,
         "reject_reports": block.reject_reports,
@@ -415,6 +435,46 @@ pub fn parse_csv(text: &str) -> Result<Vec<BlockRequest>> {
     Ok(found)
 }
 
+/// Reads GoToSocial's JSON export of domain blocks: an array of objects
+/// with `domain` and, optionally, `public_comment`, `private_comment` and
+/// `obfuscate`. GoToSocial's blocks are suspensions.
+pub fn parse_json(text: &str) -> Result<Vec<BlockRequest>> {
+    #[derive(serde::Deserialize)]
+    struct Entry {
+        domain: String,
+        #[serde(default)]
+        public_comment: Option<String>,
+        #[serde(default)]
+        private_comment: Option<String>,
+        #[serde(default)]
+        obfuscate: Option<bool>,
+        #[serde(default)]
+        severity: Option<String>,
+    }
+    let entries: Vec<Entry> = serde_json::from_str(text)
+        .map_err(|e| Error::Validation(format!("not a JSON list of domain blocks: {e}")))?;
+    entries
+        .into_iter()
+        .map(|e| {
+            let severity = match e.severity.as_deref() {
+                None | Some("") => Severity::Suspend,
+                Some(raw) => Severity::parse(raw).ok_or_else(|| {
+                    Error::Validation(format!("{}: unknown severity {raw:?}", e.domain))
+                })?,
+            };
+            Ok(BlockRequest {
+                domain: e.domain,
+                severity,
+                reject_media: false,
+                reject_reports: false,
+                private_comment: e.private_comment.unwrap_or_default(),
+                public_comment: e.public_comment.unwrap_or_default(),
+                obfuscate: e.obfuscate.unwrap_or(false),
+            })
+        })
+        .collect()
+}
+
 /// What an import did.
 #[derive(Debug, Default)]
 pub struct ImportReport {
@@ -430,7 +490,7 @@ pub async fn import_csv(state: &AppState, staff: &Staff, text: &str) -> Result<I
     staff.require_admin()?;
     let mut report = ImportReport::default();
     for request in parse_csv(text)? {
-        match insert_block(state, staff, &request).await {
+        match insert_block(state, staff, &request, None).await {
             Ok(block) => report.added.push(block.domain),
             Err(Error::Validation(reason)) if reason.ends_with("is already blocked") => {
                 report.kept.push(request.domain)
@@ -467,5 +527,22 @@ mod tests {
         assert_eq!(bare.len(), 2);
         assert_eq!(bare[1].severity, Severity::Suspend);
         assert!(parse_csv("#domain,#severity\nx.example,explode\n").is_err());
+    }
+
+    #[test]
+    fn gotosocials_json_of_domain_blocks_is_read() {
+        let text = r#"[
+            {"domain": "spam.example", "public_comment": "spam", "obfuscate": true,
+             "id": "01H", "created_at": "2024-01-01T00:00:00.000Z"},
+            {"domain": "bad.example"}
+        ]"#;
+        let blocks = parse_json(text).unwrap();
+        assert_eq!(blocks.len(), 2);
+        assert_eq!(blocks[0].domain, "spam.example");
+        assert_eq!(blocks[0].public_comment, "spam");
+        assert!(blocks[0].obfuscate);
+        assert_eq!(blocks[1].severity, Severity::Suspend);
+        assert!(parse_json("{\"domain\": \"x.example\"}").is_err());
+        assert!(parse_json("[{\"domain\": \"x.example\", \"severity\": \"explode\"}]").is_err());
     }
 }

@@ -4,6 +4,7 @@
 pub mod account_mail;
 pub mod accounts;
 pub mod audit;
+pub mod blocklists;
 pub mod blocks;
 pub mod compose;
 pub mod conversations;

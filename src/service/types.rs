@@ -4,6 +4,7 @@
 //! goes through a service function.
 
 pub use crate::db::actors::{Actor, AdminFilter, ProfileField};
+pub use crate::db::blocklists::Subscription as BlocklistSubscription;
 pub use crate::db::domain_policy::{DomainAllow, DomainBlock};
 pub use crate::db::follows::Side;
 pub use crate::db::markers::Marker;

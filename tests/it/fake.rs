@@ -65,6 +65,8 @@ struct Inner {
     notes: HashMap<String, Value>,
     /// Documents served as they are at their paths, before any route's own.
     documents: HashMap<String, Value>,
+    /// Files served at their paths: media type and body.
+    files: HashMap<String, (String, String)>,
     /// GETs of these paths are redirected (302) to the URL given.
     redirects: HashMap<String, String>,
     /// Misbehaviours of actor documents, by actor name.
@@ -171,6 +173,20 @@ impl FakeServer {
         self.lock().documents.insert(path.to_string(), document);
     }
 
+    /// Serves `body` as a file of type `content_type` at `path`; an empty
+    /// `content_type` sends none.
+    pub fn serve_file(&self, path: &str, content_type: &str, body: &str) {
+        self.lock().files.insert(
+            path.to_string(),
+            (content_type.to_string(), body.to_string()),
+        );
+    }
+
+    /// Stops serving the file at `path` (GETs answer 404).
+    pub fn remove_file(&self, path: &str) {
+        self.lock().files.remove(path);
+    }
+
     /// GETs of `path` answer 302 with `location`.
     pub fn redirect(&self, path: &str, location: &str) {
         self.lock()
@@ -215,6 +231,11 @@ impl FakeServer {
     /// The most inbox POSTs that were in flight at once.
     pub fn max_in_flight(&self) -> usize {
         self.lock().max_in_flight
+    }
+
+    /// Inbox POSTs being answered now.
+    pub fn in_flight(&self) -> usize {
+        self.lock().in_flight
     }
 
     pub fn set_default_status(&self, status: u16) {
@@ -325,14 +346,25 @@ async fn served_document(
     next: Next,
 ) -> Response {
     if request.method() == Method::GET {
-        let (document, redirect) = {
+        let (document, redirect, file) = {
             let inner = inner.lock().unwrap();
             let path = request.uri().path();
             (
                 inner.documents.get(path).cloned(),
                 inner.redirects.get(path).cloned(),
+                inner.files.get(path).cloned(),
             )
         };
+        if let Some((content_type, body)) = file {
+            let mut response = body.into_response();
+            response.headers_mut().remove(header::CONTENT_TYPE);
+            if !content_type.is_empty() {
+                response
+                    .headers_mut()
+                    .insert(header::CONTENT_TYPE, content_type.parse().unwrap());
+            }
+            return response;
+        }
         if let Some(location) = redirect {
             return (StatusCode::FOUND, [(header::LOCATION, location)]).into_response();
         }
@@ -403,6 +435,17 @@ async fn webfinger(
     }
 }
 
+/// One inbox POST being answered.
+struct InFlight(Arc<Mutex<Inner>>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        if let Ok(mut inner) = self.0.lock() {
+            inner.in_flight -= 1;
+        }
+    }
+}
+
 async fn inbox(
     State((inner, _)): State<Shared>,
     uri: axum::http::Uri,
@@ -415,11 +458,14 @@ async fn inbox(
         inner.max_in_flight = inner.max_in_flight.max(inner.in_flight);
         inner.delay
     };
+    // Counted out when answered, or when the request is dropped half way
+    // (its sender went away).
+    let flight = InFlight(inner.clone());
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;
     }
+    drop(flight);
     let mut inner = inner.lock().unwrap();
-    inner.in_flight -= 1;
     inner.received.push(Received {
         path: uri.path().to_string(),
         headers,

@@ -5,6 +5,7 @@
 mod actors;
 mod admin;
 mod api;
+mod blocklists;
 mod cli;
 mod collections;
 mod counts;
@@ -34,6 +35,7 @@ mod notifications_api;
 mod oauth;
 mod portability;
 mod posts;
+mod process;
 mod push;
 mod races;
 mod rate_limits;

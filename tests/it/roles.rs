@@ -1,106 +1,23 @@
 //! Process roles: web processes serve, worker processes run the jobs, and
 //! timed work runs once whatever the number of workers.
 
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
-
-use nix::sys::signal::{Signal, kill};
-use nix::unistd::Pid;
 use serde_json::json;
-use skein::federation::urls::Urls;
 use skein::jobs::WorkerLock;
 use skein::jobs::timed::{self, Work};
-use skein::service::accounts::{self, NewAccount, Role};
 
 use crate::fake::FakeServer;
-use crate::harness::{TestApp, fresh_database_url, queue_activity};
-
-const BIN: &str = env!("CARGO_BIN_EXE_skein");
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// `skein serve --role <role>` on the instance `alpha.test:<port>`,
-/// listening (if it listens) on `listen`.
-fn start(database_url: &str, port: u16, listen: u16, role: &str) -> Child {
-    Command::new(BIN)
-        .args(["serve", "--role", role])
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("SKEIN_DATABASE_URL", database_url)
-        .env("SKEIN_DOMAIN", format!("alpha.test:{port}"))
-        .env("SKEIN_SCHEME", "http")
-        .env("SKEIN_LISTEN", format!("127.0.0.1:{listen}"))
-        .env("SKEIN_TEST_NETWORK__ENABLED", "true")
-        .env(
-            "SKEIN_TEST_NETWORK__HOSTS",
-            "{ \"*.test\" = \"127.0.0.1\" }",
-        )
-        .env("SKEIN_DELIVERY__WORKERS", "2")
-        .env("SKEIN_LOG__LEVEL", "warn")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("the binary starts")
-}
-
-async fn stop(child: Child) {
-    kill(Pid::from_raw(child.id() as i32), Signal::SIGTERM).unwrap();
-    let status = tokio::task::spawn_blocking(move || {
-        let mut child = child;
-        child.wait()
-    })
-    .await
-    .unwrap()
-    .unwrap();
-    assert!(status.success(), "stopped cleanly on SIGTERM: {status}");
-}
-
-async fn wait_until(what: &str, mut done: impl AsyncFnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(90);
-    while !done().await {
-        assert!(Instant::now() < deadline, "timed out waiting until {what}");
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-}
+use crate::harness::{TestApp, queue_activity};
+use crate::process::{Instance, free_port, wait_until};
 
 #[tokio::test]
 async fn a_web_process_serves_and_a_worker_process_runs_the_jobs() {
-    let (pool, database_url) = fresh_database_url().await;
-    let port = free_port();
-    let urls = Urls::new(url::Url::parse(&format!("http://alpha.test:{port}/")).unwrap());
-    let alice = accounts::create(
-        &pool,
-        &urls,
-        NewAccount {
-            username: "alice",
-            email: None,
-            password: "correct horse battery",
-            role: Role::User,
-            approved: true,
-            fediverse_sharing: true,
-        },
-    )
-    .await
-    .unwrap()
-    .actor;
+    let alpha = Instance::new().await;
+    let alice = alpha.create_user("alice").await;
+    let port = alpha.port;
+    let pool = alpha.db.clone();
 
-    let web = start(&database_url, port, port, "web");
-    let client = reqwest::Client::new();
-    wait_until("the web process answers", async || {
-        client
-            .get(format!("http://127.0.0.1:{port}/health"))
-            .send()
-            .await
-            .is_ok_and(|r| r.status() == 200)
-    })
-    .await;
+    let web = alpha.start("web", port);
+    web.ready().await;
 
     // Something for the jobs: a delivery to several inboxes.
     let sink = FakeServer::spawn("sink").await;
@@ -125,7 +42,7 @@ async fn a_web_process_serves_and_a_worker_process_runs_the_jobs() {
 
     // The worker binds nothing: its configured address stays free.
     let worker_listen = free_port();
-    let worker = start(&database_url, port, worker_listen, "worker");
+    let worker = alpha.start("worker", worker_listen);
     wait_until("the worker delivered to every inbox", async || {
         sink.received().len() >= inboxes.len()
     })
@@ -142,8 +59,8 @@ async fn a_web_process_serves_and_a_worker_process_runs_the_jobs() {
         std::net::TcpListener::bind(("127.0.0.1", worker_listen)).is_ok(),
         "a worker process listens on nothing"
     );
-    stop(worker).await;
-    stop(web).await;
+    assert!(worker.stop().await.success(), "stopped cleanly on SIGTERM");
+    assert!(web.stop().await.success(), "stopped cleanly on SIGTERM");
     let mut received: Vec<String> = sink.received().into_iter().map(|r| r.path).collect();
     received.sort();
     let mut expected: Vec<String> = (0..6).map(|i| format!("/users/u{i}/inbox")).collect();

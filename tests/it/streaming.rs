@@ -16,7 +16,7 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use crate::harness::{Options, TestApp};
 
-type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+pub type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 /// How long a test waits for a message that should come.
 const WAIT: Duration = Duration::from_secs(15);
@@ -27,7 +27,7 @@ async fn connect(app: &TestApp, token: &str, query: &str) -> Socket {
     connect_to(app.addr, token, query).await
 }
 
-async fn connect_to(addr: std::net::SocketAddr, token: &str, query: &str) -> Socket {
+pub async fn connect_to(addr: std::net::SocketAddr, token: &str, query: &str) -> Socket {
     let url = format!("ws://{addr}/api/v1/streaming?{query}");
     let mut request = url.into_client_request().unwrap();
     request.headers_mut().insert(
@@ -42,7 +42,7 @@ async fn connect_to(addr: std::net::SocketAddr, token: &str, query: &str) -> Soc
 }
 
 /// The next JSON text message (pings are skipped).
-async fn next(socket: &mut Socket) -> Value {
+pub async fn next(socket: &mut Socket) -> Value {
     loop {
         let frame = tokio::time::timeout(WAIT, socket.next())
             .await
@@ -58,7 +58,7 @@ async fn next(socket: &mut Socket) -> Value {
 }
 
 /// The payload of an `update`-like message, parsed (it is a string).
-fn payload(message: &Value) -> Value {
+pub fn payload(message: &Value) -> Value {
     serde_json::from_str(message["payload"].as_str().expect("a string payload")).unwrap()
 }
 

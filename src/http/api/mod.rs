@@ -5,6 +5,7 @@
 
 pub mod accounts;
 pub mod admin_accounts;
+pub mod admin_blocklists;
 pub mod admin_domains;
 pub mod apps;
 pub mod auth;
@@ -96,6 +97,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .merge(markers::routes())
         .merge(preferences::routes())
         .merge(domain_blocks::routes())
+        .merge(admin_blocklists::routes())
         .merge(admin_domains::routes())
         .merge(reports::routes())
         .merge(admin_accounts::routes())

@@ -1,8 +1,10 @@
 //! The admin area's domain policy page (`/admin/domains`): the blocks and
 //! allowed domains, a form to block a domain, buttons to lift a block or an
 //! allowance, Mastodon's CSV import (an uploaded file) and export (a
-//! download). Admins only, as in Mastodon; every change is audit-logged by
-//! `service::domain_policy`.
+//! download), and the subscribed block lists (`service::blocklists`): a
+//! form to subscribe, a preview of what a refresh would change, a refresh
+//! now, and unsubscribing with or without the list's blocks. Admins only,
+//! as in Mastodon; every change is audit-logged by the services.
 
 use askama::Template;
 use axum::Router;
@@ -15,8 +17,9 @@ use super::{Chrome, StaffSession, WebResult, checked, id, render_with, see_other
 use crate::config::FederationMode;
 use crate::error::Error;
 use crate::http::api::params::WithFiles;
+use crate::service::blocklists::{self, Plan};
 use crate::service::domain_policy::{self, BlockRequest, Severity};
-use crate::service::types::{DomainAllow, DomainBlock};
+use crate::service::types::{BlocklistSubscription, DomainAllow, DomainBlock};
 use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -27,6 +30,41 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/domains/export.csv", get(export))
         .route("/admin/domain_allows", post(create_allow))
         .route("/admin/domain_allows/{id}/remove", post(remove_allow))
+        .route("/admin/blocklists", post(subscribe))
+        .route("/admin/blocklists/{id}/preview", post(preview))
+        .route("/admin/blocklists/{id}/refresh", post(refresh))
+        .route("/admin/blocklists/{id}/remove", post(unsubscribe))
+}
+
+/// A dry run of a list's refresh, as the page shows it.
+struct Preview {
+    list: String,
+    add: Vec<String>,
+    update: Vec<String>,
+    lift: Vec<String>,
+    kept: Vec<(String, String)>,
+}
+
+impl Preview {
+    fn of(list: &BlocklistSubscription, plan: &Plan) -> Preview {
+        let entry = |r: &BlockRequest| format!("{} ({})", r.domain, r.severity.as_str());
+        Preview {
+            list: name(list),
+            add: plan.add.iter().map(entry).collect(),
+            update: plan.update.iter().map(|(_, r)| entry(r)).collect(),
+            lift: plan.lift.iter().map(|b| b.domain.clone()).collect(),
+            kept: plan.kept.clone(),
+        }
+    }
+}
+
+/// A list as the page names it.
+fn name(list: &BlocklistSubscription) -> String {
+    if list.title.trim().is_empty() {
+        list.url.clone()
+    } else {
+        list.title.clone()
+    }
 }
 
 #[derive(Template)]
@@ -36,9 +74,26 @@ struct DomainsPage {
     section: &'static str,
     blocks: Vec<DomainBlock>,
     allows: Vec<DomainAllow>,
+    lists: Vec<BlocklistSubscription>,
+    preview: Option<Preview>,
     allowlist: bool,
     notice: Option<String>,
     error: Option<String>,
+}
+
+impl DomainsPage {
+    /// Who made a block: by hand, or the list's name.
+    fn source(&self, block: &DomainBlock) -> String {
+        match block.subscription_id {
+            None => "by hand".into(),
+            Some(id) => self
+                .lists
+                .iter()
+                .find(|l| l.id == id)
+                .map(name)
+                .unwrap_or_default(),
+        }
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -53,6 +108,16 @@ async fn render_page(
     notice: Option<String>,
     error: Option<String>,
 ) -> WebResult {
+    render_full(state, staff, notice, error, None).await
+}
+
+async fn render_full(
+    state: &AppState,
+    staff: StaffSession,
+    notice: Option<String>,
+    error: Option<String>,
+    preview: Option<Preview>,
+) -> WebResult {
     staff.staff.require_admin()?;
     // A form that was refused comes back with 422 and the reason.
     let status = if error.is_some() {
@@ -65,6 +130,8 @@ async fn render_page(
         &DomainsPage {
             blocks: domain_policy::list(&state.db).await?,
             allows: domain_policy::allows(&state.db).await?,
+            lists: blocklists::list(state).await?,
+            preview,
             allowlist: state.config.federation.mode == FederationMode::Allowlist,
             chrome: staff.me.chrome,
             section: "domains",
@@ -244,5 +311,124 @@ async fn remove_allow(
     Ok(see_other(&format!(
         "/admin/domains?notice={}",
         urlencoding(&format!("{} is no longer allowed.", allow.domain))
+    )))
+}
+
+#[derive(Deserialize)]
+pub struct SubscribeForm {
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(default)]
+    url: String,
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    content_type: String,
+}
+
+/// `POST /admin/blocklists`: subscribes to a block list (applied by the
+/// next refresh: now, with the button, or the daily one).
+async fn subscribe(
+    State(state): State<AppState>,
+    staff: StaffSession,
+    axum::Form(form): axum::Form<SubscribeForm>,
+) -> WebResult {
+    staff.me.check(&form.csrf_token)?;
+    let content_type = Some(form.content_type.as_str()).filter(|t| !t.is_empty());
+    match blocklists::subscribe(&state, &staff.staff, &form.url, &form.title, content_type).await {
+        Ok(list) => Ok(see_other(&format!(
+            "/admin/domains?notice={}",
+            urlencoding(&format!(
+                "Subscribed to {}. Preview or refresh it to apply it now; it is refreshed daily.",
+                name(&list)
+            ))
+        ))),
+        Err(Error::Validation(message)) => render_page(&state, staff, None, Some(message)).await,
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `POST /admin/blocklists/{id}/preview`: what a refresh would change.
+async fn preview(
+    State(state): State<AppState>,
+    staff: StaffSession,
+    Path(raw): Path<String>,
+    axum::Form(form): axum::Form<TokenForm>,
+) -> WebResult {
+    staff.me.check(&form.csrf_token)?;
+    let id = id(&raw)?;
+    let list = blocklists::find(&state, id).await?;
+    match blocklists::plan_refresh(&state, &staff.staff, id).await {
+        Ok(plan) => render_full(&state, staff, None, None, Some(Preview::of(&list, &plan))).await,
+        Err(Error::Validation(message)) => render_page(&state, staff, None, Some(message)).await,
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `POST /admin/blocklists/{id}/refresh`: fetches and applies the list now.
+async fn refresh(
+    State(state): State<AppState>,
+    staff: StaffSession,
+    Path(raw): Path<String>,
+    axum::Form(form): axum::Form<TokenForm>,
+) -> WebResult {
+    staff.me.check(&form.csrf_token)?;
+    let id = id(&raw)?;
+    let list = blocklists::find(&state, id).await?;
+    match blocklists::refresh(&state, &staff.staff, id).await {
+        Ok(plan) => Ok(see_other(&format!(
+            "/admin/domains?notice={}",
+            urlencoding(&format!(
+                "{}: {} blocked, {} changed, {} lifted, {} left as they were.",
+                name(&list),
+                plan.add.len(),
+                plan.update.len(),
+                plan.lift.len(),
+                plan.kept.len()
+            ))
+        ))),
+        Err(Error::Validation(message)) => {
+            render_page(
+                &state,
+                staff,
+                None,
+                Some(format!(
+                    "{}: {message}. Its blocks stay as they were.",
+                    name(&list)
+                )),
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct UnsubscribeForm {
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(default)]
+    lift: Option<String>,
+}
+
+/// `POST /admin/blocklists/{id}/remove`: ends a subscription, lifting its
+/// blocks or keeping them as blocks made by hand.
+async fn unsubscribe(
+    State(state): State<AppState>,
+    staff: StaffSession,
+    Path(raw): Path<String>,
+    axum::Form(form): axum::Form<UnsubscribeForm>,
+) -> WebResult {
+    staff.me.check(&form.csrf_token)?;
+    let lift = checked(&form.lift);
+    let list = blocklists::unsubscribe(&state, &staff.staff, id(&raw)?, lift).await?;
+    let outcome = if lift {
+        "its blocks are lifted"
+    } else {
+        "its blocks stay, as blocks made by hand"
+    };
+    Ok(see_other(&format!(
+        "/admin/domains?notice={}",
+        urlencoding(&format!("Unsubscribed from {}: {outcome}.", name(&list)))
     )))
 }
