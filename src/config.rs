@@ -154,6 +154,9 @@ pub struct SmtpConfig {
     pub from_address: String,
     /// Empty: the instance's name.
     pub from_name: String,
+    /// Certificate authorities (PEM) trusted for the SMTP server's
+    /// certificate instead of the public ones; empty: the public ones.
+    pub ca_file: PathBuf,
 }
 
 /// How the connection to the SMTP server is protected.

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use crate::config::{Config, SmtpSecurity};
@@ -59,6 +60,21 @@ impl Mailer {
         }
         .map_err(|e| SendError::Permanent(format!("smtp.host: {e}")))?;
         let mut builder = builder.port(smtp.port).timeout(Some(TIMEOUT));
+        if !smtp.ca_file.as_os_str().is_empty() && smtp.security != SmtpSecurity::None {
+            let pem = std::fs::read(&smtp.ca_file).map_err(|e| {
+                SendError::Transient(format!("smtp.ca_file {}: {e}", smtp.ca_file.display()))
+            })?;
+            let ca = Certificate::from_pem(&pem)
+                .map_err(|e| SendError::Transient(format!("smtp.ca_file: {e}")))?;
+            let parameters = TlsParameters::builder(host.to_string())
+                .add_root_certificate(ca)
+                .build_rustls()
+                .map_err(|e| SendError::Transient(format!("smtp.ca_file: {e}")))?;
+            builder = builder.tls(match smtp.security {
+                SmtpSecurity::Tls => Tls::Wrapper(parameters),
+                _ => Tls::Required(parameters),
+            });
+        }
         if !smtp.username.is_empty() {
             builder = builder.credentials(Credentials::new(
                 smtp.username.clone(),

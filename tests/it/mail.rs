@@ -9,7 +9,7 @@ use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 
 use mail_parser::MimeHeaders;
-use mailin_embedded::{Handler, Response, Server, response};
+use mailin_embedded::{Handler, Response, Server, SslConfig, response};
 use serde_json::json;
 
 use crate::harness::{Options, TestApp};
@@ -93,6 +93,28 @@ impl Smtp {
     }
 
     fn serve(listener: TcpListener) -> Smtp {
+        Smtp::serve_with(listener, SslConfig::None)
+    }
+
+    /// A server that offers STARTTLS with a self-signed certificate for
+    /// 127.0.0.1, written to `dir` (as `smtp.pem`, which the client trusts
+    /// through `smtp.ca_file`).
+    fn start_tls(dir: &std::path::Path) -> Smtp {
+        let certified = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string()]).unwrap();
+        let cert = dir.join("smtp.pem");
+        let key = dir.join("smtp.key");
+        std::fs::write(&cert, certified.cert.pem()).unwrap();
+        std::fs::write(&key, certified.key_pair.serialize_pem()).unwrap();
+        Smtp::serve_with(
+            TcpListener::bind("127.0.0.1:0").unwrap(),
+            SslConfig::SelfSigned {
+                cert_path: cert.display().to_string(),
+                key_path: key.display().to_string(),
+            },
+        )
+    }
+
+    fn serve_with(listener: TcpListener, ssl: SslConfig) -> Smtp {
         let port = listener.local_addr().unwrap().port();
         let collector = Collector::default();
         let delivered = collector.delivered.clone();
@@ -100,7 +122,9 @@ impl Smtp {
         server
             .with_name("smtp.test")
             .with_num_threads(2)
-            .with_tcp_listener(listener);
+            .with_tcp_listener(listener)
+            .with_ssl(ssl)
+            .unwrap();
         std::thread::spawn(move || {
             let _ = server.serve();
         });
@@ -653,6 +677,52 @@ async fn staff_are_mailed_a_report_forwarded_from_another_server() {
     assert_eq!(messages[0].subject, format!("New report on Skein: {bob}"));
     assert!(messages[0].text.contains(&format!("reported {bob}")));
     assert!(messages[0].text.contains("> spam from your server"));
+}
+
+#[tokio::test]
+async fn starttls_is_required_and_a_private_certificate_authority_can_be_trusted() {
+    let dir = tempfile::tempdir().unwrap();
+    let tls = Smtp::start_tls(dir.path());
+    let ca = dir.path().join("smtp.pem");
+    let options = |port: u16| {
+        with_smtp(
+            Options::named("alpha").env("SKEIN_REGISTRATIONS", "open"),
+            port,
+        )
+        .env("SKEIN_SMTP__SECURITY", "starttls")
+    };
+
+    // A server without STARTTLS: nothing goes out in clear text.
+    let plain = Smtp::start();
+    let app = TestApp::spawn_with(options(plain.port)).await;
+    assert_eq!(Browser::new(&app).sign_up("lou").await.status, 200);
+    assert_eq!(send(&app).await, 0);
+    assert!(plain.take().is_empty());
+    let rows = outbox(&app).await;
+    assert!(
+        rows[0].sent_at.is_none() && rows[0].failed_at.is_none(),
+        "kept to retry"
+    );
+    assert!(
+        rows[0].last_error.as_deref().unwrap().contains("STARTTLS"),
+        "{:?}",
+        rows[0].last_error
+    );
+
+    // STARTTLS with the server's certificate trusted through smtp.ca_file.
+    let app =
+        TestApp::spawn_with(options(tls.port).env("SKEIN_SMTP__CA_FILE", ca.to_str().unwrap()))
+            .await;
+    assert_eq!(Browser::new(&app).sign_up("max").await.status, 200);
+    assert_eq!(send(&app).await, 1);
+    let messages = tls.take();
+    assert_eq!(messages[0].to, vec!["max@example.com".to_string()]);
+
+    // Without it, the self-signed certificate is refused.
+    let app = TestApp::spawn_with(options(tls.port)).await;
+    assert_eq!(Browser::new(&app).sign_up("ned").await.status, 200);
+    assert_eq!(send(&app).await, 0);
+    assert!(tls.take().is_empty());
 }
 
 #[tokio::test]
