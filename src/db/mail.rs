@@ -148,6 +148,22 @@ pub async fn waiting(db: impl PgExecutor<'_>) -> Result<i64, sqlx::Error> {
     .await
 }
 
+/// Forgets messages sent or given up on before `before`, and tokens used
+/// or expired before it. Returns how many rows went.
+pub async fn prune(db: &mut sqlx::PgConnection, before: DateTime<Utc>) -> Result<u64, sqlx::Error> {
+    let mail = sqlx::query("delete from mail_outbox where sent_at < $1 or failed_at < $1")
+        .bind(before)
+        .execute(&mut *db)
+        .await?
+        .rows_affected();
+    let tokens = sqlx::query("delete from email_tokens where used_at < $1 or expires_at < $1")
+        .bind(before)
+        .execute(&mut *db)
+        .await?
+        .rows_affected();
+    Ok(mail + tokens)
+}
+
 /// What a token is for (`email_tokens.purpose`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Purpose {

@@ -128,6 +128,17 @@ pub async fn send_due(state: &AppState) -> anyhow::Result<usize> {
     }
 }
 
+/// How long sent messages (without their bodies) and spent tokens are
+/// kept, for staff looking into what was sent.
+const KEPT: Duration = Duration::days(30);
+
+/// Forgets sent and failed messages and spent tokens older than
+/// [`KEPT`] (hourly housekeeping, `jobs::cleanup`).
+pub async fn prune(state: &AppState) -> Result<u64> {
+    let mut connection = state.db.acquire().await?;
+    Ok(db::mail::prune(&mut connection, state.clock.now() - KEPT).await?)
+}
+
 /// Messages waiting to be sent (the admin area).
 pub async fn waiting(state: &AppState) -> Result<i64> {
     Ok(db::mail::waiting(&state.db).await?)

@@ -308,6 +308,16 @@ async fn a_sign_up_signs_in_only_after_following_its_confirmation_link() {
     assert_eq!(sessions_of(&app, "dora").await, 1);
     // A link works once.
     assert_eq!(other.get(&fresh).await.status, 422);
+
+    // Housekeeping forgets sent mail and spent tokens after 30 days.
+    app.clock.advance(chrono::Duration::days(31));
+    skein::jobs::cleanup::run(&app.state).await;
+    assert!(outbox(&app).await.is_empty());
+    let tokens: i64 = sqlx::query_scalar("select count(*) from email_tokens")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(tokens, 0);
 }
 
 #[tokio::test]
