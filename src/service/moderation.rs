@@ -38,6 +38,8 @@ pub enum AccountAction {
     Approve,
     /// Reject a pending sign-up: the account is removed.
     Reject,
+    /// Confirm a sign-up's e-mail address for it (its mail was lost).
+    Confirm,
     /// Nothing but a note in the audit log (and resolving the report).
     Warn,
 }
@@ -55,6 +57,7 @@ impl AccountAction {
             "enable" => Some(AccountAction::Enable),
             "approve" => Some(AccountAction::Approve),
             "reject" => Some(AccountAction::Reject),
+            "confirm" => Some(AccountAction::Confirm),
             "none" | "warn" => Some(AccountAction::Warn),
             _ => None,
         }
@@ -70,6 +73,7 @@ impl AccountAction {
             AccountAction::Enable => "account.enable",
             AccountAction::Approve => "account.approve",
             AccountAction::Reject => "account.reject",
+            AccountAction::Confirm => "account.confirm",
             AccountAction::Warn => "account.warn",
         }
     }
@@ -200,6 +204,19 @@ pub async fn act_on_account(
                 db::actors::delete_local(&mut *tx, target.id).await?;
             }
         }
+        AccountAction::Confirm => {
+            let Some(user) = &user else {
+                return Err(Error::Validation(
+                    "only local accounts confirm an e-mail address".into(),
+                ));
+            };
+            if user.confirmed_at.is_some() {
+                return Err(Error::Validation(
+                    "the e-mail address is already confirmed".into(),
+                ));
+            }
+            db::users::set_confirmed(&mut *tx, user.id, now).await?;
+        }
         AccountAction::Warn => {}
     }
     if let Some(report) = request.report_id {
@@ -302,7 +319,7 @@ async fn tell_owner(
             )
             .await;
         }
-        AccountAction::Reject => return Ok(()),
+        AccountAction::Reject | AccountAction::Confirm => return Ok(()),
         AccountAction::Suspend => Moderated::Suspended,
         AccountAction::Unsuspend => Moderated::Unsuspended,
         AccountAction::Silence => Moderated::Silenced,

@@ -819,3 +819,36 @@ async fn without_smtp_sign_ups_are_ready_at_once_and_the_admin_area_says_so() {
         page.body
     );
 }
+
+#[tokio::test]
+async fn a_moderator_confirms_an_address_whose_mail_was_lost() {
+    let smtp = Smtp::start();
+    let app = TestApp::spawn_with(with_smtp(
+        Options::named("alpha").env("SKEIN_REGISTRATIONS", "open"),
+        smtp.port,
+    ))
+    .await;
+    assert_eq!(Browser::new(&app).sign_up("pat").await.status, 200);
+    app.create_staff("mod", "moderator").await;
+    let mut moderator = Browser::new(&app);
+    assert_eq!(moderator.sign_in("mod").await.status, 303);
+    let list = moderator.get("/admin/accounts").await;
+    assert!(list.body.contains("e-mail not confirmed"), "{}", list.body);
+    let pat = app.local("pat").await;
+    let token = csrf(&list.body);
+    let done = moderator
+        .post(
+            &format!("/admin/accounts/{}/confirm", pat.id),
+            &[("csrf_token", token.as_str()), ("back", "/admin/accounts")],
+        )
+        .await;
+    assert_eq!(done.status, 303);
+    assert!(confirmed(&app, "pat").await);
+    let logged: i64 =
+        sqlx::query_scalar("select count(*) from admin_actions where action = 'account.confirm'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(logged, 1);
+    assert_eq!(Browser::new(&app).sign_in("pat").await.status, 303);
+}
