@@ -148,6 +148,17 @@ pub async fn waiting(db: impl PgExecutor<'_>) -> Result<i64, sqlx::Error> {
     .await
 }
 
+/// The error of the latest failed attempt among messages still waiting.
+pub async fn last_waiting_error(db: impl PgExecutor<'_>) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "select last_error from mail_outbox
+         where sent_at is null and failed_at is null and last_error is not null
+         order by id desc limit 1",
+    )
+    .fetch_optional(db)
+    .await
+}
+
 /// Forgets messages sent or given up on before `before`, and tokens used
 /// or expired before it. Returns how many rows went.
 pub async fn prune(db: &mut sqlx::PgConnection, before: DateTime<Utc>) -> Result<u64, sqlx::Error> {

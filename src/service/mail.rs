@@ -139,7 +139,11 @@ pub async fn prune(state: &AppState) -> Result<u64> {
     Ok(db::mail::prune(&mut connection, state.clock.now() - KEPT).await?)
 }
 
-/// Messages waiting to be sent (the admin area).
-pub async fn waiting(state: &AppState) -> Result<i64> {
-    Ok(db::mail::waiting(&state.db).await?)
+/// The queue as the admin area shows it: messages waiting, and why the
+/// latest attempt among them failed.
+pub async fn waiting(state: &AppState) -> Result<(i64, Option<String>)> {
+    Ok((
+        db::mail::waiting(&state.db).await?,
+        db::mail::last_waiting_error(&state.db).await?,
+    ))
 }

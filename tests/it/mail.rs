@@ -755,6 +755,17 @@ async fn mail_waits_in_the_queue_while_the_smtp_server_is_down() {
     assert!(rows[0].next_attempt_at > now, "retried later, with backoff");
     assert!(rows[0].last_error.is_some());
 
+    app.create_staff("root", "admin").await;
+    let mut admin = Browser::new(&app);
+    assert_eq!(admin.sign_in("root").await.status, 303);
+    let page = admin.get("/admin").await;
+    assert!(page.body.contains("1 waiting to be sent"), "{}", page.body);
+    assert!(
+        page.body.contains("The latest attempt failed"),
+        "{}",
+        page.body
+    );
+
     let smtp = Smtp::start_on(port);
     assert_eq!(send(&app).await, 0, "not due yet");
     app.clock.advance(chrono::Duration::minutes(1));

@@ -36,14 +36,16 @@ struct IndexPage {
     mail_host: Option<String>,
     /// E-mail waiting to be sent.
     mail_waiting: i64,
+    /// Why the latest attempt among them failed.
+    mail_error: Option<String>,
 }
 
 /// `GET /admin`
 async fn index(State(state): State<AppState>, staff: StaffSession) -> WebResult {
     let mail_host = crate::service::mail::enabled(&state).then(|| state.config.smtp.host.clone());
-    let mail_waiting = match mail_host {
+    let (mail_waiting, mail_error) = match mail_host {
         Some(_) => crate::service::mail::waiting(&state).await?,
-        None => 0,
+        None => (0, None),
     };
     render(&IndexPage {
         is_admin: staff.staff.is_admin(),
@@ -51,6 +53,7 @@ async fn index(State(state): State<AppState>, staff: StaffSession) -> WebResult 
         section: "index",
         mail_host,
         mail_waiting,
+        mail_error,
     })
 }
 
