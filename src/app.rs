@@ -8,12 +8,14 @@ use std::time::Duration;
 
 use anyhow::Context;
 use sqlx::PgPool;
+use sqlx::postgres::PgConnectOptions;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::clock::{self, SharedClock};
 use crate::config::Config;
+use crate::db::reads::Reads;
 use crate::federation::signatures::SigningKey;
 use crate::federation::urls::Urls;
 use crate::http::{self, AppState};
@@ -147,8 +149,24 @@ impl Application {
         let limits = Arc::new(RateLimiter::new(db.clone(), clock.clone()));
         let policy =
             service::domain_policy::load(&db, &urls.domain(), config.federation.mode).await?;
+        let read = if config.database.replica_url.is_empty() {
+            Reads::primary_only(db.clone())
+        } else {
+            let options = config
+                .database
+                .replica_url
+                .parse::<PgConnectOptions>()
+                .context("reading database.replica_url")?;
+            Reads::with_replica(
+                db.clone(),
+                options,
+                config.database.replica_max_connections,
+                clock.clone(),
+            )
+        };
         let state = AppState {
             db,
+            read: Arc::new(read),
             config: Arc::new(config),
             urls,
             clock,

@@ -125,6 +125,11 @@ pub struct InstanceConfig {
 #[serde(deny_unknown_fields)]
 pub struct DatabaseConfig {
     pub max_connections: u32,
+    /// A streaming replica of the database for timeline and profile reads
+    /// (`db::reads`); empty: every read goes to `database_url`.
+    pub replica_url: String,
+    /// The most connections Skein opens to the replica at once.
+    pub replica_max_connections: u32,
     pub embedded_user: String,
     pub embedded_bin_dir: PathBuf,
 }
@@ -416,6 +421,22 @@ impl Config {
             return Err(ConfigError::Invalid {
                 key: "database_url",
                 message: "must be empty (embedded cluster) or a postgres:// URL".into(),
+            });
+        }
+        let replica = &self.database.replica_url;
+        if !replica.is_empty()
+            && !replica.starts_with("postgres://")
+            && !replica.starts_with("postgresql://")
+        {
+            return Err(ConfigError::Invalid {
+                key: "database.replica_url",
+                message: "must be empty (no replica) or a postgres:// URL".into(),
+            });
+        }
+        if self.database.replica_max_connections == 0 {
+            return Err(ConfigError::Invalid {
+                key: "database.replica_max_connections",
+                message: "must be at least 1".into(),
             });
         }
         if self.database.max_connections == 0 {
@@ -803,6 +824,16 @@ mod tests {
             (None, &[("SKEIN_SCHEME", "ftp")], "scheme"),
             (None, &[("SKEIN_DOMAIN", "localhost:80")], "domain"),
             (None, &[("SKEIN_DATABASE_URL", "mysql://x")], "database_url"),
+            (
+                None,
+                &[("SKEIN_DATABASE__REPLICA_URL", "replica.internal")],
+                "database.replica_url",
+            ),
+            (
+                None,
+                &[("SKEIN_DATABASE__REPLICA_MAX_CONNECTIONS", "0")],
+                "database.replica_max_connections",
+            ),
             (
                 None,
                 &[("SKEIN_TLS__LISTEN", "0.0.0.0:443")],

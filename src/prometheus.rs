@@ -1,8 +1,9 @@
 //! Prometheus metrics: counters and histograms recorded with the `metrics`
 //! crate where things happen (HTTP requests, inbox activities, remote
 //! fetches, deliveries, Web Push), and gauges read when Prometheus scrapes
-//! (queue depths and ages, failing hosts, the database pool, the process's
-//! memory). Off unless `[metrics]` names a listen address or a token.
+//! (queue depths and ages, failing hosts, the database pool and the read
+//! replica's, the process's memory). Off unless `[metrics]` names a listen
+//! address or a token.
 //!
 //! Each process reports its own counters; the queue gauges are read from
 //! the shared database, so every process reports the same value (take the
@@ -118,6 +119,12 @@ pub fn self_check(check: &'static str, ok: bool) {
     metrics::gauge!("skein_self_check_ok", "check" => check).set(if ok { 1.0 } else { 0.0 });
 }
 
+/// A read meant for the read replica made on the primary instead (the
+/// replica failed, or is left alone after failing: `db::reads`).
+pub fn replica_fallback() {
+    metrics::counter!("skein_replica_fallbacks_total").increment(1);
+}
+
 /// `GET /metrics`: the text format, after reading the gauges.
 pub async fn render(state: &AppState) -> Response {
     let handle = install();
@@ -177,6 +184,11 @@ async fn read_gauges(state: &AppState) {
     let idle = state.db.num_idle() as f64;
     metrics::gauge!("skein_db_pool_connections", "state" => "idle").set(idle);
     metrics::gauge!("skein_db_pool_connections", "state" => "busy").set(size - idle);
+    if let Some((size, idle)) = state.read.replica_pool() {
+        let (size, idle) = (f64::from(size), idle as f64);
+        metrics::gauge!("skein_db_replica_pool_connections", "state" => "idle").set(idle);
+        metrics::gauge!("skein_db_replica_pool_connections", "state" => "busy").set(size - idle);
+    }
     if let Some(rss) = resident_bytes() {
         metrics::gauge!("skein_process_resident_memory_bytes").set(rss as f64);
     }

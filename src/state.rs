@@ -1,4 +1,5 @@
-//! What services, handlers and workers share: the pool, the configuration,
+//! What services, handlers and workers share: the pool (and the reads a
+//! replica may serve), the configuration,
 //! the URL builder, the clock, the outbound HTTP client, signing keys, rate
 //! limits, the limit on image work, the domain policy, the hub of live
 //! events and the remote actors being fetched.
@@ -24,7 +25,12 @@ use crate::streaming::Hub;
 
 #[derive(Clone)]
 pub struct AppState {
+    /// The primary: every write, and every read that must see a change
+    /// just made.
     pub db: PgPool,
+    /// Timeline and profile reads, which a read replica may serve
+    /// (`db::reads`).
+    pub read: Arc<crate::db::reads::Reads>,
     pub config: Arc<Config>,
     pub urls: Urls,
     pub clock: SharedClock,

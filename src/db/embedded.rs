@@ -99,6 +99,26 @@ impl EmbeddedPostgres {
     /// Initialises the cluster under `data_dir/postgres` if needed, starts it
     /// and waits until it accepts connections.
     pub fn start(data_dir: &Path, settings: &Settings) -> Result<Self, EmbeddedError> {
+        Self::start_from(data_dir, settings, None)
+    }
+
+    /// Starts a hot standby of `primary` under `data_dir/postgres`: a copy
+    /// made with `pg_basebackup` that keeps replaying the primary's changes
+    /// (streaming replication over the primary's socket) and answers
+    /// read-only queries. The tests of `database.replica_url` run one.
+    pub fn start_standby(
+        data_dir: &Path,
+        settings: &Settings,
+        primary: &EmbeddedPostgres,
+    ) -> Result<Self, EmbeddedError> {
+        Self::start_from(data_dir, settings, Some(primary))
+    }
+
+    fn start_from(
+        data_dir: &Path,
+        settings: &Settings,
+        primary: Option<&EmbeddedPostgres>,
+    ) -> Result<Self, EmbeddedError> {
         let durability = settings.durability;
         let bin = find_binaries(&settings.bin_dir)?;
         fs::create_dir_all(data_dir).map_err(io(format!("creating {}", data_dir.display())))?;
@@ -119,6 +139,30 @@ impl EmbeddedPostgres {
         owner.chown(&cluster_dir)?;
         owner.check_reachable(&cluster_dir)?;
 
+        if let Some(primary) = primary.filter(|_| !cluster_dir.join("PG_VERSION").exists()) {
+            // Over the primary's socket, whose `local replication` line of
+            // pg_hba.conf initdb wrote with trust; `--write-recovery-conf`
+            // makes the copy a standby of it.
+            let mut backup = owner.command(&companion(&bin, "pg_basebackup"));
+            backup
+                .arg("--pgdata")
+                .arg(&cluster_dir)
+                .arg("--host")
+                .arg(&primary.socket_dir)
+                .args(["--username", ROLE, "--write-recovery-conf"])
+                .args(["--checkpoint", "fast"]);
+            if durability == Durability::Ephemeral {
+                backup.arg("--no-sync");
+            }
+            run(backup, "pg_basebackup")?;
+            // The copy holds the primary's socket directory with its lock
+            // file, which would stop this server from creating its own.
+            let copied = cluster_dir.join("run");
+            if copied.exists() {
+                fs::remove_dir_all(&copied)
+                    .map_err(io(format!("removing {}", copied.display())))?;
+            }
+        }
         if !cluster_dir.join("PG_VERSION").exists() {
             let mut initdb = owner.command(&bin.join("initdb"));
             initdb
@@ -214,7 +258,8 @@ exit "$status""#
         loop {
             let exited = matches!(self.watchdog.try_wait(), Ok(Some(_)));
             let pid_file_ready = fs::read_to_string(self.cluster_dir.join("postmaster.pid"))
-                .map(|text| text.contains("ready"))
+                // A standby says "standby" once it accepts connections.
+                .map(|text| text.contains("ready") || text.contains("standby"))
                 .unwrap_or(false);
             if socket.exists() && pid_file_ready {
                 return Ok(());
@@ -344,6 +389,22 @@ fn find_binaries(configured: &Path) -> Result<PathBuf, EmbeddedError> {
         .pop()
         .map(|(_, dir)| dir)
         .ok_or(EmbeddedError::BinariesMissing)
+}
+
+/// Another program of the PostgreSQL installation whose server binaries
+/// are in `bin`: beside them, or beside the file `postgres` links to (a
+/// directory on PATH may hold links to the server binaries only).
+fn companion(bin: &Path, program: &str) -> PathBuf {
+    let beside = bin.join(program);
+    if beside.is_file() {
+        return beside;
+    }
+    bin.join("postgres")
+        .canonicalize()
+        .ok()
+        .and_then(|server| server.parent().map(|dir| dir.join(program)))
+        .filter(|p| p.is_file())
+        .unwrap_or(beside)
 }
 
 /// A socket directory whose socket path stays under the kernel's limit.

@@ -97,6 +97,21 @@ async fn fetch_object_checked(state: &AppState, url: &Url) -> Result<Value, Fetc
     })
 }
 
+/// A signed GET of a document that is not an object with an id of its own
+/// to check (a collection page, such as a partial followers collection):
+/// only one that stayed on `url`'s host is returned.
+pub async fn fetch_document(state: &AppState, url: &Url) -> Result<Value, FetchError> {
+    let (final_url, document) = get_signed(state, url).await?;
+    crate::prometheus::remote_fetch("collection", true);
+    if authority(&final_url) != authority(url) {
+        return Err(FetchError::IdMismatch {
+            id: final_url.to_string(),
+            url: url.to_string(),
+        });
+    }
+    Ok(document)
+}
+
 async fn get_signed(state: &AppState, url: &Url) -> Result<(Url, Value), FetchError> {
     let response = get_checked(state, url, AP_ACCEPT, true).await?;
     match response.status {

@@ -57,6 +57,11 @@ impl Urls {
         self.join(&format!("/users/{username}/followers"))
     }
 
+    /// The partial followers collection of FEP-8fcf.
+    pub fn followers_synchronization(&self, username: &str) -> String {
+        self.join(&format!("/users/{username}/followers_synchronization"))
+    }
+
     pub fn following(&self, username: &str) -> String {
         self.join(&format!("/users/{username}/following"))
     }

@@ -309,3 +309,39 @@ pub async fn reply_approval(
         crate::service::reply_controls::authorization_document(&state, &username, id, true).await?;
     Ok(activity_json(&document))
 }
+
+/// `GET /users/{username}/followers_synchronization`: the partial followers
+/// collection of FEP-8fcf, the account's followers on the signer's server.
+/// Only a signed request from a server the domain policy allows gets it.
+pub async fn followers_synchronization(
+    State(state): State<AppState>,
+    Path(username): Path<String>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Result<Response> {
+    let header = |name: &str| -> Option<String> {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
+    let signer = signed::get_signer(&state, uri.path(), uri.query(), &header)
+        .await?
+        .ok_or_else(|| Error::Unauthorized("Request not signed".into()))?;
+    let host = signer.domain.clone().unwrap_or_default();
+    if crate::service::domain_policy::refuses(&state, &host).await? {
+        return Err(Error::Forbidden(format!(
+            "this server does not federate with {host}"
+        )));
+    }
+    let actor = profiles::shared_person(&state.db, &username).await?;
+    let ids = crate::service::follower_sync::partial_followers(&state, &actor, &signer).await?;
+    let id = state.urls.followers_synchronization(&actor.username);
+    Ok(activity_json(&serde_json::json!({
+        "@context": federation::context::activity_streams(),
+        "id": id,
+        "type": "OrderedCollection",
+        "totalItems": ids.len(),
+        "orderedItems": ids,
+    })))
+}

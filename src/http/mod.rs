@@ -64,6 +64,10 @@ pub fn router(state: AppState) -> Router {
         ));
     let documents = Router::new()
         .route("/users/{username}/followers", get(activitypub::followers))
+        .route(
+            "/users/{username}/followers_synchronization",
+            get(activitypub::followers_synchronization),
+        )
         .route("/users/{username}/following", get(activitypub::following))
         .route("/users/{username}/outbox", get(activitypub::outbox))
         .route(

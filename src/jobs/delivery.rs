@@ -34,6 +34,7 @@ use crate::db::{self, deliveries::Delivery};
 use crate::federation::signatures::{self, SigningKey};
 use crate::jobs::outcome::{self, Attempted, Outcome};
 use crate::jobs::pool::{LineKey, Lines, Worker};
+use crate::service::follower_sync;
 use crate::state::AppState;
 
 /// Failure days that make a host unavailable.
@@ -80,6 +81,9 @@ pub struct Loaded {
     keys: HashMap<i64, Result<Arc<SigningKey>, String>>,
     /// Hosts among the deliveries' that are unavailable.
     unavailable: HashSet<String>,
+    /// FEP-8fcf: the Collection-Synchronization header of each sender's
+    /// deliveries to its followers, by the inboxes' `scheme://host/`.
+    synchronization: HashMap<(i64, String), String>,
 }
 
 /// The delivery engine of one process.
@@ -103,6 +107,70 @@ impl Deliverer {
             },
             lines: Lines::default(),
         })
+    }
+
+    /// The Collection-Synchronization headers of the deliveries among
+    /// `rows` whose activity is addressed to their sender's followers, in
+    /// one query (FEP-8fcf; `service::follower_sync`).
+    async fn synchronization(
+        &self,
+        rows: &[Delivery],
+        senders: &[db::actors::Actor],
+        payloads: &HashMap<i64, Bytes>,
+    ) -> anyhow::Result<HashMap<(i64, String), String>> {
+        let mut wanted: Vec<(i64, String)> = Vec::new();
+        for delivery in rows {
+            let Some(sender) = senders.iter().find(|a| a.id == delivery.sender_id) else {
+                continue;
+            };
+            let (Some(followers), Some(payload)) = (
+                sender.followers_url.as_deref(),
+                payloads.get(&delivery.outbound_id),
+            ) else {
+                continue;
+            };
+            if !sender.is_local() || !contains(payload, followers.as_bytes()) {
+                continue;
+            }
+            if let Some(prefix) = Url::parse(&delivery.inbox_url)
+                .ok()
+                .as_ref()
+                .and_then(follower_sync::prefix_of)
+            {
+                wanted.push((sender.id, prefix));
+            }
+        }
+        if wanted.is_empty() {
+            return Ok(HashMap::new());
+        }
+        wanted.sort_unstable();
+        wanted.dedup();
+        let mut ids: Vec<i64> = wanted.iter().map(|(id, _)| *id).collect();
+        ids.dedup();
+        let mut prefixes: Vec<String> = wanted.iter().map(|(_, p)| p.clone()).collect();
+        prefixes.sort_unstable();
+        prefixes.dedup();
+        let digests: HashMap<(i64, String), String> =
+            db::follower_sync::digests(&self.state.db, &ids, &prefixes)
+                .await?
+                .into_iter()
+                .map(|(id, prefix, bits)| ((id, prefix), bits))
+                .collect();
+        Ok(wanted
+            .into_iter()
+            .filter_map(|(id, prefix)| {
+                let sender = senders.iter().find(|a| a.id == id)?;
+                let followers = sender.followers_url.as_deref()?;
+                let url = self.state.urls.followers_synchronization(&sender.username);
+                let digest = follower_sync::digest_from_bits(
+                    digests.get(&(id, prefix.clone())).map(String::as_str),
+                );
+                Some((
+                    (id, prefix),
+                    follower_sync::header_value(followers, &url, &digest),
+                ))
+            })
+            .collect())
     }
 
     async fn send(&self, delivery: &Delivery, loaded: &Loaded) -> anyhow::Result<Outcome> {
@@ -139,6 +207,14 @@ impl Deliverer {
                 HeaderValue::from_str(&value)?,
             );
         }
+        if let Some(prefix) = follower_sync::prefix_of(&url)
+            && let Some(value) = loaded.synchronization.get(&(delivery.sender_id, prefix))
+        {
+            headers.insert(
+                HeaderName::from_static(follower_sync::HEADER),
+                HeaderValue::from_str(value)?,
+            );
+        }
         let answer = self.state.http.post(&url, headers, body.clone()).await;
         // Other servers' clocks, for the self-check of ours.
         if let Ok(answer) = &answer
@@ -154,6 +230,11 @@ impl Deliverer {
         }
         Ok(Outcome::of_response(answer, now, classify))
     }
+}
+
+/// Whether `haystack` contains `needle` (a followers URL in a payload).
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
 }
 
 impl Worker for Deliverer {
@@ -188,8 +269,9 @@ impl Worker for Deliverer {
         let mut senders: Vec<i64> = rows.iter().map(|d| d.sender_id).collect();
         senders.sort_unstable();
         senders.dedup();
-        let keys = db::actors::find_by_ids(db, &senders)
-            .await?
+        let actors = db::actors::find_by_ids(db, &senders).await?;
+        let synchronization = self.synchronization(rows, &actors, &payloads).await?;
+        let keys = actors
             .into_iter()
             .map(|actor| {
                 let key = self
@@ -211,6 +293,7 @@ impl Worker for Deliverer {
             payloads,
             keys,
             unavailable,
+            synchronization,
         })
     }
 

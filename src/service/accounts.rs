@@ -493,6 +493,26 @@ pub async fn shown_by_id(state: &AppState, id: i64) -> Result<Actor> {
     Ok(actor)
 }
 
+/// An account by id for reading its profile (`GET /api/v1/accounts/{id}`
+/// and its posts): like [`shown_by_id`], read through `AppState::read`,
+/// which a replica may serve. The viewer's own account is the one the
+/// request signed in with, read on the primary.
+pub async fn profile_by_id(state: &AppState, viewer: Option<&Actor>, id: i64) -> Result<Actor> {
+    if let Some(me) = viewer.filter(|me| me.id == id) {
+        return Ok(me.clone());
+    }
+    let actor = state
+        .read
+        .actor(id)
+        .await?
+        .filter(shown)
+        .ok_or(Error::NotFound)?;
+    if actor.is_local() && state.read.user_of(actor.id).await?.is_none() {
+        return Err(Error::NotFound);
+    }
+    Ok(actor)
+}
+
 /// The accounts by these ids that the client API shows, in the order of
 /// `ids`; unknown ids are left out.
 pub async fn many_by_id(state: &AppState, ids: &[i64]) -> Result<Vec<Actor>> {
@@ -503,18 +523,32 @@ pub async fn many_by_id(state: &AppState, ids: &[i64]) -> Result<Vec<Actor>> {
 }
 
 /// An account by its handle, `user` or `user@host`, among the accounts
-/// this instance knows (nothing is fetched).
-pub async fn by_handle(state: &AppState, acct: &str) -> Result<Actor> {
+/// this instance knows (nothing is fetched), for reading its profile
+/// (`/api/v1/accounts/lookup`): read through `AppState::read`, which a
+/// replica may serve, except the viewer's own account.
+pub async fn by_handle(state: &AppState, viewer: Option<&Actor>, acct: &str) -> Result<Actor> {
     let acct = acct.trim().trim_start_matches('@');
     let local_domain = state.urls.domain();
-    match acct.split_once('@') {
-        None => db::actors::find_local_person(&state.db, acct).await?,
-        Some((user, host)) if host.eq_ignore_ascii_case(&local_domain) => {
-            db::actors::find_local_person(&state.db, user).await?
+    let local_user = match acct.split_once('@') {
+        None => Some(acct),
+        Some((user, host)) if host.eq_ignore_ascii_case(&local_domain) => Some(user),
+        Some(_) => None,
+    };
+    if let (Some(me), Some(user)) = (viewer, local_user)
+        && me.is_local()
+        && me.username.eq_ignore_ascii_case(user)
+    {
+        return Ok(me.clone());
+    }
+    match (local_user, acct.split_once('@')) {
+        (Some(user), _) => state.read.local_person(user).await?,
+        (None, Some((user, host))) => {
+            state
+                .read
+                .remote_by_handle(user, &host.to_lowercase())
+                .await?
         }
-        Some((user, host)) => {
-            db::actors::find_remote_by_handle(&state.db, user, &host.to_lowercase()).await?
-        }
+        (None, None) => None,
     }
     .ok_or(Error::NotFound)
 }

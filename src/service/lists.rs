@@ -154,13 +154,9 @@ pub async fn containing(state: &AppState, owner: &Actor, member: &Actor) -> Resu
 pub async fn timeline(state: &AppState, owner: &Actor, id: i64, page: Page) -> Result<Vec<Post>> {
     let list = get(state, owner, id).await?;
     let policy = RepliesPolicy::parse(&list.replies_policy).unwrap_or(RepliesPolicy::List);
-    Ok(db::timelines::list(
-        &state.db,
-        owner.id,
-        list.id,
-        policy,
-        page,
-        state.clock.now(),
-    )
-    .await?)
+    // Read through `AppState::read`: a replica may serve it.
+    Ok(state
+        .read
+        .list_timeline(owner.id, list.id, policy, page, state.clock.now())
+        .await?)
 }

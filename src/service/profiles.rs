@@ -60,6 +60,47 @@ pub async fn by_acct(state: &AppState, acct: &str, resolve: bool) -> Result<Acto
         .ok_or(Error::NotFound)
 }
 
+/// An account by what its web page's address names, for showing the page:
+/// like [`by_acct`], with stored accounts read through `AppState::read`,
+/// which a read replica may serve. The viewer's own account is the one
+/// signed in, read on the primary.
+pub async fn for_page(
+    state: &AppState,
+    viewer: Option<&Actor>,
+    acct: &str,
+    resolve: bool,
+) -> Result<Actor> {
+    let acct = acct.trim().trim_start_matches('@');
+    let (user, host) = match acct.split_once('@') {
+        None => (acct, None),
+        Some((user, host)) => (user, Some(host)),
+    };
+    match host {
+        Some(host) if !host.eq_ignore_ascii_case(&state.urls.domain()) => {
+            if resolve {
+                return by_acct(state, acct, true).await;
+            }
+            state
+                .read
+                .remote_by_handle(user, &host.to_lowercase())
+                .await?
+                .ok_or(Error::NotFound)
+        }
+        _ => {
+            if let Some(me) =
+                viewer.filter(|me| me.is_local() && me.username.eq_ignore_ascii_case(user))
+            {
+                return Ok(me.clone());
+            }
+            match state.read.local_person(user).await? {
+                Some(actor) if actor.gone_at.is_some() => Err(Error::Gone),
+                Some(actor) => Ok(actor),
+                None => Err(Error::NotFound),
+            }
+        }
+    }
+}
+
 /// Any stored account by id.
 pub async fn by_id(pool: &PgPool, id: i64) -> Result<Actor> {
     db::actors::find_by_id(pool, id)

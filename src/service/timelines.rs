@@ -1,5 +1,11 @@
 //! Reading timelines: home, public (local, remote, all), hashtag, profile
 //! tabs and threads, as a viewer (or anyone) may see them.
+//!
+//! Home, public, hashtag and profile timelines are read through
+//! `AppState::read`, which a read replica may serve (they may lag by its
+//! delay), except a viewer's own profile, read on the primary so that
+//! one's own posts show at once. Threads are read on the primary: they are
+//! opened right after replying.
 
 use crate::db::{self, actors::Actor, posts::Post, timelines::Page};
 use crate::error::{Error, Result};
@@ -28,8 +34,10 @@ pub fn page(
 }
 
 pub async fn home(state: &AppState, viewer: &Actor, page: Page) -> Result<Vec<Post>> {
-    let mut conn = state.db.acquire().await?;
-    Ok(db::timelines::home(&mut conn, viewer.id, page, state.clock.now()).await?)
+    Ok(state
+        .read
+        .home_timeline(viewer.id, page, state.clock.now())
+        .await?)
 }
 
 pub async fn public(
@@ -38,14 +46,10 @@ pub async fn public(
     scope: Scope,
     page: Page,
 ) -> Result<Vec<Post>> {
-    Ok(db::timelines::public(
-        &state.db,
-        viewer.map(|v| v.id),
-        scope,
-        page,
-        state.clock.now(),
-    )
-    .await?)
+    Ok(state
+        .read
+        .public_timeline(viewer.map(|v| v.id), scope, page, state.clock.now())
+        .await?)
 }
 
 pub async fn tag(
@@ -66,15 +70,10 @@ pub async fn tag_in(
     page: Page,
 ) -> Result<Vec<Post>> {
     let tag = tag.trim_start_matches('#').to_lowercase();
-    Ok(db::timelines::tag(
-        &state.db,
-        viewer.map(|v| v.id),
-        &tag,
-        scope,
-        page,
-        state.clock.now(),
-    )
-    .await?)
+    Ok(state
+        .read
+        .tag_timeline(viewer.map(|v| v.id), &tag, scope, page, state.clock.now())
+        .await?)
 }
 
 pub async fn profile(
@@ -84,15 +83,16 @@ pub async fn profile(
     filter: impl Into<AccountFilter>,
     page: Page,
 ) -> Result<Vec<Post>> {
-    Ok(db::timelines::profile(
-        &state.db,
-        viewer.map(|v| v.id),
-        author.id,
-        filter,
-        page,
-        state.clock.now(),
-    )
-    .await?)
+    let viewer = viewer.map(|v| v.id);
+    let filter = filter.into();
+    let now = state.clock.now();
+    if viewer == Some(author.id) {
+        return Ok(db::timelines::profile(&state.db, viewer, author.id, filter, page, now).await?);
+    }
+    Ok(state
+        .read
+        .profile_timeline(viewer, author.id, &filter, page, now)
+        .await?)
 }
 
 /// A thread around a post: the posts above it, nearest last, and the

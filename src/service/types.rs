@@ -12,6 +12,7 @@ pub use crate::db::notifications::Filter as NotificationFilter;
 pub use crate::db::oauth::App;
 pub use crate::db::posts::Post;
 pub use crate::db::push::Subscription;
+pub use crate::db::relays::Relay;
 pub use crate::db::reports::Report;
 pub use crate::db::timelines::Page;
 pub use crate::db::uploads::Dimensions;

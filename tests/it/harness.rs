@@ -248,6 +248,12 @@ impl TestApp {
         Self::spawn_on(options, db, None).await
     }
 
+    /// An instance on a database the test prepared itself (migrated), such
+    /// as the primary of a replicated pair.
+    pub async fn spawn_on_database(options: Options, db: PgPool) -> TestApp {
+        Self::spawn_on(options, db, None).await
+    }
+
     /// A second process of this instance: the same database and domain, on
     /// a port of its own (as a second `skein serve` behind a load
     /// balancer). Its `client` reaches the first process, since the host
@@ -595,9 +601,8 @@ impl TestApp {
         (status, body)
     }
 
-    /// Stops the server and waits until it has drained.
     /// Waits for the work the instance started after a request (profile
-    /// link checks) to finish.
+    /// link checks, followers resynchronisations) to finish.
     pub async fn settle(&self) {
         let background = &self.state.background;
         background.close();
@@ -605,6 +610,7 @@ impl TestApp {
         background.reopen();
     }
 
+    /// Stops the server and waits until it has drained.
     pub async fn stop(mut self) {
         self.shutdown.cancel();
         if let Some(task) = self.task.take() {

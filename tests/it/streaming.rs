@@ -69,7 +69,7 @@ async fn subscribe(socket: &mut Socket, stream: &str) {
 
 /// `follower` (a token on `from`) follows `user` on `to`, and the follow is
 /// accepted.
-async fn follow(from: &TestApp, follower: &str, to: &TestApp, user: &str) {
+pub async fn follow(from: &TestApp, follower: &str, to: &TestApp, user: &str) {
     let (status, found) = from
         .api_get(
             follower,

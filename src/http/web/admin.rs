@@ -12,7 +12,8 @@ use serde::Deserialize;
 use super::{Chrome, StaffSession, WebResult, render};
 use crate::error::Error;
 use crate::service::inbox::dead_letters;
-use crate::service::{audit, queue_health};
+use crate::service::types::Relay;
+use crate::service::{audit, queue_health, relays};
 use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -23,6 +24,11 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/admin/federation/kept/{id}/{action}",
             axum::routing::post(kept_activity),
+        )
+        .route("/admin/relays", axum::routing::post(subscribe_relay))
+        .route(
+            "/admin/relays/{id}/remove",
+            axum::routing::post(unsubscribe_relay),
         )
 }
 
@@ -145,6 +151,7 @@ struct FederationPage {
     failing: i64,
     hosts: Vec<HostView>,
     kept: Vec<KeptView>,
+    relays: Vec<Relay>,
     is_admin: bool,
     notice: Option<String>,
 }
@@ -199,6 +206,53 @@ async fn kept_activity(
     )))
 }
 
+#[derive(Deserialize)]
+pub struct RelayForm {
+    csrf_token: String,
+    #[serde(default)]
+    inbox_url: String,
+}
+
+fn federation_notice(notice: &str) -> WebResult {
+    let encoded: String = url::form_urlencoded::byte_serialize(notice.as_bytes()).collect();
+    Ok(super::see_other(&format!(
+        "/admin/federation?notice={encoded}"
+    )))
+}
+
+/// `POST /admin/relays` (admins): subscribes to a relay.
+async fn subscribe_relay(
+    State(state): State<AppState>,
+    staff: StaffSession,
+    axum::Form(form): axum::Form<RelayForm>,
+) -> WebResult {
+    staff.me.check(&form.csrf_token)?;
+    match relays::subscribe(&state, &staff.staff, &form.inbox_url).await {
+        Ok(relay) => federation_notice(&format!(
+            "Asked {} to relay; it is used once the relay accepts.",
+            relay.inbox_url
+        )),
+        Err(Error::Validation(message)) | Err(Error::Forbidden(message))
+            if staff.staff.is_admin() =>
+        {
+            federation_notice(&message)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `POST /admin/relays/{id}/remove` (admins): ends a subscription.
+async fn unsubscribe_relay(
+    State(state): State<AppState>,
+    staff: StaffSession,
+    axum::extract::Path(raw): axum::extract::Path<String>,
+    axum::Form(form): axum::Form<CsrfForm>,
+) -> WebResult {
+    staff.me.check(&form.csrf_token)?;
+    let relay = relays::unsubscribe(&state, &staff.staff, super::id(&raw)?).await?;
+    federation_notice(&format!("Unsubscribed from {}.", relay.inbox_url))
+}
+
 /// `GET /admin/federation`: the delivery and Web Push queues, and the
 /// hosts whose deliveries fail.
 async fn federation(
@@ -224,6 +278,7 @@ async fn federation(
     let age = |at: Option<chrono::DateTime<chrono::Utc>>| at.map(|at| ago(now - at));
     render(&FederationPage {
         is_admin: staff.staff.is_admin(),
+        relays: relays::list(&state).await?,
         kept,
         notice: q.notice,
         chrome: staff.me.chrome,

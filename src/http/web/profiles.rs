@@ -182,7 +182,8 @@ pub async fn profile(
             Ok(vary_accept(Redirect::to(&actor.ap_id).into_response()))
         }
         Representation::Html => {
-            let actor = profiles::by_acct(&state, acct, web.session.is_some()).await?;
+            let resolve = web.session.is_some();
+            let actor = profiles::for_page(&state, web.viewer(), acct, resolve).await?;
             profile_page(&state, web, &actor, q).await
         }
     }

@@ -58,6 +58,10 @@ pub async fn receive(
             "this server does not federate with {host}"
         )));
     }
+    // A relay passes on the posts it shares.
+    if let Some(done) = super::relayed::forwarded(state, &forwarder, envelope).await? {
+        return Ok(done);
+    }
     let Activity::Delete { object } = &envelope.activity else {
         return Ok(Received::Ignored(
             "a forwarded activity other than a Delete is left to its origin",

@@ -24,6 +24,8 @@
 //! A Delete forwarded by another server (signed by someone other than its
 //! actor, as Mastodon forwards the Delete of a post its accounts reposted)
 //! is confirmed by fetching the object from its origin (`forwarding`).
+//! What a subscribed relay sends or passes on is fetched from its origin
+//! too (`relayed`).
 
 pub mod dead_letters;
 mod fetching;
@@ -32,6 +34,7 @@ mod interactions;
 mod posts;
 mod quotes;
 mod relations;
+mod relayed;
 
 use url::Url;
 
@@ -182,12 +185,25 @@ async fn receive_checked(
     if actor.suspended_at.is_some() {
         return Err(Error::Forbidden("the account is suspended here".into()));
     }
-    match process(state, &actor, &envelope).await {
+    // A relay's answer to the instance's subscription, or a post it
+    // announces.
+    if let Some(done) = relayed::from_actor(state, &actor, &envelope).await? {
+        return Ok(done);
+    }
+    let received = match process(state, &actor, &envelope).await {
         Err(e) if e.status().is_server_error() => {
             dead_letters::failed(state, &actor, &envelope, incoming.body, e).await
         }
         other => other,
+    };
+    // FEP-8fcf: the sender's view of its followers here, compared.
+    if received.is_ok()
+        && let Some(value) = (incoming.header)(crate::service::follower_sync::HEADER)
+        && let Err(e) = crate::service::follower_sync::check_incoming(state, &actor, &value).await
+    {
+        tracing::warn!(error = %e, "checking a followers synchronisation header failed");
     }
+    received
 }
 
 /// Steps 3 and 4, for an activity whose signer is verified.

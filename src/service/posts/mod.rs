@@ -549,6 +549,8 @@ async fn audience(
     {
         inboxes.push(quoted_author.server_inbox());
     }
+    // Public posts go to the relays the instance subscribes to.
+    inboxes.extend(crate::service::relays::inboxes_for(&mut *tx, post.visibility).await?);
     Ok(outbox::Audience {
         inboxes,
         followers: post.visibility != Visibility::Direct,

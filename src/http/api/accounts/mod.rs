@@ -78,6 +78,13 @@ pub async fn account(state: &AppState, raw: &str) -> Result<Actor> {
     accounts::shown_by_id(state, id(raw)?).await
 }
 
+/// An account by id for reading its profile and posts: a read replica
+/// may serve it (`accounts::profile_by_id`). Handlers that change
+/// something use [`account`].
+pub async fn profile_account(state: &AppState, viewer: Option<&Actor>, raw: &str) -> Result<Actor> {
+    accounts::profile_by_id(state, viewer, id(raw)?).await
+}
+
 /// The ids that page a list: (first, last).
 pub fn bounds<T>(items: &[T], id: impl Fn(&T) -> i64) -> Option<(i64, i64)> {
     Some((id(items.first()?), id(items.last()?)))

@@ -12,7 +12,7 @@ use crate::mastodon::entities as e;
 use crate::service::accounts;
 use crate::state::AppState;
 
-use super::account;
+use super::profile_account;
 
 pub(super) async fn show(
     State(state): State<AppState>,
@@ -20,7 +20,7 @@ pub(super) async fn show(
     Path(raw): Path<String>,
 ) -> Result<Json<e::Account>> {
     let viewer = token.viewer("read:accounts")?;
-    let actor = account(&state, &raw).await?;
+    let actor = profile_account(&state, viewer, &raw).await?;
     Ok(Json(Presenter::new(&state, viewer).account(&actor).await?))
 }
 
@@ -58,7 +58,7 @@ pub(super) async fn lookup(
     Params(p): Params<Lookup>,
 ) -> Result<Json<e::Account>> {
     let viewer = token.viewer("read:accounts")?;
-    let actor = accounts::by_handle(&state, &p.acct).await?;
+    let actor = accounts::by_handle(&state, viewer, &p.acct).await?;
     Ok(Json(Presenter::new(&state, viewer).account(&actor).await?))
 }
 

@@ -12,7 +12,7 @@ use crate::mastodon::Presenter;
 use crate::service::timelines;
 use crate::state::AppState;
 
-use super::{account, bounds};
+use super::{bounds, profile_account};
 
 #[derive(Deserialize)]
 pub(super) struct StatusesQuery {
@@ -37,7 +37,7 @@ pub(super) async fn statuses(
     Params(p): Params<StatusesQuery>,
 ) -> Result<Response> {
     let viewer = token.viewer("read:statuses")?;
-    let author = account(&state, &raw).await?;
+    let author = profile_account(&state, viewer, &raw).await?;
     let presenter = Presenter::new(&state, viewer).in_context(FilterContext::Account);
     if p.pinned {
         // Pins are few and not paged.
