@@ -296,6 +296,12 @@ impl Application {
                 self.state.clone(),
                 shutdown.clone(),
             ));
+            if config.smtp.enabled() {
+                workers.push(crate::jobs::mail::spawn(
+                    self.state.clone(),
+                    shutdown.clone(),
+                ));
+            }
             workers.push(crate::jobs::timed::spawn(
                 self.state.clone(),
                 self.worker.id,

@@ -42,6 +42,7 @@ pub struct Config {
     pub tls: TlsConfig,
     pub log: LogConfig,
     pub metrics: MetricsConfig,
+    pub smtp: SmtpConfig,
     pub test_network: TestNetworkConfig,
 }
 
@@ -143,6 +144,59 @@ pub struct HttpConfig {
     /// Check at start that signatures survive the way in through the
     /// public address (`service::self_check`).
     pub self_check: bool,
+}
+
+/// The SMTP server e-mail goes through (`crate::mail`); no `host`: none.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpConfig {
+    pub host: String,
+    pub port: u16,
+    pub security: SmtpSecurity,
+    /// Empty: no authentication.
+    pub username: String,
+    pub password: String,
+    /// Empty: `notifications@` and the domain without its port.
+    pub from_address: String,
+    /// Empty: the instance's name.
+    pub from_name: String,
+    /// Certificate authorities (PEM) trusted for the SMTP server's
+    /// certificate instead of the public ones; empty: the public ones.
+    pub ca_file: PathBuf,
+}
+
+/// How the connection to the SMTP server is protected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpSecurity {
+    /// A plain connection upgraded with STARTTLS, which must succeed.
+    Starttls,
+    /// TLS from the first byte ("SMTPS").
+    Tls,
+    /// No TLS at all: a relay on this machine or a private network.
+    None,
+}
+
+impl SmtpConfig {
+    /// Whether e-mail is sent at all: an SMTP host is set.
+    pub fn enabled(&self) -> bool {
+        !self.host.trim().is_empty()
+    }
+
+    /// The sender's address as configured, or `notifications@` and the
+    /// domain's host.
+    pub fn from_address(&self, domain: &str) -> String {
+        match self.from_address.trim() {
+            "" => {
+                let host = match domain.rsplit_once(':') {
+                    Some((host, port)) if port.chars().all(|c| c.is_ascii_digit()) => host,
+                    _ => domain,
+                };
+                format!("notifications@{}", host.trim_matches(['[', ']']))
+            }
+            given => given.to_string(),
+        }
+    }
 }
 
 /// The Prometheus endpoint (`crate::prometheus`).
@@ -459,6 +513,21 @@ impl Config {
             });
         }
         self.metrics.listen_addr()?;
+        if self.smtp.enabled() {
+            if self.smtp.port == 0 {
+                return Err(ConfigError::Invalid {
+                    key: "smtp.port",
+                    message: "must be a port number".into(),
+                });
+            }
+            let from = self.smtp.from_address(&self.domain);
+            if from.parse::<lettre::Address>().is_err() {
+                return Err(ConfigError::Invalid {
+                    key: "smtp.from_address",
+                    message: format!("{from:?} is not an e-mail address"),
+                });
+            }
+        }
         if !self.metrics.token.is_empty() && self.metrics.token.len() < 16 {
             return Err(ConfigError::Invalid {
                 key: "metrics.token",
@@ -925,6 +994,46 @@ mod tests {
                 "error for {pairs:?} / {file:?} should name `{key}`: {message}"
             );
         }
+    }
+
+    #[test]
+    fn smtp_is_off_by_default_and_set_by_its_host_with_a_valid_sender() {
+        let off = Config::load_from(None, env(&[])).expect("defaults");
+        assert!(!off.smtp.enabled());
+        let on = Config::load_from(
+            None,
+            env(&[
+                ("SKEIN_DOMAIN", "social.example:8443"),
+                ("SKEIN_SMTP__HOST", "smtp.example"),
+                ("SKEIN_SMTP__SECURITY", "tls"),
+                ("SKEIN_SMTP__PORT", "465"),
+                ("SKEIN_SMTP__PASSWORD", "12345"),
+            ]),
+        )
+        .expect("valid");
+        assert!(on.smtp.enabled());
+        assert_eq!(on.smtp.security, SmtpSecurity::Tls);
+        assert_eq!(on.smtp.port, 465);
+        assert_eq!(
+            on.smtp.password, "12345",
+            "a string key keeps digits as text"
+        );
+        assert_eq!(
+            on.smtp.from_address(&on.domain),
+            "notifications@social.example"
+        );
+        let bad = Config::load_from(
+            None,
+            env(&[
+                ("SKEIN_SMTP__HOST", "smtp.example"),
+                ("SKEIN_SMTP__FROM_ADDRESS", "not an address"),
+            ]),
+        )
+        .expect_err("a bad sender");
+        assert!(bad.to_string().contains("smtp.from_address"), "{bad}");
+        let bad = Config::load_from(None, env(&[("SKEIN_SMTP__SECURITY", "ssl")]))
+            .expect_err("an unknown security");
+        assert!(bad.to_string().contains("security"), "{bad}");
     }
 
     #[test]

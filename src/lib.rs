@@ -21,6 +21,8 @@ pub mod http;
 pub mod imaging;
 /// Background workers: delivery, Web Push and housekeeping.
 pub mod jobs;
+/// E-mail: the SMTP transport and the messages, by locale.
+pub mod mail;
 /// The Mastodon client API's entities and their presenter.
 pub mod mastodon;
 /// Outbound HTTP with address, scheme, redirect, time and size rules.

@@ -1,7 +1,7 @@
 //! Housekeeping, run hourly as timed work (`jobs::timed`): uploads that no
 //! post took within a day, media files whose removal failed (tried again),
-//! early Undos whose activity never came, and
-//! rate-limit windows that ended.
+//! early Undos whose activity never came, sent e-mail and spent e-mail
+//! tokens after 30 days, and rate-limit windows that ended.
 
 use crate::service;
 use crate::state::AppState;
@@ -22,6 +22,9 @@ pub async fn run(state: &AppState) {
     }
     if let Err(e) = service::inbox::dead_letters::prune(state).await {
         tracing::warn!(error = %e, "forgetting passed inbox failures failed");
+    }
+    if let Err(e) = service::mail::prune(state).await {
+        tracing::warn!(error = %e, "forgetting old e-mail failed");
     }
     if let Err(e) = state.limits.prune().await {
         tracing::warn!(error = %e, "dropping ended rate-limit windows failed");

@@ -27,6 +27,7 @@ mod harness;
 mod http;
 mod inbox;
 mod link_verification;
+mod mail;
 mod media;
 mod metrics;
 mod moderation;
