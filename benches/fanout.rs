@@ -107,7 +107,11 @@ async fn inbox(State(sink): State<Arc<Sink>>, headers: HeaderMap, body: String) 
         .and_then(|h| h.to_str().ok())
         .unwrap_or_default()
         .to_string();
-    if !headers.contains_key("signature") || !headers.contains_key("digest") {
+    // Signed in either scheme: draft-cavage (Digest) or RFC 9421
+    // (Content-Digest), whichever the double-knock settled on.
+    if !headers.contains_key("signature")
+        || !(headers.contains_key("digest") || headers.contains_key("content-digest"))
+    {
         *sink.unsigned.lock().unwrap() += 1;
     }
     let id = serde_json::from_str::<Value>(&body)

@@ -320,6 +320,17 @@ pub enum FederationMode {
     Allowlist,
 }
 
+/// How deliveries are signed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OutboundSignatures {
+    /// RFC 9421 first, draft-cavage when a server refuses it (400 or 401),
+    /// remembered per server.
+    DoubleKnock,
+    /// draft-cavage only.
+    Cavage,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FederationConfig {
@@ -327,6 +338,8 @@ pub struct FederationConfig {
     /// Every ActivityPub document (but the instance actor's) needs a signed
     /// GET, from a server the domain policy does not refuse.
     pub authorized_fetch: bool,
+    /// How deliveries are signed.
+    pub signatures: OutboundSignatures,
 }
 
 #[derive(Debug, Clone, Deserialize)]

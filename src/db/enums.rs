@@ -11,6 +11,7 @@ use sqlx::{Decode, Encode, Postgres, Type};
 use crate::domain::follows::FollowState;
 use crate::domain::interaction::ReplyPolicy;
 use crate::domain::notifications::NotificationKind;
+use crate::domain::signature_mode::SignatureMode;
 use crate::domain::visibility::{QuotePolicy, QuoteState, Visibility};
 
 /// Implements sqlx's `Type`, `Encode` and `Decode` (and arrays) for an enum
@@ -58,3 +59,4 @@ text_enum!(QuoteState, "a quote state");
 text_enum!(ReplyPolicy, "a reply policy");
 text_enum!(NotificationKind, "a notification kind");
 text_enum!(FollowState, "a follow state");
+text_enum!(SignatureMode, "a signature mode");

@@ -35,6 +35,7 @@ pub mod events;
 pub mod filters;
 pub mod follower_sync;
 pub mod follows;
+pub mod host_signatures;
 pub mod imports;
 pub mod inbox;
 pub mod likes;

@@ -15,6 +15,7 @@ pub mod names;
 pub mod notifications;
 pub mod portability;
 pub mod scopes;
+pub mod signature_mode;
 pub mod text;
 pub mod username;
 pub mod visibility;

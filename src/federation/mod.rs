@@ -13,6 +13,7 @@ pub mod json;
 pub mod nodeinfo;
 pub mod note;
 pub mod rel_me;
+pub mod rfc9421;
 pub mod signatures;
 pub mod urls;
 pub mod webfinger;

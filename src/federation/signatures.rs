@@ -95,7 +95,7 @@ impl SigningKey {
     }
 }
 
-fn pem_body(pem: &str) -> Option<Vec<u8>> {
+pub(crate) fn pem_body(pem: &str) -> Option<Vec<u8>> {
     let body: String = pem
         .lines()
         .map(str::trim)
@@ -380,17 +380,7 @@ pub fn check_request(
             .map(DateTime::<Utc>::from)
             .map_err(|_| SignatureError::Date)?
     };
-    let mut expires = created + DEFAULT_VALIDITY;
-    if let Some(e) = params.expires {
-        expires = Utc
-            .timestamp_opt(e, 0)
-            .single()
-            .ok_or(SignatureError::Malformed("expires is out of range"))?;
-    }
-    expires = expires.min(created + MAX_VALIDITY);
-    if created > now + CLOCK_SKEW || expires < now - CLOCK_SKEW {
-        return Err(SignatureError::Expired);
-    }
+    check_window(created, params.expires, now)?;
 
     let mut strings = Vec::new();
     let targets = match request.query {
@@ -419,6 +409,30 @@ pub fn check_request(
         strings.push(lines.join("\n"));
     }
     Ok(strings)
+}
+
+/// The time window, as Mastodon holds it (for both signature schemes): not
+/// created more than [`CLOCK_SKEW`] ahead of `now`, not expired more than
+/// [`CLOCK_SKEW`] ago, where a signature expires at `expires` or after
+/// [`DEFAULT_VALIDITY`], and never later than [`MAX_VALIDITY`] after its
+/// creation.
+pub fn check_window(
+    created: DateTime<Utc>,
+    expires: Option<i64>,
+    now: DateTime<Utc>,
+) -> Result<(), SignatureError> {
+    let mut until = created + DEFAULT_VALIDITY;
+    if let Some(e) = expires {
+        until = Utc
+            .timestamp_opt(e, 0)
+            .single()
+            .ok_or(SignatureError::Malformed("expires is out of range"))?;
+    }
+    until = until.min(created + MAX_VALIDITY);
+    if created > now + CLOCK_SKEW || until < now - CLOCK_SKEW {
+        return Err(SignatureError::Expired);
+    }
+    Ok(())
 }
 
 fn check_digest(header: &str, body: &[u8]) -> Result<(), SignatureError> {

@@ -14,6 +14,13 @@
 //! order they were queued (within a process, and while none is retried):
 //! an Undo(Follow) then a Block arrive in that order.
 //!
+//! Signatures (`federation.signatures`): with "double-knock" (the default)
+//! a delivery is signed with RFC 9421 unless its host is remembered to take
+//! only draft-cavage; a 400 or 401 to RFC 9421 is followed at once by the
+//! same delivery signed with cavage. A 2xx teaches the host's mode, kept in
+//! `host_signature_modes` for every process; a cavage mode is retried with
+//! RFC 9421 after [`REKNOCK_AFTER_DAYS`].
+//!
 //! Deliveries run in `jobs::pool`'s pipeline: for each claimed handful the
 //! stored activities' bodies, the senders' keys and the unavailable hosts
 //! are looked up once; outcomes are recorded in batches, with the hosts'
@@ -29,16 +36,29 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use tokio::sync::Semaphore;
 use url::Url;
 
+use crate::config::OutboundSignatures;
 use crate::db::queue::{Queue, Settled};
 use crate::db::{self, deliveries::Delivery};
+use crate::domain::signature_mode::SignatureMode;
+use crate::federation::rfc9421;
 use crate::federation::signatures::{self, SigningKey};
 use crate::jobs::outcome::{self, Attempted, Outcome};
 use crate::jobs::pool::{LineKey, Lines, Worker};
+use crate::net::{Fetched, NetError};
 use crate::service::follower_sync;
 use crate::state::AppState;
 
 /// Failure days that make a host unavailable.
 pub const UNAVAILABLE_AFTER_DAYS: i64 = 7;
+/// How long a host remembered to take only cavage signatures is not asked
+/// to take RFC 9421 ones.
+pub const REKNOCK_AFTER_DAYS: i64 = 30;
+
+/// Whether an answer to an RFC 9421 signed delivery asks for the other
+/// scheme: what Mastodon and Fedify fall back on.
+fn refuses_signature(status: u16) -> bool {
+    status == 400 || status == 401
+}
 
 /// Classifies a peer's answer as Mastodon does.
 pub fn classify(status: u16, retry_after: Option<Duration>) -> Outcome {
@@ -84,6 +104,8 @@ pub struct Loaded {
     /// FEP-8fcf: the Collection-Synchronization header of each sender's
     /// deliveries to its followers, by the inboxes' `scheme://host/`.
     synchronization: HashMap<(i64, String), String>,
+    /// The signature modes remembered for the deliveries' hosts.
+    signature_modes: HashMap<String, SignatureMode>,
 }
 
 /// The delivery engine of one process.
@@ -201,12 +223,6 @@ impl Deliverer {
             reqwest::header::ACCEPT,
             HeaderValue::from_static("application/activity+json"),
         );
-        for (name, value) in signatures::sign_request("POST", &url, Some(&body[..]), key, now) {
-            headers.insert(
-                HeaderName::from_static(name),
-                HeaderValue::from_str(&value)?,
-            );
-        }
         if let Some(prefix) = follower_sync::prefix_of(&url)
             && let Some(value) = loaded.synchronization.get(&(delivery.sender_id, prefix))
         {
@@ -215,7 +231,29 @@ impl Deliverer {
                 HeaderValue::from_str(value)?,
             );
         }
-        let answer = self.state.http.post(&url, headers, body.clone()).await;
+        let remembered = loaded.signature_modes.get(&delivery.host).copied();
+        let knock = self.state.config.federation.signatures == OutboundSignatures::DoubleKnock
+            && remembered != Some(SignatureMode::Cavage);
+        let send = |mode| self.post(&url, headers.clone(), key, body, mode, now);
+        let answer = if knock {
+            let answer = send(SignatureMode::Rfc9421).await?;
+            match &answer {
+                Ok(a) if refuses_signature(a.status.as_u16()) => {
+                    let retried = send(SignatureMode::Cavage).await?;
+                    if matches!(&retried, Ok(a) if a.status.is_success()) {
+                        self.remember(&delivery.host, SignatureMode::Cavage).await;
+                    }
+                    retried
+                }
+                Ok(a) if a.status.is_success() && remembered != Some(SignatureMode::Rfc9421) => {
+                    self.remember(&delivery.host, SignatureMode::Rfc9421).await;
+                    answer
+                }
+                _ => answer,
+            }
+        } else {
+            send(SignatureMode::Cavage).await?
+        };
         // Other servers' clocks, for the self-check of ours.
         if let Ok(answer) = &answer
             && let Some(date) = answer
@@ -229,6 +267,40 @@ impl Deliverer {
                 .saw_remote_date(date.into(), self.state.clock.now());
         }
         Ok(Outcome::of_response(answer, now, classify))
+    }
+
+    /// POSTs `body` with `headers`, signed in `mode`.
+    async fn post(
+        &self,
+        url: &Url,
+        mut headers: HeaderMap,
+        key: &SigningKey,
+        body: &Bytes,
+        mode: SignatureMode,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> anyhow::Result<Result<Fetched, NetError>> {
+        let signed = match mode {
+            SignatureMode::Rfc9421 => rfc9421::sign_request("POST", url, Some(&body[..]), key, now),
+            SignatureMode::Cavage => {
+                signatures::sign_request("POST", url, Some(&body[..]), key, now)
+            }
+        };
+        for (name, value) in signed {
+            headers.insert(
+                HeaderName::from_static(name),
+                HeaderValue::from_str(&value)?,
+            );
+        }
+        Ok(self.state.http.post(url, headers, body.clone()).await)
+    }
+
+    /// Remembers a host's signature mode; a failure only costs a knock
+    /// later.
+    async fn remember(&self, host: &str, mode: SignatureMode) {
+        let now = self.state.clock.now();
+        if let Err(e) = db::host_signatures::remember(&self.state.db, host, mode, now).await {
+            tracing::warn!(%host, error = %e, "a host's signature mode was not remembered");
+        }
     }
 }
 
@@ -289,11 +361,17 @@ impl Worker for Deliverer {
             .await?
             .into_iter()
             .collect();
+        let cavage_since = self.state.clock.now() - Duration::days(REKNOCK_AFTER_DAYS);
+        let signature_modes = db::host_signatures::modes_among(db, &hosts, cavage_since)
+            .await?
+            .into_iter()
+            .collect();
         Ok(Loaded {
             payloads,
             keys,
             unavailable,
             synchronization,
+            signature_modes,
         })
     }
 

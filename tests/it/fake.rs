@@ -15,6 +15,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
+use skein::federation::rfc9421;
 use skein::federation::signatures::{SigningKey, sign_request};
 use url::Url;
 
@@ -77,6 +78,9 @@ struct Inner {
     actor_delay: std::time::Duration,
     in_flight: usize,
     max_in_flight: usize,
+    /// Inbox POSTs signed with RFC 9421 get 401 (a server that speaks only
+    /// draft-cavage).
+    refuse_rfc9421: bool,
 }
 
 pub struct FakeServer {
@@ -238,6 +242,12 @@ impl FakeServer {
         self.lock().in_flight
     }
 
+    /// Answers inbox POSTs signed with RFC 9421 with 401 (they are
+    /// recorded all the same), as a server that speaks only draft-cavage.
+    pub fn refuse_rfc9421(&self) {
+        self.lock().refuse_rfc9421 = true;
+    }
+
     pub fn set_default_status(&self, status: u16) {
         self.lock().default_status = status;
     }
@@ -265,6 +275,19 @@ impl FakeServer {
     ) -> Vec<(&'static str, String)> {
         let key = SigningKey::from_pkcs8_pem(&actor.key_id, &actor.private_pem).unwrap();
         sign_request("POST", &Url::parse(url).unwrap(), Some(body), &key, now)
+    }
+
+    /// `sign_at` with an RFC 9421 signature (`Signature-Input`,
+    /// `Signature`, `Content-Digest`), as Mastodon 4.5 signs.
+    pub fn sign_rfc9421_at(
+        &self,
+        actor: &FakeActor,
+        url: &str,
+        body: &[u8],
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Vec<(&'static str, String)> {
+        let key = SigningKey::from_pkcs8_pem(&actor.key_id, &actor.private_pem).unwrap();
+        rfc9421::sign_request("POST", &Url::parse(url).unwrap(), Some(body), &key, now)
     }
 }
 
@@ -473,7 +496,15 @@ async fn inbox(
         raw: body,
     });
     let by_path = inner.by_path.get(uri.path()).cloned();
-    let (status, retry_after) = by_path.unwrap_or((inner.default_status, None));
+    let (mut status, retry_after) = by_path.unwrap_or((inner.default_status, None));
+    if inner.refuse_rfc9421
+        && inner
+            .received
+            .last()
+            .is_some_and(|r| r.headers.contains_key("signature-input"))
+    {
+        status = 401;
+    }
     let mut response = StatusCode::from_u16(status).unwrap().into_response();
     if let Some(retry_after) = retry_after {
         response

@@ -50,7 +50,11 @@ async fn follow_rows(app: &TestApp) -> Vec<(String, String)> {
 
 #[tokio::test]
 async fn a_signed_follow_is_accepted_and_the_accept_is_signed_by_the_followee() {
-    let app = TestApp::spawn().await;
+    // Deliveries signed with draft-cavage only (RFC 9421 deliveries:
+    // `message_signatures`).
+    let app =
+        TestApp::spawn_with(Options::named("alpha").env("SKEIN_FEDERATION__SIGNATURES", "cavage"))
+            .await;
     let alice = app.create_user("alice").await.actor;
     let fake = FakeServer::spawn("remote").await;
     let mallory = fake.add_actor("mallory", false);

@@ -29,6 +29,7 @@ mod inbox;
 mod link_verification;
 mod mail;
 mod media;
+mod message_signatures;
 mod metrics;
 mod moderation;
 mod moves;

@@ -133,10 +133,6 @@ async fn receive_checked(
     let _entered = span.enter();
 
     // The signature, before anything is fetched.
-    let signature = (incoming.header)("signature")
-        .or_else(|| (incoming.header)("authorization").filter(|a| a.starts_with("Signature ")))
-        .ok_or_else(|| unauthorized(signatures::SignatureError::Missing))?;
-    let params = signatures::parse_signature(&signature).map_err(unauthorized)?;
     let domain = state.urls.domain();
     let request = IncomingRequest {
         method: "POST",
@@ -146,8 +142,9 @@ async fn receive_checked(
         header: incoming.header,
         body: incoming.body,
     };
-    let now = state.clock.now();
-    let strings = signatures::check_request(&params, &request, now).map_err(unauthorized)?;
+    let (params, strings) = signed::check(state, &request)
+        .map_err(unauthorized)?
+        .ok_or_else(|| unauthorized(signatures::SignatureError::Missing))?;
 
     let id_url =
         Url::parse(&envelope.id).map_err(|_| Error::BadRequest("the id is not a URL".into()))?;

@@ -1,0 +1,44 @@
+//! `host_signature_modes`: which HTTP signature scheme each server takes
+//! from us (RFC 9421 or draft-cavage), as deliveries learnt it.
+
+use chrono::{DateTime, Utc};
+use sqlx::PgExecutor;
+
+use crate::domain::signature_mode::SignatureMode;
+
+/// The remembered modes among `hosts`; a cavage mode learnt before
+/// `cavage_since` is left out, so that the host is tried with RFC 9421
+/// again (servers add support).
+pub async fn modes_among(
+    db: impl PgExecutor<'_>,
+    hosts: &[String],
+    cavage_since: DateTime<Utc>,
+) -> Result<Vec<(String, SignatureMode)>, sqlx::Error> {
+    sqlx::query_as(
+        "select host, mode from host_signature_modes
+         where host = any($1) and (mode <> 'cavage' or updated_at >= $2)",
+    )
+    .bind(hosts)
+    .bind(cavage_since)
+    .fetch_all(db)
+    .await
+}
+
+/// Remembers how `host` takes our signatures.
+pub async fn remember(
+    db: impl PgExecutor<'_>,
+    host: &str,
+    mode: SignatureMode,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "insert into host_signature_modes (host, mode, updated_at) values ($1, $2, $3)
+         on conflict (host) do update set mode = excluded.mode, updated_at = excluded.updated_at",
+    )
+    .bind(host)
+    .bind(mode)
+    .bind(now)
+    .execute(db)
+    .await?;
+    Ok(())
+}
