@@ -103,6 +103,23 @@ pub async fn confirm(state: &AppState, token: &str) -> Result<User> {
     let user = db::users::find_by_id(&mut *tx, user_id)
         .await?
         .ok_or(Error::NotFound)?;
+    // A sign-up waiting for approval reaches the staff's mail now that its
+    // address is known to work.
+    if !user.approved
+        && let Some(actor) = db::actors::find_by_id(&mut *tx, user.actor_id).await?
+    {
+        let reason = db::users::sign_up_reason(&mut *tx, user.id)
+            .await?
+            .unwrap_or_default();
+        crate::service::accounts::mail_staff_pending(
+            &mut tx,
+            state,
+            &user,
+            &actor.username,
+            &reason,
+        )
+        .await?;
+    }
     tx.commit().await?;
     Ok(user)
 }

@@ -204,24 +204,39 @@ async fn joined(
         )
         .await?;
     }
-    if !user.approved {
-        let link = format!("{}/admin/accounts?filter=pending", state.urls.origin());
-        crate::service::mail::queue_to_staff(
-            tx,
-            state,
-            &Mail::SignUpPending {
-                username: &actor.username,
-                email: user.email.as_deref().unwrap_or_default(),
-                reason: joining.reason,
-                link: &link,
-            },
-            None,
-        )
-        .await?;
+    // As Mastodon, staff are mailed of a sign-up waiting for approval once
+    // its address is confirmed (`account_mail::confirm`), or at once when
+    // there is nothing to confirm.
+    if !user.approved && user.confirmed_at.is_some() {
+        mail_staff_pending(tx, state, user, &actor.username, joining.reason).await?;
     }
     if user.confirmed_at.is_none() {
         crate::service::account_mail::queue_confirmation(tx, state, user, &actor.username).await?;
     }
+    Ok(())
+}
+
+/// Mails staff that `user` (`username`) signed up and waits for approval.
+pub(crate) async fn mail_staff_pending(
+    tx: &mut sqlx::PgConnection,
+    state: &AppState,
+    user: &User,
+    username: &str,
+    reason: &str,
+) -> Result<()> {
+    let link = format!("{}/admin/accounts?filter=pending", state.urls.origin());
+    crate::service::mail::queue_to_staff(
+        tx,
+        state,
+        &Mail::SignUpPending {
+            username,
+            email: user.email.as_deref().unwrap_or_default(),
+            reason,
+            link: &link,
+        },
+        None,
+    )
+    .await?;
     Ok(())
 }
 
