@@ -51,26 +51,38 @@ pub async fn subscribe(state: &AppState, staff: &Staff, raw_inbox: &str) -> Resu
             _ => Error::from(e),
         })?;
     let follow = activities::follow(&follow_id, &actor.ap_id, PUBLIC);
-    outbox::queue(
-        &mut tx,
-        state,
-        actor.id,
-        &follow,
-        std::slice::from_ref(&relay.inbox_url),
-    )
-    .await?;
-    audit::record(
-        &mut tx,
-        now,
-        staff,
-        "relay.subscribe",
-        "relay",
-        &relay.inbox_url,
-        serde_json::json!({}),
-    )
-    .await?;
+    send(&mut tx, state, &actor, Some(&follow), &relay).await?;
+    record(&mut tx, state, staff, "relay.subscribe", &relay).await?;
     tx.commit().await?;
     Ok(relay)
+}
+
+/// Queues `activity` (if any) from the instance actor to the relay.
+async fn send(
+    tx: &mut PgConnection,
+    state: &AppState,
+    actor: &db::actors::Actor,
+    activity: Option<&serde_json::Value>,
+    relay: &Relay,
+) -> Result<()> {
+    if let Some(activity) = activity {
+        let inbox = std::slice::from_ref(&relay.inbox_url);
+        outbox::queue(tx, state, actor.id, activity, inbox).await?;
+    }
+    Ok(())
+}
+
+async fn record(
+    tx: &mut PgConnection,
+    state: &AppState,
+    staff: &Staff,
+    action: &str,
+    relay: &Relay,
+) -> Result<()> {
+    let details = serde_json::json!({ "state": relay.state });
+    let now = state.clock.now();
+    audit::record(tx, now, staff, action, "relay", &relay.inbox_url, details).await?;
+    Ok(())
 }
 
 /// Ends a subscription (admins only): `Undo(Follow)` goes to the relay,
@@ -78,33 +90,16 @@ pub async fn subscribe(state: &AppState, staff: &Staff, raw_inbox: &str) -> Resu
 pub async fn unsubscribe(state: &AppState, staff: &Staff, id: i64) -> Result<Relay> {
     staff.require_admin()?;
     let actor = instance_actor(state).await?;
-    let now = state.clock.now();
     let mut tx = state.db.begin().await?;
     let relay = db::relays::delete(&mut *tx, id)
         .await?
         .ok_or(Error::NotFound)?;
-    if relay.state != "rejected" {
+    let undo = (relay.state != "rejected").then(|| {
         let follow = activities::follow_object(&relay.follow_activity_id, &actor.ap_id, PUBLIC);
-        let undo = activities::undo(&activities::new_id(&state.urls), &actor.ap_id, follow);
-        outbox::queue(
-            &mut tx,
-            state,
-            actor.id,
-            &undo,
-            std::slice::from_ref(&relay.inbox_url),
-        )
-        .await?;
-    }
-    audit::record(
-        &mut tx,
-        now,
-        staff,
-        "relay.unsubscribe",
-        "relay",
-        &relay.inbox_url,
-        serde_json::json!({ "state": relay.state }),
-    )
-    .await?;
+        activities::undo(&activities::new_id(&state.urls), &actor.ap_id, follow)
+    });
+    send(&mut tx, state, &actor, undo.as_ref(), &relay).await?;
+    record(&mut tx, state, staff, "relay.unsubscribe", &relay).await?;
     tx.commit().await?;
     Ok(relay)
 }

@@ -28,6 +28,17 @@ async fn subscribe(app: &TestApp, token: &str, body: Value) -> (i64, Value) {
     (created["id"].as_str().unwrap().parse().unwrap(), created)
 }
 
+/// `POST …/domain_permission_subscriptions/{id}/{action}` (`test`,
+/// `refresh`).
+async fn act(app: &TestApp, token: &str, id: i64, action: &str) -> (u16, Value) {
+    app.api_post(
+        token,
+        &format!("/api/v1/admin/domain_permission_subscriptions/{id}/{action}"),
+        json!({}),
+    )
+    .await
+}
+
 async fn admin(app: &TestApp) -> String {
     app.create_staff("root", "admin").await;
     app.token("root").await
@@ -62,13 +73,7 @@ async fn a_csv_list_blocks_its_domains_and_leaves_blocks_made_by_hand_alone() {
     assert!(created["fetched_at"].is_null(), "nothing fetched yet");
 
     // The dry run shows what would change and changes nothing.
-    let (status, plan) = app
-        .api_post(
-            &token,
-            &format!("/api/v1/admin/domain_permission_subscriptions/{id}/test"),
-            json!({}),
-        )
-        .await;
+    let (status, plan) = act(&app, &token, id, "test").await;
     assert_eq!(status, 200, "{plan}");
     let added: Vec<&str> = plan["add"]
         .as_array()
@@ -86,13 +91,7 @@ async fn a_csv_list_blocks_its_domains_and_leaves_blocks_made_by_hand_alone() {
 
     // Applied: the list's domains are blocked and marked as its own; the
     // block made by hand keeps its severity and stays unmarked.
-    let (status, applied) = app
-        .api_post(
-            &token,
-            &format!("/api/v1/admin/domain_permission_subscriptions/{id}/refresh"),
-            json!({}),
-        )
-        .await;
+    let (status, applied) = act(&app, &token, id, "refresh").await;
     assert_eq!(status, 200, "{applied}");
     assert_eq!(
         blocks(&app).await,
@@ -130,13 +129,7 @@ async fn a_csv_list_blocks_its_domains_and_leaves_blocks_made_by_hand_alone() {
         "#domain,#severity,#reject_media,#reject_reports,#public_comment,#obfuscate\n\
          spam.example,silence,false,false,Spam,false\n",
     );
-    let (status, applied) = app
-        .api_post(
-            &token,
-            &format!("/api/v1/admin/domain_permission_subscriptions/{id}/refresh"),
-            json!({}),
-        )
-        .await;
+    let (status, applied) = act(&app, &token, id, "refresh").await;
     assert_eq!(status, 200, "{applied}");
     assert_eq!(applied["lift"], json!(["loud.example"]));
     assert_eq!(
@@ -156,13 +149,7 @@ async fn a_csv_list_blocks_its_domains_and_leaves_blocks_made_by_hand_alone() {
 
     // A list that fails to download keeps the last good state, and says why.
     lists.remove_file("/blocklist.csv");
-    let (status, failed) = app
-        .api_post(
-            &token,
-            &format!("/api/v1/admin/domain_permission_subscriptions/{id}/refresh"),
-            json!({}),
-        )
-        .await;
+    let (status, failed) = act(&app, &token, id, "refresh").await;
     assert_eq!(status, 422, "{failed}");
     assert_eq!(blocks(&app).await.len(), 2, "nothing lifted");
     let (_, shown) = app
@@ -174,13 +161,7 @@ async fn a_csv_list_blocks_its_domains_and_leaves_blocks_made_by_hand_alone() {
     assert!(shown["error"].as_str().unwrap().contains("404"), "{shown}");
     // So does one that cannot be read.
     lists.serve_file("/blocklist.csv", "application/json", "{ not json");
-    let (status, _) = app
-        .api_post(
-            &token,
-            &format!("/api/v1/admin/domain_permission_subscriptions/{id}/refresh"),
-            json!({}),
-        )
-        .await;
+    let (status, _) = act(&app, &token, id, "refresh").await;
     assert_eq!(status, 422);
     assert_eq!(blocks(&app).await.len(), 2);
 

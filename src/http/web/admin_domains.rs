@@ -348,6 +348,17 @@ async fn subscribe(
     }
 }
 
+/// The list a form names, once the form's token is checked.
+async fn checked_list(
+    state: &AppState,
+    staff: &StaffSession,
+    raw: &str,
+    form: &TokenForm,
+) -> Result<BlocklistSubscription, super::WebError> {
+    staff.me.check(&form.csrf_token)?;
+    Ok(blocklists::find(state, id(raw)?).await?)
+}
+
 /// `POST /admin/blocklists/{id}/preview`: what a refresh would change.
 async fn preview(
     State(state): State<AppState>,
@@ -355,10 +366,8 @@ async fn preview(
     Path(raw): Path<String>,
     axum::Form(form): axum::Form<TokenForm>,
 ) -> WebResult {
-    staff.me.check(&form.csrf_token)?;
-    let id = id(&raw)?;
-    let list = blocklists::find(&state, id).await?;
-    match blocklists::plan_refresh(&state, &staff.staff, id).await {
+    let list = checked_list(&state, &staff, &raw, &form).await?;
+    match blocklists::plan_refresh(&state, &staff.staff, list.id).await {
         Ok(plan) => render_full(&state, staff, None, None, Some(Preview::of(&list, &plan))).await,
         Err(Error::Validation(message)) => render_page(&state, staff, None, Some(message)).await,
         Err(e) => Err(e.into()),
@@ -372,10 +381,8 @@ async fn refresh(
     Path(raw): Path<String>,
     axum::Form(form): axum::Form<TokenForm>,
 ) -> WebResult {
-    staff.me.check(&form.csrf_token)?;
-    let id = id(&raw)?;
-    let list = blocklists::find(&state, id).await?;
-    match blocklists::refresh(&state, &staff.staff, id).await {
+    let list = checked_list(&state, &staff, &raw, &form).await?;
+    match blocklists::refresh(&state, &staff.staff, list.id).await {
         Ok(plan) => Ok(see_other(&format!(
             "/admin/domains?notice={}",
             urlencoding(&format!(
