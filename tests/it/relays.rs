@@ -62,6 +62,19 @@ async fn a_subscribed_relay_gets_public_posts_and_fills_the_fediverse_timeline()
     let alice = alpha.token("alice").await;
     let relay = FakeServer::spawn("relay").await;
     let relay_actor = relay.add_actor("relay", false);
+    // A relay's actor is a Service (LitePub relays: an Application).
+    relay.serve(
+        "/users/relay",
+        json!({
+            "@context": ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"],
+            "id": relay_actor.id, "type": "Service", "preferredUsername": "relay",
+            "inbox": format!("{}/inbox", relay.base),
+            "publicKey": {
+                "id": relay_actor.key_id, "owner": relay_actor.id,
+                "publicKeyPem": relay_actor.public_pem,
+            },
+        }),
+    );
     let origin = FakeServer::spawn("origin").await;
     let bob = origin.add_actor("bob", false);
 

@@ -65,7 +65,11 @@ pub async fn from_actor(
         Activity::Accept { object, .. } => on_answer(state, actor, object, true).await,
         Activity::Reject { object } => on_answer(state, actor, object, false).await,
         Activity::Announce(announce) => {
-            if !db::relays::is_accepted_relay(&state.db, actor.id).await? {
+            // Relays' actors are services (LitePub relays say Application):
+            // nobody else's reposts cost a lookup.
+            if !matches!(actor.kind.as_str(), "Application" | "Service")
+                || !db::relays::is_accepted_relay(&state.db, actor.id).await?
+            {
                 return Ok(None);
             }
             Ok(Some(match &announce.post {
