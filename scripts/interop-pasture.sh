@@ -15,7 +15,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PASTURE_VERSION=0.2.25
-INPUTS_VERSION=0.3.0
+INPUTS_VERSION=0.3.5
 work="$PWD/target/pasture"
 venv="$work/venv"
 marker="# skein-interop-pasture $$"
@@ -43,7 +43,9 @@ trap cleanup EXIT
 
 echo "interop: installing fediverse-pasture $PASTURE_VERSION and fediverse-pasture-inputs $INPUTS_VERSION"
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
-"$venv/bin/pip" install --quiet --disable-pip-version-check \
+# The inputs from 0.3.1 on declare Python >= 3.13 for `warnings.deprecated`
+# alone; inputs.py supplies it from typing_extensions on older Pythons.
+"$venv/bin/pip" install --quiet --disable-pip-version-check --ignore-requires-python \
     "fediverse-pasture==$PASTURE_VERSION" "fediverse-pasture-inputs==$INPUTS_VERSION"
 
 cargo build --quiet --bin skein
