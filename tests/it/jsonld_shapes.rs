@@ -4,8 +4,8 @@
 //! define. Two real instances talk here so that every kind of activity is
 //! made by the code itself: follows and their acceptance, posts with a
 //! hashtag, a mention, a poll and restricted replies, a quote with its
-//! authorization, an approved reply, votes, likes, boosts, undos, an edit
-//! and a deletion. What each instance sent is read back from its outbound
+//! authorization, an approved reply, votes, likes, boosts, undos, an edit,
+//! a pin and a deletion. What each instance sent is read back from its outbound
 //! store; what it serves is fetched over HTTP.
 
 use serde_json::Value;
@@ -143,7 +143,7 @@ async fn every_served_and_sent_shape_is_written_for_the_jsonld_check() {
     let private = posts::create(
         &alpha.state,
         &alice,
-        draft("for my followers", Visibility::Followers),
+        draft("for my followers", Visibility::Private),
     )
     .await
     .unwrap();
@@ -193,7 +193,16 @@ async fn every_served_and_sent_shape_is_written_for_the_jsonld_check() {
         .unwrap();
     beta.deliver().await;
 
-    // Alice answers and deletes one post.
+    // Alice edits and pins a post, answers and deletes one.
+    posts::edit(
+        &alpha.state,
+        &alice,
+        &tagged,
+        draft(&format!("{text} (edited)"), Visibility::Public),
+    )
+    .await
+    .unwrap();
+    posts::pin(&alpha.state, &alice, &poll).await.unwrap();
     let quote_at_alpha = alpha.post(&quote.ap_id).await;
     interactions::like(&alpha.state, &alice, &quote_at_alpha)
         .await
@@ -236,7 +245,7 @@ async fn every_served_and_sent_shape_is_written_for_the_jsonld_check() {
         .filter_map(|a| a["type"].as_str().map(str::to_string))
         .collect();
     for kind in [
-        "Follow", "Accept", "Create", "Like", "Announce", "Undo", "Delete",
+        "Follow", "Accept", "Create", "Update", "Like", "Announce", "Undo", "Delete",
     ] {
         assert!(kinds.contains(kind), "no {kind} was sent: {kinds:?}");
     }
