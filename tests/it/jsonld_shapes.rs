@@ -4,14 +4,14 @@
 //! define. Two real instances talk here so that every kind of activity is
 //! made by the code itself: follows and their acceptance, posts with a
 //! hashtag, a mention, a poll and restricted replies, a quote with its
-//! authorization, an approved reply, votes, likes, boosts, undos, an edit,
-//! a pin and a deletion. What each instance sent is read back from its outbound
+//! authorization, an approved reply, an attachment, profile fields, votes,
+//! likes, boosts, undos, an edit, a pin, a block and a deletion. What each instance sent is read back from its outbound
 //! store; what it serves is fetched over HTTP.
 
 use serde_json::Value;
 use skein::domain::interaction::ReplyPolicy;
 use skein::domain::visibility::Visibility;
-use skein::service::{follows, interactions, polls, posts};
+use skein::service::{blocks, follows, interactions, media, polls, posts, profiles};
 
 use crate::harness::{Options, TestApp, draft};
 
@@ -140,6 +140,40 @@ async fn every_served_and_sent_shape_is_written_for_the_jsonld_check() {
     )
     .await
     .unwrap();
+    let picture = media::upload(
+        &alpha.state,
+        &alice,
+        bytes::Bytes::from(crate::media::png(8, 6)),
+        Some("a tiny picture"),
+        Some("0.5,-0.25"),
+    )
+    .await
+    .unwrap();
+    posts::create(
+        &alpha.state,
+        &alice,
+        posts::Draft {
+            media_ids: Some(&[picture.id]),
+            ..draft("with a picture", Visibility::Unlisted)
+        },
+    )
+    .await
+    .unwrap();
+    profiles::update(
+        &alpha.state,
+        &alice,
+        profiles::ProfileUpdate {
+            display_name: Some("Alice A.".into()),
+            bio: Some("I fix #bicycles".into()),
+            fields: Some(vec![
+                ("Website".into(), "https://example.com/alice".into()),
+                ("Pronouns".into(), "she/her".into()),
+            ]),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
     let private = posts::create(
         &alpha.state,
         &alice,
@@ -208,6 +242,14 @@ async fn every_served_and_sent_shape_is_written_for_the_jsonld_check() {
         .await
         .unwrap();
     posts::delete(&alpha.state, &alice, &private).await.unwrap();
+    beta.create_user("carol").await;
+    let carol_at_alpha = alpha.resolve(&beta.handle("carol")).await;
+    blocks::block(&alpha.state, &alice, &carol_at_alpha)
+        .await
+        .unwrap();
+    blocks::unblock(&alpha.state, &alice, &carol_at_alpha)
+        .await
+        .unwrap();
     alpha.deliver().await;
 
     // What each served: actors, posts, collections and their pages, the
@@ -216,9 +258,7 @@ async fn every_served_and_sent_shape_is_written_for_the_jsonld_check() {
         let urls = &app.state.urls;
         let actor = shapes.served(app, "actor", &urls.actor(user)).await;
         for key in ["outbox", "followers", "following", "featured"] {
-            let collection = shapes
-                .served(app, key, actor[key].as_str().unwrap())
-                .await;
+            let collection = shapes.served(app, key, actor[key].as_str().unwrap()).await;
             if let Some(first) = collection["first"].as_str() {
                 shapes.served(app, &format!("{key} page"), first).await;
             }
@@ -245,7 +285,8 @@ async fn every_served_and_sent_shape_is_written_for_the_jsonld_check() {
         .filter_map(|a| a["type"].as_str().map(str::to_string))
         .collect();
     for kind in [
-        "Follow", "Accept", "Create", "Update", "Like", "Announce", "Undo", "Delete",
+        "Follow", "Accept", "Create", "Update", "Like", "Announce", "Undo", "Delete", "Block",
+        "Add",
     ] {
         assert!(kinds.contains(kind), "no {kind} was sent: {kinds:?}");
     }

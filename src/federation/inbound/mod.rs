@@ -189,8 +189,8 @@ mod fixtures {
         let body = std::fs::read(format!("{dir}/create_note_rfc9421.json")).expect("the body");
         let head =
             std::fs::read_to_string(format!("{dir}/create_note_rfc9421.request")).expect("head");
-        let pem = std::fs::read_to_string(format!("{dir}/create_note_rfc9421.key.pem"))
-            .expect("the key");
+        let pem =
+            std::fs::read_to_string(format!("{dir}/create_note_rfc9421.key.pem")).expect("the key");
         let header = |name: &str| -> String {
             head.lines()
                 .find_map(|l| {
