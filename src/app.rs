@@ -164,6 +164,7 @@ impl Application {
                 clock.clone(),
             )
         };
+        let media = crate::storage::MediaStore::from_config(&config)?;
         let state = AppState {
             db,
             read: Arc::new(read),
@@ -185,6 +186,7 @@ impl Application {
             fetch_failures: Arc::new(crate::service::fetch_failures::FetchFailures::new()),
             hosts_heard: Arc::new(crate::service::hosts_heard::HostsHeard::new()),
             background: tokio_util::task::TaskTracker::new(),
+            media,
             self_checks: Arc::default(),
         };
         Ok(state)
@@ -294,6 +296,12 @@ impl Application {
                 self.state.clone(),
                 shutdown.clone(),
             ));
+            if config.smtp.enabled() {
+                workers.push(crate::jobs::mail::spawn(
+                    self.state.clone(),
+                    shutdown.clone(),
+                ));
+            }
             workers.push(crate::jobs::timed::spawn(
                 self.state.clone(),
                 self.worker.id,

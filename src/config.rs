@@ -36,11 +36,13 @@ pub struct Config {
     pub http: HttpConfig,
     pub posts: PostsConfig,
     pub media: MediaConfig,
+    pub storage: StorageConfig,
     pub delivery: DeliveryConfig,
     pub federation: FederationConfig,
     pub tls: TlsConfig,
     pub log: LogConfig,
     pub metrics: MetricsConfig,
+    pub smtp: SmtpConfig,
     pub test_network: TestNetworkConfig,
 }
 
@@ -144,6 +146,59 @@ pub struct HttpConfig {
     pub self_check: bool,
 }
 
+/// The SMTP server e-mail goes through (`crate::mail`); no `host`: none.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpConfig {
+    pub host: String,
+    pub port: u16,
+    pub security: SmtpSecurity,
+    /// Empty: no authentication.
+    pub username: String,
+    pub password: String,
+    /// Empty: `notifications@` and the domain without its port.
+    pub from_address: String,
+    /// Empty: the instance's name.
+    pub from_name: String,
+    /// Certificate authorities (PEM) trusted for the SMTP server's
+    /// certificate instead of the public ones; empty: the public ones.
+    pub ca_file: PathBuf,
+}
+
+/// How the connection to the SMTP server is protected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpSecurity {
+    /// A plain connection upgraded with STARTTLS, which must succeed.
+    Starttls,
+    /// TLS from the first byte ("SMTPS").
+    Tls,
+    /// No TLS at all: a relay on this machine or a private network.
+    None,
+}
+
+impl SmtpConfig {
+    /// Whether e-mail is sent at all: an SMTP host is set.
+    pub fn enabled(&self) -> bool {
+        !self.host.trim().is_empty()
+    }
+
+    /// The sender's address as configured, or `notifications@` and the
+    /// domain's host.
+    pub fn from_address(&self, domain: &str) -> String {
+        match self.from_address.trim() {
+            "" => {
+                let host = match domain.rsplit_once(':') {
+                    Some((host, port)) if port.chars().all(|c| c.is_ascii_digit()) => host,
+                    _ => domain,
+                };
+                format!("notifications@{}", host.trim_matches(['[', ']']))
+            }
+            given => given.to_string(),
+        }
+    }
+}
+
 /// The Prometheus endpoint (`crate::prometheus`).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -190,6 +245,60 @@ pub struct MediaConfig {
     /// Empty: `data_dir/media`.
     pub dir: PathBuf,
     pub max_image_bytes: usize,
+}
+
+/// Where media files are kept (`[storage]`).
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StorageConfig {
+    pub backend: StorageBackend,
+    /// Empty: AWS S3 in `region`.
+    pub endpoint: String,
+    pub region: String,
+    pub bucket: String,
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    /// `endpoint/bucket/key` rather than `bucket.endpoint/key`.
+    pub path_style: bool,
+    /// Media URLs start with this (a CDN) instead of `/media/`.
+    pub public_base_url: String,
+    pub serve: StorageServe,
+}
+
+/// The secret stays out of logs and error messages.
+impl std::fmt::Debug for StorageConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StorageConfig")
+            .field("backend", &self.backend)
+            .field("endpoint", &self.endpoint)
+            .field("region", &self.region)
+            .field("bucket", &self.bucket)
+            .field("access_key_id", &self.access_key_id)
+            .field("secret_access_key", &"<hidden>")
+            .field("path_style", &self.path_style)
+            .field("public_base_url", &self.public_base_url)
+            .field("serve", &self.serve)
+            .finish()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StorageBackend {
+    /// Files in the media directory (`media.dir`).
+    Local,
+    /// Objects in an S3-compatible bucket.
+    S3,
+}
+
+/// How `/media/NAME` answers when the files are in a bucket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StorageServe {
+    /// A redirect to `public_base_url`, or to a presigned bucket URL.
+    Redirect,
+    /// Skein reads the object and sends it.
+    Stream,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -404,6 +513,21 @@ impl Config {
             });
         }
         self.metrics.listen_addr()?;
+        if self.smtp.enabled() {
+            if self.smtp.port == 0 {
+                return Err(ConfigError::Invalid {
+                    key: "smtp.port",
+                    message: "must be a port number".into(),
+                });
+            }
+            let from = self.smtp.from_address(&self.domain);
+            if from.parse::<lettre::Address>().is_err() {
+                return Err(ConfigError::Invalid {
+                    key: "smtp.from_address",
+                    message: format!("{from:?} is not an e-mail address"),
+                });
+            }
+        }
         if !self.metrics.token.is_empty() && self.metrics.token.len() < 16 {
             return Err(ConfigError::Invalid {
                 key: "metrics.token",
@@ -422,6 +546,7 @@ impl Config {
                 message: "must be at least 1024".into(),
             });
         }
+        self.storage.validate()?;
         if self.delivery.per_host == 0 {
             return Err(ConfigError::Invalid {
                 key: "delivery.per_host",
@@ -524,6 +649,43 @@ impl Config {
     }
 }
 
+impl StorageConfig {
+    fn validate(&self) -> Result<(), ConfigError> {
+        let http_url = |key: &'static str, value: &str| -> Result<(), ConfigError> {
+            match Url::parse(value) {
+                Ok(url) if matches!(url.scheme(), "http" | "https") && url.has_host() => Ok(()),
+                _ => Err(ConfigError::Invalid {
+                    key,
+                    message: format!("`{value}` is not an http:// or https:// URL"),
+                }),
+            }
+        };
+        if !self.public_base_url.is_empty() {
+            http_url("storage.public_base_url", &self.public_base_url)?;
+        }
+        if self.backend == StorageBackend::Local {
+            return Ok(());
+        }
+        if !self.endpoint.is_empty() {
+            http_url("storage.endpoint", &self.endpoint)?;
+        }
+        for (key, value) in [
+            ("storage.bucket", &self.bucket),
+            ("storage.region", &self.region),
+            ("storage.access_key_id", &self.access_key_id),
+            ("storage.secret_access_key", &self.secret_access_key),
+        ] {
+            if value.trim().is_empty() {
+                return Err(ConfigError::Invalid {
+                    key,
+                    message: "must be set when storage.backend is \"s3\"".into(),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
 /// `host[:port]` of a URL, as a domain is written.
 fn authority(url: &Url) -> String {
     let host = url.host_str().unwrap_or_default();
@@ -596,6 +758,30 @@ mod tests {
         assert_eq!(config.tls_listen().expect("valid"), None);
         assert_eq!(config.media_dir(), PathBuf::from("data/media"));
         assert_eq!(config.media.max_image_bytes, 16 * 1024 * 1024);
+        assert_eq!(config.storage.backend, StorageBackend::Local);
+        assert_eq!(config.storage.serve, StorageServe::Redirect);
+    }
+
+    #[test]
+    fn a_bucket_is_configured_from_the_environment_and_its_secret_is_not_shown() {
+        let config = Config::load_from(
+            None,
+            env(&[
+                ("SKEIN_STORAGE__BACKEND", "s3"),
+                ("SKEIN_STORAGE__ENDPOINT", "http://127.0.0.1:9000"),
+                ("SKEIN_STORAGE__BUCKET", "media"),
+                ("SKEIN_STORAGE__ACCESS_KEY_ID", "key"),
+                ("SKEIN_STORAGE__SECRET_ACCESS_KEY", "very-secret"),
+                ("SKEIN_STORAGE__PATH_STYLE", "true"),
+                ("SKEIN_STORAGE__SERVE", "stream"),
+            ]),
+        )
+        .expect("a valid bucket");
+        assert_eq!(config.storage.backend, StorageBackend::S3);
+        assert!(config.storage.path_style);
+        assert_eq!(config.storage.serve, StorageServe::Stream);
+        assert_eq!(config.storage.secret_access_key, "very-secret");
+        assert!(!format!("{config:?}").contains("very-secret"));
     }
 
     fn scheme_of(pairs: &[(&str, &str)]) -> Scheme {
@@ -782,6 +968,22 @@ mod tests {
                 &[("SKEIN_MEDIA__MAX_IMAGE_BYTES", "10")],
                 "media.max_image_bytes",
             ),
+            (None, &[("SKEIN_STORAGE__BACKEND", "s3")], "storage.bucket"),
+            (
+                None,
+                &[
+                    ("SKEIN_STORAGE__BACKEND", "s3"),
+                    ("SKEIN_STORAGE__BUCKET", "media"),
+                    ("SKEIN_STORAGE__ACCESS_KEY_ID", "key"),
+                ],
+                "storage.secret_access_key",
+            ),
+            (
+                None,
+                &[("SKEIN_STORAGE__PUBLIC_BASE_URL", "cdn.example")],
+                "storage.public_base_url",
+            ),
+            (None, &[("SKEIN_STORAGE__SERVE", "proxy")], "serve"),
             (Some("domian = \"typo.example\"\n"), &[], "domian"),
             (Some("[tls]\nlisten = 5\n"), &[], "listen"),
         ];
@@ -792,6 +994,46 @@ mod tests {
                 "error for {pairs:?} / {file:?} should name `{key}`: {message}"
             );
         }
+    }
+
+    #[test]
+    fn smtp_is_off_by_default_and_set_by_its_host_with_a_valid_sender() {
+        let off = Config::load_from(None, env(&[])).expect("defaults");
+        assert!(!off.smtp.enabled());
+        let on = Config::load_from(
+            None,
+            env(&[
+                ("SKEIN_DOMAIN", "social.example:8443"),
+                ("SKEIN_SMTP__HOST", "smtp.example"),
+                ("SKEIN_SMTP__SECURITY", "tls"),
+                ("SKEIN_SMTP__PORT", "465"),
+                ("SKEIN_SMTP__PASSWORD", "12345"),
+            ]),
+        )
+        .expect("valid");
+        assert!(on.smtp.enabled());
+        assert_eq!(on.smtp.security, SmtpSecurity::Tls);
+        assert_eq!(on.smtp.port, 465);
+        assert_eq!(
+            on.smtp.password, "12345",
+            "a string key keeps digits as text"
+        );
+        assert_eq!(
+            on.smtp.from_address(&on.domain),
+            "notifications@social.example"
+        );
+        let bad = Config::load_from(
+            None,
+            env(&[
+                ("SKEIN_SMTP__HOST", "smtp.example"),
+                ("SKEIN_SMTP__FROM_ADDRESS", "not an address"),
+            ]),
+        )
+        .expect_err("a bad sender");
+        assert!(bad.to_string().contains("smtp.from_address"), "{bad}");
+        let bad = Config::load_from(None, env(&[("SKEIN_SMTP__SECURITY", "ssl")]))
+            .expect_err("an unknown security");
+        assert!(bad.to_string().contains("security"), "{bad}");
     }
 
     #[test]

@@ -33,6 +33,10 @@ pub enum Error {
     /// A rate limit was reached; try again later.
     #[error("Too many requests")]
     TooManyRequests,
+    /// The media store (a bucket, the media directory) failed; nothing
+    /// was stored.
+    #[error("media storage is unavailable")]
+    StorageUnavailable(#[source] anyhow::Error),
     #[error(transparent)]
     Database(#[from] sqlx::Error),
     #[error(transparent)]
@@ -54,6 +58,7 @@ impl Error {
             Error::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Error::Timeout => StatusCode::REQUEST_TIMEOUT,
             Error::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+            Error::StorageUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Error::Database(_) | Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

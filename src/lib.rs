@@ -21,6 +21,8 @@ pub mod http;
 pub mod imaging;
 /// Background workers: delivery, Web Push and housekeeping.
 pub mod jobs;
+/// E-mail: the SMTP transport and the messages, by locale.
+pub mod mail;
 /// The Mastodon client API's entities and their presenter.
 pub mod mastodon;
 /// Outbound HTTP with address, scheme, redirect, time and size rules.
@@ -34,6 +36,8 @@ pub mod service;
 pub mod singleflight;
 /// The state shared by handlers, services and workers.
 pub mod state;
+/// Where media files live: the media directory or an S3-compatible bucket.
+pub mod storage;
 /// Live updates: change events from PostgreSQL fanned out to connections.
 pub mod streaming;
 /// Logging set-up.

@@ -63,6 +63,22 @@ enum Command {
     /// Repairs of the database.
     #[command(subcommand)]
     Maintenance(MaintenanceCommand),
+    /// Media storage.
+    #[command(subcommand)]
+    Media(MediaCommand),
+}
+
+#[derive(Subcommand)]
+enum MediaCommand {
+    /// Copy every file of the media directory (media.dir) into the bucket
+    /// the [storage] keys name (storage.backend = "s3"). Safe to run again,
+    /// and while the instance runs: files already in the bucket with the
+    /// same size are skipped. Local files stay unless --delete-local.
+    MigrateToS3 {
+        /// Remove each local file once its copy is in the bucket.
+        #[arg(long)]
+        delete_local: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -225,6 +241,10 @@ fn main() -> ExitCode {
 }
 
 async fn run(command: Command, config: Config) -> anyhow::Result<()> {
+    // Moving files needs no database.
+    if let Command::Media(MediaCommand::MigrateToS3 { delete_local }) = command {
+        return migrate_media(&config, delete_local).await;
+    }
     let db = Database::open(&config).await?;
     let result = match command {
         Command::Serve { role } => {
@@ -247,6 +267,9 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             println!("recounted every account: {wrong} had wrong counts");
             Ok(())
         }
+        Command::Media(MediaCommand::MigrateToS3 { delete_local }) => {
+            migrate_media(&config, delete_local).await
+        }
         Command::Token(TokenCommand::Create { name }) => {
             let token =
                 skein::service::oauth::create_script_token(&db.pool, chrono::Utc::now(), &name)
@@ -257,6 +280,30 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
     };
     db.close().await;
     result
+}
+
+async fn migrate_media(config: &Config, delete_local: bool) -> anyhow::Result<()> {
+    let done = skein::storage::migrate_to_s3(config, delete_local).await?;
+    println!(
+        "copied {} files to the bucket; {} were there already; {} local files removed; \
+         {} other files in {} left alone",
+        done.copied,
+        done.present,
+        done.removed,
+        done.ignored,
+        config.media_dir().display()
+    );
+    for (name, why) in &done.failed {
+        eprintln!("not copied: {name}: {why}");
+    }
+    if done.failed.is_empty() {
+        Ok(())
+    } else {
+        anyhow::bail!(
+            "{} files were not copied; run the command again once the bucket answers",
+            done.failed.len()
+        )
+    }
 }
 
 async fn serve(config: Config, db: &Database) -> anyhow::Result<()> {

@@ -50,6 +50,13 @@ pub const ARCHIVE: Limit = Limit {
     max: 3,
     window: chrono::Duration::hours(1),
 };
+/// Requests for a mailed link (password reset, confirmation again), per
+/// address asking and per e-mail address asked for.
+pub const MAIL_LINK: Limit = Limit {
+    name: "mail_link",
+    max: 5,
+    window: chrono::Duration::minutes(30),
+};
 pub const SIGN_UP: Limit = Limit {
     name: "sign_up",
     max: 5,

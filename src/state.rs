@@ -62,6 +62,8 @@ pub struct AppState {
     /// Work started after a request's change committed (checking profile
     /// links); tests wait for it with `close` and `wait`.
     pub background: TaskTracker,
+    /// Where media files are kept: the media directory or a bucket.
+    pub media: crate::storage::MediaStore,
     /// This process's last self-check results (`service::self_check`).
     pub self_checks: Arc<crate::service::self_check::SelfChecks>,
 }

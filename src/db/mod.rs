@@ -39,6 +39,7 @@ pub mod imports;
 pub mod inbox;
 pub mod likes;
 pub mod lists;
+pub mod mail;
 pub mod markers;
 pub mod media;
 pub mod mutes;

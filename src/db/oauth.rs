@@ -170,6 +170,29 @@ pub async fn revoke_tokens_of_user_app(
     .map(|n: i64| n as u64)
 }
 
+/// Revokes every token of a user (a password reset by e-mail).
+pub async fn revoke_tokens_of_user(
+    db: impl PgExecutor<'_>,
+    user_id: i64,
+    now: DateTime<Utc>,
+) -> Result<u64, sqlx::Error> {
+    sqlx::query_scalar(
+        "with revoked as (
+             update oauth_tokens set revoked_at = $2
+             where user_id = $1 and revoked_at is null
+             returning id
+         ), unsubscribed as (
+             delete from web_push_subscriptions where token_id in (select id from revoked)
+         )
+         select count(*) from revoked",
+    )
+    .bind(user_id)
+    .bind(now)
+    .fetch_one(db)
+    .await
+    .map(|n: i64| n as u64)
+}
+
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Token {
     pub id: i64,

@@ -274,3 +274,43 @@ pub async fn files_of_owner(
             .await?;
     Ok(rows.into_iter().flat_map(|(a, b)| [a, b]).collect())
 }
+
+/// Remembers stored files whose removal failed, to try again later.
+pub async fn remember_failed_removals(
+    db: impl PgExecutor<'_>,
+    names: &[String],
+    at: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "insert into media_deletions (name, first_failed_at)
+         select unnest($1::text[]), $2
+         on conflict (name) do update set attempts = media_deletions.attempts + 1",
+    )
+    .bind(names)
+    .bind(at)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Up to `limit` files whose removal failed, fewest attempts first.
+pub async fn failed_removals(
+    db: impl PgExecutor<'_>,
+    limit: i64,
+) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "select name from media_deletions order by attempts, first_failed_at limit $1",
+    )
+    .bind(limit)
+    .fetch_all(db)
+    .await
+}
+
+/// Forgets files now removed.
+pub async fn forget_removals(db: impl PgExecutor<'_>, names: &[String]) -> Result<(), sqlx::Error> {
+    sqlx::query("delete from media_deletions where name = any($1)")
+        .bind(names)
+        .execute(db)
+        .await?;
+    Ok(())
+}

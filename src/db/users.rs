@@ -20,6 +20,9 @@ pub struct User {
     pub default_visibility: Visibility,
     pub default_sensitive: bool,
     pub default_language: Option<String>,
+    /// When the e-mail address was confirmed; None while a sign-up waits
+    /// for its confirmation link.
+    pub confirmed_at: Option<DateTime<Utc>>,
 }
 
 /// A user with the username of its actor, for listings.
@@ -261,5 +264,73 @@ pub async fn contact_actor(
          limit 1",
     )
     .fetch_optional(db)
+    .await
+}
+
+/// Marks a new user's e-mail address as waiting for confirmation (users
+/// are confirmed when inserted).
+pub async fn set_unconfirmed(db: impl PgExecutor<'_>, id: i64) -> Result<User, sqlx::Error> {
+    sqlx::query_as("update users set confirmed_at = null where id = $1 returning *")
+        .bind(id)
+        .fetch_one(db)
+        .await
+}
+
+/// Marks a user's e-mail address confirmed (once; later calls keep the
+/// first time). False when there is no such user.
+pub async fn set_confirmed(
+    db: impl PgExecutor<'_>,
+    id: i64,
+    now: DateTime<Utc>,
+) -> Result<bool, sqlx::Error> {
+    sqlx::query("update users set confirmed_at = coalesce(confirmed_at, $2) where id = $1")
+        .bind(id)
+        .bind(now)
+        .execute(db)
+        .await
+        .map(|r| r.rows_affected() == 1)
+}
+
+/// The local user with this e-mail address (compared case-insensitively).
+pub async fn find_by_email(
+    db: impl PgExecutor<'_>,
+    email: &str,
+) -> Result<Option<User>, sqlx::Error> {
+    sqlx::query_as("select * from users where lower(email) = lower($1)")
+        .bind(email)
+        .fetch_optional(db)
+        .await
+}
+
+/// Sets the password hash of a user by id.
+pub async fn set_password_hash_by_id(
+    db: impl PgExecutor<'_>,
+    id: i64,
+    password_hash: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("update users set password_hash = $2 where id = $1")
+        .bind(id)
+        .bind(password_hash)
+        .execute(db)
+        .await
+        .map(drop)
+}
+
+/// The e-mail addresses of staff who can sign in (moderators and admins
+/// with a confirmed address): who is mailed about reports and sign-ups.
+/// `except`: an actor left out (the staff member who caused the message).
+pub async fn staff_emails(
+    db: impl PgExecutor<'_>,
+    except: Option<i64>,
+) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "select u.email from users u join actors a on a.id = u.actor_id
+         where u.role in ('moderator', 'admin') and u.approved and not u.disabled
+           and a.suspended_at is null and u.email is not null and u.confirmed_at is not null
+           and u.actor_id is distinct from $1
+         order by u.actor_id",
+    )
+    .bind(except)
+    .fetch_all(db)
     .await
 }

@@ -5,6 +5,7 @@
 pub mod cleanup;
 pub mod delivery;
 pub mod imports;
+pub mod mail;
 pub mod outcome;
 pub mod pool;
 pub mod push;

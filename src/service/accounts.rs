@@ -8,6 +8,7 @@ use crate::domain::notifications::NotificationKind;
 use crate::domain::username::Username;
 use crate::error::{Error, Result};
 use crate::federation::urls::{Urls, main_key_id};
+use crate::mail::messages::Mail;
 use crate::service::types::{Actor, Listed, Listing, Page, User};
 use crate::service::{keys, password};
 use crate::state::AppState;
@@ -51,7 +52,7 @@ pub struct Created {
 /// Creates a local account: its Person actor with a fresh RSA key pair and
 /// its user row, in one transaction.
 pub async fn create(pool: &PgPool, urls: &Urls, new: NewAccount<'_>) -> Result<Created> {
-    create_with(pool, urls, new, None).await
+    create_with(pool, urls, new, None, None).await
 }
 
 /// Creates a local account as staff (the command line), with the creation
@@ -64,7 +65,13 @@ pub async fn create_by(
     staff: &crate::service::audit::Staff,
 ) -> Result<Created> {
     staff.require_admin()?;
-    create_with(pool, urls, new, Some((now, staff))).await
+    create_with(pool, urls, new, Some((now, staff)), None).await
+}
+
+/// What a sign-up adds to the account's creation, in its transaction.
+struct Joining<'a> {
+    state: &'a AppState,
+    reason: &'a str,
 }
 
 async fn create_with(
@@ -72,7 +79,13 @@ async fn create_with(
     urls: &Urls,
     new: NewAccount<'_>,
     audited: Option<(chrono::DateTime<chrono::Utc>, &crate::service::audit::Staff)>,
+    joining: Option<Joining<'_>>,
 ) -> Result<Created> {
+    // With e-mail configured, a sign-up confirms its address before it can
+    // sign in; accounts made by admins are confirmed at once.
+    let confirmed = joining
+        .as_ref()
+        .is_none_or(|j| !crate::service::mail::enabled(j.state));
     let username = Username::parse(new.username).map_err(|e| Error::Validation(e.to_string()))?;
     let email = match new.email.map(str::trim) {
         None | Some("") => None,
@@ -144,6 +157,10 @@ async fn create_with(
             e.into()
         }
     })?;
+    let user = match confirmed {
+        true => user,
+        false => db::users::set_unconfirmed(&mut *tx, user.id).await?,
+    };
     if let Some((now, staff)) = audited {
         crate::service::audit::record(
             &mut tx,
@@ -156,8 +173,56 @@ async fn create_with(
         )
         .await?;
     }
+    if let Some(joining) = joining {
+        joined(&mut tx, joining, &actor, &user).await?;
+    }
     tx.commit().await?;
     Ok(Created { actor, user })
+}
+
+/// The rest of a sign-up, in the transaction that creates the account: why
+/// they want to join, staff told (notifications, and e-mail when the
+/// sign-up waits for approval), the confirmation e-mail.
+async fn joined(
+    tx: &mut sqlx::PgConnection,
+    joining: Joining<'_>,
+    actor: &db::actors::Actor,
+    user: &db::users::User,
+) -> Result<()> {
+    let state = joining.state;
+    db::users::set_sign_up_reason(&mut *tx, user.id, joining.reason.trim()).await?;
+    // Staff hear of every sign-up (Mastodon's `admin.sign_up`); one that
+    // waits for approval shows in the admin area's accounts.
+    for staff in db::users::staff_actor_ids(&mut *tx).await? {
+        db::notifications::notify(
+            tx,
+            staff,
+            NotificationKind::AdminSignUp,
+            actor.id,
+            None,
+            state.clock.now(),
+        )
+        .await?;
+    }
+    if !user.approved {
+        let link = format!("{}/admin/accounts?filter=pending", state.urls.origin());
+        crate::service::mail::queue_to_staff(
+            tx,
+            state,
+            &Mail::SignUpPending {
+                username: &actor.username,
+                email: user.email.as_deref().unwrap_or_default(),
+                reason: joining.reason,
+                link: &link,
+            },
+            None,
+        )
+        .await?;
+    }
+    if user.confirmed_at.is_none() {
+        crate::service::account_mail::queue_confirmation(tx, state, user, &actor.username).await?;
+    }
+    Ok(())
 }
 
 /// Sets a new password for someone else's account (the command line), in
@@ -383,7 +448,7 @@ pub async fn sign_up(state: &crate::state::AppState, new: SignUp<'_>) -> Result<
     {
         return Err(Error::TooManyRequests);
     }
-    let created = create(
+    create_with(
         &state.db,
         &state.urls,
         NewAccount {
@@ -394,25 +459,13 @@ pub async fn sign_up(state: &crate::state::AppState, new: SignUp<'_>) -> Result<
             approved,
             fediverse_sharing: state.config.fediverse_sharing_default,
         },
+        None,
+        Some(Joining {
+            state,
+            reason: new.reason,
+        }),
     )
-    .await?;
-    let mut tx = state.db.begin().await?;
-    db::users::set_sign_up_reason(&mut *tx, created.user.id, new.reason.trim()).await?;
-    // Staff hear of every sign-up (Mastodon's `admin.sign_up`); one that
-    // waits for approval shows in the admin area's accounts.
-    for staff in db::users::staff_actor_ids(&mut *tx).await? {
-        db::notifications::notify(
-            &mut tx,
-            staff,
-            NotificationKind::AdminSignUp,
-            created.actor.id,
-            None,
-            state.clock.now(),
-        )
-        .await?;
-    }
-    tx.commit().await?;
-    Ok(created)
+    .await
 }
 
 /// An account by id, whatever it is (the instance actor and tombstones

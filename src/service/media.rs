@@ -1,5 +1,6 @@
 //! Local media: uploading images (checked, cleaned and scaled by `imaging`
-//! on a blocking thread, stored as files under the media directory), alt
+//! on a blocking thread, stored by `storage::MediaStore`: the media
+//! directory or a bucket), alt
 //! text and focal points, attaching uploads to posts, serving the files,
 //! and removing uploads no post took.
 //!
@@ -8,9 +9,8 @@
 //! an "image" to clients, animated GIFs included: Skein does not make MP4s
 //! of them as Mastodon does for its "gifv".
 
-use std::path::Path;
-
 use bytes::Bytes;
+use futures::stream::BoxStream;
 use sqlx::PgConnection;
 
 use crate::db::{self, actors::Actor, uploads::Upload};
@@ -55,21 +55,29 @@ pub struct MediaAttributes<'a> {
     pub focus: Option<&'a str>,
 }
 
-/// An open stored file and how to serve it.
-#[derive(Debug)]
+/// A stored file being read, and how to serve it.
 pub struct MediaFile {
-    pub file: tokio::fs::File,
+    pub body: BoxStream<'static, std::io::Result<Bytes>>,
     /// One of the types Skein writes; nothing else is served.
     pub content_type: &'static str,
     pub length: u64,
+}
+
+/// Where a stored file is shown: the public base URL (a CDN) when one is
+/// set, else this instance's `/media/NAME`.
+pub fn media_url(state: &AppState, name: &str) -> String {
+    state
+        .media
+        .public_url(name)
+        .unwrap_or_else(|| state.urls.media(name))
 }
 
 fn attachment_entity(state: &AppState, upload: &Upload) -> MediaAttachment {
     MediaAttachment {
         id: upload.id,
         kind: "image",
-        url: state.urls.media(&upload.file_key),
-        preview_url: state.urls.media(&upload.small_key),
+        url: media_url(state, &upload.file_key),
+        preview_url: media_url(state, &upload.small_key),
         content_type: upload.content_type.clone(),
         description: Some(upload.description.clone()).filter(|d| !d.is_empty()),
         blurhash: upload.blurhash.clone(),
@@ -155,32 +163,53 @@ pub async fn upload(
         }
     })?;
 
-    let dir = state.config.media_dir();
-    tokio::fs::create_dir_all(&dir)
-        .await
-        .map_err(|e| anyhow::anyhow!("creating the media directory {}: {e}", dir.display()))?;
-    let file_key = rules::new_file_name(processed.original.kind.extension());
-    let small_key = rules::new_file_name(processed.small.kind.extension());
-    write_new(&dir, &file_key, &processed.original.bytes).await?;
-    if let Err(e) = write_new(&dir, &small_key, &processed.small.bytes).await {
-        remove_files(state, &[file_key]).await;
-        return Err(e);
-    }
     let meta = db::uploads::Meta {
         original: db::uploads::Dimensions::new(processed.original.width, processed.original.height),
         small: db::uploads::Dimensions::new(processed.small.width, processed.small.height),
     };
     let size = |bytes: &[u8]| i32::try_from(bytes.len()).unwrap_or(i32::MAX);
+    let (file_size, small_size) = (
+        size(&processed.original.bytes),
+        size(&processed.small.bytes),
+    );
+    let (content_type, small_content_type) = (
+        processed.original.kind.content_type(),
+        processed.small.kind.content_type(),
+    );
+    // The files are stored before the row that names them: a store that
+    // fails leaves no row, and a row never names a file that is not there.
+    let file_key = rules::new_file_name(processed.original.kind.extension());
+    let small_key = rules::new_file_name(processed.small.kind.extension());
+    state
+        .media
+        .put(
+            &file_key,
+            Bytes::from(processed.original.bytes),
+            content_type,
+        )
+        .await?;
+    if let Err(e) = state
+        .media
+        .put(
+            &small_key,
+            Bytes::from(processed.small.bytes),
+            small_content_type,
+        )
+        .await
+    {
+        remove_files(state, &[file_key]).await;
+        return Err(e.into());
+    }
     let inserted = db::uploads::insert(
         &state.db,
         &db::uploads::NewUpload {
             owner_id: owner.id,
             file_key: &file_key,
             small_key: &small_key,
-            content_type: processed.original.kind.content_type(),
-            small_content_type: processed.small.kind.content_type(),
-            file_size: size(&processed.original.bytes),
-            small_size: size(&processed.small.bytes),
+            content_type,
+            small_content_type,
+            file_size,
+            small_size,
             meta: &meta,
             description: &description,
             focus: focus.map(|f| (f.x, f.y)),
@@ -196,27 +225,6 @@ pub async fn upload(
             Err(e.into())
         }
     }
-}
-
-/// Writes a file that must not exist yet.
-async fn write_new(dir: &Path, name: &str, bytes: &[u8]) -> Result<()> {
-    use tokio::io::AsyncWriteExt;
-    let path = dir.join(name);
-    let written = async {
-        let mut file = tokio::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&path)
-            .await?;
-        file.write_all(bytes).await?;
-        file.sync_all().await
-    }
-    .await;
-    if let Err(e) = written {
-        let _ = tokio::fs::remove_file(&path).await;
-        return Err(anyhow::anyhow!("writing {}: {e}", path.display()).into());
-    }
-    Ok(())
 }
 
 /// One of `owner`'s uploads (Mastodon's `GET /api/v1/media/:id`); another
@@ -265,9 +273,30 @@ pub async fn update(
     Ok(attachment_entity(state, &updated))
 }
 
+impl std::fmt::Debug for MediaFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MediaFile")
+            .field("content_type", &self.content_type)
+            .field("length", &self.length)
+            .finish_non_exhaustive()
+    }
+}
+
+/// How a stored file is served: Skein sends it, or sends the browser to
+/// the bucket or its CDN.
+#[derive(Debug)]
+pub enum Served {
+    File(MediaFile),
+    /// The address, and how long a browser may keep the redirect.
+    Redirect {
+        url: String,
+        max_age: u64,
+    },
+}
+
 /// Opens a stored file by its name for serving. Only names Skein makes, of
 /// files with a row, are looked up, and only with the type Skein wrote.
-pub async fn open(state: &AppState, name: &str) -> Result<MediaFile> {
+pub async fn open(state: &AppState, name: &str) -> Result<Served> {
     if !rules::is_file_name(name) {
         return Err(Error::NotFound);
     }
@@ -277,22 +306,15 @@ pub async fn open(state: &AppState, name: &str) -> Result<MediaFile> {
         .and_then(OutputType::from_content_type)
         .ok_or(Error::NotFound)?
         .content_type();
-    let path = state.config.media_dir().join(name);
-    let file = match tokio::fs::File::open(&path).await {
-        Ok(file) => file,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(Error::NotFound),
-        Err(e) => return Err(anyhow::anyhow!("opening {}: {e}", path.display()).into()),
-    };
-    let length = file
-        .metadata()
-        .await
-        .map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))?
-        .len();
-    Ok(MediaFile {
-        file,
+    if let Some((url, max_age)) = state.media.redirect(name).await? {
+        return Ok(Served::Redirect { url, max_age });
+    }
+    let file = state.media.get(name).await?;
+    Ok(Served::File(MediaFile {
+        body: file.body,
         content_type,
-        length,
-    })
+        length: file.length,
+    }))
 }
 
 /// Removes uploads that no post took within `UNATTACHED_LIFETIME` of their
@@ -305,17 +327,52 @@ pub async fn remove_stale(state: &AppState) -> Result<usize> {
 }
 
 /// Removes stored files whose rows are gone. A file already missing is no
-/// error; one that cannot be removed is logged and left (it is no longer
-/// served: serving needs the row).
+/// error; one that cannot be removed (the bucket is down) is logged and
+/// remembered in `media_deletions`, for `retry_removals` (the hourly
+/// cleanup) to try again. It is no longer served meanwhile: serving needs
+/// the row.
 pub(crate) async fn remove_files(state: &AppState, names: &[String]) {
-    let dir = state.config.media_dir();
+    let mut failed = Vec::new();
     for name in names.iter().filter(|n| rules::is_file_name(n)) {
-        match tokio::fs::remove_file(dir.join(name)).await {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => tracing::warn!(file = %name, error = %e, "removing a media file failed"),
+        if let Err(e) = state.media.delete(name).await {
+            tracing::warn!(file = %name, error = %e, "removing a media file failed; it is tried again later");
+            failed.push(name.clone());
         }
     }
+    if failed.is_empty() {
+        return;
+    }
+    if let Err(e) =
+        db::uploads::remember_failed_removals(&state.db, &failed, state.clock.now()).await
+    {
+        tracing::warn!(files = ?failed, error = %e, "remembering media files to remove failed; they stay in storage");
+    }
+}
+
+/// Files whose removal is retried at once, at most, by `retry_removals`.
+const REMOVALS_PER_RUN: i64 = 1000;
+
+/// Tries again to remove stored files whose removal failed (see
+/// `remove_files`); returns how many are now gone. Those that fail again
+/// wait for the next run.
+pub async fn retry_removals(state: &AppState) -> Result<usize> {
+    let names = db::uploads::failed_removals(&state.db, REMOVALS_PER_RUN).await?;
+    let mut removed = Vec::new();
+    let mut failed = Vec::new();
+    for name in names {
+        match state.media.delete(&name).await {
+            Ok(()) => removed.push(name),
+            Err(e) => {
+                tracing::warn!(file = %name, error = %e, "removing a media file failed again");
+                failed.push(name);
+            }
+        }
+    }
+    db::uploads::forget_removals(&state.db, &removed).await?;
+    if !failed.is_empty() {
+        db::uploads::remember_failed_removals(&state.db, &failed, state.clock.now()).await?;
+    }
+    Ok(removed.len())
 }
 
 /// The media a post is written or edited with, checked: at most four, each
@@ -429,7 +486,7 @@ fn attachment_row(state: &AppState, upload: &Upload) -> db::media::Attachment {
     let dimension = |v: u32| i32::try_from(v).ok();
     db::media::Attachment {
         kind: "image".into(),
-        url: state.urls.media(&upload.file_key),
+        url: media_url(state, &upload.file_key),
         media_type: Some(upload.content_type.clone()),
         description: upload.description.clone(),
         blurhash: upload.blurhash.clone(),

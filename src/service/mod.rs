@@ -1,6 +1,7 @@
 //! Use cases. Each owns its transaction and is called alike by the CLI, the
 //! client API, the web UI and the inbox.
 
+pub mod account_mail;
 pub mod accounts;
 pub mod audit;
 pub mod blocklists;
@@ -23,6 +24,7 @@ pub mod keys;
 pub mod link_verification;
 pub mod lists;
 pub mod lookup;
+pub mod mail;
 pub mod maintenance;
 pub mod markers;
 pub mod media;

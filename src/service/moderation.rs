@@ -17,8 +17,9 @@ use serde_json::json;
 
 use crate::db::{self, actors::Actor, posts::Post};
 use crate::error::{Error, Result};
+use crate::mail::messages::{Mail, Moderated};
 use crate::service::audit::{self, Staff};
-use crate::service::{follows, media, posts, profiles};
+use crate::service::{follows, mail, media, posts, profiles};
 use crate::state::AppState;
 
 /// What a moderator does to an account (Mastodon's admin account actions).
@@ -37,6 +38,8 @@ pub enum AccountAction {
     Approve,
     /// Reject a pending sign-up: the account is removed.
     Reject,
+    /// Confirm a sign-up's e-mail address for it (its mail was lost).
+    Confirm,
     /// Nothing but a note in the audit log (and resolving the report).
     Warn,
 }
@@ -54,6 +57,7 @@ impl AccountAction {
             "enable" => Some(AccountAction::Enable),
             "approve" => Some(AccountAction::Approve),
             "reject" => Some(AccountAction::Reject),
+            "confirm" => Some(AccountAction::Confirm),
             "none" | "warn" => Some(AccountAction::Warn),
             _ => None,
         }
@@ -69,6 +73,7 @@ impl AccountAction {
             AccountAction::Enable => "account.enable",
             AccountAction::Approve => "account.approve",
             AccountAction::Reject => "account.reject",
+            AccountAction::Confirm => "account.confirm",
             AccountAction::Warn => "account.warn",
         }
     }
@@ -199,6 +204,19 @@ pub async fn act_on_account(
                 db::actors::delete_local(&mut *tx, target.id).await?;
             }
         }
+        AccountAction::Confirm => {
+            let Some(user) = &user else {
+                return Err(Error::Validation(
+                    "only local accounts confirm an e-mail address".into(),
+                ));
+            };
+            if user.confirmed_at.is_some() {
+                return Err(Error::Validation(
+                    "the e-mail address is already confirmed".into(),
+                ));
+            }
+            db::users::set_confirmed(&mut *tx, user.id, now).await?;
+        }
         AccountAction::Warn => {}
     }
     if let Some(report) = request.report_id {
@@ -210,6 +228,9 @@ pub async fn act_on_account(
             .filter(|r| r.target_id == target.id)
             .ok_or_else(|| Error::Validation("the report is not about this account".into()))?;
         db::reports::set_resolved(&mut *tx, found.id, Some(me), now).await?;
+    }
+    if let Some(user) = &user {
+        tell_owner(&mut tx, state, &target, user, action, request.text).await?;
     }
     audit::record(
         &mut tx,
@@ -270,6 +291,56 @@ pub async fn delete_suspended(state: &AppState, staff: &Staff, target_id: i64) -
 }
 
 /// `user@host`, or `user` for a local account, for the audit log.
+/// Mails the owner of a local account what a moderator did to it (nothing
+/// for a rejected sign-up: the account is gone).
+async fn tell_owner(
+    tx: &mut sqlx::PgConnection,
+    state: &AppState,
+    target: &Actor,
+    user: &db::users::User,
+    action: AccountAction,
+    note: &str,
+) -> Result<()> {
+    let Some(email) = user.email.as_deref() else {
+        return Ok(());
+    };
+    let username = target.username.as_str();
+    let moderated = match action {
+        AccountAction::Approve => {
+            let link = format!("{}/auth/sign_in", state.urls.origin());
+            return mail::queue(
+                tx,
+                state,
+                email,
+                &Mail::Approved {
+                    username,
+                    link: &link,
+                },
+            )
+            .await;
+        }
+        AccountAction::Reject | AccountAction::Confirm => return Ok(()),
+        AccountAction::Suspend => Moderated::Suspended,
+        AccountAction::Unsuspend => Moderated::Unsuspended,
+        AccountAction::Silence => Moderated::Silenced,
+        AccountAction::Unsilence => Moderated::Unsilenced,
+        AccountAction::Disable => Moderated::Disabled,
+        AccountAction::Enable => Moderated::Enabled,
+        AccountAction::Warn => Moderated::Warned,
+    };
+    mail::queue(
+        tx,
+        state,
+        email,
+        &Mail::Moderated {
+            username,
+            action: moderated,
+            note,
+        },
+    )
+    .await
+}
+
 fn handle(state: &AppState, actor: &Actor) -> String {
     let host = actor.domain.clone().unwrap_or_else(|| state.urls.domain());
     format!("{}@{host}", actor.username)

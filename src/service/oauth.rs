@@ -275,6 +275,11 @@ pub async fn grant_code(
     authorization: &Authorization,
     user: &User,
 ) -> Result<String> {
+    if !crate::service::account_mail::may_sign_in(state, user) {
+        return Err(Error::Forbidden(
+            crate::service::account_mail::UNCONFIRMED.into(),
+        ));
+    }
     if !user.approved || user.disabled {
         return Err(Error::Forbidden("this account cannot sign in".into()));
     }
@@ -410,7 +415,9 @@ pub async fn exchange_code(
     }
     let user = db::users::find_by_id(&mut *tx, found.user_id)
         .await?
-        .filter(|u| u.approved && !u.disabled)
+        .filter(|u| {
+            u.approved && !u.disabled && crate::service::account_mail::may_sign_in(state, u)
+        })
         .ok_or_else(|| OAuthError::InvalidGrant("the account cannot sign in".into()))?;
     let grant = issue(&mut tx, Some(app.id), Some(user.id), &found.scopes, now).await?;
     tx.commit().await?;
@@ -520,7 +527,10 @@ pub async fn authenticate(state: &AppState, token: &str) -> Result<Option<Bearer
             let Some(user) = db::users::find_by_id(&state.db, user_id).await? else {
                 return Ok(None);
             };
-            if user.disabled || !user.approved {
+            if user.disabled
+                || !user.approved
+                || !crate::service::account_mail::may_sign_in(state, &user)
+            {
                 return Ok(None);
             }
             let Some(actor) = db::actors::find_by_id(&state.db, user.actor_id)

@@ -191,7 +191,10 @@ pub async fn export_archive_zip(state: &AppState, actor: &Actor) -> Result<Archi
     {
         return Err(Error::TooManyRequests);
     }
-    let media_prefix = state.urls.media("");
+    // Files are named by this instance's /media/ addresses, and by the
+    // public base URL's for those uploaded while one was set.
+    let mut media_prefixes = vec![state.urls.media("")];
+    media_prefixes.extend(state.media.public_base().map(str::to_string));
     let mut documents = Vec::new();
     for (name, file) in [
         ("actor.json", ArchiveFile::Actor),
@@ -200,12 +203,13 @@ pub async fn export_archive_zip(state: &AppState, actor: &Actor) -> Result<Archi
         ("bookmarks.json", ArchiveFile::Bookmarks),
     ] {
         let mut doc = export_archive(state, actor, file).await?;
-        relative_media(&mut doc, &media_prefix);
+        relative_media(&mut doc, &media_prefixes);
         let text = serde_json::to_string_pretty(&doc).map_err(|e| anyhow::anyhow!(e))?;
         documents.push((name, text));
     }
     let media = db::uploads::files_of_owner(&state.db, actor.id).await?;
-    let media_dir = state.config.media_dir();
+    let store = state.media.clone();
+    let runtime = tokio::runtime::Handle::current();
     let (tx, rx) = tokio::sync::mpsc::channel(ARCHIVE_CHUNKS_AHEAD);
     let account = actor.ap_id.clone();
     tokio::task::spawn_blocking(move || {
@@ -213,7 +217,7 @@ pub async fn export_archive_zip(state: &AppState, actor: &Actor) -> Result<Archi
             tx: tx.clone(),
             buffer: Vec::with_capacity(ARCHIVE_CHUNK),
         };
-        if let Err(e) = write_archive(&mut out, documents, &media_dir, media) {
+        if let Err(e) = write_archive(&mut out, documents, &store, &runtime, media) {
             // The reader sees the error and the download ends broken,
             // never as a ZIP that looks whole.
             tracing::warn!(account = %account, error = %e, "writing an archive");
@@ -226,9 +230,11 @@ pub async fn export_archive_zip(state: &AppState, actor: &Actor) -> Result<Archi
 fn write_archive(
     out: &mut ChunkWriter,
     documents: Vec<(&'static str, String)>,
-    media_dir: &std::path::Path,
+    store: &crate::storage::MediaStore,
+    runtime: &tokio::runtime::Handle,
     media: Vec<String>,
 ) -> anyhow::Result<()> {
+    use futures::StreamExt;
     use std::io::Write;
     let mut zip = zip::ZipWriter::new_stream(&mut *out);
     let deflated = zip::write::SimpleFileOptions::default()
@@ -240,12 +246,19 @@ fn write_archive(
     // Images are compressed already: stored as they are.
     let stored =
         zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    // Each file is read from the store a chunk at a time (this thread
+    // waits on the runtime for each), never whole.
     for key in media {
-        let Ok(mut source) = std::fs::File::open(media_dir.join(&key)) else {
-            continue; // a file removed since (its row goes with it)
+        let mut source = match runtime.block_on(store.get(&key)) {
+            Ok(file) => file.body,
+            // A file removed since (its row goes with it).
+            Err(crate::storage::StoreError::NotFound) => continue,
+            Err(e) => return Err(e.into()),
         };
         zip.start_file(format!("media/{key}"), stored)?;
-        std::io::copy(&mut source, &mut zip)?;
+        while let Some(chunk) = runtime.block_on(source.next()) {
+            zip.write_all(&chunk?)?;
+        }
     }
     zip.finish()?;
     out.flush()?;
@@ -291,21 +304,22 @@ impl std::io::Write for ChunkWriter {
 
 /// Turns this server's media addresses in `url` and `href` values into the
 /// archive's own `media/...` paths (what people wrote is left as it is).
-fn relative_media(value: &mut Value, prefix: &str) {
+fn relative_media(value: &mut Value, prefixes: &[String]) {
     match value {
         Value::Object(map) => {
             for (key, item) in map.iter_mut() {
                 match item {
-                    Value::String(s)
-                        if (key == "url" || key == "href") && s.starts_with(prefix) =>
-                    {
-                        *s = format!("media/{}", &s[prefix.len()..]);
+                    Value::String(s) if key == "url" || key == "href" => {
+                        if let Some(name) = prefixes.iter().find_map(|p| s.strip_prefix(p.as_str()))
+                        {
+                            *s = format!("media/{name}");
+                        }
                     }
-                    _ => relative_media(item, prefix),
+                    _ => relative_media(item, prefixes),
                 }
             }
         }
-        Value::Array(items) => items.iter_mut().for_each(|i| relative_media(i, prefix)),
+        Value::Array(items) => items.iter_mut().for_each(|i| relative_media(i, prefixes)),
         _ => {}
     }
 }

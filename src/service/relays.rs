@@ -56,7 +56,7 @@ pub async fn subscribe(state: &AppState, staff: &Staff, raw_inbox: &str) -> Resu
         state,
         actor.id,
         &follow,
-        &[relay.inbox_url.clone()],
+        std::slice::from_ref(&relay.inbox_url),
     )
     .await?;
     audit::record(
@@ -86,7 +86,14 @@ pub async fn unsubscribe(state: &AppState, staff: &Staff, id: i64) -> Result<Rel
     if relay.state != "rejected" {
         let follow = activities::follow_object(&relay.follow_activity_id, &actor.ap_id, PUBLIC);
         let undo = activities::undo(&activities::new_id(&state.urls), &actor.ap_id, follow);
-        outbox::queue(&mut tx, state, actor.id, &undo, &[relay.inbox_url.clone()]).await?;
+        outbox::queue(
+            &mut tx,
+            state,
+            actor.id,
+            &undo,
+            std::slice::from_ref(&relay.inbox_url),
+        )
+        .await?;
     }
     audit::record(
         &mut tx,

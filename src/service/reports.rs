@@ -11,6 +11,7 @@ use sqlx::PgConnection;
 use crate::db::{self, actors::Actor, reports::Report};
 use crate::error::{Error, Result};
 use crate::federation::activities;
+use crate::mail::messages::Mail;
 use crate::service::audit::{self, Staff};
 use crate::service::{instance, outbox, posts, rules};
 use crate::state::AppState;
@@ -258,6 +259,29 @@ async fn tell_staff(tx: &mut sqlx::PgConnection, state: &AppState, report: &Repo
             )
             .await?;
         }
+    }
+    if crate::service::mail::enabled(state) {
+        let name = |actor: Option<Actor>| {
+            actor.map_or_else(String::new, |a| {
+                let host = a.domain.clone().unwrap_or_else(|| state.urls.domain());
+                format!("{}@{host}", a.username)
+            })
+        };
+        let reporter = name(db::actors::find_by_id(&mut *tx, report.reporter_id).await?);
+        let target = name(db::actors::find_by_id(&mut *tx, report.target_id).await?);
+        let link = format!("{}/admin/reports", state.urls.origin());
+        crate::service::mail::queue_to_staff(
+            tx,
+            state,
+            &Mail::NewReport {
+                reporter: &reporter,
+                target: &target,
+                comment: &report.comment,
+                link: &link,
+            },
+            Some(report.reporter_id),
+        )
+        .await?;
     }
     Ok(())
 }

@@ -74,6 +74,11 @@ pub async fn sign_in(
     if user.disabled {
         return Err(Error::Forbidden("this account is disabled".into()));
     }
+    if !crate::service::account_mail::may_sign_in(state, &user) {
+        return Err(Error::Forbidden(
+            crate::service::account_mail::UNCONFIRMED.into(),
+        ));
+    }
     if !user.approved {
         return Err(Error::Forbidden(
             "this account is waiting for a moderator's approval".into(),
@@ -159,7 +164,7 @@ pub async fn find(state: &AppState, cookie: &str) -> Result<Option<Session>> {
     let Some(user) = db::users::find_by_id(&state.db, found.user_id).await? else {
         return Ok(None);
     };
-    if user.disabled || !user.approved {
+    if user.disabled || !user.approved || !crate::service::account_mail::may_sign_in(state, &user) {
         return Ok(None);
     }
     let Some(actor) = db::actors::find_by_id(&state.db, user.actor_id)

@@ -267,6 +267,12 @@ impl TestApp {
         .await
     }
 
+    /// Like [`TestApp::spawn_beside`], with more configuration (e.g. the
+    /// same instance after its media moved to a bucket).
+    pub async fn spawn_beside_with(&self, options: Options) -> TestApp {
+        Self::spawn_on(options, self.db.clone(), Some(self.domain.clone())).await
+    }
+
     async fn spawn_on(options: Options, db: PgPool, domain: Option<String>) -> TestApp {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");

@@ -63,9 +63,9 @@ fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
 
 #[tokio::test]
 async fn two_web_processes_and_a_worker_serve_one_instance() {
-    let s3 = crate::object_storage::S3Server::start().await;
+    let s3 = crate::s3::start_s3_server().await;
     let mut alpha = Instance::new().await;
-    for (key, value) in s3.settings() {
+    for (key, value) in s3.env("stream") {
         alpha.set(&key, value);
     }
     alpha.set("SKEIN_DELIVERY__WORKERS", "1");
@@ -136,10 +136,10 @@ async fn two_web_processes_and_a_worker_serve_one_instance() {
     let media: serde_json::Value = response.json().await.unwrap();
     let url = url::Url::parse(media["url"].as_str().unwrap()).unwrap();
     let file = url.path().rsplit('/').next().unwrap().to_string();
+    let names = s3.names().await;
     assert!(
-        s3.object_names().iter().any(|name| name.ends_with(&file)),
-        "{file} is in the bucket: {:?}",
-        s3.object_names()
+        names.iter().any(|name| name.ends_with(&file)),
+        "{file} is in the bucket: {names:?}"
     );
     for dir in [&own_one, &own_two, &alpha.data_dir] {
         assert!(

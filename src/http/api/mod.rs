@@ -13,6 +13,7 @@ pub mod blocks;
 pub mod bookmarks;
 pub mod conversations;
 pub mod domain_blocks;
+pub mod emails;
 pub mod exports;
 pub mod filters;
 pub mod follow_requests;
@@ -102,6 +103,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .merge(admin_accounts::routes())
         .merge(conversations::routes())
         .merge(push::routes())
+        .merge(emails::routes())
         .merge(streaming::routes())
         .fallback(api_not_found)
         .layer(middleware::from_fn_with_state(state, rate_limit))

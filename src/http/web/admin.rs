@@ -38,14 +38,28 @@ struct IndexPage {
     chrome: Chrome,
     section: &'static str,
     is_admin: bool,
+    /// The SMTP host e-mail goes through, None when e-mail is off.
+    mail_host: Option<String>,
+    /// E-mail waiting to be sent.
+    mail_waiting: i64,
+    /// Why the latest attempt among them failed.
+    mail_error: Option<String>,
 }
 
 /// `GET /admin`
-async fn index(staff: StaffSession) -> WebResult {
+async fn index(State(state): State<AppState>, staff: StaffSession) -> WebResult {
+    let mail_host = crate::service::mail::enabled(&state).then(|| state.config.smtp.host.clone());
+    let (mail_waiting, mail_error) = match mail_host {
+        Some(_) => crate::service::mail::waiting(&state).await?,
+        None => (0, None),
+    };
     render(&IndexPage {
         is_admin: staff.staff.is_admin(),
         chrome: staff.me.chrome,
         section: "index",
+        mail_host,
+        mail_waiting,
+        mail_error,
     })
 }
 

@@ -45,6 +45,8 @@ pub struct AccountRow {
     pub suspended: bool,
     pub silenced: bool,
     pub pending: bool,
+    /// A sign-up that has not followed its confirmation link.
+    pub unconfirmed: bool,
     pub role: String,
     pub joined: String,
     /// Why a pending sign-up wants to join.
@@ -121,6 +123,7 @@ async fn list(
             suspended: actor.suspended_at.is_some(),
             silenced: actor.silenced_at.is_some(),
             pending,
+            unconfirmed: user.as_ref().is_some_and(|u| u.confirmed_at.is_none()),
             role: user.map(|u| u.role).unwrap_or_default(),
             joined: actor.created_at.format("%Y-%m-%d").to_string(),
             reason,
@@ -159,7 +162,7 @@ fn report_of(form: &ActionForm) -> Result<Option<i64>, Error> {
     }
 }
 
-/// `POST /admin/accounts/{id}/{suspend|unsuspend|silence|unsilence|approve|reject}`
+/// `POST /admin/accounts/{id}/{suspend|unsuspend|silence|unsilence|approve|reject|confirm}`
 async fn act(
     State(state): State<AppState>,
     staff: StaffSession,

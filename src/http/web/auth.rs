@@ -28,6 +28,9 @@ struct SignInPage {
     error: Option<String>,
     /// Set when this browser cannot keep the sign-in cookie here.
     plain_http: Option<PlainHttp>,
+    /// E-mail is configured: the page links to the password reset and to
+    /// the confirmation e-mail sent again.
+    mail: bool,
 }
 
 #[derive(Template)]
@@ -71,10 +74,13 @@ pub async fn rule_views(state: &AppState) -> Result<Vec<RuleView>, Error> {
 struct SignUpDonePage {
     chrome: Chrome,
     username: String,
+    /// A confirmation link was mailed.
+    confirm_email: bool,
+    approved: bool,
 }
 
 /// A page with a fresh pre-session token, set as a cookie alongside.
-fn with_form_token(
+pub(super) fn with_form_token(
     state: &AppState,
     status: StatusCode,
     token: &str,
@@ -93,7 +99,7 @@ fn with_form_token(
 /// (plain http, Secure cookies) is answered with the page that says where
 /// to go instead of "the form has expired"; `form` is the path of the
 /// form's page.
-fn refuse_form(
+pub(super) fn refuse_form(
     state: &AppState,
     over: OverHttps,
     headers: &HeaderMap,
@@ -112,7 +118,7 @@ fn refuse_form(
 }
 
 /// The path and query this page was asked with.
-fn here(uri: &Uri) -> &str {
+pub(super) fn here(uri: &Uri) -> &str {
     uri.path_and_query().map_or("/", |p| p.as_str())
 }
 
@@ -161,6 +167,7 @@ pub async fn sign_in_form(
         next: local_path(&q.next, "").to_string(),
         error: None,
         plain_http: session::plain_http(&state, over, &headers, here(&uri)),
+        mail: crate::service::mail::enabled(&state),
     };
     with_form_token(&state, StatusCode::OK, &token, &page)
 }
@@ -204,6 +211,7 @@ pub async fn sign_in(
                 next: local_path(&form.next, "").to_string(),
                 error: Some(e.public_message()),
                 plain_http: None,
+                mail: crate::service::mail::enabled(&state),
             };
             with_form_token(&state, e.status(), &token, &page)
         }
@@ -327,10 +335,13 @@ pub async fn sign_up(
         }
         Err(e) => return Err(e.into()),
     };
-    if !created.user.approved {
+    let confirm_email = created.user.confirmed_at.is_none();
+    if !created.user.approved || confirm_email {
         let page = SignUpDonePage {
             chrome: web.chrome,
             username: created.actor.username,
+            confirm_email,
+            approved: created.user.approved,
         };
         let mut response = render_with(StatusCode::OK, &page)?;
         response.headers_mut().append(

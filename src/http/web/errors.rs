@@ -44,6 +44,11 @@ impl Described {
                 "Too many attempts; wait a while and try again.".to_string(),
             ),
             Error::Forbidden(_) => ("Not allowed", error.public_message()),
+            Error::StorageUnavailable(_) => (
+                "Try again later",
+                "Images cannot be stored or read right now; try again in a few minutes."
+                    .to_string(),
+            ),
             Error::Database(_) | Error::Internal(_) => (
                 "Something went wrong",
                 "Something went wrong on this server; try again later.".to_string(),

@@ -22,6 +22,7 @@ mod admin_domains;
 mod admin_reports;
 mod admin_rules;
 mod auth;
+mod auth_mail;
 mod cards;
 mod compose;
 mod errors;
@@ -62,6 +63,7 @@ pub fn routes() -> Router<AppState> {
         .route("/auth/sign_up", get(auth::sign_up_form).post(auth::sign_up))
         .route("/auth/sign_in", get(auth::sign_in_form).post(auth::sign_in))
         .route("/auth/sign_out", post_to(auth::sign_out))
+        .merge(auth_mail::routes())
         .route("/home", get(home::home))
         .route("/bookmarks", get(home::bookmarks))
         .route("/compose", get(compose::page).post(compose::submit))

@@ -1,0 +1,24 @@
+//! `POST /api/v1/emails/confirmations`: mails the confirmation link again,
+//! for an app whose sign-up (`POST /api/v1/accounts`) is still unconfirmed;
+//! its token is the one the sign-up answered with.
+
+use axum::extract::State;
+use axum::routing::post;
+use axum::{Json, Router};
+
+use crate::error::Result;
+use crate::http::api::auth::BearerText;
+use crate::service::account_mail;
+use crate::state::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/api/v1/emails/confirmations", post(resend))
+}
+
+async fn resend(
+    State(state): State<AppState>,
+    BearerText(token): BearerText,
+) -> Result<Json<serde_json::Value>> {
+    account_mail::resend_for_token(&state, &token).await?;
+    Ok(Json(serde_json::json!({})))
+}
