@@ -15,9 +15,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PASTURE_VERSION=0.2.25
-INPUTS_VERSION=0.3.0
+INPUTS_VERSION=0.3.5
 work="$PWD/target/pasture"
-venv="$work/venv"
+venv="$work/venv-$PASTURE_VERSION-$INPUTS_VERSION"
 marker="# skein-interop-pasture $$"
 mkdir -p "$work"
 
@@ -43,8 +43,13 @@ trap cleanup EXIT
 
 echo "interop: installing fediverse-pasture $PASTURE_VERSION and fediverse-pasture-inputs $INPUTS_VERSION"
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
-"$venv/bin/pip" install --quiet --disable-pip-version-check \
-    "fediverse-pasture==$PASTURE_VERSION" "fediverse-pasture-inputs==$INPUTS_VERSION"
+"$venv/bin/pip" install --quiet --disable-pip-version-check "fediverse-pasture==$PASTURE_VERSION"
+# The inputs from 0.3.1 on declare Python >= 3.13 for `warnings.deprecated`
+# alone (inputs.py supplies it on older Pythons): that one package is
+# installed past its declaration, without dependencies, so that everything
+# else stays at versions made for the Python here.
+"$venv/bin/pip" install --quiet --disable-pip-version-check --no-deps --ignore-requires-python \
+    "fediverse-pasture-inputs==$INPUTS_VERSION"
 
 cargo build --quiet --bin skein
 skein="${CARGO_TARGET_DIR:-$PWD/target}/debug/skein"

@@ -44,6 +44,7 @@ pub fn post() -> Value {
             "votersCount": "toot:votersCount",
             "quote": { "@id": "https://w3id.org/fep/044f#quote", "@type": "@id" },
             "quoteUri": "http://fedibird.com/ns#quoteUri",
+            "quoteUrl": "as:quoteUrl",
             "_misskey_quote": "https://misskey-hub.net/ns#_misskey_quote",
             "quoteAuthorization": { "@id": "https://w3id.org/fep/044f#quoteAuthorization", "@type": "@id" },
             "QuoteRequest": "https://w3id.org/fep/044f#QuoteRequest",

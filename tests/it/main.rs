@@ -26,6 +26,7 @@ mod follows;
 mod harness;
 mod http;
 mod inbox;
+mod jsonld_shapes;
 mod link_verification;
 mod mail;
 mod media;

@@ -278,11 +278,12 @@ pub fn hashtag_name(raw: &str) -> Option<String> {
 
 /// The post a remote object quotes (FEP-044f `quote`, or the names other
 /// servers use), or else the first FEP-e232 link to an ActivityPub object
-/// among its tags (as Pleroma and Threads send it).
+/// among its tags (as Pleroma and Threads send it). A list under one of
+/// these names gives its first item, as Mastodon takes only the first quote.
 pub fn quoted_id(object: &Value) -> Option<&str> {
     ["quote", "quoteUri", "_misskey_quote", "quoteUrl"]
         .iter()
-        .find_map(|key| object.get(*key).and_then(id_of))
+        .find_map(|key| items(object.get(*key)).into_iter().next().and_then(id_of))
         .or_else(|| {
             items(object.get("tag")).into_iter().find_map(|tag| {
                 let media_type = string(tag, "mediaType")?;
@@ -501,6 +502,24 @@ mod tests {
         assert_eq!(post.mentions, vec!["https://here.example/users/alice"]);
         assert_eq!(post.attachments.len(), 1);
         assert_eq!(post.attachments[0].kind, "image");
+    }
+
+    #[test]
+    fn a_quote_given_as_a_list_is_its_first_item() {
+        for key in ["quote", "quoteUri", "_misskey_quote", "quoteUrl"] {
+            let post = RemotePost::parse(&note(json!({ key: [
+                "https://other.example/notes/9",
+                "https://other.example/notes/10",
+            ] })))
+            .unwrap();
+            assert_eq!(
+                post.quote.as_deref(),
+                Some("https://other.example/notes/9"),
+                "{key}"
+            );
+        }
+        let post = RemotePost::parse(&note(json!({ "quote": [] }))).unwrap();
+        assert_eq!(post.quote, None);
     }
 
     #[test]

@@ -102,9 +102,10 @@ pub async fn on_request(
     // The answer echoes the request, as FEP-044f asks.
     let mut request =
         crate::federation::activities::quote_request(&envelope.id, &actor.ap_id, object, quote);
-    if let Some(map) = request.as_object_mut() {
-        map.remove("@context");
-    }
+    // The answer takes the request's context, which defines QuoteRequest.
+    let context = request
+        .as_object_mut()
+        .and_then(|map| map.remove("@context"));
     let visible = post.deleted_at.is_none() && post.visibility.is_public();
     let id = crate::federation::activities::new_id(&state.urls);
     let answer = if visible && crate::service::quotes::allowed(state, &post, &author, actor).await?
@@ -120,6 +121,10 @@ pub async fn on_request(
         reject["to"] = serde_json::json!([actor.ap_id]);
         reject
     };
+    let mut answer = answer;
+    if let Some(context) = context {
+        answer["@context"] = context;
+    }
     crate::service::outbox::queue_for(tx, state, &author, actor, &answer).await?;
     Ok(Received::Applied)
 }
