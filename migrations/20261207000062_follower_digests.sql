@@ -6,9 +6,17 @@
 -- that reading it costs one row whatever the number of followers (XOR
 -- adds and removes a follower alike).
 
+-- `scheme://host[:port]/` of an id, as URL parsers give it (and as
+-- `service::follower_sync::prefix_of` does): lower case, without a
+-- trailing dot on the host or the scheme's default port.
 create function follower_prefix(uri text) returns text
 language sql immutable parallel safe as $$
-    select substring(uri from '^[A-Za-z][A-Za-z0-9+.-]*://[^/?#]+') || '/'
+    select regexp_replace(
+               regexp_replace(
+                   lower(substring(uri from '^[A-Za-z][A-Za-z0-9+.-]*://[^/?#@]+')),
+                   '\.(:[0-9]+)?$', '\1'),
+               '^(https://[^/]+):443$|^(http://[^/]+):80$', '\1\2')
+           || '/'
 $$;
 
 create function follower_bits(uri text) returns bit(256)
@@ -25,17 +33,6 @@ create table follower_digests (
 
 -- Recomputes one followee's digests from its follows (when a follower's id
 -- is no longer known: its actor row is being deleted).
-create function follower_digests_rebuild(followee bigint) returns void
-language sql as $$
-    delete from follower_digests where followee_id = followee;
-    insert into follower_digests (followee_id, prefix, digest)
-    select f.followee_id, follower_prefix(a.ap_id), bit_xor(follower_bits(a.ap_id))
-    from follows f join actors a on a.id = f.follower_id
-    where f.followee_id = followee and f.state = 'accepted'
-          and follower_prefix(a.ap_id) is not null
-    group by 1, 2;
-$$;
-
 create function follower_digests_toggle(followee bigint, follower bigint) returns void
 language plpgsql as $$
 declare
@@ -45,8 +42,9 @@ begin
         return;
     end if;
     select ap_id into uri from actors where id = follower;
+    -- A follower whose actor is being deleted was taken out of the digests
+    -- before it went (`actors_leave_digests`).
     if uri is null then
-        perform follower_digests_rebuild(followee);
         return;
     end if;
     if follower_prefix(uri) is null then
@@ -82,6 +80,27 @@ $$;
 create trigger follows_keep_digests
 after insert or delete or update of state, follower_id, followee_id on follows
 for each row execute function follows_keep_digests();
+
+-- An actor about to be deleted leaves the digests of those it follows
+-- while its id can still be read (its follows then go by cascade).
+create function actors_leave_digests() returns trigger
+language plpgsql as $$
+begin
+    insert into follower_digests (followee_id, prefix, digest)
+    select f.followee_id, follower_prefix(old.ap_id), follower_bits(old.ap_id)
+    from follows f
+    where f.follower_id = old.id and f.state = 'accepted'
+          and follower_prefix(old.ap_id) is not null
+          and f.followee_id <> old.id
+    on conflict (followee_id, prefix)
+    do update set digest = follower_digests.digest # excluded.digest;
+    return old;
+end
+$$;
+
+create trigger actors_leave_digests
+before delete on actors
+for each row execute function actors_leave_digests();
 
 insert into follower_digests (followee_id, prefix, digest)
 select f.followee_id, follower_prefix(a.ap_id), bit_xor(follower_bits(a.ap_id))

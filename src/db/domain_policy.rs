@@ -79,16 +79,19 @@ pub async fn insert(
     Ok(block)
 }
 
+/// Changes a block; `subscription` says who made it now: a block changed
+/// by hand (none) is no longer a list's.
 pub async fn update(
     db: &mut PgConnection,
     id: i64,
     f: &BlockFields,
+    subscription: Option<i64>,
     now: DateTime<Utc>,
 ) -> Result<Option<DomainBlock>, sqlx::Error> {
     let block = sqlx::query_as(
         "update domain_blocks set severity = $2, reject_media = $3, reject_reports = $4,
                                   private_comment = $5, public_comment = $6, obfuscate = $7,
-                                  updated_at = $8
+                                  updated_at = $8, subscription_id = $9
          where id = $1
          returning *",
     )
@@ -100,6 +103,7 @@ pub async fn update(
     .bind(&f.public_comment)
     .bind(f.obfuscate)
     .bind(now)
+    .bind(subscription)
     .fetch_optional(&mut *db)
     .await?;
     events::emit(db, &Change::DomainPolicy).await?;

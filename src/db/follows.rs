@@ -324,7 +324,7 @@ pub async fn by_local_followers(
     sqlx::query_as(
         "select f.id, f.follower_id, f.followee_id, f.ap_id, f.state
          from follows f join actors a on a.id = f.follower_id
-         where f.followee_id = $1 and a.domain is null
+         where f.followee_id = $1 and f.state = 'accepted' and a.domain is null
          order by f.id",
     )
     .bind(actor_id)

@@ -421,6 +421,10 @@ pub fn check_window(
     expires: Option<i64>,
     now: DateTime<Utc>,
 ) -> Result<(), SignatureError> {
+    // From the future: refused before any arithmetic on a hostile value.
+    if created > now + CLOCK_SKEW {
+        return Err(SignatureError::Expired);
+    }
     let mut until = created + DEFAULT_VALIDITY;
     if let Some(e) = expires {
         until = Utc
@@ -514,6 +518,20 @@ mod tests {
         assert_eq!(
             check_request(&params, &tampered, now),
             Err(SignatureError::Digest)
+        );
+    }
+
+    #[test]
+    fn a_created_time_at_the_end_of_the_calendar_is_refused_without_overflow() {
+        let now = Utc::now();
+        let far = Utc
+            .timestamp_opt(8_210_266_876_700, 0)
+            .single()
+            .expect("in chrono's range");
+        assert_eq!(check_window(far, None, now), Err(SignatureError::Expired));
+        assert_eq!(
+            check_window(far, Some(i64::MAX), now),
+            Err(SignatureError::Expired)
         );
     }
 

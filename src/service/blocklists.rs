@@ -314,6 +314,19 @@ async fn download(
     }
     let body = std::str::from_utf8(&fetched.body)
         .map_err(|_| Error::Validation("the list is not UTF-8 text".into()))?;
+    let served_as = fetched
+        .headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    if subscription.content_type.is_none()
+        && (served_as.starts_with("text/html") || served_as.starts_with("application/xhtml"))
+    {
+        return Err(Error::Validation(
+            "the list's address answered with a web page, not a list".into(),
+        ));
+    }
     let content_type = match &subscription.content_type {
         Some(chosen) => chosen.as_str(),
         None => fetched
@@ -359,6 +372,14 @@ pub async fn refresh(state: &AppState, staff: &Staff, id: i64) -> Result<Plan> {
     let blocks = db::domain_policy::list(&state.db).await?;
     let mut plan = plan(&state.urls.domain(), &subscription, entries, &blocks);
     plan.content_type = content_type.to_string();
+    // A list that names no domain at all now, while it made blocks, is
+    // taken for a broken download (an error page, a truncated file), not
+    // for a list that lifted everything.
+    if plan.entries == 0 && !plan.lift.is_empty() {
+        let reason = "the list names no domain now; its blocks stay until it names some";
+        db::blocklists::failed(&state.db, id, reason, now).await?;
+        return Err(Error::Validation(reason.into()));
+    }
     let applied = apply(state, staff, &subscription, &plan).await;
     domain_policy::reload(state).await?;
     applied?;
@@ -381,7 +402,7 @@ async fn apply(
         }
     }
     for (block, request) in &plan.update {
-        domain_policy::update_block(state, staff, block.id, request).await?;
+        domain_policy::update_block(state, staff, block.id, request, Some(subscription.id)).await?;
     }
     for block in &plan.lift {
         match domain_policy::delete_block(state, staff, block.id).await {

@@ -219,23 +219,26 @@ pub async fn update(
     id: i64,
     request: &BlockRequest,
 ) -> Result<DomainBlock> {
-    let block = update_block(state, staff, id, request).await?;
+    let block = update_block(state, staff, id, request, None).await?;
     reload(state).await?;
     Ok(block)
 }
 
-/// `update` without reloading the snapshot.
+/// `update` without reloading the snapshot, by hand (`source` none: the
+/// block is no longer a list's, and its refreshes leave it alone) or by the
+/// subscribed list `source`.
 pub(crate) async fn update_block(
     state: &AppState,
     staff: &Staff,
     id: i64,
     request: &BlockRequest,
+    source: Option<i64>,
 ) -> Result<DomainBlock> {
     staff.require_admin()?;
     request.check()?;
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
-    let block = db::domain_policy::update(&mut tx, id, &request.fields(), now)
+    let block = db::domain_policy::update(&mut tx, id, &request.fields(), source, now)
         .await?
         .ok_or(Error::NotFound)?;
     apply(&mut tx, &block, now).await?;

@@ -190,16 +190,12 @@ pub async fn check_incoming(state: &AppState, actor: &Actor, value: &str) -> Res
     Ok(())
 }
 
-/// The ids a collection document lists: `orderedItems` or `items`, of the
-/// collection or of its embedded first page.
-fn listed(document: &Value) -> Option<Vec<String>> {
-    let items = document
-        .get("orderedItems")
-        .or_else(|| document.get("items"))
-        .or_else(|| {
-            let first = document.get("first")?;
-            first.get("orderedItems").or_else(|| first.get("items"))
-        })?;
+/// The most pages of a partial followers collection read.
+const MAX_PAGES: usize = 20;
+
+/// One page's (or an unpaged collection's) items, as ids.
+fn items_of(page: &Value) -> Option<Vec<String>> {
+    let items = page.get("orderedItems").or_else(|| page.get("items"))?;
     let items = match items {
         Value::Array(items) => items.clone(),
         one => vec![one.clone()],
@@ -215,16 +211,57 @@ fn listed(document: &Value) -> Option<Vec<String>> {
     )
 }
 
+/// Every id a partial followers collection lists, its pages followed (on
+/// its own host, at most [`MAX_PAGES`]). None when the list cannot be read
+/// whole: no items, a page that fails, too many pages, or fewer items than
+/// its `totalItems` says (a hidden or truncated collection), since acting
+/// on part of the list would end follows that stand.
+async fn read_whole(state: &AppState, url: &Url, document: Value) -> Option<Vec<String>> {
+    let total = document.get("totalItems").and_then(Value::as_u64);
+    let mut ids = Vec::new();
+    let mut page = match document.get("first") {
+        None => document.clone(),
+        Some(Value::String(first)) => {
+            let first = Url::parse(first)
+                .ok()
+                .filter(|u| authority(u) == authority(url))?;
+            fetch::fetch_document(state, &first).await.ok()?
+        }
+        Some(embedded) => embedded.clone(),
+    };
+    for _ in 0..MAX_PAGES {
+        ids.extend(items_of(&page)?);
+        let next = match page.get("next") {
+            None | Some(Value::Null) => {
+                return match total {
+                    Some(total) if (ids.len() as u64) < total => None,
+                    _ => Some(ids),
+                };
+            }
+            Some(next) => next
+                .as_str()
+                .or_else(|| next.get("id").and_then(Value::as_str))?
+                .to_string(),
+        };
+        let next = Url::parse(&next)
+            .ok()
+            .filter(|u| authority(u) == authority(url))?;
+        page = fetch::fetch_document(state, &next).await.ok()?;
+    }
+    None
+}
+
 /// Fetches `actor`'s partial followers collection and brings the follows
 /// between it and local accounts together (see the module).
 pub async fn resync(state: &AppState, actor: &Actor, url: &Url) -> Result<()> {
     let document = fetch::fetch_document(state, url)
         .await
         .map_err(|e| anyhow::anyhow!("the partial followers collection: {e}"))?;
-    let Some(listed) = listed(&document) else {
-        return Err(
-            anyhow::anyhow!("the partial followers collection lists nothing readable").into(),
-        );
+    let Some(listed) = read_whole(state, url, document).await else {
+        return Err(anyhow::anyhow!(
+            "the partial followers collection cannot be read whole; nothing changed"
+        )
+        .into());
     };
     let own = prefix_of(state.urls.base()).unwrap_or_default();
     let expected: HashSet<String> = listed
@@ -232,7 +269,8 @@ pub async fn resync(state: &AppState, actor: &Actor, url: &Url) -> Result<()> {
         .filter(|id| id.starts_with(&own))
         .collect();
 
-    // Local follows (accepted or asked) the remote side does not list.
+    // Local accounts' accepted follows the remote side does not list: ended
+    // (a request still waiting is never listed, and is left alone).
     let mut ended = 0;
     for follow in db::follows::by_local_followers(&state.db, actor.id).await? {
         let Some(local) = db::actors::find_by_id(&state.db, follow.follower_id).await? else {
@@ -243,8 +281,10 @@ pub async fn resync(state: &AppState, actor: &Actor, url: &Url) -> Result<()> {
             ended += 1;
         }
     }
-    // Local accounts the remote side lists without a follow here.
-    let mut undone = 0;
+    // Local accounts the remote side lists: a request still waiting here
+    // was accepted there (its Accept was lost or is late), as Mastodon
+    // takes it; with no follow here at all, Undo(Follow) ends it there.
+    let (mut accepted, mut undone) = (0, 0);
     for id in &expected {
         let Some(local) = db::actors::find_by_ap_id(&state.db, id).await? else {
             continue;
@@ -252,21 +292,27 @@ pub async fn resync(state: &AppState, actor: &Actor, url: &Url) -> Result<()> {
         if !local.is_local() {
             continue;
         }
-        let follows = db::follows::find(&state.db, local.id, actor.id).await?;
-        if follows.is_some_and(|f| f.state == FollowState::Following) {
-            continue;
+        match db::follows::find(&state.db, local.id, actor.id).await? {
+            Some(f) if f.state == FollowState::Following => {}
+            Some(f) => {
+                db::follows::set_accepted(&state.db, f.id).await?;
+                accepted += 1;
+            }
+            None => {
+                let follow = activities::follow_object(
+                    &activities::new_id(&state.urls),
+                    &local.ap_id,
+                    &actor.ap_id,
+                );
+                let undo = activities::undo(&activities::new_id(&state.urls), &local.ap_id, follow);
+                let mut tx = state.db.begin().await?;
+                outbox::queue_for(&mut tx, state, &local, actor, &undo).await?;
+                tx.commit().await?;
+                undone += 1;
+            }
         }
-        let undo = activities::undo(
-            &activities::new_id(&state.urls),
-            &local.ap_id,
-            activities::follow_object(&activities::new_id(&state.urls), &local.ap_id, &actor.ap_id),
-        );
-        let mut tx = state.db.begin().await?;
-        outbox::queue_for(&mut tx, state, &local, actor, &undo).await?;
-        tx.commit().await?;
-        undone += 1;
     }
-    tracing::info!(actor = %actor.ap_id, ended, undone, "followers resynchronised");
+    tracing::info!(actor = %actor.ap_id, ended, accepted, undone, "followers resynchronised");
     Ok(())
 }
 

@@ -527,11 +527,15 @@ pub async fn authenticate(state: &AppState, token: &str) -> Result<Option<Bearer
             let Some(user) = db::users::find_by_id(&state.db, user_id).await? else {
                 return Ok(None);
             };
-            if user.disabled
-                || !user.approved
-                || !crate::service::account_mail::may_sign_in(state, &user)
-            {
+            if user.disabled || !user.approved {
                 return Ok(None);
+            }
+            // As Mastodon answers it, so that apps ask for the e-mail to be
+            // confirmed rather than sign the account out.
+            if !crate::service::account_mail::may_sign_in(state, &user) {
+                return Err(Error::Forbidden(
+                    "Your login is missing a confirmed e-mail address".into(),
+                ));
             }
             let Some(actor) = db::actors::find_by_id(&state.db, user.actor_id)
                 .await?

@@ -376,3 +376,61 @@ async fn admins_subscribe_preview_refresh_and_unsubscribe_in_the_admin_area() {
         .unwrap();
     assert_eq!(left, 0);
 }
+
+#[tokio::test]
+async fn a_web_page_or_an_empty_list_lifts_nothing_and_a_block_edited_by_hand_leaves_the_list() {
+    let app = TestApp::spawn().await;
+    let token = admin(&app).await;
+    let lists = FakeServer::spawn("lists").await;
+    lists.serve_file("/list.txt", "text/plain", "one.example\ntwo.example\n");
+    let (id, _) = subscribe(
+        &app,
+        &token,
+        json!({"uri": format!("{}/list.txt", lists.base)}),
+    )
+    .await;
+    let (status, _) = act(&app, &token, id, "refresh").await;
+    assert_eq!(status, 200);
+    assert_eq!(blocks(&app).await.len(), 2);
+
+    // An error page answered with 200, then an empty file: both failures
+    // that keep the list's blocks.
+    lists.serve_file(
+        "/list.txt",
+        "text/html; charset=utf-8",
+        "<html><body>Checking your browser</body></html>",
+    );
+    let (status, failed) = act(&app, &token, id, "refresh").await;
+    assert_eq!(status, 422, "{failed}");
+    lists.serve_file("/list.txt", "text/plain", "\n");
+    let (status, failed) = act(&app, &token, id, "refresh").await;
+    assert_eq!(status, 422, "{failed}");
+    assert_eq!(blocks(&app).await.len(), 2, "nothing lifted");
+
+    // An admin makes one of the list's blocks stricter by hand: it is the
+    // admin's from then on, and the list's refresh leaves it.
+    let block_id: i64 =
+        sqlx::query_scalar("select id from domain_blocks where domain = 'one.example'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    let (status, _, edited) = app
+        .api(
+            reqwest::Method::PUT,
+            &format!("/api/v1/admin/domain_blocks/{block_id}"),
+            Some(&token),
+            Some(json!({"severity": "suspend", "reject_media": true})),
+        )
+        .await;
+    assert_eq!(status, 200, "{edited}");
+    lists.serve_file("/list.txt", "text/plain", "two.example\n");
+    let (status, _) = act(&app, &token, id, "refresh").await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        blocks(&app).await,
+        vec![
+            ("one.example".into(), "suspend".into(), None),
+            ("two.example".into(), "suspend".into(), Some(id)),
+        ]
+    );
+}

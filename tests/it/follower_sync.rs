@@ -145,3 +145,67 @@ async fn a_follow_broken_on_either_side_is_repaired_by_the_followers_digest() {
             .unwrap();
     assert!(at.is_some());
 }
+
+#[tokio::test]
+async fn a_lost_accept_is_taken_from_the_digest_and_a_waiting_request_is_left_alone() {
+    let alpha = TestApp::spawn_with(Options::named("alpha")).await;
+    let beta = TestApp::spawn_with(Options::named("beta")).await;
+    alpha.create_user("alice").await;
+    beta.create_user("dave").await;
+    beta.create_user("erin").await;
+    let alice_token = alpha.token("alice").await;
+    let dave = beta.token("dave").await;
+    follow(&beta, &dave, &alpha, "alice").await;
+    let alice = alpha.local("alice").await;
+    let on_beta: i64 = sqlx::query_scalar("select id from actors where ap_id = $1")
+        .bind(&alice.ap_id)
+        .fetch_one(&beta.db)
+        .await
+        .unwrap();
+    // Dave's Accept was lost: beta still waits. Erin's request waits too,
+    // and alpha has not seen it yet.
+    sqlx::query("update follows set state = 'pending' where followee_id = $1")
+        .bind(on_beta)
+        .execute(&beta.db)
+        .await
+        .unwrap();
+    let erin = beta.local("erin").await;
+    sqlx::query(
+        "insert into follows (follower_id, followee_id, state, ap_id)
+         values ($1, $2, 'pending', $3)",
+    )
+    .bind(erin.id)
+    .bind(on_beta)
+    .bind(beta.url("/follows/erin-waits"))
+    .execute(&beta.db)
+    .await
+    .unwrap();
+
+    let (status, _) = alpha
+        .api_post(&alice_token, "/api/v1/statuses", json!({"status": "hello"}))
+        .await;
+    assert_eq!(status, 200);
+    alpha.deliver().await;
+    beta.settle().await;
+    let states: Vec<(String, String)> = sqlx::query_as(
+        "select a.username, f.state from follows f join actors a on a.id = f.follower_id
+         where f.followee_id = $1 order by a.username",
+    )
+    .bind(on_beta)
+    .fetch_all(&beta.db)
+    .await
+    .unwrap();
+    assert_eq!(
+        states,
+        [
+            ("dave".to_string(), "accepted".to_string()),
+            ("erin".to_string(), "pending".to_string())
+        ],
+        "the listed request is taken as accepted; the unlisted one still waits"
+    );
+    assert_eq!(beta.deliver().await, 0, "nothing undone");
+    assert_eq!(
+        follows(&alpha, &alice.ap_id).await,
+        [beta.url("/users/dave")]
+    );
+}

@@ -361,11 +361,16 @@ async fn an_app_sign_up_is_confirmed_by_mail_and_can_ask_for_the_link_again() {
         .await;
     assert_eq!(status, 200, "{user_token}");
     let user_token = user_token["access_token"].as_str().unwrap().to_string();
-    // The new account's token works for nothing but asking for the link.
-    let (status, _) = app
+    // The new account's token works for nothing but asking for the link;
+    // apps are told why, as Mastodon tells them.
+    let (status, refused) = app
         .api_get(&user_token, "/api/v1/accounts/verify_credentials")
         .await;
-    assert_eq!(status, 401);
+    assert_eq!(status, 403);
+    assert_eq!(
+        refused["error"],
+        "Your login is missing a confirmed e-mail address"
+    );
     assert_eq!(send(&app).await, 1);
     let first = link(&smtp.take()[0].text, "/auth/confirmation");
 
