@@ -77,14 +77,31 @@ pub async fn for_page(
     };
     match host {
         Some(host) if !host.eq_ignore_ascii_case(&state.urls.domain()) => {
-            if resolve {
-                return by_acct(state, acct, true).await;
-            }
-            state
+            match state
                 .read
                 .remote_by_handle(user, &host.to_lowercase())
                 .await?
-                .ok_or(Error::NotFound)
+            {
+                // The stored copy is shown at once; a stale one is
+                // refreshed in the background, as Mastodon does, so that a
+                // slow or dead server never holds the page up.
+                Some(stored) => {
+                    let stale = stored
+                        .fetched_at
+                        .is_none_or(|at| at <= state.clock.now() - remote_actors::STALE_AFTER);
+                    if resolve && stale {
+                        let (state, acct) = (state.clone(), acct.to_string());
+                        state.background.clone().spawn(async move {
+                            if let Err(e) = remote_actors::resolve(&state, &acct).await {
+                                tracing::debug!(%acct, error = %e, "refreshing an account failed");
+                            }
+                        });
+                    }
+                    Ok(stored)
+                }
+                None if resolve => by_acct(state, acct, true).await,
+                None => Err(Error::NotFound),
+            }
         }
         _ => {
             if let Some(me) =
