@@ -414,6 +414,7 @@ pub fn verify_ed25519(public_pem: &str, base: &[u8], signature: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::federation::signatures::tests::{keys, lookup};
     use crate::federation::signatures::{self, VerifyingKey};
 
     /// RFC 9421 §B.1.1, `test-key-rsa`.
@@ -548,24 +549,6 @@ MCowBQYDK2VwAyEAJrQLj5P/89iXES9+vFgrIy29clF9CC/oPPsw3c5D0bs=
         )
         .expect("base");
         assert!(!key.verify(base.as_bytes(), &signature.signature));
-    }
-
-    fn keys() -> (SigningKey, VerifyingKey) {
-        let pair = activitypub_federation::http_signatures::generate_actor_keypair().expect("keys");
-        (
-            SigningKey::from_pkcs8_pem("https://a.example/users/a#main-key", &pair.private_key)
-                .expect("private"),
-            VerifyingKey::from_pem(&pair.public_key).expect("public"),
-        )
-    }
-
-    fn lookup<'h>(headers: &'h [(&'static str, String)]) -> impl Fn(&str) -> Option<String> + 'h {
-        move |name: &str| {
-            headers
-                .iter()
-                .find(|(n, _)| *n == name)
-                .map(|(_, v)| v.clone())
-        }
     }
 
     fn checked(

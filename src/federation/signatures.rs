@@ -459,11 +459,13 @@ pub fn verify(strings: &[String], signature: &[u8], key: &VerifyingKey) -> bool 
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use activitypub_federation::http_signatures::generate_actor_keypair;
 
-    fn keys() -> (SigningKey, VerifyingKey) {
+    /// A fresh key pair of `https://a.example/users/a` (also for the
+    /// RFC 9421 tests).
+    pub(crate) fn keys() -> (SigningKey, VerifyingKey) {
         let pair = generate_actor_keypair().expect("keys");
         (
             SigningKey::from_pkcs8_pem("https://a.example/users/a#main-key", &pair.private_key)
@@ -472,7 +474,10 @@ mod tests {
         )
     }
 
-    fn lookup<'h>(headers: &'h [(&'static str, String)]) -> impl Fn(&str) -> Option<String> + 'h {
+    /// Header lookup over signed headers, as an incoming request gives it.
+    pub(crate) fn lookup<'h>(
+        headers: &'h [(&'static str, String)],
+    ) -> impl Fn(&str) -> Option<String> + 'h {
         move |name: &str| {
             headers
                 .iter()

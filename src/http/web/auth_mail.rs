@@ -246,34 +246,15 @@ async fn resend_confirmation(
     headers: HeaderMap,
     axum::Form(form): axum::Form<EmailForm>,
 ) -> WebResult {
-    if let Some(refused) = refuse_form(
-        &state,
+    let request = EmailRequest {
+        web,
         over,
-        &headers,
-        &form.csrf_token,
-        "/auth/confirmation/new",
-    ) {
-        return Ok(refused);
-    }
-    match account_mail::resend_confirmation(&state, &form.email, &ip).await {
-        Ok(()) => message(
-            web.chrome,
-            StatusCode::OK,
-            "Check your e-mail",
-            "If an account waiting for confirmation has this address, a new confirmation link is on its way to it.".into(),
-            None,
-        ),
-        Err(e) if e.status().is_client_error() => email_form(
-            &state,
-            web.chrome,
-            false,
-            form.email,
-            Some(e.public_message()),
-            None,
-            e.status(),
-        ),
-        Err(e) => Err(e.into()),
-    }
+        ip,
+        headers,
+        form,
+        reset: false,
+    };
+    mail_a_link(&state, request).await
 }
 
 /// `POST /auth/password/new`: the same answer whether or not the address
@@ -286,27 +267,68 @@ async fn request_reset(
     headers: HeaderMap,
     axum::Form(form): axum::Form<EmailForm>,
 ) -> WebResult {
-    if let Some(refused) = refuse_form(
-        &state,
+    let request = EmailRequest {
+        web,
         over,
-        &headers,
-        &form.csrf_token,
-        "/auth/password/new",
-    ) {
+        ip,
+        headers,
+        form,
+        reset: true,
+    };
+    mail_a_link(&state, request).await
+}
+
+/// A form asking for a link by e-mail: a new confirmation link, or a
+/// password reset (`reset`).
+struct EmailRequest {
+    web: Web,
+    over: OverHttps,
+    ip: String,
+    headers: HeaderMap,
+    form: EmailForm,
+    reset: bool,
+}
+
+async fn mail_a_link(state: &AppState, request: EmailRequest) -> WebResult {
+    let EmailRequest {
+        web,
+        over,
+        ip,
+        headers,
+        form,
+        reset,
+    } = request;
+    let path = if reset {
+        "/auth/password/new"
+    } else {
+        "/auth/confirmation/new"
+    };
+    if let Some(refused) = refuse_form(state, over, &headers, &form.csrf_token, path) {
         return Ok(refused);
     }
-    match account_mail::request_reset(&state, &form.email, &ip).await {
+    let (sent, done) = if reset {
+        (
+            account_mail::request_reset(state, &form.email, &ip).await,
+            "If an account has this address, a link to choose a new password is on its way to it. It works for an hour.",
+        )
+    } else {
+        (
+            account_mail::resend_confirmation(state, &form.email, &ip).await,
+            "If an account waiting for confirmation has this address, a new confirmation link is on its way to it.",
+        )
+    };
+    match sent {
         Ok(()) => message(
             web.chrome,
             StatusCode::OK,
             "Check your e-mail",
-            "If an account has this address, a link to choose a new password is on its way to it. It works for an hour.".into(),
+            done.into(),
             None,
         ),
         Err(e) if e.status().is_client_error() => email_form(
-            &state,
+            state,
             web.chrome,
-            true,
+            reset,
             form.email,
             Some(e.public_message()),
             None,
