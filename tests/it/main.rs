@@ -15,6 +15,7 @@ mod deletion;
 mod delivery;
 mod discovery;
 mod domain_policy;
+mod endpoints;
 mod equivalence;
 mod error_pages;
 mod fake;

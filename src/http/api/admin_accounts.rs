@@ -20,8 +20,22 @@ use crate::service::types::{Actor, AdminFilter};
 use crate::service::{accounts, posts};
 use crate::state::AppState;
 
+/// The changes with a path of their own (`/api/v1/admin/accounts/{id}/NAME`).
+const CHANGES: [&str; 5] = ["unsuspend", "unsilence", "enable", "approve", "reject"];
+
 pub fn routes() -> Router<AppState> {
-    Router::new()
+    let mut router = Router::new();
+    for name in CHANGES {
+        router = router.route(
+            &format!("/api/v1/admin/accounts/{{id}}/{name}"),
+            post(
+                move |state: State<AppState>, token: Token, Path(raw): Path<String>| {
+                    change(state, token, raw, name)
+                },
+            ),
+        );
+    }
+    router
         .route("/api/v1/admin/accounts", get(list))
         .route("/api/v2/admin/accounts", get(list_v2))
         .route(
@@ -29,7 +43,6 @@ pub fn routes() -> Router<AppState> {
             get(show).delete(delete_account),
         )
         .route("/api/v1/admin/accounts/{id}/action", post(action))
-        .route("/api/v1/admin/accounts/{id}/{change}", post(change))
         .route(
             "/api/v1/admin/statuses/{id}",
             axum::routing::delete(delete_status),
@@ -272,16 +285,11 @@ async fn action(
 async fn change(
     State(state): State<AppState>,
     token: Token,
-    Path((raw, change)): Path<(String, String)>,
+    raw: String,
+    change: &'static str,
 ) -> Result<Json<AdminAccount>> {
     let (staff, me) = staff_of(&token, "admin:write:accounts")?;
-    let action = match change.as_str() {
-        "unsuspend" | "unsilence" | "enable" | "approve" | "reject" => {
-            AccountAction::parse(&change)
-        }
-        _ => None,
-    }
-    .ok_or(Error::NotFound)?;
+    let action = AccountAction::parse(change).ok_or(Error::NotFound)?;
     let before = find(&state, account_id(&raw)?).await?;
     let after =
         moderation::act_on_account(&state, &staff, before.id, action, &Request::default()).await?;

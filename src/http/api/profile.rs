@@ -1,6 +1,6 @@
 //! `DELETE /api/v1/profile/avatar` and `/header` (Mastodon 4.2).
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::{Json, Router};
 
 use crate::error::{Error, Result};
@@ -11,10 +11,19 @@ use crate::service::profiles;
 use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route(
-        "/api/v1/profile/{picture}",
-        axum::routing::delete(delete_picture),
-    )
+    Router::new()
+        .route(
+            "/api/v1/profile/avatar",
+            axum::routing::delete(|state: State<AppState>, token: Token| {
+                delete_picture(state, token, "avatar")
+            }),
+        )
+        .route(
+            "/api/v1/profile/header",
+            axum::routing::delete(|state: State<AppState>, token: Token| {
+                delete_picture(state, token, "header")
+            }),
+        )
 }
 
 /// `DELETE /api/v1/profile/avatar` and `/header` (Mastodon 4.2): back to
@@ -22,10 +31,10 @@ pub fn routes() -> Router<AppState> {
 async fn delete_picture(
     State(state): State<AppState>,
     token: Token,
-    Path(picture): Path<String>,
+    picture: &'static str,
 ) -> Result<Json<e::CredentialAccount>> {
     let (user, actor) = token.user("write:accounts")?;
-    let change = match picture.as_str() {
+    let change = match picture {
         "avatar" => profiles::ProfileUpdate {
             remove_avatar: true,
             ..Default::default()

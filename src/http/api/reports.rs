@@ -22,11 +22,28 @@ use crate::service::{accounts, posts, rules};
 use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/reports", post(create))
-        .route("/api/v1/admin/reports", get(list))
-        .route("/api/v1/admin/reports/{id}", get(show).put(update))
-        .route("/api/v1/admin/reports/{id}/{action}", post(act))
+    actions(
+        Router::new()
+            .route("/api/v1/reports", post(create))
+            .route("/api/v1/admin/reports", get(list))
+            .route("/api/v1/admin/reports/{id}", get(show).put(update)),
+    )
+}
+
+/// A report's actions, each with a path of its own
+/// (`/api/v1/admin/reports/{id}/NAME`).
+fn actions(mut router: Router<AppState>) -> Router<AppState> {
+    for name in ["assign_to_self", "unassign", "reopen", "resolve"] {
+        router = router.route(
+            &format!("/api/v1/admin/reports/{{id}}/{name}"),
+            post(
+                move |state: State<AppState>, token: Token, Path(raw): Path<String>| {
+                    act(state, token, raw, name)
+                },
+            ),
+        );
+    }
+    router
 }
 
 #[derive(Deserialize, Default)]
@@ -239,11 +256,12 @@ async fn update(
 async fn act(
     State(state): State<AppState>,
     token: Token,
-    Path((raw, action)): Path<(String, String)>,
+    raw: String,
+    action: &'static str,
 ) -> Result<Json<AdminReport>> {
     let (staff, me) = staff_of(&token, "admin:write:reports")?;
     let id = report_id(&raw)?;
-    let action = reports::Action::parse(&action).ok_or(Error::NotFound)?;
+    let action = reports::Action::parse(action).ok_or(Error::NotFound)?;
     let report = reports::act(&state, &staff, id, action).await?;
     Ok(Json(admin_report(&state, &me, report).await?))
 }
