@@ -592,24 +592,139 @@ pub async fn find_by_quote_request(
         .await
 }
 
-/// Records a local author's approval of a quote; returns its id.
+/// Records a local author's approval of a quote; returns its id. None when
+/// the author revoked an approval of this quote before: it is not given
+/// again.
 pub async fn authorize_quote(
     db: impl PgExecutor<'_>,
     quoted_post_id: i64,
     quote_ap_id: &str,
     quoting_actor_id: i64,
-) -> Result<i64, sqlx::Error> {
+) -> Result<Option<i64>, sqlx::Error> {
     sqlx::query_scalar(
         "insert into quote_authorizations (quoted_post_id, quote_ap_id, quoting_actor_id)
          values ($1, $2, $3)
          on conflict (quoted_post_id, quote_ap_id) do update set quote_ap_id = excluded.quote_ap_id
+             where quote_authorizations.revoked_at is null
          returning id",
     )
     .bind(quoted_post_id)
     .bind(quote_ap_id)
     .bind(quoting_actor_id)
-    .fetch_one(db)
+    .fetch_optional(db)
     .await
+}
+
+/// Takes back a local author's approval of a quote (None when there was
+/// none in force); returns the authorization's id.
+pub async fn revoke_quote_authorization(
+    db: impl PgExecutor<'_>,
+    quoted_post_id: i64,
+    quote_ap_id: &str,
+    at: DateTime<Utc>,
+) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar(
+        "update quote_authorizations set revoked_at = $3
+         where quoted_post_id = $1 and quote_ap_id = $2 and revoked_at is null
+         returning id",
+    )
+    .bind(quoted_post_id)
+    .bind(quote_ap_id)
+    .bind(at)
+    .fetch_optional(db)
+    .await
+}
+
+/// A quote's state changes from `from` to `to`; whether it did.
+pub async fn change_quote_state(
+    db: impl PgExecutor<'_>,
+    post_id: i64,
+    from: &[QuoteState],
+    to: QuoteState,
+) -> Result<bool, sqlx::Error> {
+    sqlx::query(
+        "update posts set quote_state = $3
+         where id = $1 and quote_state = any($2)",
+    )
+    .bind(post_id)
+    .bind(from)
+    .bind(to)
+    .execute(db)
+    .await
+    .map(|r| r.rows_affected() == 1)
+}
+
+/// Announces that a post changed without an edit (its quote's state, who
+/// may quote it), so that streams show it again (`status.update`).
+pub async fn announce_edit(db: &mut PgConnection, post_id: i64) -> Result<(), sqlx::Error> {
+    events::emit(db, &Change::Edited { post: post_id }).await
+}
+
+/// Who may quote a post.
+pub async fn set_quote_policy(
+    db: impl PgExecutor<'_>,
+    post_id: i64,
+    policy: QuotePolicy,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("update posts set quote_policy = $2 where id = $1")
+        .bind(post_id)
+        .bind(policy)
+        .execute(db)
+        .await
+        .map(drop)
+}
+
+/// Posts whose quote rests on this authorization (its id, as the quoted
+/// post's server serves it).
+pub async fn quoting_by_authorization(
+    db: impl PgExecutor<'_>,
+    authorization: &str,
+) -> Result<Vec<Post>, sqlx::Error> {
+    sqlx::query_as("select * from posts where quote_authorization = $1")
+        .bind(authorization)
+        .fetch_all(db)
+        .await
+}
+
+/// A post that quotes `quoted_post_id` (any quote state).
+pub async fn find_quoting(
+    db: impl PgExecutor<'_>,
+    quoted_post_id: i64,
+    quoting_post_id: i64,
+) -> Result<Option<Post>, sqlx::Error> {
+    sqlx::query_as("select * from posts where id = $2 and quote_of_id = $1")
+        .bind(quoted_post_id)
+        .bind(quoting_post_id)
+        .fetch_optional(db)
+        .await
+}
+
+/// Live posts whose approved quote is of `quoted_post_id`, newest first,
+/// paged by the quoting post's id.
+pub async fn accepted_quotes(
+    db: impl PgExecutor<'_>,
+    quoted_post_id: i64,
+    page: crate::db::timelines::Page,
+) -> Result<Vec<Post>, sqlx::Error> {
+    let order = if page.min_id.is_some() { "asc" } else { "desc" };
+    let sql = format!(
+        "select * from posts
+         where quote_of_id = $1 and quote_state = 'accepted' and deleted_at is null
+           and ($2::bigint is null or id < $2)
+           and ($3::bigint is null or id > $3)
+         order by id {order} limit $4"
+    );
+    let mut rows: Vec<Post> = sqlx::query_as(&sql)
+        .bind(quoted_post_id)
+        .bind(page.max_id)
+        .bind(page.min_id.or(page.since_id))
+        .bind(page.limit)
+        .fetch_all(db)
+        .await?;
+    if page.min_id.is_some() {
+        rows.reverse();
+    }
+    Ok(rows)
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -625,7 +740,8 @@ pub async fn find_quote_authorization(
     id: i64,
 ) -> Result<Option<QuoteAuthorization>, sqlx::Error> {
     sqlx::query_as(
-        "select id, quoted_post_id, quote_ap_id, quoting_actor_id from quote_authorizations where id = $1",
+        "select id, quoted_post_id, quote_ap_id, quoting_actor_id from quote_authorizations
+         where id = $1 and revoked_at is null",
     )
     .bind(id)
     .fetch_optional(db)
@@ -640,7 +756,7 @@ pub async fn quote_authorized(
 ) -> Result<bool, sqlx::Error> {
     sqlx::query_scalar(
         "select exists (select 1 from quote_authorizations
-                        where quoted_post_id = $1 and quote_ap_id = $2)",
+                        where quoted_post_id = $1 and quote_ap_id = $2 and revoked_at is null)",
     )
     .bind(quoted_post_id)
     .bind(quote_ap_id)

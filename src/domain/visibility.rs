@@ -97,13 +97,14 @@ mod tests {
     }
 }
 
-/// How far a post's quote got (FEP-044f): asked and waiting, approved, or
-/// declined by the quoted post's author.
+/// How far a post's quote got (FEP-044f): asked and waiting, approved,
+/// declined by the quoted post's author, or approved and then taken back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum QuoteState {
     Pending,
     Accepted,
     Rejected,
+    Revoked,
 }
 
 impl QuoteState {
@@ -112,6 +113,7 @@ impl QuoteState {
             QuoteState::Pending => "pending",
             QuoteState::Accepted => "accepted",
             QuoteState::Rejected => "rejected",
+            QuoteState::Revoked => "revoked",
         }
     }
 
@@ -120,6 +122,7 @@ impl QuoteState {
             "pending" => Some(QuoteState::Pending),
             "accepted" => Some(QuoteState::Accepted),
             "rejected" => Some(QuoteState::Rejected),
+            "revoked" => Some(QuoteState::Revoked),
             _ => None,
         }
     }

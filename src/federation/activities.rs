@@ -98,6 +98,19 @@ pub fn delete_actor(id: &str, actor: &str) -> Value {
     })
 }
 
+/// Delete of a QuoteAuthorization by the quoted post's author: the approval
+/// is taken back, and servers stop showing the quote (Mastodon 4.5).
+pub fn delete_quote_authorization(authorization: &str, author: &str) -> Value {
+    json!({
+        "@context": context::activity_streams(),
+        "id": format!("{authorization}#delete"),
+        "type": "Delete",
+        "actor": author,
+        "to": [PUBLIC],
+        "object": authorization,
+    })
+}
+
 /// Move of an account to `target` (Mastodon's account migration): the
 /// actor is its own object, sent to its followers, who follow `target` in
 /// its place.

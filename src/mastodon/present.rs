@@ -296,6 +296,7 @@ fn status_with_quote(view: &View, facts: &StatusFacts, post: &Post) -> Option<e:
         .and_then(|q| bare_status(view, facts, q));
     let state = match (post.quote_state, &quoted) {
         (Some(QuoteState::Rejected), _) => "rejected",
+        (Some(QuoteState::Revoked), _) => "revoked",
         (Some(QuoteState::Pending), _) => "pending",
         (_, None) if post.quote_of_id.is_some() => "unauthorized",
         (_, None) => "deleted",

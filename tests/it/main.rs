@@ -42,6 +42,7 @@ mod portability;
 mod posts;
 mod process;
 mod push;
+mod quotes_api;
 mod races;
 mod rate_limits;
 mod redelivery;

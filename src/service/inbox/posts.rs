@@ -241,6 +241,13 @@ pub async fn on_delete(
             }
             Ok(Received::Applied)
         }
+        // A quote's approval taken back by the quoted post's author.
+        None if let Some(_) =
+            crate::service::quotes::on_authorization_deleted(&mut **tx, actor, object_id)
+                .await? =>
+        {
+            Ok(Received::Applied)
+        }
         None if Some(authority(&url)) == actor.domain => {
             db::posts::insert_tombstone(&mut **tx, object_id, actor.id, state.clock.now()).await?;
             Ok(Received::Applied)

@@ -26,6 +26,12 @@ pub async fn record(
     let Some(quoted) = object.quote.as_deref() else {
         return Ok(());
     };
+    // A revoked approval stays revoked, whatever the quote's server says
+    // of it later.
+    if post.quote_state == Some(QuoteState::Revoked) && post.quote_ap_id.as_deref() == Some(quoted)
+    {
+        return Ok(());
+    }
     let authorization = object.quote_authorization.as_deref();
     let quoted_post = db::posts::find_by_ap_id(&mut **tx, quoted).await?;
     let quoted_author = match &quoted_post {
@@ -108,9 +114,13 @@ pub async fn on_request(
         .and_then(|map| map.remove("@context"));
     let visible = post.deleted_at.is_none() && post.visibility.is_public();
     let id = crate::federation::activities::new_id(&state.urls);
-    let answer = if visible && crate::service::quotes::allowed(state, &post, &author, actor).await?
-    {
-        let grant = db::posts::authorize_quote(&mut **tx, post.id, quote, actor.id).await?;
+    let allowed = visible && crate::service::quotes::allowed(state, &post, &author, actor).await?;
+    // An approval the author revoked is not given again.
+    let grant = match allowed {
+        true => db::posts::authorize_quote(&mut **tx, post.id, quote, actor.id).await?,
+        false => None,
+    };
+    let answer = if let Some(grant) = grant {
         let grant = state.urls.quote_authorization(&author.username, grant);
         let mut accept = crate::federation::activities::accept(&id, &author.ap_id, request);
         accept["result"] = serde_json::json!(grant);

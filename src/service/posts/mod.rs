@@ -299,7 +299,10 @@ pub async fn create(state: &AppState, author: &Actor, draft: Draft<'_>) -> Resul
     let mut quote_request = None;
     if let (Some(q), Some(qa)) = (&quoted, &quoted_author) {
         if qa.is_local() {
-            let grant = db::posts::authorize_quote(&mut *tx, q.id, &post.ap_id, author.id).await?;
+            // A new post: no earlier approval of it can have been revoked.
+            let grant = db::posts::authorize_quote(&mut *tx, q.id, &post.ap_id, author.id)
+                .await?
+                .ok_or(Error::Conflict("this quote's approval was revoked".into()))?;
             let grant = state.urls.quote_authorization(&qa.username, grant);
             db::posts::set_quote(
                 &mut *tx,

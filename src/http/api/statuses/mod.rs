@@ -2,7 +2,7 @@
 //! file per part of the path: `compose` (posting, editing, deleting), `show`
 //! (one or several posts, history, source), `context`, `actions` (liking,
 //! reposting, bookmarking, pinning, hiding replies), `listed_by` (who liked or
-//! reposted).
+//! reposted), `quotes` (a post's quotes, revoking one, who may quote).
 
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -19,6 +19,7 @@ mod actions;
 mod compose;
 mod context;
 mod listed_by;
+mod quotes;
 mod show;
 
 use actions::{
@@ -49,6 +50,15 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/statuses/{id}/unpin", post(unpin))
         .route("/api/v1/statuses/{id}/favourited_by", get(favourited_by))
         .route("/api/v1/statuses/{id}/reblogged_by", get(reblogged_by))
+        .route("/api/v1/statuses/{id}/quotes", get(quotes::list))
+        .route(
+            "/api/v1/statuses/{id}/quotes/{quoting_status_id}/revoke",
+            post(quotes::revoke),
+        )
+        .route(
+            "/api/v1/statuses/{id}/interaction_policy",
+            axum::routing::put(quotes::interaction_policy),
+        )
 }
 
 /// A live post the viewer may see; anything else is "not found", as
