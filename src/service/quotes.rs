@@ -152,7 +152,7 @@ pub async fn revoke(
         )
         .await?;
     }
-    db::posts::announce_edit(&mut *tx, quoting.id).await?;
+    db::posts::announce_edit(&mut tx, quoting.id).await?;
     tx.commit().await?;
     db::posts::find_by_id(&state.db, quoting.id)
         .await?
@@ -242,7 +242,7 @@ pub async fn set_policy(
             .await?
             .ok_or(Error::NotFound)?;
         crate::service::posts::queue_update(&mut tx, state, &changed).await?;
-        db::posts::announce_edit(&mut *tx, post.id).await?;
+        db::posts::announce_edit(&mut tx, post.id).await?;
         tx.commit().await?;
     }
     db::posts::find_by_id(&state.db, post.id)

@@ -243,8 +243,7 @@ pub async fn on_delete(
         }
         // A quote's approval taken back by the quoted post's author.
         None if let Some(_) =
-            crate::service::quotes::on_authorization_deleted(&mut **tx, actor, object_id)
-                .await? =>
+            crate::service::quotes::on_authorization_deleted(tx, actor, object_id).await? =>
         {
             Ok(Received::Applied)
         }
