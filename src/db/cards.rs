@@ -135,10 +135,7 @@ pub async fn waiting(db: impl PgExecutor<'_>) -> Result<i64, sqlx::Error> {
         .await
 }
 
-pub async fn find_by_url(
-    db: impl PgExecutor<'_>,
-    url: &str,
-) -> Result<Option<Card>, sqlx::Error> {
+pub async fn find_by_url(db: impl PgExecutor<'_>, url: &str) -> Result<Option<Card>, sqlx::Error> {
     sqlx::query_as(&format!(
         "select {COLUMNS} from preview_cards c where c.url = $1"
     ))
@@ -203,7 +200,11 @@ pub async fn upsert(
 
 /// Marks a card fetched now, its content unchanged (a refresh that found
 /// nothing better).
-pub async fn touch(db: impl PgExecutor<'_>, id: i64, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
+pub async fn touch(
+    db: impl PgExecutor<'_>,
+    id: i64,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
     sqlx::query("update preview_cards set fetched_at = $2 where id = $1")
         .bind(id)
         .bind(now)

@@ -109,10 +109,8 @@ pub fn first_link(html: &str, rules: &LinkRules<'_>) -> Option<Url> {
                 match tag.kind {
                     StartTag if void || tag.self_closing => {}
                     StartTag => {
-                        let quote = attr("class").is_some_and(|c| {
-                            c.split_ascii_whitespace()
-                                .any(|c| c == QUOTE_INLINE)
-                        });
+                        let quote = attr("class")
+                            .is_some_and(|c| c.split_ascii_whitespace().any(|c| c == QUOTE_INLINE));
                         if *depth > 0 || quote {
                             *depth += 1;
                         }
@@ -127,8 +125,8 @@ pub fn first_link(html: &str, rules: &LinkRules<'_>) -> Option<Url> {
                     && &*tag.name == "a"
                     && let Some(href) = attr("href")
                 {
-                    let rel_tag = attr("rel")
-                        .is_some_and(|r| r.split_ascii_whitespace().any(|t| t == "tag"));
+                    let rel_tag =
+                        attr("rel").is_some_and(|r| r.split_ascii_whitespace().any(|t| t == "tag"));
                     let mention_class = attr("class").is_some_and(|c| {
                         c.split_ascii_whitespace()
                             .any(|c| c == "u-url" || c == "h-card" || c == "mention")
@@ -166,8 +164,7 @@ pub fn first_link(html: &str, rules: &LinkRules<'_>) -> Option<Url> {
                 && url.username().is_empty()
                 && url.password().is_none()
                 && url.as_str().len() <= MAX_URL_BYTES
-                && !super::domain_name::authority(url)
-                    .eq_ignore_ascii_case(rules.local_authority)
+                && !super::domain_name::authority(url).eq_ignore_ascii_case(rules.local_authority)
         })
 }
 
@@ -328,7 +325,10 @@ pub fn extract(page: &Url, html: &str) -> PageDetails {
         .or_else(|| url_of(meta("og:image:secure_url")))
         .or_else(|| url_of(meta("twitter:image")))
         .or_else(|| url_of(meta("twitter:image:src")))
-        .or_else(|| s.and_then(|s| s.image.clone()).and_then(|i| http_url(page, &i)));
+        .or_else(|| {
+            s.and_then(|s| s.image.clone())
+                .and_then(|i| http_url(page, &i))
+        });
     let image_description = meta("og:image:alt")
         .or_else(|| meta("twitter:image:alt"))
         .unwrap_or_default();
@@ -781,7 +781,8 @@ mod tests {
         assert_eq!(e.author_url, "https://video.example/u/vid");
         assert_eq!(e.image.unwrap().as_str(), "https://video.example/t.jpg");
         assert_eq!((e.width, e.height), (480, 270));
-        let photo = br#"{"type":"photo","url":"https://video.example/p.png","width":10,"height":20}"#;
+        let photo =
+            br#"{"type":"photo","url":"https://video.example/p.png","width":10,"height":20}"#;
         let e = oembed(&endpoint, photo).unwrap();
         assert_eq!(e.embed_url, "https://video.example/p.png");
         assert!(oembed(&endpoint, br#"{"type":"photo"}"#).is_none());
@@ -793,7 +794,13 @@ mod tests {
     fn pages_are_decoded_by_their_charset() {
         let latin1 = b"<meta charset=\"iso-8859-1\"><title>Caf\xe9</title>";
         assert!(decode(latin1, Some("text/html")).contains("Café"));
-        assert!(decode(b"<title>Caf\xe9</title>", Some("text/html; charset=windows-1252")).contains("Café"));
+        assert!(
+            decode(
+                b"<title>Caf\xe9</title>",
+                Some("text/html; charset=windows-1252")
+            )
+            .contains("Café")
+        );
         assert!(decode("<title>Café</title>".as_bytes(), None).contains("Café"));
         assert!(is_html(Some("text/html; charset=utf-8")));
         assert!(!is_html(Some("application/json")));

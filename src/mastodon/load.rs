@@ -181,7 +181,10 @@ pub async fn statuses(
                 .image_file
                 .as_deref()
                 .map(|name| crate::service::media::media_url(state, name));
-            (post_id, crate::mastodon::present::preview_card(&card, image))
+            (
+                post_id,
+                crate::mastodon::present::preview_card(&card, image),
+            )
         })
         .collect();
     Ok(StatusFacts {

@@ -44,6 +44,7 @@ use crate::error::{Error, Result};
 use crate::imaging;
 use crate::net::BodyCap;
 use crate::service::audit::{self, Staff};
+use crate::singleflight::SingleFlight;
 use crate::state::AppState;
 
 /// A card older than this is fetched again (Mastodon: two weeks).
@@ -113,9 +114,16 @@ pub async fn queue_edited(tx: &mut PgConnection, state: &AppState, post: &Post) 
     Ok(())
 }
 
+/// Fetches in flight in one worker, by URL: posts of one batch linking the
+/// same page share one fetch (another process may fetch it too; the card
+/// is stored once by its URL all the same).
+type Fetches = SingleFlight<String, std::result::Result<Option<db::cards::Card>, String>>;
+
 /// Makes the cards of the posts due, batch after batch, until none is due.
 /// Returns how many posts were handled.
 pub async fn run_due(state: &AppState) -> anyhow::Result<usize> {
+    let fetches = Fetches::default();
+    let fetches = &fetches;
     let mut handled = 0;
     loop {
         let now = state.clock.now();
@@ -125,7 +133,7 @@ pub async fn run_due(state: &AppState) -> anyhow::Result<usize> {
         }
         handled += claimed.len();
         let results: Vec<(db::cards::Claimed, Result<()>)> = futures::stream::iter(claimed)
-            .map(|claim| async move { (claim, for_post(state, claim.0).await) })
+            .map(|claim| async move { (claim, for_post(state, fetches, claim.0).await) })
             .buffer_unordered(CONCURRENCY)
             .collect()
             .await;
@@ -173,7 +181,7 @@ fn excluded_in(domains: &[String], url: &Url) -> bool {
 }
 
 /// Decides and stores the card of one post.
-async fn for_post(state: &AppState, post_id: i64) -> Result<()> {
+async fn for_post(state: &AppState, fetches: &Fetches, post_id: i64) -> Result<()> {
     let Some(post) = db::posts::find_by_id(&state.db, post_id).await? else {
         return Ok(());
     };
@@ -183,29 +191,21 @@ async fn for_post(state: &AppState, post_id: i64) -> Result<()> {
     let link = link_of(state, &post).await?;
     let removed = db::cards::removed_url(&state.db, post.id).await?;
     let excluded = db::cards::excluded_domains(&state.db).await?;
-    let link = link.filter(|l| {
-        removed.as_deref() != Some(l.as_str()) && !excluded_in(&excluded, l)
-    });
+    let link =
+        link.filter(|l| removed.as_deref() != Some(l.as_str()) && !excluded_in(&excluded, l));
     let Some(link) = link else {
         let mut connection = state.db.acquire().await?;
         db::cards::detach(&mut connection, post.id).await?;
         return Ok(());
     };
-    let now = state.clock.now();
-    let known = db::cards::find_by_url(&state.db, link.as_str()).await?;
-    let card = match known {
-        Some(card) if card.fetched_at > now - STALE => Some(card),
-        known => match fetch(state, &link, &excluded).await {
-            Some(new) => Some(store(state, &new).await?),
-            None => match known {
-                Some(old) => {
-                    db::cards::touch(&state.db, old.id, now).await?;
-                    Some(old)
-                }
-                None => None,
-            },
-        },
-    };
+    let card = fetches
+        .run(link.to_string(), || async {
+            card_for(state, &link, &excluded)
+                .await
+                .map_err(|e| e.to_string())
+        })
+        .await
+        .map_err(|e| Error::Internal(anyhow::anyhow!(e)))?;
     let mut tx = state.db.begin().await?;
     // The post may have changed meanwhile (its next fetch is queued): it
     // is only given the card of the link it still has.
@@ -232,6 +232,30 @@ async fn for_post(state: &AppState, post_id: i64) -> Result<()> {
     }
     tx.commit().await?;
     Ok(())
+}
+
+/// The card of a link: the stored one while it is fresh, else fetched
+/// again (the stale one stays when the page gives nothing now).
+async fn card_for(
+    state: &AppState,
+    link: &Url,
+    excluded: &[String],
+) -> Result<Option<db::cards::Card>> {
+    let now = state.clock.now();
+    let known = db::cards::find_by_url(&state.db, link.as_str()).await?;
+    Ok(match known {
+        Some(card) if card.fetched_at > now - STALE => Some(card),
+        known => match fetch(state, link, excluded).await {
+            Some(new) => Some(store(state, &new).await?),
+            None => match known {
+                Some(old) => {
+                    db::cards::touch(&state.db, old.id, now).await?;
+                    Some(old)
+                }
+                None => None,
+            },
+        },
+    })
 }
 
 /// Stores a fetched card; the picture it replaced is removed after the
@@ -432,7 +456,9 @@ async fn picture(state: &AppState, url: &Url) -> Option<StoredPicture> {
             timeout(state),
         )
         .await
-        .map_err(|e| tracing::info!(url = %url, error = %e, "a preview picture could not be fetched"))
+        .map_err(
+            |e| tracing::info!(url = %url, error = %e, "a preview picture could not be fetched"),
+        )
         .ok()?;
     if fetched.status != reqwest::StatusCode::OK
         || imaging::InputType::detect(&fetched.body).is_none()
