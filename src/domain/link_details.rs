@@ -284,11 +284,9 @@ pub fn extract(page: &Url, html: &str) -> PageDetails {
                         _ => {}
                     }
                 }
-                CharacterTokens(chars) if c.inside != 0 => {
-                    // A runaway title or script is not read without end.
-                    if c.text.len() < 256 * 1024 {
-                        c.text.push_str(&chars);
-                    }
+                // A runaway title or script is not read without end.
+                CharacterTokens(chars) if c.inside != 0 && c.text.len() < 256 * 1024 => {
+                    c.text.push_str(&chars);
                 }
                 _ => {}
             }
