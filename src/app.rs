@@ -279,7 +279,7 @@ impl Application {
     }
 
     /// The background jobs of this process's role: deliveries, Web Push,
-    /// imports and timed work (none for a web process).
+    /// imports, link previews and timed work (none for a web process).
     fn spawn_jobs(&self, shutdown: &CancellationToken) -> Vec<JoinHandle<()>> {
         let config = &self.state.config;
         if !config.role.runs_jobs() {
@@ -296,6 +296,12 @@ impl Application {
                 self.state.clone(),
                 shutdown.clone(),
             ));
+            if config.link_previews.enabled {
+                workers.push(crate::jobs::cards::spawn(
+                    self.state.clone(),
+                    shutdown.clone(),
+                ));
+            }
             if config.smtp.enabled() {
                 workers.push(crate::jobs::mail::spawn(
                     self.state.clone(),

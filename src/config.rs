@@ -36,6 +36,7 @@ pub struct Config {
     pub http: HttpConfig,
     pub posts: PostsConfig,
     pub media: MediaConfig,
+    pub link_previews: LinkPreviewsConfig,
     pub storage: StorageConfig,
     pub delivery: DeliveryConfig,
     pub federation: FederationConfig,
@@ -244,6 +245,17 @@ pub struct PostsConfig {
 pub struct MediaConfig {
     /// Empty: `data_dir/media`.
     pub dir: PathBuf,
+    pub max_image_bytes: usize,
+}
+
+/// Link previews (`[link_previews]`): the cards of posts' first links.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinkPreviewsConfig {
+    pub enabled: bool,
+    /// Total time for one page, oEmbed answer or image, redirects included.
+    pub timeout_seconds: u64,
+    /// The largest preview image fetched, in bytes.
     pub max_image_bytes: usize,
 }
 
@@ -510,6 +522,12 @@ impl Config {
         if self.database.max_connections == 0 {
             return Err(ConfigError::Invalid {
                 key: "database.max_connections",
+                message: "must be at least 1".into(),
+            });
+        }
+        if self.link_previews.timeout_seconds == 0 {
+            return Err(ConfigError::Invalid {
+                key: "link_previews.timeout_seconds",
                 message: "must be at least 1".into(),
             });
         }

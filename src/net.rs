@@ -39,7 +39,7 @@ pub const MAX_REDIRECTS: usize = 5;
 pub enum NetError {
     #[error("refused URL {0}: {1}")]
     Refused(String, &'static str),
-    #[error("the response body is larger than {MAX_BODY} bytes")]
+    #[error("the response body is larger than allowed ({MAX_BODY} bytes for documents)")]
     TooLarge,
     #[error("more than {MAX_REDIRECTS} redirects")]
     TooManyRedirects,
@@ -309,6 +309,28 @@ impl HttpClient {
         read(response).await
     }
 
+    /// A GET of a page or image for a link preview: checked redirects, its
+    /// own total time, and its own body cap: a larger body is cut at the cap
+    /// (`BodyCap::Truncate`, the start of a page is what a preview reads)
+    /// or refused (`BodyCap::Refuse`).
+    pub async fn get_capped(
+        &self,
+        url: &Url,
+        headers: HeaderMap,
+        cap: BodyCap,
+        timeout: Duration,
+    ) -> Result<Fetched, NetError> {
+        self.policy.check_url(url)?;
+        let response = self
+            .fetcher
+            .get(url.clone())
+            .headers(headers)
+            .timeout(timeout)
+            .send()
+            .await?;
+        read_capped(response, cap).await
+    }
+
     /// A GET whose redirects are not followed: the caller sees a 3xx and its
     /// `Location`, for redirects that need checks of its own on every hop.
     pub async fn get_once(&self, url: &Url, headers: HeaderMap) -> Result<Fetched, NetError> {
@@ -341,10 +363,28 @@ impl HttpClient {
     }
 }
 
-async fn read(mut response: reqwest::Response) -> Result<Fetched, NetError> {
-    if response
-        .content_length()
-        .is_some_and(|len| len > MAX_BODY as u64)
+/// How much of a body is read, and what happens beyond it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyCap {
+    /// A larger body is an error.
+    Refuse(usize),
+    /// Reading stops at this many bytes; the rest is never read.
+    Truncate(usize),
+}
+
+async fn read(response: reqwest::Response) -> Result<Fetched, NetError> {
+    read_capped(response, BodyCap::Refuse(MAX_BODY)).await
+}
+
+async fn read_capped(mut response: reqwest::Response, cap: BodyCap) -> Result<Fetched, NetError> {
+    let (limit, truncate) = match cap {
+        BodyCap::Refuse(limit) => (limit, false),
+        BodyCap::Truncate(limit) => (limit, true),
+    };
+    if !truncate
+        && response
+            .content_length()
+            .is_some_and(|len| len > limit as u64)
     {
         return Err(NetError::TooLarge);
     }
@@ -353,7 +393,11 @@ async fn read(mut response: reqwest::Response) -> Result<Fetched, NetError> {
     let headers = response.headers().clone();
     let mut body = Vec::new();
     while let Some(chunk) = response.chunk().await? {
-        if body.len() + chunk.len() > MAX_BODY {
+        if body.len() + chunk.len() > limit {
+            if truncate {
+                body.extend_from_slice(&chunk[..limit - body.len()]);
+                break;
+            }
             return Err(NetError::TooLarge);
         }
         body.extend_from_slice(&chunk);

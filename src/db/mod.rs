@@ -25,6 +25,7 @@ pub mod audit;
 pub mod blocklists;
 pub mod blocks;
 pub mod bookmarks;
+pub mod cards;
 pub mod conversations;
 pub mod dead_letters;
 pub mod deliveries;

@@ -129,15 +129,18 @@ pub async fn of_post(db: impl PgExecutor<'_>, post_id: i64) -> Result<Vec<Upload
         .await
 }
 
-/// The content type of a stored file, by its name (the image or its
-/// preview).
+/// The content type of a stored file, by its name: an upload's image or
+/// its preview, or a link preview's picture.
 pub async fn content_type_of_file(
     db: impl PgExecutor<'_>,
     name: &str,
 ) -> Result<Option<String>, sqlx::Error> {
     sqlx::query_scalar(
         "select case when file_key = $1 then content_type else small_content_type end
-         from uploads where file_key = $1 or small_key = $1",
+         from uploads where file_key = $1 or small_key = $1
+         union all
+         select image_content_type from preview_cards where image_file = $1
+         limit 1",
     )
     .bind(name)
     .fetch_optional(db)

@@ -149,7 +149,9 @@ impl Current {
 
 /// The domains that cover a canonical `host[:port]`, the most specific
 /// first: the whole authority, then its host name and each parent domain.
-fn covering_domains(host: &str) -> impl Iterator<Item = &str> {
+/// `host` and the domains above it (`a.b.example:8080`: itself,
+/// `a.b.example`, `b.example`, `example`), as `domain_covers` matches them.
+pub fn covering_domains(host: &str) -> impl Iterator<Item = &str> {
     let name = match host.rsplit_once(':') {
         Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) && !name.contains(':') => {
             name

@@ -2,6 +2,7 @@
 //! housekeeping. Workers claim rows from PostgreSQL, so any number of
 //! processes can share one queue.
 
+pub mod cards;
 pub mod cleanup;
 pub mod delivery;
 pub mod imports;

@@ -189,6 +189,40 @@ pub struct InteractionPolicy {
     pub can_reblog: PolicyRules,
 }
 
+/// Mastodon 4.5's PreviewCard: a link preview.
+#[derive(Debug, Clone, Serialize)]
+pub struct PreviewCard {
+    pub url: String,
+    pub title: String,
+    pub description: String,
+    pub language: Option<String>,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub author_name: String,
+    pub author_url: String,
+    pub provider_name: String,
+    pub provider_url: String,
+    /// Always empty: Skein passes on no third-party HTML.
+    pub html: String,
+    pub width: i32,
+    pub height: i32,
+    pub image: Option<String>,
+    pub image_description: String,
+    pub embed_url: String,
+    pub blurhash: Option<String>,
+    pub published_at: Option<String>,
+    pub authors: Vec<PreviewCardAuthor>,
+}
+
+/// An author of a preview card's page (Mastodon 4.3 and later).
+#[derive(Debug, Clone, Serialize)]
+pub struct PreviewCardAuthor {
+    pub name: String,
+    pub url: String,
+    /// The author's fediverse account; Skein does not resolve it.
+    pub account: Option<Account>,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Status {
     pub id: String,
@@ -213,7 +247,7 @@ pub struct Status {
     pub in_reply_to_account_id: Option<String>,
     pub reblog: Option<Box<Status>>,
     pub poll: Option<Poll>,
-    pub card: Option<Value>,
+    pub card: Option<PreviewCard>,
     pub language: Option<String>,
     /// The source text: only in answers to deleting (for "delete and
     /// redraft") and in `/source`.

@@ -68,6 +68,8 @@ pub struct StatusFacts {
     pub visible_quotes: HashSet<i64>,
     /// The viewer's filters in the page's context.
     pub filter: Option<PageFilter>,
+    /// The link preview of each post that has one.
+    pub cards: HashMap<i64, crate::mastodon::entities::PreviewCard>,
 }
 
 /// Reads what `posts` show to `viewer`: the reposted and quoted posts (two
@@ -171,6 +173,20 @@ pub async fn statuses(
         (Some(viewer), Some(context)) => PageFilter::load(state, viewer, context).await?,
         _ => None,
     };
+    let cards = db::cards::for_posts(db, &ids)
+        .await?
+        .into_iter()
+        .map(|(post_id, card)| {
+            let image = card
+                .image_file
+                .as_deref()
+                .map(|name| crate::service::media::media_url(state, name));
+            (
+                post_id,
+                crate::mastodon::present::preview_card(&card, image),
+            )
+        })
+        .collect();
     Ok(StatusFacts {
         posts: all,
         parent_authors,
@@ -185,6 +201,7 @@ pub async fn statuses(
         flags,
         visible_quotes,
         filter,
+        cards,
     })
 }
 

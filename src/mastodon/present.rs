@@ -176,6 +176,40 @@ pub fn no_relationship(id: i64) -> e::Relationship {
     })
 }
 
+/// A stored link preview as Mastodon's PreviewCard; `image` is where its
+/// picture is served.
+pub fn preview_card(card: &db::cards::Card, image: Option<String>) -> e::PreviewCard {
+    let authors = if card.author_name.is_empty() && card.author_url.is_empty() {
+        Vec::new()
+    } else {
+        vec![e::PreviewCardAuthor {
+            name: card.author_name.clone(),
+            url: card.author_url.clone(),
+            account: None,
+        }]
+    };
+    e::PreviewCard {
+        url: card.url.clone(),
+        title: card.title.clone(),
+        description: card.description.clone(),
+        language: card.language.clone(),
+        kind: card.kind.clone(),
+        author_name: card.author_name.clone(),
+        author_url: card.author_url.clone(),
+        provider_name: card.provider_name.clone(),
+        provider_url: card.provider_url.clone(),
+        html: String::new(),
+        width: card.width,
+        height: card.height,
+        image,
+        image_description: card.image_description.clone(),
+        embed_url: card.embed_url.clone(),
+        blurhash: card.blurhash.clone(),
+        published_at: card.published_at.map(time),
+        authors,
+    }
+}
+
 /// One status without its repost or quote; None when its author is unknown.
 fn bare_status(view: &View, facts: &StatusFacts, post: &Post) -> Option<e::Status> {
     let author = facts.authors.get(&post.author_id)?;
@@ -264,7 +298,7 @@ fn bare_status(view: &View, facts: &StatusFacts, post: &Post) -> Option<e::Statu
             .map(|id| id.to_string()),
         reblog: None,
         poll,
-        card: None,
+        card: facts.cards.get(&post.id).cloned(),
         language: post.language.clone(),
         text: None,
         edited_at: post.updated.map(time),

@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod audit;
 pub mod blocklists;
 pub mod blocks;
+pub mod cards;
 pub mod compose;
 pub mod conversations;
 pub mod deletion;

@@ -6,6 +6,7 @@ mod actors;
 mod admin;
 mod api;
 mod blocklists;
+mod cards;
 mod cli;
 mod collections;
 mod counts;

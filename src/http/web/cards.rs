@@ -48,6 +48,22 @@ pub struct MediaView {
     pub alt: String,
 }
 
+/// A post's link preview, as Threads shows it: the picture on top, the
+/// site's domain and the page's title.
+#[derive(Debug, Clone)]
+pub struct LinkCardView {
+    /// The page (http(s) only).
+    pub url: String,
+    pub title: String,
+    /// The page's host, without `www.`.
+    pub domain: String,
+    /// The picture, served by this instance; its size and alt text.
+    pub image: Option<String>,
+    pub image_width: i32,
+    pub image_height: i32,
+    pub image_alt: String,
+}
+
 /// A post as every timeline shows it.
 #[derive(Debug, Clone)]
 pub struct PostCard {
@@ -97,6 +113,8 @@ pub struct PostCard {
     pub quote_note: Option<&'static str>,
     /// The post on its own server, for remote posts.
     pub remote_url: Option<String>,
+    /// The link preview (shown inside the content warning).
+    pub card: Option<LinkCardView>,
     /// How far below the thread's post a reply is (thread pages).
     pub depth: usize,
     /// A line joins it to the next post (a thread above the post shown).
@@ -300,6 +318,7 @@ impl Cards {
             reply_to,
             quote,
             quote_note,
+            card: s.card.as_ref().and_then(link_card),
             depth: 0,
             line: false,
             focus: false,
@@ -379,6 +398,32 @@ pub async fn accounts(
     let entities = Presenter::new(state, viewer).accounts(actors).await?;
     let cards = Cards::new(state);
     Ok(entities.iter().map(|a| cards.account(a)).collect())
+}
+
+/// A preview card as the page shows it; None for a link that is not
+/// http(s).
+fn link_card(card: &e::PreviewCard) -> Option<LinkCardView> {
+    let url = web_url(&card.url)?;
+    let domain = url::Url::parse(&url)
+        .ok()?
+        .host_str()?
+        .trim_start_matches("www.")
+        .to_string();
+    let title = if card.title.trim().is_empty() {
+        domain.clone()
+    } else {
+        card.title.clone()
+    };
+    let image = card.image.as_deref().and_then(web_url);
+    Some(LinkCardView {
+        url,
+        title,
+        domain,
+        image_width: if image.is_some() { card.width } else { 0 },
+        image_height: if image.is_some() { card.height } else { 0 },
+        image,
+        image_alt: card.image_description.clone(),
+    })
 }
 
 /// Words for a reply rule that is not "everyone".

@@ -36,6 +36,9 @@ pub struct Composer {
     /// The post being edited (its text, warning and media are changed; its
     /// audience and reply rule stay).
     pub edit_id: String,
+    /// Editing a public or unlisted post: whether its link preview is
+    /// shown (unticking the box removes it).
+    pub link_preview: Option<bool>,
     /// Whom a reply answers, as a handle.
     pub replying_to: Option<String>,
     pub error: Option<String>,
@@ -74,6 +77,7 @@ impl Composer {
             in_reply_to_id: String::new(),
             quote_id: String::new(),
             edit_id: String::new(),
+            link_preview: None,
             replying_to: None,
             error: None,
             placeholder: "What's new?",
@@ -191,7 +195,8 @@ pub async fn page(
     let viewer = me.actor();
     if !q.edit_id.is_empty() {
         let post = own_post(&state, viewer, &q.edit_id).await?;
-        let composer = Composer::edit(me.user(), &post);
+        let mut composer = Composer::edit(me.user(), &post);
+        composer.link_preview = preview_choice(&state, &post).await?;
         return render(&ComposePage {
             chrome: me.chrome,
             context: Vec::new(),
@@ -235,6 +240,12 @@ pub struct ComposeForm {
     reply_policy: String,
     #[serde(default)]
     edit_id: String,
+    /// The edit form offered the link preview box (`link_preview` is
+    /// absent when it is unticked).
+    #[serde(default)]
+    link_preview_offered: String,
+    #[serde(default)]
+    link_preview: String,
 }
 
 /// `POST /compose`: writes the post and shows it (a reply: in its thread).
@@ -259,6 +270,7 @@ pub async fn submit(
             Err(e) if e.status().is_client_error() => {
                 let post = own_post(&state, me.actor(), &form.edit_id).await?;
                 let mut composer = Composer::edit(me.user(), &post);
+                composer.link_preview = preview_choice(&state, &post).await?;
                 composer.text = form.text;
                 composer.spoiler = form.spoiler;
                 composer.error = Some(e.public_message());
@@ -358,7 +370,24 @@ async fn edit(state: &AppState, me: &SignedIn, form: &ComposeForm) -> Result<Pos
         media_ids: None,
         media_attributes: &[],
     };
-    posts::edit(state, author, &post, draft).await
+    let edited = posts::edit(state, author, &post, draft).await?;
+    if !form.link_preview_offered.is_empty() {
+        if form.link_preview.is_empty() {
+            crate::service::cards::remove(state, author, &edited).await?;
+        } else {
+            crate::service::cards::restore(state, author, &edited).await?;
+        }
+    }
+    Ok(edited)
+}
+
+/// What the edit form's link preview box shows for `post`: None for a post
+/// that gets no preview (followers only, mentioned only).
+async fn preview_choice(state: &AppState, post: &Post) -> Result<Option<bool>, Error> {
+    if !crate::service::cards::eligible(post) {
+        return Ok(None);
+    }
+    Ok(Some(!crate::service::cards::removed(state, post).await?))
 }
 
 /// Uploads the image, if any, and writes the post; the post and the one it

@@ -19,6 +19,7 @@ mod about;
 mod admin;
 mod admin_accounts;
 mod admin_domains;
+mod admin_previews;
 mod admin_reports;
 mod admin_rules;
 mod auth;
@@ -89,6 +90,7 @@ pub fn routes() -> Router<AppState> {
         .merge(admin::routes())
         .merge(admin_accounts::routes())
         .merge(admin_domains::routes())
+        .merge(admin_previews::routes())
         .merge(admin_reports::routes())
         .merge(admin_rules::routes())
         .merge(settings_leaving::routes())

@@ -262,7 +262,7 @@ pub struct ActionForm {
 }
 
 /// `POST /web/statuses/{id}/{like|unlike|repost|unrepost|hide_reply|
-/// unhide_reply}`, then back to the page the button was on, at the post.
+/// unhide_reply|remove_preview|restore_preview}`, then back to the page the button was on, at the post.
 pub async fn act(
     State(state): State<AppState>,
     me: SignedIn,
@@ -283,6 +283,8 @@ pub async fn act(
         "unbookmark" => compose::unbookmark(&state, viewer, &post).await?,
         "hide_reply" => reply_controls::set_hidden(&state, viewer, &post, true).await?,
         "unhide_reply" => reply_controls::set_hidden(&state, viewer, &post, false).await?,
+        "remove_preview" => crate::service::cards::remove(&state, viewer, &post).await?,
+        "restore_preview" => crate::service::cards::restore(&state, viewer, &post).await?,
         _ => return Err(WebError(Error::NotFound)),
     }
     let page = post_path(&state, &post).await?;

@@ -328,6 +328,7 @@ pub async fn on_update(
     )
     .await?;
     db::posts::set_tags(tx, post.id, &object.hashtags).await?;
+    crate::service::cards::queue_edited(tx, state, &post).await?;
     // An edit may change media and their alt text; the Update carries them all.
     let host = actor.domain.as_deref().unwrap_or_default();
     let attachments = if crate::service::domain_policy::rejects_media_of(state, host) {

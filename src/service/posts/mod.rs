@@ -466,6 +466,7 @@ pub async fn edit(state: &AppState, author: &Actor, post: &Post, draft: Draft<'_
         .collect();
     db::posts::add_mentions(&mut *tx, post.id, &new_mentions).await?;
     db::posts::set_tags(&mut tx, post.id, &tags).await?;
+    crate::service::cards::queue_edited(&mut tx, state, &edited).await?;
     let mentioned = db::posts::mentions(&mut *tx, post.id).await?;
     if db::users::is_federating(&mut *tx, author.id).await? {
         let poll = db::polls::find(&mut *tx, post.id).await?;

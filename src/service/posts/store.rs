@@ -107,5 +107,6 @@ pub async fn store(tx: &mut PgConnection, state: &AppState, new: NewPost<'_>) ->
         };
         super::notify_followers(tx, state, &post, new.author.id, followers, new.mentioned).await?;
     }
+    crate::service::cards::queue_new(tx, state, &post, new.mentioned).await?;
     Ok(post)
 }
