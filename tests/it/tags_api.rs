@@ -648,3 +648,42 @@ async fn a_bot_account_is_a_service_actor_on_both_instances() {
     assert_eq!(me["bot"], false);
     assert_eq!(alpha.local("alice").await.kind, "Person");
 }
+
+#[tokio::test]
+async fn the_profile_settings_page_marks_an_account_as_a_bot() {
+    use crate::web::{Browser, csrf};
+    use reqwest::multipart;
+
+    let app = TestApp::spawn().await;
+    app.create_user("alice").await;
+    let mut browser = Browser::new(&app);
+    browser.sign_in("alice").await;
+    let form = browser.get("/settings/profile").await;
+    assert!(form.body.contains("name=\"bot\" value=\"1\">"), "unchecked");
+    let save = |bot: bool, token: String| {
+        let mut form = multipart::Form::new()
+            .text("csrf_token", token)
+            .text("display_name", "Alice")
+            .text("note", "");
+        if bot {
+            form = form.text("bot", "1");
+        }
+        form
+    };
+    let saved = browser
+        .post_multipart("/settings/profile", save(true, csrf(&form.body)))
+        .await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    assert_eq!(app.local("alice").await.kind, "Service");
+    let form = browser.get("/settings/profile").await;
+    assert!(form.body.contains("name=\"bot\" value=\"1\" checked>"));
+    let document: Value = app.get_ap("/users/alice").await.json().await.unwrap();
+    assert_eq!(document["type"], "Service");
+
+    // Unchecked: a person again.
+    let saved = browser
+        .post_multipart("/settings/profile", save(false, csrf(&form.body)))
+        .await;
+    assert_eq!(saved.status, 303);
+    assert_eq!(app.local("alice").await.kind, "Person");
+}
