@@ -128,7 +128,7 @@ pub async fn find_local_person(
 ) -> Result<Option<Actor>, sqlx::Error> {
     sqlx::query_as(
         "select * from actors
-         where domain is null and kind = 'Person' and lower(username) = lower($1)",
+         where domain is null and kind in ('Person', 'Service') and lower(username) = lower($1)",
     )
     .bind(username)
     .fetch_optional(db)
@@ -143,7 +143,7 @@ pub async fn find_shared_person(
 ) -> Result<Option<Actor>, sqlx::Error> {
     sqlx::query_as(
         "select a.* from actors a join users u on u.actor_id = a.id
-         where a.domain is null and a.kind = 'Person' and lower(a.username) = lower($1)
+         where a.domain is null and a.kind in ('Person', 'Service') and lower(a.username) = lower($1)
            and u.federating",
     )
     .bind(username)
@@ -341,6 +341,20 @@ pub async fn update_local_profile(
     .bind(summary_source)
     .fetch_one(db)
     .await
+}
+
+/// Marks a local person as automated (type `Service`, Mastodon's bot) or
+/// not (`Person`).
+pub async fn set_bot(db: impl PgExecutor<'_>, id: i64, bot: bool) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "update actors set kind = case when $2 then 'Service' else 'Person' end
+         where id = $1 and domain is null and kind in ('Person', 'Service')",
+    )
+    .bind(id)
+    .bind(bot)
+    .execute(db)
+    .await
+    .map(drop)
 }
 
 /// The bio of a local actor as its owner typed it.

@@ -451,3 +451,34 @@ pub async fn followees_with_options(
     .fetch_all(db)
     .await
 }
+
+/// For each of `ids`: the accounts `viewer` follows that follow it
+/// (Mastodon's familiar followers), as (account, follower) pairs, oldest
+/// follow first. Suspended and gone followers are left out.
+pub async fn familiar_followers(
+    db: impl PgExecutor<'_>,
+    viewer: i64,
+    ids: &[i64],
+) -> Result<Vec<(i64, crate::db::actors::Actor)>, sqlx::Error> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        target: i64,
+        #[sqlx(flatten)]
+        actor: crate::db::actors::Actor,
+    }
+    let rows: Vec<Row> = sqlx::query_as(
+        "select f.followee_id as target, a.*
+         from follows f
+         join follows mine on mine.follower_id = $1 and mine.followee_id = f.follower_id
+                          and mine.state = 'accepted'
+         join actors a on a.id = f.follower_id
+         where f.followee_id = any($2) and f.state = 'accepted'
+           and a.suspended_at is null and a.gone_at is null
+         order by f.followee_id, f.id",
+    )
+    .bind(viewer)
+    .bind(ids)
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.target, r.actor)).collect())
+}

@@ -14,8 +14,8 @@ use crate::db::timelines::{Page, VISIBLE};
 /// Records a notification; the same event twice is one notification.
 /// A new notification is announced to live listeners and queued for the
 /// recipient's Web Push subscriptions, in the caller's transaction. Returns
-/// the new notification's id (None: it existed, or the recipient is not
-/// local).
+/// the new notification's id (None: it existed, the recipient is not
+/// local, or the post is in a thread the recipient muted).
 pub async fn notify(
     db: &mut PgConnection,
     recipient_id: i64,
@@ -66,6 +66,11 @@ async fn insert(
                                         created_at)
              select $1, $5, $2, $4, $6, $3
              where exists (select 1 from actors where id = $1 and domain is null)
+               -- Nothing from a thread the recipient muted.
+               and not ($4::bigint is not null
+                        and exists (select 1 from conversation_mutes where actor_id = $1)
+                        and exists (select 1 from conversation_mutes
+                                    where actor_id = $1 and root_id = thread_root($4)))
              on conflict do nothing
              returning id
          ),

@@ -989,3 +989,19 @@ pub async fn unlock_idempotency_key(db: &mut PgConnection, key: i64) -> Result<(
         .await
         .map(drop)
 }
+
+/// The live repost of `original_id` by `author_id`, if any.
+pub async fn live_repost(
+    db: impl PgExecutor<'_>,
+    author_id: i64,
+    original_id: i64,
+) -> Result<Option<Post>, sqlx::Error> {
+    sqlx::query_as(
+        "select * from posts
+         where reblog_of_id = $2 and author_id = $1 and deleted_at is null",
+    )
+    .bind(author_id)
+    .bind(original_id)
+    .fetch_optional(db)
+    .await
+}

@@ -166,6 +166,8 @@ pub struct ViewerFlags {
     pub reblogged: HashSet<i64>,
     pub bookmarked: HashSet<i64>,
     pub pinned: HashSet<i64>,
+    /// Posts in threads the viewer muted.
+    pub muted: HashSet<i64>,
     /// The viewer's choices in the polls of these posts, in order.
     pub votes: HashMap<i64, Vec<i64>>,
 }
@@ -186,6 +188,11 @@ pub async fn viewer_flags(
          select 'bookmarked', post_id, 0 from bookmarks where actor_id = $1 and post_id = any($2)
          union all
          select 'pinned', post_id, 0 from pins where actor_id = $1 and post_id = any($2)
+         union all
+         select 'muted', x.id, 0 from unnest($2::bigint[]) as x(id)
+         where exists (select 1 from conversation_mutes where actor_id = $1)
+           and exists (select 1 from conversation_mutes c
+                       where c.actor_id = $1 and c.root_id = thread_root(x.id))
          union all
          (select 'voted', post_id, choice from poll_votes
           where actor_id = $1 and post_id = any($2) order by post_id, choice)",
@@ -208,6 +215,9 @@ pub async fn viewer_flags(
             }
             "pinned" => {
                 flags.pinned.insert(post_id);
+            }
+            "muted" => {
+                flags.muted.insert(post_id);
             }
             _ => flags
                 .votes
@@ -272,6 +282,10 @@ pub struct Relationship {
     pub showing_reblogs: bool,
     pub notifying: bool,
     pub languages: Option<Vec<String>>,
+    /// The viewer features the account on its profile.
+    pub endorsed: bool,
+    /// The viewer's private note about the account.
+    pub note: String,
 }
 
 pub async fn relationships(
@@ -301,6 +315,10 @@ pub async fn relationships(
                         and (m.expires_at is null or m.expires_at > $3)) as muting_notifications,
                 exists (select 1 from user_domain_blocks d join actors a on a.domain = d.domain
                         where d.actor_id = $1 and a.id = t.id) as domain_blocking,
+                exists (select 1 from endorsements e
+                        where e.actor_id = $1 and e.target_id = t.id) as endorsed,
+                coalesce((select n.comment from account_notes n
+                          where n.actor_id = $1 and n.target_id = t.id), '') as note,
                 coalesce(o.show_reblogs, false) as showing_reblogs,
                 coalesce(o.notify, false) as notifying,
                 o.languages
@@ -340,6 +358,8 @@ pub enum Listing {
     FavouritedBy,
     /// Accounts that reposted post `$1`.
     RebloggedBy,
+    /// Accounts `$1` endorses (features on its profile).
+    Endorsements,
 }
 
 pub async fn list_actors(
@@ -382,6 +402,11 @@ pub async fn list_actors(
             "r.id",
             "posts r join actors a on a.id = r.author_id
              where r.reblog_of_id = $1 and r.deleted_at is null",
+        ),
+        Listing::Endorsements => (
+            "e.id",
+            "endorsements e join actors a on a.id = e.target_id
+             where e.actor_id = $1 and a.suspended_at is null and a.gone_at is null",
         ),
     };
     let order = if page.min_id.is_some() { "asc" } else { "desc" };

@@ -58,6 +58,13 @@ pub const URI: usize = 2_000;
 /// A Web Push subscription's endpoint, in bytes (as app URIs).
 pub const PUSH_ENDPOINT: usize = 2_000;
 
+/// A hashtag's name (Mastodon's `Tag` length limit).
+pub const HASHTAG: usize = 100;
+/// Private notes on accounts (Mastodon's `AccountNote`).
+pub const ACCOUNT_NOTE: usize = 2_000;
+/// Hashtags featured on a profile (Mastodon's `FeaturedTag::LIMIT`).
+pub const FEATURED_TAGS: usize = 10;
+
 /// Whether `text` has more than `max` characters.
 pub fn too_long(text: &str, max: usize) -> bool {
     text.chars().nth(max).is_some()

@@ -6,6 +6,8 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
+use crate::domain::limits;
+
 /// A piece of typed text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Token {
@@ -144,6 +146,18 @@ pub fn mentions(tokens: &[Token]) -> Vec<(String, Option<String>)> {
         }
     }
     found
+}
+
+/// A hashtag's name as an API call gives it (Mastodon's `HASHTAG_NAME_RE`:
+/// word characters with at least one letter or `_`, one leading `#`
+/// allowed), as written; None when it is not one.
+pub fn hashtag_name(raw: &str) -> Option<&str> {
+    static NAME: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"^\w*[\p{L}_]\w*$").expect("the hashtag name pattern is valid")
+    });
+    let name = raw.strip_prefix('#').unwrap_or(raw);
+    (!name.is_empty() && name.chars().count() <= limits::HASHTAG && NAME.is_match(name))
+        .then_some(name)
 }
 
 /// The hashtags in text, lower-cased, without repeats.
@@ -341,6 +355,17 @@ mod tests {
             |t| t.to_string(),
         );
         assert_eq!(unresolved, "<p>@nobody@x.example</p>");
+    }
+
+    #[test]
+    fn hashtag_names_are_checked_as_mastodon_checks_them() {
+        assert_eq!(hashtag_name("Rust"), Some("Rust"));
+        assert_eq!(hashtag_name("#caf\u{e9}_2"), Some("caf\u{e9}_2"));
+        assert_eq!(hashtag_name("_"), Some("_"));
+        assert_eq!(hashtag_name("2024"), None);
+        assert_eq!(hashtag_name("a-b"), None);
+        assert_eq!(hashtag_name(""), None);
+        assert_eq!(hashtag_name("##a"), None);
     }
 
     #[test]

@@ -163,6 +163,26 @@ pub fn remove(id: &str, actor: &str, object: &str, target: &str) -> Value {
     remove
 }
 
+/// Add (or Remove) of a Hashtag to (from) an actor's `featuredTags`
+/// collection (featuring a hashtag, as Mastodon sends it).
+pub fn hashtag_collection(
+    kind: &str,
+    id: &str,
+    actor: &str,
+    hashtag: Value,
+    target: &str,
+) -> Value {
+    json!({
+        "@context": ["https://www.w3.org/ns/activitystreams", { "Hashtag": "as:Hashtag" }],
+        "id": id,
+        "type": kind,
+        "actor": actor,
+        "to": [PUBLIC],
+        "target": target,
+        "object": hashtag,
+    })
+}
+
 /// FEP-044f: asks the quoted post's author to approve a quote.
 pub fn quote_request(id: &str, actor: &str, quoted: &str, quote: &str) -> Value {
     json!({

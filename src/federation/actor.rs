@@ -32,6 +32,9 @@ pub struct ActorDocument {
     pub following: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub featured: Option<String>,
+    /// The hashtags featured on the profile (Mastodon's `featuredTags`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub featured_tags: Option<String>,
     pub endpoints: Endpoints,
     pub public_key: PublicKey,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -74,6 +77,14 @@ pub struct PropertyValue {
     pub value: String,
 }
 
+/// The `featuredTags` collection of a local actor, beside its `featured`
+/// collection (`/users/NAME/collections/tags`, where Mastodon serves it).
+pub fn featured_tags_url(actor: &Actor) -> Option<String> {
+    let featured = actor.featured_url.as_deref()?;
+    let base = featured.strip_suffix("/featured")?;
+    Some(format!("{base}/tags"))
+}
+
 /// The document of a local actor. The summary and field values are stored
 /// as HTML made by Skein; the display name is plain text.
 pub fn document(actor: &Actor) -> anyhow::Result<ActorDocument> {
@@ -91,6 +102,7 @@ pub fn document(actor: &Actor) -> anyhow::Result<ActorDocument> {
         followers: actor.followers_url.clone(),
         following: actor.following_url.clone(),
         featured: actor.featured_url.clone(),
+        featured_tags: featured_tags_url(actor),
         endpoints: Endpoints {
             shared_inbox: actor.server_inbox(),
         },

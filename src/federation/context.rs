@@ -12,6 +12,7 @@ pub fn actor() -> Value {
             "manuallyApprovesFollowers": "as:manuallyApprovesFollowers",
             "toot": "http://joinmastodon.org/ns#",
             "featured": { "@id": "toot:featured", "@type": "@id" },
+            "featuredTags": { "@id": "toot:featuredTags", "@type": "@id" },
             "alsoKnownAs": { "@id": "as:alsoKnownAs", "@type": "@id" },
             "movedTo": { "@id": "as:movedTo", "@type": "@id" },
             "schema": "http://schema.org#",

@@ -15,7 +15,7 @@ use crate::federation::{self, collections, note};
 use crate::http::negotiate::{Representation, negotiate};
 use crate::http::{AppState, vary_accept, web};
 use crate::service::types::Side;
-use crate::service::{posts, profiles, signed};
+use crate::service::{posts, profiles, signed, tags};
 
 /// An ActivityPub JSON response.
 pub fn activity_json(value: &impl serde::Serialize) -> Response {
@@ -193,6 +193,24 @@ pub async fn featured(
         "type": "OrderedCollection",
         "totalItems": items.len(),
         "orderedItems": items,
+    })))
+}
+
+/// `GET /users/{username}/collections/tags`: the hashtags featured on the
+/// profile, as an unordered Collection of Hashtags (as Mastodon serves it).
+pub async fn featured_tags(
+    State(state): State<AppState>,
+    Path(username): Path<String>,
+) -> Result<Response> {
+    let actor = profiles::shared_person(&state.db, &username).await?;
+    let id = tags::featured_tags_url(&actor).ok_or(Error::NotFound)?;
+    let items = tags::featured_hashtags(&state, &actor).await?;
+    Ok(activity_json(&serde_json::json!({
+        "@context": ["https://www.w3.org/ns/activitystreams", { "Hashtag": "as:Hashtag" }],
+        "id": id,
+        "type": "Collection",
+        "totalItems": items.len(),
+        "items": items,
     })))
 }
 

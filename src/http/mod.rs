@@ -75,6 +75,10 @@ pub fn router(state: AppState) -> Router {
             get(activitypub::featured),
         )
         .route(
+            "/users/{username}/collections/tags",
+            get(activitypub::featured_tags),
+        )
+        .route(
             "/users/{username}/statuses/{id}/replies",
             get(activitypub::replies),
         )

@@ -379,11 +379,43 @@ pub struct Context {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Tag {
+    /// Empty for a hashtag Skein has no row for (as Mastodon's unsaved tag).
+    pub id: String,
     pub name: String,
     pub url: String,
-    pub history: Vec<Value>,
+    pub history: Vec<TagHistory>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub following: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub featuring: Option<bool>,
+}
+
+/// One day of a hashtag's use; numbers as strings, as Mastodon sends them.
+#[derive(Debug, Clone, Serialize)]
+pub struct TagHistory {
+    /// The day's midnight (UTC) as a UNIX timestamp.
+    pub day: String,
+    pub uses: String,
+    pub accounts: String,
+}
+
+/// A hashtag featured on a profile.
+#[derive(Debug, Clone, Serialize)]
+pub struct FeaturedTag {
+    pub id: String,
+    pub name: String,
+    pub url: String,
+    /// A number as a string, as Mastodon sends it.
+    pub statuses_count: String,
+    /// The day of the latest post with the hashtag (`YYYY-MM-DD`).
+    pub last_status_at: Option<String>,
+}
+
+/// The accounts the viewer follows that follow an account.
+#[derive(Debug, Clone, Serialize)]
+pub struct FamiliarFollowers {
+    pub id: String,
+    pub accounts: Vec<Account>,
 }
 
 /// An application as the API shows it (`verify_credentials`, a status's

@@ -163,8 +163,8 @@ pub fn relationship(r: db::views::Relationship) -> e::Relationship {
         requested: r.requested,
         requested_by: r.requested_by,
         domain_blocking: r.domain_blocking,
-        endorsed: false,
-        note: String::new(),
+        endorsed: r.endorsed,
+        note: r.note,
     }
 }
 
@@ -307,7 +307,7 @@ fn bare_status(view: &View, facts: &StatusFacts, post: &Post) -> Option<e::Statu
         interaction_policy: interaction_policy(post, author),
         favourited: viewer_flag(|f| &f.favourited),
         reblogged: viewer_flag(|f| &f.reblogged),
-        muted: flags.map(|_| false),
+        muted: viewer_flag(|f| &f.muted),
         bookmarked: viewer_flag(|f| &f.bookmarked),
         pinned: flags
             .filter(|_| view.viewer == Some(post.author_id))

@@ -492,7 +492,7 @@ pub async fn by_id(state: &AppState, id: i64) -> Result<Option<Actor>> {
 /// Whether an account is one the client API shows: any known account
 /// (Mastodon shows blocked and blocking accounts too), but not the
 /// instance actor nor a local actor without a user.
-fn shown(actor: &Actor) -> bool {
+pub fn shown(actor: &Actor) -> bool {
     !(actor.is_local() && actor.kind == "Application")
 }
 

@@ -85,6 +85,10 @@ pub async fn repost(state: &AppState, actor: &Actor, post: &Post) -> Result<Post
         ));
     }
     reply_controls::require(state, post, actor, Interaction::Announce).await?;
+    // Reposting again answers with the repost there is (as Mastodon does).
+    if let Some(existing) = db::posts::live_repost(&state.db, actor.id, post.id).await? {
+        return Ok(existing);
+    }
     let author = author_of(state, post).await?;
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
@@ -101,7 +105,11 @@ pub async fn repost(state: &AppState, actor: &Actor, post: &Post) -> Result<Post
     )
     .await?
     else {
-        return Err(Error::Conflict("already reposted".into()));
+        // A concurrent repost by the same account won: answer with it.
+        drop(tx);
+        return db::posts::live_repost(&state.db, actor.id, post.id)
+            .await?
+            .ok_or(Error::NotFound);
     };
     if author.id != actor.id {
         db::notifications::notify(

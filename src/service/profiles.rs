@@ -217,6 +217,9 @@ pub struct ProfileUpdate {
     pub bio: Option<String>,
     pub locked: Option<bool>,
     pub discoverable: Option<bool>,
+    /// An automated account (Mastodon's `bot`): the actor's type becomes
+    /// `Service`.
+    pub bot: Option<bool>,
     pub fields: Option<Vec<(String, String)>>,
     /// A new avatar image, as uploaded (checked and re-encoded as media).
     pub avatar: Option<bytes::Bytes>,
@@ -330,6 +333,9 @@ pub async fn update(state: &AppState, actor: &Actor, change: ProfileUpdate) -> R
     } else if change.remove_header {
         replaced.extend(db::uploads::clear_profile_image(&mut tx, actor.id, "header").await?);
         db::actors::set_picture(&mut *tx, actor.id, "header", None).await?;
+    }
+    if let Some(bot) = change.bot {
+        db::actors::set_bot(&mut *tx, actor.id, bot).await?;
     }
     let updated = db::actors::update_local_profile(
         &mut *tx,

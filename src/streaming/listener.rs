@@ -153,7 +153,11 @@ pub async fn read(state: &AppState, change: &Change) -> Result<Option<Event>> {
             };
             let tags = db::posts::tags(pool, post.id).await?;
             let has_media = !db::media::attachments(pool, post.id).await?.is_empty();
-            let audience = audience(state, &author).await?;
+            // Public original posts also enter the home timelines of the
+            // accounts that follow one of their hashtags.
+            let by_tags = post.visibility == Visibility::Public && post.reblog_of_id.is_none();
+            let audience =
+                audience(state, &author, if by_tags { tags.as_slice() } else { &[] }).await?;
             Some(Event::Status {
                 edited: matches!(change, Change::Edited { .. }),
                 local: author.is_local(),
@@ -179,12 +183,13 @@ pub async fn read(state: &AppState, change: &Change) -> Result<Option<Event>> {
                 Some(_) => db::posts::tags(pool, *post).await?,
                 None => Vec::new(),
             };
+            let audience = audience(state, &author, &tags).await?;
             Some(Event::Delete {
                 post_id: *post,
                 public: original && *visibility == Visibility::Public,
                 local: author.is_local(),
                 tags,
-                audience: audience(state, &author).await?,
+                audience,
             })
         }
         Change::Notified { notification, .. } => db::notifications::find_by_id(pool, *notification)
@@ -194,9 +199,18 @@ pub async fn read(state: &AppState, change: &Change) -> Result<Option<Event>> {
     })
 }
 
-/// The local accounts whose home timeline shows the author's posts.
-async fn audience(state: &AppState, author: &db::actors::Actor) -> Result<Vec<i64>> {
+/// The local accounts whose home timeline may show the author's posts:
+/// its followers, and those that follow one of `tags` (each subscriber's
+/// home timeline query decides).
+async fn audience(
+    state: &AppState,
+    author: &db::actors::Actor,
+    tags: &[String],
+) -> Result<Vec<i64>> {
     let mut ids = db::follows::local_follower_ids(&state.db, author.id).await?;
+    if !tags.is_empty() {
+        ids.extend(db::tags::local_followers(&state.db, tags).await?);
+    }
     if author.is_local() {
         ids.push(author.id);
     }

@@ -5,13 +5,13 @@
 //! made by the code itself: follows and their acceptance, posts with a
 //! hashtag, a mention, a poll and restricted replies, a quote with its
 //! authorization, an approved reply, an attachment, profile fields, votes,
-//! likes, boosts, undos, an edit, a pin, a block and a deletion. What each instance sent is read back from its outbound
+//! likes, boosts, undos, an edit, a pin, featured hashtags, a bot's profile, a block and a deletion. What each instance sent is read back from its outbound
 //! store; what it serves is fetched over HTTP.
 
 use serde_json::Value;
 use skein::domain::interaction::ReplyPolicy;
 use skein::domain::visibility::Visibility;
-use skein::service::{blocks, follows, interactions, media, polls, posts, profiles};
+use skein::service::{blocks, follows, interactions, media, polls, posts, profiles, tags};
 
 use crate::harness::{Options, TestApp, draft};
 
@@ -237,6 +237,23 @@ async fn every_served_and_sent_shape_is_written_for_the_jsonld_check() {
     .await
     .unwrap();
     posts::pin(&alpha.state, &alice, &poll).await.unwrap();
+    // She features a hashtag and stops featuring another (Add and Remove
+    // of a Hashtag), and marks her account as a bot (Update of a Service).
+    tags::feature(&alpha.state, &alice, "#Shapes")
+        .await
+        .unwrap();
+    tags::feature(&alpha.state, &alice, "gone").await.unwrap();
+    tags::unfeature(&alpha.state, &alice, "gone").await.unwrap();
+    let alice = profiles::update(
+        &alpha.state,
+        &alice,
+        profiles::ProfileUpdate {
+            bot: Some(true),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
     let quote_at_alpha = alpha.post(&quote.ap_id).await;
     interactions::like(&alpha.state, &alice, &quote_at_alpha)
         .await
@@ -257,7 +274,13 @@ async fn every_served_and_sent_shape_is_written_for_the_jsonld_check() {
     for (app, user) in [(&alpha, "alice"), (&beta, "bob")] {
         let urls = &app.state.urls;
         let actor = shapes.served(app, "actor", &urls.actor(user)).await;
-        for key in ["outbox", "followers", "following", "featured"] {
+        for key in [
+            "outbox",
+            "followers",
+            "following",
+            "featured",
+            "featuredTags",
+        ] {
             let collection = shapes.served(app, key, actor[key].as_str().unwrap()).await;
             if let Some(first) = collection["first"].as_str() {
                 shapes.served(app, &format!("{key} page"), first).await;
@@ -286,7 +309,7 @@ async fn every_served_and_sent_shape_is_written_for_the_jsonld_check() {
         .collect();
     for kind in [
         "Follow", "Accept", "Create", "Update", "Like", "Announce", "Undo", "Delete", "Block",
-        "Add",
+        "Add", "Remove",
     ] {
         assert!(kinds.contains(kind), "no {kind} was sent: {kinds:?}");
     }

@@ -59,6 +59,7 @@ mod scheme;
 mod search;
 mod self_check;
 mod streaming;
+mod tags_api;
 mod timelines;
 mod topology;
 mod web;

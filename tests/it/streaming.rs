@@ -259,6 +259,34 @@ async fn a_followers_only_post_reaches_followers_and_no_one_else() {
 }
 
 #[tokio::test]
+async fn a_followed_hashtag_streams_its_public_posts_to_the_user_stream() {
+    let alpha = TestApp::spawn().await;
+    alpha.create_user("alice").await;
+    alpha.create_user("carol").await;
+    let alice = alpha.token("alice").await;
+    let carol = alpha.token("carol").await;
+    let (status, _) = alpha
+        .api_post(&carol, "/api/v1/tags/rust/follow", json!({}))
+        .await;
+    assert_eq!(status, 200);
+    let mut stream = connect(&alpha, &carol, "stream=user").await;
+    socket_roundtrip(&mut stream).await;
+
+    post(
+        &alpha,
+        &alice,
+        json!({"status": "quiet #rust", "visibility": "unlisted"}),
+    )
+    .await;
+    post(&alpha, &alice, json!({"status": "no hashtag"})).await;
+    let public = post(&alpha, &alice, json!({"status": "loud #Rust"})).await;
+    // Carol follows no one: her first update is the public tagged post.
+    let first = next(&mut stream).await;
+    assert_eq!(first["event"], "update");
+    assert_eq!(payload(&first)["id"], public["id"]);
+}
+
+#[tokio::test]
 async fn edits_and_deletes_are_streamed_to_those_who_saw_the_post() {
     let alpha = TestApp::spawn().await;
     alpha.create_user("alice").await;

@@ -267,6 +267,12 @@ pub fn parse(raw: Value) -> Result<Envelope, ParseError> {
             cc: wire::ids(raw.get("cc")),
             published: wire::time(&raw, "published"),
         }),
+        // A featured hashtag (Mastodon's `featuredTags`): nothing Skein keeps.
+        "Add" | "Remove"
+            if object.and_then(|o| o.get("type")).and_then(Value::as_str) == Some("Hashtag") =>
+        {
+            Activity::Other
+        }
         "Add" | "Remove" => Activity::Pin {
             pinned: kind == "Add",
             object: object_id()?,
@@ -493,6 +499,16 @@ mod tests {
         let envelope = parse(activity("EmojiReact", json!("https://here.example/p/1"))).unwrap();
         assert!(matches!(envelope.activity, Activity::Other));
         assert_eq!(envelope.kind, "EmojiReact");
+    }
+
+    #[test]
+    fn a_featured_hashtag_is_not_read_as_a_pin() {
+        let mut add = activity(
+            "Add",
+            json!({"type": "Hashtag", "href": "https://remote.example/tags/rust", "name": "#rust"}),
+        );
+        add["target"] = json!("https://remote.example/users/bob/collections/tags");
+        assert!(matches!(parse(add).unwrap().activity, Activity::Other));
     }
 
     #[test]

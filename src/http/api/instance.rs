@@ -33,7 +33,7 @@ fn configuration(state: &AppState) -> Value {
     json!({
         "urls": { "streaming": streaming_url(state) },
         "vapid": { "public_key": crate::service::push::vapid_public_key(state) },
-        "accounts": { "max_featured_tags": 0, "max_pinned_statuses": posts::MAX_PINS },
+        "accounts": { "max_featured_tags": crate::domain::limits::FEATURED_TAGS, "max_pinned_statuses": posts::MAX_PINS },
         "statuses": {
             "max_characters": state.config.posts.max_characters,
             "max_media_attachments": crate::domain::media::MAX_PER_POST,

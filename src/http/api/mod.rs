@@ -14,7 +14,9 @@ pub mod bookmarks;
 pub mod conversations;
 pub mod domain_blocks;
 pub mod emails;
+pub mod endorsements;
 pub mod exports;
+pub mod featured_tags;
 pub mod filters;
 pub mod follow_requests;
 pub mod import;
@@ -34,6 +36,7 @@ pub mod reports;
 pub mod search;
 pub mod statuses;
 pub mod streaming;
+pub mod tags;
 pub mod timelines;
 
 use axum::Router;
@@ -87,6 +90,9 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .merge(blocks::routes())
         .merge(mutes::routes())
         .merge(timelines::routes())
+        .merge(tags::routes())
+        .merge(featured_tags::routes())
+        .merge(endorsements::routes())
         .merge(search::routes())
         .merge(media::routes(state.config.media.max_image_bytes))
         .merge(filters::routes())

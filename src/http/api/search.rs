@@ -15,7 +15,7 @@ use crate::error::Result;
 use crate::http::api::{Params, Token, params::lenient};
 use crate::mastodon::Presenter;
 use crate::mastodon::entities as e;
-use crate::service::{accounts, lookup};
+use crate::service::{accounts, lookup, tags};
 use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -90,13 +90,9 @@ async fn search(
             .filter(|c| c.is_alphanumeric() || *c == '_')
             .collect();
         if !name.is_empty() {
-            for tag in lookup::hashtags(&state, &name.to_lowercase(), limit, offset).await? {
-                hashtags.push(e::Tag {
-                    url: state.urls.tag(&tag),
-                    name: tag,
-                    history: Vec::new(),
-                    following: None,
-                });
+            let found = lookup::hashtags(&state, &name.to_lowercase(), limit, offset).await?;
+            for view in tags::many(&state, Some(viewer), found).await? {
+                hashtags.push(crate::http::api::tags::entity(&state, &view));
             }
         }
     }

@@ -41,6 +41,8 @@ struct ProfilePage {
     own_avatar: bool,
     /// (index, name, value) of every field row, filled or not.
     fields: Vec<(usize, String, String)>,
+    /// The account is marked as automated.
+    bot: bool,
 }
 
 fn field_rows(fields: &[(String, String)]) -> Vec<(usize, String, String)> {
@@ -79,6 +81,7 @@ pub async fn profile_form(
         header: actor.header_url.clone(),
         own_avatar: actor.avatar_url.is_some(),
         fields: field_rows(&fields),
+        bot: actor.kind == "Service",
         chrome: me.chrome,
     })
 }
@@ -112,6 +115,9 @@ pub struct ProfileForm {
     remove_avatar: Option<String>,
     #[serde(default)]
     remove_header: Option<String>,
+    /// Checkbox: an automated account.
+    #[serde(default)]
+    bot: Option<String>,
 }
 
 impl ProfileForm {
@@ -149,6 +155,7 @@ pub async fn profile(
         header: picture("header"),
         remove_avatar: form.remove_avatar.is_some(),
         remove_header: form.remove_header.is_some(),
+        bot: Some(form.bot.is_some()),
         ..ProfileUpdate::default()
     };
     match profiles::update(&state, me.actor(), change).await {
@@ -168,6 +175,7 @@ pub async fn profile(
                 header: actor.header_url.clone(),
                 own_avatar: actor.avatar_url.is_some(),
                 fields: field_rows(&form.fields()),
+                bot: form.bot.is_some(),
                 chrome: me.chrome,
             };
             render_with(e.status(), &page)

@@ -54,7 +54,9 @@ pub async fn local_target(tx: &mut Tx<'_>, state: &AppState, id: &str) -> Result
     let Some(actor) = db::actors::find_by_ap_id(&mut **tx, id).await? else {
         return Ok(None);
     };
-    if actor.kind != "Person" || !db::users::is_federating(&mut **tx, actor.id).await? {
+    if !matches!(actor.kind.as_str(), "Person" | "Service")
+        || !db::users::is_federating(&mut **tx, actor.id).await?
+    {
         return Ok(None);
     }
     Ok(Some(actor))

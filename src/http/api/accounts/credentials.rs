@@ -62,12 +62,6 @@ pub(super) async fn update_credentials(
         params: p,
         mut files,
     } = form;
-    if p.bot == Some(true) {
-        // Local accounts are people; automated accounts are not offered yet.
-        return Err(Error::Validation(
-            "bot accounts are not supported on this server".into(),
-        ));
-    }
     let fields = p.fields_attributes.map(|list| {
         list.into_iter()
             .map(|f| {
@@ -89,6 +83,7 @@ pub(super) async fn update_credentials(
             bio: p.note,
             locked: p.locked,
             discoverable: p.discoverable,
+            bot: p.bot,
             fields,
             avatar: files.remove("avatar"),
             header: files.remove("header"),

@@ -2,7 +2,8 @@
 //! file per part of the path: `credentials` (verify and update), `registration`,
 //! `show` (by id, several, lookup, search), `relationships`, `statuses`, `follow_lists`
 //! (followers and following), `relations` (follow, block, mute and their
-//! undoing), `leaving` (aliases, moving, deleting). `follow_requests`, `blocks`,
+//! undoing), `featuring` (endorsements, private notes, familiar followers),
+//! `leaving` (aliases, moving, deleting). `follow_requests`, `blocks`,
 //! `mutes` and `profile` beside this directory answer their own paths.
 
 use axum::response::Response;
@@ -18,6 +19,7 @@ use crate::service::{accounts, remote_actors};
 use crate::state::AppState;
 
 mod credentials;
+mod featuring;
 mod follow_lists;
 mod leaving;
 mod registration;
@@ -27,6 +29,7 @@ mod show;
 mod statuses;
 
 use credentials::{update_credentials, verify_credentials};
+use featuring::{endorse, endorsed_by, familiar_followers, note, unendorse};
 use follow_lists::{followers, following};
 use leaving::{delete_account, move_account, set_aliases};
 use registration::register;
@@ -53,6 +56,10 @@ pub fn routes(max_image_bytes: usize) -> Router<AppState> {
         .route("/api/v1/accounts/alias", post(set_aliases))
         .route("/api/v1/accounts/move", post(move_account))
         .route("/api/v1/accounts/relationships", get(relationships))
+        .route(
+            "/api/v1/accounts/familiar_followers",
+            get(familiar_followers),
+        )
         .route("/api/v1/accounts/lookup", get(lookup))
         .route("/api/v1/accounts/search", get(search))
         .route("/api/v1/accounts/{id}", get(show))
@@ -65,6 +72,12 @@ pub fn routes(max_image_bytes: usize) -> Router<AppState> {
         .route("/api/v1/accounts/{id}/unblock", post(unblock))
         .route("/api/v1/accounts/{id}/mute", post(mute))
         .route("/api/v1/accounts/{id}/unmute", post(unmute))
+        .route("/api/v1/accounts/{id}/pin", post(endorse))
+        .route("/api/v1/accounts/{id}/unpin", post(unendorse))
+        .route("/api/v1/accounts/{id}/endorse", post(endorse))
+        .route("/api/v1/accounts/{id}/unendorse", post(unendorse))
+        .route("/api/v1/accounts/{id}/endorsements", get(endorsed_by))
+        .route("/api/v1/accounts/{id}/note", post(note))
         .route(
             "/api/v1/accounts/{id}/remove_from_followers",
             post(remove_from_followers),

@@ -1,5 +1,6 @@
 //! `POST /api/v1/statuses/{id}/...`: (un)favourite, (un)reblog, (un)bookmark,
-//! (un)pin, and Skein's (un)hide_reply; each answers with the post as it then is.
+//! (un)pin, (un)mute (the thread), and Skein's (un)hide_reply; each answers
+//! with the post as it then is.
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -7,7 +8,7 @@ use axum::extract::{Path, State};
 use crate::error::{Error, Result};
 use crate::http::api::Token;
 use crate::mastodon::entities as e;
-use crate::service::{compose, interactions, posts};
+use crate::service::{compose, interactions, mutes, posts};
 use crate::state::AppState;
 
 use super::{present, visible_post};
@@ -129,5 +130,29 @@ pub(super) async fn unpin(
     let (_, viewer) = token.user("write:accounts")?;
     let post = visible_post(&state, Some(viewer), &raw).await?;
     posts::unpin(&state, viewer, &post).await?;
+    present(&state, viewer, &post).await
+}
+
+/// `POST /api/v1/statuses/{id}/mute`: no more notifications from the
+/// post's thread.
+pub(super) async fn mute(
+    State(state): State<AppState>,
+    token: Token,
+    Path(raw): Path<String>,
+) -> Result<Json<e::Status>> {
+    let (_, viewer) = token.user("write:mutes")?;
+    let post = visible_post(&state, Some(viewer), &raw).await?;
+    mutes::mute_thread(&state, viewer, post.id).await?;
+    present(&state, viewer, &post).await
+}
+
+pub(super) async fn unmute(
+    State(state): State<AppState>,
+    token: Token,
+    Path(raw): Path<String>,
+) -> Result<Json<e::Status>> {
+    let (_, viewer) = token.user("write:mutes")?;
+    let post = visible_post(&state, Some(viewer), &raw).await?;
+    mutes::unmute_thread(&state, viewer, post.id).await?;
     present(&state, viewer, &post).await
 }

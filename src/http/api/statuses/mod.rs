@@ -1,8 +1,9 @@
 //! `/api/v1/statuses/...` (<https://docs.joinmastodon.org/methods/statuses/>), one
 //! file per part of the path: `compose` (posting, editing, deleting), `show`
 //! (one or several posts, history, source), `context`, `actions` (liking,
-//! reposting, bookmarking, pinning, hiding replies), `listed_by` (who liked or
-//! reposted), `quotes` (a post's quotes, revoking one, who may quote).
+//! reposting, bookmarking, pinning, hiding replies, muting the thread), `listed_by`
+//! (who liked or reposted), `quotes` (a post's quotes, revoking one, who may
+//! quote).
 
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -23,8 +24,8 @@ mod quotes;
 mod show;
 
 use actions::{
-    bookmark, favourite, hide_reply, pin, reblog, unbookmark, unfavourite, unhide_reply, unpin,
-    unreblog,
+    bookmark, favourite, hide_reply, mute, pin, reblog, unbookmark, unfavourite, unhide_reply,
+    unmute, unpin, unreblog,
 };
 use compose::{create, delete, edit};
 use context::context;
@@ -47,6 +48,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/statuses/{id}/hide_reply", post(hide_reply))
         .route("/api/v1/statuses/{id}/unhide_reply", post(unhide_reply))
         .route("/api/v1/statuses/{id}/pin", post(pin))
+        .route("/api/v1/statuses/{id}/mute", post(mute))
+        .route("/api/v1/statuses/{id}/unmute", post(unmute))
         .route("/api/v1/statuses/{id}/unpin", post(unpin))
         .route("/api/v1/statuses/{id}/favourited_by", get(favourited_by))
         .route("/api/v1/statuses/{id}/reblogged_by", get(reblogged_by))
