@@ -169,6 +169,7 @@ pub async fn store_remote(
     if !crate::service::domain_policy::rejects_media_of(state, &host) {
         db::media::add_attachments(tx, post.id, &object.attachments).await?;
         db::media::add_emojis(&mut **tx, post.id, &object.emojis).await?;
+        queue_media(tx, state, &host, object).await?;
     }
     quotes::record(tx, state, actor, &post, object).await?;
     Ok(Received::Applied)
@@ -330,7 +331,34 @@ pub async fn on_update(
         object.attachments.clone()
     };
     db::media::replace_attachments(tx, post.id, &attachments).await?;
+    if !attachments.is_empty() {
+        queue_media(tx, state, host, object).await?;
+    }
     Ok(Received::Applied)
+}
+
+/// Queues a remote post's attachments and custom emoji for download in
+/// the background (`service::remote_media`); the post shows their remote
+/// URLs until they are stored.
+async fn queue_media(
+    tx: &mut Tx<'_>,
+    state: &AppState,
+    host: &str,
+    object: &RemotePost,
+) -> Result<()> {
+    use crate::service::remote_media::{self, Kind};
+    let urls: Vec<(&str, Kind)> = object
+        .attachments
+        .iter()
+        .map(|a| (a.url.as_str(), Kind::Attachment))
+        .chain(
+            object
+                .emojis
+                .iter()
+                .map(|(_, url)| (url.as_str(), Kind::Emoji)),
+        )
+        .collect();
+    remote_media::queue(&mut **tx, state, host, &urls).await
 }
 
 /// Add or Remove of one of the actor's own posts to or from its featured
