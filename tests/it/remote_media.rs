@@ -290,8 +290,15 @@ async fn the_type_comes_from_the_bytes_whatever_the_server_says() {
         "image/png",
         b"<!DOCTYPE html><html><script>alert(document.cookie)</script></html>".to_vec(),
     );
-    let id = s.post("lies", &[&picture, &page], &[]).await;
-    assert_eq!(s.fetch().await, 2);
+    // A video sent as a download is stored as it came, as the video it is.
+    let mut mp4 = vec![0, 0, 0, 0x18];
+    mp4.extend_from_slice(b"ftypisom\0\0\x02\0isomiso2");
+    mp4.extend_from_slice(&[7; 2000]);
+    let video = s
+        .pics
+        .serve_bytes("/clip", "application/octet-stream", mp4.clone());
+    let id = s.post("lies", &[&picture, &page, &video], &[]).await;
+    assert_eq!(s.fetch().await, 3);
 
     let status = s.status(id).await;
     let cached = status["media_attachments"][0]["url"].as_str().unwrap();
@@ -306,12 +313,17 @@ async fn the_type_comes_from_the_bytes_whatever_the_server_says() {
         status["media_attachments"][1]["url"], page,
         "the remote URL stays"
     );
+    let clip = status["media_attachments"][2]["url"].as_str().unwrap();
+    assert!(clip.starts_with(&media_path(&s.alpha.base)), "{status}");
+    let (code, content_type, body) = s.get(clip).await;
+    assert_eq!((code, content_type.as_str()), (200, "video/mp4"));
+    assert_eq!(body, mp4, "video is kept as it came");
     let stored: i64 =
         sqlx::query_scalar("select count(*) from remote_media where file_key is not null")
             .fetch_one(&s.alpha.db)
             .await
             .unwrap();
-    assert_eq!(stored, 1, "only the picture was stored");
+    assert_eq!(stored, 2, "the picture and the video were stored");
 }
 
 #[tokio::test]
