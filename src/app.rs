@@ -308,6 +308,13 @@ impl Application {
                     shutdown.clone(),
                 ));
             }
+            if config.media.remote_cache.enabled {
+                workers.push(crate::jobs::remote_media::spawn(
+                    self.state.clone(),
+                    self.worker.id,
+                    shutdown.clone(),
+                ));
+            }
             workers.push(crate::jobs::timed::spawn(
                 self.state.clone(),
                 self.worker.id,

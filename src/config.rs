@@ -246,6 +246,27 @@ pub struct MediaConfig {
     /// Empty: `data_dir/media`.
     pub dir: PathBuf,
     pub max_image_bytes: usize,
+    /// Cached remote files older than this many days are removed by the
+    /// daily timed work (0: never; `skein media prune` does it by hand).
+    pub remote_retention_days: u32,
+    pub remote_cache: RemoteCacheConfig,
+}
+
+/// Downloading remote accounts' and posts' media (`[media.remote_cache]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RemoteCacheConfig {
+    /// False: remote media are shown from their servers, never downloaded.
+    pub enabled: bool,
+    /// Total time of one download, body included.
+    pub timeout_seconds: u64,
+    /// Downloads at once per worker process.
+    pub concurrency: usize,
+    /// Caps by kind, in bytes, checked while the body arrives.
+    pub max_image_bytes: usize,
+    pub max_video_bytes: usize,
+    pub max_profile_image_bytes: usize,
+    pub max_emoji_bytes: usize,
 }
 
 /// Link previews (`[link_previews]`): the cards of posts' first links.
@@ -575,6 +596,35 @@ impl Config {
             return Err(ConfigError::Invalid {
                 key: "media.max_image_bytes",
                 message: "must be at least 1024".into(),
+            });
+        }
+        let cache = &self.media.remote_cache;
+        for (key, value) in [
+            ("media.remote_cache.max_image_bytes", cache.max_image_bytes),
+            ("media.remote_cache.max_video_bytes", cache.max_video_bytes),
+            (
+                "media.remote_cache.max_profile_image_bytes",
+                cache.max_profile_image_bytes,
+            ),
+            ("media.remote_cache.max_emoji_bytes", cache.max_emoji_bytes),
+        ] {
+            if value < 64 {
+                return Err(ConfigError::Invalid {
+                    key,
+                    message: "must be at least 64".into(),
+                });
+            }
+        }
+        if cache.timeout_seconds == 0 {
+            return Err(ConfigError::Invalid {
+                key: "media.remote_cache.timeout_seconds",
+                message: "must be at least 1".into(),
+            });
+        }
+        if cache.concurrency == 0 {
+            return Err(ConfigError::Invalid {
+                key: "media.remote_cache.concurrency",
+                message: "must be at least 1".into(),
             });
         }
         self.storage.validate()?;
@@ -998,6 +1048,16 @@ mod tests {
                 None,
                 &[("SKEIN_MEDIA__MAX_IMAGE_BYTES", "10")],
                 "media.max_image_bytes",
+            ),
+            (
+                None,
+                &[("SKEIN_MEDIA__REMOTE_CACHE__MAX_VIDEO_BYTES", "10")],
+                "media.remote_cache.max_video_bytes",
+            ),
+            (
+                None,
+                &[("SKEIN_MEDIA__REMOTE_CACHE__CONCURRENCY", "0")],
+                "media.remote_cache.concurrency",
             ),
             (None, &[("SKEIN_STORAGE__BACKEND", "s3")], "storage.bucket"),
             (

@@ -79,6 +79,16 @@ enum MediaCommand {
         #[arg(long)]
         delete_local: bool,
     },
+    /// Remove the cached copies of remote media (attachments, avatars,
+    /// headers, custom emoji of other servers) downloaded more than this
+    /// long ago, e.g. 30d (d: days, h: hours, w: weeks). Local uploads are
+    /// never removed. A pruned file is downloaded again when someone asks
+    /// for it; until then its remote URL is not needed (Skein shows
+    /// /media_proxy/TOKEN).
+    Prune {
+        #[arg(long, value_name = "AGE")]
+        older_than: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -270,6 +280,9 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Media(MediaCommand::MigrateToS3 { delete_local }) => {
             migrate_media(&config, delete_local).await
         }
+        Command::Media(MediaCommand::Prune { older_than }) => {
+            prune_media(config, &db, &older_than).await
+        }
         Command::Token(TokenCommand::Create { name }) => {
             let token =
                 skein::service::oauth::create_script_token(&db.pool, chrono::Utc::now(), &name)
@@ -280,6 +293,17 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
     };
     db.close().await;
     result
+}
+
+async fn prune_media(config: Config, db: &Database, older_than: &str) -> anyhow::Result<()> {
+    let age = skein::service::remote_media::parse_age(older_than).map_err(anyhow::Error::msg)?;
+    let state = Application::command_state(config, db.pool.clone(), skein::clock::system()).await?;
+    let pruned = skein::service::remote_media::prune(&state, age).await?;
+    println!(
+        "removed {} cached remote media ({} files); local uploads are kept",
+        pruned.media, pruned.files
+    );
+    Ok(())
 }
 
 async fn migrate_media(config: &Config, delete_local: bool) -> anyhow::Result<()> {

@@ -3,8 +3,9 @@
 //!
 //! - Private, loopback, link-local and other non-public addresses are refused,
 //!   both for IP literals in URLs and for every address a name resolves to
-//!   (checked in the resolver, so redirects and DNS rebinding are covered),
-//!   unless the test-network mode allows them.
+//!   (checked in the resolver, so redirects and DNS rebinding are covered);
+//!   the test-network mode allows loopback addresses (where its test
+//!   servers listen) and still refuses every other one that is not public.
 //! - Only https:// is spoken to peers (http:// in the test-network mode).
 //! - `get` follows redirects at most 5 times, each target re-validated;
 //!   `get_once` and POSTs follow none (ActivityPub fetches follow redirects
@@ -39,8 +40,10 @@ pub const MAX_REDIRECTS: usize = 5;
 pub enum NetError {
     #[error("refused URL {0}: {1}")]
     Refused(String, &'static str),
-    #[error("the response body is larger than allowed ({MAX_BODY} bytes for documents)")]
+    #[error("the response body is larger than {MAX_BODY} bytes")]
     TooLarge,
+    #[error("the response body is larger than {0} bytes")]
+    LargerThan(usize),
     #[error("more than {MAX_REDIRECTS} redirects")]
     TooManyRedirects,
     #[error("request failed: {0}")]
@@ -58,7 +61,7 @@ impl NetError {
 /// What the network rules allow.
 #[derive(Debug, Clone)]
 pub struct Policy {
-    /// Loopback and private addresses, and plain http.
+    /// Loopback addresses, and plain http.
     pub test_network: bool,
     /// Test-network names resolved without DNS; `*.suffix` entries match
     /// every name ending in `.suffix`.
@@ -91,7 +94,7 @@ impl Policy {
     }
 
     fn address_allowed(&self, ip: IpAddr) -> bool {
-        self.test_network || is_public(ip)
+        is_public(ip) || (self.test_network && is_loopback(ip))
     }
 
     /// Checks a URL before any connection: scheme, credentials, IP literals.
@@ -139,6 +142,17 @@ pub fn is_public(ip: IpAddr) -> bool {
                 return is_public_v4(v4);
             }
             is_public_v6(v6)
+        }
+    }
+}
+
+/// Loopback, in IPv4 or IPv6 (mapped IPv4 included): what the test
+/// network's servers listen on.
+fn is_loopback(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => v4.is_loopback(),
+        IpAddr::V6(v6) => {
+            v6.is_loopback() || v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
         }
     }
 }
@@ -344,6 +358,26 @@ impl HttpClient {
         read(response).await
     }
 
+    /// A GET of a media file: redirects are not followed (the caller checks
+    /// every hop), the body is read up to `max_bytes` (a `Content-Length`
+    /// above it is refused before any of the body is read) within
+    /// `timeout`, body included.
+    pub async fn get_media(
+        &self,
+        url: &Url,
+        max_bytes: usize,
+        timeout: Duration,
+    ) -> Result<Fetched, NetError> {
+        self.policy.check_url(url)?;
+        let response = self
+            .poster
+            .request(Method::GET, url.clone())
+            .timeout(timeout)
+            .send()
+            .await?;
+        read_capped(response, BodyCap::Refuse(max_bytes)).await
+    }
+
     /// A POST; redirects are not followed.
     pub async fn post(
         &self,
@@ -366,14 +400,19 @@ impl HttpClient {
 /// How much of a body is read, and what happens beyond it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BodyCap {
-    /// A larger body is an error.
+    /// A larger body is an error (`NetError::LargerThan`).
     Refuse(usize),
     /// Reading stops at this many bytes; the rest is never read.
     Truncate(usize),
 }
 
 async fn read(response: reqwest::Response) -> Result<Fetched, NetError> {
-    read_capped(response, BodyCap::Refuse(MAX_BODY)).await
+    read_capped(response, BodyCap::Refuse(MAX_BODY))
+        .await
+        .map_err(|e| match e {
+            NetError::LargerThan(_) => NetError::TooLarge,
+            e => e,
+        })
 }
 
 async fn read_capped(mut response: reqwest::Response, cap: BodyCap) -> Result<Fetched, NetError> {
@@ -386,7 +425,7 @@ async fn read_capped(mut response: reqwest::Response, cap: BodyCap) -> Result<Fe
             .content_length()
             .is_some_and(|len| len > limit as u64)
     {
-        return Err(NetError::TooLarge);
+        return Err(NetError::LargerThan(limit));
     }
     let url = response.url().clone();
     let status = response.status();
@@ -398,7 +437,7 @@ async fn read_capped(mut response: reqwest::Response, cap: BodyCap) -> Result<Fe
                 body.extend_from_slice(&chunk[..limit - body.len()]);
                 break;
             }
-            return Err(NetError::TooLarge);
+            return Err(NetError::LargerThan(limit));
         }
         body.extend_from_slice(&chunk);
     }
@@ -509,7 +548,7 @@ mod tests {
     }
 
     #[test]
-    fn ipv6_forms_that_lead_elsewhere_are_refused_unless_the_test_network_allows_them() {
+    fn ipv6_forms_that_lead_elsewhere_are_refused_even_in_the_test_network() {
         for literal in [
             "https://[2002:a00:1::1]/",
             "https://[2001:0:4136:e378::1]/",
@@ -526,7 +565,35 @@ mod tests {
                 matches!(policy(false).check_url(&url), Err(NetError::Refused(_, _))),
                 "{literal}"
             );
-            assert!(policy(true).check_url(&url).is_ok(), "{literal}");
+            assert!(
+                matches!(policy(true).check_url(&url), Err(NetError::Refused(_, _))),
+                "{literal}"
+            );
+        }
+        for loopback in [
+            "http://[::1]/",
+            "http://[::ffff:127.0.0.1]/",
+            "http://127.0.0.2/",
+        ] {
+            let url = Url::parse(loopback).unwrap();
+            assert!(policy(false).check_url(&url).is_err(), "{loopback}");
+            assert!(policy(true).check_url(&url).is_ok(), "{loopback}");
+        }
+    }
+
+    #[test]
+    fn the_test_network_allows_loopback_and_no_other_private_address() {
+        let test = policy(true);
+        for private in [
+            "http://10.0.0.1/",
+            "http://169.254.169.254/latest/meta-data/",
+            "http://192.168.1.1/",
+            "http://[fd00::1]/",
+        ] {
+            assert!(
+                test.check_url(&Url::parse(private).unwrap()).is_err(),
+                "{private}"
+            );
         }
     }
 

@@ -450,6 +450,10 @@ fn content_type_of(name: &str) -> Option<&'static str> {
         .into_iter()
         .find(|t| t.extension() == extension)
         .map(OutputType::content_type)
+        .or_else(|| {
+            crate::domain::sniff::StreamType::from_extension(extension)
+                .map(crate::domain::sniff::StreamType::content_type)
+        })
 }
 
 #[cfg(test)]
@@ -480,6 +484,7 @@ mod tests {
         );
         assert_eq!(content_type_of("x.png"), Some("image/png"));
         assert_eq!(content_type_of("x.gif"), Some("image/gif"));
+        assert_eq!(content_type_of("x.webm"), Some("video/webm"));
         assert_eq!(content_type_of("x.html"), None);
     }
 }

@@ -59,6 +59,7 @@ pub mod queue_health;
 pub mod rate_limits;
 pub mod reads;
 pub mod relays;
+pub mod remote_media;
 pub mod reports;
 pub mod rules;
 pub mod secrets;

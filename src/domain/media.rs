@@ -55,7 +55,8 @@ pub fn new_file_name(extension: &str) -> String {
 }
 
 /// Whether `name` is a name `new_file_name` could have made for a stored
-/// type: nothing else (no slash, no dot-dot, no other extension) is ever
+/// type (an image `imaging` wrote, or a remote video or audio file typed
+/// by `sniff`): nothing else (no slash, no dot-dot, no other extension) is ever
 /// looked up.
 pub fn is_file_name(name: &str) -> bool {
     let Some((stem, extension)) = name.split_once('.') else {
@@ -65,7 +66,8 @@ pub fn is_file_name(name: &str) -> bool {
         && stem
             .bytes()
             .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-        && matches!(extension, "jpg" | "png" | "gif")
+        && (matches!(extension, "jpg" | "png" | "gif")
+            || super::sniff::StreamType::from_extension(extension).is_some())
 }
 
 #[cfg(test)]

@@ -17,6 +17,7 @@ pub mod notifications;
 pub mod portability;
 pub mod scopes;
 pub mod signature_mode;
+pub mod sniff;
 pub mod text;
 pub mod username;
 pub mod visibility;

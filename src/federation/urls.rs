@@ -121,6 +121,17 @@ impl Urls {
         self.join(&format!("/media/{name}"))
     }
 
+    /// A cached remote file whose copy was pruned: Skein downloads it again
+    /// when this is asked for (`/media_proxy/TOKEN`, `.../small` for the
+    /// preview).
+    pub fn media_proxy(&self, token: &str, small: bool) -> String {
+        if small {
+            self.join(&format!("/media_proxy/{token}/small"))
+        } else {
+            self.join(&format!("/media_proxy/{token}"))
+        }
+    }
+
     /// The page of a hashtag.
     pub fn tag(&self, tag: &str) -> String {
         let mut url = self.base.clone();

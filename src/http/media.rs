@@ -3,6 +3,11 @@
 //! sniffing, no scripts, no same-origin powers even if opened directly.
 //! With a bucket and `storage.serve = "redirect"`, a redirect to the bucket
 //! (presigned) or to its public address instead.
+//!
+//! `/media_proxy/{token}` (and `.../small`, the preview) names a cached
+//! remote file whatever its stored name: it redirects to the stored file,
+//! downloads a pruned one again first, or redirects to the remote URL
+//! while there is no copy (`service::remote_media::proxy`).
 
 use crate::error::Result;
 use crate::service::media::{self, Served};
@@ -51,4 +56,38 @@ pub async fn file(State(state): State<AppState>, Path(name): Path<String>) -> Re
         HeaderValue::from_static(CACHE_FOREVER),
     );
     Ok(response)
+}
+
+/// How long a browser may keep a media proxy's redirect: the file it leads
+/// to may be pruned and fetched again under another name.
+const PROXY_REDIRECT_CACHE: &str = "public, max-age=3600";
+
+pub async fn proxy(State(state): State<AppState>, Path(token): Path<String>) -> Result<Response> {
+    proxy_to(&state, &token, false).await
+}
+
+pub async fn proxy_small(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+) -> Result<Response> {
+    proxy_to(&state, &token, true).await
+}
+
+async fn proxy_to(state: &AppState, token: &str, small: bool) -> Result<Response> {
+    let url = crate::service::remote_media::proxy(state, token, small).await?;
+    // A remote URL as it was given may hold characters a header cannot.
+    let url = url::Url::parse(&url).map_or(url, String::from);
+    let location = HeaderValue::try_from(url)
+        .map_err(|e| anyhow::anyhow!("a media proxy redirect is no header value: {e}"))?;
+    Ok((
+        StatusCode::FOUND,
+        [
+            (header::LOCATION, location),
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static(PROXY_REDIRECT_CACHE),
+            ),
+        ],
+    )
+        .into_response())
 }

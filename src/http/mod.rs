@@ -118,6 +118,8 @@ pub fn router(state: AppState) -> Router {
         .route("/actor/outbox", get(activitypub::instance_outbox))
         .route("/tags/{tag}", get(web::tag))
         .route("/media/{file}", get(media::file))
+        .route("/media_proxy/{token}", get(media::proxy))
+        .route("/media_proxy/{token}/small", get(media::proxy_small))
         .route("/{at_username}", get(web::profile))
         .route("/{at_username}/{id}", get(web::post))
         .fallback(not_found)

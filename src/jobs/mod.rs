@@ -10,6 +10,7 @@ pub mod mail;
 pub mod outcome;
 pub mod pool;
 pub mod push;
+pub mod remote_media;
 pub mod timed;
 
 use rand::Rng;

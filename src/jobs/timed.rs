@@ -30,16 +30,25 @@ pub enum Work {
     PollEndings,
     /// Fetching and applying the subscribed domain block lists, daily.
     Blocklists,
+    /// Removing cached remote media older than
+    /// `media.remote_retention_days`, daily.
+    RemoteMediaRetention,
 }
 
 impl Work {
-    pub const ALL: [Work; 3] = [Work::Cleanup, Work::PollEndings, Work::Blocklists];
+    pub const ALL: [Work; 4] = [
+        Work::Cleanup,
+        Work::PollEndings,
+        Work::Blocklists,
+        Work::RemoteMediaRetention,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
             Work::Cleanup => "cleanup",
             Work::PollEndings => "poll_endings",
             Work::Blocklists => "blocklists",
+            Work::RemoteMediaRetention => "remote_media_retention",
         }
     }
 
@@ -49,6 +58,7 @@ impl Work {
             Work::Cleanup => chrono::Duration::hours(1),
             Work::PollEndings => chrono::Duration::minutes(1),
             Work::Blocklists => service::blocklists::REFRESH_EVERY,
+            Work::RemoteMediaRetention => chrono::Duration::days(1),
         }
     }
 
@@ -59,6 +69,7 @@ impl Work {
             Work::Cleanup => chrono::Duration::minutes(30),
             Work::PollEndings => chrono::Duration::minutes(5),
             Work::Blocklists => chrono::Duration::minutes(30),
+            Work::RemoteMediaRetention => chrono::Duration::hours(1),
         }
     }
 
@@ -74,6 +85,17 @@ impl Work {
                 Ok(n) => tracing::debug!(lists = n, "refreshed the subscribed block lists"),
                 Err(e) => tracing::warn!(error = %e, "refreshing the block lists failed"),
             },
+            Work::RemoteMediaRetention => {
+                match service::remote_media::prune_by_retention(state).await {
+                    Ok(pruned) if pruned.media == 0 => {}
+                    Ok(pruned) => tracing::info!(
+                        media = pruned.media,
+                        files = pruned.files,
+                        "removed cached remote media past their retention"
+                    ),
+                    Err(e) => tracing::warn!(error = %e, "removing old cached remote media failed"),
+                }
+            }
         }
     }
 }

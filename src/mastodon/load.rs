@@ -11,19 +11,23 @@ use crate::db::{self, actors::Actor, posts::Post};
 use crate::domain::filters::Context as FilterContext;
 use crate::error::Result;
 use crate::mastodon::filtering::PageFilter;
+use crate::service::remote_media::{self, Shown};
 use crate::state::AppState;
 
-/// What accounts show besides their rows: counts, and the accounts they
-/// moved to.
+/// What accounts show besides their rows: counts, the accounts they
+/// moved to, and the cached copies of remote avatars and headers.
 #[derive(Debug, Default)]
 pub struct AccountFacts {
     pub stats: HashMap<i64, db::views::AccountStats>,
     /// The accounts moved to, by ActivityPub id (those Skein knows).
     pub moved: HashMap<String, Actor>,
+    /// Remote avatars and headers cached here, by remote URL.
+    pub media: HashMap<String, Shown>,
 }
 
-/// Two queries at most: the accounts moved to (only when one has moved),
-/// then the counts of all of them.
+/// Three queries at most: the accounts moved to (only when one has moved),
+/// then the counts of all of them, then the cached copies of remote
+/// accounts' avatars and headers (only when there are remote ones).
 pub async fn accounts(state: &AppState, actors: &[Actor]) -> Result<AccountFacts> {
     let targets: Vec<String> = unique_by(actors.iter().filter_map(|a| a.moved_to.clone()));
     let moved = if targets.is_empty() {
@@ -37,9 +41,18 @@ pub async fn accounts(state: &AppState, actors: &[Actor]) -> Result<AccountFacts
     } else {
         db::views::account_stats(&state.db, &ids).await?
     };
+    let images = unique_by(
+        actors
+            .iter()
+            .chain(&moved)
+            .filter(|a| !a.is_local())
+            .flat_map(|a| a.avatar_url.iter().chain(&a.header_url).cloned()),
+    );
+    let media = remote_media::shown(state, images).await?;
     Ok(AccountFacts {
         stats,
         moved: moved.into_iter().map(|a| (a.ap_id.clone(), a)).collect(),
+        media,
     })
 }
 
@@ -58,6 +71,9 @@ pub struct StatusFacts {
     pub tags: HashMap<i64, Vec<String>>,
     /// (shortcode, url) of the custom emoji of each post.
     pub emojis: HashMap<i64, Vec<(String, String)>>,
+    /// Remote posts' attachments and custom emoji cached here, by remote
+    /// URL.
+    pub media: HashMap<String, Shown>,
     pub polls: HashMap<i64, db::polls::Poll>,
     /// (name, website) of the app each local post was written with.
     pub applications: HashMap<i64, (String, Option<String>)>,
@@ -141,6 +157,29 @@ pub async fn statuses(
     for (post_id, shortcode, url) in db::views::emojis(db, &ids).await? {
         emojis.entry(post_id).or_default().push((shortcode, url));
     }
+    let remote_authors: HashSet<i64> = authors
+        .iter()
+        .filter(|a| !a.is_local())
+        .map(|a| a.id)
+        .collect();
+    let remote_files = unique_by(
+        all.values()
+            .filter(|p| remote_authors.contains(&p.author_id))
+            .flat_map(|p| {
+                let attached = attachments
+                    .get(&p.id)
+                    .into_iter()
+                    .flatten()
+                    .map(|a| a.attachment.url.clone());
+                let emoji = emojis
+                    .get(&p.id)
+                    .into_iter()
+                    .flatten()
+                    .map(|(_, url)| url.clone());
+                attached.chain(emoji).collect::<Vec<_>>()
+            }),
+    );
+    let media = remote_media::shown(state, remote_files).await?;
     let polls = db::views::polls(db, &ids)
         .await?
         .into_iter()
@@ -196,6 +235,7 @@ pub async fn statuses(
         mentions,
         tags,
         emojis,
+        media,
         polls,
         applications,
         flags,

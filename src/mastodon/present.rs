@@ -14,6 +14,7 @@ use crate::federation::html;
 use crate::federation::urls::Urls;
 use crate::mastodon::entities::{self as e, midnight, time};
 use crate::mastodon::load::{AccountFacts, StatusFacts};
+use crate::service::remote_media::Shown;
 
 /// Who is looking, from where, when: what presenting needs besides rows.
 #[derive(Clone, Copy)]
@@ -44,15 +45,30 @@ pub fn acct(actor: &Actor) -> String {
     }
 }
 
+/// Where a remote file is shown: its cached copy when there is one, else
+/// its remote URL.
+fn cached_or_remote(url: &str, media: &HashMap<String, Shown>) -> String {
+    media
+        .get(url)
+        .map_or_else(|| url.to_string(), |m| m.url.clone())
+}
+
 /// An account without the account it moved to.
-fn bare_account(view: &View, actor: &Actor, stats: &db::views::AccountStats) -> e::Account {
+fn bare_account(
+    view: &View,
+    actor: &Actor,
+    stats: &db::views::AccountStats,
+    media: &HashMap<String, Shown>,
+) -> e::Account {
     let avatar = actor
         .avatar_url
-        .clone()
+        .as_deref()
+        .map(|url| cached_or_remote(url, media))
         .unwrap_or_else(|| view.default_avatar());
     let header = actor
         .header_url
-        .clone()
+        .as_deref()
+        .map(|url| cached_or_remote(url, media))
         .unwrap_or_else(|| view.default_header());
     let url = actor.url.clone().unwrap_or_else(|| match &actor.domain {
         None => view.urls.profile_page(&actor.username),
@@ -105,9 +121,14 @@ fn bare_account(view: &View, actor: &Actor, stats: &db::views::AccountStats) -> 
 pub fn account(view: &View, actor: &Actor, facts: &AccountFacts) -> e::Account {
     let default = db::views::AccountStats::default();
     let stats = |id: i64| facts.stats.get(&id).unwrap_or(&default);
-    let mut account = bare_account(view, actor, stats(actor.id));
+    let mut account = bare_account(view, actor, stats(actor.id), &facts.media);
     if let Some(target) = actor.moved_to.as_ref().and_then(|t| facts.moved.get(t)) {
-        account.moved = Some(Box::new(bare_account(view, target, stats(target.id))));
+        account.moved = Some(Box::new(bare_account(
+            view,
+            target,
+            stats(target.id),
+            &facts.media,
+        )));
     }
     account
 }
@@ -231,15 +252,7 @@ fn bare_status(view: &View, facts: &StatusFacts, post: &Post) -> Option<e::Statu
         visibility: post.visibility.as_str().to_string(),
         sensitive: post.sensitive,
         spoiler_text: post.summary.clone(),
-        media_attachments: facts
-            .attachments
-            .get(&post.id)
-            .map(|list| {
-                list.iter()
-                    .map(|a| media_attachment(a.id, &a.attachment))
-                    .collect()
-            })
-            .unwrap_or_default(),
+        media_attachments: attachments_of(facts, post),
         application: facts
             .applications
             .get(&post.id)
@@ -279,11 +292,14 @@ fn bare_status(view: &View, facts: &StatusFacts, post: &Post) -> Option<e::Statu
             .cloned()
             .unwrap_or_default()
             .into_iter()
-            .map(|(shortcode, url)| e::CustomEmoji {
-                shortcode,
-                static_url: url.clone(),
-                url,
-                visible_in_picker: false,
+            .map(|(shortcode, url)| {
+                let url = cached_or_remote(&url, &facts.media);
+                e::CustomEmoji {
+                    shortcode,
+                    static_url: url.clone(),
+                    url,
+                    visible_in_picker: false,
+                }
             })
             .collect(),
         reblogs_count: i64::from(post.reposts_count),
@@ -372,15 +388,7 @@ pub fn statuses(view: &View, facts: &StatusFacts, posts: &[Post]) -> Vec<e::Stat
             proper = target;
         }
         if let Some(filter) = &facts.filter {
-            let media: Vec<e::MediaAttachment> = facts
-                .attachments
-                .get(&proper.id)
-                .map(|list| {
-                    list.iter()
-                        .map(|a| media_attachment(a.id, &a.attachment))
-                        .collect()
-                })
-                .unwrap_or_default();
+            let media = attachments_of(facts, proper);
             let verdict = filter.apply(post, proper, facts.polls.get(&proper.id), &media);
             if verdict.hide {
                 continue;
@@ -630,10 +638,42 @@ pub fn preferences(user: &User) -> e::Preferences {
     }
 }
 
-/// A stored attachment as a MediaAttachment entity.
-pub fn media_attachment(id: i64, a: &db::media::Attachment) -> e::MediaAttachment {
+/// A post's attachments as entities: a remote post's show their cached
+/// copies when there are some, and their remote URLs as `remote_url`.
+fn attachments_of(facts: &StatusFacts, post: &Post) -> Vec<e::MediaAttachment> {
+    let remote = facts
+        .authors
+        .get(&post.author_id)
+        .is_some_and(|a| !a.is_local());
+    facts
+        .attachments
+        .get(&post.id)
+        .map(|list| {
+            list.iter()
+                .map(|a| {
+                    let cached = remote.then(|| facts.media.get(&a.attachment.url)).flatten();
+                    media_attachment(a.id, &a.attachment, remote, cached)
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A stored attachment as a MediaAttachment entity. A remote one (`remote`)
+/// names its remote URL as `remote_url`, and is shown from its cached copy
+/// when there is one (`cached`), from its remote URL until then.
+pub fn media_attachment(
+    id: i64,
+    a: &db::media::Attachment,
+    remote: bool,
+    cached: Option<&Shown>,
+) -> e::MediaAttachment {
     let mut meta = serde_json::Map::new();
-    if let (Some(w), Some(h)) = (a.width, a.height) {
+    let size = match (a.width, a.height) {
+        (Some(w), Some(h)) => Some((w, h)),
+        _ => cached.and_then(|c| Some((c.width?, c.height?))),
+    };
+    if let Some((w, h)) = size {
         let original = json!({
             "width": w,
             "height": h,
@@ -649,12 +689,15 @@ pub fn media_attachment(id: i64, a: &db::media::Attachment) -> e::MediaAttachmen
     e::MediaAttachment {
         id: id.to_string(),
         kind: a.kind.clone(),
-        url: a.url.clone(),
-        preview_url: Some(a.url.clone()),
-        remote_url: None,
+        url: cached.map_or_else(|| a.url.clone(), |c| c.url.clone()),
+        preview_url: Some(cached.map_or_else(|| a.url.clone(), |c| c.preview_url.clone())),
+        remote_url: remote.then(|| a.url.clone()),
         meta: serde_json::Value::Object(meta),
         description: (!a.description.is_empty()).then(|| a.description.clone()),
-        blurhash: a.blurhash.clone(),
+        blurhash: a
+            .blurhash
+            .clone()
+            .or_else(|| cached.and_then(|c| c.blurhash.clone())),
     }
 }
 

@@ -292,6 +292,7 @@ async fn apply(tx: &mut sqlx::PgConnection, block: &DomainBlock, now: DateTime<U
     }
     if block.reject_media || block.severity == "suspend" {
         db::domain_policy::drop_media(tx, &block.domain).await?;
+        crate::service::remote_media::forget_domain(tx, &block.domain, now).await?;
     }
     Ok(())
 }

@@ -295,17 +295,24 @@ pub enum Served {
 }
 
 /// Opens a stored file by its name for serving. Only names Skein makes, of
-/// files with a row, are looked up, and only with the type Skein wrote.
+/// files with a row (an upload, or a cached remote file), are looked up,
+/// and only with the type Skein wrote or read from the bytes.
 pub async fn open(state: &AppState, name: &str) -> Result<Served> {
     if !rules::is_file_name(name) {
         return Err(Error::NotFound);
     }
-    let content_type = db::uploads::content_type_of_file(&state.db, name)
+    let upload = db::uploads::content_type_of_file(&state.db, name)
         .await?
         .as_deref()
         .and_then(OutputType::from_content_type)
-        .ok_or(Error::NotFound)?
-        .content_type();
+        .map(OutputType::content_type);
+    // Not an upload: a cached remote file (`service::remote_media`).
+    let content_type = match upload {
+        Some(content_type) => content_type,
+        None => crate::service::remote_media::content_type_of_file(state, name)
+            .await?
+            .ok_or(Error::NotFound)?,
+    };
     if let Some((url, max_age)) = state.media.redirect(name).await? {
         return Ok(Served::Redirect { url, max_age });
     }

@@ -46,6 +46,7 @@ pub mod queue_health;
 pub mod quotes;
 pub mod relays;
 pub mod remote_actors;
+pub mod remote_media;
 pub mod reply_controls;
 pub mod reports;
 pub mod rules;

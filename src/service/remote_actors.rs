@@ -161,6 +161,9 @@ pub async fn fetch_and_store(state: &AppState, url: &Url) -> Result<Actor, Resol
     let actor = db::actors::upsert_remote(&state.db, &parsed, &authority(url), now)
         .await?
         .ok_or(ResolveError::NotFound)?;
+    if let Err(e) = crate::service::remote_media::queue_profile(&state.db, state, &actor).await {
+        tracing::warn!(actor = %url, error = %e, "queueing an avatar and header to cache failed");
+    }
     crate::service::link_verification::check_if_needed(state, &actor);
     Ok(actor)
 }

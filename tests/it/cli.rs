@@ -406,6 +406,19 @@ async fn user_commands_manage_accounts_and_refuse_bad_input() {
         "{}",
         text(&recount.stdout)
     );
+
+    // Pruning cached remote media (none cached here; tests/it/remote_media
+    // covers what it removes); an age without a unit is refused.
+    let prune = instance.run(&["media", "prune", "--older-than", "30d"]);
+    assert!(prune.status.success(), "{}", text(&prune.stderr));
+    assert!(
+        text(&prune.stdout).contains("removed 0 cached remote media"),
+        "{}",
+        text(&prune.stdout)
+    );
+    let bad = instance.run(&["media", "prune", "--older-than", "30"]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(text(&bad.stderr).contains("unit"), "{}", text(&bad.stderr));
 }
 
 #[test]

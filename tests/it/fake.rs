@@ -67,7 +67,13 @@ struct Inner {
     /// Documents served as they are at their paths, before any route's own.
     documents: HashMap<String, Value>,
     /// Files served at their paths: media type and body.
-    files: HashMap<String, (String, String)>,
+    files: HashMap<String, (String, Bytes)>,
+    /// GETs of each file's path.
+    file_fetches: HashMap<String, usize>,
+    /// Files take this long to answer (a slow server).
+    file_delay: std::time::Duration,
+    /// Avatar and header URLs of actors, by name.
+    images: HashMap<String, (Option<String>, Option<String>)>,
     /// GETs of these paths are redirected (302) to the URL given.
     redirects: HashMap<String, String>,
     /// Misbehaviours of actor documents, by actor name.
@@ -180,9 +186,35 @@ impl FakeServer {
     /// Serves `body` as a file of type `content_type` at `path`; an empty
     /// `content_type` sends none.
     pub fn serve_file(&self, path: &str, content_type: &str, body: &str) {
+        self.serve_bytes(path, content_type, body.as_bytes().to_vec());
+    }
+
+    /// Serves `body` (any bytes) as a file of type `content_type` at
+    /// `path`; returns its URL.
+    pub fn serve_bytes(&self, path: &str, content_type: &str, body: Vec<u8>) -> String {
         self.lock().files.insert(
             path.to_string(),
-            (content_type.to_string(), body.to_string()),
+            (content_type.to_string(), Bytes::from(body)),
+        );
+        format!("{}{path}", self.base)
+    }
+
+    /// How many GETs the file at `path` had.
+    pub fn file_fetches(&self, path: &str) -> usize {
+        self.lock().file_fetches.get(path).copied().unwrap_or(0)
+    }
+
+    /// Files take this long to answer (a slow server).
+    pub fn set_file_delay(&self, delay: std::time::Duration) {
+        self.lock().file_delay = delay;
+    }
+
+    /// The actor's document names these avatar (`icon`) and header
+    /// (`image`) URLs.
+    pub fn set_images(&self, name: &str, avatar: Option<&str>, header: Option<&str>) {
+        self.lock().images.insert(
+            name.to_string(),
+            (avatar.map(String::from), header.map(String::from)),
         );
     }
 
@@ -340,6 +372,14 @@ async fn actor(State((inner, domain)): State<Shared>, Path(name): Path<String>) 
         return StatusCode::NOT_FOUND.into_response();
     };
     let mut doc = document(actor, &domain, inner.shared_inbox);
+    if let Some((avatar, header)) = inner.images.get(&name) {
+        if let Some(avatar) = avatar {
+            doc["icon"] = json!({"type": "Image", "mediaType": "image/png", "url": avatar});
+        }
+        if let Some(header) = header {
+            doc["image"] = json!({"type": "Image", "mediaType": "image/png", "url": header});
+        }
+    }
     match inner.quirks.get(&name) {
         None => ap(doc),
         Some(Quirk::WrongId) => {
@@ -369,16 +409,23 @@ async fn served_document(
     next: Next,
 ) -> Response {
     if request.method() == Method::GET {
-        let (document, redirect, file) = {
-            let inner = inner.lock().unwrap();
-            let path = request.uri().path();
+        let (document, redirect, file, file_delay) = {
+            let mut inner = inner.lock().unwrap();
+            let path = request.uri().path().to_string();
+            if inner.files.contains_key(&path) {
+                *inner.file_fetches.entry(path.clone()).or_default() += 1;
+            }
             (
-                inner.documents.get(path).cloned(),
-                inner.redirects.get(path).cloned(),
-                inner.files.get(path).cloned(),
+                inner.documents.get(&path).cloned(),
+                inner.redirects.get(&path).cloned(),
+                inner.files.get(&path).cloned(),
+                inner.file_delay,
             )
         };
         if let Some((content_type, body)) = file {
+            if !file_delay.is_zero() {
+                tokio::time::sleep(file_delay).await;
+            }
             let mut response = body.into_response();
             response.headers_mut().remove(header::CONTENT_TYPE);
             if !content_type.is_empty() {

@@ -49,6 +49,7 @@ mod rate_limits;
 mod redelivery;
 mod relays;
 mod remote_actors;
+mod remote_media;
 mod replica;
 mod reply_controls;
 mod reports;

@@ -51,7 +51,7 @@ fn png_with_alpha(width: u32, height: u32) -> Vec<u8> {
 
 /// Inserts an APP1 Exif segment after a JPEG's start marker: orientation 6
 /// (turn 90° clockwise to show) and an ImageDescription that must not leak.
-fn with_exif(jpeg: &[u8], secret: &str) -> Vec<u8> {
+pub fn with_exif(jpeg: &[u8], secret: &str) -> Vec<u8> {
     let mut tiff = Vec::new();
     tiff.extend_from_slice(b"MM\0\x2a\0\0\0\x08"); // big-endian, first IFD at 8
     tiff.extend_from_slice(&2u16.to_be_bytes());

@@ -169,6 +169,7 @@ pub async fn store_remote(
     if !crate::service::domain_policy::rejects_media_of(state, &host) {
         db::media::add_attachments(tx, post.id, &object.attachments).await?;
         db::media::add_emojis(&mut **tx, post.id, &object.emojis).await?;
+        queue_media(tx, state, &host, object, true).await?;
     }
     quotes::record(tx, state, actor, &post, object).await?;
     Ok(Received::Applied)
@@ -337,7 +338,37 @@ pub async fn on_update(
         object.attachments.clone()
     };
     db::media::replace_attachments(tx, post.id, &attachments).await?;
+    if !attachments.is_empty() {
+        queue_media(tx, state, host, object, false).await?;
+    }
     Ok(Received::Applied)
+}
+
+/// Queues a remote post's attachments (and custom emoji, `with_emoji`:
+/// an edit keeps the emoji first stored) for download in the background
+/// (`service::remote_media`); the post shows their remote URLs until they
+/// are stored.
+async fn queue_media(
+    tx: &mut Tx<'_>,
+    state: &AppState,
+    host: &str,
+    object: &RemotePost,
+    with_emoji: bool,
+) -> Result<()> {
+    use crate::service::remote_media::{self, Kind};
+    let urls: Vec<(&str, Kind)> = object
+        .attachments
+        .iter()
+        .map(|a| (a.url.as_str(), Kind::Attachment))
+        .chain(
+            object
+                .emojis
+                .iter()
+                .filter(|_| with_emoji)
+                .map(|(_, url)| (url.as_str(), Kind::Emoji)),
+        )
+        .collect();
+    remote_media::queue(&mut **tx, state, host, &urls).await
 }
 
 /// Add or Remove of one of the actor's own posts to or from its featured

@@ -260,6 +260,10 @@ pub async fn on_update_actor(
         .as_ref()
         .map_err(|e| Error::BadRequest(format!("the updated actor is invalid: {e}")))?;
     let domain = actor.domain.clone().unwrap_or_default();
-    db::actors::upsert_remote(&mut **tx, parsed, &domain, state.clock.now()).await?;
+    if let Some(updated) =
+        db::actors::upsert_remote(&mut **tx, parsed, &domain, state.clock.now()).await?
+    {
+        crate::service::remote_media::queue_profile(&mut **tx, state, &updated).await?;
+    }
     Ok(Received::Applied)
 }
