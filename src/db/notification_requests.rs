@@ -10,18 +10,21 @@ use crate::db::timelines::Page;
 use crate::domain::events::Change;
 use crate::domain::notifications::{MAX_MEANINGFUL_COUNT, NotificationPolicy, PolicyAction};
 
+/// A policy's five actions, as stored.
+type Actions = (
+    PolicyAction,
+    PolicyAction,
+    PolicyAction,
+    PolicyAction,
+    PolicyAction,
+);
+
 /// The account's policy; Mastodon's defaults when it never set one.
 pub async fn policy(
     db: impl PgExecutor<'_>,
     actor_id: i64,
 ) -> Result<NotificationPolicy, sqlx::Error> {
-    let row: Option<(
-        PolicyAction,
-        PolicyAction,
-        PolicyAction,
-        PolicyAction,
-        PolicyAction,
-    )> = sqlx::query_as(
+    let row: Option<Actions> = sqlx::query_as(
         "select for_not_following, for_not_followers, for_new_accounts, for_private_mentions,
                 for_limited_accounts
          from notification_policies where actor_id = $1",

@@ -83,6 +83,10 @@ const PRIVATE_MENTION: &str = "exists (
           )
           select 1 from up where names_sender and author_id = $1 and visibility = 'direct'))";
 
+/// What `insert` reads back: the new notification's id, whether it was
+/// filtered, and its announcements (when not deferred).
+type Inserted = (i64, bool, Option<String>, Option<String>);
+
 /// One statement: the recipient's notification policy judged (drop,
 /// filter or accept, `verdict`), the notification with its group key, and
 /// only when it is new: the sender's notification request when it is a
@@ -190,8 +194,7 @@ async fn insert(
                                                     'recipient', $1::bigint)::text)::text
                 end,
                 (select case when $9 then pg_notify($7, $8)::text else '' end
-                 from pushed limit 1),
-                (select count(*) from request)
+                 from pushed limit 1)
          from n",
             *push::QUEUE_FOR
         )
@@ -203,7 +206,7 @@ async fn insert(
         (NotificationKind::Follow | NotificationKind::AdminSignUp, _) => Some(kind.to_string()),
         _ => None,
     };
-    let row: Option<(i64, bool, Option<String>, Option<String>, i64)> = sqlx::query_as(&SQL)
+    let row: Option<Inserted> = sqlx::query_as(&SQL)
         .bind(recipient_id)
         .bind(from_actor_id)
         .bind(now)
@@ -224,7 +227,7 @@ async fn insert(
         .bind(MAX_MEANINGFUL_COUNT)
         .fetch_optional(&mut *db)
         .await?;
-    if let Some((id, filtered, _, pushed, _)) = &row
+    if let Some((id, filtered, _, pushed)) = &row
         && !filtered
     {
         events::defer(Change::Notified {
