@@ -307,7 +307,7 @@ async fn likes_and_follows_group_by_post_within_twelve_hours_and_page_by_notific
         .api_get(&alice, &format!("/api/v2/notifications/{favourite_key}"))
         .await;
     assert_eq!(status, 200, "{one}");
-    assert_eq!(group_keys(&one), [favourite_key.clone()]);
+    assert_eq!(group_keys(&one), std::slice::from_ref(&favourite_key));
     assert_eq!(one["notification_groups"][0]["notifications_count"], 3);
     assert!(one["notification_groups"][0].get("page_min_id").is_none());
     assert_eq!(one["statuses"][0]["id"], post_id.as_str());
