@@ -10,7 +10,7 @@ use sqlx::{Decode, Encode, Postgres, Type};
 
 use crate::domain::follows::FollowState;
 use crate::domain::interaction::ReplyPolicy;
-use crate::domain::notifications::NotificationKind;
+use crate::domain::notifications::{NotificationKind, PolicyAction};
 use crate::domain::signature_mode::SignatureMode;
 use crate::domain::visibility::{QuotePolicy, QuoteState, Visibility};
 
@@ -58,5 +58,6 @@ text_enum!(QuotePolicy, "a quote policy");
 text_enum!(QuoteState, "a quote state");
 text_enum!(ReplyPolicy, "a reply policy");
 text_enum!(NotificationKind, "a notification kind");
+text_enum!(PolicyAction, "a notification policy action");
 text_enum!(FollowState, "a follow state");
 text_enum!(SignatureMode, "a signature mode");

@@ -47,6 +47,7 @@ pub mod mail;
 pub mod markers;
 pub mod media;
 pub mod mutes;
+pub mod notification_requests;
 pub mod notifications;
 pub mod oauth;
 pub mod outbound;

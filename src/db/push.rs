@@ -121,8 +121,9 @@ pub async fn delete(db: impl PgExecutor<'_>, id: i64) -> Result<(), sqlx::Error>
         .map(drop)
 }
 
-/// Queues the new notification `n` (a CTE with its `id`, inserted by
-/// `db::notifications`) for every subscription of its recipient (`$1`)
+/// Queues the new notification `n` (a CTE with its `id` and `filtered`,
+/// inserted by `db::notifications`; a filtered one is never pushed) for
+/// every subscription of its recipient (`$1`)
 /// that wants it: its kind (`$5`) is among the alerts, the policy lets its
 /// author (`$2`) through (`followed`: the recipient follows them;
 /// `follower`: they follow the recipient), and the recipient does not
@@ -133,7 +134,8 @@ pub static QUEUE_FOR: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| 
      select s.id, n.id, $3, $3 from n
      join web_push_subscriptions s on s.actor_id = $1 and $5 = any(s.alerts)
      join oauth_tokens t on t.id = s.token_id and t.revoked_at is null
-     where (s.policy = 'all'
+     where not n.filtered
+       and (s.policy = 'all'
             or (s.policy = 'followed' and exists (
                     select 1 from follows f
                     where f.follower_id = $1 and f.followee_id = $2 and f.state = 'accepted'))

@@ -29,6 +29,10 @@ pub enum Change {
     },
     /// A local account was notified.
     Notified { notification: i64, recipient: i64 },
+    /// A local account accepted notification requests: the notifications
+    /// they had filtered are in its list now (Mastodon's
+    /// `notifications_merged`).
+    NotificationsMerged { recipient: i64 },
     /// The instance's domain policy (blocks, allowed domains) changed:
     /// every process reads it again.
     DomainPolicy,

@@ -303,6 +303,102 @@ pub struct Notification {
     pub report: Option<Report>,
 }
 
+/// Mastodon's NotificationGroup (`/api/v2/notifications`).
+#[derive(Debug, Clone, Serialize)]
+pub struct NotificationGroup {
+    pub group_key: String,
+    pub notifications_count: i64,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub most_recent_notification_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page_min_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page_max_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub latest_page_notification_at: Option<String>,
+    pub sample_account_ids: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub report: Option<Report>,
+}
+
+/// Mastodon's PartialAccountWithAvatar (`expand_accounts=partial_avatars`).
+#[derive(Debug, Clone, Serialize)]
+pub struct PartialAccount {
+    pub id: String,
+    pub acct: String,
+    pub locked: bool,
+    pub bot: bool,
+    pub url: String,
+    pub avatar: String,
+    pub avatar_static: String,
+}
+
+impl From<&Account> for PartialAccount {
+    fn from(a: &Account) -> PartialAccount {
+        PartialAccount {
+            id: a.id.clone(),
+            acct: a.acct.clone(),
+            locked: a.locked,
+            bot: a.bot,
+            url: a.url.clone(),
+            avatar: a.avatar.clone(),
+            avatar_static: a.avatar_static.clone(),
+        }
+    }
+}
+
+/// Mastodon's GroupedNotificationsResults: the groups, and the accounts and
+/// statuses they name, each once.
+#[derive(Debug, Clone, Serialize)]
+pub struct GroupedNotificationsResults {
+    pub accounts: Vec<Account>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub partial_accounts: Option<Vec<PartialAccount>>,
+    pub statuses: Vec<Status>,
+    pub notification_groups: Vec<NotificationGroup>,
+}
+
+/// Mastodon's NotificationPolicy (v2).
+#[derive(Debug, Clone, Serialize)]
+pub struct NotificationPolicy {
+    pub for_not_following: String,
+    pub for_not_followers: String,
+    pub for_new_accounts: String,
+    pub for_private_mentions: String,
+    pub for_limited_accounts: String,
+    pub summary: NotificationPolicySummary,
+}
+
+/// The v1 NotificationPolicy: whether each case is anything but accepted.
+#[derive(Debug, Clone, Serialize)]
+pub struct NotificationPolicyV1 {
+    pub filter_not_following: bool,
+    pub filter_not_followers: bool,
+    pub filter_new_accounts: bool,
+    pub filter_private_mentions: bool,
+    pub summary: NotificationPolicySummary,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct NotificationPolicySummary {
+    pub pending_requests_count: i64,
+    pub pending_notifications_count: i64,
+}
+
+/// Mastodon's NotificationRequest (its count is a string).
+#[derive(Debug, Clone, Serialize)]
+pub struct NotificationRequest {
+    pub id: String,
+    pub created_at: String,
+    pub updated_at: String,
+    pub notifications_count: String,
+    pub account: Account,
+    pub last_status: Option<Status>,
+}
+
 /// Mastodon's Report, as its reporter (or a staff notification) shows it.
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use crate::db::{self, actors::Actor, posts::Post, users::User};
-use crate::domain::notifications::NotificationKind;
+use crate::domain::notifications::{NotificationPolicy, PolicyAction};
 use crate::domain::visibility::{QuotePolicy, QuoteState, Visibility};
 use crate::federation::html;
 use crate::federation::urls::Urls;
@@ -594,20 +594,160 @@ fn interaction_policy(post: &Post, author: &Actor) -> e::InteractionPolicy {
     }
 }
 
-/// Mastodon's `group_key`: likes and reposts of one post, and follows, in
-/// the same hour share a group; anything else is a group of its own
-/// (`ungrouped-<id>`). Mastodon also lets a growing group span up to 12
-/// hours; grouping clients only need notifications of one group to share
-/// the key.
+/// Mastodon's `group_key`: the stored one (made with the notification), or
+/// `ungrouped-<id>` for a notification shown alone.
 fn group_key(n: &db::notifications::Notification) -> String {
-    let hour = n.created_at.timestamp() / 3600;
-    match (n.kind, n.post_id) {
-        (NotificationKind::Favourite | NotificationKind::Reblog, Some(post)) => {
-            format!("{}-{post}-{hour}", n.kind)
+    n.group_key
+        .clone()
+        .unwrap_or_else(|| format!("ungrouped-{}", n.id))
+}
+
+/// Grouped notifications (`GroupedNotificationsResults`): each group whose
+/// notification can be shown (its post, its report and a sender), with
+/// the accounts its samples name (with `partial`, only each group's newest
+/// in full, the others as partial accounts) and its status, each once.
+pub fn notification_groups(
+    groups: &[db::notifications::NotificationGroup],
+    accounts: &HashMap<i64, e::Account>,
+    statuses: &HashMap<i64, e::Status>,
+    reports: &HashMap<i64, e::Report>,
+    partial: bool,
+) -> e::GroupedNotificationsResults {
+    let mut shown = Vec::new();
+    let mut full: Vec<i64> = Vec::new();
+    let mut others: Vec<i64> = Vec::new();
+    let mut posts: Vec<i64> = Vec::new();
+    for g in groups {
+        let n = &g.notification;
+        let status_id = if n.kind.is_about_a_post() {
+            let Some(id) = n.post_id.filter(|id| statuses.contains_key(id)) else {
+                continue;
+            };
+            Some(id)
+        } else {
+            None
+        };
+        let report = match n.report_id {
+            Some(id) => match reports.get(&id) {
+                Some(r) => Some(r.clone()),
+                None => continue,
+            },
+            None => None,
+        };
+        let samples: Vec<i64> = g
+            .sample_actor_ids
+            .iter()
+            .copied()
+            .filter(|id| accounts.contains_key(id))
+            .collect();
+        if samples.is_empty() {
+            continue;
         }
-        (NotificationKind::Follow, _) => format!("follow-{hour}"),
-        _ => format!("ungrouped-{}", n.id),
+        for (i, id) in samples.iter().enumerate() {
+            if i == 0 || !partial {
+                full.push(*id);
+            } else {
+                others.push(*id);
+            }
+        }
+        posts.extend(status_id);
+        shown.push(e::NotificationGroup {
+            group_key: g.key.clone(),
+            notifications_count: g.count,
+            kind: n.kind.as_str().to_string(),
+            most_recent_notification_id: g.most_recent_id.to_string(),
+            page_min_id: g.page.map(|(min, _)| min.to_string()),
+            page_max_id: g.page.map(|_| g.most_recent_id.to_string()),
+            latest_page_notification_at: g.page.map(|(_, at)| time(at)),
+            sample_account_ids: samples.iter().map(i64::to_string).collect(),
+            status_id: status_id.map(|id| id.to_string()),
+            report,
+        });
     }
+    let full = unique(full);
+    let others: Vec<i64> = unique(others)
+        .into_iter()
+        .filter(|id| !full.contains(id))
+        .collect();
+    e::GroupedNotificationsResults {
+        accounts: full
+            .iter()
+            .filter_map(|id| accounts.get(id).cloned())
+            .collect(),
+        partial_accounts: partial.then(|| {
+            others
+                .iter()
+                .filter_map(|id| accounts.get(id).map(e::PartialAccount::from))
+                .collect()
+        }),
+        statuses: unique(posts)
+            .iter()
+            .filter_map(|id| statuses.get(id).cloned())
+            .collect(),
+        notification_groups: shown,
+    }
+}
+
+/// Ids in their first order, each once.
+fn unique(ids: Vec<i64>) -> Vec<i64> {
+    let mut seen = HashSet::new();
+    ids.into_iter().filter(|id| seen.insert(*id)).collect()
+}
+
+/// The v2 notification policy with its summary.
+pub fn notification_policy(
+    policy: &NotificationPolicy,
+    (requests, notifications): (i64, i64),
+) -> e::NotificationPolicy {
+    e::NotificationPolicy {
+        for_not_following: policy.for_not_following.as_str().to_string(),
+        for_not_followers: policy.for_not_followers.as_str().to_string(),
+        for_new_accounts: policy.for_new_accounts.as_str().to_string(),
+        for_private_mentions: policy.for_private_mentions.as_str().to_string(),
+        for_limited_accounts: policy.for_limited_accounts.as_str().to_string(),
+        summary: e::NotificationPolicySummary {
+            pending_requests_count: requests,
+            pending_notifications_count: notifications,
+        },
+    }
+}
+
+/// The v1 notification policy: a case is "filtered" unless accepted.
+pub fn notification_policy_v1(
+    policy: &NotificationPolicy,
+    (requests, notifications): (i64, i64),
+) -> e::NotificationPolicyV1 {
+    let filters = |a: PolicyAction| a != PolicyAction::Accept;
+    e::NotificationPolicyV1 {
+        filter_not_following: filters(policy.for_not_following),
+        filter_not_followers: filters(policy.for_not_followers),
+        filter_new_accounts: filters(policy.for_new_accounts),
+        filter_private_mentions: filters(policy.for_private_mentions),
+        summary: e::NotificationPolicySummary {
+            pending_requests_count: requests,
+            pending_notifications_count: notifications,
+        },
+    }
+}
+
+/// Notification requests whose sender can be shown.
+pub fn notification_requests(
+    rows: &[db::notification_requests::NotificationRequest],
+    accounts: &HashMap<i64, e::Account>,
+    statuses: &HashMap<i64, e::Status>,
+) -> Vec<e::NotificationRequest> {
+    rows.iter()
+        .filter_map(|r| {
+            Some(e::NotificationRequest {
+                id: r.id.to_string(),
+                created_at: time(r.created_at),
+                updated_at: time(r.updated_at),
+                notifications_count: r.notifications_count.to_string(),
+                account: accounts.get(&r.from_actor_id)?.clone(),
+                last_status: r.last_post_id.and_then(|id| statuses.get(&id).cloned()),
+            })
+        })
+        .collect()
 }
 
 /// A read marker.
@@ -742,6 +882,7 @@ pub fn web_push_subscription(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::notifications::NotificationKind;
     use crate::mastodon::load::StatusFacts;
 
     fn urls() -> Urls {
@@ -1045,6 +1186,12 @@ mod tests {
                 created_at: at(7200),
                 read: false,
                 report_id: None,
+                filtered: false,
+                group_key: match kind {
+                    "follow" => Some("follow-2".to_string()),
+                    "favourite" => post.map(|p| format!("favourite-{p}-2")),
+                    _ => None,
+                },
             };
         let rows = vec![
             row(1, "follow", 2, None),
@@ -1063,8 +1210,8 @@ mod tests {
         let shown = notifications(&rows, &accounts, &statuses, &HashMap::new());
         let ids: Vec<&str> = shown.iter().map(|n| n.id.as_str()).collect();
         assert_eq!(ids, ["1", "2"]);
-        assert_eq!(shown[0].group_key, "follow-472224");
-        assert_eq!(shown[1].group_key, "favourite-30-472224");
+        assert_eq!(shown[0].group_key, "follow-2");
+        assert_eq!(shown[1].group_key, "favourite-30-2");
         assert!(shown[1].status.is_some());
     }
 }

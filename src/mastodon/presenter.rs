@@ -12,6 +12,14 @@ use crate::mastodon::load::{self, unique_by};
 use crate::mastodon::present::{self, View};
 use crate::state::AppState;
 
+/// The posts notifications are about, each once.
+fn notified_posts<'n>(rows: impl Iterator<Item = &'n db::notifications::Notification>) -> Vec<i64> {
+    unique_by(
+        rows.filter(|n| n.kind.is_about_a_post())
+            .filter_map(|n| n.post_id),
+    )
+}
+
 /// Presents rows as `viewer` (None: signed out) sees them.
 pub struct Presenter<'a> {
     pub state: &'a AppState,
@@ -128,25 +136,67 @@ impl<'a> Presenter<'a> {
     ) -> Result<Vec<e::Notification>> {
         let sender_ids = unique_by(rows.iter().map(|n| n.from_actor_id));
         let accounts = self.accounts_by_id(&sender_ids).await?;
-        let post_ids = unique_by(
-            rows.iter()
-                .filter(|n| n.kind.is_about_a_post())
-                .filter_map(|n| n.post_id),
+        let statuses = self.statuses_by_id(&notified_posts(rows.iter())).await?;
+        let reports = self
+            .reports_by_id(&unique_by(rows.iter().filter_map(|n| n.report_id)))
+            .await?;
+        Ok(present::notifications(rows, &accounts, &statuses, &reports))
+    }
+
+    /// Grouped notifications (`GroupedNotificationsResults`), with one
+    /// batch read each for the sample senders, the posts and the reports;
+    /// with `partial`, only each group's newest sender in full.
+    pub async fn notification_groups(
+        &self,
+        groups: &[db::notifications::NotificationGroup],
+        partial: bool,
+    ) -> Result<e::GroupedNotificationsResults> {
+        let sender_ids = unique_by(
+            groups
+                .iter()
+                .flat_map(|g| g.sample_actor_ids.iter().copied()),
         );
-        let statuses = self.statuses_by_id(&post_ids).await?;
-        let report_ids = unique_by(rows.iter().filter_map(|n| n.report_id));
-        let (reports, targets, facts) = load::reports(self.state, &report_ids).await?;
+        let accounts = self.accounts_by_id(&sender_ids).await?;
+        let statuses = self
+            .statuses_by_id(&notified_posts(groups.iter().map(|g| &g.notification)))
+            .await?;
+        let reports = self
+            .reports_by_id(&unique_by(
+                groups.iter().filter_map(|g| g.notification.report_id),
+            ))
+            .await?;
+        Ok(present::notification_groups(
+            groups, &accounts, &statuses, &reports, partial,
+        ))
+    }
+
+    /// Notification requests, with their senders and last posts.
+    pub async fn notification_requests(
+        &self,
+        rows: &[db::notification_requests::NotificationRequest],
+    ) -> Result<Vec<e::NotificationRequest>> {
+        let accounts = self
+            .accounts_by_id(&unique_by(rows.iter().map(|r| r.from_actor_id)))
+            .await?;
+        let statuses = self
+            .statuses_by_id(&unique_by(rows.iter().filter_map(|r| r.last_post_id)))
+            .await?;
+        Ok(present::notification_requests(rows, &accounts, &statuses))
+    }
+
+    /// Reports as Mastodon's entities (with their target accounts), by id.
+    async fn reports_by_id(&self, ids: &[i64]) -> Result<HashMap<i64, e::Report>> {
+        let (reports, targets, facts) = load::reports(self.state, ids).await?;
         let view = self.view();
         let targets: HashMap<i64, &Actor> = targets.iter().map(|a| (a.id, a)).collect();
-        let reports: HashMap<i64, e::Report> = reports
+        Ok(reports
             .into_iter()
             .filter_map(|r| {
                 let target = targets.get(&r.target_id)?;
                 let account = present::account(&view, target, &facts);
                 Some((r.id, present::report(r, account)))
             })
-            .collect();
-        Ok(present::notifications(rows, &accounts, &statuses, &reports))
+            .collect())
     }
 
     /// A report as Mastodon's Report entity.

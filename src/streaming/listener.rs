@@ -195,6 +195,9 @@ pub async fn read(state: &AppState, change: &Change) -> Result<Option<Event>> {
         Change::Notified { notification, .. } => db::notifications::find_by_id(pool, *notification)
             .await?
             .map(Event::Notification),
+        Change::NotificationsMerged { recipient } => Some(Event::NotificationsMerged {
+            recipient: *recipient,
+        }),
         Change::DomainPolicy | Change::Queued => None,
     })
 }

@@ -54,6 +54,11 @@ pub enum Event {
         audience: Vec<i64>,
     },
     Notification(Notification),
+    /// The recipient accepted notification requests: its filtered
+    /// notifications were merged into its list (`notifications_merged`).
+    NotificationsMerged {
+        recipient: i64,
+    },
 }
 
 /// The process's fan-out: the listener publishes, connections subscribe.

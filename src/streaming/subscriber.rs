@@ -251,8 +251,12 @@ impl Subscriber {
             }
             (Stream::User | Stream::UserNotification, Event::Notification(n)) => {
                 n.recipient_id == viewer
+                    && !n.filtered
                     && self.scopes.allows("read:notifications")
                     && !db::notifications::is_silenced(pool, n, now).await?
+            }
+            (Stream::User | Stream::UserNotification, Event::NotificationsMerged { recipient }) => {
+                *recipient == viewer && self.scopes.allows("read:notifications")
             }
             (
                 Stream::Public { scope, media },
@@ -355,6 +359,8 @@ impl Subscriber {
                 Some(entity) => Some(("notification", to_json(&entity)?)),
                 None => None,
             },
+            // Mastodon's payload: the string "1".
+            Event::NotificationsMerged { .. } => Some(("notifications_merged", "1".to_string())),
         })
     }
 }

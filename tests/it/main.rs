@@ -25,6 +25,7 @@ mod filters_lists;
 mod fixtures;
 mod follower_sync;
 mod follows;
+mod grouped_notifications;
 mod harness;
 mod http;
 mod inbox;

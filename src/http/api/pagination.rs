@@ -43,7 +43,18 @@ pub fn paged<T: Serialize>(
     items: Vec<T>,
     bounds: Option<(i64, i64)>,
 ) -> Response {
-    let mut response = axum::Json(items).into_response();
+    linked(state, uri, items, bounds)
+}
+
+/// Any JSON body with the Link header that pages it by the ids `first`
+/// (newest) and `last` (oldest), as [`paged`] does for lists.
+pub fn linked<T: Serialize>(
+    state: &AppState,
+    uri: &Uri,
+    body: T,
+    bounds: Option<(i64, i64)>,
+) -> Response {
+    let mut response = axum::Json(body).into_response();
     if let Some((first, last)) = bounds {
         let base = format!("{}{}", state.urls.origin(), uri.path());
         let kept: Vec<(String, String)> =

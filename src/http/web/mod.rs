@@ -155,7 +155,7 @@ const UNREAD_SHOWN: i64 = 100;
 async fn chrome_with_unread(state: &AppState, session: Option<&Session>, parts: &Parts) -> Chrome {
     let mut chrome = chrome(state, session, parts);
     if let Some(session) = session.filter(|_| parts.method == axum::http::Method::GET) {
-        let filter = crate::service::notifications::filter(&[], &[], None);
+        let filter = crate::service::notifications::filter(&[], &[], None, false);
         match crate::service::notifications::unread_count(
             state,
             &session.user,

@@ -81,8 +81,13 @@ pub async fn list(
     };
     let viewer = me.actor();
     let page = timelines::page(max_id, None, None, Some(notifications::DEFAULT_LIMIT));
-    let rows =
-        notifications::list(&state, viewer, &notifications::filter(&[], &[], None), page).await?;
+    let rows = notifications::list(
+        &state,
+        viewer,
+        &notifications::filter(&[], &[], None, false),
+        page,
+    )
+    .await?;
     let older = super::older(&rows, page.limit, |n| n.id);
     // The newest page, seen while some were unread: read up to its newest
     // notification (the client API's notifications marker, which apps
