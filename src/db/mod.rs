@@ -21,6 +21,7 @@ macro_rules! limited_actor {
 }
 
 pub mod actors;
+pub mod announcements;
 pub mod audit;
 pub mod blocklists;
 pub mod blocks;
@@ -28,6 +29,7 @@ pub mod bookmarks;
 pub mod conversations;
 pub mod dead_letters;
 pub mod deliveries;
+pub mod directory;
 pub mod domain_policy;
 pub mod embedded;
 pub mod enums;
@@ -37,6 +39,7 @@ pub mod follower_sync;
 pub mod follows;
 pub mod host_signatures;
 pub mod imports;
+pub mod instance_texts;
 pub mod inbox;
 pub mod likes;
 pub mod lists;
@@ -58,6 +61,7 @@ pub mod reads;
 pub mod relays;
 pub mod reports;
 pub mod rules;
+pub mod scheduled_statuses;
 pub mod secrets;
 pub mod sessions;
 pub mod stats;

@@ -9,6 +9,7 @@ pub mod follows;
 pub mod handle;
 pub mod interaction;
 pub mod limits;
+pub mod languages;
 pub mod lists;
 pub mod media;
 pub mod names;

@@ -1,5 +1,6 @@
 //! Timed work: what runs every so often (housekeeping, telling voters that
-//! a poll ended), once across any number of worker processes.
+//! a poll ended, publishing scheduled posts), once across any number of
+//! worker processes.
 //!
 //! Each kind of work has a row in `timed_work` with the time its next run
 //! is due (on the injectable clock). Every worker process looks every few
@@ -30,16 +31,26 @@ pub enum Work {
     PollEndings,
     /// Fetching and applying the subscribed domain block lists, daily.
     Blocklists,
+    /// Publishing the scheduled posts that are due (`service::scheduled`),
+    /// and publishing and unpublishing announcements on their times
+    /// (`service::announcements`).
+    Scheduled,
 }
 
 impl Work {
-    pub const ALL: [Work; 3] = [Work::Cleanup, Work::PollEndings, Work::Blocklists];
+    pub const ALL: [Work; 4] = [
+        Work::Cleanup,
+        Work::PollEndings,
+        Work::Blocklists,
+        Work::Scheduled,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
             Work::Cleanup => "cleanup",
             Work::PollEndings => "poll_endings",
             Work::Blocklists => "blocklists",
+            Work::Scheduled => "scheduled",
         }
     }
 
@@ -49,6 +60,9 @@ impl Work {
             Work::Cleanup => chrono::Duration::hours(1),
             Work::PollEndings => chrono::Duration::minutes(1),
             Work::Blocklists => service::blocklists::REFRESH_EVERY,
+            // As often as processes look: a post is published within
+            // `LOOK_EVERY` or so of its time.
+            Work::Scheduled => chrono::Duration::seconds(10),
         }
     }
 
@@ -59,6 +73,7 @@ impl Work {
             Work::Cleanup => chrono::Duration::minutes(30),
             Work::PollEndings => chrono::Duration::minutes(5),
             Work::Blocklists => chrono::Duration::minutes(30),
+            Work::Scheduled => chrono::Duration::minutes(10),
         }
     }
 
@@ -74,6 +89,18 @@ impl Work {
                 Ok(n) => tracing::debug!(lists = n, "refreshed the subscribed block lists"),
                 Err(e) => tracing::warn!(error = %e, "refreshing the block lists failed"),
             },
+            Work::Scheduled => {
+                match service::scheduled::publish_due(state).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::debug!(posts = n, "published scheduled posts"),
+                    Err(e) => tracing::warn!(error = %e, "publishing scheduled posts failed"),
+                }
+                match service::announcements::publish_due(state).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::debug!(announcements = n, "announcements published or ended"),
+                    Err(e) => tracing::warn!(error = %e, "publishing announcements failed"),
+                }
+            }
         }
     }
 }

@@ -2,13 +2,16 @@
 //! client API, the web UI and the inbox.
 
 pub mod account_mail;
+pub mod about;
 pub mod accounts;
+pub mod announcements;
 pub mod audit;
 pub mod blocklists;
 pub mod blocks;
 pub mod compose;
 pub mod conversations;
 pub mod deletion;
+pub mod directory;
 pub mod discovery;
 pub mod domain_blocks;
 pub mod domain_policy;
@@ -47,6 +50,7 @@ pub mod remote_actors;
 pub mod reply_controls;
 pub mod reports;
 pub mod rules;
+pub mod scheduled;
 pub mod self_check;
 pub mod sessions;
 pub mod signed;

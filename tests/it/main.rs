@@ -4,6 +4,7 @@
 
 mod actors;
 mod admin;
+mod announcements;
 mod api;
 mod blocklists;
 mod cli;
@@ -25,6 +26,7 @@ mod follower_sync;
 mod follows;
 mod harness;
 mod http;
+mod instance_pages;
 mod inbox;
 mod jsonld_shapes;
 mod link_verification;
@@ -52,6 +54,7 @@ mod reports;
 mod roles;
 mod rules;
 mod s3;
+mod scheduled;
 mod scheme;
 mod search;
 mod self_check;
