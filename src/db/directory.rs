@@ -44,8 +44,7 @@ pub async fn page(
            and (case when a.domain is null then coalesce(u.approved and not u.disabled, false)
                      else not $2 end)
            and ($1::bigint is null or (
-                a.id <> $1
-                and not exists (select 1 from blocks b
+                not exists (select 1 from blocks b
                                 where (b.blocker_id = $1 and b.blocked_id = a.id)
                                    or (b.blocker_id = a.id and b.blocked_id = $1))
                 and not exists (select 1 from mutes m

@@ -6,6 +6,7 @@ mod actors;
 mod admin;
 mod announcements;
 mod api;
+mod api_extras;
 mod blocklists;
 mod cli;
 mod collections;
