@@ -1,8 +1,13 @@
 //! `announcements`, with who dismissed them (`announcement_dismissals`)
-//! and the emoji reactions to them (`announcement_reactions`).
+//! and the emoji reactions to them (`announcement_reactions`). Publishing,
+//! editing a published one, withdrawing one and reacting are announced to
+//! the streams (`db::events`) in the transaction of the change.
 
 use chrono::{DateTime, Utc};
-use sqlx::PgExecutor;
+use sqlx::{PgConnection, PgExecutor};
+
+use crate::db::events;
+use crate::domain::events::Change;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Announcement {
@@ -38,12 +43,12 @@ pub struct ReactionCount {
 }
 
 pub async fn insert(
-    db: impl PgExecutor<'_>,
+    db: &mut PgConnection,
     fields: &Fields<'_>,
     published: bool,
     now: DateTime<Utc>,
 ) -> Result<Announcement, sqlx::Error> {
-    sqlx::query_as(
+    let row: Announcement = sqlx::query_as(
         "insert into announcements (text, published, published_at, scheduled_at, starts_at,
                                     ends_at, all_day, created_at, updated_at)
          values ($1, $2, case when $2 then $7 end, $3, $4, $5, $6, $7, $7)
@@ -56,17 +61,27 @@ pub async fn insert(
     .bind(fields.ends_at)
     .bind(fields.all_day)
     .bind(now)
-    .fetch_one(db)
-    .await
+    .fetch_one(&mut *db)
+    .await?;
+    if row.published {
+        events::emit(
+            db,
+            &Change::Announced {
+                announcement: row.id,
+            },
+        )
+        .await?;
+    }
+    Ok(row)
 }
 
 pub async fn update(
-    db: impl PgExecutor<'_>,
+    db: &mut PgConnection,
     id: i64,
     fields: &Fields<'_>,
     now: DateTime<Utc>,
 ) -> Result<Option<Announcement>, sqlx::Error> {
-    sqlx::query_as(
+    let row: Option<Announcement> = sqlx::query_as(
         "update announcements
          set text = $2, scheduled_at = $3, starts_at = $4, ends_at = $5, all_day = $6,
              updated_at = $7
@@ -79,19 +94,23 @@ pub async fn update(
     .bind(fields.ends_at)
     .bind(fields.all_day)
     .bind(now)
-    .fetch_optional(db)
-    .await
+    .fetch_optional(&mut *db)
+    .await?;
+    if let Some(a) = row.as_ref().filter(|a| a.published) {
+        events::emit(db, &Change::Announced { announcement: a.id }).await?;
+    }
+    Ok(row)
 }
 
 /// Publishes or unpublishes one; None if there is none. Publishing sets
 /// the publication time (and drops a schedule that is now moot).
 pub async fn set_published(
-    db: impl PgExecutor<'_>,
+    db: &mut PgConnection,
     id: i64,
     published: bool,
     now: DateTime<Utc>,
 ) -> Result<Option<Announcement>, sqlx::Error> {
-    sqlx::query_as(
+    let row: Option<Announcement> = sqlx::query_as(
         "update announcements
          set published = $2,
              published_at = case when $2 then $3 else published_at end,
@@ -102,16 +121,29 @@ pub async fn set_published(
     .bind(id)
     .bind(published)
     .bind(now)
-    .fetch_optional(db)
-    .await
+    .fetch_optional(&mut *db)
+    .await?;
+    if let Some(a) = &row {
+        let change = if published {
+            Change::Announced { announcement: a.id }
+        } else {
+            Change::AnnouncementWithdrawn { announcement: a.id }
+        };
+        events::emit(db, &change).await?;
+    }
+    Ok(row)
 }
 
-pub async fn delete(db: impl PgExecutor<'_>, id: i64) -> Result<bool, sqlx::Error> {
-    sqlx::query("delete from announcements where id = $1")
-        .bind(id)
-        .execute(db)
-        .await
-        .map(|r| r.rows_affected() == 1)
+pub async fn delete(db: &mut PgConnection, id: i64) -> Result<bool, sqlx::Error> {
+    let was_published: Option<bool> =
+        sqlx::query_scalar("delete from announcements where id = $1 returning published")
+            .bind(id)
+            .fetch_optional(&mut *db)
+            .await?;
+    if was_published == Some(true) {
+        events::emit(db, &Change::AnnouncementWithdrawn { announcement: id }).await?;
+    }
+    Ok(was_published.is_some())
 }
 
 pub async fn find(db: impl PgExecutor<'_>, id: i64) -> Result<Option<Announcement>, sqlx::Error> {
@@ -194,13 +226,13 @@ pub async fn dismiss(
 
 /// Adds a reaction; false if the account had already given it.
 pub async fn react(
-    db: impl PgExecutor<'_>,
+    db: &mut PgConnection,
     id: i64,
     account_id: i64,
     name: &str,
     now: DateTime<Utc>,
 ) -> Result<bool, sqlx::Error> {
-    sqlx::query(
+    let added = sqlx::query(
         "insert into announcement_reactions (announcement_id, account_id, name, created_at)
          values ($1, $2, $3, $4) on conflict do nothing",
     )
@@ -208,28 +240,61 @@ pub async fn react(
     .bind(account_id)
     .bind(name)
     .bind(now)
-    .execute(db)
-    .await
-    .map(|r| r.rows_affected() == 1)
+    .execute(&mut *db)
+    .await?
+    .rows_affected()
+        == 1;
+    if added {
+        reacted(db, id, name).await?;
+    }
+    Ok(added)
+}
+
+async fn reacted(db: &mut PgConnection, id: i64, name: &str) -> Result<(), sqlx::Error> {
+    let change = Change::AnnouncementReacted {
+        announcement: id,
+        name: name.to_string(),
+    };
+    events::emit(db, &change).await
 }
 
 /// Removes a reaction; false if the account had not given it.
 pub async fn unreact(
-    db: impl PgExecutor<'_>,
+    db: &mut PgConnection,
     id: i64,
     account_id: i64,
     name: &str,
 ) -> Result<bool, sqlx::Error> {
-    sqlx::query(
+    let removed = sqlx::query(
         "delete from announcement_reactions
          where announcement_id = $1 and account_id = $2 and name = $3",
     )
     .bind(id)
     .bind(account_id)
     .bind(name)
-    .execute(db)
+    .execute(&mut *db)
+    .await?
+    .rows_affected()
+        == 1;
+    if removed {
+        reacted(db, id, name).await?;
+    }
+    Ok(removed)
+}
+
+/// How many accounts gave reaction `name` to an announcement.
+pub async fn reaction_count(
+    db: impl PgExecutor<'_>,
+    id: i64,
+    name: &str,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "select count(*) from announcement_reactions where announcement_id = $1 and name = $2",
+    )
+    .bind(id)
+    .bind(name)
+    .fetch_one(db)
     .await
-    .map(|r| r.rows_affected() == 1)
 }
 
 /// Reactions to these announcements by name, in the order each name was

@@ -29,6 +29,12 @@ pub enum Change {
     },
     /// A local account was notified.
     Notified { notification: i64, recipient: i64 },
+    /// An announcement was published, or a published one edited.
+    Announced { announcement: i64 },
+    /// A reaction to an announcement was given or taken back.
+    AnnouncementReacted { announcement: i64, name: String },
+    /// An announcement was unpublished or deleted.
+    AnnouncementWithdrawn { announcement: i64 },
     /// The instance's domain policy (blocks, allowed domains) changed:
     /// every process reads it again.
     DomainPolicy,

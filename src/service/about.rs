@@ -75,16 +75,18 @@ pub async fn raw(state: &AppState, page: Page) -> Result<String> {
 }
 
 pub async fn shown(state: &AppState, page: Page) -> Result<Shown> {
-    Ok(match db::instance_texts::get(&state.db, page.name()).await? {
-        Some(t) => Shown {
-            content: to_html(state, &t.text),
-            updated_at: Some(t.updated_at),
+    Ok(
+        match db::instance_texts::get(&state.db, page.name()).await? {
+            Some(t) => Shown {
+                content: to_html(state, &t.text),
+                updated_at: Some(t.updated_at),
+            },
+            None => Shown {
+                content: String::new(),
+                updated_at: None,
+            },
         },
-        None => Shown {
-            content: String::new(),
-            updated_at: None,
-        },
-    })
+    )
 }
 
 fn checked(text: &str) -> Result<&str> {
@@ -143,8 +145,12 @@ pub async fn add_terms(
     let terms = db::instance_texts::insert_terms(&mut *tx, text, changelog, date, now)
         .await
         .map_err(|e| match e {
-            sqlx::Error::Database(d) if d.constraint() == Some(db::instance_texts::TERMS_DATE_TAKEN) => {
-                Error::Validation(format!("A version of the terms already takes effect on {date}"))
+            sqlx::Error::Database(d)
+                if d.constraint() == Some(db::instance_texts::TERMS_DATE_TAKEN) =>
+            {
+                Error::Validation(format!(
+                    "A version of the terms already takes effect on {date}"
+                ))
             }
             e => e.into(),
         })?;

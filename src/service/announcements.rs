@@ -137,7 +137,7 @@ pub async fn create(state: &AppState, staff: &Staff, form: &Form<'_>) -> Result<
     let now = state.clock.now();
     let published = fields.scheduled_at.is_none_or(|at| at <= now);
     let mut tx = state.db.begin().await?;
-    let created = db::announcements::insert(&mut *tx, &fields, published, now).await?;
+    let created = db::announcements::insert(&mut tx, &fields, published, now).await?;
     audited(&mut tx, state, staff, "announcement.create", &created).await?;
     tx.commit().await?;
     Ok(created)
@@ -152,7 +152,7 @@ pub async fn edit(
     staff.require_admin()?;
     let fields = checked(form)?;
     let mut tx = state.db.begin().await?;
-    let edited = db::announcements::update(&mut *tx, id, &fields, state.clock.now())
+    let edited = db::announcements::update(&mut tx, id, &fields, state.clock.now())
         .await?
         .ok_or(Error::NotFound)?;
     audited(&mut tx, state, staff, "announcement.update", &edited).await?;
@@ -169,7 +169,7 @@ pub async fn set_published(
 ) -> Result<Announcement> {
     staff.require_admin()?;
     let mut tx = state.db.begin().await?;
-    let changed = db::announcements::set_published(&mut *tx, id, published, state.clock.now())
+    let changed = db::announcements::set_published(&mut tx, id, published, state.clock.now())
         .await?
         .ok_or(Error::NotFound)?;
     let action = if published {
@@ -188,7 +188,7 @@ pub async fn delete(state: &AppState, staff: &Staff, id: i64) -> Result<()> {
     let found = db::announcements::find(&mut *tx, id)
         .await?
         .ok_or(Error::NotFound)?;
-    db::announcements::delete(&mut *tx, id).await?;
+    db::announcements::delete(&mut tx, id).await?;
     audited(&mut tx, state, staff, "announcement.destroy", &found).await?;
     tx.commit().await?;
     Ok(())
@@ -200,11 +200,13 @@ pub async fn publish_due(state: &AppState) -> Result<usize> {
     let now = state.clock.now();
     let mut changed = 0;
     for id in db::announcements::due_to_publish(&state.db, now).await? {
-        db::announcements::set_published(&state.db, id, true, now).await?;
+        let mut conn = state.db.acquire().await?;
+        db::announcements::set_published(&mut conn, id, true, now).await?;
         changed += 1;
     }
     for id in db::announcements::due_to_unpublish(&state.db, now).await? {
-        db::announcements::set_published(&state.db, id, false, now).await?;
+        let mut conn = state.db.acquire().await?;
+        db::announcements::set_published(&mut conn, id, false, now).await?;
         changed += 1;
     }
     Ok(changed)
@@ -257,7 +259,9 @@ async fn render(state: &AppState, raw: &str) -> Result<Rendered> {
             && host
                 .as_deref()
                 .is_none_or(|h| h.eq_ignore_ascii_case(&state.config.domain))
-            && !mentioned.iter().any(|a| a.username.eq_ignore_ascii_case(user))
+            && !mentioned
+                .iter()
+                .any(|a| a.username.eq_ignore_ascii_case(user))
             && let Some(actor) = db::actors::find_local_person(&state.db, user).await?
         {
             mentioned.push(actor);
@@ -292,6 +296,15 @@ async fn render(state: &AppState, raw: &str) -> Result<Rendered> {
         })
         .collect();
     Ok((html, mentions, tags))
+}
+
+/// One published announcement as `viewer` sees it (for the streams);
+/// None when it is no longer published.
+pub async fn one_for_reader(state: &AppState, viewer: &Actor, id: i64) -> Result<Option<Shown>> {
+    Ok(for_reader(state, viewer, true)
+        .await?
+        .into_iter()
+        .find(|s| s.announcement.id == id))
 }
 
 /// A published announcement by id; unpublished ones are not found.
@@ -353,7 +366,7 @@ pub async fn react(state: &AppState, viewer: &Actor, id: i64, name: &str) -> Res
             "Validation failed: Different reactions limit reached".into(),
         ));
     }
-    db::announcements::react(&mut *tx, id, viewer.id, name, state.clock.now()).await?;
+    db::announcements::react(&mut tx, id, viewer.id, name, state.clock.now()).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -361,7 +374,8 @@ pub async fn react(state: &AppState, viewer: &Actor, id: i64, name: &str) -> Res
 /// Takes `viewer`'s reaction `name` back; not found if it gave none.
 pub async fn unreact(state: &AppState, viewer: &Actor, id: i64, name: &str) -> Result<()> {
     published(state, id).await?;
-    if !db::announcements::unreact(&state.db, id, viewer.id, name).await? {
+    let mut conn = state.db.acquire().await?;
+    if !db::announcements::unreact(&mut conn, id, viewer.id, name).await? {
         return Err(Error::NotFound);
     }
     Ok(())

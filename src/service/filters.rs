@@ -512,7 +512,9 @@ pub async fn v1_update(
         || action.is_some_and(|a| a != filter.action)
         || context.as_ref().is_some_and(|c| *c != filter.context)
         || expires_at != filter.expires_at;
-    let keyword_count = db::filters::keywords_of(&state.db, &[filter.id]).await?.len();
+    let keyword_count = db::filters::keywords_of(&state.db, &[filter.id])
+        .await?
+        .len();
     if changed && keyword_count > 1 {
         return Err(Error::Validation(V1_SHARED.into()));
     }

@@ -1,8 +1,8 @@
 //! Use cases. Each owns its transaction and is called alike by the CLI, the
 //! client API, the web UI and the inbox.
 
-pub mod account_mail;
 pub mod about;
+pub mod account_mail;
 pub mod accounts;
 pub mod announcements;
 pub mod audit;

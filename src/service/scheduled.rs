@@ -136,7 +136,9 @@ pub fn in_future(state: &AppState, at: DateTime<Utc>) -> Option<DateTime<Utc>> {
 }
 
 fn too_soon() -> Error {
-    Error::Validation("Validation failed: Scheduled at The scheduled date must be in the future".into())
+    Error::Validation(
+        "Validation failed: Scheduled at The scheduled date must be in the future".into(),
+    )
 }
 
 /// Holds `scheduled_at` to Mastodon's limits for `author`, in the caller's
@@ -174,6 +176,18 @@ async fn check_limits(
     Ok(())
 }
 
+/// A post to schedule, as the client API received it.
+pub struct Request<'a> {
+    pub params: Params,
+    pub scheduled_at: DateTime<Utc>,
+    /// The post replied to, found visible to the author.
+    pub in_reply_to: Option<&'a db::posts::Post>,
+    /// The post quoted, found visible to the author.
+    pub quote_of: Option<&'a db::posts::Post>,
+    /// The app scheduling it, credited on the post.
+    pub app_id: Option<i64>,
+}
+
 /// Schedules a post by `author` for `scheduled_at`: checked now as a post
 /// is written (text, media, poll, language; the post replied to and the one
 /// quoted were found visible by the caller), kept with its parameters,
@@ -182,12 +196,15 @@ pub async fn schedule(
     state: &AppState,
     user: &User,
     author: &Actor,
-    params: Params,
-    scheduled_at: DateTime<Utc>,
-    in_reply_to: Option<&db::posts::Post>,
-    quote_of: Option<&db::posts::Post>,
-    app_id: Option<i64>,
+    request: Request<'_>,
 ) -> Result<Scheduled> {
+    let Request {
+        params,
+        scheduled_at,
+        in_reply_to,
+        quote_of,
+        app_id,
+    } = request;
     if scheduled_at <= state.clock.now() + MINIMUM_OFFSET {
         return Err(too_soon());
     }
@@ -224,7 +241,7 @@ pub async fn schedule(
         ));
     }
     tx.commit().await?;
-    Ok(present_one(state, row).await?)
+    present_one(state, row).await
 }
 
 async fn present_one(state: &AppState, row: ScheduledStatus) -> Result<Scheduled> {

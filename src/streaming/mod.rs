@@ -54,6 +54,17 @@ pub enum Event {
         audience: Vec<i64>,
     },
     Notification(Notification),
+    /// An announcement was published or edited (`announcement`), reacted
+    /// to (`announcement.reaction`: the name's count), or withdrawn
+    /// (`announcement.delete`); shown on every local account's `user`
+    /// stream.
+    Announcement(i64),
+    AnnouncementReaction {
+        announcement: i64,
+        name: String,
+        count: i64,
+    },
+    AnnouncementDelete(i64),
 }
 
 /// The process's fan-out: the listener publishes, connections subscribe.

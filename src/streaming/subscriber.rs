@@ -249,6 +249,12 @@ impl Subscriber {
             (Stream::User, Event::Delete { audience, .. }) => {
                 audience.binary_search(&viewer).is_ok()
             }
+            (
+                Stream::User,
+                Event::Announcement(_)
+                | Event::AnnouncementReaction { .. }
+                | Event::AnnouncementDelete(_),
+            ) => self.viewer.is_local(),
             (Stream::User | Stream::UserNotification, Event::Notification(n)) => {
                 n.recipient_id == viewer
                     && self.scopes.allows("read:notifications")
@@ -355,6 +361,31 @@ impl Subscriber {
                 Some(entity) => Some(("notification", to_json(&entity)?)),
                 None => None,
             },
+            Event::Announcement(id) => {
+                match crate::service::announcements::one_for_reader(state, &self.viewer, *id)
+                    .await?
+                {
+                    Some(shown) => Some((
+                        "announcement",
+                        to_json(&crate::mastodon::announcement::entity(&shown))?,
+                    )),
+                    None => None,
+                }
+            }
+            Event::AnnouncementReaction {
+                announcement,
+                name,
+                count,
+            } => Some((
+                "announcement.reaction",
+                serde_json::json!({
+                    "name": name,
+                    "count": count,
+                    "announcement_id": announcement.to_string(),
+                })
+                .to_string(),
+            )),
+            Event::AnnouncementDelete(id) => Some(("announcement.delete", id.to_string())),
         })
     }
 }

@@ -53,14 +53,21 @@ async fn admins_write_announcements_that_accounts_read_dismiss_and_react_to() {
 
     // An empty one is refused; an end without a start too.
     let refused = admin
-        .post("/admin/announcements", &[("csrf_token", &token), ("text", " ")])
+        .post(
+            "/admin/announcements",
+            &[("csrf_token", &token), ("text", " ")],
+        )
         .await;
     assert_eq!(refused.status, 422);
     let ends = local(&app, Duration::days(2));
     let refused = admin
         .post(
             "/admin/announcements",
-            &[("csrf_token", &token), ("text", "Maintenance"), ("ends_at", &ends)],
+            &[
+                ("csrf_token", &token),
+                ("text", "Maintenance"),
+                ("ends_at", &ends),
+            ],
         )
         .await;
     assert_eq!(refused.status, 422);
@@ -73,7 +80,10 @@ async fn admins_write_announcements_that_accounts_read_dismiss_and_react_to() {
             "/admin/announcements",
             &[
                 ("csrf_token", &token),
-                ("text", "Welcome @alice! See https://example.com/notes #news"),
+                (
+                    "text",
+                    "Welcome @alice! See https://example.com/notes #news",
+                ),
             ],
         )
         .await;
@@ -83,7 +93,11 @@ async fn admins_write_announcements_that_accounts_read_dismiss_and_react_to() {
     admin
         .post(
             "/admin/announcements",
-            &[("csrf_token", &token), ("text", "Upgrade tonight"), ("scheduled_at", &later)],
+            &[
+                ("csrf_token", &token),
+                ("text", "Upgrade tonight"),
+                ("scheduled_at", &later),
+            ],
         )
         .await;
     let starts = local(&app, -Duration::hours(1));
@@ -118,7 +132,10 @@ async fn admins_write_announcements_that_accounts_read_dismiss_and_react_to() {
     let first: &Value = &list[1];
     assert_eq!(first["id"], welcome.to_string());
     let content = first["content"].as_str().unwrap();
-    assert!(content.contains("href=\"https://example.com/notes\""), "{content}");
+    assert!(
+        content.contains("href=\"https://example.com/notes\""),
+        "{content}"
+    );
     assert!(content.contains("class=\"u-url mention\""), "{content}");
     assert_eq!(first["mentions"][0]["username"], "alice");
     assert_eq!(first["tags"][0]["name"], "news");
@@ -132,7 +149,8 @@ async fn admins_write_announcements_that_accounts_read_dismiss_and_react_to() {
         .api(reqwest::Method::PUT, &path, Some(&alice), None)
         .await;
     assert_eq!((status, body), (200, json!({})));
-    app.api(reqwest::Method::PUT, &path, Some(&alice), None).await;
+    app.api(reqwest::Method::PUT, &path, Some(&alice), None)
+        .await;
     app.api(reqwest::Method::PUT, &path, Some(&bob), None).await;
     let (status, _, body) = app
         .api(
@@ -143,15 +161,24 @@ async fn admins_write_announcements_that_accounts_read_dismiss_and_react_to() {
         )
         .await;
     assert_eq!(status, 422);
-    assert_eq!(body["error"], "Validation failed: Name is not a recognized emoji");
+    assert_eq!(
+        body["error"],
+        "Validation failed: Name is not a recognized emoji"
+    );
     let (_, list) = app.api_get(&bob, "/api/v1/announcements").await;
-    assert_eq!(list[1]["reactions"], json!([{"name": "👍", "count": 2, "me": true}]));
+    assert_eq!(
+        list[1]["reactions"],
+        json!([{"name": "👍", "count": 2, "me": true}])
+    );
     let (status, _) = app.api_delete(&bob, &path).await;
     assert_eq!(status, 200);
     let (status, _) = app.api_delete(&bob, &path).await;
     assert_eq!(status, 404);
     let (_, list) = app.api_get(&bob, "/api/v1/announcements").await;
-    assert_eq!(list[1]["reactions"], json!([{"name": "👍", "count": 1, "me": false}]));
+    assert_eq!(
+        list[1]["reactions"],
+        json!([{"name": "👍", "count": 1, "me": false}])
+    );
     // Not on an unpublished one.
     let (status, _, _) = app
         .api(
@@ -165,7 +192,11 @@ async fn admins_write_announcements_that_accounts_read_dismiss_and_react_to() {
 
     // Dismissed: gone from the reader's list unless asked for.
     let (status, body) = app
-        .api_post(&alice, &format!("/api/v1/announcements/{welcome}/dismiss"), json!({}))
+        .api_post(
+            &alice,
+            &format!("/api/v1/announcements/{welcome}/dismiss"),
+            json!({}),
+        )
         .await;
     assert_eq!((status, body), (200, json!({})));
     let (_, list) = app.api_get(&alice, "/api/v1/announcements").await;
@@ -253,4 +284,69 @@ async fn admins_write_announcements_that_accounts_read_dismiss_and_react_to() {
             "announcement.destroy",
         ]
     );
+}
+
+#[tokio::test]
+async fn announcements_and_their_reactions_are_streamed_to_every_local_account() {
+    use futures::SinkExt;
+    use tokio_tungstenite::tungstenite::Message as Frame;
+
+    use crate::streaming::{connect_to, next, payload};
+
+    let app = TestApp::spawn().await;
+    app.create_staff("root", "admin").await;
+    app.create_user("alice").await;
+    app.create_user("bob").await;
+    let alice = app.token("alice").await;
+    let bob = app.token("bob").await;
+    let mut stream = connect_to(app.addr, &bob, "stream=user").await;
+    // Everything sent before the error was read: the stream is live.
+    let command = json!({"type": "subscribe", "stream": "no-such-stream"}).to_string();
+    stream.send(Frame::Text(command.into())).await.unwrap();
+    assert_eq!(next(&mut stream).await["status"], 400);
+
+    let mut admin = Browser::new(&app);
+    admin.sign_in("root").await;
+    let token = csrf(&admin.get("/admin/announcements").await.body);
+    admin
+        .post(
+            "/admin/announcements",
+            &[("csrf_token", &token), ("text", "Hello all")],
+        )
+        .await;
+    let id = announcement_ids(&app).await[0].0;
+    let published = next(&mut stream).await;
+    assert_eq!(published["event"], "announcement");
+    assert_eq!(published["stream"], json!(["user"]));
+    assert_eq!(payload(&published)["id"], id.to_string());
+    assert!(
+        payload(&published)["content"]
+            .as_str()
+            .unwrap()
+            .contains("Hello all")
+    );
+
+    app.api(
+        reqwest::Method::PUT,
+        &format!("/api/v1/announcements/{id}/reactions/%F0%9F%8E%89"),
+        Some(&alice),
+        None,
+    )
+    .await;
+    let reacted = next(&mut stream).await;
+    assert_eq!(reacted["event"], "announcement.reaction");
+    assert_eq!(
+        payload(&reacted),
+        json!({"name": "🎉", "count": 1, "announcement_id": id.to_string()})
+    );
+
+    admin
+        .post(
+            &format!("/admin/announcements/{id}/delete"),
+            &[("csrf_token", &token)],
+        )
+        .await;
+    let deleted = next(&mut stream).await;
+    assert_eq!(deleted["event"], "announcement.delete");
+    assert_eq!(deleted["payload"], id.to_string());
 }

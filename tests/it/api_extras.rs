@@ -79,7 +79,11 @@ async fn the_directory_lists_discoverable_accounts_by_activity_or_age() {
     let alice = alpha.token("alice").await;
     let bob_id = alpha.local("bob").await.id;
     let (status, _) = alpha
-        .api_post(&alice, &format!("/api/v1/accounts/{bob_id}/block"), json!({}))
+        .api_post(
+            &alice,
+            &format!("/api/v1/accounts/{bob_id}/block"),
+            json!({}),
+        )
         .await;
     assert_eq!(status, 200);
     let (_, list) = alpha.api_get(&alice, "/api/v1/directory").await;
@@ -92,7 +96,11 @@ async fn oembed_quotes_public_posts_and_userinfo_names_the_account() {
     app.create_user("alice").await;
     let token = app.token("alice").await;
     let (_, public) = app
-        .api_post(&token, "/api/v1/statuses", json!({"status": "Look at this"}))
+        .api_post(
+            &token,
+            "/api/v1/statuses",
+            json!({"status": "Look at this"}),
+        )
         .await;
     let (_, private) = app
         .api_post(
@@ -117,7 +125,10 @@ async fn oembed_quotes_public_posts_and_userinfo_names_the_account() {
     assert_eq!(embed["author_url"], app.url("/@alice"));
     assert_eq!(embed["provider_name"], app.domain.as_str());
     let html = embed["html"].as_str().unwrap();
-    assert!(html.contains("Look at this") && html.contains(url), "{html}");
+    assert!(
+        html.contains("Look at this") && html.contains(url),
+        "{html}"
+    );
     let private_url = private["url"].as_str().unwrap();
     let encoded: String = url::form_urlencoded::byte_serialize(private_url.as_bytes()).collect();
     let (status, _, _) = app
@@ -190,11 +201,18 @@ async fn only_uploads_no_post_uses_are_deleted() {
         .await;
     assert_eq!(status, 200);
 
-    let (status, _) = app.api_delete(&bob, &format!("/api/v1/media/{unused}")).await;
+    let (status, _) = app
+        .api_delete(&bob, &format!("/api/v1/media/{unused}"))
+        .await;
     assert_eq!(status, 404);
-    let (status, body) = app.api_delete(&token, &format!("/api/v1/media/{used}")).await;
+    let (status, body) = app
+        .api_delete(&token, &format!("/api/v1/media/{used}"))
+        .await;
     assert_eq!(status, 422);
-    assert_eq!(body["error"], "Media attachment is currently used by a status");
+    assert_eq!(
+        body["error"],
+        "Media attachment is currently used by a status"
+    );
     let (status, body) = app
         .api_delete(&token, &format!("/api/v1/media/{unused}"))
         .await;
@@ -204,7 +222,9 @@ async fn only_uploads_no_post_uses_are_deleted() {
         .await
         .unwrap();
     assert_eq!(left, vec![used.parse::<i64>().unwrap()]);
-    let (status, _) = app.api_get(&token, &format!("/api/v1/media/{unused}")).await;
+    let (status, _) = app
+        .api_get(&token, &format!("/api/v1/media/{unused}"))
+        .await;
     assert_eq!(status, 404);
 }
 
@@ -233,7 +253,11 @@ async fn v1_filters_are_written_as_one_keyword_filters() {
             .unwrap();
     assert_eq!(
         stored,
-        ("spoilers".into(), "hide".into(), vec!["home".into(), "public".into()])
+        (
+            "spoilers".into(),
+            "hide".into(),
+            vec!["home".into(), "public".into()]
+        )
     );
     let (_, v2) = app.api_get(&token, "/api/v2/filters").await;
     assert_eq!(v2[0]["keywords"][0]["id"], id.as_str());
@@ -274,7 +298,12 @@ async fn v1_filters_are_written_as_one_keyword_filters() {
         )
         .await;
     assert_eq!(status, 422);
-    assert!(refused["error"].as_str().unwrap().contains("more than one filter keyword"));
+    assert!(
+        refused["error"]
+            .as_str()
+            .unwrap()
+            .contains("more than one filter keyword")
+    );
     let (status, _, _) = app
         .api(
             reqwest::Method::PUT,
@@ -287,11 +316,15 @@ async fn v1_filters_are_written_as_one_keyword_filters() {
     let (_, all) = app.api_get(&token, "/api/v1/filters").await;
     assert_eq!(all.as_array().unwrap().len(), 2);
 
-    let (status, body) = app.api_delete(&token, &format!("/api/v1/filters/{id}")).await;
+    let (status, body) = app
+        .api_delete(&token, &format!("/api/v1/filters/{id}"))
+        .await;
     assert_eq!((status, body), (200, json!({})));
     let (_, all) = app.api_get(&token, "/api/v1/filters").await;
     assert_eq!(all.as_array().unwrap().len(), 1);
     assert_eq!(all[0]["phrase"], "trailer");
-    let (status, _) = app.api_delete(&token, &format!("/api/v1/filters/{id}")).await;
+    let (status, _) = app
+        .api_delete(&token, &format!("/api/v1/filters/{id}"))
+        .await;
     assert_eq!(status, 404);
 }

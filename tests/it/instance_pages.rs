@@ -21,7 +21,10 @@ async fn admins_write_the_about_texts_that_apps_and_visitors_read() {
 
     // Nothing written yet.
     let (status, body) = get(&app, "/api/v1/instance/extended_description").await;
-    assert_eq!((status, body), (200, json!({"updated_at": null, "content": ""})));
+    assert_eq!(
+        (status, body),
+        (200, json!({"updated_at": null, "content": ""}))
+    );
     let (status, _) = get(&app, "/api/v1/instance/terms_of_service").await;
     assert_eq!(status, 404);
     assert_eq!(app.get("/privacy-policy").await.status(), 404);
@@ -36,8 +39,14 @@ async fn admins_write_the_about_texts_that_apps_and_visitors_read() {
             "/admin/about/texts",
             &[
                 ("csrf_token", &token),
-                ("extended_description", "A small server.\n\nBe <b>nice</b>.<script>x()</script>"),
-                ("privacy_policy", "We keep little.\n\nSee https://example.com/privacy"),
+                (
+                    "extended_description",
+                    "A small server.\n\nBe <b>nice</b>.<script>x()</script>",
+                ),
+                (
+                    "privacy_policy",
+                    "We keep little.\n\nSee https://example.com/privacy",
+                ),
             ],
         )
         .await;
@@ -55,7 +64,12 @@ async fn admins_write_the_about_texts_that_apps_and_visitors_read() {
         2,
         "{body}"
     );
-    assert!(body["content"].as_str().unwrap().contains("href=\"https://example.com/privacy\""));
+    assert!(
+        body["content"]
+            .as_str()
+            .unwrap()
+            .contains("href=\"https://example.com/privacy\"")
+    );
     let about = app.get("/about").await.text().await.unwrap();
     assert!(about.contains("<b>nice</b>"));
     assert!(about.contains("href=\"/privacy-policy\""));
@@ -71,7 +85,11 @@ async fn admins_write_the_about_texts_that_apps_and_visitors_read() {
         let added = admin
             .post(
                 "/admin/about/terms",
-                &[("csrf_token", &token), ("text", text), ("effective_date", date)],
+                &[
+                    ("csrf_token", &token),
+                    ("text", text),
+                    ("effective_date", date),
+                ],
             )
             .await;
         assert_eq!(added.status, 303, "{}", added.body);
@@ -79,7 +97,11 @@ async fn admins_write_the_about_texts_that_apps_and_visitors_read() {
     let twice = admin
         .post(
             "/admin/about/terms",
-            &[("csrf_token", &token), ("text", "Again."), ("effective_date", &coming)],
+            &[
+                ("csrf_token", &token),
+                ("text", "Again."),
+                ("effective_date", &coming),
+            ],
         )
         .await;
     assert_eq!(twice.status, 422);
@@ -89,8 +111,7 @@ async fn admins_write_the_about_texts_that_apps_and_visitors_read() {
     assert_eq!(body["effective"], true);
     assert_eq!(body["succeeded_by"], coming.as_str());
     assert!(body["content"].as_str().unwrap().contains("First terms."));
-    let (status, body) =
-        get(&app, &format!("/api/v1/instance/terms_of_service/{coming}")).await;
+    let (status, body) = get(&app, &format!("/api/v1/instance/terms_of_service/{coming}")).await;
     assert_eq!(status, 200);
     assert_eq!(body["effective"], false);
     assert_eq!(body["succeeded_by"], Value::Null);

@@ -68,7 +68,9 @@ async fn a_scheduled_post_is_published_with_its_media_when_due_and_reaches_follo
     beta.create_user("bob").await;
     let bob = beta.local("bob").await;
     let alice_there = beta.resolve(&alpha.handle("alice")).await;
-    follows::follow(&beta.state, &bob, &alice_there).await.unwrap();
+    follows::follow(&beta.state, &bob, &alice_there)
+        .await
+        .unwrap();
     beta.deliver().await;
     alpha.deliver().await;
 

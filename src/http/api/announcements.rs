@@ -11,8 +11,8 @@ use serde_json::{Value, json};
 use crate::error::Result;
 use crate::http::api::params::lenient;
 use crate::http::api::{Params, Token, id};
-use crate::mastodon::entities as e;
-use crate::service::announcements::{self, Shown};
+use crate::mastodon::{announcement, entities as e};
+use crate::service::announcements;
 use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -23,46 +23,6 @@ pub fn routes() -> Router<AppState> {
             "/api/v1/announcements/{id}/reactions/{name}",
             put(react).delete(unreact),
         )
-}
-
-fn entity(s: &Shown) -> e::Announcement {
-    let a = &s.announcement;
-    e::Announcement {
-        id: a.id.to_string(),
-        content: s.content.clone(),
-        starts_at: a.starts_at.map(e::time),
-        ends_at: a.ends_at.map(e::time),
-        all_day: a.all_day,
-        published_at: a.published_at.map(e::time),
-        updated_at: e::time(a.updated_at),
-        read: s.read,
-        mentions: s
-            .mentions
-            .iter()
-            .map(|m| e::Mention {
-                id: m.id.to_string(),
-                username: m.username.clone(),
-                url: m.url.clone(),
-                acct: m.username.clone(),
-            })
-            .collect(),
-        statuses: Vec::new(),
-        tags: s
-            .tags
-            .iter()
-            .map(|(name, url)| json!({"name": name, "url": url}))
-            .collect(),
-        emojis: Vec::new(),
-        reactions: s
-            .reactions
-            .iter()
-            .map(|r| e::Reaction {
-                name: r.name.clone(),
-                count: r.count,
-                me: r.me,
-            })
-            .collect(),
-    }
 }
 
 #[derive(Deserialize, Default)]
@@ -78,7 +38,7 @@ async fn index(
 ) -> Result<Json<Vec<e::Announcement>>> {
     let (_, viewer) = token.user("read")?;
     let shown = announcements::for_reader(&state, viewer, p.with_dismissed).await?;
-    Ok(Json(shown.iter().map(entity).collect()))
+    Ok(Json(shown.iter().map(announcement::entity).collect()))
 }
 
 async fn dismiss(

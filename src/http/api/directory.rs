@@ -54,16 +54,11 @@ async fn index(
         _ => Order::Active,
     };
     let limit = p.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT);
-    let actors = directory::page(
-        &state,
-        viewer,
-        p.local,
-        order,
-        p.offset.unwrap_or(0),
-        limit,
-    )
-    .await?;
-    Ok(Json(Presenter::new(&state, viewer).accounts(&actors).await?))
+    let actors =
+        directory::page(&state, viewer, p.local, order, p.offset.unwrap_or(0), limit).await?;
+    Ok(Json(
+        Presenter::new(&state, viewer).accounts(&actors).await?,
+    ))
 }
 
 #[derive(Deserialize, Default)]

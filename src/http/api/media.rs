@@ -24,12 +24,10 @@ pub fn routes(max_image_bytes: usize) -> Router<AppState> {
         .route("/api/v2/media", post(upload))
         .route("/api/v1/media", post(upload))
         .layer(DefaultBodyLimit::max(max_image_bytes + FORM_OVERHEAD));
-    Router::new()
-        .merge(uploads)
-        .route(
-            "/api/v1/media/{id}",
-            get(show).put(describe).delete(discard),
-        )
+    Router::new().merge(uploads).route(
+        "/api/v1/media/{id}",
+        get(show).put(describe).delete(discard),
+    )
 }
 
 #[derive(Deserialize, Default)]

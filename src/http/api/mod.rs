@@ -4,10 +4,10 @@
 //! `mastodon::Presenter`.
 
 pub mod accounts;
-pub mod announcements;
 pub mod admin_accounts;
 pub mod admin_blocklists;
 pub mod admin_domains;
+pub mod announcements;
 pub mod apps;
 pub mod auth;
 pub mod blocks;

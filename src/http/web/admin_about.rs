@@ -150,7 +150,13 @@ async fn save_texts(
             &form.extended_description,
         )
         .await?;
-        about::set(&state, &staff.staff, Page::PrivacyPolicy, &form.privacy_policy).await
+        about::set(
+            &state,
+            &staff.staff,
+            Page::PrivacyPolicy,
+            &form.privacy_policy,
+        )
+        .await
     }
     .await;
     match saved {

@@ -126,7 +126,11 @@ async fn render_page(
 ) -> WebResult {
     let stored = announcements::all(state, &staff.staff).await?;
     let (status, error, typed) = match refused {
-        Some((message, form, id)) => (StatusCode::UNPROCESSABLE_ENTITY, Some(message), Some((form, id))),
+        Some((message, form, id)) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some(message),
+            Some((form, id)),
+        ),
         None => (StatusCode::OK, None, None),
     };
     let rows = stored
@@ -191,12 +195,7 @@ fn done(notice: &str) -> axum::response::Response {
 }
 
 /// Saves a new announcement (`id` 0) or an edited one.
-async fn save(
-    state: &AppState,
-    staff: StaffSession,
-    id: i64,
-    form: AnnouncementForm,
-) -> WebResult {
+async fn save(state: &AppState, staff: StaffSession, id: i64, form: AnnouncementForm) -> WebResult {
     let outcome = match form.times() {
         Ok([scheduled_at, starts_at, ends_at]) => {
             let fields = Form {

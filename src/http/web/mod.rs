@@ -17,12 +17,12 @@
 
 mod about;
 mod admin;
+mod admin_about;
 mod admin_accounts;
+mod admin_announcements;
 mod admin_domains;
 mod admin_reports;
 mod admin_rules;
-mod admin_announcements;
-mod admin_about;
 mod auth;
 mod auth_mail;
 mod cards;

@@ -248,17 +248,14 @@ pub(super) async fn create(
             reply_policy: reply_policy.map(|r| r.as_str().to_string()),
             ..scheduled::Params::default()
         };
-        let kept = scheduled::schedule(
-            &state,
-            user,
-            author,
+        let request = scheduled::Request {
             params,
-            at,
-            parent.as_ref(),
-            quoted.as_ref(),
+            scheduled_at: at,
+            in_reply_to: parent.as_ref(),
+            quote_of: quoted.as_ref(),
             app_id,
-        )
-        .await?;
+        };
+        let kept = scheduled::schedule(&state, user, author, request).await?;
         return Ok(Json(scheduled_statuses::entity(&kept)).into_response());
     }
     let draft = draft::new_post(
