@@ -4,7 +4,9 @@
 
 use url::Url;
 
-use crate::db::{self, actors::Actor, directory::Order, posts::Post};
+pub use crate::db::directory::Order;
+
+use crate::db::{self, actors::Actor, posts::Post};
 use crate::error::{Error, Result};
 use crate::service::lookup;
 use crate::state::AppState;

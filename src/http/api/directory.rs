@@ -9,12 +9,11 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::db::directory::Order;
 use crate::error::Result;
 use crate::federation::html;
 use crate::http::api::{MaybeToken, Params, Token, params::lenient};
 use crate::mastodon::{Presenter, entities as e};
-use crate::service::directory;
+use crate::service::directory::{self, Order};
 use crate::state::AppState;
 
 /// Mastodon's page sizes for the directory.
