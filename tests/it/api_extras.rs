@@ -328,3 +328,61 @@ async fn v1_filters_are_written_as_one_keyword_filters() {
         .await;
     assert_eq!(status, 404);
 }
+
+#[tokio::test]
+async fn a_conversation_is_marked_read_and_unread_again() {
+    let app = TestApp::spawn().await;
+    app.create_user("alice").await;
+    app.create_user("bob").await;
+    let alice = app.token("alice").await;
+    let bob = app.token("bob").await;
+    let (status, _) = app
+        .api_post(
+            &bob,
+            "/api/v1/statuses",
+            json!({"status": "@alice just us", "visibility": "direct"}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (_, mine) = app.api_get(&alice, "/api/v1/conversations").await;
+    let id = mine[0]["id"].as_str().unwrap().to_string();
+    let stored = |app: &TestApp, id: &str| {
+        let id: i64 = id.parse().unwrap();
+        let db = app.db.clone();
+        async move {
+            sqlx::query_scalar::<_, bool>("select unread from account_conversations where id = $1")
+                .bind(id)
+                .fetch_one(&db)
+                .await
+                .unwrap()
+        }
+    };
+    let (status, read) = app
+        .api_post(
+            &alice,
+            &format!("/api/v1/conversations/{id}/read"),
+            json!({}),
+        )
+        .await;
+    assert_eq!((status, read["unread"].clone()), (200, json!(false)));
+    assert!(!stored(&app, &id).await);
+    let (status, unread) = app
+        .api_post(
+            &alice,
+            &format!("/api/v1/conversations/{id}/unread"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, 200, "{unread}");
+    assert_eq!(unread["unread"], true);
+    assert_eq!(unread["id"], id.as_str());
+    assert!(stored(&app, &id).await);
+    let (status, _) = app
+        .api_post(
+            &bob,
+            &format!("/api/v1/conversations/{id}/unread"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, 404, "another account's conversation");
+}
