@@ -164,6 +164,20 @@ pub async fn mark_read(
         .map(|r| r.rows_affected() == 1)
 }
 
+/// Marks one of the actor's conversations unread again.
+pub async fn mark_unread(
+    db: impl PgExecutor<'_>,
+    actor_id: i64,
+    id: i64,
+) -> Result<bool, sqlx::Error> {
+    sqlx::query("update account_conversations set unread = true where actor_id = $1 and id = $2")
+        .bind(actor_id)
+        .bind(id)
+        .execute(db)
+        .await
+        .map(|r| r.rows_affected() == 1)
+}
+
 /// Removes the actor's view of a conversation (the posts stay).
 pub async fn delete(db: impl PgExecutor<'_>, actor_id: i64, id: i64) -> Result<bool, sqlx::Error> {
     sqlx::query("delete from account_conversations where actor_id = $1 and id = $2")

@@ -21,6 +21,7 @@ macro_rules! limited_actor {
 }
 
 pub mod actors;
+pub mod announcements;
 pub mod audit;
 pub mod blocklists;
 pub mod blocks;
@@ -30,6 +31,7 @@ pub mod conversation_mutes;
 pub mod conversations;
 pub mod dead_letters;
 pub mod deliveries;
+pub mod directory;
 pub mod domain_policy;
 pub mod embedded;
 pub mod endorsements;
@@ -41,6 +43,7 @@ pub mod follows;
 pub mod host_signatures;
 pub mod imports;
 pub mod inbox;
+pub mod instance_texts;
 pub mod likes;
 pub mod lists;
 pub mod mail;
@@ -63,6 +66,7 @@ pub mod relays;
 pub mod remote_media;
 pub mod reports;
 pub mod rules;
+pub mod scheduled_statuses;
 pub mod secrets;
 pub mod sessions;
 pub mod stats;

@@ -241,6 +241,12 @@ pub async fn find_live_token(
              from found
              where t.id = found.id
                and (t.last_used_at is null or t.last_used_at < $2 - interval '1 minute')
+             returning t.user_id
+         ), active as (
+             insert into user_active_weeks (user_id, week)
+             select user_id, date_trunc('week', $2 at time zone 'UTC')::date
+             from touched where user_id is not null
+             on conflict do nothing
          )
          select id, app_id, user_id, scopes, created_at, last_used_at, revoked_at
          from oauth_tokens where id = (select id from found)",

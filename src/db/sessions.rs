@@ -25,9 +25,14 @@ pub struct NewSession<'a> {
 
 pub async fn insert(db: impl PgExecutor<'_>, new: &NewSession<'_>) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "insert into sessions (id_digest, user_id, csrf_token, user_agent, ip, created_at,
-                               last_seen_at, expires_at)
-         values ($1, $2, $3, $4, $5, $6, $6, $7)",
+        "with signed_in as (
+             insert into sessions (id_digest, user_id, csrf_token, user_agent, ip, created_at,
+                                   last_seen_at, expires_at)
+             values ($1, $2, $3, $4, $5, $6, $6, $7)
+         )
+         insert into user_active_weeks (user_id, week)
+         values ($2, date_trunc('week', $6 at time zone 'UTC')::date)
+         on conflict do nothing",
     )
     .bind(new.digest)
     .bind(new.user_id)
@@ -56,6 +61,11 @@ pub async fn find_live(
              update sessions s set last_seen_at = $2, expires_at = $2 + $3::interval
              from found
              where s.id_digest = found.id_digest and s.last_seen_at < $2 - interval '1 minute'
+             returning s.user_id
+         ), active as (
+             insert into user_active_weeks (user_id, week)
+             select user_id, date_trunc('week', $2 at time zone 'UTC')::date from touched
+             on conflict do nothing
          )
          select user_id, csrf_token, created_at, last_seen_at, expires_at
          from sessions where id_digest = (select id_digest from found)",

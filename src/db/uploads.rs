@@ -52,6 +52,8 @@ pub struct Upload {
     pub focal_y: Option<f32>,
     pub blurhash: Option<String>,
     pub created_at: DateTime<Utc>,
+    /// The scheduled status that will carry it, until it is published.
+    pub scheduled_status_id: Option<i64>,
 }
 
 #[derive(Debug, Clone)]
@@ -183,7 +185,8 @@ pub async fn attach(
 ) -> Result<u64, sqlx::Error> {
     sqlx::query(
         "update uploads set post_id = $1
-         where id = any($2) and owner_id = $3 and post_id is null",
+         where id = any($2) and owner_id = $3 and post_id is null
+           and scheduled_status_id is null",
     )
     .bind(post_id)
     .bind(ids)
@@ -219,7 +222,8 @@ pub async fn delete_unattached_before(
 ) -> Result<Vec<String>, sqlx::Error> {
     let rows: Vec<(String, String)> = sqlx::query_as(
         "delete from uploads
-         where post_id is null and profile_image is null and created_at < $1
+         where post_id is null and profile_image is null and scheduled_status_id is null
+           and created_at < $1
          returning file_key, small_key",
     )
     .bind(before)
@@ -316,4 +320,25 @@ pub async fn forget_removals(db: impl PgExecutor<'_>, names: &[String]) -> Resul
         .execute(db)
         .await?;
     Ok(())
+}
+
+/// Deletes one of `owner_id`'s uploads that no post carries and no
+/// scheduled post holds; its file names, or None when there is no such
+/// upload.
+pub async fn delete_discardable(
+    db: impl PgExecutor<'_>,
+    owner_id: i64,
+    id: i64,
+) -> Result<Option<Vec<String>>, sqlx::Error> {
+    let row: Option<(String, String)> = sqlx::query_as(
+        "delete from uploads
+         where id = $1 and owner_id = $2 and post_id is null and scheduled_status_id is null
+           and profile_image is null
+         returning file_key, small_key",
+    )
+    .bind(id)
+    .bind(owner_id)
+    .fetch_optional(db)
+    .await?;
+    Ok(row.map(|(a, b)| vec![a, b]))
 }

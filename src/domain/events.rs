@@ -33,6 +33,12 @@ pub enum Change {
     /// they had filtered are in its list now (Mastodon's
     /// `notifications_merged`).
     NotificationsMerged { recipient: i64 },
+    /// An announcement was published, or a published one edited.
+    Announced { announcement: i64 },
+    /// A reaction to an announcement was given or taken back.
+    AnnouncementReacted { announcement: i64, name: String },
+    /// An announcement was unpublished or deleted.
+    AnnouncementWithdrawn { announcement: i64 },
     /// The instance's domain policy (blocks, allowed domains) changed:
     /// every process reads it again.
     DomainPolicy,

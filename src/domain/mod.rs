@@ -8,6 +8,7 @@ pub mod filters;
 pub mod follows;
 pub mod handle;
 pub mod interaction;
+pub mod languages;
 pub mod limits;
 pub mod link_details;
 pub mod lists;

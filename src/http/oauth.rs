@@ -539,6 +539,7 @@ async fn metadata(State(state): State<AppState>) -> Json<Value> {
         "token_endpoint": format!("{root}/oauth/token"),
         "app_registration_endpoint": format!("{root}/api/v1/apps"),
         "revocation_endpoint": format!("{root}/oauth/revoke"),
+        "userinfo_endpoint": format!("{root}/oauth/userinfo"),
         "scopes_supported": scopes::ALL,
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],

@@ -1,5 +1,6 @@
 //! Timed work: what runs every so often (housekeeping, telling voters that
-//! a poll ended), once across any number of worker processes.
+//! a poll ended, publishing scheduled posts), once across any number of
+//! worker processes.
 //!
 //! Each kind of work has a row in `timed_work` with the time its next run
 //! is due (on the injectable clock). Every worker process looks every few
@@ -33,14 +34,19 @@ pub enum Work {
     /// Removing cached remote media older than
     /// `media.remote_retention_days`, daily.
     RemoteMediaRetention,
+    /// Publishing the scheduled posts that are due (`service::scheduled`),
+    /// and publishing and unpublishing announcements on their times
+    /// (`service::announcements`).
+    Scheduled,
 }
 
 impl Work {
-    pub const ALL: [Work; 4] = [
+    pub const ALL: [Work; 5] = [
         Work::Cleanup,
         Work::PollEndings,
         Work::Blocklists,
         Work::RemoteMediaRetention,
+        Work::Scheduled,
     ];
 
     pub fn name(self) -> &'static str {
@@ -49,6 +55,7 @@ impl Work {
             Work::PollEndings => "poll_endings",
             Work::Blocklists => "blocklists",
             Work::RemoteMediaRetention => "remote_media_retention",
+            Work::Scheduled => "scheduled",
         }
     }
 
@@ -59,6 +66,9 @@ impl Work {
             Work::PollEndings => chrono::Duration::minutes(1),
             Work::Blocklists => service::blocklists::REFRESH_EVERY,
             Work::RemoteMediaRetention => chrono::Duration::days(1),
+            // As often as processes look: a post is published within
+            // `LOOK_EVERY` or so of its time.
+            Work::Scheduled => chrono::Duration::seconds(10),
         }
     }
 
@@ -70,6 +80,7 @@ impl Work {
             Work::PollEndings => chrono::Duration::minutes(5),
             Work::Blocklists => chrono::Duration::minutes(30),
             Work::RemoteMediaRetention => chrono::Duration::hours(1),
+            Work::Scheduled => chrono::Duration::minutes(10),
         }
     }
 
@@ -94,6 +105,18 @@ impl Work {
                         "removed cached remote media past their retention"
                     ),
                     Err(e) => tracing::warn!(error = %e, "removing old cached remote media failed"),
+                }
+            }
+            Work::Scheduled => {
+                match service::scheduled::publish_due(state).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::debug!(posts = n, "published scheduled posts"),
+                    Err(e) => tracing::warn!(error = %e, "publishing scheduled posts failed"),
+                }
+                match service::announcements::publish_due(state).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::debug!(announcements = n, "announcements published or ended"),
+                    Err(e) => tracing::warn!(error = %e, "publishing announcements failed"),
                 }
             }
         }

@@ -133,6 +133,43 @@ pub struct MediaAttachment {
     pub blurhash: Option<String>,
 }
 
+/// <https://docs.joinmastodon.org/entities/Announcement/>
+#[derive(Debug, Clone, Serialize)]
+pub struct Announcement {
+    pub id: String,
+    pub content: String,
+    pub starts_at: Option<String>,
+    pub ends_at: Option<String>,
+    pub all_day: bool,
+    pub published_at: Option<String>,
+    pub updated_at: String,
+    pub read: bool,
+    pub mentions: Vec<Mention>,
+    /// `{id, url}` of posts linked; Skein links none.
+    pub statuses: Vec<Value>,
+    /// `{name, url}`
+    pub tags: Vec<Value>,
+    pub emojis: Vec<CustomEmoji>,
+    pub reactions: Vec<Reaction>,
+}
+
+/// <https://docs.joinmastodon.org/entities/Reaction/>
+#[derive(Debug, Clone, Serialize)]
+pub struct Reaction {
+    pub name: String,
+    pub count: i64,
+    pub me: bool,
+}
+
+/// <https://docs.joinmastodon.org/entities/ScheduledStatus/>
+#[derive(Debug, Clone, Serialize)]
+pub struct ScheduledStatus {
+    pub id: String,
+    pub scheduled_at: String,
+    pub params: Value,
+    pub media_attachments: Vec<MediaAttachment>,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct PollOption {
     pub title: String,

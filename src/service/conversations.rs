@@ -73,6 +73,17 @@ pub async fn mark_read(state: &AppState, viewer: &Actor, id: i64) -> Result<Acco
         .ok_or(Error::NotFound)
 }
 
+/// Marks one of the viewer's conversations unread (Mastodon 4.5's
+/// `POST /api/v1/conversations/:id/unread`).
+pub async fn mark_unread(state: &AppState, viewer: &Actor, id: i64) -> Result<AccountConversation> {
+    if !db::conversations::mark_unread(&state.db, viewer.id, id).await? {
+        return Err(Error::NotFound);
+    }
+    db::conversations::find(&state.db, viewer.id, id)
+        .await?
+        .ok_or(Error::NotFound)
+}
+
 /// Removes one of the viewer's conversations from its list; the posts
 /// stay, and a new post in the thread brings the conversation back.
 pub async fn remove(state: &AppState, viewer: &Actor, id: i64) -> Result<()> {

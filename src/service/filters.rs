@@ -424,3 +424,124 @@ pub async fn live(state: &AppState, viewer: &Actor) -> Result<Vec<LiveFilter>> {
         })
         .collect())
 }
+
+/// A v1 filter as given (`POST`/`PUT /api/v1/filters`): one keyword of a
+/// filter, with the filter's settings. What is left out stays as it is
+/// (or takes Mastodon's default when creating).
+#[derive(Debug, Clone, Default)]
+pub struct V1Input {
+    pub phrase: Option<String>,
+    pub context: Option<Vec<String>>,
+    /// `hide` rather than `warn`.
+    pub irreversible: Option<bool>,
+    pub whole_word: Option<bool>,
+    /// Seconds from now; `Some(None)` (given empty) means never.
+    pub expires_in: Option<Option<i64>>,
+}
+
+/// Mastodon's refusal to change, through a v1 filter, settings its filter
+/// shares with other keywords.
+pub const V1_SHARED: &str = "Validation failed: These parameters cannot be changed from this application because they apply to more than one filter keyword. Use a more recent application or the web interface.";
+
+/// Creates a filter named after the phrase, with the phrase as its one
+/// keyword (Mastodon 4's v1 filters); returns it and the keyword's id (the
+/// v1 filter's).
+pub async fn v1_create(
+    state: &AppState,
+    owner: &Actor,
+    input: V1Input,
+) -> Result<(FilterView, i64)> {
+    let phrase = input.phrase.unwrap_or_default();
+    let action = if input.irreversible.unwrap_or(false) {
+        Action::Hide
+    } else {
+        Action::Warn
+    };
+    let view = create(
+        state,
+        owner,
+        FilterInput {
+            title: Some(phrase.clone()),
+            context: input.context,
+            action: Some(action.as_str().to_string()),
+            expires_in: input.expires_in,
+            keywords: vec![KeywordChange {
+                id: None,
+                keyword: Some(phrase),
+                whole_word: Some(input.whole_word.unwrap_or(true)),
+                destroy: false,
+            }],
+        },
+    )
+    .await?;
+    let keyword = view
+        .keywords
+        .first()
+        .map(|k| k.id)
+        .ok_or_else(|| invalid("Keyword can't be blank"))?;
+    Ok((view, keyword))
+}
+
+/// Changes the v1 filter `keyword_id`: its keyword, and the settings of its
+/// filter (refused when the filter has other keywords, as Mastodon does).
+pub async fn v1_update(
+    state: &AppState,
+    owner: &Actor,
+    keyword_id: i64,
+    input: V1Input,
+) -> Result<FilterView> {
+    let current = keyword(state, owner, keyword_id).await?;
+    let filter = owned(state, owner, current.filter_id).await?;
+    let action = input.irreversible.map(|hide| {
+        if hide {
+            Action::Hide.as_str()
+        } else {
+            Action::Warn.as_str()
+        }
+    });
+    let title = input.phrase.clone();
+    let context = match &input.context {
+        Some(c) => Some(check_context(c)?),
+        None => None,
+    };
+    let expires_at = match input.expires_in {
+        None => filter.expires_at,
+        Some(seconds) => expiry(state, seconds)?,
+    };
+    let changed = title.as_deref().is_some_and(|t| t.trim() != filter.title)
+        || action.is_some_and(|a| a != filter.action)
+        || context.as_ref().is_some_and(|c| *c != filter.context)
+        || expires_at != filter.expires_at;
+    let keyword_count = db::filters::keywords_of(&state.db, &[filter.id])
+        .await?
+        .len();
+    if changed && keyword_count > 1 {
+        return Err(Error::Validation(V1_SHARED.into()));
+    }
+    let phrase = input.phrase.unwrap_or_else(|| current.keyword.clone());
+    check_keyword(&phrase)?;
+    let title = title.unwrap_or_else(|| filter.title.clone());
+    check_title(&title)?;
+    let context = context.unwrap_or_else(|| filter.context.clone());
+    let mut tx = state.db.begin().await?;
+    db::filters::update_keyword(
+        &mut *tx,
+        keyword_id,
+        &phrase,
+        input.whole_word.unwrap_or(current.whole_word),
+    )
+    .await?;
+    let filter = if changed {
+        let fields = Fields {
+            title: title.trim(),
+            context: &context,
+            action: action.unwrap_or(&filter.action),
+            expires_at,
+        };
+        db::filters::update(&mut *tx, filter.id, &fields, state.clock.now()).await?
+    } else {
+        filter
+    };
+    tx.commit().await?;
+    view(state, filter).await
+}

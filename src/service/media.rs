@@ -72,7 +72,7 @@ pub fn media_url(state: &AppState, name: &str) -> String {
         .unwrap_or_else(|| state.urls.media(name))
 }
 
-fn attachment_entity(state: &AppState, upload: &Upload) -> MediaAttachment {
+pub(crate) fn attachment_entity(state: &AppState, upload: &Upload) -> MediaAttachment {
     MediaAttachment {
         id: upload.id,
         kind: "image",
@@ -324,6 +324,24 @@ pub async fn open(state: &AppState, name: &str) -> Result<Served> {
     }))
 }
 
+/// Deletes one of `owner`'s uploads (Mastodon's `DELETE /api/v1/media/:id`):
+/// only one no post carries and no scheduled post holds, as Mastodon
+/// refuses to delete media in use.
+pub async fn discard(state: &AppState, owner: &Actor, id: i64) -> Result<()> {
+    let upload = db::uploads::find_owned(&state.db, owner.id, id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let in_use = || Error::Validation("Media attachment is currently used by a status".into());
+    if upload.post_id.is_some() || upload.scheduled_status_id.is_some() {
+        return Err(in_use());
+    }
+    let names = db::uploads::delete_discardable(&state.db, owner.id, id)
+        .await?
+        .ok_or_else(in_use)?;
+    remove_files(state, &names).await;
+    Ok(())
+}
+
 /// Removes uploads that no post took within `UNATTACHED_LIFETIME` of their
 /// upload, by the state's clock; returns how many.
 pub async fn remove_stale(state: &AppState) -> Result<usize> {
@@ -384,13 +402,16 @@ pub async fn retry_removals(state: &AppState) -> Result<usize> {
 
 /// The media a post is written or edited with, checked: at most four, each
 /// the author's own and carried by no other post; alt text and focal points
-/// from `attributes` applied. `post_id` is the post being edited.
+/// from `attributes` applied. `post_id` is the post being edited;
+/// `scheduled` the scheduled status being published, whose uploads it may
+/// take (those of other scheduled statuses are refused).
 pub(crate) async fn check_for_post(
     state: &AppState,
     author: &Actor,
     ids: &[i64],
     attributes: &[MediaAttributes<'_>],
     post_id: Option<i64>,
+    scheduled: Option<i64>,
 ) -> Result<Vec<Upload>> {
     if ids.len() > rules::MAX_PER_POST {
         return Err(Error::Validation(format!(
@@ -410,7 +431,9 @@ pub(crate) async fn check_for_post(
             return Err(Error::Validation(format!("media {id} is not one of yours")));
         };
         let upload = found.swap_remove(at);
-        if upload.post_id.is_some() && upload.post_id != post_id {
+        if (upload.post_id.is_some() && upload.post_id != post_id)
+            || (upload.scheduled_status_id.is_some() && upload.scheduled_status_id != scheduled)
+        {
             return Err(Error::Validation(format!(
                 "media {id} is already attached to another post"
             )));

@@ -1,8 +1,10 @@
 //! Use cases. Each owns its transaction and is called alike by the CLI, the
 //! client API, the web UI and the inbox.
 
+pub mod about;
 pub mod account_mail;
 pub mod accounts;
+pub mod announcements;
 pub mod audit;
 pub mod blocklists;
 pub mod blocks;
@@ -10,6 +12,7 @@ pub mod cards;
 pub mod compose;
 pub mod conversations;
 pub mod deletion;
+pub mod directory;
 pub mod discovery;
 pub mod domain_blocks;
 pub mod domain_policy;
@@ -50,6 +53,7 @@ pub mod remote_media;
 pub mod reply_controls;
 pub mod reports;
 pub mod rules;
+pub mod scheduled;
 pub mod self_check;
 pub mod sessions;
 pub mod signed;

@@ -198,6 +198,15 @@ pub async fn read(state: &AppState, change: &Change) -> Result<Option<Event>> {
         Change::NotificationsMerged { recipient } => Some(Event::NotificationsMerged {
             recipient: *recipient,
         }),
+        Change::Announced { announcement } => Some(Event::Announcement(*announcement)),
+        Change::AnnouncementReacted { announcement, name } => Some(Event::AnnouncementReaction {
+            announcement: *announcement,
+            count: db::announcements::reaction_count(pool, *announcement, name).await?,
+            name: name.clone(),
+        }),
+        Change::AnnouncementWithdrawn { announcement } => {
+            Some(Event::AnnouncementDelete(*announcement))
+        }
         Change::DomainPolicy | Change::Queued => None,
     })
 }

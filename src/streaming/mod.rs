@@ -59,6 +59,17 @@ pub enum Event {
     NotificationsMerged {
         recipient: i64,
     },
+    /// An announcement was published or edited (`announcement`), reacted
+    /// to (`announcement.reaction`: the name's count), or withdrawn
+    /// (`announcement.delete`); shown on every local account's `user`
+    /// stream.
+    Announcement(i64),
+    AnnouncementReaction {
+        announcement: i64,
+        name: String,
+        count: i64,
+    },
+    AnnouncementDelete(i64),
 }
 
 /// The process's fan-out: the listener publishes, connections subscribe.

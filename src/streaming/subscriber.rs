@@ -249,6 +249,12 @@ impl Subscriber {
             (Stream::User, Event::Delete { audience, .. }) => {
                 audience.binary_search(&viewer).is_ok()
             }
+            (
+                Stream::User,
+                Event::Announcement(_)
+                | Event::AnnouncementReaction { .. }
+                | Event::AnnouncementDelete(_),
+            ) => self.viewer.is_local(),
             (Stream::User | Stream::UserNotification, Event::Notification(n)) => {
                 n.recipient_id == viewer
                     && !n.filtered
@@ -361,6 +367,31 @@ impl Subscriber {
             },
             // Mastodon's payload: the string "1".
             Event::NotificationsMerged { .. } => Some(("notifications_merged", "1".to_string())),
+            Event::Announcement(id) => {
+                match crate::service::announcements::one_for_reader(state, &self.viewer, *id)
+                    .await?
+                {
+                    Some(shown) => Some((
+                        "announcement",
+                        to_json(&crate::mastodon::announcement::entity(&shown))?,
+                    )),
+                    None => None,
+                }
+            }
+            Event::AnnouncementReaction {
+                announcement,
+                name,
+                count,
+            } => Some((
+                "announcement.reaction",
+                serde_json::json!({
+                    "name": name,
+                    "count": count,
+                    "announcement_id": announcement.to_string(),
+                })
+                .to_string(),
+            )),
+            Event::AnnouncementDelete(id) => Some(("announcement.delete", id.to_string())),
         })
     }
 }

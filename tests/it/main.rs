@@ -4,7 +4,9 @@
 
 mod actors;
 mod admin;
+mod announcements;
 mod api;
+mod api_extras;
 mod blocklists;
 mod cards;
 mod cli;
@@ -29,6 +31,7 @@ mod grouped_notifications;
 mod harness;
 mod http;
 mod inbox;
+mod instance_pages;
 mod jsonld_shapes;
 mod link_verification;
 mod mail;
@@ -57,6 +60,7 @@ mod reports;
 mod roles;
 mod rules;
 mod s3;
+mod scheduled;
 mod scheme;
 mod search;
 mod self_check;

@@ -18,6 +18,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/conversations", get(index))
         .route("/api/v1/conversations/{id}", delete(remove))
         .route("/api/v1/conversations/{id}/read", post(read))
+        .route("/api/v1/conversations/{id}/unread", post(unread))
 }
 
 /// Paged by each conversation's newest post, as Mastodon pages them.
@@ -53,6 +54,20 @@ async fn read(
 ) -> Result<Json<e::Conversation>> {
     let (_, viewer) = token.user("write:conversations")?;
     let row = conversations::mark_read(&state, viewer, id(&raw)?).await?;
+    let mut items = Presenter::new(&state, Some(viewer))
+        .conversations(std::slice::from_ref(&row))
+        .await?;
+    items.pop().map(Json).ok_or(Error::NotFound)
+}
+
+/// `POST /api/v1/conversations/:id/unread` (Mastodon 4.5).
+async fn unread(
+    State(state): State<AppState>,
+    token: Token,
+    Path(raw): Path<String>,
+) -> Result<Json<e::Conversation>> {
+    let (_, viewer) = token.user("write:conversations")?;
+    let row = conversations::mark_unread(&state, viewer, id(&raw)?).await?;
     let mut items = Presenter::new(&state, Some(viewer))
         .conversations(std::slice::from_ref(&row))
         .await?;

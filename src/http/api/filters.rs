@@ -1,5 +1,5 @@
-//! `/api/v2/filters/...` and the read-only `/api/v1/filters`
-//! (<https://docs.joinmastodon.org/methods/filters/>).
+//! `/api/v2/filters/...` and Mastodon 4's `/api/v1/filters` (one v1 filter
+//! per keyword of a v2 filter) (<https://docs.joinmastodon.org/methods/filters/>).
 
 use axum::extract::{Path, State};
 use axum::routing::get;
@@ -16,7 +16,11 @@ use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/api/v1/filters", get(v1_index))
+        .route("/api/v1/filters", get(v1_index).post(v1_create))
+        .route(
+            "/api/v1/filters/{id}",
+            get(v1_show).put(v1_update).delete(v1_delete),
+        )
         .route("/api/v2/filters", get(index).post(create))
         .route(
             "/api/v2/filters/keywords/{id}",
@@ -108,6 +112,82 @@ async fn v1_index(State(state): State<AppState>, token: Token) -> Result<Json<Ve
     let (_, owner) = token.user("read:filters")?;
     let all = filters::all(&state, owner).await?;
     Ok(Json(all.iter().flat_map(present::v1_filters).collect()))
+}
+
+#[derive(Deserialize)]
+struct V1Params {
+    phrase: Option<String>,
+    #[serde(default, deserialize_with = "given_list")]
+    context: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "lenient::opt_bool")]
+    irreversible: Option<bool>,
+    #[serde(default, deserialize_with = "lenient::opt_bool")]
+    whole_word: Option<bool>,
+    #[serde(default, deserialize_with = "given_i64")]
+    expires_in: Option<Option<i64>>,
+}
+
+impl V1Params {
+    fn input(self) -> filters::V1Input {
+        filters::V1Input {
+            phrase: self.phrase,
+            context: self.context,
+            irreversible: self.irreversible,
+            whole_word: self.whole_word,
+            expires_in: self.expires_in,
+        }
+    }
+}
+
+/// The v1 filter of keyword `keyword` in `view`.
+fn v1_of(view: &filters::FilterView, keyword: i64) -> Result<e::V1Filter> {
+    present::v1_filters(view)
+        .into_iter()
+        .find(|f| f.id == keyword.to_string())
+        .ok_or(Error::NotFound)
+}
+
+async fn v1_show(
+    State(state): State<AppState>,
+    token: Token,
+    Path(raw): Path<String>,
+) -> Result<Json<e::V1Filter>> {
+    let (_, owner) = token.user("read:filters")?;
+    let keyword = filters::keyword(&state, owner, id(&raw)?).await?;
+    let view = filters::get(&state, owner, keyword.filter_id).await?;
+    Ok(Json(v1_of(&view, keyword.id)?))
+}
+
+async fn v1_create(
+    State(state): State<AppState>,
+    token: Token,
+    Params(p): Params<V1Params>,
+) -> Result<Json<e::V1Filter>> {
+    let (_, owner) = token.user("write:filters")?;
+    let (view, keyword) = filters::v1_create(&state, owner, p.input()).await?;
+    Ok(Json(v1_of(&view, keyword)?))
+}
+
+async fn v1_update(
+    State(state): State<AppState>,
+    token: Token,
+    Path(raw): Path<String>,
+    Params(p): Params<V1Params>,
+) -> Result<Json<e::V1Filter>> {
+    let (_, owner) = token.user("write:filters")?;
+    let keyword = id(&raw)?;
+    let view = filters::v1_update(&state, owner, keyword, p.input()).await?;
+    Ok(Json(v1_of(&view, keyword)?))
+}
+
+async fn v1_delete(
+    State(state): State<AppState>,
+    token: Token,
+    Path(raw): Path<String>,
+) -> Result<Json<Value>> {
+    let (_, owner) = token.user("write:filters")?;
+    filters::delete_keyword(&state, owner, id(&raw)?).await?;
+    Ok(Json(json!({})))
 }
 
 async fn show(

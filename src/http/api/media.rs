@@ -24,9 +24,10 @@ pub fn routes(max_image_bytes: usize) -> Router<AppState> {
         .route("/api/v2/media", post(upload))
         .route("/api/v1/media", post(upload))
         .layer(DefaultBodyLimit::max(max_image_bytes + FORM_OVERHEAD));
-    Router::new()
-        .merge(uploads)
-        .route("/api/v1/media/{id}", get(show).put(describe))
+    Router::new().merge(uploads).route(
+        "/api/v1/media/{id}",
+        get(show).put(describe).delete(discard),
+    )
 }
 
 #[derive(Deserialize, Default)]
@@ -90,6 +91,17 @@ async fn describe(
     )
     .await?;
     Ok(Json(entity(&updated)))
+}
+
+/// `DELETE /api/v1/media/:id` (Mastodon 4.4): an upload no post uses.
+async fn discard(
+    State(state): State<AppState>,
+    token: Token,
+    Path(raw): Path<String>,
+) -> Result<Json<serde_json::Value>> {
+    let (_, owner) = token.user("write:media")?;
+    media::discard(&state, owner, id(&raw)?).await?;
+    Ok(Json(json!({})))
 }
 
 pub fn entity(m: &MediaAttachment) -> e::MediaAttachment {

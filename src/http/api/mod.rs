@@ -7,11 +7,13 @@ pub mod accounts;
 pub mod admin_accounts;
 pub mod admin_blocklists;
 pub mod admin_domains;
+pub mod announcements;
 pub mod apps;
 pub mod auth;
 pub mod blocks;
 pub mod bookmarks;
 pub mod conversations;
+pub mod directory;
 pub mod domain_blocks;
 pub mod emails;
 pub mod endorsements;
@@ -21,6 +23,7 @@ pub mod filters;
 pub mod follow_requests;
 pub mod import;
 pub mod instance;
+pub mod instance_pages;
 pub mod lists;
 pub mod markers;
 pub mod media;
@@ -33,6 +36,7 @@ pub mod preferences;
 pub mod profile;
 pub mod push;
 pub mod reports;
+pub mod scheduled_statuses;
 pub mod search;
 pub mod statuses;
 pub mod streaming;
@@ -81,8 +85,12 @@ pub fn routes(state: AppState) -> Router<AppState> {
     Router::new()
         .merge(apps::routes())
         .merge(instance::routes())
+        .merge(instance_pages::routes())
         .merge(accounts::routes(state.config.media.max_image_bytes))
         .merge(statuses::routes())
+        .merge(scheduled_statuses::routes())
+        .merge(announcements::routes())
+        .merge(directory::routes())
         .merge(polls::routes())
         .merge(bookmarks::routes())
         .merge(profile::routes())

@@ -17,7 +17,9 @@
 
 mod about;
 mod admin;
+mod admin_about;
 mod admin_accounts;
+mod admin_announcements;
 mod admin_domains;
 mod admin_previews;
 mod admin_reports;
@@ -61,6 +63,8 @@ use crate::state::AppState;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/about", get(about::about))
+        .route("/privacy-policy", get(about::privacy_policy))
+        .route("/terms-of-service", get(about::terms_of_service))
         .route("/auth/sign_up", get(auth::sign_up_form).post(auth::sign_up))
         .route("/auth/sign_in", get(auth::sign_in_form).post(auth::sign_in))
         .route("/auth/sign_out", post_to(auth::sign_out))
@@ -93,6 +97,8 @@ pub fn routes() -> Router<AppState> {
         .merge(admin_previews::routes())
         .merge(admin_reports::routes())
         .merge(admin_rules::routes())
+        .merge(admin_announcements::routes())
+        .merge(admin_about::routes())
         .merge(settings_leaving::routes())
         .merge(settings_data::routes())
         .merge(settings_blocks::routes())

@@ -140,6 +140,38 @@ const MAX_LANGUAGE: usize = 16;
 /// Writes a post and sends it where it belongs: followers (once per server),
 /// mentioned accounts and the author of the post replied to.
 pub async fn create(state: &AppState, author: &Actor, draft: Draft<'_>) -> Result<Post> {
+    write(state, author, draft, None).await
+}
+
+/// A scheduled status being published (`service::scheduled`).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct FromSchedule {
+    pub id: i64,
+    pub app_id: Option<i64>,
+}
+
+/// Publishes a scheduled status as [`create`] writes a post: the scheduled
+/// status is taken (deleted) in the transaction that stores the post, so it
+/// is published once; gone meanwhile (cancelled, or published by another
+/// run), nothing is written and the answer is `NotFound`.
+pub(crate) async fn publish_scheduled(
+    state: &AppState,
+    author: &Actor,
+    draft: Draft<'_>,
+    scheduled: FromSchedule,
+) -> Result<Post> {
+    write(state, author, draft, Some(scheduled)).await
+}
+
+/// What a draft is checked against before a post is written or scheduled:
+/// the author may post, the media, the text, the language and the poll.
+/// Returns the uploads the post will carry, and the language tag.
+pub(crate) async fn check(
+    state: &AppState,
+    author: &Actor,
+    draft: &Draft<'_>,
+    scheduled: Option<i64>,
+) -> Result<(Vec<db::uploads::Upload>, Option<String>)> {
     if !author.is_local() {
         return Err(Error::Forbidden(
             "only local accounts post from here".into(),
@@ -158,9 +190,10 @@ pub async fn create(state: &AppState, author: &Actor, draft: Draft<'_>) -> Resul
         draft.media_ids.unwrap_or_default(),
         draft.media_attributes,
         None,
+        scheduled,
     )
     .await?;
-    let text = checked_text(state, &draft, !uploads.is_empty())?;
+    checked_text(state, draft, !uploads.is_empty())?;
     let language = match draft.language.map(str::trim).filter(|l| !l.is_empty()) {
         Some(l)
             if l.len() <= MAX_LANGUAGE
@@ -180,6 +213,17 @@ pub async fn create(state: &AppState, author: &Actor, draft: Draft<'_>) -> Resul
             ));
         }
     }
+    Ok((uploads, language))
+}
+
+async fn write(
+    state: &AppState,
+    author: &Actor,
+    draft: Draft<'_>,
+    scheduled: Option<FromSchedule>,
+) -> Result<Post> {
+    let (uploads, language) = check(state, author, &draft, scheduled.map(|s| s.id)).await?;
+    let text = checked_text(state, &draft, !uploads.is_empty())?;
     let parent = match draft.in_reply_to {
         Some(id) => Some(
             db::posts::find_by_ap_id_or_url(&state.db, id)
@@ -247,6 +291,11 @@ pub async fn create(state: &AppState, author: &Actor, draft: Draft<'_>) -> Resul
 
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
+    if let Some(scheduled) = scheduled
+        && !db::scheduled_statuses::take(&mut *tx, scheduled.id).await?
+    {
+        return Err(Error::NotFound);
+    }
     let id = db::posts::next_id(&mut *tx, now).await?;
     let ap_id = state.urls.post(&author.username, id);
     let url = state.urls.post_page(&author.username, id);
@@ -295,6 +344,9 @@ pub async fn create(state: &AppState, author: &Actor, draft: Draft<'_>) -> Resul
     .await?;
     if !uploads.is_empty() {
         media::set_for_post(&mut tx, state, author, post.id, &uploads).await?;
+    }
+    if let Some(app) = scheduled.and_then(|s| s.app_id) {
+        db::posts::set_app(&mut *tx, post.id, app).await?;
     }
     let mut quote_request = None;
     if let (Some(q), Some(qa)) = (&quoted, &quoted_author) {
@@ -424,6 +476,7 @@ pub async fn edit(state: &AppState, author: &Actor, post: &Post, draft: Draft<'_
         &media_ids,
         draft.media_attributes,
         Some(post.id),
+        None,
     )
     .await?;
     if !uploads.is_empty() && db::polls::find(&state.db, post.id).await?.is_some() {

@@ -5,16 +5,18 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use crate::domain::interaction::ReplyPolicy;
 use crate::domain::visibility::Visibility;
 use crate::error::{Error, Result};
+use crate::http::api::scheduled_statuses::{self, parse_time};
 use crate::http::api::{Params, Token, params::lenient};
 use crate::mastodon::Presenter;
 use crate::mastodon::entities as e;
 use crate::service::posts::draft;
-use crate::service::{compose, media, posts};
+use crate::service::{compose, media, posts, scheduled};
 use crate::state::AppState;
 
 use super::visible_post;
@@ -27,6 +29,8 @@ pub(super) struct PollParams {
     expires_in: Option<i64>,
     #[serde(default, deserialize_with = "lenient::bool")]
     multiple: bool,
+    #[serde(default, deserialize_with = "lenient::bool")]
+    hide_totals: bool,
 }
 
 /// GoToSocial's rules for one kind of interaction, as a client sends them.
@@ -197,18 +201,19 @@ impl StatusParams {
     }
 }
 
+/// Posts, or schedules with `scheduled_at` (answering a ScheduledStatus);
+/// as on Mastodon, a time already past posts at once.
 pub(super) async fn create(
     State(state): State<AppState>,
     token: Token,
     headers: HeaderMap,
     Params(p): Params<StatusParams>,
-) -> Result<Json<e::Status>> {
+) -> Result<Response> {
     let (user, author) = token.user("write:statuses")?;
-    if p.scheduled_at.as_deref().is_some_and(|s| !s.is_empty()) {
-        return Err(Error::Validation(
-            "scheduled posts are not supported on this server".into(),
-        ));
-    }
+    let scheduled_at = match p.scheduled_at.as_deref().filter(|s| !s.trim().is_empty()) {
+        Some(raw) => scheduled::in_future(&state, parse_time(raw)?),
+        None => None,
+    };
     let media_ids = p.media_ids()?;
     let visibility = draft::visibility(user, p.visibility.as_deref())?;
     let parent = match &p.in_reply_to_id {
@@ -223,6 +228,36 @@ pub(super) async fn create(
         Some(policy) => Some(policy.reply_policy(visibility)?),
         None => None,
     };
+    let app_id = token.app.as_ref().map(|a| a.id);
+    if let Some(at) = scheduled_at {
+        let poll = p.poll()?.map(|poll| scheduled::PollParams {
+            options: poll.options,
+            expires_in: poll.expires_in.num_seconds(),
+            multiple: poll.multiple,
+            hide_totals: p.poll.as_ref().is_some_and(|p| p.hide_totals),
+        });
+        let params = scheduled::Params {
+            text: p.status.clone().unwrap_or_default(),
+            poll,
+            media_ids: (!p.media_ids.is_empty()).then(|| p.media_ids.clone()),
+            sensitive: p.sensitive,
+            spoiler_text: p.spoiler_text.clone(),
+            visibility: p.visibility.clone(),
+            language: p.language.clone(),
+            quote_approval_policy: p.quote_approval_policy.clone(),
+            reply_policy: reply_policy.map(|r| r.as_str().to_string()),
+            ..scheduled::Params::default()
+        };
+        let request = scheduled::Request {
+            params,
+            scheduled_at: at,
+            in_reply_to: parent.as_ref(),
+            quote_of: quoted.as_ref(),
+            app_id,
+        };
+        let kept = scheduled::schedule(&state, user, author, request).await?;
+        return Ok(Json(scheduled_statuses::entity(&kept)).into_response());
+    }
     let draft = draft::new_post(
         user,
         draft::Request {
@@ -240,18 +275,8 @@ pub(super) async fn create(
         },
     )?;
     let key = headers.get("idempotency-key").and_then(|v| v.to_str().ok());
-    let post = compose::create(
-        &state,
-        user,
-        author,
-        draft,
-        key,
-        token.app.as_ref().map(|a| a.id),
-    )
-    .await?;
-    Ok(Json(
-        Presenter::new(&state, Some(author)).status(&post).await?,
-    ))
+    let post = compose::create(&state, user, author, draft, key, app_id).await?;
+    Ok(Json(Presenter::new(&state, Some(author)).status(&post).await?).into_response())
 }
 
 pub(super) async fn delete(
