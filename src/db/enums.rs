@@ -10,6 +10,7 @@ use sqlx::{Decode, Encode, Postgres, Type};
 
 use crate::domain::follows::FollowState;
 use crate::domain::interaction::ReplyPolicy;
+use crate::domain::media::{UploadKind, UploadState};
 use crate::domain::notifications::NotificationKind;
 use crate::domain::signature_mode::SignatureMode;
 use crate::domain::visibility::{QuotePolicy, QuoteState, Visibility};
@@ -60,3 +61,6 @@ text_enum!(ReplyPolicy, "a reply policy");
 text_enum!(NotificationKind, "a notification kind");
 text_enum!(FollowState, "a follow state");
 text_enum!(SignatureMode, "a signature mode");
+text_enum!(UploadKind, "a kind of upload");
+text_enum!(UploadState, "an upload's state");
+text_enum!(crate::transcode::Kind, "video or audio");

@@ -608,14 +608,24 @@ pub fn media_attachment(id: i64, a: &db::media::Attachment) -> e::MediaAttachmen
         meta.insert("original".into(), original.clone());
         meta.insert("small".into(), original);
     }
+    if let Some(duration) = a.duration {
+        let original = meta.entry("original").or_insert_with(|| json!({}));
+        original["duration"] = json!(duration);
+    }
     if let (Some(x), Some(y)) = (a.focal_x, a.focal_y) {
         meta.insert("focus".into(), json!({ "x": x, "y": y }));
     }
+    // An image is its own preview; video and audio have one when they came
+    // with a poster (`icon`) or were made here.
+    let preview_url = match &a.preview_url {
+        Some(preview) => Some(preview.clone()),
+        None => (a.kind == "image").then(|| a.url.clone()),
+    };
     e::MediaAttachment {
         id: id.to_string(),
         kind: a.kind.clone(),
-        url: a.url.clone(),
-        preview_url: Some(a.url.clone()),
+        url: Some(a.url.clone()),
+        preview_url,
         remote_url: None,
         meta: serde_json::Value::Object(meta),
         description: (!a.description.is_empty()).then(|| a.description.clone()),

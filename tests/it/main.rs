@@ -58,5 +58,6 @@ mod self_check;
 mod streaming;
 mod timelines;
 mod topology;
+mod video;
 mod web;
 mod web_controls;
