@@ -30,7 +30,7 @@ fn made_with_ffmpeg(args: &[&str], extension: &str) -> Vec<u8> {
 }
 
 /// A WebM (VP8 and Vorbis) of `seconds`, 160x120 at 25 frames a second.
-fn webm(seconds: u32) -> Vec<u8> {
+pub fn webm(seconds: u32) -> Vec<u8> {
     let video = format!("testsrc=size=160x120:rate=25:duration={seconds}");
     let audio = format!("sine=frequency=440:duration={seconds}");
     made_with_ffmpeg(
@@ -502,14 +502,7 @@ async fn a_video_post_reaches_another_skein_with_its_type_size_length_and_poster
 
     // Beta keeps what it says.
     let copy = beta.post(&ap_id).await;
-    let (kind, media_type, width, height, duration, preview): (
-        String,
-        Option<String>,
-        Option<i32>,
-        Option<i32>,
-        Option<f32>,
-        Option<String>,
-    ) = sqlx::query_as(
+    let row: ArrivedMedium = sqlx::query_as(
         "select kind, media_type, width, height, duration, preview_url
          from attachments where post_id = $1",
     )
@@ -517,11 +510,11 @@ async fn a_video_post_reaches_another_skein_with_its_type_size_length_and_poster
     .fetch_one(&beta.db)
     .await
     .unwrap();
-    assert_eq!(kind, "video");
-    assert_eq!(media_type.as_deref(), Some("video/mp4"));
-    assert_eq!((width, height), (Some(160), Some(120)));
-    assert!((0.9..1.2).contains(&duration.unwrap()), "{duration:?}");
-    assert_eq!(preview.as_deref(), document["icon"]["url"].as_str());
+    assert_eq!(row.kind, "video");
+    assert_eq!(row.media_type.as_deref(), Some("video/mp4"));
+    assert_eq!((row.width, row.height), (Some(160), Some(120)));
+    assert!((0.9..1.2).contains(&row.duration.unwrap()), "{row:?}");
+    assert_eq!(row.preview_url.as_deref(), document["icon"]["url"].as_str());
     let beta_token = beta.token("bob").await;
     let (_, home) = beta.api_get(&beta_token, "/api/v1/timelines/home").await;
     let arrived = &home[0]["media_attachments"][0];
@@ -531,6 +524,17 @@ async fn a_video_post_reaches_another_skein_with_its_type_size_length_and_poster
         arrived["meta"]["original"]["duration"].is_number(),
         "{arrived}"
     );
+}
+
+/// A medium of a post as another server keeps it.
+#[derive(Debug, sqlx::FromRow)]
+struct ArrivedMedium {
+    kind: String,
+    media_type: Option<String>,
+    width: Option<i32>,
+    height: Option<i32>,
+    duration: Option<f32>,
+    preview_url: Option<String>,
 }
 
 /// A fixture of `tests/fixtures/` sent by `actor` of `fake`: its
