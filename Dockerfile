@@ -34,8 +34,9 @@ RUN touch src/main.rs src/lib.rs \
 FROM debian:bookworm-slim
 # ca-certificates: TLS to other servers. postgresql: the server binaries for
 # the embedded default store, used only while SKEIN_DATABASE_URL is unset.
+# ffmpeg: probing and transcoding video and audio uploads.
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends ca-certificates postgresql \
+    && apt-get install -y --no-install-recommends ca-certificates postgresql ffmpeg \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --uid 10001 --home-dir /var/lib/skein --create-home skein
 COPY --from=build /src/target/release/skein /usr/local/bin/skein

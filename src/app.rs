@@ -111,7 +111,8 @@ impl Application {
         let changes = streaming::listener::connect(&db)
             .await
             .context("listening for changes")?;
-        let state = Self::command_state(config, db, clock).await?;
+        let mut state = Self::command_state(config, db, clock).await?;
+        state.worker_id = Some(worker.id);
         let deliverer = Deliverer::new(state.clone(), worker.id);
         let pusher = Pusher::new(state.clone(), worker.id);
         Ok(Application {
@@ -180,6 +181,7 @@ impl Application {
             image_work: Arc::new(tokio::sync::Semaphore::new(
                 std::thread::available_parallelism().map_or(1, |n| n.get()),
             )),
+            worker_id: None,
             domain_policy: Arc::new(crate::domain::domain_policy::Current::new(policy)),
             streams: Arc::new(Hub::new()),
             actor_fetches: Arc::default(),
@@ -302,6 +304,11 @@ impl Application {
                     shutdown.clone(),
                 ));
             }
+            workers.push(crate::jobs::media::spawn(
+                self.state.clone(),
+                self.worker.id,
+                shutdown.clone(),
+            ));
             if config.smtp.enabled() {
                 workers.push(crate::jobs::mail::spawn(
                     self.state.clone(),

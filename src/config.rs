@@ -246,6 +246,20 @@ pub struct MediaConfig {
     /// Empty: `data_dir/media`.
     pub dir: PathBuf,
     pub max_image_bytes: usize,
+    /// The ffmpeg program (a name looked up on PATH, or a path).
+    pub ffmpeg: PathBuf,
+    /// The ffprobe program.
+    pub ffprobe: PathBuf,
+    /// The largest video or audio file accepted, in bytes.
+    pub max_video_bytes: usize,
+    /// The longest video or audio accepted, in seconds.
+    pub max_duration_seconds: u64,
+    /// The highest frame rate accepted.
+    pub max_frame_rate: u32,
+    /// The most pixels a video frame may have.
+    pub max_video_pixels: u64,
+    /// How long one transcoding may run before it is stopped.
+    pub transcode_timeout_seconds: u64,
     /// Cached remote files older than this many days are removed by the
     /// daily timed work (0: never; `skein media prune` does it by hand).
     pub remote_retention_days: u32,
@@ -626,6 +640,37 @@ impl Config {
                 key: "media.remote_cache.concurrency",
                 message: "must be at least 1".into(),
             });
+        }
+        for (key, value) in [
+            ("media.max_video_bytes", self.media.max_video_bytes as u64),
+            (
+                "media.max_duration_seconds",
+                self.media.max_duration_seconds,
+            ),
+            ("media.max_frame_rate", u64::from(self.media.max_frame_rate)),
+            ("media.max_video_pixels", self.media.max_video_pixels),
+            (
+                "media.transcode_timeout_seconds",
+                self.media.transcode_timeout_seconds,
+            ),
+        ] {
+            if value == 0 {
+                return Err(ConfigError::Invalid {
+                    key,
+                    message: "must be at least 1".into(),
+                });
+            }
+        }
+        for (key, value) in [
+            ("media.ffmpeg", &self.media.ffmpeg),
+            ("media.ffprobe", &self.media.ffprobe),
+        ] {
+            if value.as_os_str().is_empty() {
+                return Err(ConfigError::Invalid {
+                    key,
+                    message: "names the program (e.g. \"ffmpeg\" or \"/usr/bin/ffmpeg\")".into(),
+                });
+            }
         }
         self.storage.validate()?;
         if self.delivery.per_host == 0 {

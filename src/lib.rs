@@ -42,5 +42,7 @@ pub mod storage;
 pub mod streaming;
 /// Logging set-up.
 pub mod telemetry;
+/// Video and audio work for uploads with ffmpeg.
+pub mod transcode;
 /// Web Push's wire format: message encryption and VAPID tokens.
 pub mod webpush;

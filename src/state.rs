@@ -48,6 +48,10 @@ pub struct AppState {
     /// Image processing running at once, at most one per CPU: each takes a
     /// core and up to a few hundred MB, so more would only queue in memory.
     pub image_work: Arc<Semaphore>,
+    /// This process's worker id (`jobs::WorkerLock`), for work a request
+    /// does itself that workers could claim too (the web composer's
+    /// transcoding); None for command-line states.
+    pub worker_id: Option<i32>,
     /// The instance's domain policy, held in memory: replaced whole when
     /// it changes (here, or in another process, announced by NOTIFY).
     pub domain_policy: Arc<crate::domain::domain_policy::Current>,

@@ -10,6 +10,7 @@ use sqlx::{Decode, Encode, Postgres, Type};
 
 use crate::domain::follows::FollowState;
 use crate::domain::interaction::ReplyPolicy;
+use crate::domain::media::{UploadKind, UploadState};
 use crate::domain::notifications::{NotificationKind, PolicyAction};
 use crate::domain::signature_mode::SignatureMode;
 use crate::domain::visibility::{QuotePolicy, QuoteState, Visibility};
@@ -61,3 +62,6 @@ text_enum!(NotificationKind, "a notification kind");
 text_enum!(PolicyAction, "a notification policy action");
 text_enum!(FollowState, "a follow state");
 text_enum!(SignatureMode, "a signature mode");
+text_enum!(UploadKind, "a kind of upload");
+text_enum!(UploadState, "an upload's state");
+text_enum!(crate::transcode::Kind, "video or audio");

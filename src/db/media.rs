@@ -14,6 +14,11 @@ pub struct Attachment {
     pub focal_y: Option<f32>,
     pub width: Option<i32>,
     pub height: Option<i32>,
+    /// Of video and audio: the poster frame or waveform, or a remote
+    /// medium's `icon`.
+    pub preview_url: Option<String>,
+    /// Of video and audio: seconds.
+    pub duration: Option<f32>,
 }
 
 pub async fn add_attachments(
@@ -24,8 +29,9 @@ pub async fn add_attachments(
     for (position, a) in attachments.iter().enumerate() {
         sqlx::query(
             "insert into attachments (post_id, position, kind, url, media_type, description,
-                                      blurhash, focal_x, focal_y, width, height)
-             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                                      blurhash, focal_x, focal_y, width, height,
+                                      preview_url, duration)
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
         )
         .bind(post_id)
         .bind(position as i32)
@@ -38,6 +44,8 @@ pub async fn add_attachments(
         .bind(a.focal_y)
         .bind(a.width)
         .bind(a.height)
+        .bind(&a.preview_url)
+        .bind(a.duration)
         .execute(&mut *db)
         .await?;
     }
@@ -55,8 +63,9 @@ pub async fn set_local_attachments(
     for (position, (id, a)) in attachments.iter().enumerate() {
         sqlx::query(
             "insert into attachments (id, post_id, position, kind, url, media_type, description,
-                                      blurhash, focal_x, focal_y, width, height)
-             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                                      blurhash, focal_x, focal_y, width, height,
+                                      preview_url, duration)
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
         )
         .bind(id)
         .bind(post_id)
@@ -70,6 +79,8 @@ pub async fn set_local_attachments(
         .bind(a.focal_y)
         .bind(a.width)
         .bind(a.height)
+        .bind(&a.preview_url)
+        .bind(a.duration)
         .execute(&mut *db)
         .await?;
     }
@@ -110,7 +121,8 @@ pub async fn attachments(
     post_id: i64,
 ) -> Result<Vec<Attachment>, sqlx::Error> {
     sqlx::query_as(
-        "select kind, url, media_type, description, blurhash, focal_x, focal_y, width, height
+        "select kind, url, media_type, description, blurhash, focal_x, focal_y, width, height,
+                preview_url, duration
          from attachments where post_id = $1 order by position",
     )
     .bind(post_id)

@@ -96,7 +96,7 @@ pub async fn attachments(
 ) -> Result<Vec<PostAttachment>, sqlx::Error> {
     sqlx::query_as(
         "select id, post_id, kind, url, media_type, description, blurhash, focal_x, focal_y,
-                width, height
+                width, height, preview_url, duration
          from attachments where post_id = any($1) order by post_id, position",
     )
     .bind(post_ids)

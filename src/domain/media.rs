@@ -66,8 +66,98 @@ pub fn is_file_name(name: &str) -> bool {
         && stem
             .bytes()
             .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-        && (matches!(extension, "jpg" | "png" | "gif")
+        && (matches!(extension, "jpg" | "png" | "gif" | "mp4" | "mp3" | "src")
             || super::sniff::StreamType::from_extension(extension).is_some())
+}
+
+/// What an upload is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UploadKind {
+    Image,
+    Video,
+    Audio,
+}
+
+impl UploadKind {
+    /// Mastodon's name (a MediaAttachment's `type`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UploadKind::Image => "image",
+            UploadKind::Video => "video",
+            UploadKind::Audio => "audio",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<UploadKind> {
+        [UploadKind::Image, UploadKind::Video, UploadKind::Audio]
+            .into_iter()
+            .find(|k| k.as_str() == raw)
+    }
+}
+
+/// Where an upload is: video and audio are `Processing` until transcoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UploadState {
+    Processing,
+    Ready,
+    Failed,
+}
+
+impl UploadState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UploadState::Processing => "processing",
+            UploadState::Ready => "ready",
+            UploadState::Failed => "failed",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<UploadState> {
+        [
+            UploadState::Processing,
+            UploadState::Ready,
+            UploadState::Failed,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == raw)
+    }
+}
+
+/// An ISO 8601 duration as ActivityStreams' `duration` takes it:
+/// `PT1.5S`, `PT754S`.
+pub fn iso_duration(seconds: f64) -> String {
+    let rounded = (seconds.max(0.0) * 1000.0).round() / 1000.0;
+    format!("PT{rounded}S")
+}
+
+/// Reads an ISO 8601 duration (`PT1H2M3.5S`, as PeerTube sends it) or a
+/// number of seconds (as Funkwhale does); seconds.
+pub fn parse_duration(value: &serde_json::Value) -> Option<f64> {
+    if let Some(n) = value.as_f64() {
+        return (n.is_finite() && n >= 0.0).then_some(n);
+    }
+    let text = value.as_str()?.strip_prefix('P')?;
+    let (days, time) = match text.split_once('T') {
+        Some((d, t)) => (d, t),
+        None => (text, ""),
+    };
+    let mut total = 0.0;
+    let mut add = |part: &str, units: &[(char, f64)]| -> Option<()> {
+        let mut number = String::new();
+        for c in part.chars() {
+            if c.is_ascii_digit() || c == '.' {
+                number.push(c);
+            } else {
+                let scale = units.iter().find(|(u, _)| *u == c)?.1;
+                total += number.parse::<f64>().ok()? * scale;
+                number.clear();
+            }
+        }
+        number.is_empty().then_some(())
+    };
+    add(days, &[('D', 86400.0), ('W', 604800.0)])?;
+    add(time, &[('H', 3600.0), ('M', 60.0), ('S', 1.0)])?;
+    (total.is_finite() && total >= 0.0).then_some(total)
 }
 
 #[cfg(test)]
@@ -106,5 +196,19 @@ mod tests {
         ] {
             assert!(!is_file_name(bad), "{bad}");
         }
+    }
+    #[test]
+    fn durations_read_and_write_as_activitystreams_has_them() {
+        assert_eq!(iso_duration(1.0), "PT1S");
+        assert_eq!(iso_duration(1.04), "PT1.04S");
+        assert_eq!(parse_duration(&serde_json::json!("PT754S")), Some(754.0));
+        assert_eq!(
+            parse_duration(&serde_json::json!("PT1H2M3.5S")),
+            Some(3723.5)
+        );
+        assert_eq!(parse_duration(&serde_json::json!("P1DT1S")), Some(86401.0));
+        assert_eq!(parse_duration(&serde_json::json!(1843)), Some(1843.0));
+        assert_eq!(parse_duration(&serde_json::json!("1843")), None);
+        assert_eq!(parse_duration(&serde_json::json!("PTxS")), None);
     }
 }

@@ -159,7 +159,9 @@ pub fn note(post: &Post, author: &Actor, parts: &NoteParts) -> Value {
 }
 
 /// A medium as Mastodon sends it: a Document with its type, alt text
-/// (`name`), blurhash, focal point and size.
+/// (`name`), blurhash, focal point and size; video and audio with their
+/// length (`duration`, an ISO 8601 duration) and their preview as `icon`
+/// (which Mastodon reads as the thumbnail).
 fn attachment(a: &crate::db::media::Attachment) -> Value {
     let mut document = json!({
         "type": "Document",
@@ -176,6 +178,17 @@ fn attachment(a: &crate::db::media::Attachment) -> Value {
     if let (Some(width), Some(height)) = (a.width, a.height) {
         document["width"] = json!(width);
         document["height"] = json!(height);
+    }
+    if let Some(duration) = a.duration {
+        document["duration"] = json!(crate::domain::media::iso_duration(f64::from(duration)));
+    }
+    if let Some(preview) = &a.preview_url {
+        let media_type = if preview.ends_with(".png") {
+            "image/png"
+        } else {
+            "image/jpeg"
+        };
+        document["icon"] = json!({ "type": "Image", "mediaType": media_type, "url": preview });
     }
     document
 }

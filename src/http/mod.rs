@@ -106,7 +106,9 @@ pub fn router(state: AppState) -> Router {
         .merge(api::routes(state.clone()))
         .merge(oauth::routes())
         .merge(statics::routes())
-        .merge(web::routes())
+        .merge(web::routes(api::media::upload_body_limit(
+            &state.config.media,
+        )))
         .route("/health", get(health::health))
         .route("/metrics", get(crate::prometheus::scrape_with_token))
         .route("/", get(web::index))

@@ -7,6 +7,7 @@ pub mod cleanup;
 pub mod delivery;
 pub mod imports;
 pub mod mail;
+pub mod media;
 pub mod outcome;
 pub mod pool;
 pub mod push;

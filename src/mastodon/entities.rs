@@ -125,7 +125,8 @@ pub struct MediaAttachment {
     pub id: String,
     #[serde(rename = "type")]
     pub kind: String,
-    pub url: String,
+    /// None while an upload is being processed.
+    pub url: Option<String>,
     pub preview_url: Option<String>,
     pub remote_url: Option<String>,
     pub meta: Value,

@@ -823,14 +823,29 @@ pub fn media_attachment(
         meta.insert("original".into(), original.clone());
         meta.insert("small".into(), original);
     }
+    if let Some(duration) = a.duration {
+        let original = meta.entry("original").or_insert_with(|| json!({}));
+        original["duration"] = json!(duration);
+    }
     if let (Some(x), Some(y)) = (a.focal_x, a.focal_y) {
         meta.insert("focus".into(), json!({ "x": x, "y": y }));
     }
+    // An image is its own preview; video and audio have one when they came
+    // with a poster (`icon`) or were made here.
+    let preview_url = match &a.preview_url {
+        Some(preview) => Some(preview.clone()),
+        None => (a.kind == "image").then(|| a.url.clone()),
+    };
     e::MediaAttachment {
         id: id.to_string(),
         kind: a.kind.clone(),
-        url: cached.map_or_else(|| a.url.clone(), |c| c.url.clone()),
-        preview_url: Some(cached.map_or_else(|| a.url.clone(), |c| c.preview_url.clone())),
+        url: Some(cached.map_or_else(|| a.url.clone(), |c| c.url.clone())),
+        // A cached image's preview is the copy's; video and audio keep
+        // their poster.
+        preview_url: match cached {
+            Some(c) if a.kind == "image" => Some(c.preview_url.clone()),
+            _ => preview_url,
+        },
         remote_url: remote.then(|| a.url.clone()),
         meta: serde_json::Value::Object(meta),
         description: (!a.description.is_empty()).then(|| a.description.clone()),

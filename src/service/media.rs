@@ -1,23 +1,28 @@
 //! Local media: uploading images (checked, cleaned and scaled by `imaging`
 //! on a blocking thread, stored by `storage::MediaStore`: the media
-//! directory or a bucket), alt
-//! text and focal points, attaching uploads to posts, serving the files,
-//! and removing uploads no post took.
+//! directory or a bucket), video and audio (probed with ffprobe when
+//! uploaded, transcoded by `transcode` in the background: the
+//! `media_jobs` queue, claimed by the worker processes' `jobs::media`),
+//! alt text and focal points, attaching uploads to posts, serving the
+//! files, and removing uploads no post took.
 //!
 //! An upload is described (Mastodon's `PUT /api/v1/media/:id`) until a post
-//! carries it; after that only editing the post changes it. Every upload is
-//! an "image" to clients, animated GIFs included: Skein does not make MP4s
-//! of them as Mastodon does for its "gifv".
+//! carries it; after that only editing the post changes it. Images are
+//! ready at once; video and audio are `processing` until a worker has
+//! transcoded them (Mastodon's 202 and 206), and only ready uploads go on
+//! posts. Animated GIFs stay images: Skein does not make MP4s of them as
+//! Mastodon does for its "gifv".
 
 use bytes::Bytes;
 use futures::stream::BoxStream;
 use sqlx::PgConnection;
 
 use crate::db::{self, actors::Actor, uploads::Upload};
-use crate::domain::media::{self as rules, Focus};
+use crate::domain::media::{self as rules, Focus, UploadKind, UploadState};
 use crate::error::{Error, Result};
 use crate::imaging::{self, OutputType};
 use crate::state::AppState;
+use crate::transcode::{self, Kind, TranscodeError};
 
 /// How long an upload waits for a post before it is removed.
 pub const UNATTACHED_LIFETIME: chrono::Duration = chrono::Duration::days(1);
@@ -27,14 +32,18 @@ pub const UNATTACHED_LIFETIME: chrono::Duration = chrono::Duration::days(1);
 #[derive(Debug, Clone, PartialEq)]
 pub struct MediaAttachment {
     pub id: i64,
-    /// Always "image" (see the module's documentation).
+    /// image, video or audio.
     pub kind: &'static str,
-    /// The stored image.
+    /// The stored file (while `state` is processing, the name it will
+    /// have: nothing is there yet).
     pub url: String,
-    /// The preview.
+    /// The preview (of video, the poster frame; of audio, the waveform).
     pub preview_url: String,
-    /// The type of the stored image: image/jpeg, image/png or image/gif.
+    /// The type of the stored file: image/jpeg, image/png, image/gif,
+    /// video/mp4 or audio/mpeg.
     pub content_type: String,
+    /// Video and audio are processing until transcoded.
+    pub state: UploadState,
     /// Alt text; None when there is none.
     pub description: Option<String>,
     pub blurhash: Option<String>,
@@ -75,10 +84,11 @@ pub fn media_url(state: &AppState, name: &str) -> String {
 pub(crate) fn attachment_entity(state: &AppState, upload: &Upload) -> MediaAttachment {
     MediaAttachment {
         id: upload.id,
-        kind: "image",
+        kind: upload.kind.as_str(),
         url: media_url(state, &upload.file_key),
         preview_url: media_url(state, &upload.small_key),
         content_type: upload.content_type.clone(),
+        state: upload.state,
         description: Some(upload.description.clone()).filter(|d| !d.is_empty()),
         blurhash: upload.blurhash.clone(),
         meta: upload.meta.0.clone(),
@@ -112,10 +122,12 @@ fn only_local(owner: &Actor) -> Result<()> {
     }
 }
 
-/// Stores an uploaded image for `owner` (Mastodon's `POST /api/v2/media`).
-/// Its type is read from its bytes, whatever it was called; it is re-encoded
+/// Stores an upload of `owner` (Mastodon's `POST /api/v2/media`). Its type
+/// is read from its bytes, whatever it was called. An image is re-encoded
 /// without metadata, turned upright, scaled down when larger than
-/// 3840x2160, and given a preview and a blurhash.
+/// 3840x2160, and given a preview and a blurhash, at once. Video and audio
+/// are probed (type, length, size and frame rate against the limits) and
+/// queued for transcoding: the upload comes back `processing`.
 pub async fn upload(
     state: &AppState,
     owner: &Actor,
@@ -130,16 +142,14 @@ pub async fn upload(
     if bytes.is_empty() {
         return Err(Error::Validation("the file is empty".into()));
     }
+    if imaging::InputType::detect(&bytes).is_none() {
+        return upload_playable(state, owner, bytes, &description, focus).await;
+    }
     if bytes.len() > max {
         return Err(Error::Validation(format!(
             "the file is {} bytes; images of at most {max} bytes are accepted",
             bytes.len()
         )));
-    }
-    if imaging::InputType::detect(&bytes).is_none() {
-        return Err(Error::Validation(
-            imaging::ImageError::UnknownType.to_string(),
-        ));
     }
     let permit = state
         .image_work
@@ -166,6 +176,7 @@ pub async fn upload(
     let meta = db::uploads::Meta {
         original: db::uploads::Dimensions::new(processed.original.width, processed.original.height),
         small: db::uploads::Dimensions::new(processed.small.width, processed.small.height),
+        playback: None,
     };
     let size = |bytes: &[u8]| i32::try_from(bytes.len()).unwrap_or(i32::MAX);
     let (file_size, small_size) = (
@@ -213,8 +224,12 @@ pub async fn upload(
             meta: &meta,
             description: &description,
             focus: focus.map(|f| (f.x, f.y)),
-            blurhash: &processed.blurhash,
+            blurhash: Some(&processed.blurhash),
             created_at: state.clock.now(),
+            kind: UploadKind::Image,
+            state: UploadState::Ready,
+            source_key: None,
+            duration: None,
         },
     )
     .await;
@@ -223,6 +238,374 @@ pub async fn upload(
         Err(e) => {
             remove_files(state, &[file_key, small_key]).await;
             Err(e.into())
+        }
+    }
+}
+
+/// The tools and limits of `transcode`, from the configuration.
+fn tools(state: &AppState) -> transcode::Tools {
+    let media = &state.config.media;
+    transcode::Tools {
+        ffmpeg: media.ffmpeg.clone(),
+        ffprobe: media.ffprobe.clone(),
+        timeout: std::time::Duration::from_secs(media.transcode_timeout_seconds),
+    }
+}
+
+/// A temporary directory for ffmpeg's files, under `data_dir/tmp`; removed
+/// when dropped.
+fn work_dir(state: &AppState) -> Result<tempfile::TempDir> {
+    let parent = state.config.data_dir.join("tmp");
+    std::fs::create_dir_all(&parent)
+        .and_then(|()| {
+            tempfile::Builder::new()
+                .prefix("media-")
+                .tempdir_in(&parent)
+        })
+        .map_err(|e| Error::Internal(anyhow::anyhow!("making a directory for ffmpeg: {e}")))
+}
+
+/// What a failed probe or transcoding tells the uploader.
+fn upload_error(e: TranscodeError) -> Error {
+    match e {
+        TranscodeError::Missing => Error::Validation(e.to_string()),
+        TranscodeError::Unsupported | TranscodeError::Failed(_) => Error::Validation(
+            "the file is not an image, video or audio Skein reads (JPEG, PNG, GIF and WebP \
+             images; MP4, WebM and MOV video; MP3, Ogg, WAV and M4A audio)"
+                .into(),
+        ),
+        TranscodeError::TimedOut(_) => {
+            Error::Validation("the file could not be read in time".into())
+        }
+        TranscodeError::Io(e) => Error::Internal(anyhow::anyhow!("running ffprobe: {e}")),
+    }
+}
+
+/// Video and audio: checked against the size limit, probed, and stored as
+/// uploaded under a name of its own, with the upload row (`processing`)
+/// and its transcoding job in one transaction.
+async fn upload_playable(
+    state: &AppState,
+    owner: &Actor,
+    bytes: Bytes,
+    description: &str,
+    focus: Option<Focus>,
+) -> Result<MediaAttachment> {
+    let max = state.config.media.max_video_bytes;
+    if bytes.len() > max {
+        return Err(Error::Validation(format!(
+            "the file is {} bytes; video and audio of at most {max} bytes are accepted",
+            bytes.len()
+        )));
+    }
+    let dir = work_dir(state)?;
+    let input = dir.path().join("upload");
+    tokio::fs::write(&input, &bytes)
+        .await
+        .map_err(|e| Error::Internal(anyhow::anyhow!("writing an upload for ffprobe: {e}")))?;
+    let probe = transcode::probe(&tools(state), &input)
+        .await
+        .map_err(upload_error)?;
+    drop(dir);
+    let media = &state.config.media;
+    transcode::check_limits(
+        &probe,
+        &transcode::Limits {
+            max_duration_seconds: media.max_duration_seconds,
+            max_frame_rate: media.max_frame_rate,
+            max_pixels: media.max_video_pixels,
+        },
+    )
+    .map_err(Error::Validation)?;
+
+    let source_key = rules::new_file_name("src");
+    state
+        .media
+        .put(&source_key, bytes, "application/octet-stream")
+        .await?;
+    let kind = probe.kind;
+    let dimensions =
+        db::uploads::Dimensions::new(probe.width.unwrap_or(0), probe.height.unwrap_or(0));
+    let meta = db::uploads::Meta {
+        original: dimensions.clone(),
+        small: dimensions,
+        playback: Some(db::uploads::Playback {
+            duration: probe.duration,
+            frame_rate: probe.frame_rate_text(),
+            bitrate: probe.bitrate,
+        }),
+    };
+    // The names the transcoded file and its preview will have; nothing is
+    // stored under them (nor served) until the upload is ready.
+    let file_key = rules::new_file_name(kind.extension());
+    let small_key = rules::new_file_name("jpg");
+    let now = state.clock.now();
+    let inserted: Result<Upload> = async {
+        let mut tx = state.db.begin().await?;
+        let upload = db::uploads::insert(
+            &mut *tx,
+            &db::uploads::NewUpload {
+                owner_id: owner.id,
+                file_key: &file_key,
+                small_key: &small_key,
+                content_type: kind.content_type(),
+                small_content_type: "image/jpeg",
+                file_size: 0,
+                small_size: 0,
+                meta: &meta,
+                description,
+                focus: focus.map(|f| (f.x, f.y)),
+                blurhash: None,
+                created_at: now,
+                kind: match kind {
+                    Kind::Video => UploadKind::Video,
+                    Kind::Audio => UploadKind::Audio,
+                },
+                state: UploadState::Processing,
+                source_key: Some(&source_key),
+                duration: Some(probe.duration as f32),
+            },
+        )
+        .await?;
+        db::uploads::queue_job(&mut *tx, upload.id, kind, probe.format, now).await?;
+        tx.commit().await?;
+        Ok(upload)
+    }
+    .await;
+    match inserted {
+        Ok(upload) => Ok(attachment_entity(state, &upload)),
+        Err(e) => {
+            remove_files(state, &[source_key]).await;
+            Err(e)
+        }
+    }
+}
+
+/// How long a claimed transcoding job is held before another process may
+/// take it (a live process's claim; a dead one's is taken at once).
+fn job_lease(state: &AppState) -> chrono::Duration {
+    chrono::Duration::seconds(state.config.media.transcode_timeout_seconds as i64 + 300)
+}
+
+/// A job that failed for a reason not the file's is tried this many times.
+const MAX_JOB_ATTEMPTS: i32 = 5;
+
+/// Transcodes the video and audio waiting, one after the other, as
+/// `worker`; returns how many were done (ready or failed). The worker
+/// processes run it every few seconds (`jobs::media`); tests call it.
+pub async fn process_pending(state: &AppState, worker: i32) -> Result<usize> {
+    let mut done = 0;
+    while process_one(state, worker, None).await? {
+        done += 1;
+    }
+    Ok(done)
+}
+
+/// Claims one due job (or the job of the upload `only`) and runs it; false
+/// when there was none to claim.
+async fn process_one(state: &AppState, worker: i32, only: Option<i64>) -> Result<bool> {
+    let now = state.clock.now();
+    let Some(job) =
+        db::uploads::claim_job(&state.db, worker, only, now, now + job_lease(state)).await?
+    else {
+        return Ok(false);
+    };
+    if let Err(e) = run_job(state, &job).await {
+        if job.attempts >= MAX_JOB_ATTEMPTS {
+            tracing::error!(upload = job.upload_id, error = %e, "transcoding failed for good");
+            fail_job(state, job.upload_id).await?;
+        } else {
+            let backoff = chrono::Duration::minutes(1 << job.attempts.clamp(0, 10));
+            tracing::warn!(upload = job.upload_id, error = %e, "transcoding failed; it is tried again later");
+            db::uploads::retry_job(&state.db, job.upload_id, state.clock.now() + backoff).await?;
+        }
+    }
+    Ok(true)
+}
+
+/// Marks an upload failed and removes its files.
+async fn fail_job(state: &AppState, upload_id: i64) -> Result<()> {
+    let mut tx = state.db.begin().await?;
+    let names = db::uploads::fail_processing(&mut tx, upload_id).await?;
+    tx.commit().await?;
+    remove_files(state, &names).await;
+    Ok(())
+}
+
+/// Runs one claimed job. A file ffmpeg cannot read, or that takes too long,
+/// fails the upload (Ok); what is not the file's fault (storage down,
+/// ffmpeg missing on this machine) is an Err, to be tried again.
+async fn run_job(state: &AppState, job: &db::uploads::MediaJob) -> Result<()> {
+    let Some(upload) = db::uploads::find(&state.db, job.upload_id).await? else {
+        return Ok(());
+    };
+    let kind = job.kind;
+    let Some(source_key) = upload.source_key.clone() else {
+        return fail_job(state, upload.id).await;
+    };
+    let dir = work_dir(state)?;
+    let input = dir.path().join("upload");
+    let mut source = state.media.get(&source_key).await?;
+    {
+        use futures::StreamExt;
+        use tokio::io::AsyncWriteExt;
+        let mut file = tokio::fs::File::create(&input)
+            .await
+            .map_err(|e| Error::Internal(anyhow::anyhow!("writing an upload for ffmpeg: {e}")))?;
+        while let Some(chunk) = source.body.next().await {
+            let chunk =
+                chunk.map_err(|e| Error::Internal(anyhow::anyhow!("reading an upload: {e}")))?;
+            file.write_all(&chunk).await.map_err(|e| {
+                Error::Internal(anyhow::anyhow!("writing an upload for ffmpeg: {e}"))
+            })?;
+        }
+        file.flush()
+            .await
+            .map_err(|e| Error::Internal(anyhow::anyhow!("writing an upload for ffmpeg: {e}")))?;
+    }
+    let tools = tools(state);
+    let made = match transcode::transcode(&tools, kind, &job.input_format, &input, dir.path()).await
+    {
+        Ok(made) => made,
+        Err(e) if e.is_input_error() => {
+            tracing::info!(upload = upload.id, error = %e, "an upload could not be transcoded");
+            return fail_job(state, upload.id).await;
+        }
+        Err(e) => return Err(Error::Internal(anyhow::anyhow!(e))),
+    };
+    let probe = match transcode::probe(&tools, &made.file).await {
+        Ok(probe) => probe,
+        Err(e) if e.is_input_error() => {
+            tracing::info!(upload = upload.id, error = %e, "a transcoded file could not be read");
+            return fail_job(state, upload.id).await;
+        }
+        Err(e) => return Err(Error::Internal(anyhow::anyhow!(e))),
+    };
+    // ffmpeg may succeed and write nothing (an input without frames): the
+    // file's fault too.
+    let (file, poster) = match (
+        tokio::fs::read(&made.file).await,
+        tokio::fs::read(&made.preview).await,
+    ) {
+        (Ok(file), Ok(poster)) if !file.is_empty() && !poster.is_empty() => (file, poster),
+        _ => {
+            tracing::info!(upload = upload.id, "transcoding an upload made no file");
+            return fail_job(state, upload.id).await;
+        }
+    };
+    drop(dir);
+    let permit = state
+        .image_work
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(|e| anyhow::anyhow!("the image work limit is closed: {e}"))?;
+    let preview = tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        imaging::process(&poster)
+    })
+    .await
+    .map_err(|e| anyhow::anyhow!("image processing stopped: {e}"))?;
+    let preview = match preview {
+        Ok(preview) => preview,
+        Err(e) => {
+            tracing::info!(upload = upload.id, error = %e, "the preview of an upload could not be made");
+            return fail_job(state, upload.id).await;
+        }
+    };
+    let small = preview.small;
+    let original = match kind {
+        Kind::Video => {
+            db::uploads::Dimensions::new(probe.width.unwrap_or(0), probe.height.unwrap_or(0))
+        }
+        Kind::Audio => db::uploads::Dimensions::new(0, 0),
+    };
+    let meta = db::uploads::Meta {
+        original,
+        small: db::uploads::Dimensions::new(small.width, small.height),
+        playback: Some(db::uploads::Playback {
+            duration: probe.duration,
+            frame_rate: probe.frame_rate_text(),
+            bitrate: probe.bitrate,
+        }),
+    };
+    let size = |bytes: &[u8]| i32::try_from(bytes.len()).unwrap_or(i32::MAX);
+    let (file_size, small_size) = (size(&file), size(&small.bytes));
+    let small_key = rules::new_file_name(small.kind.extension());
+    let small_type = small.kind.content_type();
+    state
+        .media
+        .put(&upload.file_key, Bytes::from(file), kind.content_type())
+        .await?;
+    if let Err(e) = state
+        .media
+        .put(&small_key, Bytes::from(small.bytes), small_type)
+        .await
+    {
+        remove_files(state, std::slice::from_ref(&upload.file_key)).await;
+        return Err(e.into());
+    }
+    let finished: Result<Option<Option<String>>> = async {
+        let mut tx = state.db.begin().await?;
+        let source = db::uploads::finish_processing(
+            &mut tx,
+            upload.id,
+            &db::uploads::Processed {
+                small_key: &small_key,
+                small_content_type: small_type,
+                file_size,
+                small_size,
+                meta: &meta,
+                blurhash: Some(&preview.blurhash),
+                duration: probe.duration as f32,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(source)
+    }
+    .await;
+    match finished {
+        Ok(Some(source)) => {
+            remove_files(state, &source.into_iter().collect::<Vec<_>>()).await;
+            Ok(())
+        }
+        // Removed (or failed) meanwhile: what was made goes too.
+        Ok(None) => {
+            remove_files(state, &[upload.file_key.clone(), small_key]).await;
+            Ok(())
+        }
+        Err(e) => {
+            remove_files(state, &[upload.file_key.clone(), small_key]).await;
+            Err(e)
+        }
+    }
+}
+
+/// Waits until one of `owner`'s uploads is processed, transcoding it in
+/// this process unless a worker already is (the web composer, which writes
+/// the post in the same request); the upload as it ends up.
+pub async fn wait_until_processed(
+    state: &AppState,
+    owner: &Actor,
+    id: i64,
+) -> Result<MediaAttachment> {
+    let deadline = tokio::time::Instant::now()
+        + std::time::Duration::from_secs(state.config.media.transcode_timeout_seconds + 30);
+    loop {
+        let found = find(state, owner, id).await?;
+        if found.state != UploadState::Processing {
+            return Ok(found);
+        }
+        let ran = match state.worker_id {
+            Some(worker) => process_one(state, worker, Some(id)).await?,
+            None => false,
+        };
+        if !ran {
+            if tokio::time::Instant::now() > deadline {
+                return Ok(found);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
         }
     }
 }
@@ -304,8 +687,7 @@ pub async fn open(state: &AppState, name: &str) -> Result<Served> {
     let upload = db::uploads::content_type_of_file(&state.db, name)
         .await?
         .as_deref()
-        .and_then(OutputType::from_content_type)
-        .map(OutputType::content_type);
+        .and_then(served_type);
     // Not an upload: a cached remote file (`service::remote_media`).
     let content_type = match upload {
         Some(content_type) => content_type,
@@ -340,6 +722,18 @@ pub async fn discard(state: &AppState, owner: &Actor, id: i64) -> Result<()> {
         .ok_or_else(in_use)?;
     remove_files(state, &names).await;
     Ok(())
+}
+
+/// The type a stored file is served as, when it is one Skein writes.
+fn served_type(content_type: &str) -> Option<&'static str> {
+    OutputType::from_content_type(content_type)
+        .map(OutputType::content_type)
+        .or_else(|| {
+            [Kind::Video, Kind::Audio]
+                .into_iter()
+                .map(Kind::content_type)
+                .find(|t| *t == content_type)
+        })
 }
 
 /// Removes uploads that no post took within `UNATTACHED_LIFETIME` of their
@@ -431,6 +825,19 @@ pub(crate) async fn check_for_post(
             return Err(Error::Validation(format!("media {id} is not one of yours")));
         };
         let upload = found.swap_remove(at);
+        match upload.state {
+            UploadState::Processing => {
+                return Err(Error::Validation(format!(
+                    "media {id} has not finished processing; try again in a moment"
+                )));
+            }
+            UploadState::Failed => {
+                return Err(Error::Validation(format!(
+                    "media {id} could not be processed"
+                )));
+            }
+            UploadState::Ready => {}
+        }
         if (upload.post_id.is_some() && upload.post_id != post_id)
             || (upload.scheduled_status_id.is_some() && upload.scheduled_status_id != scheduled)
         {
@@ -513,9 +920,10 @@ pub(crate) async fn delete_for_post(tx: &mut PgConnection, post_id: i64) -> Resu
 /// How an upload appears among a post's attachments (and so in its Note).
 fn attachment_row(state: &AppState, upload: &Upload) -> db::media::Attachment {
     let focus = focus_of(upload);
-    let dimension = |v: u32| i32::try_from(v).ok();
+    let dimension = |v: u32| i32::try_from(v).ok().filter(|v| *v > 0);
+    let playable = upload.kind != UploadKind::Image;
     db::media::Attachment {
-        kind: "image".into(),
+        kind: upload.kind.as_str().to_string(),
         url: media_url(state, &upload.file_key),
         media_type: Some(upload.content_type.clone()),
         description: upload.description.clone(),
@@ -524,5 +932,7 @@ fn attachment_row(state: &AppState, upload: &Upload) -> db::media::Attachment {
         focal_y: focus.map(|f| f.y),
         width: dimension(upload.meta.original.width),
         height: dimension(upload.meta.original.height),
+        preview_url: playable.then(|| media_url(state, &upload.small_key)),
+        duration: upload.duration.filter(|_| playable),
     }
 }

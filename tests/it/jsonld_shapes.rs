@@ -159,6 +159,29 @@ async fn every_served_and_sent_shape_is_written_for_the_jsonld_check() {
     )
     .await
     .unwrap();
+    // A video: its Document has `duration` and an `icon`.
+    let clip = media::upload(
+        &alpha.state,
+        &alice,
+        bytes::Bytes::from(crate::video::webm(1)),
+        Some("a test pattern"),
+        None,
+    )
+    .await
+    .unwrap();
+    media::process_pending(&alpha.state, alpha.state.worker_id.unwrap())
+        .await
+        .unwrap();
+    posts::create(
+        &alpha.state,
+        &alice,
+        posts::Draft {
+            media_ids: Some(&[clip.id]),
+            ..draft("with a clip", Visibility::Public)
+        },
+    )
+    .await
+    .unwrap();
     profiles::update(
         &alpha.state,
         &alice,

@@ -68,5 +68,6 @@ mod streaming;
 mod tags_api;
 mod timelines;
 mod topology;
+mod video;
 mod web;
 mod web_controls;

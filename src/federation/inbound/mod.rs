@@ -155,22 +155,81 @@ mod fixtures {
     /// the current behaviour, which #16.2 turns into posts (title, link,
     /// media) as Mastodon shows them.
     #[test]
-    fn audio_video_and_event_parse_and_are_not_posts_yet() {
-        for (path, kind) in [
-            ("peertube/create_video.json", "Video"),
-            ("funkwhale/create_audio.json", "Audio"),
-            ("mobilizon/create_event.json", "Event"),
+    fn audio_video_and_event_become_posts_as_mastodon_converts_them() {
+        for (path, kind, title, media) in [
+            (
+                "peertube/create_video.json",
+                PostKind::Video,
+                "Repairing a bicycle wheel",
+                Some(("video", "video/mp4")),
+            ),
+            (
+                "funkwhale/create_audio.json",
+                PostKind::Audio,
+                "Ada's Podcast - Episode 3: Spokes",
+                Some(("audio", "audio/mpeg")),
+            ),
+            (
+                "mobilizon/create_event.json",
+                PostKind::Event,
+                "Bicycle repair café",
+                Some(("image", "image/jpeg")),
+            ),
         ] {
-            let value = fixture(path);
-            assert_eq!(value["object"]["type"], kind, "{path}");
-            let envelope = parse(value).unwrap_or_else(|e| panic!("{path}: {e}"));
-            assert_eq!(envelope.kind, "Create", "{path}");
+            let envelope = parse(fixture(path)).unwrap_or_else(|e| panic!("{path}: {e}"));
+            let Activity::Create(Created::Post(post)) = envelope.activity else {
+                panic!("{path}: {:?}", envelope.activity);
+            };
+            assert_eq!(post.kind, kind, "{path}");
+            let html = post.html();
             assert!(
-                matches!(envelope.activity, Activity::Create(Created::Other)),
-                "{path}: {:?}",
-                envelope.activity
+                html.starts_with(&format!("<p><strong>{title}</strong></p>")),
+                "{path}: {html}"
             );
+            // The link to the object's page, not its content.
+            let page = post.urls.first().expect("a page").clone();
+            assert!(html.contains(&format!("href=\"{page}\"")), "{path}: {html}");
+            assert!(!html.contains("spoke key"), "{path}: {html}");
+            let (media_kind, media_type) = media.unwrap();
+            assert_eq!(post.attachments.len(), 1, "{path}");
+            assert_eq!(post.attachments[0].kind, media_kind, "{path}");
+            assert_eq!(
+                post.attachments[0].media_type.as_deref(),
+                Some(media_type),
+                "{path}"
+            );
+            assert!(post.summary.is_empty(), "{path}");
         }
+        let video = parse(fixture("peertube/create_video.json")).unwrap();
+        let Activity::Create(Created::Post(video)) = video.activity else {
+            unreachable!()
+        };
+        assert_eq!(
+            video.urls.first().map(String::as_str),
+            Some("https://remote.example/w/kvchX3uj6NYsBCnmgrmMy8")
+        );
+        let medium = &video.attachments[0];
+        assert!(medium.url.ends_with("-720.mp4"), "{}", medium.url);
+        assert_eq!(medium.duration, Some(754.0));
+        assert_eq!(medium.height, Some(720));
+        assert_eq!(
+            medium.preview_url.as_deref(),
+            Some("https://remote.example/lazy-static/thumbnails/9c9de5e8.jpg")
+        );
+
+        let event = parse(fixture("mobilizon/create_event.json")).unwrap();
+        let Activity::Create(Created::Post(event)) = event.activity else {
+            unreachable!()
+        };
+        let html = event.html();
+        assert!(
+            html.contains("2024-10-05 14:00–18:00 (UTC+02:00)"),
+            "{html}"
+        );
+        assert!(
+            html.contains("Neighbourhood workshop, Werkstattstraße 1, 10115 Berlin, Germany"),
+            "{html}"
+        );
     }
 
     /// `mastodon/create_note_rfc9421.*`: a delivery signed as RFC 9421

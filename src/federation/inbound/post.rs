@@ -1,8 +1,12 @@
 //! A remote post as Skein reads it: a `Note` (and `Question`, `Article`,
-//! `Page`, read as Notes, as Mastodon does), parsed once from its JSON into
-//! [`RemotePost`] with every wire quirk handled here: `contentMap` without
-//! `content`, `type` lists, single values for lists, the many names of a
-//! quote, link attachments of Lemmy posts, poll options with their counts.
+//! `Page`, read as Notes, as Mastodon does; and `Audio`, `Video`, `Image`
+//! and `Event`, converted to posts as Mastodon converts them: the name as
+//! text with a link to the object, the media as attachments, an Event's
+//! time and place), parsed once from its JSON into [`RemotePost`] with
+//! every wire quirk handled here: `contentMap` without `content`, `type`
+//! lists, single values for lists, the many names of a quote, link
+//! attachments of Lemmy posts, media given as `url` links (PeerTube,
+//! Funkwhale), poll options with their counts.
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
@@ -14,7 +18,9 @@ use crate::domain::interaction::InteractionPolicy;
 use crate::federation::html;
 
 /// Object types read as posts.
-pub const POST_TYPES: [&str; 4] = ["Note", "Question", "Article", "Page"];
+pub const POST_TYPES: [&str; 8] = [
+    "Note", "Question", "Article", "Page", "Audio", "Video", "Image", "Event",
+];
 
 /// The longest content kept (Mastodon's JSON-LD limit is 1 MB in all).
 const MAX_CONTENT: usize = 100_000;
@@ -35,6 +41,10 @@ pub enum PostKind {
     Question,
     Article,
     Page,
+    Audio,
+    Video,
+    Image,
+    Event,
 }
 
 impl PostKind {
@@ -44,9 +54,33 @@ impl PostKind {
             "Question" => Some(PostKind::Question),
             "Article" => Some(PostKind::Article),
             "Page" => Some(PostKind::Page),
+            "Audio" => Some(PostKind::Audio),
+            "Video" => Some(PostKind::Video),
+            "Image" => Some(PostKind::Image),
+            "Event" => Some(PostKind::Event),
             _ => None,
         })
     }
+
+    /// Media and events, whose text Mastodon makes from their name, summary
+    /// and link (their `content` is not shown, their `summary` is no
+    /// content warning).
+    pub fn is_converted(self) -> bool {
+        matches!(
+            self,
+            PostKind::Audio | PostKind::Video | PostKind::Image | PostKind::Event
+        )
+    }
+}
+
+/// When and where an Event takes place.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventDetails {
+    /// `startTime` and `endTime` as sent (with their offset).
+    pub start: Option<DateTime<chrono::FixedOffset>>,
+    pub end: Option<DateTime<chrono::FixedOffset>>,
+    /// The place's name and address, as one line.
+    pub place: Option<String>,
 }
 
 /// A poll (a `Question`'s `oneOf` or `anyOf`), with the counts its server
@@ -100,6 +134,10 @@ pub struct RemotePost {
     pub reply_approval: Option<String>,
     pub interaction_policy: Option<InteractionPolicy>,
     pub poll: Option<RemotePoll>,
+    /// Of media and events (converted kinds): the `summary`, shown as text.
+    pub converted_summary: Option<String>,
+    /// Of an Event: its time and place.
+    pub event: Option<EventDetails>,
 }
 
 /// Why an object is not a post Skein can read.
@@ -120,7 +158,18 @@ impl RemotePost {
         let id = id_of(object).ok_or(PostError::NoId)?;
         url::Url::parse(id).map_err(|_| PostError::BadId)?;
         let (content, language) = content_and_language(object);
-        let summary = html::plain_text(string(object, "summary").unwrap_or_default(), MAX_SUMMARY);
+        let mut summary =
+            html::plain_text(string(object, "summary").unwrap_or_default(), MAX_SUMMARY);
+        let mut converted_summary = None;
+        if kind.is_converted() {
+            // Mastodon shows a converted object's summary as text, not as a
+            // content warning.
+            converted_summary = Some(std::mem::take(&mut summary)).filter(|s| !s.is_empty());
+        }
+        let mut media = attachments(object);
+        if media.is_empty() && matches!(kind, PostKind::Audio | PostKind::Video | PostKind::Image) {
+            media.extend(linked_medium(object));
+        }
         let tags = items(object.get("tag"));
         let mut mentions: Vec<String> = Vec::new();
         let mut hashtags: Vec<String> = Vec::new();
@@ -165,7 +214,7 @@ impl RemotePost {
             mentions,
             hashtags,
             emojis: emojis(&tags),
-            attachments: attachments(object),
+            attachments: media,
             shared_link: shared_link(object),
             quote: quoted_id(object).map(String::from),
             quote_authorization: object
@@ -178,12 +227,17 @@ impl RemotePost {
                 .map(String::from),
             interaction_policy: InteractionPolicy::parse(object.get("interactionPolicy")),
             poll: (kind == PostKind::Question).then(|| poll(object)).flatten(),
+            converted_summary,
+            event: (kind == PostKind::Event).then(|| event_details(object)),
         })
     }
 
     /// The sanitised HTML shown for the post: an Article's or Page's `name`
     /// as a bold first line, and the link it shares under the text.
     pub fn html(&self) -> String {
+        if self.kind.is_converted() {
+            return self.converted_html();
+        }
         let mut content = html::sanitize(&self.content);
         if self.kind != PostKind::Note {
             if let Some(name) = &self.name {
@@ -199,6 +253,37 @@ impl RemotePost {
             }
         }
         content
+    }
+
+    /// The text of media and events, as Mastodon makes it: the name as a
+    /// title, the summary, (of an Event: when and where), and a link to the
+    /// object's page.
+    fn converted_html(&self) -> String {
+        let mut html = String::new();
+        if let Some(name) = self.name.as_deref().filter(|n| !n.trim().is_empty()) {
+            html.push_str(&format!(
+                "<p><strong>{}</strong></p>",
+                html::escape(&html::plain_text(name, MAX_SUMMARY))
+            ));
+        }
+        if let Some(summary) = &self.converted_summary {
+            html.push_str(&format!("<p>{}</p>", html::escape(summary)));
+        }
+        if let Some(event) = &self.event {
+            let mut lines = Vec::new();
+            if let Some(when) = event.when() {
+                lines.push(html::escape(&when));
+            }
+            if let Some(place) = &event.place {
+                lines.push(html::escape(place));
+            }
+            if !lines.is_empty() {
+                html.push_str(&format!("<p>{}</p>", lines.join("<br>")));
+            }
+        }
+        let link = html::escape(self.urls.first().unwrap_or(&self.id));
+        html.push_str(&format!("<p><a href=\"{link}\">{link}</a></p>"));
+        html::sanitize(&html)
     }
 
     /// The choice a poll vote names: a vote is a Note whose `name` is an
@@ -226,6 +311,120 @@ impl RemotePost {
     }
 }
 
+impl EventDetails {
+    /// `2024-10-05 14:00–18:00 (UTC+02:00)`, or with both dates when it
+    /// runs over several days.
+    pub fn when(&self) -> Option<String> {
+        let start = self.start?;
+        let offset = start.format("%:z");
+        Some(match self.end {
+            Some(end) if end.date_naive() == start.date_naive() => format!(
+                "{}–{} (UTC{offset})",
+                start.format("%Y-%m-%d %H:%M"),
+                end.format("%H:%M")
+            ),
+            Some(end) => format!(
+                "{} – {} (UTC{offset})",
+                start.format("%Y-%m-%d %H:%M"),
+                end.with_timezone(start.offset()).format("%Y-%m-%d %H:%M")
+            ),
+            None => format!("{} (UTC{offset})", start.format("%Y-%m-%d %H:%M")),
+        })
+    }
+}
+
+/// An Event's time and place: `startTime`, `endTime`, and `location` (a
+/// `Place` with a name and a postal address, or text).
+fn event_details(object: &Value) -> EventDetails {
+    let moment = |key: &str| string(object, key).and_then(|t| DateTime::parse_from_rfc3339(t).ok());
+    let place = items(object.get("location"))
+        .into_iter()
+        .find_map(|location| {
+            if let Some(text) = location.as_str() {
+                return Some(html::plain_text(text, 500)).filter(|t| !t.is_empty());
+            }
+            let mut parts: Vec<String> = Vec::new();
+            if let Some(name) = string(location, "name") {
+                parts.push(name.to_string());
+            }
+            match location.get("address") {
+                Some(Value::String(address)) => parts.push(address.clone()),
+                Some(address @ Value::Object(_)) => {
+                    let field = |key: &str| string(address, key).filter(|v| !v.trim().is_empty());
+                    let locality = [field("postalCode"), field("addressLocality")]
+                        .into_iter()
+                        .flatten()
+                        .collect::<Vec<_>>()
+                        .join(" ");
+                    parts.extend(
+                        [
+                            field("streetAddress").map(String::from),
+                            Some(locality).filter(|l| !l.is_empty()),
+                            field("addressCountry").map(String::from),
+                        ]
+                        .into_iter()
+                        .flatten(),
+                    );
+                }
+                _ => {}
+            }
+            let line = html::plain_text(&parts.join(", "), 500);
+            (!line.trim().is_empty()).then_some(line)
+        });
+    EventDetails {
+        start: moment("startTime"),
+        end: moment("endTime"),
+        place,
+    }
+}
+
+/// The medium a PeerTube Video or Funkwhale Audio gives as a `url` link
+/// with a video, audio or image type (their `attachment` is empty): the
+/// first such link, with the object's length and its `icon` as preview.
+fn linked_medium(object: &Value) -> Option<Attachment> {
+    let link = items(object.get("url")).into_iter().find(|item| {
+        string(item, "mediaType").is_some_and(|m| {
+            m.starts_with("video/") || m.starts_with("audio/") || m.starts_with("image/")
+        })
+    })?;
+    let url = http_url(Some(link))?;
+    let media_type: String = string(link, "mediaType")?.chars().take(255).collect();
+    let kind = media_type
+        .split('/')
+        .next()
+        .unwrap_or("unknown")
+        .to_string();
+    let dimension = |key: &str| {
+        link.get(key)
+            .and_then(Value::as_i64)
+            .and_then(|v| i32::try_from(v).ok())
+            .filter(|v| *v > 0)
+    };
+    Some(Attachment {
+        kind,
+        url,
+        media_type: Some(media_type),
+        description: String::new(),
+        blurhash: None,
+        focal_x: None,
+        focal_y: None,
+        width: dimension("width"),
+        height: dimension("height"),
+        preview_url: icon_url(object),
+        duration: object
+            .get("duration")
+            .and_then(crate::domain::media::parse_duration)
+            .map(|d| d as f32),
+    })
+}
+
+/// The first image of an object's `icon` (a preview, a poster).
+fn icon_url(object: &Value) -> Option<String> {
+    items(object.get("icon"))
+        .into_iter()
+        .find_map(|icon| http_url(icon.get("url")).or_else(|| http_url(Some(icon))))
+}
+
 /// The HTML of a remote post and its language: `content`, or the first
 /// entry of `contentMap` when `content` is missing (as Mastodon reads it).
 /// The language is the `contentMap` key whose text is `content`, else its
@@ -250,17 +449,26 @@ fn content_and_language(object: &Value) -> (String, Option<String>) {
 
 /// `url` as a string, a `Link`, or a list of either (Misskey and Lemmy send
 /// lists with a `Link` per media type).
+/// Links with a `mediaType` other than HTML (PeerTube's video files and
+/// torrents, Funkwhale's audio) come after the others, so the first URL is
+/// the page, as Mastodon picks it.
 fn page_urls(value: Option<&Value>) -> Vec<String> {
-    items(value)
+    let mut urls: Vec<(bool, &str)> = items(value)
         .into_iter()
         .filter_map(|item| match item {
-            Value::String(s) => Some(s.as_str()),
-            Value::Object(_) => string(item, "href").or_else(|| id_of(item)),
+            Value::String(s) => Some((false, s.as_str())),
+            Value::Object(_) => {
+                let not_a_page = string(item, "mediaType").is_some_and(|m| m != "text/html");
+                string(item, "href")
+                    .or_else(|| id_of(item))
+                    .map(|u| (not_a_page, u))
+            }
             _ => None,
         })
-        .filter(|u| url::Url::parse(u).is_ok_and(|u| matches!(u.scheme(), "http" | "https")))
-        .map(String::from)
-        .collect()
+        .filter(|(_, u)| url::Url::parse(u).is_ok_and(|u| matches!(u.scheme(), "http" | "https")))
+        .collect();
+    urls.sort_by_key(|(not_a_page, _)| *not_a_page);
+    urls.into_iter().map(|(_, u)| u.to_string()).collect()
 }
 
 /// A remote hashtag's name as Mastodon keeps it: lower-cased, without `#`
@@ -360,6 +568,11 @@ pub fn attachments(object: &Value) -> Vec<Attachment> {
                 focal_y: focal.map(|f| f.1),
                 width: dimension("width"),
                 height: dimension("height"),
+                preview_url: icon_url(item),
+                duration: item
+                    .get("duration")
+                    .and_then(crate::domain::media::parse_duration)
+                    .map(|d| d as f32),
             })
         })
         .take(MAX_ATTACHMENTS)

@@ -30,6 +30,10 @@ pub fn version() -> String {
 }
 
 fn configuration(state: &AppState) -> Value {
+    let supported_types: Vec<&str> = ["image/jpeg", "image/png", "image/gif", "image/webp"]
+        .into_iter()
+        .chain(crate::transcode::UPLOAD_TYPES)
+        .collect();
     json!({
         "urls": { "streaming": streaming_url(state) },
         "vapid": { "public_key": crate::service::push::vapid_public_key(state) },
@@ -40,13 +44,15 @@ fn configuration(state: &AppState) -> Value {
             "characters_reserved_per_url": 23,
         },
         "media_attachments": {
-            "supported_mime_types": ["image/jpeg", "image/png", "image/gif", "image/webp"],
+            "supported_mime_types": supported_types,
             "image_size_limit": state.config.media.max_image_bytes,
             "image_matrix_limit": crate::imaging::MAX_INPUT_PIXELS,
             "description_limit": crate::domain::media::MAX_DESCRIPTION_CHARS,
-            "video_size_limit": 0,
-            "video_frame_rate_limit": 0,
-            "video_matrix_limit": 0,
+            "video_size_limit": state.config.media.max_video_bytes,
+            "video_frame_rate_limit": state.config.media.max_frame_rate,
+            "video_matrix_limit": state.config.media.max_video_pixels,
+            // Not Mastodon's: the longest video or audio, in seconds.
+            "video_duration_limit": state.config.media.max_duration_seconds,
         },
         "polls": {
             "max_options": posts::MAX_POLL_OPTIONS,

@@ -1,13 +1,18 @@
 //! `/api/v2/media`, `/api/v1/media/:id` (<https://docs.joinmastodon.org/methods/media/>):
-//! image uploads, with alt text and focal point, before a status takes them.
+//! uploads, with alt text and focal point, before a status takes them.
+//! Images answer 200 at once; video and audio answer 202 with a null `url`
+//! while they are transcoded, and `GET /api/v1/media/:id` answers 206 until
+//! they are ready (200), or 422 if transcoding failed, as Mastodon does.
 
 use axum::Json;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::StatusCode;
 use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::domain::media::UploadState;
 use crate::error::{Error, Result};
 use crate::http::api::params::WithFiles;
 use crate::http::api::{Params, Token, id};
@@ -19,11 +24,16 @@ use crate::state::AppState;
 /// Room for the form around the largest image accepted.
 pub const FORM_OVERHEAD: usize = 64 * 1024;
 
-pub fn routes(max_image_bytes: usize) -> Router<AppState> {
+/// The largest upload body: the largest image or video, and the form.
+pub fn upload_body_limit(media: &crate::config::MediaConfig) -> usize {
+    media.max_image_bytes.max(media.max_video_bytes) + FORM_OVERHEAD
+}
+
+pub fn routes(media: &crate::config::MediaConfig) -> Router<AppState> {
     let uploads = Router::new()
         .route("/api/v2/media", post(upload))
         .route("/api/v1/media", post(upload))
-        .layer(DefaultBodyLimit::max(max_image_bytes + FORM_OVERHEAD));
+        .layer(DefaultBodyLimit::max(upload_body_limit(media)));
     Router::new().merge(uploads).route(
         "/api/v1/media/{id}",
         get(show).put(describe).delete(discard),
@@ -40,7 +50,7 @@ async fn upload(
     State(state): State<AppState>,
     token: Token,
     form: WithFiles<MediaParams>,
-) -> Result<Json<e::MediaAttachment>> {
+) -> Result<(StatusCode, Json<e::MediaAttachment>)> {
     let (_, owner) = token.user("write:media")?;
     if !state
         .limits
@@ -62,17 +72,28 @@ async fn upload(
         params.focus.as_deref(),
     )
     .await?;
-    Ok(Json(entity(&uploaded)))
+    let status = if uploaded.state == UploadState::Processing {
+        StatusCode::ACCEPTED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(entity(&uploaded))))
 }
 
 async fn show(
     State(state): State<AppState>,
     token: Token,
     Path(raw): Path<String>,
-) -> Result<Json<e::MediaAttachment>> {
+) -> Result<(StatusCode, Json<e::MediaAttachment>)> {
     let (_, owner) = token.user("write:media")?;
     let found = media::find(&state, owner, id(&raw)?).await?;
-    Ok(Json(entity(&found)))
+    match found.state {
+        UploadState::Processing => Ok((StatusCode::PARTIAL_CONTENT, Json(entity(&found)))),
+        UploadState::Failed => Err(Error::Validation(
+            "the file could not be processed; upload it again or another".into(),
+        )),
+        UploadState::Ready => Ok((StatusCode::OK, Json(entity(&found)))),
+    }
 }
 
 async fn describe(
@@ -106,18 +127,36 @@ async fn discard(
 
 pub fn entity(m: &MediaAttachment) -> e::MediaAttachment {
     let dims = |d: &crate::service::types::Dimensions| json!({"width": d.width, "height": d.height, "size": d.size, "aspect": d.aspect});
-    let mut meta = json!({
-        "original": dims(&m.meta.original),
-        "small": dims(&m.meta.small),
-    });
+    // Mastodon's meta: of audio, only the length and bit rate; of video,
+    // the size with them; the preview's size as `small`.
+    let mut original = if m.kind == "audio" {
+        json!({})
+    } else {
+        dims(&m.meta.original)
+    };
+    if let Some(playback) = &m.meta.playback {
+        original["duration"] = json!(playback.duration);
+        if let Some(rate) = &playback.frame_rate {
+            original["frame_rate"] = json!(rate);
+        }
+        if let Some(bitrate) = playback.bitrate {
+            original["bitrate"] = json!(bitrate);
+        }
+    }
+    let ready = m.state == UploadState::Ready;
+    let mut meta = json!({ "original": original });
+    if ready {
+        meta["small"] = dims(&m.meta.small);
+    }
     if let Some(focus) = &m.focus {
         meta["focus"] = json!({"x": focus.x, "y": focus.y});
     }
     e::MediaAttachment {
         id: m.id.to_string(),
         kind: m.kind.to_string(),
-        url: m.url.clone(),
-        preview_url: Some(m.preview_url.clone()),
+        // Null until the file is there, as Mastodon shows it.
+        url: ready.then(|| m.url.clone()),
+        preview_url: ready.then(|| m.preview_url.clone()),
         remote_url: None,
         meta,
         description: m.description.clone(),

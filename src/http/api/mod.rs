@@ -102,7 +102,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .merge(featured_tags::routes())
         .merge(endorsements::routes())
         .merge(search::routes())
-        .merge(media::routes(state.config.media.max_image_bytes))
+        .merge(media::routes(&state.config.media))
         .merge(filters::routes())
         .merge(exports::routes())
         .merge(import::routes())

@@ -268,7 +268,7 @@ impl Cards {
                 .media_attachments
                 .iter()
                 .filter_map(|m| {
-                    let url = web_url(&m.url)?;
+                    let url = web_url(m.url.as_deref()?)?;
                     Some(MediaView {
                         kind: m.kind.clone(),
                         preview: m

@@ -390,7 +390,7 @@ async fn preview_choice(state: &AppState, post: &Post) -> Result<Option<bool>, E
     Ok(Some(!crate::service::cards::removed(state, post).await?))
 }
 
-/// Uploads the image, if any, and writes the post; the post and the one it
+/// Uploads the image, video or audio, if any, and writes the post; the post and the one it
 /// answers.
 async fn write(
     state: &AppState,
@@ -421,11 +421,13 @@ async fn write(
             return Err(Error::TooManyRequests);
         }
         let description = Some(form.media_description.trim()).filter(|d| !d.is_empty());
-        media_ids.push(
-            media::upload(state, author, bytes, description, None)
-                .await?
-                .id,
-        );
+        let mut uploaded = media::upload(state, author, bytes, description, None).await?;
+        // Video and audio are transcoded before the post is written, in
+        // this request (clients of the API poll instead).
+        if uploaded.state == crate::domain::media::UploadState::Processing {
+            uploaded = media::wait_until_processed(state, author, uploaded.id).await?;
+        }
+        media_ids.push(uploaded.id);
     }
     let draft = draft::new_post(
         user,

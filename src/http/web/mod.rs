@@ -60,7 +60,9 @@ use crate::service::sessions::Session;
 use crate::service::types::{Actor, User};
 use crate::state::AppState;
 
-pub fn routes() -> Router<AppState> {
+/// `upload_limit`: the largest body the composer takes (its form with an
+/// image, video or audio file).
+pub fn routes(upload_limit: usize) -> Router<AppState> {
     Router::new()
         .route("/about", get(about::about))
         .route("/privacy-policy", get(about::privacy_policy))
@@ -71,7 +73,12 @@ pub fn routes() -> Router<AppState> {
         .merge(auth_mail::routes())
         .route("/home", get(home::home))
         .route("/bookmarks", get(home::bookmarks))
-        .route("/compose", get(compose::page).post(compose::submit))
+        .route(
+            "/compose",
+            get(compose::page)
+                .post(compose::submit)
+                .layer(axum::extract::DefaultBodyLimit::max(upload_limit)),
+        )
         .route("/web/statuses/{id}/vote", post_to(posts::vote))
         .route(
             "/web/statuses/{id}/delete",
