@@ -35,6 +35,7 @@ pub struct Config {
     pub database: DatabaseConfig,
     pub http: HttpConfig,
     pub posts: PostsConfig,
+    pub trends: TrendsConfig,
     pub media: MediaConfig,
     pub link_previews: LinkPreviewsConfig,
     pub storage: StorageConfig,
@@ -232,6 +233,17 @@ impl MetricsConfig {
                 message: format!("{:?} is not an address and port", self.listen),
             })
     }
+}
+
+/// Trends (Mastodon's `trends` and `trendable_by_default` settings).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrendsConfig {
+    /// Whether `/api/v1/trends/*` shows anything.
+    pub enabled: bool,
+    /// Whether hashtags and posts must be approved by a moderator before
+    /// they trend.
+    pub require_review: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]

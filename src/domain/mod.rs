@@ -20,5 +20,6 @@ pub mod scopes;
 pub mod signature_mode;
 pub mod sniff;
 pub mod text;
+pub mod trends;
 pub mod username;
 pub mod visibility;

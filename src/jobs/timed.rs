@@ -38,15 +38,18 @@ pub enum Work {
     /// and publishing and unpublishing announcements on their times
     /// (`service::announcements`).
     Scheduled,
+    /// Scoring trending hashtags and posts, every five minutes.
+    Trends,
 }
 
 impl Work {
-    pub const ALL: [Work; 5] = [
+    pub const ALL: [Work; 6] = [
         Work::Cleanup,
         Work::PollEndings,
         Work::Blocklists,
         Work::RemoteMediaRetention,
         Work::Scheduled,
+        Work::Trends,
     ];
 
     pub fn name(self) -> &'static str {
@@ -56,6 +59,7 @@ impl Work {
             Work::Blocklists => "blocklists",
             Work::RemoteMediaRetention => "remote_media_retention",
             Work::Scheduled => "scheduled",
+            Work::Trends => "trends",
         }
     }
 
@@ -69,6 +73,7 @@ impl Work {
             // As often as processes look: a post is published within
             // `LOOK_EVERY` or so of its time.
             Work::Scheduled => chrono::Duration::seconds(10),
+            Work::Trends => service::trends::REFRESH_EVERY,
         }
     }
 
@@ -81,6 +86,7 @@ impl Work {
             Work::Blocklists => chrono::Duration::minutes(30),
             Work::RemoteMediaRetention => chrono::Duration::hours(1),
             Work::Scheduled => chrono::Duration::minutes(10),
+            Work::Trends => chrono::Duration::minutes(5),
         }
     }
 
@@ -119,6 +125,14 @@ impl Work {
                     Err(e) => tracing::warn!(error = %e, "publishing announcements failed"),
                 }
             }
+            Work::Trends => match service::trends::refresh(state).await {
+                Ok(found) => tracing::debug!(
+                    tags = found.tags,
+                    posts = found.posts,
+                    "refreshed the trends"
+                ),
+                Err(e) => tracing::warn!(error = %e, "refreshing the trends failed"),
+            },
         }
     }
 }

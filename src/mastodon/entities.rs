@@ -656,3 +656,55 @@ pub struct WebPushSubscription {
     pub policy: String,
     pub server_key: String,
 }
+
+/// One day of a hashtag's history, as Mastodon writes it (strings).
+#[derive(Debug, Clone, Serialize)]
+pub struct TagHistory {
+    /// The day's start, UNIX seconds.
+    pub day: String,
+    /// Posts using the hashtag that day.
+    pub uses: String,
+    /// Distinct accounts using it that day.
+    pub accounts: String,
+}
+
+/// A trending hashtag (`/api/v1/trends/tags`): a Tag with its id and its
+/// last seven days.
+#[derive(Debug, Clone, Serialize)]
+pub struct TrendTag {
+    pub id: String,
+    pub name: String,
+    pub url: String,
+    pub history: Vec<TagHistory>,
+}
+
+/// Mastodon's Admin::Tag.
+#[derive(Debug, Clone, Serialize)]
+pub struct AdminTag {
+    pub id: String,
+    pub name: String,
+    pub url: String,
+    pub history: Vec<TagHistory>,
+    pub trendable: bool,
+    pub usable: bool,
+    pub requires_review: bool,
+    pub listable: bool,
+}
+
+/// A trending post as moderators see it: a Status and whether it awaits
+/// their review.
+#[derive(Debug, Clone, Serialize)]
+pub struct AdminTrendStatus {
+    #[serde(flatten)]
+    pub status: Status,
+    pub requires_review: bool,
+}
+
+/// A follow suggestion (`/api/v2/suggestions`).
+#[derive(Debug, Clone, Serialize)]
+pub struct Suggestion {
+    /// Deprecated: one of `staff`, `past_interactions`, `global`.
+    pub source: &'static str,
+    pub sources: Vec<&'static str>,
+    pub account: Account,
+}

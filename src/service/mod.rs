@@ -57,6 +57,8 @@ pub mod scheduled;
 pub mod self_check;
 pub mod sessions;
 pub mod signed;
+pub mod suggestions;
 pub mod tags;
 pub mod timelines;
+pub mod trends;
 pub mod types;

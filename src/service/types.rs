@@ -18,6 +18,7 @@ pub use crate::db::relays::Relay;
 pub use crate::db::reports::Report;
 pub use crate::db::tags::Featured as FeaturedTag;
 pub use crate::db::timelines::Page;
+pub use crate::db::trends::{PostTrend, TagTrend};
 pub use crate::db::uploads::Dimensions;
 pub use crate::db::users::User;
 pub use crate::db::views::{Listed, Listing};

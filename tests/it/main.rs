@@ -68,6 +68,7 @@ mod streaming;
 mod tags_api;
 mod timelines;
 mod topology;
+mod trends;
 mod video;
 mod web;
 mod web_controls;

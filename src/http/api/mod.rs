@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod admin_accounts;
 pub mod admin_blocklists;
 pub mod admin_domains;
+pub mod admin_trends;
 pub mod announcements;
 pub mod apps;
 pub mod auth;
@@ -40,8 +41,10 @@ pub mod scheduled_statuses;
 pub mod search;
 pub mod statuses;
 pub mod streaming;
+pub mod suggestions;
 pub mod tags;
 pub mod timelines;
+pub mod trends;
 
 use axum::Router;
 use axum::extract::{Request, State};
@@ -57,7 +60,7 @@ use crate::service::oauth;
 use crate::state::AppState;
 
 pub use auth::{MaybeToken, Token};
-pub use pagination::{PageParams, paged};
+pub use pagination::{OffsetParams, PageParams, offset_paged, paged};
 pub use params::Params;
 
 pub fn routes(state: AppState) -> Router<AppState> {
@@ -119,6 +122,9 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .merge(push::routes())
         .merge(emails::routes())
         .merge(streaming::routes())
+        .merge(trends::routes())
+        .merge(admin_trends::routes())
+        .merge(suggestions::routes())
         .fallback(api_not_found)
         .layer(middleware::from_fn_with_state(state, rate_limit))
         .layer(cors)

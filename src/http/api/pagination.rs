@@ -81,3 +81,60 @@ pub fn linked<T: Serialize>(
     }
     response
 }
+
+/// `offset` and `limit` paging (trends, suggestions), as Mastodon's:
+/// the limit within `default` and `max`, a negative offset as 0.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct OffsetParams {
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
+    pub offset: Option<i64>,
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
+    pub limit: Option<i64>,
+}
+
+impl OffsetParams {
+    /// (limit, offset)
+    pub fn get(&self, default: i64, max: i64) -> (i64, i64) {
+        (
+            self.limit.unwrap_or(default).clamp(1, max),
+            self.offset.unwrap_or(0).max(0),
+        )
+    }
+}
+
+/// A JSON list with Mastodon's offset `Link` header: `next` when the page
+/// is full, `prev` when the offset is beyond one page; `limit` is kept
+/// when the request gave it.
+pub fn offset_paged<T: Serialize>(
+    state: &AppState,
+    uri: &Uri,
+    items: Vec<T>,
+    params: &OffsetParams,
+    limit: i64,
+    offset: i64,
+) -> Response {
+    let full = items.len() as i64 == limit;
+    let mut response = axum::Json(items).into_response();
+    let base = format!("{}{}", state.urls.origin(), uri.path());
+    let link = |to: i64| {
+        let mut query = url::form_urlencoded::Serializer::new(String::new());
+        if params.limit.is_some() {
+            query.append_pair("limit", &limit.to_string());
+        }
+        query.append_pair("offset", &to.to_string());
+        format!("{base}?{}", query.finish())
+    };
+    let mut links = Vec::new();
+    if full {
+        links.push(format!("<{}>; rel=\"next\"", link(offset + limit)));
+    }
+    if offset > limit {
+        links.push(format!("<{}>; rel=\"prev\"", link(offset - limit)));
+    }
+    if !links.is_empty()
+        && let Ok(v) = HeaderValue::from_str(&links.join(", "))
+    {
+        response.headers_mut().insert(header::LINK, v);
+    }
+    response
+}

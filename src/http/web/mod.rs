@@ -24,6 +24,7 @@ mod admin_domains;
 mod admin_previews;
 mod admin_reports;
 mod admin_rules;
+mod admin_trends;
 mod auth;
 mod auth_mail;
 mod cards;
@@ -106,6 +107,7 @@ pub fn routes(upload_limit: usize) -> Router<AppState> {
         .merge(admin_rules::routes())
         .merge(admin_announcements::routes())
         .merge(admin_about::routes())
+        .merge(admin_trends::routes())
         .merge(settings_leaving::routes())
         .merge(settings_data::routes())
         .merge(settings_blocks::routes())
