@@ -657,17 +657,6 @@ pub struct WebPushSubscription {
     pub server_key: String,
 }
 
-/// One day of a hashtag's history, as Mastodon writes it (strings).
-#[derive(Debug, Clone, Serialize)]
-pub struct TagHistory {
-    /// The day's start, UNIX seconds.
-    pub day: String,
-    /// Posts using the hashtag that day.
-    pub uses: String,
-    /// Distinct accounts using it that day.
-    pub accounts: String,
-}
-
 /// A trending hashtag (`/api/v1/trends/tags`): a Tag with its id and its
 /// last seven days.
 #[derive(Debug, Clone, Serialize)]
