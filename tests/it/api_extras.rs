@@ -386,3 +386,28 @@ async fn a_conversation_is_marked_read_and_unread_again() {
         .await;
     assert_eq!(status, 404, "another account's conversation");
 }
+
+#[tokio::test]
+async fn identity_proofs_are_an_empty_list_for_accounts_shown_and_404_otherwise() {
+    let app = TestApp::spawn().await;
+    let alice = app.create_user("alice").await.actor;
+    let (status, _, proofs) = app
+        .api(
+            reqwest::Method::GET,
+            &format!("/api/v1/accounts/{}/identity_proofs", alice.id),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(proofs, serde_json::json!([]));
+    let (status, _, _) = app
+        .api(
+            reqwest::Method::GET,
+            "/api/v1/accounts/987654321/identity_proofs",
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(status, 404);
+}

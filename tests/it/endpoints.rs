@@ -226,6 +226,21 @@ async fn every_mastodon_endpoint_is_served_or_listed_as_left_out() {
          admin API: {admins_served} of {admins}",
         100.0 * users_served as f64 / users as f64
     );
+    // The version Skein claims is the one whose API it serves: apps turn
+    // features on by it.
+    let (_, _, instance) = app
+        .api(reqwest::Method::GET, "/api/v2/instance", None, None)
+        .await;
+    let version = instance["version"].as_str().unwrap();
+    assert!(
+        version.starts_with("4.5.0 (compatible; Skein "),
+        "{version}"
+    );
+    assert_eq!(instance["api_versions"]["mastodon"], 7);
+    assert!(
+        users_served * 100 >= users * 95,
+        "claiming Mastodon 4.5 while serving {users_served} of its {users} endpoints"
+    );
     assert!(
         missing.is_empty(),
         "neither served nor listed in README's \"Client API coverage\":\n{}",

@@ -102,10 +102,13 @@ async fn timed_work_runs_once_across_processes_and_is_taken_over_from_a_dead_one
     );
     first.clock.advance(Work::PollEndings.every());
     second.clock.advance(Work::PollEndings.every());
-    assert_eq!(
-        timed::run_due(&second.state, two.id).await.unwrap(),
-        vec![Work::PollEndings]
-    );
+    // What comes round at least as often as poll endings runs again.
+    let often: Vec<Work> = Work::ALL
+        .into_iter()
+        .filter(|w| w.every() <= Work::PollEndings.every())
+        .collect();
+    assert!(often.contains(&Work::PollEndings) && !often.contains(&Work::Cleanup));
+    assert_eq!(timed::run_due(&second.state, two.id).await.unwrap(), often);
     assert_eq!(runs(&first, Work::PollEndings).await, 2);
 
     // A live process's claim holds: the other does not run the work too.

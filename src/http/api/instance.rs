@@ -23,11 +23,18 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/custom_emojis", get(custom_emojis))
 }
 
-/// The Mastodon API version Skein follows, with its own after it (apps
-/// read the first number to decide which features to offer).
+/// The Mastodon version whose client API Skein serves, with its own after
+/// it (apps read the first number, and `api_versions.mastodon`, to decide
+/// which features to offer). Mastodon 4.5's API: grouped notifications and
+/// the notification policy (4.3), quotes and their API (4.5); what is left
+/// out is listed in README's "Client API coverage" and checked by the
+/// `endpoints` test.
 pub fn version() -> String {
-    format!("4.2.0 (compatible; Skein {})", nodeinfo::VERSION)
+    format!("4.5.0 (compatible; Skein {})", nodeinfo::VERSION)
 }
+
+/// Mastodon's API version number of 4.5.0 (`api_versions.mastodon`).
+pub const MASTODON_API_VERSION: u32 = 7;
 
 fn configuration(state: &AppState) -> Value {
     let supported_types: Vec<&str> = ["image/jpeg", "image/png", "image/gif", "image/webp"]
@@ -127,7 +134,7 @@ async fn v2(State(state): State<AppState>) -> Result<Json<Value>> {
             "message": null,
             "url": null,
         },
-        "api_versions": { "mastodon": 0 },
+        "api_versions": { "mastodon": MASTODON_API_VERSION },
         "contact": { "email": instance.contact_email, "account": contact_account(&state).await? },
         "rules": rule_entities(&state).await?,
     })))

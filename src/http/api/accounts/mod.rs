@@ -35,7 +35,7 @@ use leaving::{delete_account, move_account, set_aliases};
 use registration::register;
 use relations::{block, follow, mute, remove_from_followers, unblock, unfollow, unmute};
 use relationships::relationships;
-use show::{lookup, many, search, show};
+use show::{identity_proofs, lookup, many, search, show};
 use statuses::statuses;
 
 pub fn routes(max_image_bytes: usize) -> Router<AppState> {
@@ -63,6 +63,10 @@ pub fn routes(max_image_bytes: usize) -> Router<AppState> {
         .route("/api/v1/accounts/lookup", get(lookup))
         .route("/api/v1/accounts/search", get(search))
         .route("/api/v1/accounts/{id}", get(show))
+        .route(
+            "/api/v1/accounts/{id}/identity_proofs",
+            get(identity_proofs),
+        )
         .route("/api/v1/accounts/{id}/statuses", get(statuses))
         .route("/api/v1/accounts/{id}/followers", get(followers))
         .route("/api/v1/accounts/{id}/following", get(following))

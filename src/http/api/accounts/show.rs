@@ -24,6 +24,19 @@ pub(super) async fn show(
     Ok(Json(Presenter::new(&state, viewer).account(&actor).await?))
 }
 
+/// `GET /api/v1/accounts/{id}/identity_proofs`: Mastodon removed identity
+/// proofs (Keybase) in 3.5 and answers an empty list for any account it
+/// shows; apps still ask.
+pub(super) async fn identity_proofs(
+    State(state): State<AppState>,
+    token: MaybeToken,
+    Path(raw): Path<String>,
+) -> Result<Json<Vec<serde_json::Value>>> {
+    let viewer = token.viewer("read:accounts")?;
+    profile_account(&state, viewer, &raw).await?;
+    Ok(Json(Vec::new()))
+}
+
 #[derive(Deserialize)]
 pub(super) struct IdList {
     #[serde(default, deserialize_with = "lenient::list")]
