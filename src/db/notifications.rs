@@ -278,11 +278,21 @@ pub struct Filter {
 /// What the recipient (`$1`) is shown: nothing from accounts it mutes with
 /// their notifications (until `$7`, the present), blocks, or whose domain
 /// it blocks, nor from accounts that are gone, nor what its notification
-/// policy filtered unless `$8` (include them) says so.
-const SHOWN: &str = "n.recipient_id = $1
+/// policy filtered unless `include_filtered` says so. That choice is
+/// written into the text rather than bound: as a parameter, the generic
+/// plan guessed a handful of rows and scanned and sorted every notification.
+fn shown(include_filtered: bool) -> String {
+    let filtered = if include_filtered {
+        ""
+    } else {
+        "and not n.filtered"
+    };
+    format!("{SHOWN_ALWAYS} {filtered}")
+}
+
+const SHOWN_ALWAYS: &str = "n.recipient_id = $1
      and ($5::text[] is null or n.kind = any($5))
      and ($6::bigint is null or n.from_actor_id = $6)
-     and ($8 or not n.filtered)
      and not exists (select 1 from mutes m
                      where m.actor_id = $1 and m.target_id = n.from_actor_id and m.notifications
                        and (m.expires_at is null or m.expires_at > $7))
@@ -294,10 +304,11 @@ const SHOWN: &str = "n.recipient_id = $1
                             or exists (select 1 from user_domain_blocks d
                                        where d.actor_id = $1 and d.domain = a.domain)))";
 
-fn shown_sql(select: &str, tail: &str) -> String {
+fn shown_sql(select: &str, tail: &str, include_filtered: bool) -> String {
+    let shown = shown(include_filtered);
     format!(
         "select {select} from notifications n left join posts p on p.id = n.post_id
-         where {SHOWN}
+         where {shown}
            and (n.post_id is null or (p.deleted_at is null and {VISIBLE}))
            and ($2::bigint is null or n.id < $2)
            and ($3::bigint is null or n.id > $3)
@@ -315,7 +326,11 @@ pub async fn page(
 ) -> Result<Vec<Notification>, sqlx::Error> {
     let ascending = page.min_id.is_some();
     let order = if ascending { "asc" } else { "desc" };
-    let sql = shown_sql("n.*", &format!("order by n.id {order} limit $4"));
+    let sql = shown_sql(
+        "n.*",
+        &format!("order by n.id {order} limit $4"),
+        filter.include_filtered,
+    );
     let mut rows: Vec<Notification> = sqlx::query_as(&sql)
         .bind(recipient_id)
         .bind(page.max_id)
@@ -324,7 +339,6 @@ pub async fn page(
         .bind(filter.kinds.as_deref())
         .bind(filter.from_actor_id)
         .bind(now)
-        .bind(filter.include_filtered)
         .fetch_all(db)
         .await?;
     if ascending {
@@ -341,7 +355,7 @@ pub async fn find(
     now: DateTime<Utc>,
 ) -> Result<Option<Notification>, sqlx::Error> {
     // `$4` is the id here, where a page has its limit.
-    let sql = shown_sql("n.*", "and n.id = $4");
+    let sql = shown_sql("n.*", "and n.id = $4", true);
     sqlx::query_as(&sql)
         .bind(recipient_id)
         .bind(None::<i64>)
@@ -350,7 +364,6 @@ pub async fn find(
         .bind(None::<Vec<NotificationKind>>)
         .bind(None::<i64>)
         .bind(now)
-        .bind(true)
         .fetch_optional(db)
         .await
 }
@@ -367,7 +380,11 @@ pub async fn count_after(
 ) -> Result<i64, sqlx::Error> {
     let sql = format!(
         "select count(*) from ({}) shown",
-        shown_sql("n.id", "order by n.id desc limit $4")
+        shown_sql(
+            "n.id",
+            "order by n.id desc limit $4",
+            filter.include_filtered
+        )
     );
     sqlx::query_scalar(&sql)
         .bind(recipient_id)
@@ -377,7 +394,6 @@ pub async fn count_after(
         .bind(filter.kinds.as_deref())
         .bind(filter.from_actor_id)
         .bind(now)
-        .bind(filter.include_filtered)
         .fetch_one(db)
         .await
 }
@@ -464,15 +480,15 @@ pub const SILENCED: &str = "(exists (select 1 from blocks b
       or exists (select 1 from user_domain_blocks d join actors a on a.domain = d.domain
                  where d.actor_id = $1 and a.id = $2))";
 
-/// A notification's group as the grouped API reads it (`$9`: the kinds
+/// A notification's group as the grouped API reads it (`$8`: the kinds
 /// grouped): its key, or `ungrouped-<id>`.
 const GROUP_OF: &str =
-    "coalesce(case when n.kind = any($9) then n.group_key end, 'ungrouped-' || n.id)";
+    "coalesce(case when n.kind = any($8) then n.group_key end, 'ungrouped-' || n.id)";
 
 /// Mastodon's `paginate_groups`: the newest (oldest with `ascending`)
 /// shown notification of each group within the bounds, one group after
-/// the other, at most `$4` groups; binds as `shown_sql`'s, and `$9`.
-fn group_walk(ascending: bool) -> String {
+/// the other, at most `$4` groups; binds as `shown_sql`'s, and `$8`.
+fn group_walk(ascending: bool, include_filtered: bool) -> String {
     let (order, step) = if ascending {
         ("asc", ">")
     } else {
@@ -481,12 +497,14 @@ fn group_walk(ascending: bool) -> String {
     let first = shown_sql(
         &format!("n.*, array[{GROUP_OF}] as groups"),
         &format!("order by n.id {order} limit 1"),
+        include_filtered,
     );
     let next = shown_sql(
         "n.*",
         &format!(
             "and n.id {step} wt.id and {GROUP_OF} <> all(wt.groups) order by n.id {order} limit 1"
         ),
+        include_filtered,
     );
     format!(
         "with recursive walk as (
@@ -516,7 +534,7 @@ pub async fn group_page(
     let order = if ascending { "asc" } else { "desc" };
     let sql = format!(
         "{} select * from walk order by id {order} limit $4",
-        group_walk(ascending)
+        group_walk(ascending, filter.include_filtered)
     );
     let mut rows: Vec<Notification> = sqlx::query_as(&sql)
         .bind(recipient_id)
@@ -526,7 +544,6 @@ pub async fn group_page(
         .bind(filter.kinds.as_deref())
         .bind(filter.from_actor_id)
         .bind(now)
-        .bind(filter.include_filtered)
         .bind(grouped)
         .fetch_all(db)
         .await?;
@@ -547,7 +564,10 @@ pub async fn count_groups_after(
     grouped: &[NotificationKind],
     now: DateTime<Utc>,
 ) -> Result<i64, sqlx::Error> {
-    let sql = format!("{} select count(*) from walk", group_walk(true));
+    let sql = format!(
+        "{} select count(*) from walk",
+        group_walk(true, filter.include_filtered)
+    );
     sqlx::query_scalar(&sql)
         .bind(recipient_id)
         .bind(None::<i64>)
@@ -556,7 +576,6 @@ pub async fn count_groups_after(
         .bind(filter.kinds.as_deref())
         .bind(filter.from_actor_id)
         .bind(now)
-        .bind(filter.include_filtered)
         .bind(grouped)
         .fetch_one(db)
         .await
@@ -606,17 +625,18 @@ pub async fn groups(
     if keys.is_empty() {
         return Ok(Vec::new());
     }
+    let shown = shown(false);
     let of_group =
-        format!("{SHOWN} and n.group_key = g.key and ($3::bigint is null or n.id <= $3)");
+        format!("{shown} and n.group_key = g.key and ($3::bigint is null or n.id <= $3)");
     let sql = format!(
         "select g.key as group_key,
                 (select n.id from notifications n where {of_group}
                  order by n.id desc limit 1) as most_recent_id,
                 array(select n.from_actor_id from notifications n where {of_group}
-                      order by n.id desc limit $9) as sample_actor_ids,
+                      order by n.id desc limit $8) as sample_actor_ids,
                 (select count(*) from notifications n where {of_group}) as count,
                 (select n.id from notifications n
-                 where {SHOWN} and n.group_key = g.key and ($2::bigint is null or n.id >= $2)
+                 where {shown} and n.group_key = g.key and ($2::bigint is null or n.id >= $2)
                  order by n.id asc limit 1) as page_min_id,
                 (select n.created_at from notifications n where {of_group}
                  order by n.id desc limit 1) as latest_at
@@ -630,7 +650,6 @@ pub async fn groups(
         .bind(None::<Vec<NotificationKind>>)
         .bind(None::<i64>)
         .bind(now)
-        .bind(false)
         .bind(samples)
         .fetch_all(db)
         .await
@@ -681,6 +700,7 @@ pub async fn find_group(
     let sql = shown_sql(
         "n.*",
         &format!("and {} order by n.id desc limit 1", key.condition()),
+        true,
     );
     let query = sqlx::query_as(&sql)
         .bind(recipient_id)
@@ -690,7 +710,6 @@ pub async fn find_group(
         .bind(None::<Vec<NotificationKind>>)
         .bind(None::<i64>)
         .bind(now)
-        .bind(true)
         .fetch_optional(db)
         .await
 }
@@ -706,7 +725,8 @@ pub async fn group_members(
 ) -> Result<Vec<Notification>, sqlx::Error> {
     let sql = shown_sql(
         "n.*",
-        &format!("and {} order by n.id desc limit $9", key.condition()),
+        &format!("and {} order by n.id desc limit $8", key.condition()),
+        true,
     );
     let query = sqlx::query_as(&sql)
         .bind(recipient_id)
@@ -716,7 +736,6 @@ pub async fn group_members(
         .bind(None::<Vec<NotificationKind>>)
         .bind(None::<i64>)
         .bind(now)
-        .bind(true)
         .bind(page.limit)
         .fetch_all(db)
         .await
