@@ -22,7 +22,7 @@ e2e=e2e-masto
 work="$PWD/target/e2e-masto"
 source scripts/e2e/instances.sh
 
-for tool in node npm psql; do
+for tool in node npm; do
     command -v "$tool" >/dev/null 2>&1 || { echo "$e2e: $tool is missing" >&2; exit 1; }
 done
 

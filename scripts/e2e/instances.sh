@@ -51,6 +51,9 @@ else
     skein="${CARGO_TARGET_DIR:-$PWD/target}/debug/skein"
 fi
 [ -x "$skein" ] || { echo "$e2e: no skein binary at $skein" >&2; exit 1; }
+# psql (the postgresql-client package, which the server package brings)
+# reaches alpha's database for what a run cannot wait for.
+command -v psql >/dev/null 2>&1 || { echo "$e2e: psql is missing" >&2; exit 1; }
 
 export SKEIN_SCHEME=http
 export SKEIN_TEST_NETWORK__ENABLED=true
@@ -75,7 +78,11 @@ e2e_skein() {
     local instance=$1
     shift
     local -n settings=$instance
-    env "${settings[@]}" "$skein" "$@" 2>>"$work/setup.log"
+    if ! env "${settings[@]}" "$skein" "$@" 2>>"$work/setup.log"; then
+        echo "$e2e: \`skein $*\` on $instance failed; the end of $work/setup.log:" >&2
+        tail -n 20 "$work/setup.log" >&2
+        return 1
+    fi
 }
 
 # The accounts, made before the instances start: on alpha, alice (signs in
