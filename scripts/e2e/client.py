@@ -19,6 +19,7 @@ the other side polls with a deadline, never a fixed sleep.
 usage: client.py --alpha URL --beta URL --alice-password PW --bob-token TOKEN
                  --carol-token T --dave-token T --erin-token T --frank-token T
                  --alpha-db PSQL_ARGS [--skip media,streaming,notifications,search]
+(write --name=VALUE: a token or psql's arguments may start with '-')
 
 Two things the run cannot wait for are brought forward in alpha's database
 (--alpha-db: psql's arguments for alpha's embedded PostgreSQL): the trends

@@ -17,6 +17,7 @@
 //          --alice-email ADDR --bob-token T --carol-token T --dave-token T
 //          --erin-token T --frank-token T --alpha-db PSQL_ARGS
 //          [--skip password_grant,search,streaming]
+// (write --name=VALUE: a token or psql's arguments may start with '-')
 // Exit status 0 when every step that ran passed; a failure names its step.
 //
 // The trends refresh runs every five minutes in alpha's timed work; the run
