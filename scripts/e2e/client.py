@@ -6,21 +6,38 @@ forms; bob (beta) uses a token from `skein token create`. alice posts with an
 image, finds bob through search-resolve and follows him; bob's posts reach
 alice's home timeline and her streams (server-sent events and WebSocket);
 alice replies, favourites and reblogs; bob's notifications show all three;
-alice edits and deletes her reply, and beta follows.
+alice edits and deletes her reply, and beta follows. Then: bob's grouped
+notifications (two favourites in one group), a followed hashtag bringing
+bob's post to dave's home, a hashtag and a post made to trend by five
+accounts and approved by carol (alpha's admin) through the admin API,
+scheduled posts (scheduled, listed, moved, cancelled, one published on
+time), and full-text search of alice's own posts.
 
 Federation runs by itself (the instances' delivery workers): every check of
 the other side polls with a deadline, never a fixed sleep.
 
 usage: client.py --alpha URL --beta URL --alice-password PW --bob-token TOKEN
-                 [--skip media,streaming,notifications]
+                 --carol-token T --dave-token T --erin-token T --frank-token T
+                 --alpha-db PSQL_ARGS [--skip media,streaming,notifications,search]
+(write --name=VALUE: a token or psql's arguments may start with '-')
+
+Two things the run cannot wait for are brought forward in alpha's database
+(--alpha-db: psql's arguments for alpha's embedded PostgreSQL): the trends
+refresh, which alpha's timed work does every five minutes, is made due now,
+and a post scheduled (as Mastodon requires) at least five minutes ahead is
+moved to a few seconds ahead. The timed work then does the real refresh and
+the real publishing, on its own.
 Exit status 0 when every step that ran passed.
 """
 
 import argparse
+import datetime
 import html.parser
 import secrets
+import shlex
 import signal
 import struct
+import subprocess
 import sys
 import threading
 import time
@@ -29,10 +46,11 @@ import urllib.parse
 import zlib
 
 import requests
-from mastodon import Mastodon, MastodonNotFoundError, StreamListener
+from mastodon import Mastodon, MastodonAPIError, MastodonNotFoundError, StreamListener
 
 # Steps that need an API a given Skein may not have yet; --skip names them.
-SKIPPABLE = {"media", "streaming", "notifications"}
+# "search": full-text search of statuses (GET /api/v2/search?type=statuses).
+SKIPPABLE = {"media", "streaming", "notifications", "search"}
 SCOPES = ["read", "write", "follow", "push"]
 REDIRECT_URI = "http://localhost/callback"
 OOB = "urn:ietf:wg:oauth:2.0:oob"
@@ -41,7 +59,10 @@ FEDERATION_TIMEOUT = 60.0
 # How long one HTTP request may take (Mastodon.py's default is 300 s).
 REQUEST_TIMEOUT = 30
 # The whole run stops with a failure after this many seconds, whatever hangs.
-RUN_TIMEOUT = 240
+RUN_TIMEOUT = 420
+# How long alpha's timed work (it looks every 15 s) may take to run work
+# made due: the trends refresh, a scheduled post.
+TIMED_WORK_TIMEOUT = 60.0
 
 
 class Failed(Exception):
@@ -276,12 +297,36 @@ def html_text(content):
     return "".join(parts)
 
 
+def psql(db_args, sql):
+    """Runs one statement on alpha's database; returns psql's output."""
+    done = subprocess.run(["psql", *shlex.split(db_args), "-v", "ON_ERROR_STOP=1", "-qAtc", sql],
+                          capture_output=True, text=True, timeout=REQUEST_TIMEOUT)
+    check(done.returncode == 0, f"psql failed ({done.returncode}): {done.stderr.strip()}")
+    return done.stdout.strip()
+
+
+def utc_in(seconds):
+    return datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=seconds)
+
+
+def parse_time(value):
+    """A datetime from Mastodon.py (already parsed) or an ISO 8601 string."""
+    if isinstance(value, datetime.datetime):
+        return value
+    return datetime.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--alpha", required=True, help="alice's instance, e.g. http://alpha.test:8080")
     parser.add_argument("--beta", required=True, help="bob's instance, e.g. http://beta.test:8081")
     parser.add_argument("--alice-password", required=True)
     parser.add_argument("--bob-token", required=True)
+    parser.add_argument("--carol-token", required=True, help="alpha's admin")
+    parser.add_argument("--dave-token", required=True)
+    parser.add_argument("--erin-token", required=True)
+    parser.add_argument("--frank-token", required=True)
+    parser.add_argument("--alpha-db", required=True, help="psql's arguments that reach alpha's database")
     parser.add_argument("--skip", default="", help=f"comma-separated, of: {', '.join(sorted(SKIPPABLE))}")
     args = parser.parse_args()
     skip = {s.strip() for s in args.skip.split(",") if s.strip()}
@@ -357,6 +402,11 @@ def main():
     alice = s["alice"]
     bob = Mastodon(access_token=args.bob_token, api_base_url=args.beta, request_timeout=REQUEST_TIMEOUT)
 
+    def on_alpha(token):
+        return Mastodon(access_token=token, api_base_url=args.alpha, request_timeout=REQUEST_TIMEOUT)
+    carol, dave, erin, frank = (on_alpha(t) for t in (args.carol_token, args.dave_token,
+                                                       args.erin_token, args.frank_token))
+
     # --- a post with an image ----------------------------------------------
 
     def upload():
@@ -377,7 +427,7 @@ def main():
         s["media"] = media
 
     def post_with_image():
-        status = alice.status_post("Hello from Mastodon.py, with a picture #skeine2e",
+        status = alice.status_post("Hello from Mastodon.py, with a picture of a kingfisher #skeine2e",
                                    media_ids=[s["media"]], visibility="public")
         check(len(status.media_attachments) == 1, f"the status has {len(status.media_attachments)} attachments")
         check(str(status.media_attachments[0].id) == str(s["media"].id), "the status carries another attachment")
@@ -393,7 +443,7 @@ def main():
         check(attachments[0].description == "A blue gradient", f"beta shows the alt text {attachments[0].description!r}")
 
     def post_without_image():
-        status = alice.status_post("Hello from Mastodon.py #skeine2e", visibility="public")
+        status = alice.status_post("Hello from Mastodon.py, about a kingfisher #skeine2e", visibility="public")
         check(status.account.acct == "alice", f"the status is by {status.account.acct}")
         s["image_post"] = status
 
@@ -541,6 +591,39 @@ def main():
     if "notifications" in skip:
         steps.run("find alice's reply on beta through the thread", reply_on_beta_without_notifications)
 
+    # --- grouped notifications -----------------------------------------------
+
+    def grouped_notifications():
+        # dave (alpha) favourites bob's post too: Mastodon groups the two
+        # favourites of one post into one group.
+        found = dave.search_v2(s["bob_post"].uri, resolve=True)
+        check(len(found.statuses) == 1, f"dave resolved {len(found.statuses)} statuses for bob's post")
+        dave.status_favourite(found.statuses[0])
+        dave_acct = f"dave@{alpha_host}"
+
+        def grouped():
+            results = bob.grouped_notifications(expand_accounts="full")
+            accounts = {str(a.id): a.acct for a in results.accounts}
+            favourites = [g for g in results.notification_groups
+                          if g.type == "favourite" and str(g.status_id) == str(s["bob_post"].id)]
+            if len(favourites) != 1 or favourites[0].notifications_count != 2:
+                return Pending([(g.type, g.notifications_count) for g in results.notification_groups])
+            return results, favourites[0], accounts
+        results, group, accounts = wait_until("one group of two favourites of bob's post in GET /api/v2/notifications",
+                                              grouped)
+        sampled = {accounts.get(str(i)) for i in group.sample_account_ids}
+        check(sampled == {alice_acct, dave_acct}, f"the group's sample accounts are {sampled}")
+        check(group.group_key.startswith("favourite-"), f"the group key is {group.group_key!r}")
+        check(str(s["bob_post"].id) in {str(x.id) for x in results.statuses}, "the results lack bob's post")
+        kinds = {g.type for g in results.notification_groups}
+        check({"mention", "reblog"} <= kinds, f"the groups are of {sorted(kinds)}, without mention or reblog")
+        one = bob.grouped_notification(group.group_key)
+        check([g.group_key for g in one.notification_groups] == [group.group_key],
+              f"GET /api/v2/notifications/{group.group_key} answered {one.notification_groups}")
+
+    steps.run("dave favourites bob's post too; bob's grouped notifications (GET /api/v2/notifications)",
+              grouped_notifications, needs="notifications")
+
     # --- edit and delete -----------------------------------------------------
 
     def edit():
@@ -577,6 +660,152 @@ def main():
 
     steps.run("alice edits her reply; beta shows the edit", edit)
     steps.run("alice deletes her reply; beta answers 404", delete)
+
+    # --- a followed hashtag brings a post from beta to dave's home -----------
+
+    def follow_hashtag():
+        tag = dave.tag_follow("SkeinFollowed")
+        check(tag.name.lower() == "skeinfollowed" and tag.following is True, f"following the hashtag answered {tag}")
+        names = [t.name.lower() for t in dave.followed_tags()]
+        check(names == ["skeinfollowed"], f"dave's followed hashtags are {names}")
+
+    def followed_hashtag_post():
+        status = bob.status_post("For whoever follows #SkeinFollowed, from beta", visibility="public")
+        # alice follows bob, so the post reaches alpha; dave follows the
+        # hashtag, not bob.
+        arrived = wait_until("bob's #SkeinFollowed post on dave's home timeline",
+                             lambda: next((x for x in dave.timeline_home() if x.uri == status.uri), None))
+        check(arrived.account.acct == bob_acct, f"it arrived by {arrived.account.acct}")
+        check(not dave.account_relationships(arrived.account)[0].following, "dave follows bob after all")
+        other = bob.status_post("Nothing for dave here", visibility="public")
+        wait_until("bob's next post (no hashtag) on alice's home timeline",
+                   lambda: any(x.uri == other.uri for x in alice.timeline_home()))
+        check(all(x.uri != other.uri for x in dave.timeline_home()), "a post without the hashtag is on dave's home")
+        dave.tag_unfollow("skeinfollowed")
+        check(list(dave.followed_tags()) == [], "dave still follows the hashtag after unfollowing it")
+
+    steps.run("dave follows #SkeinFollowed (POST /api/v1/tags/:name/follow)", follow_hashtag)
+    steps.run("bob posts with the hashtag; it reaches dave's home; dave unfollows it", followed_hashtag_post)
+
+    # --- trends, reviewed by alpha's admin -----------------------------------
+
+    trend_tag = "skeintrend"
+
+    def trend_activity():
+        # Mastodon's thresholds: five accounts using a hashtag today, five
+        # favourites and reblogs of a post.
+        post = alice.status_post(f"Something worth trending #{trend_tag}", visibility="public")
+        for who in (carol, dave, erin, frank):
+            who.status_post(f"Trending along #{trend_tag}", visibility="public")
+            who.status_favourite(post.id)
+            who.status_reblog(post.id)
+        counts = alice.status(post)
+        check(counts.favourites_count == 4 and counts.reblogs_count == 4,
+              f"alice's post counts {counts.favourites_count} favourites and {counts.reblogs_count} reblogs")
+        s["trend_post"] = post
+
+    def trends_scored():
+        # The refresh runs every five minutes: make it due now.
+        psql(args.alpha_db, "update timed_work set next_run_at = now() where name = 'trends'")
+
+        def candidate_tag():
+            tags = carol.admin_trending_tags()
+            return next((t for t in tags if t.name.lower() == trend_tag), None) or Pending([t.name for t in tags])
+        tag = wait_until(f"#{trend_tag} among the admin API's trending hashtags", candidate_tag,
+                         timeout=TIMED_WORK_TIMEOUT)
+        check(tag.requires_review is True, f"the hashtag's requires_review is {tag.requires_review}")
+        posts = [str(x.id) for x in carol.admin_trending_statuses()]
+        check(str(s["trend_post"].id) in posts, f"the admin API's trending posts are {posts}")
+        check(trend_tag not in [t.name.lower() for t in alice.trending_tags()],
+              "the hashtag trends publicly before review")
+        check(str(s["trend_post"].id) not in [str(x.id) for x in alice.trending_statuses()],
+              "the post trends publicly before review")
+        # A token without the admin scopes (dave's) is refused.
+        try:
+            dave.admin_trending_tags()
+            raise Failed("dave's token (no admin scopes) reads the moderators' trends")
+        except MastodonAPIError as e:
+            check(e.args[1] == 403, f"dave's token got {e.args[1]}, not 403")
+        s["trend_tag"] = tag
+
+    def trends_approved():
+        tag = carol.admin_approve_trending_tag(s["trend_tag"].id)
+        check(tag.requires_review is False and tag.trendable is True, f"approving the hashtag answered {tag}")
+        status = carol.admin_approve_trending_status(s["trend_post"].id)
+        check(str(status.id) == str(s["trend_post"].id), f"approving the post answered status {status.id}")
+        tags = alice.trending_tags()
+        shown = next((t for t in tags if t.name.lower() == trend_tag), None)
+        check(shown is not None, f"alpha's trending hashtags are {[t.name for t in tags]}")
+        today = shown.history[0]
+        check(int(today.accounts) == 5 and int(today.uses) == 5, f"today's history of the hashtag is {today}")
+        posts = [str(x.id) for x in alice.trending_statuses()]
+        check(str(s["trend_post"].id) in posts, f"alpha's trending posts are {posts}")
+
+    steps.run("five alpha accounts post #skeintrend and favourite and reblog alice's post", trend_activity)
+    steps.run("the trends refresh scores them; the admin API lists them for review", trends_scored)
+    steps.run("carol (admin) approves both; they trend (GET /api/v1/trends/*)", trends_approved)
+
+    # --- scheduled posts -----------------------------------------------------
+
+    def schedule():
+        try:
+            alice.status_post("Too soon", scheduled_at=utc_in(60))
+            raise Failed("a post scheduled one minute ahead was accepted (Mastodon: five minutes at least)")
+        except MastodonAPIError as e:
+            check(e.args[1] == 422, f"scheduling one minute ahead answered {e.args[1]}, not 422")
+        later = alice.status_post("A scheduled post to be cancelled", scheduled_at=utc_in(600), visibility="public")
+        check(later.params.text == "A scheduled post to be cancelled", f"the scheduled status keeps {later.params}")
+        soon = alice.status_post("A scheduled post from Mastodon.py", scheduled_at=utc_in(360), visibility="public")
+        listed = {str(x.id) for x in alice.scheduled_statuses()}
+        check(listed == {str(later.id), str(soon.id)}, f"GET /api/v1/scheduled_statuses lists {listed}")
+        moved = alice.scheduled_status_update(later, utc_in(1200))
+        check(parse_time(moved.scheduled_at) > parse_time(later.scheduled_at) + datetime.timedelta(minutes=9),
+              f"moving the post answered scheduled_at {moved.scheduled_at} (was {later.scheduled_at})")
+        check(parse_time(alice.scheduled_status(later).scheduled_at) == parse_time(moved.scheduled_at),
+              "GET /api/v1/scheduled_statuses/:id does not show the new time")
+        alice.scheduled_status_delete(later)
+        try:
+            alice.scheduled_status(later)
+            raise Failed("the cancelled scheduled post is still there")
+        except MastodonNotFoundError:
+            pass
+        listed = [str(x.id) for x in alice.scheduled_statuses()]
+        check(listed == [str(soon.id)], f"after cancelling, the list is {listed}")
+        s["scheduled"] = soon
+
+    def scheduled_published():
+        soon = s["scheduled"]
+        # Scheduled (as Mastodon requires) six minutes ahead: move it to a
+        # few seconds ahead; alpha's timed work publishes it.
+        epoch = psql(args.alpha_db, "update scheduled_statuses set scheduled_at = now() + interval '5 seconds' "
+                     f"where id = {int(soon.id)} returning extract(epoch from scheduled_at)")
+        check(epoch, "the scheduled post is not in alpha's database")
+        due = datetime.datetime.fromtimestamp(float(epoch), datetime.timezone.utc)
+        me = alice.me()
+
+        def published():
+            return next((x for x in alice.account_statuses(me.id)
+                         if "A scheduled post from Mastodon.py" in html_text(x.content)), None)
+        status = wait_until("the scheduled post among alice's posts", published, timeout=TIMED_WORK_TIMEOUT)
+        check(parse_time(status.created_at) >= due - datetime.timedelta(seconds=1),
+              f"the post was published at {status.created_at}, before its time {due}")
+        check(status.visibility == "public", f"the post is {status.visibility}")
+        check(list(alice.scheduled_statuses()) == [], "the published post is still listed as scheduled")
+
+    steps.run("schedule two posts; list, move and cancel (/api/v1/scheduled_statuses)", schedule)
+    steps.run("the other is published when due", scheduled_published)
+
+    # --- full-text search of one's own posts ---------------------------------
+
+    def search_statuses():
+        found = alice.search_v2("kingfisher", resolve=False, result_type="statuses")
+        uris = [x.uri for x in found.statuses]
+        check(s["image_post"].uri in uris, f"searching \"kingfisher\" found {uris}")
+        check(found.accounts == [] and found.hashtags == [], "type=statuses answered accounts or hashtags")
+        found = alice.search_v2("nowhere", resolve=False, result_type="statuses")
+        check(list(found.statuses) == [], f"a word in no post found {[x.uri for x in found.statuses]}")
+
+    steps.run("alice finds her post by a word (GET /api/v2/search?type=statuses)", search_statuses, needs="search")
 
     elapsed = time.monotonic() - started
     skipped = f", {len(steps.skipped)} skipped" if steps.skipped else ""
