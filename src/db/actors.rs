@@ -321,13 +321,14 @@ pub async fn update_local_profile(
     summary_source: Option<&str>,
     manually_approves_followers: bool,
     discoverable: bool,
+    indexable: bool,
     fields: &[ProfileField],
     now: DateTime<Utc>,
 ) -> Result<Actor, sqlx::Error> {
     sqlx::query_as(
         "update actors set display_name = $2, summary = $3, manually_approves_followers = $4,
                            discoverable = $5, fields = $6, updated_at = $7,
-                           summary_source = coalesce($8, summary_source)
+                           summary_source = coalesce($8, summary_source), indexable = $9
          where id = $1 and domain is null
          returning *",
     )
@@ -339,6 +340,7 @@ pub async fn update_local_profile(
     .bind(sqlx::types::Json(fields))
     .bind(now)
     .bind(summary_source)
+    .bind(indexable)
     .fetch_one(db)
     .await
 }

@@ -67,6 +67,7 @@ pub mod remote_media;
 pub mod reports;
 pub mod rules;
 pub mod scheduled_statuses;
+pub mod search;
 pub mod secrets;
 pub mod sessions;
 pub mod stats;

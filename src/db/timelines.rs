@@ -84,7 +84,7 @@ pub(crate) const VISIBLE: &str = "(p.author_id = $1
 /// present) and whole domains it blocks for itself, as authors and as the
 /// authors of reposted posts; and reposts of posts by accounts it blocks or
 /// that block it (as Mastodon keeps them out of home feeds).
-const HIDDEN: &str = "not exists (
+pub(crate) const HIDDEN: &str = "not exists (
          select 1 from posts r join blocks b
            on (b.blocker_id = $1 and b.blocked_id = r.author_id)
            or (b.blocker_id = r.author_id and b.blocked_id = $1)
@@ -357,7 +357,7 @@ fn origin(scope: Scope) -> &'static str {
 /// Posts of silenced accounts and of accounts on silenced domains stay out
 /// of public timelines, except for their followers and themselves
 /// (Mastodon's "limited").
-const NOT_SILENCED: &str = "not exists (
+pub(crate) const NOT_SILENCED: &str = "not exists (
          select 1 from actors sa
          where sa.id = p.author_id
            and (sa.silenced_at is not null

@@ -17,6 +17,7 @@ pub mod names;
 pub mod notifications;
 pub mod portability;
 pub mod scopes;
+pub mod search;
 pub mod signature_mode;
 pub mod sniff;
 pub mod text;

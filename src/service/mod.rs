@@ -54,6 +54,7 @@ pub mod reply_controls;
 pub mod reports;
 pub mod rules;
 pub mod scheduled;
+pub mod search;
 pub mod self_check;
 pub mod sessions;
 pub mod signed;

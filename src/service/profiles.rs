@@ -217,6 +217,9 @@ pub struct ProfileUpdate {
     pub bio: Option<String>,
     pub locked: Option<bool>,
     pub discoverable: Option<bool>,
+    /// Public posts may be found by anyone's full-text search (Mastodon's
+    /// `indexable`).
+    pub indexable: Option<bool>,
     /// An automated account (Mastodon's `bot`): the actor's type becomes
     /// `Service`.
     pub bot: Option<bool>,
@@ -345,6 +348,7 @@ pub async fn update(state: &AppState, actor: &Actor, change: ProfileUpdate) -> R
         summary_source.as_deref(),
         change.locked.unwrap_or(actor.manually_approves_followers),
         change.discoverable.unwrap_or(actor.discoverable),
+        change.indexable.unwrap_or(actor.indexable),
         &fields,
         state.clock.now(),
     )
@@ -381,6 +385,8 @@ pub async fn queue_update(
 pub struct Privacy {
     /// Followers need approval.
     pub locked: bool,
+    /// Public posts may be found by full-text search (`indexable`).
+    pub indexable: bool,
     pub fediverse_sharing: bool,
     pub default_visibility: crate::domain::visibility::Visibility,
 }
@@ -394,9 +400,10 @@ pub async fn set_privacy(
     actor: &Actor,
     privacy: Privacy,
 ) -> Result<()> {
-    if actor.manually_approves_followers != privacy.locked {
+    if actor.manually_approves_followers != privacy.locked || actor.indexable != privacy.indexable {
         let change = ProfileUpdate {
             locked: Some(privacy.locked),
+            indexable: Some(privacy.indexable),
             ..ProfileUpdate::default()
         };
         update(state, actor, change).await?;

@@ -1,7 +1,9 @@
 //! The search box (`/search?q=`): accounts, posts and hashtags, with
 //! remote `@user@host` handles and post URLs looked up over federation for
 //! signed-in people, so that what is found can be followed, liked and
-//! answered. And `/authorize_interaction`, where other servers send people
+//! answered; for signed-in people, posts found by full-text search too
+//! (`service::search`, the client API's rules and operators), a page at a
+//! time. And `/authorize_interaction`, where other servers send people
 //! to follow or answer something from their home server.
 
 use askama::Template;
@@ -16,6 +18,7 @@ use crate::domain::filters::Context as FilterContext;
 use crate::error::Error;
 use crate::mastodon::Presenter;
 use crate::service::lookup::{self, Target};
+use crate::service::search as full_text;
 use crate::service::types::Actor;
 use crate::state::AppState;
 
@@ -36,6 +39,9 @@ struct SearchPage {
     accounts: Vec<AccountRow>,
     posts: Vec<PostCard>,
     tags: Vec<String>,
+    /// The next page of posts found by full-text search, when there may be
+    /// one.
+    older: Option<String>,
 }
 
 /// Rows for a list of accounts, each with its follow button for a
@@ -76,6 +82,9 @@ pub async fn account_rows(
 pub struct SearchQuery {
     #[serde(default)]
     q: String,
+    /// Posts older than this one (the next page of posts).
+    #[serde(default)]
+    max_id: Option<String>,
 }
 
 /// `GET /search?q=`
@@ -86,7 +95,36 @@ pub async fn search(
 ) -> WebResult {
     let query = q.q.trim().to_string();
     let viewer = web.viewer();
-    let found = lookup::search(&state, viewer, &query).await?;
+    let max_id = match q.max_id.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(raw) => Some(
+            raw.parse::<i64>()
+                .map_err(|_| Error::BadRequest(format!("`{raw}` is not a post id")))?,
+        ),
+    };
+    // A later page of posts shows only posts.
+    let mut found = match max_id {
+        None => lookup::search(&state, viewer, &query).await?,
+        Some(_) => lookup::Found::default(),
+    };
+    let mut older = None;
+    if let Some(viewer) = viewer
+        && !lookup::is_url(&query)
+    {
+        let options = full_text::Options {
+            max_id,
+            limit: Some(full_text::DEFAULT_LIMIT),
+            ..Default::default()
+        };
+        let posts = full_text::statuses(&state, viewer, &query, options).await?;
+        if posts.len() as i64 == full_text::DEFAULT_LIMIT
+            && let Some(last) = posts.last()
+        {
+            let q: String = url::form_urlencoded::byte_serialize(query.as_bytes()).collect();
+            older = Some(format!("/search?q={q}&max_id={}", last.id));
+        }
+        found.posts.extend(posts);
+    }
     let posts = cards::posts(&state, viewer, &found.posts, Some(FilterContext::Public)).await?;
     let accounts = account_rows(&state, viewer, &found.accounts).await?;
     web.chrome.query = query.clone();
@@ -96,6 +134,7 @@ pub async fn search(
         accounts,
         posts,
         tags: found.tags,
+        older,
     })
 }
 

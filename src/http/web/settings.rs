@@ -191,6 +191,7 @@ struct PrivacyPage {
     section: &'static str,
     saved: bool,
     locked: bool,
+    indexable: bool,
     fediverse_sharing: bool,
     /// (value, label, selected)
     visibilities: Vec<(&'static str, &'static str, bool)>,
@@ -204,6 +205,7 @@ pub async fn privacy_form(me: SignedIn, Query(q): Query<Saved>) -> WebResult {
         section: "privacy",
         saved: q.saved.is_some(),
         locked: me.actor().manually_approves_followers,
+        indexable: me.actor().indexable,
         fediverse_sharing: user.federating,
         visibilities: [
             ("public", "Public"),
@@ -224,6 +226,8 @@ pub struct PrivacyForm {
     #[serde(default)]
     locked: Option<String>,
     #[serde(default)]
+    indexable: Option<String>,
+    #[serde(default)]
     fediverse_sharing: Option<String>,
     #[serde(default)]
     default_visibility: String,
@@ -241,6 +245,7 @@ pub async fn privacy(
     })?;
     let privacy = Privacy {
         locked: checked(&form.locked),
+        indexable: checked(&form.indexable),
         fediverse_sharing: checked(&form.fediverse_sharing),
         default_visibility,
     };

@@ -38,6 +38,8 @@ pub(super) struct CredentialsUpdate {
     bot: Option<bool>,
     #[serde(default, deserialize_with = "lenient::opt_bool")]
     discoverable: Option<bool>,
+    #[serde(default, deserialize_with = "lenient::opt_bool")]
+    indexable: Option<bool>,
     #[serde(default, deserialize_with = "lenient::objects")]
     fields_attributes: Option<Vec<serde_json::Map<String, serde_json::Value>>>,
     #[serde(default)]
@@ -83,6 +85,7 @@ pub(super) async fn update_credentials(
             bio: p.note,
             locked: p.locked,
             discoverable: p.discoverable,
+            indexable: p.indexable,
             bot: p.bot,
             fields,
             avatar: files.remove("avatar"),
