@@ -138,6 +138,27 @@ mod tests {
     }
 
     #[test]
+    fn a_links_peak_halves_every_eight_hours() {
+        let now = at("2026-12-07T12:00:00Z");
+        let none = TagPeak {
+            max_score: 0.0,
+            max_score_at: None,
+        };
+        // Six accounts today, none yesterday: (6 - 1)^2 / 1.
+        let (peak, score) = link_score(none, 0, 6, now);
+        assert_eq!(score, 25.0);
+        assert_eq!(peak.max_score_at, Some(now));
+        let later = now + Duration::hours(8);
+        let (_, decayed) = link_score(peak, 0, 0, later);
+        assert!((decayed - 12.5).abs() < 1e-9, "{decayed}");
+        // A hashtag's peak halves faster (every four hours).
+        let (_, tag) = tag_score(peak, 0, 0, later);
+        assert!((tag - 6.25).abs() < 1e-9, "{tag}");
+        // Below the threshold, nothing.
+        assert_eq!(link_score(none, 0, 4, now).1, 0.0);
+    }
+
+    #[test]
     fn a_hashtag_scores_only_from_the_threshold_and_with_growth() {
         let now = at("2026-12-07T12:00:00Z");
         let none = TagPeak {

@@ -221,3 +221,33 @@ pub async fn referenced(
     }
     Ok((actors, found))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_campaign_runs_from_the_tenth_to_the_end_of_december() {
+        let at = |m, d| Utc.with_ymd_and_hms(2026, m, d, 12, 0, 0).unwrap();
+        assert_eq!(campaign(at(12, 9)), None);
+        assert_eq!(campaign(at(12, 10)), Some(2026));
+        assert_eq!(campaign(at(12, 31)), Some(2026));
+        assert_eq!(campaign(at(1, 5)), None);
+    }
+
+    #[test]
+    fn archetypes_follow_mastodons_thresholds() {
+        let d = |standalone, reblogs, replies, polls| Distribution {
+            total: standalone + reblogs + replies,
+            reblogs,
+            replies,
+            standalone,
+            polls,
+        };
+        assert_eq!(archetype(&d(10, 10, 10, 0)), "lurker");
+        assert_eq!(archetype(&d(40, 81, 0, 0)), "booster");
+        assert_eq!(archetype(&d(100, 10, 10, 11)), "pollster");
+        assert_eq!(archetype(&d(40, 0, 81, 0)), "replier");
+        assert_eq!(archetype(&d(100, 10, 10, 5)), "oracle");
+    }
+}
