@@ -304,6 +304,10 @@ impl Application {
                     shutdown.clone(),
                 ));
             }
+            workers.push(crate::jobs::reply_fetches::spawn(
+                self.state.clone(),
+                shutdown.clone(),
+            ));
             workers.push(crate::jobs::media::spawn(
                 self.state.clone(),
                 self.worker.id,

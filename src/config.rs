@@ -38,6 +38,7 @@ pub struct Config {
     pub trends: TrendsConfig,
     pub media: MediaConfig,
     pub link_previews: LinkPreviewsConfig,
+    pub translation: TranslationConfig,
     pub storage: StorageConfig,
     pub delivery: DeliveryConfig,
     pub federation: FederationConfig,
@@ -304,6 +305,30 @@ pub struct LinkPreviewsConfig {
     pub timeout_seconds: u64,
     /// The largest preview image fetched, in bytes.
     pub max_image_bytes: usize,
+}
+
+/// Machine translation of posts (`[translation]`): a LibreTranslate
+/// server, as Mastodon's `LIBRE_TRANSLATE_ENDPOINT`; off when empty.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TranslationConfig {
+    /// The server's base URL (`https://translate.example`); empty: off.
+    pub libre_translate_endpoint: String,
+    /// Sent as `api_key` when not empty.
+    pub libre_translate_api_key: String,
+    /// Total time for one request to the server, body included.
+    pub timeout_seconds: u64,
+}
+
+impl TranslationConfig {
+    /// The configured server, when there is one.
+    pub fn endpoint(&self) -> Option<url::Url> {
+        let raw = self.libre_translate_endpoint.trim();
+        if raw.is_empty() {
+            return None;
+        }
+        url::Url::parse(raw).ok()
+    }
 }
 
 /// Where media files are kept (`[storage]`).
@@ -575,6 +600,23 @@ impl Config {
         if self.link_previews.timeout_seconds == 0 {
             return Err(ConfigError::Invalid {
                 key: "link_previews.timeout_seconds",
+                message: "must be at least 1".into(),
+            });
+        }
+        if !self.translation.libre_translate_endpoint.trim().is_empty()
+            && !matches!(
+                self.translation.endpoint().as_ref().map(url::Url::scheme),
+                Some("http" | "https")
+            )
+        {
+            return Err(ConfigError::Invalid {
+                key: "translation.libre_translate_endpoint",
+                message: "must be empty (no translation) or an http(s) URL".into(),
+            });
+        }
+        if self.translation.timeout_seconds == 0 {
+            return Err(ConfigError::Invalid {
+                key: "translation.timeout_seconds",
                 message: "must be at least 1".into(),
             });
         }

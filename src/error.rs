@@ -37,6 +37,10 @@ pub enum Error {
     /// was stored.
     #[error("media storage is unavailable")]
     StorageUnavailable(#[source] anyhow::Error),
+    /// A service the operator configured (translation) is missing or
+    /// failed; the message is the client's, the cause was logged.
+    #[error("{0}")]
+    ServiceUnavailable(String),
     #[error(transparent)]
     Database(#[from] sqlx::Error),
     #[error(transparent)]
@@ -58,7 +62,9 @@ impl Error {
             Error::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Error::Timeout => StatusCode::REQUEST_TIMEOUT,
             Error::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
-            Error::StorageUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Error::StorageUnavailable(_) | Error::ServiceUnavailable(_) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             Error::Database(_) | Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

@@ -11,6 +11,9 @@
 //!   `get_once` and POSTs follow none (ActivityPub fetches follow redirects
 //!   themselves, to hold every hop to the domain policy).
 //! - Every request has a total timeout and a body cap.
+//! - Services the operator configured (a translation server) are reached
+//!   by `operator_request`: their address is the operator's choice, so the
+//!   address rules above do not apply; no redirects, a timeout, the cap.
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -268,6 +271,9 @@ pub struct HttpClient {
     policy: Arc<Policy>,
     fetcher: reqwest::Client,
     poster: reqwest::Client,
+    /// For services the operator configured (translation): any address,
+    /// no redirects.
+    operator: reqwest::Client,
 }
 
 impl HttpClient {
@@ -300,9 +306,19 @@ impl HttpClient {
                 attempt.follow()
             }
         });
+        let operator = reqwest::Client::builder()
+            .user_agent(user_agent)
+            .no_proxy()
+            .timeout(TIMEOUT)
+            .connect_timeout(CONNECT_TIMEOUT)
+            .pool_idle_timeout(POOL_IDLE)
+            .pool_max_idle_per_host(POOL_IDLE_PER_HOST)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()?;
         Ok(HttpClient {
             fetcher: build(follow)?,
             poster: build(reqwest::redirect::Policy::none())?,
+            operator,
             policy,
         })
     }
@@ -394,6 +410,45 @@ impl HttpClient {
             .send()
             .await?;
         read(response).await
+    }
+}
+
+impl HttpClient {
+    /// A request to a service the operator named in the configuration (a
+    /// translation server), not to a peer: its address is the operator's
+    /// choice, so the address rules for peers do not apply (a server on
+    /// localhost is allowed); the scheme must be http(s) and carry no
+    /// credentials. Redirects are not followed; the body is read up to
+    /// [`MAX_BODY`] within `timeout`.
+    pub async fn operator_request(
+        &self,
+        method: Method,
+        url: &Url,
+        headers: HeaderMap,
+        body: Option<Bytes>,
+        timeout: Duration,
+    ) -> Result<Fetched, NetError> {
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(NetError::Refused(
+                url.to_string(),
+                "only http(s) URLs are requested",
+            ));
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(NetError::Refused(
+                url.to_string(),
+                "URLs with credentials are refused",
+            ));
+        }
+        let mut request = self
+            .operator
+            .request(method, url.clone())
+            .headers(headers)
+            .timeout(timeout);
+        if let Some(body) = body {
+            request = request.body(body);
+        }
+        read(request.send().await?).await
     }
 }
 

@@ -172,3 +172,29 @@ pub async fn peers(db: impl PgExecutor<'_>) -> Result<Vec<String>, sqlx::Error> 
     .fetch_all(db)
     .await
 }
+
+/// Up to `limit` known servers (hosts of stored accounts) whose name starts
+/// with `prefix` (`LIKE` wildcards in it are literal), those with the most
+/// accounts first; blocked ones (any severity) left out.
+pub async fn peers_starting_with(
+    db: impl PgExecutor<'_>,
+    prefix: &str,
+    limit: i64,
+) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "select host from (
+             select split_part(a.domain, ':', 1) as host, count(*) as accounts
+             from actors a
+             where a.domain is not null
+               and a.domain like replace(replace(replace($1, '\\', '\\\\'), '%', '\\%'), '_', '\\_') || '%'
+               and not exists (select 1 from domain_blocks b where domain_covers(a.domain, b.domain))
+             group by 1
+         ) known
+         order by accounts desc, host
+         limit $2",
+    )
+    .bind(prefix)
+    .bind(limit)
+    .fetch_all(db)
+    .await
+}

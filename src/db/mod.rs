@@ -22,6 +22,7 @@ macro_rules! limited_actor {
 
 pub mod actors;
 pub mod announcements;
+pub mod annual_reports;
 pub mod audit;
 pub mod blocklists;
 pub mod blocks;
@@ -45,6 +46,7 @@ pub mod imports;
 pub mod inbox;
 pub mod instance_texts;
 pub mod likes;
+pub mod link_trends;
 pub mod lists;
 pub mod mail;
 pub mod markers;
@@ -64,6 +66,7 @@ pub mod rate_limits;
 pub mod reads;
 pub mod relays;
 pub mod remote_media;
+pub mod reply_fetches;
 pub mod reports;
 pub mod rules;
 pub mod scheduled_statuses;

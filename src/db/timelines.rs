@@ -333,6 +333,24 @@ pub async fn list(
     .await
 }
 
+/// The viewer's direct posts and the direct posts that mention it (the
+/// direct timeline Mastodon served before conversations), newest first;
+/// posts of accounts it mutes or blocks stay out, as on every timeline.
+pub async fn direct(
+    db: impl PgExecutor<'_>,
+    viewer: i64,
+    page: Page,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<Post>, sqlx::Error> {
+    let filter = format!(
+        "p.visibility = 'direct' and p.reblog_of_id is null
+         and (p.author_id = $1
+              or exists (select 1 from post_mentions dm where dm.post_id = p.id and dm.actor_id = $1))
+         and {VISIBLE}"
+    );
+    read(db, &filter, Some(viewer), None, page, now).await
+}
+
 /// Which public timeline.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {
@@ -404,6 +422,27 @@ pub async fn tag(
         bounds(&page, "t.post_id")
     );
     read(db, &filter, viewer, Some(tag), page, now).await
+}
+
+/// Public original posts that show the card `$5` (Mastodon's LinkFeed for
+/// a trending link), by discoverable accounts, local, remote or all.
+pub async fn link(
+    db: impl PgExecutor<'_>,
+    viewer: Option<i64>,
+    card_id: i64,
+    scope: Scope,
+    page: Page,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<Post>, sqlx::Error> {
+    let filter = format!(
+        "p.visibility = 'public' and p.reblog_of_id is null {}
+         and exists (select 1 from post_preview_cards lc
+                     where lc.post_id = p.id and lc.card_id = $5::text::bigint)
+         and exists (select 1 from actors da where da.id = p.author_id and da.discoverable)
+         and {VISIBLE} and {NOT_SILENCED}",
+        origin(scope)
+    );
+    read(db, &filter, viewer, Some(&card_id.to_string()), page, now).await
 }
 
 /// What a profile shows.

@@ -19,7 +19,7 @@ const TAG_USE: &str = "p.deleted_at is null and p.reblog_of_id is null
      and p.visibility = 'public'
      and a.silenced_at is null and a.suspended_at is null";
 
-/// A hashtag as trends and the admin API know it.
+/// A hashtag as trends and the admin API know it; `id` is its `tags` id.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct TagTrend {
     pub tag: String,
@@ -66,9 +66,21 @@ pub async fn tag_candidates(
          where p.id >= {ID_FLOOR} and p.published >= $1 and p.published <= $3 and {TAG_USE}
          group by t.tag"
     );
+    // A hashtag has one id everywhere: its trends row takes the id of its
+    // `tags` row, made first when there is none.
     sqlx::query(&format!(
-        "insert into tag_trends (tag, created_at)
-         select c.tag, $3 from ({counts}) c
+        "insert into tags (tag, name)
+         select c.tag, c.tag from ({counts}) c
+         on conflict (tag) do nothing"
+    ))
+    .bind(since)
+    .bind(today)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(&format!(
+        "insert into tag_trends (tag, id, created_at)
+         select t.tag, t.id, $3 from ({counts}) c join tags t on t.tag = c.tag
          on conflict (tag) do nothing"
     ))
     .bind(since)

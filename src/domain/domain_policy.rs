@@ -104,6 +104,12 @@ impl Snapshot {
             && !covering_domains(&host).any(|domain| self.allows.iter().any(|a| a == domain))
     }
 
+    /// Whether only allowed domains federate (Mastodon's limited federation
+    /// mode).
+    pub fn allowlist_mode(&self) -> bool {
+        self.allowlist
+    }
+
     /// Whether media from `host` are rejected (not stored, not shown).
     pub fn rejects_media(&self, host: &str) -> bool {
         self.covering(host)

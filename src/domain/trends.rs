@@ -1,7 +1,7 @@
 //! Trends' arithmetic, as Mastodon 4.5 scores them (`Trends::Tags`,
-//! `Trends::Statuses`): a hashtag trends when more distinct accounts use it
-//! today than yesterday, a post when it gathers reposts and favourites;
-//! both scores decay by half-lives. Pure: the refresh in `service::trends`
+//! `Trends::Statuses`, `Trends::Links`): a hashtag (or a link) trends when
+//! more distinct accounts use (or share) it today than yesterday, a post
+//! when it gathers reposts and favourites; the scores decay by half-lives. Pure: the refresh in `service::trends`
 //! reads the counts and writes the scores.
 
 use chrono::{DateTime, Duration, DurationRound, Utc};
@@ -23,6 +23,9 @@ pub const POST_DECAY_THRESHOLD: f64 = 0.3;
 /// How far back posts are candidates: a post this old keeps no score
 /// above the threshold unless it had billions of interactions.
 pub const POST_MAX_AGE: Duration = Duration::days(3);
+/// How fast a link's peak score halves (Mastodon's `Trends::Links`; its
+/// threshold, cooldown and decay threshold are the hashtags').
+pub const LINK_MAX_SCORE_HALFLIFE: Duration = Duration::hours(8);
 /// Days of history a hashtag shows.
 pub const HISTORY_DAYS: i64 = 7;
 
@@ -58,6 +61,23 @@ pub struct TagPeak {
 /// that used it on the day of `now` and the day before. Returns the new
 /// peak and the decayed score (0 when below the decay threshold).
 pub fn tag_score(peak: TagPeak, yesterday: i64, today: i64, now: DateTime<Utc>) -> (TagPeak, f64) {
+    peak_score(peak, yesterday, today, now, TAG_MAX_SCORE_HALFLIFE)
+}
+
+/// A link's refresh, as a hashtag's: `today` and `yesterday` are the
+/// distinct accounts that shared it, its peak halving every
+/// [`LINK_MAX_SCORE_HALFLIFE`].
+pub fn link_score(peak: TagPeak, yesterday: i64, today: i64, now: DateTime<Utc>) -> (TagPeak, f64) {
+    peak_score(peak, yesterday, today, now, LINK_MAX_SCORE_HALFLIFE)
+}
+
+fn peak_score(
+    peak: TagPeak,
+    yesterday: i64,
+    today: i64,
+    now: DateTime<Utc>,
+    halflife: Duration,
+) -> (TagPeak, f64) {
     let expected = if yesterday == 0 {
         1.0
     } else {
@@ -73,7 +93,7 @@ pub fn tag_score(peak: TagPeak, yesterday: i64, today: i64, now: DateTime<Utc>) 
         max_score = score;
         max_at = now;
     }
-    let decayed = halved(max_score, now - max_at, TAG_MAX_SCORE_HALFLIFE);
+    let decayed = halved(max_score, now - max_at, halflife);
     let peak = TagPeak {
         max_score,
         max_score_at: if max_score > 0.0 {
@@ -115,6 +135,27 @@ mod tests {
 
     fn at(s: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    #[test]
+    fn a_links_peak_halves_every_eight_hours() {
+        let now = at("2026-12-07T12:00:00Z");
+        let none = TagPeak {
+            max_score: 0.0,
+            max_score_at: None,
+        };
+        // Six accounts today, none yesterday: (6 - 1)^2 / 1.
+        let (peak, score) = link_score(none, 0, 6, now);
+        assert_eq!(score, 25.0);
+        assert_eq!(peak.max_score_at, Some(now));
+        let later = now + Duration::hours(8);
+        let (_, decayed) = link_score(peak, 0, 0, later);
+        assert!((decayed - 12.5).abs() < 1e-9, "{decayed}");
+        // A hashtag's peak halves faster (every four hours).
+        let (_, tag) = tag_score(peak, 0, 0, later);
+        assert!((tag - 6.25).abs() < 1e-9, "{tag}");
+        // Below the threshold, nothing.
+        assert_eq!(link_score(none, 0, 4, now).1, 0.0);
     }
 
     #[test]

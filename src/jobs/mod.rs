@@ -12,6 +12,7 @@ pub mod outcome;
 pub mod pool;
 pub mod push;
 pub mod remote_media;
+pub mod reply_fetches;
 pub mod timed;
 
 use rand::Rng;

@@ -129,6 +129,7 @@ impl Work {
                 Ok(found) => tracing::debug!(
                     tags = found.tags,
                     posts = found.posts,
+                    links = found.links,
                     "refreshed the trends"
                 ),
                 Err(e) => tracing::warn!(error = %e, "refreshing the trends failed"),

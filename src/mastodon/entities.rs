@@ -667,6 +667,35 @@ pub struct TrendTag {
     pub history: Vec<TagHistory>,
 }
 
+/// Mastodon's Trends::Link: a PreviewCard with its history of shares.
+#[derive(Debug, Clone, Serialize)]
+pub struct TrendLink {
+    #[serde(flatten)]
+    pub card: PreviewCard,
+    pub history: Vec<TagHistory>,
+}
+
+/// A trending link as moderators see it (Mastodon's Admin::Trends::Link):
+/// its card's id and whether it awaits their review.
+#[derive(Debug, Clone, Serialize)]
+pub struct AdminTrendLink {
+    pub id: String,
+    #[serde(flatten)]
+    pub link: TrendLink,
+    pub requires_review: bool,
+}
+
+/// A publisher of links (Mastodon's Admin::Trends::Links::PreviewCardProvider).
+#[derive(Debug, Clone, Serialize)]
+pub struct AdminPublisher {
+    pub id: String,
+    pub domain: String,
+    pub trendable: bool,
+    pub reviewed_at: Option<String>,
+    pub requested_review_at: Option<String>,
+    pub requires_review: bool,
+}
+
 /// Mastodon's Admin::Tag.
 #[derive(Debug, Clone, Serialize)]
 pub struct AdminTag {

@@ -212,6 +212,29 @@ pub async fn activity(state: &AppState) -> Result<Vec<Week>> {
     Ok(db::instance_texts::activity(&state.db, state.clock.now(), ACTIVITY_WEEKS).await?)
 }
 
+/// Mastodon's page size of `/api/v1/peers/search`.
+pub const PEER_SEARCH_LIMIT: i64 = 10;
+
+/// Known servers whose domain starts with what was typed (normalised as a
+/// domain: lower case, IDNA), at most ten, the busiest first; blocked
+/// ones left out. None for a blank query (Mastodon answers `null`);
+/// nothing for what is not a domain. Not served (404) in the allow-list
+/// federation mode, as Mastodon's limited federation mode hides peers.
+pub async fn search_peers(state: &AppState, query: Option<&str>) -> Result<Option<Vec<String>>> {
+    if state.domain_policy.get().allowlist_mode() {
+        return Err(Error::NotFound);
+    }
+    let Some(query) = query.map(str::trim).filter(|q| !q.is_empty()) else {
+        return Ok(None);
+    };
+    let Some(prefix) = crate::domain::domain_name::normalize(query) else {
+        return Ok(Some(Vec::new()));
+    };
+    Ok(Some(
+        db::instance_texts::peers_starting_with(&state.db, &prefix, PEER_SEARCH_LIMIT).await?,
+    ))
+}
+
 /// The servers this one knows of, suspended ones left out.
 pub async fn peers(state: &AppState) -> Result<Vec<String>> {
     Ok(db::instance_texts::peers(&state.db).await?)

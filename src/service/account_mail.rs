@@ -193,6 +193,33 @@ pub async fn resend_for_token(state: &AppState, token: &str) -> Result<()> {
     resend_to(state, &user).await
 }
 
+/// Whether the e-mail address of the token's user is confirmed (Mastodon's
+/// `GET /api/v1/emails/check_confirmation`, which apps poll during
+/// sign-up): the token of an account still waiting for its link is
+/// accepted, as it must be; it needs `read` or `read:accounts`, and a
+/// user (an app's own token gets 401, as Mastodon's
+/// `require_authenticated_user!`).
+pub async fn confirmed_for_token(state: &AppState, token: &str) -> Result<bool> {
+    let invalid = || Error::Unauthorized("The access token is invalid".into());
+    let found = db::oauth::find_live_token(&state.db, &oauth::digest(token), state.clock.now())
+        .await?
+        .ok_or_else(invalid)?;
+    let scopes = crate::domain::scopes::Scopes::parse(&found.scopes)
+        .map_err(|e| Error::Internal(e.into()))?;
+    if !scopes.allows("read:accounts") {
+        return Err(Error::Forbidden(
+            "This action is outside the authorized scopes".into(),
+        ));
+    }
+    let user = match found.user_id {
+        Some(id) => db::users::find_by_id(&state.db, id).await?,
+        None => None,
+    }
+    .filter(|u| !u.disabled)
+    .ok_or_else(|| Error::Unauthorized("This method requires an authenticated user".into()))?;
+    Ok(is_confirmed(&user))
+}
+
 /// "Forgot your password?": mails a reset link to the account with this
 /// address, if there is one that can sign in; the same answer otherwise.
 pub async fn request_reset(state: &AppState, email: &str, ip: &str) -> Result<()> {

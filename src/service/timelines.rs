@@ -40,6 +40,12 @@ pub async fn home(state: &AppState, viewer: &Actor, page: Page) -> Result<Vec<Po
         .await?)
 }
 
+/// The viewer's direct posts, sent and received (read on the primary: they
+/// are private and opened right after writing).
+pub async fn direct(state: &AppState, viewer: &Actor, page: Page) -> Result<Vec<Post>> {
+    Ok(db::timelines::direct(&state.db, viewer.id, page, state.clock.now()).await?)
+}
+
 pub async fn public(
     state: &AppState,
     viewer: Option<&Actor>,

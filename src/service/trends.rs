@@ -8,8 +8,7 @@
 //! every candidate (the admin API, `/admin/trends`), and every review is
 //! audit-logged.
 //!
-//! Trending links need preview cards, which Skein does not make yet: the
-//! links trend is empty.
+//! Links are scored in the same refresh (`service::link_trends`).
 
 use chrono::{DateTime, Duration, Utc};
 
@@ -55,9 +54,10 @@ impl TagView {
 pub struct Refreshed {
     pub tags: usize,
     pub posts: usize,
+    pub links: usize,
 }
 
-/// Scores every candidate hashtag and post at the clock's present, in one
+/// Scores every candidate hashtag, post and link at the clock's present, in one
 /// transaction.
 pub async fn refresh(state: &AppState) -> Result<Refreshed> {
     let now = state.clock.now();
@@ -84,10 +84,12 @@ pub async fn refresh(state: &AppState) -> Result<Refreshed> {
         .filter(|(_, score)| *score > 0.0)
         .collect();
     db::trends::set_post_scores(&mut tx, &post_scores, now).await?;
+    let links = crate::service::link_trends::refresh(&mut tx, state).await?;
     tx.commit().await?;
     Ok(Refreshed {
         tags: tag_scores.iter().filter(|s| s.3 > 0.0).count(),
         posts: post_scores.len(),
+        links,
     })
 }
 

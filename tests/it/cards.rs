@@ -42,7 +42,7 @@ struct SiteState {
 }
 
 /// A web site: pages and pictures at paths, hits counted.
-struct Site {
+pub(crate) struct Site {
     base: String,
     port: u16,
     state: Arc<Mutex<SiteState>>,
@@ -50,7 +50,7 @@ struct Site {
 }
 
 impl Site {
-    async fn spawn(name: &str) -> Site {
+    pub(crate) async fn spawn(name: &str) -> Site {
         let state: Arc<Mutex<SiteState>> = Arc::default();
         async fn answer(
             State(state): State<Arc<Mutex<SiteState>>>,
@@ -105,11 +105,11 @@ impl Site {
         format!("{}{path}", self.base)
     }
 
-    fn put(&self, path: &str, content_type: &str, body: Vec<u8>) -> String {
+    pub(crate) fn put(&self, path: &str, content_type: &str, body: Vec<u8>) -> String {
         self.put_slow(path, content_type, body, Duration::ZERO)
     }
 
-    fn page(&self, path: &str, html: &str) -> String {
+    pub(crate) fn page(&self, path: &str, html: &str) -> String {
         self.put(path, "text/html; charset=utf-8", html.as_bytes().to_vec())
     }
 
@@ -134,7 +134,7 @@ impl Site {
 }
 
 /// A picture of `width`x`height`, as PNG.
-fn png(width: u32, height: u32) -> Vec<u8> {
+pub(crate) fn png(width: u32, height: u32) -> Vec<u8> {
     let mut bytes = Vec::new();
     image::RgbImage::from_pixel(width, height, image::Rgb([20, 120, 200]))
         .write_to(
@@ -145,7 +145,7 @@ fn png(width: u32, height: u32) -> Vec<u8> {
     bytes
 }
 
-fn opengraph(title: &str, image: &str) -> String {
+pub(crate) fn opengraph(title: &str, image: &str) -> String {
     format!(
         r#"<!doctype html><html lang="en"><head><title>Element title</title>
         <meta property="og:title" content="{title}">

@@ -39,6 +39,7 @@ mod media;
 mod message_signatures;
 mod metrics;
 mod moderation;
+mod more_endpoints;
 mod moves;
 mod notifications_api;
 mod oauth;

@@ -7,6 +7,7 @@
 //! these types and never read JSON.
 
 pub mod activity;
+pub mod collection;
 pub mod post;
 pub mod wire;
 

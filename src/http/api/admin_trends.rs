@@ -4,23 +4,23 @@
 //! hashtag and post, reviewed or not, with `requires_review`; approving
 //! and rejecting them; the hashtags' settings. Moderators and admins
 //! (Mastodon's `manage_taxonomies`), `admin:read` / `admin:write`; a token
-//! of someone else gets the public trends, as Mastodon answers. Links and
-//! their publishers: no preview cards exist to trend, so the lists are
-//! empty and no id is found.
+//! of someone else gets the public trends, as Mastodon answers. Links
+//! (by their card's id) and their publishers are reviewed the same way.
 
 use axum::extract::{OriginalUri, Path, State};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
 use crate::http::api::params::lenient;
-use crate::http::api::trends::{empty, history, trend_tag};
+use crate::http::api::trends::{history, trend_link, trend_tag};
 use crate::http::api::{OffsetParams, PageParams, Params, Token, offset_paged, paged};
 use crate::mastodon::Presenter;
 use crate::mastodon::entities as e;
 use crate::service::audit::{Role, Staff};
+use crate::service::link_trends::{self, LinkView};
 use crate::service::trends::{self, TagView};
 use crate::state::AppState;
 
@@ -39,16 +39,19 @@ pub fn routes() -> Router<AppState> {
             post(reject_status),
         )
         .route("/api/v1/admin/trends/links", get(links))
-        .route("/api/v1/admin/trends/links/{id}/approve", post(no_link))
-        .route("/api/v1/admin/trends/links/{id}/reject", post(no_link))
+        .route(
+            "/api/v1/admin/trends/links/{id}/approve",
+            post(approve_link),
+        )
+        .route("/api/v1/admin/trends/links/{id}/reject", post(reject_link))
         .route("/api/v1/admin/trends/links/publishers", get(publishers))
         .route(
             "/api/v1/admin/trends/links/publishers/{id}/approve",
-            post(no_link),
+            post(approve_publisher),
         )
         .route(
             "/api/v1/admin/trends/links/publishers/{id}/reject",
-            post(no_link),
+            post(reject_publisher),
         )
         .route("/api/v1/admin/tags", get(list_tags))
         .route("/api/v1/admin/tags/{id}", get(show_tag).put(update_tag))
@@ -204,25 +207,112 @@ async fn reject_status(
     review_status(&state, &token, &raw, false).await
 }
 
+fn admin_link(state: &AppState, view: &LinkView) -> e::AdminTrendLink {
+    e::AdminTrendLink {
+        id: view.trend.card.id.to_string(),
+        link: trend_link(state, view),
+        requires_review: view.requires_review(),
+    }
+}
+
 async fn links(
     State(state): State<AppState>,
     OriginalUri(uri): OriginalUri,
     token: Token,
     Params(p): Params<OffsetParams>,
 ) -> Result<Response> {
-    staff(&token, "admin:read")?;
-    Ok(empty(&state, &uri, &p, trends::LINKS_LIMITS))
+    let (limit, offset) = p.get(trends::LINKS_LIMITS.0, trends::LINKS_LIMITS.1);
+    match staff(&token, "admin:read")? {
+        Some(staff) => {
+            let found = link_trends::candidate_links(&state, &staff, limit, offset).await?;
+            let shown: Vec<e::AdminTrendLink> =
+                found.iter().map(|v| admin_link(&state, v)).collect();
+            Ok(offset_paged(&state, &uri, shown, &p, limit, offset))
+        }
+        None => {
+            let found = link_trends::links(&state, limit, offset).await?;
+            let shown: Vec<e::TrendLink> = found.iter().map(|v| trend_link(&state, v)).collect();
+            Ok(offset_paged(&state, &uri, shown, &p, limit, offset))
+        }
+    }
 }
 
-async fn publishers(State(_state): State<AppState>, token: Token) -> Result<Response> {
-    required(&token, "admin:read")?;
-    Ok(Json(Vec::<e::AdminTag>::new()).into_response())
+async fn review_link(
+    state: &AppState,
+    token: &Token,
+    raw: &str,
+    trendable: bool,
+) -> Result<Json<e::AdminTrendLink>> {
+    let staff = required(token, "admin:write")?;
+    let view = link_trends::review_link(state, &staff, id(raw)?, trendable).await?;
+    Ok(Json(admin_link(state, &view)))
 }
 
-/// A link or publisher to review: none exists without preview cards.
-async fn no_link(token: Token, Path(_raw): Path<String>) -> Result<Response> {
-    required(&token, "admin:write")?;
-    Err(Error::NotFound)
+async fn approve_link(
+    State(state): State<AppState>,
+    token: Token,
+    Path(raw): Path<String>,
+) -> Result<Json<e::AdminTrendLink>> {
+    review_link(&state, &token, &raw, true).await
+}
+
+async fn reject_link(
+    State(state): State<AppState>,
+    token: Token,
+    Path(raw): Path<String>,
+) -> Result<Json<e::AdminTrendLink>> {
+    review_link(&state, &token, &raw, false).await
+}
+
+fn admin_publisher(p: &link_trends::Publisher) -> e::AdminPublisher {
+    e::AdminPublisher {
+        id: p.id.to_string(),
+        domain: p.domain.clone(),
+        trendable: p.trendable == Some(true),
+        reviewed_at: p.reviewed_at.map(e::time),
+        requested_review_at: p.requested_review_at.map(e::time),
+        requires_review: p.trendable.is_none(),
+    }
+}
+
+async fn publishers(
+    State(state): State<AppState>,
+    OriginalUri(uri): OriginalUri,
+    token: Token,
+    Params(p): Params<OffsetParams>,
+) -> Result<Response> {
+    let staff = required(&token, "admin:read")?;
+    let (limit, offset) = p.get(100, 100);
+    let found = link_trends::publishers(&state, &staff, limit, offset).await?;
+    let shown: Vec<e::AdminPublisher> = found.iter().map(admin_publisher).collect();
+    Ok(offset_paged(&state, &uri, shown, &p, limit, offset))
+}
+
+async fn review_publisher(
+    state: &AppState,
+    token: &Token,
+    raw: &str,
+    trendable: bool,
+) -> Result<Json<e::AdminPublisher>> {
+    let staff = required(token, "admin:write")?;
+    let found = link_trends::review_publisher(state, &staff, id(raw)?, trendable).await?;
+    Ok(Json(admin_publisher(&found)))
+}
+
+async fn approve_publisher(
+    State(state): State<AppState>,
+    token: Token,
+    Path(raw): Path<String>,
+) -> Result<Json<e::AdminPublisher>> {
+    review_publisher(&state, &token, &raw, true).await
+}
+
+async fn reject_publisher(
+    State(state): State<AppState>,
+    token: Token,
+    Path(raw): Path<String>,
+) -> Result<Json<e::AdminPublisher>> {
+    review_publisher(&state, &token, &raw, false).await
 }
 
 async fn list_tags(

@@ -67,7 +67,7 @@ fn configuration(state: &AppState) -> Value {
             "min_expiration": posts::MIN_POLL_DURATION.num_seconds(),
             "max_expiration": posts::MAX_POLL_DURATION.num_seconds(),
         },
-        "translation": { "enabled": false },
+        "translation": { "enabled": crate::service::translation::enabled(state) },
     })
 }
 

@@ -2,7 +2,8 @@
 //! (<https://docs.joinmastodon.org/methods/instance/>):
 //! `/api/v1/instance/extended_description`, `privacy_policy`,
 //! `terms_of_service` (and `terms_of_service/:date`, Mastodon 4.4),
-//! `activity`, `languages`, `peers` and `translation_languages`.
+//! `activity`, `languages`, `peers` and `translation_languages`; and
+//! `/api/v1/peers/search` (known domains by prefix).
 
 use axum::extract::{Path, State};
 use axum::routing::get;
@@ -14,6 +15,7 @@ use crate::domain::languages::LANGUAGES;
 use crate::error::{Error, Result};
 use crate::mastodon::entities as e;
 use crate::service::about::{self, Page, Shown};
+use crate::service::translation;
 use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -28,6 +30,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/instance/activity", get(activity))
         .route("/api/v1/instance/languages", get(languages))
         .route("/api/v1/instance/peers", get(peers))
+        .route("/api/v1/peers/search", get(search_peers))
         .route(
             "/api/v1/instance/translation_languages",
             get(translation_languages),
@@ -104,7 +107,34 @@ async fn peers(State(state): State<AppState>) -> Result<Json<Vec<String>>> {
     Ok(Json(about::peers(&state).await?))
 }
 
-/// Skein has no translation service: no language translates into another.
-async fn translation_languages() -> Json<Map<String, Value>> {
-    Json(Map::new())
+#[derive(serde::Deserialize)]
+struct PeerQuery {
+    #[serde(default)]
+    q: Option<String>,
+}
+
+/// `GET /api/v1/peers/search?q=`: known domains starting with `q`.
+async fn search_peers(
+    State(state): State<AppState>,
+    axum::extract::Query(p): axum::extract::Query<PeerQuery>,
+) -> Result<Json<Option<Vec<String>>>> {
+    Ok(Json(about::search_peers(&state, p.q.as_deref()).await?))
+}
+
+/// Which language translates into which through the configured server
+/// (`und`: posts without a language, which the server detects); empty
+/// without one.
+async fn translation_languages(State(state): State<AppState>) -> Result<Json<Map<String, Value>>> {
+    let pairs = translation::languages(&state).await?;
+    let mut all: Vec<String> = pairs.values().flatten().cloned().collect();
+    all.sort();
+    all.dedup();
+    let mut out: Map<String, Value> = pairs
+        .into_iter()
+        .map(|(source, targets)| (source, json!(targets)))
+        .collect();
+    if !all.is_empty() {
+        out.insert("und".into(), json!(all));
+    }
+    Ok(Json(out))
 }

@@ -9,7 +9,9 @@ pub mod admin_blocklists;
 pub mod admin_domains;
 pub mod admin_trends;
 pub mod announcements;
+pub mod annual_reports;
 pub mod apps;
+pub mod async_refreshes;
 pub mod auth;
 pub mod blocks;
 pub mod bookmarks;
@@ -87,12 +89,14 @@ pub fn routes(state: AppState) -> Router<AppState> {
         ]);
     Router::new()
         .merge(apps::routes())
+        .merge(async_refreshes::routes())
         .merge(instance::routes())
         .merge(instance_pages::routes())
         .merge(accounts::routes(state.config.media.max_image_bytes))
         .merge(statuses::routes())
         .merge(scheduled_statuses::routes())
         .merge(announcements::routes())
+        .merge(annual_reports::routes())
         .merge(directory::routes())
         .merge(polls::routes())
         .merge(bookmarks::routes())

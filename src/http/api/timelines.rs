@@ -11,15 +11,17 @@ use crate::error::Result;
 use crate::http::api::accounts::bounds;
 use crate::http::api::{MaybeToken, PageParams, Params, Token, id, paged, params::lenient};
 use crate::mastodon::Presenter;
-use crate::service::lists;
 use crate::service::timelines::{self, DEFAULT_LIMIT, MAX_LIMIT, Scope};
+use crate::service::{link_trends, lists};
 use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/timelines/home", get(home))
+        .route("/api/v1/timelines/direct", get(direct))
         .route("/api/v1/timelines/public", get(public))
         .route("/api/v1/timelines/tag/{hashtag}", get(tag))
+        .route("/api/v1/timelines/link", get(link))
         .route("/api/v1/timelines/list/{list_id}", get(list))
 }
 
@@ -34,6 +36,25 @@ async fn home(
     let bounds = bounds(&posts, |p| p.id);
     let statuses = Presenter::new(&state, Some(viewer))
         .in_context(FilterContext::Home)
+        .statuses(&posts)
+        .await?;
+    Ok(paged(&state, &uri, statuses, bounds))
+}
+
+/// Mastodon's old direct timeline (deprecated in favour of conversations,
+/// still routed): direct posts to and from the viewer. Filters apply in
+/// the "thread" context, as Mastodon's direct timeline did.
+async fn direct(
+    State(state): State<AppState>,
+    OriginalUri(uri): OriginalUri,
+    token: Token,
+    Params(page): Params<PageParams>,
+) -> Result<Response> {
+    let (_, viewer) = token.user("read:statuses")?;
+    let posts = timelines::direct(&state, viewer, page.page(DEFAULT_LIMIT, MAX_LIMIT)).await?;
+    let bounds = bounds(&posts, |p| p.id);
+    let statuses = Presenter::new(&state, Some(viewer))
+        .in_context(FilterContext::Thread)
         .statuses(&posts)
         .await?;
     Ok(paged(&state, &uri, statuses, bounds))
@@ -95,6 +116,43 @@ async fn tag(
         &hashtag,
         p.scope(),
         p.page.page(DEFAULT_LIMIT, MAX_LIMIT),
+    )
+    .await?;
+    let bounds = bounds(&posts, |p| p.id);
+    let statuses = Presenter::new(&state, viewer)
+        .in_context(FilterContext::Public)
+        .statuses(&posts)
+        .await?;
+    Ok(paged(&state, &uri, statuses, bounds))
+}
+
+#[derive(Deserialize)]
+struct LinkParams {
+    #[serde(flatten)]
+    public: PublicParams,
+    #[serde(default)]
+    url: Option<String>,
+}
+
+/// The public posts sharing a trending link (`?url=`); 404 for a link that
+/// is not trending for everyone, as Mastodon answers.
+async fn link(
+    State(state): State<AppState>,
+    OriginalUri(uri): OriginalUri,
+    token: MaybeToken,
+    Params(p): Params<LinkParams>,
+) -> Result<Response> {
+    let viewer = token.viewer("read:statuses")?;
+    let url = p.url.as_deref().unwrap_or_default();
+    if url.trim().is_empty() {
+        return Err(crate::error::Error::NotFound);
+    }
+    let posts = link_trends::timeline(
+        &state,
+        viewer,
+        url,
+        p.public.scope(),
+        p.public.page.page(DEFAULT_LIMIT, MAX_LIMIT),
     )
     .await?;
     let bounds = bounds(&posts, |p| p.id);

@@ -1,13 +1,11 @@
 //! Trends (<https://docs.joinmastodon.org/methods/trends/>): the hashtags
 //! and posts trending on this instance, paged by `offset` and `limit`;
 //! `/api/v1/trends` is the deprecated name of the hashtags. Public: a
-//! token only filters out what its account blocks or mutes. Trending
-//! links need preview cards, which Skein does not make yet: that list is
-//! empty.
+//! token only filters out what its account blocks or mutes. Links are
+//! link previews with their history of shares (`service::link_trends`).
 
 use axum::Router;
 use axum::extract::{OriginalUri, State};
-use axum::http::Uri;
 use axum::response::Response;
 use axum::routing::get;
 
@@ -15,6 +13,7 @@ use crate::error::Result;
 use crate::http::api::{MaybeToken, OffsetParams, Params, offset_paged};
 use crate::mastodon::Presenter;
 use crate::mastodon::entities as e;
+use crate::service::link_trends::{self, LinkView};
 use crate::service::trends::{self, TagView};
 use crate::state::AppState;
 
@@ -75,17 +74,39 @@ async fn statuses(
     Ok(offset_paged(&state, &uri, shown, &p, limit, offset))
 }
 
+/// A link's history as Mastodon writes it, today first.
+fn link_history(view: &LinkView) -> Vec<e::TagHistory> {
+    view.history
+        .iter()
+        .map(|d| e::TagHistory {
+            day: d.day.timestamp().to_string(),
+            uses: d.uses.to_string(),
+            accounts: d.accounts.to_string(),
+        })
+        .collect()
+}
+
+/// A trending link: its PreviewCard and history.
+pub(crate) fn trend_link(state: &AppState, view: &LinkView) -> e::TrendLink {
+    let card = &view.trend.card;
+    let image = card
+        .image_file
+        .as_deref()
+        .map(|name| crate::service::media::media_url(state, name));
+    e::TrendLink {
+        card: crate::mastodon::present::preview_card(card, image),
+        history: link_history(view),
+    }
+}
+
 async fn links(
     State(state): State<AppState>,
     OriginalUri(uri): OriginalUri,
     _token: MaybeToken,
     Params(p): Params<OffsetParams>,
 ) -> Result<Response> {
-    Ok(empty(&state, &uri, &p, trends::LINKS_LIMITS))
-}
-
-/// An empty list (no preview cards exist to trend).
-pub(crate) fn empty(state: &AppState, uri: &Uri, p: &OffsetParams, limits: (i64, i64)) -> Response {
-    let (limit, offset) = p.get(limits.0, limits.1);
-    offset_paged(state, uri, Vec::<e::TrendTag>::new(), p, limit, offset)
+    let (limit, offset) = p.get(trends::LINKS_LIMITS.0, trends::LINKS_LIMITS.1);
+    let found = link_trends::links(&state, limit, offset).await?;
+    let shown: Vec<e::TrendLink> = found.iter().map(|v| trend_link(&state, v)).collect();
+    Ok(offset_paged(&state, &uri, shown, &p, limit, offset))
 }

@@ -1,5 +1,5 @@
-//! The admin area's trends page (`/admin/trends`): the hashtags and posts
-//! trending now, reviewed or not, highest score first, each with its
+//! The admin area's trends page (`/admin/trends`): the hashtags, posts and
+//! links trending now (links with their publisher), reviewed or not, highest score first, each with its
 //! review state and buttons to approve or reject it for the public trends.
 //! Moderators and admins; every review is audit-logged by
 //! `service::trends`.
@@ -15,7 +15,7 @@ use super::cards::{excerpt, text_of};
 use super::{Chrome, StaffSession, WebResult, id, render_with, see_other};
 use crate::error::Error;
 use crate::mastodon::Presenter;
-use crate::service::trends;
+use crate::service::{link_trends, trends};
 use crate::state::AppState;
 
 /// How many candidates of each kind the page lists.
@@ -47,6 +47,27 @@ pub struct PostRow {
     pub state: &'static str,
 }
 
+/// A link as the page shows it.
+pub struct LinkRow {
+    pub id: i64,
+    pub title: String,
+    pub url: String,
+    pub publisher: String,
+    pub publisher_id: Option<i64>,
+    pub accounts_today: i64,
+    pub uses_today: i64,
+    pub state: &'static str,
+}
+
+fn link_state(own: Option<bool>, publisher: Option<bool>) -> &'static str {
+    match (own, publisher) {
+        (Some(own), _) => state_of(Some(own)),
+        (None, Some(true)) => "Publisher approved",
+        (None, Some(false)) => "Publisher rejected",
+        (None, None) => "Pending review",
+    }
+}
+
 fn state_of(trendable: Option<bool>) -> &'static str {
     match trendable {
         None => "Pending review",
@@ -63,6 +84,7 @@ struct TrendsPage {
     require_review: bool,
     tags: Vec<TagRow>,
     posts: Vec<PostRow>,
+    links: Vec<LinkRow>,
     notice: Option<String>,
 }
 
@@ -107,6 +129,24 @@ async fn page(
             state: state_of(trend.trendable),
         })
         .collect();
+    let links = link_trends::candidate_links(&state, &staff.staff, SHOWN, 0)
+        .await?
+        .into_iter()
+        .map(|v| LinkRow {
+            id: v.trend.card.id,
+            title: if v.trend.card.title.is_empty() {
+                v.trend.card.url.clone()
+            } else {
+                v.trend.card.title.clone()
+            },
+            publisher: link_trends::publisher_of(&v.trend.card.url).unwrap_or_default(),
+            publisher_id: v.trend.publisher_id,
+            accounts_today: v.history.first().map_or(0, |d| d.accounts),
+            uses_today: v.history.first().map_or(0, |d| d.uses),
+            state: link_state(v.trend.trendable, v.trend.publisher_trendable),
+            url: v.trend.card.url,
+        })
+        .collect();
     render_with(
         StatusCode::OK,
         &TrendsPage {
@@ -115,6 +155,7 @@ async fn page(
             require_review: state.config.trends.require_review,
             tags,
             posts,
+            links,
             notice: q.notice.filter(|n| !n.is_empty()),
         },
     )
@@ -126,7 +167,7 @@ pub struct ReviewForm {
     csrf_token: String,
 }
 
-/// `POST /admin/trends/{tags|statuses}/{id}/{approve|reject}`
+/// `POST /admin/trends/{tags|statuses|links|publishers}/{id}/{approve|reject}`
 async fn review(
     State(state): State<AppState>,
     staff: StaffSession,
@@ -153,6 +194,23 @@ async fn review(
             trends::review_post(&state, &staff.staff, target, trendable).await?;
             format!(
                 "The post was {}.",
+                if trendable { "approved" } else { "rejected" }
+            )
+        }
+        "links" => {
+            let view = link_trends::review_link(&state, &staff.staff, target, trendable).await?;
+            format!(
+                "The link {} was {}.",
+                view.trend.card.url,
+                if trendable { "approved" } else { "rejected" }
+            )
+        }
+        "publishers" => {
+            let publisher =
+                link_trends::review_publisher(&state, &staff.staff, target, trendable).await?;
+            format!(
+                "The publisher {} was {}.",
+                publisher.domain,
                 if trendable { "approved" } else { "rejected" }
             )
         }

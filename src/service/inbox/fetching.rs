@@ -86,6 +86,22 @@ async fn store_fetched(state: &AppState, author: &Actor, post: &RemotePost) -> R
     }
 }
 
+/// Stores a post fetched from its origin (a reply found in a thread's
+/// replies collection) with its author, fetched if needed; whether it was
+/// stored now (false when it was here already or could not be stored).
+pub async fn store_post(state: &AppState, post: &RemotePost) -> Result<bool> {
+    if db::posts::find_by_ap_id(&state.db, &post.id)
+        .await?
+        .is_some()
+    {
+        return Ok(false);
+    }
+    let Some(author) = author_of(state, post).await else {
+        return Ok(false);
+    };
+    store_fetched(state, &author, post).await
+}
+
 /// Fetches a post that a followed account reposts and that is not here yet,
 /// from its origin (its author's server, whatever the reposter's), so that
 /// the repost has something to point at.

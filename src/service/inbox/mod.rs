@@ -46,7 +46,7 @@ use crate::service::discovery::authority;
 use crate::service::{moves, remote_actors, signed};
 use crate::state::AppState;
 
-pub use fetching::resolve;
+pub use fetching::{resolve, store_post};
 
 /// Which inbox the activity was posted to.
 #[derive(Debug, Clone, PartialEq, Eq)]

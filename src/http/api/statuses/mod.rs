@@ -3,7 +3,7 @@
 //! (one or several posts, history, source), `context`, `actions` (liking,
 //! reposting, bookmarking, pinning, hiding replies, muting the thread), `listed_by`
 //! (who liked or reposted), `quotes` (a post's quotes, revoking one, who may
-//! quote).
+//! quote), `translate`.
 
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -22,6 +22,7 @@ mod context;
 mod listed_by;
 mod quotes;
 mod show;
+mod translate;
 
 use actions::{
     bookmark, favourite, hide_reply, mute, pin, reblog, unbookmark, unfavourite, unhide_reply,
@@ -39,6 +40,10 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/statuses/{id}/context", get(context))
         .route("/api/v1/statuses/{id}/history", get(history))
         .route("/api/v1/statuses/{id}/source", get(source))
+        .route(
+            "/api/v1/statuses/{id}/translate",
+            post(translate::translate),
+        )
         .route("/api/v1/statuses/{id}/favourite", post(favourite))
         .route("/api/v1/statuses/{id}/unfavourite", post(unfavourite))
         .route("/api/v1/statuses/{id}/reblog", post(reblog))
