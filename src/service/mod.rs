@@ -61,4 +61,5 @@ pub mod suggestions;
 pub mod tags;
 pub mod timelines;
 pub mod trends;
+pub mod two_factor;
 pub mod types;
