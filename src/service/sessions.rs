@@ -39,7 +39,7 @@ pub const CHALLENGE_TTL: chrono::Duration = chrono::Duration::minutes(5);
 #[derive(Debug)]
 pub enum SignIn {
     /// Signed in: the session cookie's value and the session.
-    Done(String, Session),
+    Done(String, Box<Session>),
     /// The account has two-factor authentication on: the token of the
     /// pending sign-in (for a short-lived cookie), to be finished with
     /// [`second_factor`]. No session is open yet.
@@ -80,7 +80,7 @@ pub async fn sign_in(
         return Ok(SignIn::SecondFactor(token));
     }
     let (cookie, session) = open(state, user, client).await?;
-    Ok(SignIn::Done(cookie, session))
+    Ok(SignIn::Done(cookie, Box::new(session)))
 }
 
 /// The user whose credentials these are, if they may sign in. Attempts are
@@ -167,7 +167,7 @@ async fn check_may_sign_in(state: &AppState, user: &User) -> Result<()> {
 #[derive(Debug)]
 pub enum SecondStep {
     /// Signed in: the session cookie's value and the session.
-    Done(String, Session),
+    Done(String, Box<Session>),
     /// The pending sign-in is unknown or has ended: sign in again.
     Expired,
 }
@@ -211,7 +211,7 @@ pub async fn second_factor(
     }
     db::two_factor::delete_challenge(&state.db, &digest).await?;
     let (cookie, session) = open(state, user, client).await?;
-    Ok(SecondStep::Done(cookie, session))
+    Ok(SecondStep::Done(cookie, Box::new(session)))
 }
 
 /// The key of the account's limit of failed sign-ins (wrong passwords and
