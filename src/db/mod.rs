@@ -79,6 +79,7 @@ pub mod tags;
 pub mod timed_work;
 pub mod timelines;
 pub mod trends;
+pub mod two_factor;
 pub mod uploads;
 pub mod user_domain_blocks;
 pub mod users;

@@ -1,6 +1,8 @@
 //! OAuth 2 over HTTP (<https://docs.joinmastodon.org/methods/oauth/>): the
-//! sign-in and consent page, the token and revocation endpoints, and the
-//! authorization server's metadata (RFC 8414).
+//! sign-in (with its second step for two-factor authentication) and consent
+//! page, the token endpoint (authorization code, password and client
+//! credentials grants) and revocation, and the authorization server's
+//! metadata (RFC 8414).
 
 use askama::Template;
 use axum::extract::{Query, State};
@@ -43,6 +45,17 @@ struct SignInPage<'a> {
     login: String,
     /// Set when this browser cannot keep the sign-in cookie here.
     plain_http: Option<PlainHttp>,
+}
+
+#[derive(Template)]
+#[template(path = "oauth/two_factor.html")]
+struct TwoFactorPage<'a> {
+    instance_name: &'a str,
+    app_name: Option<String>,
+    error: Option<String>,
+    action: &'a str,
+    csrf_token: String,
+    hidden: Vec<(&'static str, String)>,
 }
 
 #[derive(Template)]
@@ -181,6 +194,55 @@ fn sign_in_page(
     response
 }
 
+/// The second step of signing in, for an account with two-factor
+/// authentication: asks for a code. `challenge`, when given, is the new
+/// pending sign-in, set as its cookie.
+fn two_factor_page(
+    state: &AppState,
+    p: &AuthorizeParams,
+    app_name: Option<String>,
+    error: Option<String>,
+    status: StatusCode,
+    challenge: Option<&str>,
+) -> Response {
+    let csrf = oauth::new_secret();
+    let mut response = page(
+        status,
+        &TwoFactorPage {
+            instance_name: &state.config.instance.name,
+            app_name,
+            error,
+            action: ACTION,
+            csrf_token: csrf.clone(),
+            hidden: hidden(p),
+        },
+    );
+    let headers = response.headers_mut();
+    headers.append(
+        header::SET_COOKIE,
+        session::set_pre_session_cookie(state, &csrf),
+    );
+    if let Some(challenge) = challenge {
+        headers.append(
+            header::SET_COOKIE,
+            session::set_challenge_cookie(state, challenge),
+        );
+    }
+    response
+}
+
+/// Signed in: back to the authorization request, now with a session.
+fn signed_in(state: &AppState, p: &AuthorizeParams, cookie: &str) -> Response {
+    let mut response = Redirect::to(&format!("{ACTION}?{}", query_of(p))).into_response();
+    let headers = response.headers_mut();
+    headers.append(
+        header::SET_COOKIE,
+        session::set_session_cookie(state, cookie),
+    );
+    headers.append(header::SET_COOKIE, session::clear_challenge_cookie(state));
+    response
+}
+
 /// `GET /oauth/authorize`: sign in if needed, then ask for consent.
 async fn authorize(
     State(state): State<AppState>,
@@ -268,9 +330,13 @@ struct Decision {
     login: String,
     #[serde(default)]
     password: String,
+    /// The second step's code (authenticator app or recovery code).
+    #[serde(default)]
+    code: String,
 }
 
-/// `POST /oauth/authorize`: the sign-in form, or the user's answer.
+/// `POST /oauth/authorize`: the sign-in form (and its second step for
+/// accounts with two-factor authentication), or the user's answer.
 async fn decide(
     State(state): State<AppState>,
     MaybeSession(current): MaybeSession,
@@ -293,8 +359,17 @@ async fn decide(
     // request at the instance's https address.
     let plain_http =
         session::plain_http(&state, over, &headers, &format!("{ACTION}?{}", query_of(p)));
+    let user_agent = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let client = sessions::Client {
+        ip: &ip,
+        user_agent,
+    };
+    let app_name = Some(authorization.app.name.clone());
     match d.step.as_str() {
-        "sign_in" => {
+        "sign_in" | "two_factor" => {
             let expected = session::cookie(&headers, PRE_SESSION_COOKIE).unwrap_or_default();
             if expected.is_empty()
                 && let Some(plain) = &plain_http
@@ -304,29 +379,13 @@ async fn decide(
             if let Err(e) = session::check_csrf(&expected, &d.csrf_token) {
                 return error_page(&state, StatusCode::FORBIDDEN, e.to_string());
             }
-            let user_agent = headers
-                .get(header::USER_AGENT)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or_default();
-            match sessions::sign_in(
-                &state,
-                &d.login,
-                &d.password,
-                sessions::Client {
-                    ip: &ip,
-                    user_agent,
-                },
-            )
-            .await
-            {
-                Ok((cookie, _)) => {
-                    let mut response =
-                        Redirect::to(&format!("{ACTION}?{}", query_of(p))).into_response();
-                    response.headers_mut().append(
-                        header::SET_COOKIE,
-                        session::set_session_cookie(&state, &cookie),
-                    );
-                    response
+            if d.step == "two_factor" {
+                return second_step(&state, p, app_name, &headers, &d.code, client).await;
+            }
+            match sessions::sign_in(&state, &d.login, &d.password, client).await {
+                Ok(sessions::SignIn::Done(cookie, _)) => signed_in(&state, p, &cookie),
+                Ok(sessions::SignIn::SecondFactor(challenge)) => {
+                    two_factor_page(&state, p, app_name, None, StatusCode::OK, Some(&challenge))
                 }
                 Err(e) => {
                     let status = e.status();
@@ -336,7 +395,7 @@ async fn decide(
                     sign_in_page(
                         &state,
                         p,
-                        Some(authorization.app.name.clone()),
+                        app_name,
                         Some(e.public_message()),
                         d.login.clone(),
                         status,
@@ -392,10 +451,53 @@ async fn decide(
     }
 }
 
+/// The code of the second step: signed in, the code asked for again, or
+/// the sign-in page when the pending sign-in has ended.
+async fn second_step(
+    state: &AppState,
+    p: &AuthorizeParams,
+    app_name: Option<String>,
+    headers: &HeaderMap,
+    code: &str,
+    client: sessions::Client<'_>,
+) -> Response {
+    let challenge = session::cookie(headers, session::SIGN_IN_CHALLENGE_COOKIE).unwrap_or_default();
+    let expired = |state: &AppState| {
+        sign_in_page(
+            state,
+            p,
+            app_name.clone(),
+            Some("the sign-in has expired; sign in again".into()),
+            String::new(),
+            StatusCode::UNAUTHORIZED,
+            None,
+        )
+    };
+    if challenge.is_empty() {
+        return expired(state);
+    }
+    match sessions::second_factor(state, &challenge, code, client).await {
+        Ok(sessions::SecondStep::Done(cookie, _)) => signed_in(state, p, &cookie),
+        Ok(sessions::SecondStep::Expired) => expired(state),
+        Err(e) if e.status().is_client_error() => two_factor_page(
+            state,
+            p,
+            app_name.clone(),
+            Some(e.public_message()),
+            e.status(),
+            None,
+        ),
+        Err(e) => e.into_response(),
+    }
+}
+
 /// An OAuth error as RFC 6749 §5.2 shapes it.
 fn oauth_error(e: OAuthError) -> Response {
     if let OAuthError::Internal(inner) = e {
         return inner.into_response();
+    }
+    if let OAuthError::TooManyRequests = e {
+        return Error::TooManyRequests.into_response();
     }
     let status = match e {
         OAuthError::InvalidClient => StatusCode::UNAUTHORIZED,
@@ -427,6 +529,11 @@ struct TokenRequest {
     scope: Option<String>,
     #[serde(default)]
     token: Option<String>,
+    /// The password grant's e-mail address and password.
+    #[serde(default)]
+    username: Option<String>,
+    #[serde(default)]
+    password: Option<String>,
 }
 
 /// Client credentials from HTTP Basic (RFC 6749 §2.3.1) or the body.
@@ -469,6 +576,7 @@ pub fn token_json(grant: &oauth::Grant) -> Value {
 
 async fn token(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     headers: HeaderMap,
     params::Params(body): params::Params<TokenRequest>,
 ) -> Response {
@@ -491,6 +599,17 @@ async fn token(
         },
         "client_credentials" => {
             oauth::client_credentials(&state, &client, body.scope.as_deref()).await
+        }
+        "password" => {
+            oauth::password_grant(
+                &state,
+                &client,
+                body.username.as_deref(),
+                body.password.as_deref(),
+                body.scope.as_deref(),
+                &ip,
+            )
+            .await
         }
         "" => Err(OAuthError::InvalidRequest("grant_type is missing".into())),
         _ => Err(OAuthError::UnsupportedGrantType),
@@ -544,7 +663,7 @@ async fn metadata(State(state): State<AppState>) -> Json<Value> {
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
         "code_challenge_methods_supported": ["S256"],
-        "grant_types_supported": ["authorization_code", "client_credentials"],
+        "grant_types_supported": ["authorization_code", "password", "client_credentials"],
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
     }))
 }

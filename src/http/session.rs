@@ -17,6 +17,10 @@ use crate::state::AppState;
 /// session (login CSRF).
 pub const PRE_SESSION_COOKIE: &str = "skein_csrf";
 
+/// The cookie that carries a pending sign-in (a right password waiting for
+/// its second factor): short-lived, not a session.
+pub const SIGN_IN_CHALLENGE_COOKIE: &str = "skein_two_factor";
+
 /// The value of a cookie, if the request has it.
 pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
@@ -108,6 +112,25 @@ pub fn set_pre_session_cookie(state: &AppState, value: &str) -> HeaderValue {
 pub fn clear_pre_session_cookie(state: &AppState) -> HeaderValue {
     HeaderValue::from_str(&format!(
         "{PRE_SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{}",
+        secure(state)
+    ))
+    .unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+/// `Set-Cookie` for a pending sign-in, as long as it may wait.
+pub fn set_challenge_cookie(state: &AppState, value: &str) -> HeaderValue {
+    let max_age = sessions::CHALLENGE_TTL.num_seconds();
+    HeaderValue::from_str(&format!(
+        "{SIGN_IN_CHALLENGE_COOKIE}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{}",
+        secure(state)
+    ))
+    .unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+/// `Set-Cookie` that ends a pending sign-in's cookie.
+pub fn clear_challenge_cookie(state: &AppState) -> HeaderValue {
+    HeaderValue::from_str(&format!(
+        "{SIGN_IN_CHALLENGE_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{}",
         secure(state)
     ))
     .unwrap_or_else(|_| HeaderValue::from_static(""))

@@ -66,4 +66,5 @@ pub mod tags;
 pub mod timelines;
 pub mod translation;
 pub mod trends;
+pub mod two_factor;
 pub mod types;

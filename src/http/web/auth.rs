@@ -1,4 +1,5 @@
-//! Signing up, in and out from a browser. Before there is a session the
+//! Signing up, in (with a second step for accounts with two-factor
+//! authentication) and out from a browser. Before there is a session the
 //! forms carry a token that must match a short-lived cookie (login CSRF, as
 //! the OAuth sign-in page does); signing out carries the session's token.
 //! Sign-in attempts are limited per address by `service::sessions`.
@@ -31,6 +32,15 @@ struct SignInPage {
     /// E-mail is configured: the page links to the password reset and to
     /// the confirmation e-mail sent again.
     mail: bool,
+}
+
+#[derive(Template)]
+#[template(path = "web/sign_in_two_factor.html")]
+struct TwoFactorPage {
+    chrome: Chrome,
+    form_token: String,
+    next: String,
+    error: Option<String>,
 }
 
 #[derive(Template)]
@@ -201,7 +211,18 @@ pub async fn sign_in(
         user_agent: user_agent(&headers),
     };
     match sessions::sign_in(&state, &form.login, &form.password, client).await {
-        Ok((cookie, _)) => Ok(signed_in(&state, &cookie, local_path(&form.next, "/home"))),
+        Ok(sessions::SignIn::Done(cookie, _)) => {
+            Ok(signed_in(&state, &cookie, local_path(&form.next, "/home")))
+        }
+        Ok(sessions::SignIn::SecondFactor(challenge)) => {
+            let mut response =
+                two_factor_page(&state, web.chrome, &form.next, None, StatusCode::OK)?;
+            response.headers_mut().append(
+                header::SET_COOKIE,
+                session::set_challenge_cookie(&state, &challenge),
+            );
+            Ok(response)
+        }
         Err(e) if e.status().is_client_error() => {
             let token = oauth::new_secret();
             let page = SignInPage {
@@ -215,6 +236,109 @@ pub async fn sign_in(
             };
             with_form_token(&state, e.status(), &token, &page)
         }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The second step of signing in: the code of an account with two-factor
+/// authentication, with a fresh form token.
+fn two_factor_page(
+    state: &AppState,
+    chrome: Chrome,
+    next: &str,
+    error: Option<String>,
+    status: StatusCode,
+) -> WebResult {
+    let token = oauth::new_secret();
+    let page = TwoFactorPage {
+        chrome,
+        form_token: token.clone(),
+        next: local_path(next, "").to_string(),
+        error,
+    };
+    with_form_token(state, status, &token, &page)
+}
+
+#[derive(Deserialize)]
+pub struct TwoFactorForm {
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    next: String,
+}
+
+/// `GET /auth/sign_in/two_factor`: the step is only reached by signing
+/// in.
+pub async fn two_factor_form(Query(q): Query<Next>) -> WebResult {
+    let next = local_path(&q.next, "");
+    Ok(see_other(&if next.is_empty() {
+        "/auth/sign_in".to_string()
+    } else {
+        let mut query = url::form_urlencoded::Serializer::new(String::new());
+        query.append_pair("next", next);
+        format!("/auth/sign_in?{}", query.finish())
+    }))
+}
+
+/// `POST /auth/sign_in/two_factor`: the code (or a recovery code) that
+/// finishes a pending sign-in. A wrong code asks again; an ended pending
+/// sign-in goes back to the sign-in form.
+pub async fn two_factor(
+    State(state): State<AppState>,
+    web: Web,
+    over: OverHttps,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    axum::Form(form): axum::Form<TwoFactorForm>,
+) -> WebResult {
+    if let Some(refused) = refuse_form(&state, over, &headers, &form.csrf_token, "/auth/sign_in") {
+        return Ok(refused);
+    }
+    let challenge =
+        session::cookie(&headers, session::SIGN_IN_CHALLENGE_COOKIE).unwrap_or_default();
+    let client = sessions::Client {
+        ip: &ip,
+        user_agent: user_agent(&headers),
+    };
+    let outcome = if challenge.is_empty() {
+        Ok(sessions::SecondStep::Expired)
+    } else {
+        sessions::second_factor(&state, &challenge, &form.code, client).await
+    };
+    match outcome {
+        Ok(sessions::SecondStep::Done(cookie, _)) => {
+            let mut response = signed_in(&state, &cookie, local_path(&form.next, "/home"));
+            response
+                .headers_mut()
+                .append(header::SET_COOKIE, session::clear_challenge_cookie(&state));
+            Ok(response)
+        }
+        Ok(sessions::SecondStep::Expired) => {
+            let token = oauth::new_secret();
+            let page = SignInPage {
+                chrome: web.chrome,
+                form_token: token.clone(),
+                login: String::new(),
+                next: local_path(&form.next, "").to_string(),
+                error: Some("the sign-in has expired; sign in again".into()),
+                plain_http: None,
+                mail: crate::service::mail::enabled(&state),
+            };
+            let mut response = with_form_token(&state, StatusCode::UNAUTHORIZED, &token, &page)?;
+            response
+                .headers_mut()
+                .append(header::SET_COOKIE, session::clear_challenge_cookie(&state));
+            Ok(response)
+        }
+        Err(e) if e.status().is_client_error() => two_factor_page(
+            &state,
+            web.chrome,
+            &form.next,
+            Some(e.public_message()),
+            e.status(),
+        ),
         Err(e) => Err(e.into()),
     }
 }

@@ -40,6 +40,7 @@ mod settings;
 mod settings_blocks;
 mod settings_data;
 mod settings_leaving;
+mod settings_two_factor;
 
 pub use errors::pages as error_pages;
 pub use home::{index, tag};
@@ -70,6 +71,10 @@ pub fn routes(upload_limit: usize) -> Router<AppState> {
         .route("/terms-of-service", get(about::terms_of_service))
         .route("/auth/sign_up", get(auth::sign_up_form).post(auth::sign_up))
         .route("/auth/sign_in", get(auth::sign_in_form).post(auth::sign_in))
+        .route(
+            "/auth/sign_in/two_factor",
+            get(auth::two_factor_form).post(auth::two_factor),
+        )
         .route("/auth/sign_out", post_to(auth::sign_out))
         .merge(auth_mail::routes())
         .route("/home", get(home::home))
@@ -111,6 +116,7 @@ pub fn routes(upload_limit: usize) -> Router<AppState> {
         .merge(settings_leaving::routes())
         .merge(settings_data::routes())
         .merge(settings_blocks::routes())
+        .merge(settings_two_factor::routes())
         .route(
             "/settings/profile",
             get(settings::profile_form).post(settings::profile),
