@@ -35,7 +35,7 @@ pub fn shortcodes_in(text: &str) -> Vec<String> {
         while j < chars.len() && (chars[j].1.is_ascii_alphanumeric() || chars[j].1 == '_') {
             j += 1;
         }
-        if j - i - 1 >= 2 && chars.get(j).is_some_and(|c| c.1 == ':') && outside(chars.get(j + 1)) {
+        if j - i > 2 && chars.get(j).is_some_and(|c| c.1 == ':') && outside(chars.get(j + 1)) {
             let code = &text[chars[i].0 + 1..chars[j].0];
             if !found.iter().any(|f| f == code) {
                 found.push(code.to_string());
