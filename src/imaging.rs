@@ -211,6 +211,36 @@ pub fn process(bytes: &[u8]) -> Result<Processed, ImageError> {
     })
 }
 
+/// A custom emoji's image as stored: the image, and its first frame as a
+/// PNG when it is animated (the `static_url` Mastodon shows when motion
+/// is reduced).
+#[derive(Debug, Clone)]
+pub struct EmojiImage {
+    pub image: Encoded,
+    pub still: Option<Encoded>,
+}
+
+/// Checks and re-encodes a custom emoji's image: an animated GIF stays an
+/// animated GIF (rewritten as uploads are) with its first frame as a PNG;
+/// anything else becomes a PNG (an animated WebP keeps its first frame),
+/// scaled down like uploads when larger than the stored size.
+pub fn process_emoji(bytes: &[u8]) -> Result<EmojiImage, ImageError> {
+    let input = InputType::detect(bytes).ok_or(ImageError::UnknownType)?;
+    if input == InputType::Gif && gif_frames(bytes)? > 1 {
+        let animated = process_animated_gif(bytes)?;
+        return Ok(EmojiImage {
+            image: animated.original,
+            still: Some(animated.small),
+        });
+    }
+    let image = decode(bytes, input)?;
+    let stored = scale_to(&image, MAX_STORED_PIXELS);
+    Ok(EmojiImage {
+        image: encode(&stored, OutputType::Png)?,
+        still: None,
+    })
+}
+
 /// Decodes a still image (the first frame of an animated one), refusing one
 /// that is too large before its pixels are decoded, and turns it upright as
 /// its EXIF orientation says.

@@ -1,7 +1,8 @@
 // Skein's progressive enhancement: every page works without this file.
 // It adds the composer's live character counter (counted as the server
 // counts, Mastodon's way: a link is 23 characters, a remote mention only
-// its @user part) and keyboard submission with Ctrl/Cmd+Enter.
+// its @user part), keyboard submission with Ctrl/Cmd+Enter, and custom
+// emoji inserted at the cursor.
 (function () {
   "use strict";
   var URL_LENGTH = 23;
@@ -44,6 +45,23 @@
         if (form.requestSubmit) form.requestSubmit(); else form.submit();
       }
     });
+    // The emoji picker's buttons add `:shortcode:` where the cursor is,
+    // without sending the form (without script they send it back to be
+    // shown again with the shortcode added).
+    var choices = form.querySelectorAll("button.emoji-choice");
+    for (var c = 0; c < choices.length; c++) {
+      choices[c].addEventListener("click", function (event) {
+        event.preventDefault();
+        var code = ":" + this.value + ": ";
+        var start = text.selectionStart, end = text.selectionEnd;
+        var before = text.value.slice(0, start);
+        if (before && !/\s$/.test(before)) code = " " + code;
+        text.value = before + code + text.value.slice(end);
+        text.focus();
+        text.setSelectionRange(start + code.length, start + code.length);
+        update();
+      });
+    }
     if (text.value && text.hasAttribute("autofocus")) {
       text.setSelectionRange(text.value.length, text.value.length);
     }

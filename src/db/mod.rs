@@ -30,6 +30,7 @@ pub mod bookmarks;
 pub mod cards;
 pub mod conversation_mutes;
 pub mod conversations;
+pub mod custom_emojis;
 pub mod dead_letters;
 pub mod deliveries;
 pub mod directory;

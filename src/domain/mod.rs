@@ -3,6 +3,7 @@
 
 pub mod domain_name;
 pub mod domain_policy;
+pub mod emoji;
 pub mod events;
 pub mod filters;
 pub mod follows;

@@ -21,7 +21,19 @@ pub fn actor() -> Value {
             "discoverable": "toot:discoverable",
             "indexable": "toot:indexable",
             "suspended": "toot:suspended",
+            "Emoji": "toot:Emoji",
             "focalPoint": { "@container": "@list", "@id": "toot:focalPoint" }
+        }
+    ])
+}
+
+/// The context of a custom emoji's `Emoji` object (`/emojis/ID`).
+pub fn emoji() -> Value {
+    json!([
+        "https://www.w3.org/ns/activitystreams",
+        {
+            "toot": "http://joinmastodon.org/ns#",
+            "Emoji": "toot:Emoji"
         }
     ])
 }

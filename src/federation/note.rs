@@ -25,6 +25,8 @@ pub struct NoteParts {
     pub poll_closed: bool,
     /// Media, in order.
     pub attachments: Vec<crate::db::media::Attachment>,
+    /// The `Emoji` tags of the instance's custom emoji the post uses.
+    pub emojis: Vec<Value>,
 }
 
 /// `to` and `cc` of a post by `author`, mentioned accounts included.
@@ -59,6 +61,7 @@ pub fn note(post: &Post, author: &Actor, parts: &NoteParts) -> Value {
             |(tag, href)| json!({ "type": "Hashtag", "href": href, "name": format!("#{tag}") }),
         ),
     );
+    tags.extend(parts.emojis.iter().cloned());
     if let Some(quoted) = &post.quote_ap_id {
         // FEP-e232: a link to the quoted object, for servers that read tags.
         tags.push(json!({

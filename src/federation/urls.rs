@@ -121,6 +121,12 @@ impl Urls {
         self.join(&format!("/media/{name}"))
     }
 
+    /// One of this instance's custom emoji as an ActivityPub `Emoji`
+    /// object (Mastodon's `/emojis/ID`).
+    pub fn emoji(&self, id: i64) -> String {
+        self.join(&format!("/emojis/{id}"))
+    }
+
     /// A cached remote file whose copy was pruned: Skein downloads it again
     /// when this is asked for (`/media_proxy/TOKEN`, `.../small` for the
     /// preview).

@@ -1,6 +1,6 @@
 //! ActivityPub documents of local actors: the actor (content-negotiated with
 //! its HTML profile), its followers, following, outbox and featured
-//! collections, and the instance actor.
+//! collections, and the instance actor; the instance's custom emoji.
 
 use std::collections::HashMap;
 
@@ -46,7 +46,9 @@ pub async fn person(
         }
         Representation::ActivityJson => {
             let actor = profiles::shared_person(&state.db, &username).await?;
-            Ok(activity_json(&federation::actor::document(&actor)?))
+            Ok(activity_json(
+                &profiles::actor_document(&state.db, &state, &actor).await?,
+            ))
         }
     }
 }
@@ -60,6 +62,19 @@ pub async fn instance_actor(State(state): State<AppState>, headers: HeaderMap) -
             Ok(activity_json(&federation::actor::document(&actor)?))
         }
     }
+}
+
+/// `GET /emojis/{id}`: one of the instance's custom emoji as an
+/// ActivityPub `Emoji` (the id its tags carry), public as Mastodon's.
+pub async fn emoji(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response> {
+    let id: i64 = id.parse().map_err(|_| Error::NotFound)?;
+    let object = crate::service::custom_emoji::object(&state, id).await?;
+    let mut response = activity_json(&object);
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("public, max-age=180"),
+    );
+    Ok(response)
 }
 
 /// The instance actor publishes nothing: its outbox is always empty.

@@ -118,6 +118,7 @@ pub fn router(state: AppState) -> Router {
         .route("/users/{username}/inbox", post(inbox::person))
         .route("/actor", get(activitypub::instance_actor))
         .route("/actor/outbox", get(activitypub::instance_outbox))
+        .route("/emojis/{id}", get(activitypub::emoji))
         .route("/tags/{tag}", get(web::tag))
         .route("/media/{file}", get(media::file))
         .route("/media_proxy/{token}", get(media::proxy))

@@ -22,6 +22,9 @@ pub struct CustomEmoji {
     pub url: String,
     pub static_url: String,
     pub visible_in_picker: bool,
+    /// Only the instance's own emoji have one, and only when set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]

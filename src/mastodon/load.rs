@@ -7,10 +7,13 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 
+use crate::db::custom_emojis::CustomEmoji;
 use crate::db::{self, actors::Actor, posts::Post};
 use crate::domain::filters::Context as FilterContext;
 use crate::error::Result;
+use crate::mastodon::entities as e;
 use crate::mastodon::filtering::PageFilter;
+use crate::service::custom_emoji;
 use crate::service::remote_media::{self, Shown};
 use crate::state::AppState;
 
@@ -23,11 +26,41 @@ pub struct AccountFacts {
     pub moved: HashMap<String, Actor>,
     /// Remote avatars and headers cached here, by remote URL.
     pub media: HashMap<String, Shown>,
+    /// The instance's custom emoji that local accounts' names, bios and
+    /// fields use, by actor id.
+    pub emojis: HashMap<i64, Vec<e::CustomEmoji>>,
 }
 
-/// Three queries at most: the accounts moved to (only when one has moved),
+/// One of the instance's own custom emoji as Mastodon's entity.
+pub fn local_emoji(state: &AppState, emoji: &CustomEmoji) -> e::CustomEmoji {
+    let (url, static_url) = custom_emoji::urls(state, emoji);
+    e::CustomEmoji {
+        shortcode: emoji.shortcode.clone(),
+        url,
+        static_url,
+        visible_in_picker: emoji.visible_in_picker,
+        category: emoji.category.clone(),
+    }
+}
+
+/// The emoji among `found` that `texts` use.
+fn emojis_in(state: &AppState, found: &[CustomEmoji], texts: &[&str]) -> Vec<e::CustomEmoji> {
+    let codes: HashSet<String> = texts
+        .iter()
+        .flat_map(|t| crate::domain::emoji::shortcodes_in(t))
+        .collect();
+    found
+        .iter()
+        .filter(|emoji| codes.contains(&emoji.shortcode))
+        .map(|emoji| local_emoji(state, emoji))
+        .collect()
+}
+
+/// Four queries at most: the accounts moved to (only when one has moved),
 /// then the counts of all of them, then the cached copies of remote
-/// accounts' avatars and headers (only when there are remote ones).
+/// accounts' avatars and headers (only when there are remote ones), then
+/// the custom emoji local accounts use (only when one writes a
+/// `:shortcode:`).
 pub async fn accounts(state: &AppState, actors: &[Actor]) -> Result<AccountFacts> {
     let targets: Vec<String> = unique_by(actors.iter().filter_map(|a| a.moved_to.clone()));
     let moved = if targets.is_empty() {
@@ -49,10 +82,33 @@ pub async fn accounts(state: &AppState, actors: &[Actor]) -> Result<AccountFacts
             .flat_map(|a| a.avatar_url.iter().chain(&a.header_url).cloned()),
     );
     let media = remote_media::shown(state, images).await?;
+    let local: Vec<&Actor> = actors
+        .iter()
+        .chain(&moved)
+        .filter(|a| a.is_local())
+        .collect();
+    let texts: Vec<&str> = local
+        .iter()
+        .flat_map(|a| custom_emoji::account_texts(a))
+        .collect();
+    let found = custom_emoji::used_in(&state.db, &texts).await?;
+    let emojis = if found.is_empty() {
+        HashMap::new()
+    } else {
+        local
+            .iter()
+            .map(|a| {
+                let texts = custom_emoji::account_texts(a);
+                (a.id, emojis_in(state, &found, &texts))
+            })
+            .filter(|(_, emojis)| !emojis.is_empty())
+            .collect()
+    };
     Ok(AccountFacts {
         stats,
         moved: moved.into_iter().map(|a| (a.ap_id.clone(), a)).collect(),
         media,
+        emojis,
     })
 }
 
@@ -71,6 +127,9 @@ pub struct StatusFacts {
     pub tags: HashMap<i64, Vec<String>>,
     /// (shortcode, url) of the custom emoji of each post.
     pub emojis: HashMap<i64, Vec<(String, String)>>,
+    /// The instance's own custom emoji each local post uses (looked up
+    /// when shown, so a disabled one is gone at once).
+    pub local_emojis: HashMap<i64, Vec<e::CustomEmoji>>,
     /// Remote posts' attachments and custom emoji cached here, by remote
     /// URL.
     pub media: HashMap<String, Shown>,
@@ -180,6 +239,29 @@ pub async fn statuses(
             }),
     );
     let media = remote_media::shown(state, remote_files).await?;
+    let local_posts: Vec<&Post> = all
+        .values()
+        .filter(|p| !remote_authors.contains(&p.author_id) && p.reblog_of_id.is_none())
+        .collect();
+    let texts: Vec<&str> = local_posts
+        .iter()
+        .flat_map(|p| [p.content.as_str(), p.summary.as_str()])
+        .collect();
+    let found = custom_emoji::used_in(db, &texts).await?;
+    let local_emojis = if found.is_empty() {
+        HashMap::new()
+    } else {
+        local_posts
+            .iter()
+            .map(|p| {
+                (
+                    p.id,
+                    emojis_in(state, &found, &[p.content.as_str(), p.summary.as_str()]),
+                )
+            })
+            .filter(|(_, emojis)| !emojis.is_empty())
+            .collect()
+    };
     let polls = db::views::polls(db, &ids)
         .await?
         .into_iter()
@@ -235,6 +317,7 @@ pub async fn statuses(
         mentions,
         tags,
         emojis,
+        local_emojis,
         media,
         polls,
         applications,

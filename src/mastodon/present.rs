@@ -58,8 +58,9 @@ fn bare_account(
     view: &View,
     actor: &Actor,
     stats: &db::views::AccountStats,
-    media: &HashMap<String, Shown>,
+    facts: &AccountFacts,
 ) -> e::Account {
+    let media = &facts.media;
     let avatar = actor
         .avatar_url
         .as_deref()
@@ -97,7 +98,7 @@ fn bare_account(
                 verified_at: f.verified_at.map(e::time),
             })
             .collect(),
-        emojis: Vec::new(),
+        emojis: facts.emojis.get(&actor.id).cloned().unwrap_or_default(),
         bot: matches!(actor.kind.as_str(), "Application" | "Service"),
         group: actor.kind == "Group",
         discoverable: Some(actor.discoverable),
@@ -121,13 +122,13 @@ fn bare_account(
 pub fn account(view: &View, actor: &Actor, facts: &AccountFacts) -> e::Account {
     let default = db::views::AccountStats::default();
     let stats = |id: i64| facts.stats.get(&id).unwrap_or(&default);
-    let mut account = bare_account(view, actor, stats(actor.id), &facts.media);
+    let mut account = bare_account(view, actor, stats(actor.id), facts);
     if let Some(target) = actor.moved_to.as_ref().and_then(|t| facts.moved.get(t)) {
         account.moved = Some(Box::new(bare_account(
             view,
             target,
             stats(target.id),
-            &facts.media,
+            facts,
         )));
     }
     account
@@ -299,8 +300,16 @@ fn bare_status(view: &View, facts: &StatusFacts, post: &Post) -> Option<e::Statu
                     static_url: url.clone(),
                     url,
                     visible_in_picker: false,
+                    category: None,
                 }
             })
+            .chain(
+                facts
+                    .local_emojis
+                    .get(&post.id)
+                    .cloned()
+                    .unwrap_or_default(),
+            )
             .collect(),
         reblogs_count: i64::from(post.reposts_count),
         favourites_count: i64::from(post.likes_count),

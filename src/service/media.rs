@@ -688,12 +688,20 @@ pub async fn open(state: &AppState, name: &str) -> Result<Served> {
         .await?
         .as_deref()
         .and_then(served_type);
-    // Not an upload: a cached remote file (`service::remote_media`).
+    // Not an upload: a custom emoji's image, or a cached remote file
+    // (`service::remote_media`).
     let content_type = match upload {
         Some(content_type) => content_type,
-        None => crate::service::remote_media::content_type_of_file(state, name)
+        None => match db::custom_emojis::content_type_of_file(&state.db, name)
             .await?
-            .ok_or(Error::NotFound)?,
+            .as_deref()
+            .and_then(served_type)
+        {
+            Some(content_type) => content_type,
+            None => crate::service::remote_media::content_type_of_file(state, name)
+                .await?
+                .ok_or(Error::NotFound)?,
+        },
     };
     if let Some((url, max_age)) = state.media.redirect(name).await? {
         return Ok(Served::Redirect { url, max_age });

@@ -12,6 +12,7 @@ pub mod blocks;
 pub mod cards;
 pub mod compose;
 pub mod conversations;
+pub mod custom_emoji;
 pub mod deletion;
 pub mod directory;
 pub mod discovery;

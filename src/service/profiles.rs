@@ -360,6 +360,22 @@ pub async fn update(state: &AppState, actor: &Actor, change: ProfileUpdate) -> R
     Ok(updated)
 }
 
+/// A local account's actor document, with the `Emoji` tags of the
+/// instance's custom emoji its name, bio and fields use (none while it is
+/// suspended: its profile is not shown).
+pub async fn actor_document(
+    db: impl sqlx::PgExecutor<'_>,
+    state: &AppState,
+    actor: &Actor,
+) -> Result<crate::federation::actor::ActorDocument> {
+    let mut doc = document(actor)?;
+    if !doc.suspended && actor.is_local() {
+        let texts = crate::service::custom_emoji::account_texts(actor);
+        doc.tag = crate::service::custom_emoji::tags_for(db, state, &texts).await?;
+    }
+    Ok(doc)
+}
+
 /// Queues Update(Person) with the local actor's document as it now is, to
 /// the servers of its followers, inside the caller's transaction.
 pub async fn queue_update(
@@ -372,7 +388,8 @@ pub async fn queue_update(
     }
     let activity = activities::update_actor(
         &activities::new_id(&state.urls),
-        serde_json::to_value(document(updated)?).map_err(|e| anyhow::anyhow!(e))?,
+        serde_json::to_value(actor_document(&mut *tx, state, updated).await?)
+            .map_err(|e| anyhow::anyhow!(e))?,
         updated.followers_url.as_deref(),
     );
     let audience = outbox::Audience::followers_and(Vec::new());

@@ -5,6 +5,7 @@
 
 pub use crate::db::actors::{Actor, AdminFilter, ProfileField};
 pub use crate::db::blocklists::Subscription as BlocklistSubscription;
+pub use crate::db::custom_emojis::CustomEmoji;
 pub use crate::db::domain_policy::{DomainAllow, DomainBlock};
 pub use crate::db::follows::Side;
 pub use crate::db::markers::Marker;

@@ -13,6 +13,7 @@ mod cli;
 mod collections;
 mod counts;
 mod crash;
+mod custom_emoji;
 mod dead_letters;
 mod deletion;
 mod delivery;

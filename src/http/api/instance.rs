@@ -4,6 +4,8 @@
 //! `/api/v1/custom_emojis`.
 
 use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{Value, json};
@@ -12,7 +14,9 @@ use crate::config::Registrations;
 use crate::error::Result;
 use crate::federation::nodeinfo;
 use crate::mastodon::{Presenter, entities as e};
-use crate::service::{discovery, instance as instance_service, posts, rules as rule_service};
+use crate::service::{
+    custom_emoji, discovery, instance as instance_service, posts, rules as rule_service,
+};
 use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -170,8 +174,17 @@ async fn v1(State(state): State<AppState>) -> Result<Json<Value>> {
     })))
 }
 
-/// Skein has no custom emoji of its own yet; remote posts' emoji come with
-/// the posts.
-async fn custom_emojis() -> Json<Vec<Value>> {
-    Json(Vec::new())
+/// The instance's enabled custom emoji, by shortcode; public and cached
+/// for three minutes, as Mastodon's.
+async fn custom_emojis(State(state): State<AppState>) -> Result<Response> {
+    let emojis: Vec<e::CustomEmoji> = custom_emoji::enabled(&state)
+        .await?
+        .iter()
+        .map(|emoji| crate::mastodon::load::local_emoji(&state, emoji))
+        .collect();
+    Ok((
+        [(header::CACHE_CONTROL, "public, max-age=180")],
+        Json(emojis),
+    )
+        .into_response())
 }

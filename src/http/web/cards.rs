@@ -20,6 +20,9 @@ use crate::state::AppState;
 pub struct AccountView {
     pub id: String,
     pub display_name: String,
+    /// The display name as HTML: escaped, with the account's custom emoji
+    /// as images (alt text `:shortcode:`).
+    pub name_html: String,
     /// `user` (local) or `user@host`.
     pub acct: String,
     /// `@user@host`, with this instance's host for local accounts.
@@ -186,9 +189,16 @@ impl Cards {
         } else {
             format!("@{}@{}", a.acct, self.domain)
         };
+        let emojis: Vec<(String, String)> = a
+            .emojis
+            .iter()
+            .map(|e| (e.shortcode.clone(), e.url.clone()))
+            .collect();
+        let name = display_name(&a.display_name, &a.username);
         AccountView {
             id: a.id.clone(),
-            display_name: display_name(&a.display_name, &a.username),
+            name_html: html::emojify(&html::escape(&name), &emojis),
+            display_name: name,
             acct: a.acct.clone(),
             handle,
             href: format!("/@{}", a.acct),
@@ -196,7 +206,7 @@ impl Cards {
             header: a.header.clone(),
             locked: a.locked,
             bot: a.bot,
-            note: a.note.clone(),
+            note: html::emojify(&a.note, &emojis),
             remote_url: a.acct.contains('@').then(|| web_url(&a.url)).flatten(),
             posts: a.statuses_count,
             followers: a.followers_count,

@@ -18,7 +18,7 @@ use crate::http::api::statuses::visible_post;
 use crate::ratelimit;
 use crate::service::posts::draft;
 use crate::service::types::{Actor, Post, User};
-use crate::service::{compose, media, posts};
+use crate::service::{compose, custom_emoji, media, posts};
 use crate::state::AppState;
 
 /// The composer form's state.
@@ -45,6 +45,8 @@ pub struct Composer {
     pub placeholder: &'static str,
     pub submit_label: &'static str,
     pub autofocus: bool,
+    /// The instance's custom emoji the picker offers: (shortcode, image).
+    pub emojis: Vec<(String, String)>,
 }
 
 const REPLY_POLICIES: [(ReplyPolicy, &str); 3] = [
@@ -83,6 +85,7 @@ impl Composer {
             placeholder: "What's new?",
             submit_label: "Post",
             autofocus: false,
+            emojis: Vec::new(),
         }
         .with_visibility(visibility)
         .with_reply_policy(ReplyPolicy::Everyone)
@@ -135,6 +138,21 @@ impl Composer {
         composer.submit_label = "Save";
         composer.autofocus = true;
         composer
+    }
+
+    /// The composer with the emoji picker filled: the enabled custom emoji
+    /// offered in the picker.
+    pub async fn with_emojis(mut self, state: &AppState) -> Result<Composer, Error> {
+        self.emojis = custom_emoji::enabled(state)
+            .await?
+            .into_iter()
+            .filter(|e| e.visible_in_picker)
+            .map(|e| {
+                let (url, _) = custom_emoji::urls(state, &e);
+                (e.shortcode, url)
+            })
+            .collect();
+        Ok(self)
     }
 
     /// A quote of `quoted`.
@@ -195,7 +213,7 @@ pub async fn page(
     let viewer = me.actor();
     if !q.edit_id.is_empty() {
         let post = own_post(&state, viewer, &q.edit_id).await?;
-        let mut composer = Composer::edit(me.user(), &post);
+        let mut composer = Composer::edit(me.user(), &post).with_emojis(&state).await?;
         composer.link_preview = preview_choice(&state, &post).await?;
         return render(&ComposePage {
             chrome: me.chrome,
@@ -213,6 +231,7 @@ pub async fn page(
             composer.autofocus = true;
             (composer, None)
         };
+    let composer = composer.with_emojis(&state).await?;
     render(&ComposePage {
         chrome: me.chrome,
         context: context.into_iter().collect(),
@@ -246,6 +265,10 @@ pub struct ComposeForm {
     link_preview_offered: String,
     #[serde(default)]
     link_preview: String,
+    /// A button of the emoji picker: the shortcode to add to the text,
+    /// the post not being sent yet.
+    #[serde(default)]
+    insert_emoji: String,
 }
 
 /// `POST /compose`: writes the post and shows it (a reply: in its thread).
@@ -264,12 +287,15 @@ pub async fn submit(
         .get("media")
         .filter(|bytes| !bytes.is_empty())
         .cloned();
+    if !form.insert_emoji.is_empty() {
+        return insert_emoji(&state, me, form).await;
+    }
     if !form.edit_id.is_empty() {
         return match edit(&state, &me, &form).await {
             Ok(post) => Ok(see_other(&post_path(&state, &post).await?)),
             Err(e) if e.status().is_client_error() => {
                 let post = own_post(&state, me.actor(), &form.edit_id).await?;
-                let mut composer = Composer::edit(me.user(), &post);
+                let mut composer = Composer::edit(me.user(), &post).with_emojis(&state).await?;
                 composer.link_preview = preview_choice(&state, &post).await?;
                 composer.text = form.text;
                 composer.spoiler = form.spoiler;
@@ -318,6 +344,7 @@ pub async fn submit(
             composer.text = form.text;
             composer.spoiler = form.spoiler;
             composer.media_description = form.media_description;
+            composer = composer.with_emojis(&state).await?;
             composer.error = Some(match &e {
                 Error::NotFound => "The post you answer or quote is not there any more.".into(),
                 _ => e.public_message(),
@@ -338,6 +365,56 @@ pub async fn submit(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// The emoji picker's button without script: the composer comes back as
+/// it was sent, with `:shortcode:` added to its text (an attached file
+/// must be chosen again).
+async fn insert_emoji(state: &AppState, me: SignedIn, form: ComposeForm) -> WebResult {
+    let viewer = me.actor();
+    let code = form.insert_emoji.trim_matches(':');
+    if !crate::domain::emoji::is_shortcode(code) {
+        return Err(Error::Validation("Not an emoji".into()).into());
+    }
+    let mut text = form.text.clone();
+    if !text.is_empty() && !text.ends_with(char::is_whitespace) {
+        text.push(' ');
+    }
+    text.push_str(&format!(":{code}: "));
+    let mut context = Vec::new();
+    let mut composer = if !form.edit_id.is_empty() {
+        let post = own_post(state, viewer, &form.edit_id).await?;
+        let mut composer = Composer::edit(me.user(), &post);
+        composer.link_preview = preview_choice(state, &post).await?;
+        composer
+    } else {
+        let parent = context_card(state, viewer, &form.in_reply_to_id).await?;
+        let quoted = context_card(state, viewer, &form.quote_id).await?;
+        let mut composer = match (&parent, &quoted) {
+            (Some(p), _) => Composer::reply(me.user(), viewer, p),
+            (None, Some(q)) => Composer::quote(me.user(), q),
+            (None, None) => Composer::new(me.user()),
+        };
+        if let Some(v) = Visibility::parse(&form.visibility) {
+            composer = composer.with_visibility(v);
+        }
+        if let Some(p) = ReplyPolicy::parse(&form.reply_policy) {
+            composer = composer.with_reply_policy(p);
+        }
+        composer.media_description = form.media_description;
+        context.extend(parent.or(quoted));
+        composer
+    }
+    .with_emojis(state)
+    .await?;
+    composer.text = text;
+    composer.spoiler = form.spoiler;
+    composer.autofocus = true;
+    render(&ComposePage {
+        chrome: me.chrome,
+        context,
+        composer,
+    })
 }
 
 /// The web page of a post, local or remote.

@@ -108,7 +108,7 @@ pub async fn home(
     };
     let posts = cards::posts(&state, Some(viewer), &found, Some(context)).await?;
     render(&HomePage {
-        composer: Composer::new(me.user()),
+        composer: Composer::new(me.user()).with_emojis(&state).await?,
         chrome: me.chrome,
         fediverse,
         older: older(&found, page.limit, |p| p.id),

@@ -21,6 +21,7 @@ mod admin_about;
 mod admin_accounts;
 mod admin_announcements;
 mod admin_domains;
+mod admin_emoji;
 mod admin_previews;
 mod admin_reports;
 mod admin_rules;
@@ -107,6 +108,7 @@ pub fn routes(upload_limit: usize) -> Router<AppState> {
         .merge(admin::routes())
         .merge(admin_accounts::routes())
         .merge(admin_domains::routes())
+        .merge(admin_emoji::routes())
         .merge(admin_previews::routes())
         .merge(admin_reports::routes())
         .merge(admin_rules::routes())

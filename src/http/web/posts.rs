@@ -147,7 +147,11 @@ pub async fn post_page(state: &AppState, web: Web, author: &Actor, post: &Post) 
         if permission == Permission::Denied {
             reply_closed = card.reply_rule;
         } else {
-            composer = Some(Composer::reply(&session.user, &session.actor, card));
+            composer = Some(
+                Composer::reply(&session.user, &session.actor, card)
+                    .with_emojis(state)
+                    .await?,
+            );
         }
     }
     let excerpt: String = if card.spoiler.is_empty() {

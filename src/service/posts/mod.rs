@@ -405,7 +405,8 @@ async fn write(
     }
     if db::users::is_federating(&mut *tx, author.id).await? {
         let attachments = db::media::attachments(&mut *tx, post.id).await?;
-        let parts = parts_for(state, &post, &mentioned, &tags, poll, attachments);
+        let mut parts = parts_for(state, &post, &mentioned, &tags, poll, attachments);
+        parts.emojis = emoji_tags(&mut tx, state, &post).await?;
         let activity = note::create(&post, author, &parts);
         let audience = audience(&mut tx, &post, &mentioned).await?;
         outbox::queue_to(&mut tx, state, author.id, &activity, audience).await?;
@@ -524,7 +525,8 @@ pub async fn edit(state: &AppState, author: &Actor, post: &Post, draft: Draft<'_
     if db::users::is_federating(&mut *tx, author.id).await? {
         let poll = db::polls::find(&mut *tx, post.id).await?;
         let attachments = db::media::attachments(&mut *tx, post.id).await?;
-        let parts = parts_for(state, &edited, &mentioned, &tags, poll, attachments);
+        let mut parts = parts_for(state, &edited, &mentioned, &tags, poll, attachments);
+        parts.emojis = emoji_tags(&mut tx, state, &edited).await?;
         let activity = note::update(
             &crate::federation::activities::new_id(&state.urls),
             &edited,
@@ -645,6 +647,7 @@ fn parts_for(
             .collect(),
         in_reply_to: post.in_reply_to_ap_id.clone(),
         replies: Some(format!("{}/replies", post.ap_id)),
+        emojis: Vec::new(),
     }
 }
 
@@ -654,7 +657,24 @@ pub async fn note_parts(state: &AppState, post: &Post) -> Result<NoteParts> {
     let tags = db::posts::tags(&state.db, post.id).await?;
     let poll = db::polls::find(&state.db, post.id).await?;
     let attachments = db::media::attachments(&state.db, post.id).await?;
-    Ok(parts_for(state, post, &mentioned, &tags, poll, attachments))
+    let mut parts = parts_for(state, post, &mentioned, &tags, poll, attachments);
+    parts.emojis = emoji_tags(&mut *state.db.acquire().await?, state, post).await?;
+    Ok(parts)
+}
+
+/// The `Emoji` tags of the instance's enabled custom emoji a local post
+/// uses (its text and content warning).
+async fn emoji_tags(
+    conn: &mut PgConnection,
+    state: &AppState,
+    post: &Post,
+) -> Result<Vec<serde_json::Value>> {
+    crate::service::custom_emoji::tags_for(
+        &mut *conn,
+        state,
+        &[post.content.as_str(), post.summary.as_str()],
+    )
+    .await
 }
 
 /// Resolves the accounts a text mentions: `@user` is local, `@user@host`
@@ -865,7 +885,8 @@ pub async fn queue_update(tx: &mut PgConnection, state: &AppState, post: &Post) 
     let tags = db::posts::tags(&mut *tx, post.id).await?;
     let poll = db::polls::find(&mut *tx, post.id).await?;
     let attachments = db::media::attachments(&mut *tx, post.id).await?;
-    let parts = parts_for(state, post, &mentioned, &tags, poll, attachments);
+    let mut parts = parts_for(state, post, &mentioned, &tags, poll, attachments);
+    parts.emojis = emoji_tags(tx, state, post).await?;
     let activity = note::update(
         &crate::federation::activities::new_id(&state.urls),
         post,
