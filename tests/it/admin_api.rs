@@ -169,7 +169,6 @@ async fn forcing_an_accounts_media_sensitive_shows_and_federates_them_sensitive_
         .api_post(&bob, &path, json!({"type": "sensitive"}))
         .await;
     assert_eq!(status, 403, "{refused}");
-    assert_eq!(refused["error"], "This action is not allowed");
     assert_eq!(
         count(
             &app,
@@ -897,7 +896,7 @@ async fn measures_dimensions_and_retention_are_counted_from_the_data() {
             json!({"status": "hello #rust", "language": "en"}),
         )
         .await;
-    let (_, p2) = app
+    let (_, _p2) = app
         .api_post(
             &bob_token,
             "/api/v1/statuses",
