@@ -268,7 +268,7 @@ pub async fn judge(state: &AppState, email: &str, ip: &str) -> Result<Verdict> {
         return Ok(Verdict::Allowed);
     };
     let mut conn = state.db.acquire().await?;
-    store::record_attempt(&mut *conn, block.id, state.clock.now().date_naive(), ip).await?;
+    store::record_attempt(&mut conn, block.id, state.clock.now().date_naive(), ip).await?;
     Ok(if block.allow_with_approval {
         Verdict::RequiresApproval
     } else {
