@@ -183,6 +183,7 @@ impl Application {
             )),
             worker_id: None,
             domain_policy: Arc::new(crate::domain::domain_policy::Current::new(policy)),
+            refused_ips: Arc::default(),
             streams: Arc::new(Hub::new()),
             actor_fetches: Arc::default(),
             fetch_failures: Arc::new(crate::service::fetch_failures::FetchFailures::new()),
@@ -191,6 +192,7 @@ impl Application {
             media,
             self_checks: Arc::default(),
         };
+        service::ip_blocks::reload(&state).await?;
         Ok(state)
     }
 

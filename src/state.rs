@@ -55,6 +55,9 @@ pub struct AppState {
     /// The instance's domain policy, held in memory: replaced whole when
     /// it changes (here, or in another process, announced by NOTIFY).
     pub domain_policy: Arc<crate::domain::domain_policy::Current>,
+    /// The address ranges refused outright (`no_access` IP blocks), held in
+    /// memory like the domain policy and reloaded on `Change::IpBlocks`.
+    pub refused_ips: Arc<crate::domain::ip_ranges::CurrentRefused>,
     /// Live events for streaming connections.
     pub streams: Arc<Hub>,
     /// Fetches of remote actors in flight: one per actor at a time.

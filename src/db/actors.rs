@@ -42,6 +42,9 @@ pub struct Actor {
     pub suspended_at: Option<DateTime<Utc>>,
     /// Silenced (limited) by a moderator here.
     pub silenced_at: Option<DateTime<Utc>>,
+    /// Mastodon's "force sensitive": its posts' media are shown as
+    /// sensitive while set.
+    pub sensitized_at: Option<DateTime<Utc>>,
 }
 
 impl Actor {
@@ -548,6 +551,19 @@ pub async fn set_silenced(
     at: Option<DateTime<Utc>>,
 ) -> Result<(), sqlx::Error> {
     sqlx::query("update actors set silenced_at = $2 where id = $1")
+        .bind(id)
+        .bind(at)
+        .execute(db)
+        .await
+        .map(drop)
+}
+
+pub async fn set_sensitized(
+    db: impl PgExecutor<'_>,
+    id: i64,
+    at: Option<DateTime<Utc>>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("update actors set sensitized_at = $2 where id = $1")
         .bind(id)
         .bind(at)
         .execute(db)

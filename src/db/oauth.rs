@@ -247,6 +247,11 @@ pub async fn find_live_token(
              select user_id, date_trunc('week', $2 at time zone 'UTC')::date
              from touched where user_id is not null
              on conflict do nothing
+         ), active_day as (
+             insert into user_active_days (user_id, day)
+             select user_id, ($2 at time zone 'UTC')::date
+             from touched where user_id is not null
+             on conflict do nothing
          )
          select id, app_id, user_id, scopes, created_at, last_used_at, revoked_at
          from oauth_tokens where id = (select id from found)",

@@ -29,6 +29,10 @@ pub async fn insert(db: impl PgExecutor<'_>, new: &NewSession<'_>) -> Result<(),
              insert into sessions (id_digest, user_id, csrf_token, user_agent, ip, created_at,
                                    last_seen_at, expires_at)
              values ($1, $2, $3, $4, $5, $6, $6, $7)
+         ), active_day as (
+             insert into user_active_days (user_id, day)
+             values ($2, ($6 at time zone 'UTC')::date)
+             on conflict do nothing
          )
          insert into user_active_weeks (user_id, week)
          values ($2, date_trunc('week', $6 at time zone 'UTC')::date)
@@ -65,6 +69,10 @@ pub async fn find_live(
          ), active as (
              insert into user_active_weeks (user_id, week)
              select user_id, date_trunc('week', $2 at time zone 'UTC')::date from touched
+             on conflict do nothing
+         ), active_day as (
+             insert into user_active_days (user_id, day)
+             select user_id, ($2 at time zone 'UTC')::date from touched
              on conflict do nothing
          )
          select user_id, csrf_token, created_at, last_seen_at, expires_at

@@ -193,6 +193,20 @@ pub async fn set_sign_up_reason(
         .map(drop)
 }
 
+/// Notes the app a sign-up came through.
+pub async fn set_sign_up_app(
+    db: impl PgExecutor<'_>,
+    id: i64,
+    app_id: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("update users set sign_up_app_id = $2 where id = $1")
+        .bind(id)
+        .bind(app_id)
+        .execute(db)
+        .await
+        .map(drop)
+}
+
 /// Approves a pending sign-up.
 pub async fn set_approved(db: impl PgExecutor<'_>, id: i64) -> Result<(), sqlx::Error> {
     sqlx::query("update users set approved = true where id = $1")

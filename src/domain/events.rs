@@ -42,6 +42,9 @@ pub enum Change {
     /// The instance's domain policy (blocks, allowed domains) changed:
     /// every process reads it again.
     DomainPolicy,
+    /// The IP blocks changed: every process reads the ranges it refuses
+    /// again.
+    IpBlocks,
     /// Deliveries or pushes were queued: idle workers of every process
     /// look for them.
     Queued,

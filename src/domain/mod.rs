@@ -3,12 +3,14 @@
 
 pub mod domain_name;
 pub mod domain_policy;
+pub mod email_blocks;
 pub mod emoji;
 pub mod events;
 pub mod filters;
 pub mod follows;
 pub mod handle;
 pub mod interaction;
+pub mod ip_ranges;
 pub mod languages;
 pub mod limits;
 pub mod link_details;

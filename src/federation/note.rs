@@ -80,7 +80,9 @@ pub fn note(post: &Post, author: &Actor, parts: &NoteParts) -> Value {
         "url": post.url.clone().unwrap_or_else(|| post.ap_id.clone()),
         "to": to,
         "cc": cc,
-        "sensitive": post.sensitive,
+        // A sensitized author's media go out marked sensitive.
+        "sensitive": post.sensitive
+            || (author.sensitized_at.is_some() && !parts.attachments.is_empty()),
         "summary": if post.summary.is_empty() { Value::Null } else { json!(post.summary) },
         "inReplyTo": parts.in_reply_to.clone().or_else(|| post.in_reply_to_ap_id.clone()),
         "tag": tags,

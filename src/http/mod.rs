@@ -132,6 +132,11 @@ pub fn router(state: AppState) -> Router {
             web::error_pages,
         ))
         .with_state(state.clone())
+        // Addresses in `no_access` IP blocks get nothing.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            client_ip::refuse_blocked,
+        ))
         .layer(DefaultBodyLimit::max(max_body))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,

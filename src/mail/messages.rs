@@ -40,6 +40,7 @@ pub enum Moderated {
     Disabled,
     Enabled,
     Warned,
+    Sensitized,
 }
 
 /// One message with what it names.
@@ -112,6 +113,7 @@ pub struct Strings {
     pub disabled: &'static str,
     pub enabled: &'static str,
     pub warned: &'static str,
+    pub sensitized: &'static str,
     pub footer: &'static str,
 }
 
@@ -145,6 +147,7 @@ const EN: Strings = Strings {
     disabled: "The moderators of {instance} froze your account: you cannot sign in.",
     enabled: "The moderators of {instance} unfroze your account: you can sign in again.",
     warned: "The moderators of {instance} sent you a warning about your account.",
+    sensitized: "The moderators of {instance} marked the media of your posts as sensitive: they are shown behind a warning, now and in what you post next.",
     footer: "This message was sent by {instance} ({domain}).",
 };
 
@@ -255,6 +258,7 @@ impl Mail<'_> {
                     Moderated::Disabled => s.disabled,
                     Moderated::Enabled => s.enabled,
                     Moderated::Warned => s.warned,
+                    Moderated::Sensitized => s.sensitized,
                 };
                 Parts {
                     subject: with(s.moderated_subject, &[]),

@@ -244,6 +244,10 @@ fn bare_status(view: &View, facts: &StatusFacts, post: &Post) -> Option<e::Statu
     let viewer_flag = |set: fn(&db::views::ViewerFlags) -> &HashSet<i64>| {
         flags.map(|f| set(f).contains(&post.id))
     };
+    let media_attachments = attachments_of(facts, post);
+    // A sensitized account's media are always behind a warning.
+    let sensitive =
+        post.sensitive || (author.sensitized_at.is_some() && !media_attachments.is_empty());
     Some(e::Status {
         id: post.id.to_string(),
         uri: post.ap_id.clone(),
@@ -251,9 +255,9 @@ fn bare_status(view: &View, facts: &StatusFacts, post: &Post) -> Option<e::Statu
         account,
         content: post.content.clone(),
         visibility: post.visibility.as_str().to_string(),
-        sensitive: post.sensitive,
+        sensitive,
         spoiler_text: post.summary.clone(),
-        media_attachments: attachments_of(facts, post),
+        media_attachments,
         application: facts
             .applications
             .get(&post.id)
@@ -956,6 +960,7 @@ mod tests {
             key_refetched_at: None,
             suspended_at: None,
             silenced_at: None,
+            sensitized_at: None,
         }
     }
 

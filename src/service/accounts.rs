@@ -72,6 +72,7 @@ pub async fn create_by(
 struct Joining<'a> {
     state: &'a AppState,
     reason: &'a str,
+    app_id: Option<i64>,
 }
 
 async fn create_with(
@@ -191,6 +192,9 @@ async fn joined(
 ) -> Result<()> {
     let state = joining.state;
     db::users::set_sign_up_reason(&mut *tx, user.id, joining.reason.trim()).await?;
+    if let Some(app) = joining.app_id {
+        db::users::set_sign_up_app(&mut *tx, user.id, app).await?;
+    }
     // Staff hear of every sign-up (Mastodon's `admin.sign_up`); one that
     // waits for approval shows in the admin area's accounts.
     for staff in db::users::staff_actor_ids(&mut *tx).await? {
@@ -421,6 +425,9 @@ pub struct SignUp<'a> {
     /// Whether they accepted the instance's rules (required when there are
     /// rules).
     pub accepted_rules: bool,
+    /// The app it came through (None: the web), for the admin API's
+    /// `sources` dimension.
+    pub app_id: Option<i64>,
 }
 
 /// Creates an account as the registration mode allows: open (ready at
@@ -463,6 +470,20 @@ pub async fn sign_up(state: &crate::state::AppState, new: SignUp<'_>) -> Result<
     {
         return Err(Error::TooManyRequests);
     }
+    // The admins' IP and e-mail blocks, as Mastodon holds sign-ups to them.
+    use crate::service::email_blocks::{self, Verdict};
+    use crate::service::ip_blocks::{self, SignUpRule};
+    let from_ip = ip_blocks::sign_up_rule(state, new.ip).await?;
+    if from_ip == SignUpRule::Blocked {
+        return Err(Error::Forbidden("This action is not allowed".into()));
+    }
+    let verdict = email_blocks::judge(state, new.email, new.ip).await?;
+    if verdict == Verdict::Blocked {
+        return Err(Error::Validation(
+            "Validation failed: Email uses a disallowed e-mail provider".into(),
+        ));
+    }
+    let approved = approved && from_ip == SignUpRule::Open && verdict == Verdict::Allowed;
     create_with(
         &state.db,
         &state.urls,
@@ -478,6 +499,7 @@ pub async fn sign_up(state: &crate::state::AppState, new: SignUp<'_>) -> Result<
         Some(Joining {
             state,
             reason: new.reason,
+            app_id: new.app_id,
         }),
     )
     .await

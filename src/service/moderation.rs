@@ -42,6 +42,11 @@ pub enum AccountAction {
     Confirm,
     /// Nothing but a note in the audit log (and resolving the report).
     Warn,
+    /// Mark the account's media sensitive, now and from now on
+    /// (Mastodon's "force sensitive").
+    Sensitive,
+    /// Lift it.
+    Unsensitive,
 }
 
 impl AccountAction {
@@ -59,6 +64,8 @@ impl AccountAction {
             "reject" => Some(AccountAction::Reject),
             "confirm" => Some(AccountAction::Confirm),
             "none" | "warn" => Some(AccountAction::Warn),
+            "sensitive" => Some(AccountAction::Sensitive),
+            "unsensitive" => Some(AccountAction::Unsensitive),
             _ => None,
         }
     }
@@ -75,6 +82,8 @@ impl AccountAction {
             AccountAction::Reject => "account.reject",
             AccountAction::Confirm => "account.confirm",
             AccountAction::Warn => "account.warn",
+            AccountAction::Sensitive => "account.sensitive",
+            AccountAction::Unsensitive => "account.unsensitive",
         }
     }
 }
@@ -123,7 +132,10 @@ pub async fn act_on_account(
         ));
     }
     if Some(target.id) == staff.actor_id
-        && matches!(action, AccountAction::Suspend | AccountAction::Silence)
+        && matches!(
+            action,
+            AccountAction::Suspend | AccountAction::Silence | AccountAction::Sensitive
+        )
     {
         return Err(Error::Validation(
             "moderators cannot act on themselves".into(),
@@ -136,7 +148,10 @@ pub async fn act_on_account(
     if let Some(user) = &user
         && matches!(
             action,
-            AccountAction::Suspend | AccountAction::Silence | AccountAction::Disable
+            AccountAction::Suspend
+                | AccountAction::Silence
+                | AccountAction::Disable
+                | AccountAction::Sensitive
         )
         && user.role != "user"
         && !staff.is_admin()
@@ -217,6 +232,22 @@ pub async fn act_on_account(
             }
             db::users::set_confirmed(&mut *tx, user.id, now).await?;
         }
+        AccountAction::Sensitive => {
+            db::actors::set_sensitized(
+                &mut *tx,
+                target.id,
+                Some(target.sensitized_at.unwrap_or(now)),
+            )
+            .await?;
+        }
+        AccountAction::Unsensitive => {
+            if target.sensitized_at.is_none() {
+                return Err(Error::Validation(
+                    "the account's media are not marked sensitive".into(),
+                ));
+            }
+            db::actors::set_sensitized(&mut *tx, target.id, None).await?;
+        }
         AccountAction::Warn => {}
     }
     if let Some(report) = request.report_id {
@@ -276,6 +307,14 @@ pub async fn delete_suspended(state: &AppState, staff: &Staff, target_id: i64) -
         json!({}),
     )
     .await?;
+    if target.is_local()
+        && let Some(email) = db::users::find_by_actor(&mut *tx, target.id)
+            .await?
+            .and_then(|u| u.email)
+    {
+        // As Mastodon, the address cannot sign up again.
+        crate::service::email_blocks::reserve(&mut tx, &email, target.id, now).await?;
+    }
     let files = if target.is_local() {
         crate::service::deletion::remove(&mut tx, state, &target, now)
             .await?
@@ -319,7 +358,10 @@ async fn tell_owner(
             )
             .await;
         }
-        AccountAction::Reject | AccountAction::Confirm => return Ok(()),
+        AccountAction::Reject | AccountAction::Confirm | AccountAction::Unsensitive => {
+            return Ok(());
+        }
+        AccountAction::Sensitive => Moderated::Sensitized,
         AccountAction::Suspend => Moderated::Suspended,
         AccountAction::Unsuspend => Moderated::Unsuspended,
         AccountAction::Silence => Moderated::Silenced,

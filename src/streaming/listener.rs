@@ -63,6 +63,12 @@ pub async fn run(state: AppState, mut listener: PgListener, shutdown: Cancellati
         policy_changed.clone(),
         shutdown.clone(),
     ));
+    let ips_changed = Arc::new(Notify::new());
+    let ip_reloader = tokio::spawn(reload_ips_on_change(
+        state.clone(),
+        ips_changed.clone(),
+        shutdown.clone(),
+    ));
     loop {
         let received = tokio::select! {
             _ = shutdown.cancelled() => break,
@@ -74,6 +80,7 @@ pub async fn run(state: AppState, mut listener: PgListener, shutdown: Cancellati
                 if policy_stale {
                     policy_stale = false;
                     policy_changed.notify_one();
+                    ips_changed.notify_one();
                 }
                 let change = match serde_json::from_str::<Change>(notification.payload()) {
                     Ok(change) => change,
@@ -85,6 +92,10 @@ pub async fn run(state: AppState, mut listener: PgListener, shutdown: Cancellati
                 match change {
                     Change::DomainPolicy => {
                         policy_changed.notify_one();
+                        continue;
+                    }
+                    Change::IpBlocks => {
+                        ips_changed.notify_one();
                         continue;
                     }
                     Change::Queued => {
@@ -114,12 +125,27 @@ pub async fn run(state: AppState, mut listener: PgListener, shutdown: Cancellati
                 if listener.listen(CHANNEL).await.is_ok() {
                     policy_stale = false;
                     policy_changed.notify_one();
+                    ips_changed.notify_one();
                 }
             }
         }
     }
     state.streams.stop();
     let _ = reloader.await;
+    let _ = ip_reloader.await;
+}
+
+/// Reloads the refused address ranges each time the IP blocks change.
+async fn reload_ips_on_change(state: AppState, changed: Arc<Notify>, shutdown: CancellationToken) {
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = changed.notified() => {}
+        }
+        if let Err(e) = crate::service::ip_blocks::reload(&state).await {
+            tracing::warn!(error = %e, "reloading the IP blocks failed");
+        }
+    }
 }
 
 /// Reloads the domain policy each time a change is announced; changes
@@ -207,7 +233,7 @@ pub async fn read(state: &AppState, change: &Change) -> Result<Option<Event>> {
         Change::AnnouncementWithdrawn { announcement } => {
             Some(Event::AnnouncementDelete(*announcement))
         }
-        Change::DomainPolicy | Change::Queued => None,
+        Change::DomainPolicy | Change::IpBlocks | Change::Queued => None,
     })
 }
 

@@ -4,6 +4,7 @@
 
 mod actors;
 mod admin;
+mod admin_api;
 mod announcements;
 mod api;
 mod api_extras;

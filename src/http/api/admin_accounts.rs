@@ -21,7 +21,14 @@ use crate::service::{accounts, posts};
 use crate::state::AppState;
 
 /// The changes with a path of their own (`/api/v1/admin/accounts/{id}/NAME`).
-const CHANGES: [&str; 5] = ["unsuspend", "unsilence", "enable", "approve", "reject"];
+const CHANGES: [&str; 6] = [
+    "unsuspend",
+    "unsilence",
+    "enable",
+    "approve",
+    "reject",
+    "unsensitive",
+];
 
 pub fn routes() -> Router<AppState> {
     let mut router = Router::new();
@@ -95,7 +102,7 @@ pub(crate) async fn admin_account(
         confirmed: true,
         suspended: actor.suspended_at.is_some(),
         silenced: actor.silenced_at.is_some(),
-        sensitized: false,
+        sensitized: actor.sensitized_at.is_some(),
         disabled: user.as_ref().is_some_and(|u| u.disabled),
         approved: user.as_ref().is_none_or(|u| u.approved),
         account: presenter.account(actor).await?,
@@ -248,8 +255,8 @@ struct ActionParams {
 }
 
 /// `POST /api/v1/admin/accounts/{id}/action` with `type` = `none`,
-/// `disable`, `silence` or `suspend` (Mastodon's `sensitive` is not
-/// offered). Answers an empty object, as Mastodon does.
+/// `sensitive`, `disable`, `silence` or `suspend`. Answers an empty
+/// object, as Mastodon does.
 async fn action(
     State(state): State<AppState>,
     token: Token,
@@ -259,12 +266,12 @@ async fn action(
     let (staff, _) = staff_of(&token, "admin:write:accounts")?;
     let kind = p.kind.as_deref().unwrap_or("none");
     let action = match kind {
-        "none" | "disable" | "silence" | "suspend" => AccountAction::parse(kind),
+        "none" | "sensitive" | "disable" | "silence" | "suspend" => AccountAction::parse(kind),
         _ => None,
     }
     .ok_or_else(|| {
         Error::Validation(format!(
-            "`{kind}` is not an action here: give none, disable, silence or suspend"
+            "`{kind}` is not an action here: give none, sensitive, disable, silence or suspend"
         ))
     })?;
     let report_id = match p.report_id.as_deref() {
@@ -280,7 +287,7 @@ async fn action(
     Ok(Json(serde_json::json!({})))
 }
 
-/// `POST /api/v1/admin/accounts/{id}/{unsuspend|unsilence|enable|approve|reject}`:
+/// `POST /api/v1/admin/accounts/{id}/{unsuspend|unsilence|enable|approve|reject|unsensitive}`:
 /// answers the account as it is afterwards (a rejected sign-up as it was).
 async fn change(
     State(state): State<AppState>,

@@ -6,7 +6,9 @@
 pub mod accounts;
 pub mod admin_accounts;
 pub mod admin_blocklists;
+pub mod admin_blocks;
 pub mod admin_domains;
+pub mod admin_measures;
 pub mod admin_trends;
 pub mod announcements;
 pub mod annual_reports;
@@ -122,6 +124,8 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .merge(admin_domains::routes())
         .merge(reports::routes())
         .merge(admin_accounts::routes())
+        .merge(admin_blocks::routes())
+        .merge(admin_measures::routes())
         .merge(conversations::routes())
         .merge(push::routes())
         .merge(emails::routes())

@@ -44,6 +44,7 @@ pub struct AccountRow {
     pub disabled: bool,
     pub suspended: bool,
     pub silenced: bool,
+    pub sensitized: bool,
     pub pending: bool,
     /// A sign-up that has not followed its confirmation link.
     pub unconfirmed: bool,
@@ -122,6 +123,7 @@ async fn list(
             disabled: user.as_ref().is_some_and(|u| u.disabled),
             suspended: actor.suspended_at.is_some(),
             silenced: actor.silenced_at.is_some(),
+            sensitized: actor.sensitized_at.is_some(),
             pending,
             unconfirmed: user.as_ref().is_some_and(|u| u.confirmed_at.is_none()),
             role: user.map(|u| u.role).unwrap_or_default(),

@@ -437,6 +437,7 @@ pub async fn sign_up(
             reason: &form.reason,
             ip: &ip,
             accepted_rules: super::checked(&form.agreement),
+            app_id: None,
         },
     )
     .await;

@@ -20,6 +20,7 @@ mod admin;
 mod admin_about;
 mod admin_accounts;
 mod admin_announcements;
+mod admin_blocks;
 mod admin_domains;
 mod admin_emoji;
 mod admin_previews;
@@ -110,6 +111,7 @@ pub fn routes(upload_limit: usize) -> Router<AppState> {
         .merge(admin_domains::routes())
         .merge(admin_emoji::routes())
         .merge(admin_previews::routes())
+        .merge(admin_blocks::routes())
         .merge(admin_reports::routes())
         .merge(admin_rules::routes())
         .merge(admin_announcements::routes())

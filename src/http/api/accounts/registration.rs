@@ -50,6 +50,7 @@ pub(super) async fn register(
             reason: &p.reason,
             ip: &ip,
             accepted_rules: p.agreement,
+            app_id: Some(app.id),
         },
     )
     .await?;
