@@ -72,3 +72,4 @@ mod trends;
 mod video;
 mod web;
 mod web_controls;
+mod web_feeds;
