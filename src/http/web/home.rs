@@ -142,14 +142,21 @@ pub async fn home(
         (found, context, href)
     };
     let mut posts = cards::posts(&state, Some(viewer), &found, Some(context)).await?;
-    if let Some(raw) = q.posted.as_deref().filter(|r| !r.is_empty())
-        && !posts.iter().any(|p| p.id == raw)
-        && let Ok(post) = crate::http::api::statuses::visible_post(&state, Some(viewer), raw).await
-        && post.author_id == viewer.id
-    {
-        let mut mine = cards::posts(&state, Some(viewer), &[post], None).await?;
-        mine.append(&mut posts);
-        posts = mine;
+    // The post just written goes on top (a thread's first post, above the
+    // newer posts that follow it), whether or not the page held it.
+    if let Some(raw) = q.posted.as_deref().filter(|r| !r.is_empty()) {
+        if let Some(at) = posts.iter().position(|p| p.id == raw && p.own) {
+            let mine = posts.remove(at);
+            posts.insert(0, mine);
+        } else if let Ok(post) =
+            crate::http::api::statuses::visible_post(&state, Some(viewer), raw).await
+            && post.author_id == viewer.id
+            && post.reblog_of_id.is_none()
+        {
+            let mut mine = cards::posts(&state, Some(viewer), &[post], None).await?;
+            mine.append(&mut posts);
+            posts = mine;
+        }
     }
     render(&HomePage {
         composer: Composer::on_feed(me.user(), &format!("/home?tab={tab}")),
