@@ -600,7 +600,7 @@ fn check_thread(state: &AppState, form: &ComposeForm) -> Result<(), Error> {
             "a thread written at once has at most {MAX_THREAD} posts"
         )));
     }
-    if !following.is_empty() && !(form.edit_id.is_empty() && form.quote_id.is_empty()) {
+    if !following.is_empty() && (!form.edit_id.is_empty() || !form.quote_id.is_empty()) {
         return Err(Error::Validation(
             "a thread cannot follow an edit or a quote".into(),
         ));
