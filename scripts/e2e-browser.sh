@@ -65,9 +65,11 @@ export SKEIN_LOG__FORMAT=json
 unset SKEIN_DATABASE_URL SKEIN_DATA_DIR SKEIN_DOMAIN SKEIN_LISTEN SKEIN_REGISTRATIONS
 
 # Each instance's own settings; `env` runs skein in its place, so $! is
-# skein's own pid. Alpha takes sign-ups from anyone.
+# skein's own pid. Alpha takes sign-ups from anyone, and has a long name
+# (the header must still keep to one row).
 alpha=(SKEIN_DATA_DIR="$data/alpha" SKEIN_DOMAIN="alpha.test:$alpha_port" SKEIN_LISTEN="127.0.0.1:$alpha_port"
-       SKEIN_REGISTRATIONS=open)
+       SKEIN_REGISTRATIONS=open
+       SKEIN_INSTANCE__NAME="The Alpha Test Knitting and Crochet Circle of the Whole Wide Fediverse")
 beta=(SKEIN_DATA_DIR="$data/beta" SKEIN_DOMAIN="beta.test:$beta_port" SKEIN_LISTEN="127.0.0.1:$beta_port")
 
 # carol exists on alpha for the sessions that sign in (rather than up): with

@@ -2,12 +2,17 @@
 (Selenium), as a person at a browser would, against two running instances.
 
 On alpha, a new person (alice) signs up through the form, posts from the
-composer (the character counter must move as she types: the page's script
-runs), replies to her post from its page, likes it, searches
+composer (collapsed to "Start a thread…"; the character counter must move
+as she types: the page's script runs), replies to her post from its page, likes it, searches
 @bob@beta.test:PORT in the search box, opens the result and follows him.
 bob (beta, a token from `skein token create`) then posts, and the test waits
 for that post on alice's /home. bob follows alice and likes her post, and
-alice reads her notifications; she edits her profile in the settings. A
+alice reads her notifications; she edits her profile in the settings. She
+uses the icon bar (named icons, one header row whatever the instance name's
+length, at the bottom on a phone), opens the composer as a sheet from it
+(Escape closes it) and writes a three-post thread (a reply chain, checked
+through the API; the feed shows it on top), and opens For you, Explore
+and every Activity tab. A
 second browser with JavaScript turned off signs carol in and posts: every
 page works without scripts. The first session's console must show no
 uncaught script error. A third signs carol (alpha's admin) in on a phone's
@@ -53,7 +58,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 # Pages a given Skein may not have yet; --skip names them (CI passes none).
 SKIPPABLE = {"sign_up", "reply", "like", "search", "follow", "notifications", "profile", "settings", "no_js",
-             "phone"}
+             "phone", "threads"}
 # How long a page may take to load after a click, and an element to show.
 PAGE_TIMEOUT = 20.0
 # How long federation (a delivery from one instance to the other) may take.
@@ -268,6 +273,15 @@ class Browser:
         field.clear()
         field.send_keys(value)
         return field
+
+    def open_composer(self):
+        """Opens the home page's composer (collapsed to "Start a thread…",
+        a disclosure that works without scripts); its text box."""
+        box = self.wait_for("#compose-text", "the composer")
+        if not box.is_displayed():
+            self.find("summary.composer-start").click()
+            WebDriverWait(self.driver, PAGE_TIMEOUT).until(lambda d: box.is_displayed())
+        return box
 
     def post_card(self, text):
         """The post card (<article class="post">) showing this text, or None."""
@@ -526,7 +540,10 @@ def run(args, steps, drivers):
     def compose():
         if not web.path().startswith("/home"):
             web.open("/home")
-        text_area = web.wait_for("#compose-text", "the composer on /home")
+        web.wait_for("#compose-text", "the composer on /home")
+        check(web.find_all("details.composer-box:not([open]) summary.composer-start"),
+              f"the composer is not collapsed to \"Start a thread…\" {web.describe()}")
+        text_area = web.open_composer()
         counter = web.find("#compose-counter")
         before = counter.text.strip()
         numbers = counter_number(before)
@@ -681,7 +698,7 @@ def run(args, steps, drivers):
 
     def mute_and_unmute():
         web.open(f"/@{bob_acct}")
-        summary = web.wait_for("details.menu > summary", "the profile's menu")
+        summary = web.wait_for("main details.menu > summary", "the profile's menu")
         summary.click()
         button = web.wait_for("#mute-button", "the mute button in the opened menu")
         web.screenshot("14-profile-menu")
@@ -745,6 +762,107 @@ def run(args, steps, drivers):
     steps.run("alice's profile shows her post", own_profile, needs="profile")
     steps.run("change the display name in /settings/profile", settings, needs="settings")
 
+    # --- Threads' layout: the icon bar, the composer as a sheet, threads, feeds --
+
+    def icon_bar():
+        web.open("/home")
+        bar = web.wait_for("ul.iconbar", "the icon bar")
+        names = {}
+        for link in web.find_all("a.icon-link", within=bar):
+            name = " ".join((link.get_attribute("textContent") or "").split())
+            check(name, f"an icon of the bar has no accessible name: {link.get_attribute('href')}")
+            names[urllib.parse.urlsplit(link.get_attribute("href")).path] = name
+        for path in ("/home", "/explore", "/compose", "/notifications", f"/@{me}"):
+            check(path in names, f"the icon bar has no link to {path}: {names}")
+        check(web.find("a.icon-link[href='/home']").get_attribute("aria-current") == "page",
+              "the icon bar does not mark Home as the current page")
+        # One row, whatever the name's length (alpha's is long).
+        height = web.driver.execute_script("return document.querySelector('header.top').offsetHeight")
+        check(height < 80, f"the header is {height} px high: it wrapped {web.describe()}")
+        with web.phone():
+            web.loaded()
+            where = web.driver.execute_script("""
+                const r = document.querySelector('ul.iconbar').getBoundingClientRect();
+                return {top: r.top, bottom: r.bottom, inner: window.innerHeight,
+                        header: document.querySelector('header.top').offsetHeight};""")
+            check(abs(where["bottom"] - where["inner"]) < 2,
+                  f"on a phone the icon bar is not at the bottom of the screen: {where}")
+            check(where["header"] < 70, f"on a phone the header is {where['header']} px high: it wrapped")
+            wide = web.overflow()
+            check(not wide, f"/home is wider than a phone: {wide}")
+            web.screenshot("17-home-phone-icon-bar")
+
+    def thread_from_sheet():
+        web.open("/home")
+        compose = web.wait_for("a.compose-link", "the icon bar's compose link")
+        compose.click()
+        web.wait_for("#composer.sheet[open]", "the composer opened as a sheet")
+        focused = web.driver.execute_script("return document.activeElement && document.activeElement.id")
+        check(focused == "compose-text", f"the sheet did not put the focus in the text box but in {focused!r}")
+        # Escape closes it, the focus back on the compose link.
+        web.driver.switch_to.active_element.send_keys(Keys.ESCAPE)
+        wait_until("Escape closes the sheet", lambda: not web.find_all("#composer[open]"), timeout=5)
+        compose.click()
+        text_area = web.wait_for("#composer.sheet[open] #compose-text", "the sheet, opened again")
+        web.screenshot("18-composer-sheet")
+        texts = ["A thread from the sheet, one", "two, a reply to one", "three, a reply to two"]
+        text_area.send_keys(texts[0])
+        web.find("#compose-thread-1").send_keys(texts[1])
+        web.find("#compose-thread-2").send_keys(texts[2])
+        web.click_and_load(web.find("#compose-submit"))
+        check(web.path().startswith("/home"), f"posting a thread led to {web.path()}, not back to the feed")
+        query = urllib.parse.parse_qs(urllib.parse.urlsplit(web.driver.current_url).query)
+        check(query.get("posted"), f"the feed was not told which post is new: {web.driver.current_url}")
+        first = query["posted"][0]
+        cards = web.find_all("article.post")
+        check(cards and cards[0].get_attribute("id") == f"post-{first}",
+              f"the new post is not on top of the feed {web.describe()}")
+        context = alpha.get(f"/api/v1/statuses/{first}/context")
+        chain = [first] + [d["id"] for d in context["descendants"]]
+        check(len(chain) == 3, f"the thread has {len(chain)} posts: {chain}")
+        answers = [d["in_reply_to_id"] for d in context["descendants"]]
+        check(answers == chain[:2], f"the thread's posts answer {answers}, not {chain[:2]}")
+        s["thread"] = chain
+
+    def for_you_and_explore():
+        web.open("/home?tab=for_you")
+        current = web.find_all("nav.feed-tabs a[aria-current='page']")
+        check(current and current[0].text.strip() == "For you", f"For you is not the current tab {web.describe()}")
+        check(web.find_all("#for-you-ranking"), "the For you tab does not explain its ranking")
+        web.screenshot("19-for-you")
+        web.open("/explore")
+        for heading in ("Trending hashtags", "Who to follow", "Trending posts"):
+            check(heading in web.find("main").text, f"Explore has no {heading!r} {web.describe()}")
+        check(web.find("a.icon-link[href='/explore']").get_attribute("aria-current") == "page",
+              "the icon bar does not mark Explore as the current page")
+        web.screenshot("20-explore")
+
+    def activity_tabs():
+        web.open("/notifications")
+        tabs = [(a.text.strip(), a.get_attribute("href")) for a in web.find_all("nav.activity-tabs a")]
+        labels = [t for t, _ in tabs]
+        check(labels == ["All", "Follows", "Replies", "Mentions", "Quotes", "Reposts", "Verified"],
+              f"the Activity tabs are {labels}")
+        if not steps.skipping(("notifications",)):
+            check("liked your post" in web.find("main").text, f"All does not show bob's like {web.describe()}")
+        web.screenshot("21-activity")
+        for label, href in tabs[1:]:
+            web.open(urllib.parse.urlsplit(href).path + "?" + urllib.parse.urlsplit(href).query)
+            current = web.find_all("nav.activity-tabs a[aria-current='page']")
+            check(current and current[0].text.strip() == label, f"{label} is not the current tab {web.describe()}")
+            text = web.find("main").text
+            if label == "Follows" and not steps.skipping(("notifications",)):
+                check("followed you" in text and "liked your post" not in text,
+                      f"Follows shows {text[:300]!r}")
+            if label == "Reposts":
+                check("liked your post" not in text, f"Reposts shows likes: {text[:300]!r}")
+
+    steps.run("the icon bar: its names, one header row, at the bottom on a phone", icon_bar)
+    steps.run("compose a three-post thread from the icon bar's sheet; back on the feed, on top",
+              thread_from_sheet, needs="threads")
+    steps.run("the For you tab and Explore", for_you_and_explore)
+    steps.run("every Activity tab", activity_tabs)
+
     def no_console_errors():
         errors = web.console_errors()
         check(not errors, f"the console logged script errors: {errors}")
@@ -766,7 +884,8 @@ def run(args, steps, drivers):
         plain.wait_for("input[name='login']", "the sign-in form")
         plain.screenshot("10-sign-in")
         sign_in(plain, "carol", args.carol_password)
-        text_area = plain.wait_for("#compose-text", "the composer without JavaScript")
+        plain.wait_for("#compose-text", "the composer without JavaScript")
+        text_area = plain.open_composer()
         counter = plain.find("#compose-counter")
         before = counter.text
         text = "Posted with JavaScript turned off"

@@ -633,3 +633,139 @@ pub async fn public_reply_ids(
     .fetch_all(db)
     .await
 }
+
+/// How far back the For you feed looks for the posts of accounts followed
+/// and interacted with (trending posts are as old as trends keep them).
+pub const FOR_YOU_WINDOW_HOURS: i64 = 72;
+/// At most this many accounts followed (those that posted last) and this
+/// many accounts interacted with are read, each for at most
+/// `FOR_YOU_PER_AUTHOR` posts; at most `FOR_YOU_TRENDING` trending posts.
+/// With `FOR_YOU_INTERACTIONS` likes and as many replies and reposts read,
+/// the candidate set is at most 550 × 10 + 100 posts, whatever the size of
+/// the database, each found by an index.
+pub const FOR_YOU_FOLLOWED: i64 = 500;
+pub const FOR_YOU_INTERACTED: i64 = 50;
+pub const FOR_YOU_PER_AUTHOR: i64 = 10;
+pub const FOR_YOU_TRENDING: i64 = 100;
+pub const FOR_YOU_INTERACTIONS: i64 = 200;
+
+/// What the For you feed may take from trends: nothing when trends are off,
+/// else the posts the moderators let trend (as `db::trends::trending_posts`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TrendsUse {
+    Off,
+    Reviewed,
+    NotRejected,
+}
+
+/// The For you feed of `$1`: public original posts by others, ranked.
+///
+/// Candidates, each read through an index and bounded:
+/// - the posts of the last `FOR_YOU_WINDOW_HOURS` (`$2`, the lowest post id
+///   of the window) of the `FOR_YOU_FOLLOWED` accounts followed that posted
+///   last (`account_stats.last_post_at`), `FOR_YOU_PER_AUTHOR` each
+///   (`posts_author_live`);
+/// - the same of the `FOR_YOU_INTERACTED` accounts the viewer interacted
+///   with most among its latest `FOR_YOU_INTERACTIONS` likes
+///   (`likes_actor`) and latest as many replies and reposts
+///   (`posts_author`);
+/// - the `FOR_YOU_TRENDING` posts trending most (`post_trends_score`).
+///
+/// Each is scored (the formula README.md documents):
+///
+/// ```text
+/// score = (3·F + 2·I + 2·T + ln(1 + likes + 2·reposts + replies)) · 0.5^(age_hours / 24)
+/// ```
+///
+/// F = 1 when the viewer follows the author; I = min(n, 10) / 10, n the
+/// author's share of the interactions read; T = 1 when the post trends
+/// here. Then the home timeline's rules: what the viewer may see
+/// ([`VISIBLE`]), what it chose not to see ([`HIDDEN`]: mutes, blocks,
+/// its domain blocks), accounts the moderators limited ([`NOT_SILENCED`]).
+/// Ties go to the newer post; `$3`/`$4` are the limit and offset, `$6` the
+/// present.
+pub async fn for_you(
+    db: impl PgExecutor<'_>,
+    viewer: i64,
+    trends: TrendsUse,
+    limit: i64,
+    offset: i64,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<Post>, sqlx::Error> {
+    let since = now - chrono::Duration::hours(FOR_YOU_WINDOW_HOURS);
+    // Post ids begin with their time in milliseconds (`next_post_id`).
+    let lowest_id = since.timestamp_millis().max(0) << 16;
+    let trend_ok = match trends {
+        TrendsUse::Off => "false",
+        TrendsUse::Reviewed => "r.trendable",
+        TrendsUse::NotRejected => "(r.trendable or r.trendable is null)",
+    };
+    let sql = format!(
+        "with followed as (
+             select f.followee_id as id
+             from follows f join account_stats s on s.actor_id = f.followee_id
+             where f.follower_id = $1 and f.state = 'accepted' and s.last_post_at >= $5
+             order by s.last_post_at desc limit {FOR_YOU_FOLLOWED}
+         ),
+         interacted as (
+             select x.author_id as id, count(*) as n from (
+                 (select p.author_id from likes l join posts p on p.id = l.post_id
+                  where l.actor_id = $1 order by l.id desc limit {FOR_YOU_INTERACTIONS})
+                 union all
+                 (select r.author_id from posts q
+                  join posts r on r.id = coalesce(q.reblog_of_id, q.in_reply_to_id)
+                  where q.author_id = $1 and q.deleted_at is null
+                    and (q.reblog_of_id is not null or q.in_reply_to_id is not null)
+                  order by q.id desc limit {FOR_YOU_INTERACTIONS})
+             ) x
+             where x.author_id <> $1
+             group by x.author_id order by count(*) desc, x.author_id limit {FOR_YOU_INTERACTED}
+         ),
+         trending as (
+             select t.post_id from post_trends t
+             left join post_trend_reviews r on r.post_id = t.post_id
+             where {trend_ok}
+             order by t.score desc, t.post_id desc limit {FOR_YOU_TRENDING}
+         ),
+         candidates as (
+             select c.id from (select id from followed union select id from interacted) a
+             cross join lateral (
+                 select p.id from posts p
+                 where p.author_id = a.id and p.deleted_at is null and p.id >= $2
+                   and p.visibility = 'public' and p.reblog_of_id is null
+                 order by p.id desc limit {FOR_YOU_PER_AUTHOR}) c
+             union
+             select post_id from trending
+         )
+         select p.* from (
+             select p.*,
+                 (3.0 * (exists (select 1 from follows f
+                                 where f.follower_id = $1 and f.followee_id = p.author_id
+                                   and f.state = 'accepted'))::int
+                  + 2.0 * coalesce((select least(i.n, 10)::float8 / 10.0
+                                    from interacted i where i.id = p.author_id), 0.0)
+                  + 2.0 * (exists (select 1 from trending t where t.post_id = p.id))::int
+                  + ln(1.0 + greatest(p.likes_count, 0) + 2.0 * greatest(p.reposts_count, 0)
+                       + greatest(p.replies_count, 0)))
+                 * power(0.5::float8,
+                         greatest(extract(epoch from ($6 - p.published))::float8, 0.0) / 86400.0)
+                 as for_you_score
+             from posts p
+             where p.id in (select id from candidates)
+               and p.deleted_at is null and p.visibility = 'public' and p.reblog_of_id is null
+               and p.author_id <> $1
+               and {VISIBLE} and {HIDDEN} and {NOT_SILENCED}
+         ) p
+         order by p.for_you_score desc, p.id desc
+         limit $3 offset $4"
+    );
+    sqlx::query_as(&sql)
+        .bind(viewer)
+        .bind(lowest_id)
+        .bind(limit)
+        .bind(offset.max(0))
+        .bind(since)
+        .bind(now)
+        .fetch_all(db)
+        .await
+}

@@ -46,6 +46,35 @@ pub async fn direct(state: &AppState, viewer: &Actor, page: Page) -> Result<Vec<
     Ok(db::timelines::direct(&state.db, viewer.id, page, state.clock.now()).await?)
 }
 
+/// A page of the For you feed (`db::timelines::for_you`: candidates,
+/// score and the home timeline's rules), `page` counted from 0. Read on
+/// the primary: its scores read the viewer's latest interactions.
+pub async fn for_you(state: &AppState, viewer: &Actor, page: i64, limit: i64) -> Result<Vec<Post>> {
+    use crate::db::timelines::TrendsUse;
+    let trends = &state.config.trends;
+    let trends = if !trends.enabled {
+        TrendsUse::Off
+    } else if trends.require_review {
+        TrendsUse::Reviewed
+    } else {
+        TrendsUse::NotRejected
+    };
+    let limit = limit.clamp(1, MAX_LIMIT);
+    let offset = page.clamp(0, FOR_YOU_PAGES - 1) * limit;
+    Ok(db::timelines::for_you(
+        &state.db,
+        viewer.id,
+        trends,
+        limit,
+        offset,
+        state.clock.now(),
+    )
+    .await?)
+}
+
+/// The For you feed is read this many pages deep at most.
+pub const FOR_YOU_PAGES: i64 = 20;
+
 pub async fn public(
     state: &AppState,
     viewer: Option<&Actor>,

@@ -77,3 +77,4 @@ mod two_factor;
 mod video;
 mod web;
 mod web_controls;
+mod web_feeds;

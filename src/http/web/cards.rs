@@ -40,6 +40,9 @@ pub struct AccountView {
     pub posts: i64,
     pub followers: i64,
     pub following: i64,
+    /// A link of its profile is verified (rel=me): the Activity page's
+    /// "Verified" tab.
+    pub verified: bool,
 }
 
 /// A picture or other media of a post.
@@ -211,6 +214,7 @@ impl Cards {
             posts: a.statuses_count,
             followers: a.followers_count,
             following: a.following_count,
+            verified: a.fields.iter().any(|f| f.verified_at.is_some()),
         }
     }
 

@@ -1,7 +1,10 @@
-//! The composer: a post with an optional content warning, visibility,
-//! image with alt text, as a reply or a quote. The form is the same on the
-//! home page, the reply box of a post page and `/compose` (quotes, and
-//! the page shown again with what was typed when a post is refused).
+//! The composer: a post with an optional content warning, visibility and
+//! reply control, up to four images with their alt text (or one video or
+//! audio file), a poll, as a reply or a quote, and the posts that follow it
+//! in a thread (each a reply to the one before, written at once). The form
+//! is the same on the home page (collapsed to "Start a thread…"), the
+//! reply box of a post page and `/compose` (quotes, and the page shown
+//! again with what was typed when a post is refused).
 
 use askama::Template;
 use axum::extract::{Query, State};
@@ -47,7 +50,44 @@ pub struct Composer {
     pub autofocus: bool,
     /// The instance's custom emoji the picker offers: (shortcode, image).
     pub emojis: Vec<(String, String)>,
+    /// Where the browser returns after posting (the feed the composer is
+    /// on, where the new post shows on top); empty: the post's page.
+    pub back: String,
+    /// Shown closed, as "Start a thread…" (the home page).
+    pub collapsed: bool,
+    /// The attachment slots: (index, alt text typed).
+    pub media_slots: Vec<(usize, String)>,
+    /// The posts that follow in the thread, as typed (empty slots
+    /// included); none offered when editing or quoting.
+    pub thread: Vec<String>,
+    /// The poll's options as typed (`POLL_SLOTS` of them).
+    pub poll_options: Vec<String>,
+    pub poll_multiple: bool,
+    /// (seconds, label, selected)
+    pub poll_durations: Vec<(i64, &'static str, bool)>,
 }
+
+/// Most attachments of a post (Mastodon's: four images, or one video or
+/// audio file).
+pub const MEDIA_SLOTS: usize = 4;
+/// Posts following the first one that the form offers without JavaScript
+/// (the script adds more, up to `MAX_THREAD` in all).
+pub const THREAD_SLOTS: usize = 2;
+/// Most posts written at once as a thread.
+pub const MAX_THREAD: usize = 10;
+/// Options the form offers for a poll (Mastodon's most).
+pub const POLL_SLOTS: usize = crate::service::posts::MAX_POLL_OPTIONS;
+
+const POLL_DURATIONS: [(i64, &str); 7] = [
+    (300, "5 minutes"),
+    (1800, "30 minutes"),
+    (3600, "1 hour"),
+    (21_600, "6 hours"),
+    (86_400, "1 day"),
+    (259_200, "3 days"),
+    (604_800, "7 days"),
+];
+const DEFAULT_POLL_DURATION: i64 = 86_400;
 
 const REPLY_POLICIES: [(ReplyPolicy, &str); 3] = [
     (ReplyPolicy::Everyone, "Replies: anyone"),
@@ -86,9 +126,55 @@ impl Composer {
             submit_label: "Post",
             autofocus: false,
             emojis: Vec::new(),
+            back: String::new(),
+            collapsed: false,
+            media_slots: (0..MEDIA_SLOTS).map(|i| (i, String::new())).collect(),
+            thread: vec![String::new(); THREAD_SLOTS],
+            poll_options: vec![String::new(); POLL_SLOTS],
+            poll_multiple: false,
+            poll_durations: Vec::new(),
         }
         .with_visibility(visibility)
         .with_reply_policy(ReplyPolicy::Everyone)
+        .with_poll_duration(DEFAULT_POLL_DURATION)
+    }
+
+    /// The home page's composer: closed until opened, back to `feed` after
+    /// posting.
+    pub fn on_feed(user: &User, feed: &str) -> Composer {
+        let mut composer = Composer::new(user);
+        composer.collapsed = true;
+        composer.placeholder = "Start a thread…";
+        composer.back = feed.to_string();
+        composer
+    }
+
+    fn with_poll_duration(mut self, seconds: i64) -> Composer {
+        self.poll_durations = POLL_DURATIONS
+            .iter()
+            .map(|(s, label)| (*s, *label, *s == seconds))
+            .collect();
+        self
+    }
+
+    /// Whether the form offers media and a poll (not when editing).
+    pub fn full(&self) -> bool {
+        self.edit_id.is_empty()
+    }
+
+    /// Whether an option of the poll was typed (the poll's part opens).
+    pub fn poll_typed(&self) -> bool {
+        self.poll_options.iter().any(|o| !o.trim().is_empty())
+    }
+
+    /// Most posts of a thread written at once, for the script.
+    pub fn thread_max(&self) -> usize {
+        MAX_THREAD
+    }
+
+    /// The longest poll option.
+    pub fn poll_option_max(&self) -> usize {
+        crate::service::posts::MAX_POLL_OPTION_CHARS
     }
 
     fn with_reply_policy(mut self, selected: ReplyPolicy) -> Composer {
@@ -137,6 +223,7 @@ impl Composer {
         composer.placeholder = "Edit your post…";
         composer.submit_label = "Save";
         composer.autofocus = true;
+        composer.thread.clear();
         composer
     }
 
@@ -161,6 +248,7 @@ impl Composer {
         composer.quote_id = quoted.id.clone();
         composer.placeholder = "Say something about this post…";
         composer.autofocus = true;
+        composer.thread.clear();
         composer
     }
 }
@@ -269,6 +357,56 @@ pub struct ComposeForm {
     /// the post not being sent yet.
     #[serde(default)]
     insert_emoji: String,
+    /// Where to go after posting (a path on this site); empty: the post.
+    #[serde(default)]
+    back: String,
+    /// The posts that follow in the thread (`thread[]`), empty ones left
+    /// out.
+    #[serde(default)]
+    thread: Vec<String>,
+    /// The poll's options (`poll[]`), empty ones left out; none: no poll.
+    #[serde(default)]
+    poll: Vec<String>,
+    #[serde(default)]
+    poll_expires_in: String,
+    #[serde(default)]
+    poll_multiple: String,
+    #[serde(default)]
+    media_description_1: String,
+    #[serde(default)]
+    media_description_2: String,
+    #[serde(default)]
+    media_description_3: String,
+}
+
+impl ComposeForm {
+    /// The alt text typed for attachment slot `i`.
+    fn description(&self, i: usize) -> &str {
+        match i {
+            0 => &self.media_description,
+            1 => &self.media_description_1,
+            2 => &self.media_description_2,
+            _ => &self.media_description_3,
+        }
+    }
+
+    /// The thread's following posts, trimmed, empty ones left out.
+    fn following(&self) -> Vec<&str> {
+        self.thread
+            .iter()
+            .map(|t| t.trim())
+            .filter(|t| !t.is_empty())
+            .collect()
+    }
+}
+
+/// The form field of attachment slot `i`'s file.
+fn media_field(i: usize) -> String {
+    if i == 0 {
+        "media".into()
+    } else {
+        format!("media_{i}")
+    }
 }
 
 /// `POST /compose`: writes the post and shows it (a reply: in its thread).
@@ -283,10 +421,14 @@ pub async fn submit(
         files,
     } = form?;
     me.check(&form.csrf_token)?;
-    let image = files
-        .get("media")
-        .filter(|bytes| !bytes.is_empty())
-        .cloned();
+    let uploads: Vec<(usize, bytes::Bytes)> = (0..MEDIA_SLOTS)
+        .filter_map(|i| {
+            files
+                .get(&media_field(i))
+                .filter(|bytes| !bytes.is_empty())
+                .map(|bytes| (i, bytes.clone()))
+        })
+        .collect();
     if !form.insert_emoji.is_empty() {
         return insert_emoji(&state, me, form).await;
     }
@@ -312,11 +454,18 @@ pub async fn submit(
             Err(e) => Err(e.into()),
         };
     }
-    match write(&state, &me, &form, image).await {
+    match write(&state, &me, &form, uploads).await {
         Ok((post, parent)) => {
-            let to = match parent {
-                Some(parent) => format!("{}#post-{}", post_path(&state, &parent).await?, post.id),
-                None => post_path(&state, &post).await?,
+            let back = super::local_path(&form.back, "");
+            let to = if !back.is_empty() && parent.is_none() {
+                feed_with(back, post.id)
+            } else {
+                match parent {
+                    Some(parent) => {
+                        format!("{}#post-{}", post_path(&state, &parent).await?, post.id)
+                    }
+                    None => post_path(&state, &post).await?,
+                }
             };
             Ok(see_other(&to))
         }
@@ -340,6 +489,25 @@ pub async fn submit(
             }
             if let Some(p) = ReplyPolicy::parse(&form.reply_policy) {
                 composer = composer.with_reply_policy(p);
+            }
+            composer.back = super::local_path(&form.back, "").to_string();
+            composer.collapsed = false;
+            composer.media_slots = (0..MEDIA_SLOTS)
+                .map(|i| (i, form.description(i).to_string()))
+                .collect();
+            let mut thread: Vec<String> =
+                form.following().into_iter().map(str::to_string).collect();
+            thread.resize(thread.len().max(THREAD_SLOTS), String::new());
+            if !composer.thread.is_empty() {
+                composer.thread = thread;
+            }
+            let mut options = form.poll.clone();
+            options.resize(POLL_SLOTS.max(options.len()), String::new());
+            options.truncate(POLL_SLOTS);
+            composer.poll_options = options;
+            composer.poll_multiple = super::checked(&Some(form.poll_multiple.clone()));
+            if let Ok(seconds) = form.poll_expires_in.parse::<i64>() {
+                composer = composer.with_poll_duration(seconds);
             }
             composer.text = form.text;
             composer.spoiler = form.spoiler;
@@ -467,13 +635,76 @@ async fn preview_choice(state: &AppState, post: &Post) -> Result<Option<bool>, E
     Ok(Some(!crate::service::cards::removed(state, post).await?))
 }
 
-/// Uploads the image, video or audio, if any, and writes the post; the post and the one it
+/// `feed` (a path on this site) with the new post's id, so that the feed
+/// shows it on top, and scrolled to it.
+fn feed_with(feed: &str, id: i64) -> String {
+    let (path, _) = feed.split_once('#').unwrap_or((feed, ""));
+    let separator = if path.contains('?') { '&' } else { '?' };
+    format!("{path}{separator}posted={id}#post-{id}")
+}
+
+/// The poll the form describes, if any option was typed.
+fn poll_of(form: &ComposeForm) -> Result<Option<posts::PollDraft>, Error> {
+    let options: Vec<String> = form
+        .poll
+        .iter()
+        .map(|o| o.trim().to_string())
+        .filter(|o| !o.is_empty())
+        .collect();
+    if options.is_empty() {
+        return Ok(None);
+    }
+    let seconds = match form.poll_expires_in.trim() {
+        "" => DEFAULT_POLL_DURATION,
+        raw => raw
+            .parse::<i64>()
+            .map_err(|_| Error::Validation("the poll's duration is not a number".into()))?,
+    };
+    Ok(Some(posts::PollDraft {
+        options,
+        multiple: super::checked(&Some(form.poll_multiple.clone())),
+        expires_in: chrono::Duration::seconds(seconds),
+    }))
+}
+
+/// Refuses a thread whose following posts would be refused, before anything
+/// is written: a thread is written whole or not at all (as far as the
+/// checks made here go).
+fn check_thread(state: &AppState, form: &ComposeForm) -> Result<(), Error> {
+    let following = form.following();
+    if following.len() + 1 > MAX_THREAD {
+        return Err(Error::Validation(format!(
+            "a thread written at once has at most {MAX_THREAD} posts"
+        )));
+    }
+    if !following.is_empty() && (!form.edit_id.is_empty() || !form.quote_id.is_empty()) {
+        return Err(Error::Validation(
+            "a thread cannot follow an edit or a quote".into(),
+        ));
+    }
+    let limit = state.config.posts.max_characters;
+    let spoiler = form.spoiler.trim().chars().count();
+    for (i, text) in following.iter().enumerate() {
+        let length = crate::domain::text::count_characters(text) + spoiler;
+        if length > limit {
+            return Err(Error::Validation(format!(
+                "post {} of the thread has {length} characters; a post has at most {limit}",
+                i + 2
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Uploads the media, if any, and writes the post, then the posts that
+/// follow it in the thread, each a reply to the one before (same audience,
+/// reply control and content warning); the first post and the one it
 /// answers.
 async fn write(
     state: &AppState,
     me: &SignedIn,
     form: &ComposeForm,
-    image: Option<bytes::Bytes>,
+    uploads: Vec<(usize, bytes::Bytes)>,
 ) -> Result<(Post, Option<Post>), Error> {
     let (user, author) = (me.user(), me.actor());
     let reply_policy = draft::reply_policy(&form.reply_policy)?;
@@ -487,8 +718,16 @@ async fn write(
     };
     // Checked before the upload, so that a bad choice stores no file.
     draft::visibility(user, Some(&form.visibility))?;
+    check_thread(state, form)?;
+    let poll = poll_of(form)?;
+    if poll.is_some() && !uploads.is_empty() {
+        return Err(Error::Validation(
+            "a post has either media or a poll, not both".into(),
+        ));
+    }
     let mut media_ids = Vec::new();
-    if let Some(bytes) = image {
+    let mut timed = false;
+    for (slot, bytes) in uploads {
         if !state
             .limits
             .hit(ratelimit::MEDIA, &author.id.to_string())
@@ -497,8 +736,17 @@ async fn write(
         {
             return Err(Error::TooManyRequests);
         }
-        let description = Some(form.media_description.trim()).filter(|d| !d.is_empty());
+        let description = Some(form.description(slot).trim()).filter(|d| !d.is_empty());
         let mut uploaded = media::upload(state, author, bytes, description, None).await?;
+        // As on Mastodon: images, or one video or audio file alone.
+        if uploaded.kind != "image" {
+            timed = true;
+        }
+        if timed && !media_ids.is_empty() {
+            return Err(Error::Validation(
+                "a post has up to four images, or one video or audio file alone".into(),
+            ));
+        }
         // Video and audio are transcoded before the post is written, in
         // this request (clients of the API poll instead).
         if uploaded.state == crate::domain::media::UploadState::Processing {
@@ -515,10 +763,26 @@ async fn write(
             reply_policy,
             in_reply_to: parent.as_ref(),
             quote_of: quoted.as_ref(),
+            poll,
             media_ids: &media_ids,
             ..Default::default()
         },
     )?;
-    let post = compose::create(state, user, author, draft, None, None).await?;
-    Ok((post, parent))
+    let first = compose::create(state, user, author, draft, None, None).await?;
+    let mut previous = first.clone();
+    for text in form.following() {
+        let draft = draft::new_post(
+            user,
+            draft::Request {
+                text,
+                spoiler: &form.spoiler,
+                visibility: Some(previous.visibility.as_str()),
+                reply_policy,
+                in_reply_to: Some(&previous),
+                ..Default::default()
+            },
+        )?;
+        previous = compose::create(state, user, author, draft, None, None).await?;
+    }
+    Ok((first, parent))
 }

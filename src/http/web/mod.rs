@@ -7,11 +7,14 @@
 //! with 303 to a page.
 //!
 //! One file per area: `about` (the instance, its contact and rules),
-//! `auth` (sign up, in, out), `home` (front page, home
-//! and hashtag timelines), `compose` (the composer), `posts` (a post and its
-//! thread, likes and reposts), `profiles` (local and remote profiles,
-//! following), `search` (the search box, remote interaction links),
-//! `notifications` (notifications, follow requests), `settings`; `cards`
+//! `auth` (sign up, in, out), `home` (front page, home timelines with the
+//! For you, Following and Fediverse tabs, Explore, hashtag timelines and
+//! following hashtags), `compose` (the composer, threads written at once),
+//! `posts` (a post and its thread, likes and reposts), `profiles` (local
+//! and remote profiles, following), `search` (the search box, remote
+//! interaction links, the composer's autocomplete), `notifications` (the
+//! Activity page: grouped notifications with filter tabs; follow
+//! requests), `settings`; `cards`
 //! turns the client API's entities into what the templates show; `errors`
 //! draws failed requests as pages.
 
@@ -99,6 +102,9 @@ pub fn routes(upload_limit: usize) -> Router<AppState> {
         )
         .route("/web/accounts/{id}/{action}", post_to(profiles::act))
         .route("/search", get(search::search))
+        .route("/explore", get(home::explore))
+        .route("/web/autocomplete", get(search::autocomplete))
+        .route("/web/tags/{tag}/{action}", post_to(home::tag_act))
         .route("/authorize_interaction", get(search::authorize_interaction))
         .route("/notifications", get(notifications::list))
         .route("/follow_requests", get(notifications::follow_requests))

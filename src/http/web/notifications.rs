@@ -1,6 +1,9 @@
-//! Notifications (mentions and replies, likes, reposts, quotes, follows and
-//! follow requests) and the follow requests of a locked account, answered
-//! with a form each.
+//! The Activity page (notifications grouped as Mastodon 4.3 groups them:
+//! mentions and replies, likes, reposts, quotes, follows and follow
+//! requests, with filter tabs) and the follow requests of a locked account,
+//! answered with a form each.
+
+use std::collections::HashMap;
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -15,18 +18,6 @@ use crate::error::Error;
 use crate::mastodon::Presenter;
 use crate::service::{follows, markers, notifications, profiles, timelines};
 use crate::state::AppState;
-
-/// A notification as listed.
-pub struct NotificationView {
-    pub id: String,
-    pub kind: String,
-    /// What happened, after the account's name.
-    pub text: &'static str,
-    pub account: AccountView,
-    pub post: Option<PostCard>,
-    pub published_iso: String,
-    pub published_ago: String,
-}
 
 fn describe(kind: &str, reply: bool) -> &'static str {
     let Some(kind) = NotificationKind::parse(kind) else {
@@ -56,17 +47,55 @@ fn describe(kind: &str, reply: bool) -> &'static str {
 #[template(path = "web/notifications.html")]
 struct NotificationsPage {
     chrome: Chrome,
-    notifications: Vec<NotificationView>,
+    /// The filter tab shown.
+    tab: &'static str,
+    tabs: &'static [(&'static str, &'static str)],
+    groups: Vec<GroupView>,
     older: Option<i64>,
 }
+
+/// A group of notifications as the Activity page shows it: "alice and 3
+/// others liked your post".
+pub struct GroupView {
+    pub key: String,
+    pub kind: String,
+    /// What happened, after the names.
+    pub text: &'static str,
+    /// The newest senders (at most three avatars are shown).
+    pub accounts: Vec<AccountView>,
+    /// How many more did the same.
+    pub others: i64,
+    pub post: Option<PostCard>,
+    pub published_iso: String,
+    pub published_ago: String,
+}
+
+/// The Activity page's filter tabs: (value, label).
+pub const TABS: [(&str, &str); 7] = [
+    ("all", "All"),
+    ("follows", "Follows"),
+    ("replies", "Replies"),
+    ("mentions", "Mentions"),
+    ("quotes", "Quotes"),
+    ("reposts", "Reposts"),
+    ("verified", "Verified"),
+];
 
 #[derive(Deserialize, Default)]
 pub struct PageQuery {
     #[serde(default)]
     max_id: Option<String>,
+    #[serde(default)]
+    filter: String,
 }
 
-/// `GET /notifications`
+/// `GET /notifications`: the Activity page, notifications grouped as
+/// Mastodon 4.3 groups them (likes, reposts and follows of the same post
+/// or account together; `service::notifications::grouped`, the grouped
+/// notifications of `/api/v2/notifications`), with filter tabs. "Replies"
+/// are mentions in replies to the viewer, "Mentions" the others; "Verified"
+/// shows, ungrouped, the notifications from accounts with a verified
+/// profile link (rel=me).
 pub async fn list(
     State(state): State<AppState>,
     me: SignedIn,
@@ -79,63 +108,113 @@ pub async fn list(
                 .map_err(|_| Error::BadRequest("max_id must be an integer".into()))?,
         ),
     };
+    let tab = TABS
+        .iter()
+        .map(|(t, _)| *t)
+        .find(|t| *t == q.filter)
+        .unwrap_or("all");
+    let types: Vec<String> = match tab {
+        "follows" => vec!["follow".into(), "follow_request".into()],
+        "replies" | "mentions" => vec!["mention".into()],
+        "quotes" => vec!["quote".into()],
+        "reposts" => vec!["reblog".into()],
+        _ => Vec::new(),
+    };
+    let grouped = if tab == "verified" {
+        Vec::new()
+    } else {
+        NotificationKind::GROUPABLE.to_vec()
+    };
     let viewer = me.actor();
     let page = timelines::page(max_id, None, None, Some(notifications::DEFAULT_LIMIT));
-    let rows = notifications::list(
+    let groups = notifications::grouped(
         &state,
         viewer,
-        &notifications::filter(&[], &[], None, false),
+        &notifications::filter(&types, &[], None, false),
         page,
+        &grouped,
     )
     .await?;
-    let older = super::older(&rows, page.limit, |n| n.id);
-    // The newest page, seen while some were unread: read up to its newest
-    // notification (the client API's notifications marker, which apps
-    // share), and the header counts none.
+    let older = super::older(&groups, page.limit, |g| g.notification.id);
+    // The newest page of all, seen while some were unread: read up to its
+    // newest notification (the client API's notifications marker, which
+    // apps share), and the header counts none.
     let mut chrome = me.chrome.clone();
     if max_id.is_none()
+        && tab == "all"
         && !chrome.unread.is_empty()
-        && let Some(newest) = rows.first()
+        && let Some(newest) = groups.iter().map(|g| g.most_recent_id).max()
     {
         markers::set(
             &state,
             me.user(),
-            &[("notifications".to_string(), newest.id.to_string())],
+            &[("notifications".to_string(), newest.to_string())],
         )
         .await?;
         chrome.unread.clear();
     }
-    let entities = Presenter::new(&state, Some(viewer))
+    let results = Presenter::new(&state, Some(viewer))
         .in_context(FilterContext::Notifications)
-        .notifications(&rows)
+        .notification_groups(&groups, false)
         .await?;
     let cards = Cards::new(&state);
     let now = state.clock.now();
     let viewer_id = viewer.id.to_string();
-    let notifications = entities
+    let accounts: HashMap<&str, &crate::mastodon::entities::Account> = results
+        .accounts
         .iter()
-        .map(|n| {
-            let at = DateTime::parse_from_rfc3339(&n.created_at)
+        .map(|a| (a.id.as_str(), a))
+        .collect();
+    let statuses: HashMap<&str, &crate::mastodon::entities::Status> = results
+        .statuses
+        .iter()
+        .map(|s| (s.id.as_str(), s))
+        .collect();
+    let groups = results
+        .notification_groups
+        .iter()
+        .filter_map(|g| {
+            let status = g.status_id.as_deref().and_then(|id| statuses.get(id));
+            let reply =
+                status.is_some_and(|s| s.in_reply_to_account_id.as_deref() == Some(&viewer_id));
+            let senders: Vec<AccountView> = g
+                .sample_account_ids
+                .iter()
+                .filter_map(|id| accounts.get(id.as_str()))
+                .map(|a| cards.account(a))
+                .collect();
+            let keep = match tab {
+                "replies" => reply,
+                "mentions" => !reply,
+                "verified" => senders.iter().any(|a| a.verified),
+                _ => true,
+            };
+            if !keep || senders.is_empty() {
+                return None;
+            }
+            let at = g
+                .latest_page_notification_at
+                .as_deref()
+                .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
                 .map(|t| t.with_timezone(&Utc))
                 .unwrap_or(now);
-            let reply = n
-                .status
-                .as_ref()
-                .is_some_and(|s| s.in_reply_to_account_id.as_deref() == Some(&viewer_id));
-            NotificationView {
-                id: n.id.clone(),
-                kind: n.kind.clone(),
-                text: describe(&n.kind, reply),
-                account: cards.account(&n.account),
-                post: n.status.as_ref().map(|s| cards.post(s)),
+            Some(GroupView {
+                key: g.group_key.clone(),
+                kind: g.kind.clone(),
+                text: describe(&g.kind, reply),
+                others: (g.notifications_count - 1).max(0),
+                accounts: senders.into_iter().take(3).collect(),
+                post: status.map(|s| cards.post(s)),
                 published_iso: at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
                 published_ago: cards::ago(now, at),
-            }
+            })
         })
         .collect();
     render(&NotificationsPage {
         chrome,
-        notifications,
+        tab,
+        tabs: &TABS,
+        groups,
         older,
     })
 }

@@ -87,6 +87,9 @@ impl Filled {
 pub struct Sent {
     #[serde(default)]
     sent: Option<String>,
+    /// The post the report was opened from (a post's menu): ticked.
+    #[serde(default)]
+    status_id: Option<String>,
 }
 
 async fn page(
@@ -172,7 +175,12 @@ pub async fn form(
     Query(q): Query<Sent>,
 ) -> WebResult {
     let target = profiles::by_id(&state.db, id(&raw)?).await?;
-    page(&state, me, &target, q.sent.is_some(), Filled::fresh(), None).await
+    let mut filled = Filled::fresh();
+    // A post that is not one the form may offer is left unticked by `page`.
+    if let Some(id) = q.status_id.as_deref().and_then(|r| r.parse::<i64>().ok()) {
+        filled.post_ids.push(id);
+    }
+    page(&state, me, &target, q.sent.is_some(), filled, None).await
 }
 
 /// Ids the form sent under `name` (a checkbox that repeats); what is not an

@@ -162,3 +162,69 @@ pub async fn authorize_interaction(
         })),
     }
 }
+
+#[derive(Deserialize, Default)]
+pub struct CompleteQuery {
+    #[serde(default)]
+    q: String,
+}
+
+/// Most suggestions the composer's autocomplete shows.
+const COMPLETIONS: i64 = 5;
+
+/// `GET /web/autocomplete?q=@al` or `?q=#kni`: the composer's @mention and
+/// #hashtag suggestions (the script's progressive enhancement), from the
+/// services behind `/api/v2/search` (accounts known here, no lookup over
+/// federation; hashtags used here), as JSON.
+pub async fn autocomplete(
+    State(state): State<AppState>,
+    me: SignedIn,
+    Query(q): Query<CompleteQuery>,
+) -> WebResult {
+    let query = q.q.trim();
+    let mut accounts = Vec::new();
+    let mut hashtags = Vec::new();
+    if let Some(name) = query.strip_prefix('#') {
+        let name: String = name
+            .chars()
+            .filter(|c| c.is_alphanumeric() || *c == '_')
+            .collect();
+        if !name.is_empty() {
+            hashtags = lookup::hashtags(&state, &name.to_lowercase(), COMPLETIONS, 0).await?;
+        }
+    } else if let Some(handle) = query.strip_prefix('@').filter(|h| !h.is_empty()) {
+        let viewer = me.actor();
+        let found = crate::service::accounts::search(
+            &state,
+            Some(viewer),
+            handle,
+            false,
+            false,
+            COMPLETIONS,
+            0,
+        )
+        .await?;
+        let views = cards::accounts(&state, Some(viewer), &found).await?;
+        accounts = views
+            .into_iter()
+            .map(|a| {
+                serde_json::json!({
+                    "acct": a.acct,
+                    "display_name": a.display_name,
+                    "avatar": a.avatar,
+                })
+            })
+            .collect();
+    }
+    use axum::response::IntoResponse;
+    let mut response = axum::Json(serde_json::json!({
+        "accounts": accounts,
+        "hashtags": hashtags,
+    }))
+    .into_response();
+    response.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("private, no-store"),
+    );
+    Ok(response)
+}
