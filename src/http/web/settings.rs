@@ -77,7 +77,7 @@ pub async fn profile_form(
         avatar: actor
             .avatar_url
             .clone()
-            .unwrap_or_else(|| "/static/avatar.png".into()),
+            .unwrap_or_else(|| crate::http::statics::url("avatar.png")),
         header: actor.header_url.clone(),
         own_avatar: actor.avatar_url.is_some(),
         fields: field_rows(&fields),
@@ -171,7 +171,7 @@ pub async fn profile(
                 avatar: actor
                     .avatar_url
                     .clone()
-                    .unwrap_or_else(|| "/static/avatar.png".into()),
+                    .unwrap_or_else(|| crate::http::statics::url("avatar.png")),
                 header: actor.header_url.clone(),
                 own_avatar: actor.avatar_url.is_some(),
                 fields: field_rows(&form.fields()),
@@ -192,6 +192,7 @@ struct PrivacyPage {
     saved: bool,
     locked: bool,
     fediverse_sharing: bool,
+    search_engine_indexing: bool,
     /// (value, label, selected)
     visibilities: Vec<(&'static str, &'static str, bool)>,
 }
@@ -205,6 +206,7 @@ pub async fn privacy_form(me: SignedIn, Query(q): Query<Saved>) -> WebResult {
         saved: q.saved.is_some(),
         locked: me.actor().manually_approves_followers,
         fediverse_sharing: user.federating,
+        search_engine_indexing: user.search_engine_indexing,
         visibilities: [
             ("public", "Public"),
             ("unlisted", "Quiet public"),
@@ -226,6 +228,8 @@ pub struct PrivacyForm {
     #[serde(default)]
     fediverse_sharing: Option<String>,
     #[serde(default)]
+    search_engine_indexing: Option<String>,
+    #[serde(default)]
     default_visibility: String,
 }
 
@@ -242,6 +246,7 @@ pub async fn privacy(
     let privacy = Privacy {
         locked: checked(&form.locked),
         fediverse_sharing: checked(&form.fediverse_sharing),
+        search_engine_indexing: checked(&form.search_engine_indexing),
         default_visibility,
     };
     profiles::set_privacy(&state, me.user(), me.actor(), privacy).await?;
