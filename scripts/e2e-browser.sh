@@ -96,6 +96,7 @@ env "${alpha[@]}" "$skein" user create carol --password "$carol_password" >/dev/
 env "${alpha[@]}" "$skein" user set-role carol admin >/dev/null 2>>"$work/setup.log"
 env "${beta[@]}" "$skein" user create bob --password "e2e browser password for bob" >/dev/null 2>>"$work/setup.log"
 bob_token=$(env "${beta[@]}" "$skein" token create bob 2>>"$work/setup.log")
+carol_token=$(env "${alpha[@]}" "$skein" token create carol 2>>"$work/setup.log")
 
 env "${alpha[@]}" "$skein" serve > "$work/alpha.log" 2>&1 &
 pids+=($!)
@@ -118,7 +119,7 @@ wait_for "http://127.0.0.1:$beta_port/health"
 echo "e2e-browser: $(chromium --version 2>/dev/null) against alpha.test:$alpha_port and beta.test:$beta_port"
 if ! "$venv/bin/python" scripts/e2e/browser.py \
     --alpha "http://alpha.test:$alpha_port" --beta "http://beta.test:$beta_port" \
-    --carol-password "$carol_password" --bob-token "$bob_token" \
+    --carol-password "$carol_password" --bob-token="$bob_token" --carol-token="$carol_token" \
     --screenshots "$shots" --work "$work" --axe "$axe/node_modules/axe-core/axe.min.js" "$@"; then
     echo "--- alpha log (last 40 lines)"; tail -n 40 "$work/alpha.log"
     echo "--- beta log (last 40 lines)"; tail -n 40 "$work/beta.log"

@@ -28,7 +28,7 @@ page's HTML beside it.
 Federation runs by itself (the instances' delivery workers): every wait is
 for a condition with a deadline, never a fixed sleep.
 
-usage: browser.py --alpha URL --beta URL --carol-password PW --bob-token TOKEN
+usage: browser.py --alpha URL --beta URL --carol-password PW --bob-token TOKEN --carol-token TOKEN
                   --screenshots DIR --work DIR [--skip sign_up,notifications,...]
 Exit status 0 when every step that ran passed.
 """
@@ -68,7 +68,7 @@ PAGE_TIMEOUT = 20.0
 # How long federation (a delivery from one instance to the other) may take.
 FEDERATION_TIMEOUT = 60.0
 # The whole run stops with a failure after this many seconds, whatever hangs.
-RUN_TIMEOUT = 900
+RUN_TIMEOUT = 1200
 WINDOW = (1280, 900)
 # A phone's screen, in CSS pixels. Headless Chromium keeps its window at
 # least 500 pixels wide, so the page is given this size by emulation.
@@ -142,6 +142,21 @@ class Api:
 
     def post(self, path, data=None):
         return self.call("POST", path, data if data is not None else {})
+
+    def upload(self, path, file_name, content_type, content):
+        """A file sent as multipart/form-data (`file`), as apps upload media."""
+        boundary = f"e2e{time.monotonic_ns()}"
+        body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\n"
+                f"Content-Type: {content_type}\r\n\r\n").encode() + content + f"\r\n--{boundary}--\r\n".encode()
+        headers = {"Host": self.host, "Accept": "application/json",
+                   "Authorization": f"Bearer {self.token}",
+                   "Content-Type": f"multipart/form-data; boundary={boundary}"}
+        request = urllib.request.Request(self.origin + path, data=body, headers=headers, method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:
+                return json.loads(response.read() or b"null")
+        except urllib.error.HTTPError as e:
+            raise Failed(f"POST {path} on {self.host} answered {e.code}: {e.read()[:300]!r}") from None
 
 
 # --- the browser ---------------------------------------------------------------
@@ -439,6 +454,7 @@ def main():
     parser.add_argument("--beta", required=True, help="bob's instance, e.g. http://beta.test:8081")
     parser.add_argument("--carol-password", required=True, help="carol's password on alpha")
     parser.add_argument("--bob-token", required=True, help="a token for bob on beta")
+    parser.add_argument("--carol-token", required=True, help="a token for carol on alpha")
     parser.add_argument("--screenshots", required=True, help="where the PNGs go")
     parser.add_argument("--work", required=True, help="browser profiles, logs, failure pages")
     parser.add_argument("--axe", required=True, help="axe-core's axe.min.js (npm ci in scripts/e2e/axe)")
@@ -879,6 +895,17 @@ def run(args, steps, drivers):
     ]
 
     def audit_pages():
+        # A picture posted without a description: its link must still have
+        # a name (on the front page, carol's profile and home).
+        carol_api = Api(args.alpha, args.carol_token)
+        with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "static", "avatar.png"),
+                  "rb") as f:
+            media = carol_api.upload("/api/v2/media", "picture.png", "image/png", f.read())
+        wait_until("the upload is processed",
+                   lambda: carol_api.get(f"/api/v1/media/{media['id']}").get("url") or Pending(media["id"]),
+                   timeout=30, interval=0.25)
+        carol_api.post("/api/v1/statuses", {"status": "A picture with no description", "media_ids": [media["id"]],
+                                             "visibility": "public"})
         driver, profile = start_chromium(args.work, javascript=True)
         drivers.append((driver, profile))
         auditor = Browser(driver, args.alpha, args.screenshots)

@@ -23,8 +23,8 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, Request, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use tower_http::compression::predicate::{DefaultPredicate, NotForContentType, Predicate};
 use tower_http::compression::CompressionLayer;
+use tower_http::compression::predicate::{DefaultPredicate, NotForContentType, Predicate};
 use tower_http::cors::{Any, CorsLayer};
 use tower_http::normalize_path::NormalizePath;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -182,9 +182,10 @@ fn compression() -> CompressionLayer<impl Predicate> {
         .and(NotForContentType::const_new("application/gzip"))
         .and(NotForContentType::const_new("application/octet-stream"))
         .and(
-            |status: StatusCode, _: axum::http::Version, _: &axum::http::HeaderMap, _: &axum::http::Extensions| {
-                status != StatusCode::SWITCHING_PROTOCOLS
-            },
+            |status: StatusCode,
+             _: axum::http::Version,
+             _: &axum::http::HeaderMap,
+             _: &axum::http::Extensions| { status != StatusCode::SWITCHING_PROTOCOLS },
         );
     CompressionLayer::new()
         .gzip(true)

@@ -28,8 +28,16 @@ const FAVICON_ICO: &[u8] = include_bytes!("../../static/favicon.ico");
 
 /// Every file under `/static/`: (name, content type, bytes).
 const FILES: &[(&str, &str, &[u8])] = &[
-    ("avatar.png", "image/png", include_bytes!("../../static/avatar.png")),
-    ("header.png", "image/png", include_bytes!("../../static/header.png")),
+    (
+        "avatar.png",
+        "image/png",
+        include_bytes!("../../static/avatar.png"),
+    ),
+    (
+        "header.png",
+        "image/png",
+        include_bytes!("../../static/header.png"),
+    ),
     (
         "skein.css",
         "text/css; charset=utf-8",
@@ -45,8 +53,16 @@ const FILES: &[(&str, &str, &[u8])] = &[
         "image/svg+xml",
         include_bytes!("../../static/favicon.svg"),
     ),
-    ("icon-192.png", "image/png", include_bytes!("../../static/icon-192.png")),
-    ("icon-512.png", "image/png", include_bytes!("../../static/icon-512.png")),
+    (
+        "icon-192.png",
+        "image/png",
+        include_bytes!("../../static/icon-192.png"),
+    ),
+    (
+        "icon-512.png",
+        "image/png",
+        include_bytes!("../../static/icon-512.png"),
+    ),
 ];
 
 /// How long a hashed address is kept: a year, never revalidated (its
@@ -256,7 +272,10 @@ mod tests {
     #[test]
     fn hashed_addresses_name_the_files_content() {
         let css = url("skein.css");
-        assert!(css.starts_with("/static/skein.") && css.ends_with(".css"), "{css}");
+        assert!(
+            css.starts_with("/static/skein.") && css.ends_with(".css"),
+            "{css}"
+        );
         assert_eq!(css.len(), "/static/skein..css".len() + 16);
         let name = css.trim_start_matches("/static/");
         assert!(hashed(name).is_some());

@@ -411,12 +411,8 @@ pub async fn set_privacy(
     };
     crate::service::accounts::set_preferences(state, user, preferences).await?;
     if user.search_engine_indexing != privacy.search_engine_indexing {
-        db::users::set_search_engine_indexing(
-            &state.db,
-            user.id,
-            privacy.search_engine_indexing,
-        )
-        .await?;
+        db::users::set_search_engine_indexing(&state.db, user.id, privacy.search_engine_indexing)
+            .await?;
     }
     Ok(())
 }

@@ -73,7 +73,12 @@ async fn responses_are_compressed_with_br_or_gzip_and_decode_to_the_same_bytes()
             .to_ascii_lowercase()
             .contains("accept-encoding")
     );
-    assert!(body.len() < css.len() / 2, "br: {} of {}", body.len(), css.len());
+    assert!(
+        body.len() < css.len() / 2,
+        "br: {} of {}",
+        body.len(),
+        css.len()
+    );
     assert_eq!(unbrotli(&body), css);
 
     let (_, headers, body) = fetch(&app, "/static/skein.css", Some("gzip")).await;
@@ -152,16 +157,26 @@ async fn static_files_are_linked_by_content_hash_and_cached_for_good() {
     let (_, _, manifest) = fetch(&app, "/manifest.webmanifest", None).await;
     let manifest: serde_json::Value = serde_json::from_slice(&manifest).unwrap();
     let icon = manifest["icons"][1]["src"].as_str().unwrap().to_string();
-    assert!(icon.starts_with("/static/icon-192.") && icon.len() == "/static/icon-192..png".len() + 16);
+    assert!(
+        icon.starts_with("/static/icon-192.") && icon.len() == "/static/icon-192..png".len() + 16
+    );
     let (status, headers, _) = fetch(&app, &icon, None).await;
     assert_eq!(status, 200);
-    assert!(header(&headers, "cache-control").unwrap().contains("immutable"));
+    assert!(
+        header(&headers, "cache-control")
+            .unwrap()
+            .contains("immutable")
+    );
 
     // The plain address still works, without the promise.
     let (status, headers, body) = fetch(&app, "/static/skein.css", None).await;
     assert_eq!(status, 200);
     assert_eq!(body, static_file("skein.css"));
-    assert!(!header(&headers, "cache-control").unwrap().contains("immutable"));
+    assert!(
+        !header(&headers, "cache-control")
+            .unwrap()
+            .contains("immutable")
+    );
     // Another hash (a page from before an upgrade) gets today's file, not
     // to be kept; an unknown file is a 404.
     let (status, headers, body) = fetch(&app, "/static/skein.0000000000000000.css", None).await;
@@ -173,11 +188,18 @@ async fn static_files_are_linked_by_content_hash_and_cached_for_good() {
 
     let (status, headers, robots) = fetch(&app, "/robots.txt", None).await;
     assert_eq!(status, 200);
-    assert!(header(&headers, "content-type").unwrap().starts_with("text/plain"));
+    assert!(
+        header(&headers, "content-type")
+            .unwrap()
+            .starts_with("text/plain")
+    );
     let robots = String::from_utf8(robots).unwrap();
     assert!(robots.starts_with("User-agent: *\n"));
     assert!(robots.contains("Disallow: /media_proxy/\n"));
-    assert!(!robots.contains("Disallow: /\n"), "public pages stay crawlable");
+    assert!(
+        !robots.contains("Disallow: /\n"),
+        "public pages stay crawlable"
+    );
 }
 
 const NOINDEX: &str = r#"<meta name="robots" content="noindex">"#;
@@ -188,11 +210,19 @@ async fn pages_of_accounts_that_did_not_opt_in_say_noindex() {
     let alice = app.create_user("alice").await;
     let token = app.token("alice").await;
     let (status, public) = app
-        .api_post(&token, "/api/v1/statuses", json!({ "status": "Indexed, maybe", "visibility": "public" }))
+        .api_post(
+            &token,
+            "/api/v1/statuses",
+            json!({ "status": "Indexed, maybe", "visibility": "public" }),
+        )
         .await;
     assert_eq!(status, 200);
     let (_, unlisted) = app
-        .api_post(&token, "/api/v1/statuses", json!({ "status": "Quietly", "visibility": "unlisted" }))
+        .api_post(
+            &token,
+            "/api/v1/statuses",
+            json!({ "status": "Quietly", "visibility": "unlisted" }),
+        )
         .await;
     let public_page = format!("/@alice/{}", public["id"].as_str().unwrap());
     let unlisted_page = format!("/@alice/{}", unlisted["id"].as_str().unwrap());
@@ -206,19 +236,21 @@ async fn pages_of_accounts_that_did_not_opt_in_say_noindex() {
     };
 
     // By default (as Mastodon): not indexed; the instance's pages are.
-    let stored: bool =
-        sqlx::query_scalar("select search_engine_indexing from users where id = $1")
-            .bind(alice.user.id)
-            .fetch_one(&app.db)
-            .await
-            .unwrap();
+    let stored: bool = sqlx::query_scalar("select search_engine_indexing from users where id = $1")
+        .bind(alice.user.id)
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
     assert!(!stored);
     assert!(page("/@alice".into()).await.contains(NOINDEX));
     assert!(page(public_page.clone()).await.contains(NOINDEX));
     for path in ["/", "/about"] {
         let body = page(path.into()).await;
         assert!(!body.contains(NOINDEX), "{path}");
-        assert!(body.contains(r#"<meta name="description" content=""#), "{path}");
+        assert!(
+            body.contains(r#"<meta name="description" content=""#),
+            "{path}"
+        );
     }
 
     // Alice opts in from her privacy settings.
@@ -238,12 +270,11 @@ async fn pages_of_accounts_that_did_not_opt_in_say_noindex() {
         )
         .await;
     assert_eq!(saved.status, 303);
-    let stored: bool =
-        sqlx::query_scalar("select search_engine_indexing from users where id = $1")
-            .bind(alice.user.id)
-            .fetch_one(&app.db)
-            .await
-            .unwrap();
+    let stored: bool = sqlx::query_scalar("select search_engine_indexing from users where id = $1")
+        .bind(alice.user.id)
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
     assert!(stored);
     let profile = page("/@alice".into()).await;
     assert!(!profile.contains(NOINDEX));
@@ -252,7 +283,9 @@ async fn pages_of_accounts_that_did_not_opt_in_say_noindex() {
     // An unlisted post is never indexed.
     assert!(page(unlisted_page).await.contains(NOINDEX));
     let settings = browser.get("/settings/privacy").await;
-    assert!(settings.body.contains(r#"name="search_engine_indexing" value="1" aria-describedby="search-engines-hint" checked"#));
+    assert!(settings.body.contains(
+        r#"name="search_engine_indexing" value="1" aria-describedby="search-engines-hint" checked"#
+    ));
 
     // And out again: an unticked box is "off".
     let saved = browser
@@ -301,9 +334,15 @@ async fn admins_give_roles_below_their_own_from_the_admin_area() {
     let form_for = |id: i64| format!(r#"action="/admin/accounts/{id}/role""#);
     assert!(list.body.contains(&form_for(una.actor.id)));
     assert!(list.body.contains(&form_for(mo.actor.id)));
-    assert!(!list.body.contains(&form_for(carol.actor.id)), "her own role");
+    assert!(
+        !list.body.contains(&form_for(carol.actor.id)),
+        "her own role"
+    );
     assert!(!list.body.contains(&form_for(dave.actor.id)), "an equal's");
-    assert!(list.body.contains(&format!(r#"<label for="role-{}">Role</label>"#, una.actor.id)));
+    assert!(list.body.contains(&format!(
+        r#"<label for="role-{}">Role</label>"#,
+        una.actor.id
+    )));
     let token = csrf(&list.body);
     let give = |id: i64| format!("/admin/accounts/{id}/role");
 
@@ -311,7 +350,11 @@ async fn admins_give_roles_below_their_own_from_the_admin_area() {
     let done = admin
         .post(
             &give(una.actor.id),
-            &[("csrf_token", &token), ("role", "moderator"), ("back", "/admin/accounts")],
+            &[
+                ("csrf_token", &token),
+                ("role", "moderator"),
+                ("back", "/admin/accounts"),
+            ],
         )
         .await;
     assert_eq!(done.status, 303);
@@ -327,7 +370,10 @@ async fn admins_give_roles_below_their_own_from_the_admin_area() {
     assert_eq!(actor_name, "carol");
     assert_eq!(details, json!({ "from": "user", "to": "moderator" }));
     let done = admin
-        .post(&give(mo.actor.id), &[("csrf_token", &token), ("role", "user")])
+        .post(
+            &give(mo.actor.id),
+            &[("csrf_token", &token), ("role", "user")],
+        )
         .await;
     assert_eq!(done.status, 303);
     assert_eq!(role_of(&app, mo.user.id).await, "user");
@@ -347,9 +393,16 @@ async fn admins_give_roles_below_their_own_from_the_admin_area() {
         assert_eq!(refused.status, status, "{id} {role}");
     }
     let forged = admin
-        .post(&give(una.actor.id), &[("csrf_token", "forged"), ("role", "user")])
+        .post(
+            &give(una.actor.id),
+            &[("csrf_token", "forged"), ("role", "user")],
+        )
         .await;
-    assert!(forged.status == 403 || forged.status == 400, "{}", forged.status);
+    assert!(
+        forged.status == 403 || forged.status == 400,
+        "{}",
+        forged.status
+    );
     assert_eq!(role_of(&app, carol.user.id).await, "admin");
     assert_eq!(role_of(&app, dave.user.id).await, "admin");
     assert_eq!(role_of(&app, una.user.id).await, "moderator");
@@ -372,12 +425,18 @@ async fn admins_give_roles_below_their_own_from_the_admin_area() {
 
     // An admin made on the web is then out of other admins' reach.
     let done = admin
-        .post(&give(una.actor.id), &[("csrf_token", &token), ("role", "admin")])
+        .post(
+            &give(una.actor.id),
+            &[("csrf_token", &token), ("role", "admin")],
+        )
         .await;
     assert_eq!(done.status, 303);
     assert_eq!(role_of(&app, una.user.id).await, "admin");
     let refused = admin
-        .post(&give(una.actor.id), &[("csrf_token", &token), ("role", "user")])
+        .post(
+            &give(una.actor.id),
+            &[("csrf_token", &token), ("role", "user")],
+        )
         .await;
     assert_eq!(refused.status, 403);
     assert_eq!(role_of(&app, una.user.id).await, "admin");
