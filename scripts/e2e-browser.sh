@@ -14,6 +14,13 @@
 # script talks to them on 127.0.0.1: /etc/hosts is left alone. Arguments are
 # passed on to browser.py (e.g. `--skip notifications,settings` while a page
 # is being built; CI passes none). Exit status 0 when every step passes.
+#
+# axe-core (the accessibility checker run on every main page) comes from
+# npm, pinned by scripts/e2e/axe/package-lock.json and installed with
+# `npm ci` under target/e2e-browser/axe. SKEIN_BIN names a skein binary to
+# test instead of building one (e.g. one built with another
+# CARGO_TARGET_DIR); otherwise the debug build under CARGO_TARGET_DIR (or
+# target/) is built and used.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,10 +32,10 @@ shots="$PWD/target/screenshots"
 mkdir -p "$work"
 : > "$work/setup.log"
 
-for tool in chromium chromedriver; do
+for tool in chromium chromedriver npm; do
     if ! command -v "$tool" >/dev/null 2>&1; then
         echo "e2e-browser: $tool is missing; install it with" >&2
-        echo "  apt-get install -y --no-install-recommends chromium chromium-driver" >&2
+        echo "  apt-get install -y --no-install-recommends chromium chromium-driver npm" >&2
         exit 1
     fi
 done
@@ -52,8 +59,18 @@ echo "e2e-browser: installing Selenium $SELENIUM_VERSION"
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
 "$venv/bin/pip" install --quiet --disable-pip-version-check "selenium==$SELENIUM_VERSION"
 
-cargo build --quiet --bin skein
-skein="${CARGO_TARGET_DIR:-$PWD/target}/debug/skein"
+echo "e2e-browser: installing axe-core (npm ci)"
+axe="$work/axe"
+mkdir -p "$axe"
+cp scripts/e2e/axe/package.json scripts/e2e/axe/package-lock.json "$axe/"
+(cd "$axe" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >>"$work/setup.log" 2>&1)
+
+if [ -n "${SKEIN_BIN:-}" ]; then
+    skein="$SKEIN_BIN"
+else
+    cargo build --quiet --bin skein
+    skein="${CARGO_TARGET_DIR:-$PWD/target}/debug/skein"
+fi
 
 # Selenium is given both binaries: its driver manager must fetch nothing.
 export SE_OFFLINE=true
@@ -81,6 +98,7 @@ env "${alpha[@]}" "$skein" user create carol --password "$carol_password" >/dev/
 env "${alpha[@]}" "$skein" user set-role carol admin >/dev/null 2>>"$work/setup.log"
 env "${beta[@]}" "$skein" user create bob --password "e2e browser password for bob" >/dev/null 2>>"$work/setup.log"
 bob_token=$(env "${beta[@]}" "$skein" token create bob 2>>"$work/setup.log")
+carol_token=$(env "${alpha[@]}" "$skein" token create carol 2>>"$work/setup.log")
 
 env "${alpha[@]}" "$skein" serve > "$work/alpha.log" 2>&1 &
 pids+=($!)
@@ -103,8 +121,8 @@ wait_for "http://127.0.0.1:$beta_port/health"
 echo "e2e-browser: $(chromium --version 2>/dev/null) against alpha.test:$alpha_port and beta.test:$beta_port"
 if ! "$venv/bin/python" scripts/e2e/browser.py \
     --alpha "http://alpha.test:$alpha_port" --beta "http://beta.test:$beta_port" \
-    --carol-password "$carol_password" --bob-token "$bob_token" \
-    --screenshots "$shots" --work "$work" "$@"; then
+    --carol-password "$carol_password" --bob-token="$bob_token" --carol-token="$carol_token" \
+    --screenshots "$shots" --work "$work" --axe "$axe/node_modules/axe-core/axe.min.js" "$@"; then
     echo "--- alpha log (last 40 lines)"; tail -n 40 "$work/alpha.log"
     echo "--- beta log (last 40 lines)"; tail -n 40 "$work/beta.log"
     exit 1

@@ -301,3 +301,82 @@
     ready();
   }
 })();
+
+// ==== Keyboard and focus (accessibility) ====
+// Escape closes an open menu (<details class="menu">) and puts focus back
+// on its button; a click elsewhere closes it too. After a form's action
+// (like, follow, mute...), the page that comes back puts focus on the same
+// control again (or on the menu it sits in), so keyboard users keep their
+// place.
+(function () {
+  "use strict";
+  var KEY = "skein-focus";
+
+  function openMenus() {
+    return document.querySelectorAll("details.menu[open]");
+  }
+
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") return;
+    var menus = openMenus();
+    for (var i = 0; i < menus.length; i++) {
+      menus[i].open = false;
+      var summary = menus[i].querySelector("summary");
+      if (summary && menus[i].contains(document.activeElement)) summary.focus();
+      else if (summary && i === menus.length - 1) summary.focus();
+    }
+  });
+
+  document.addEventListener("click", function (event) {
+    var menus = openMenus();
+    for (var i = 0; i < menus.length; i++) {
+      if (!menus[i].contains(event.target)) menus[i].open = false;
+    }
+  });
+
+  // Where a control is: the nearest element with an id, and its place
+  // among that element's buttons.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form || (form.method || "").toLowerCase() !== "post") return;
+    var button = event.submitter || form.querySelector("button");
+    var anchor = form.closest("[id]");
+    if (!button || !anchor) return;
+    var buttons = Array.prototype.slice.call(anchor.querySelectorAll("button"));
+    try {
+      sessionStorage.setItem(KEY, JSON.stringify({
+        page: location.pathname + location.search,
+        anchor: anchor.id,
+        button: button.id || "",
+        index: buttons.indexOf(button)
+      }));
+    } catch (e) { /* storage off: nothing kept */ }
+  });
+
+  function restore() {
+    var saved;
+    try {
+      saved = JSON.parse(sessionStorage.getItem(KEY) || "null");
+      sessionStorage.removeItem(KEY);
+    } catch (e) { return; }
+    if (!saved || saved.page !== location.pathname + location.search) return;
+    var target = saved.button && document.getElementById(saved.button);
+    if (!target) {
+      var anchor = document.getElementById(saved.anchor);
+      if (!anchor) return;
+      var buttons = anchor.querySelectorAll("button");
+      target = buttons[saved.index] || buttons[0];
+    }
+    if (!target) return;
+    // A control inside a closed menu: its menu's button.
+    var menu = target.closest("details:not([open])");
+    if (menu && menu.querySelector("summary")) target = menu.querySelector("summary");
+    target.focus();
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", restore);
+  } else {
+    restore();
+  }
+})();

@@ -17,7 +17,14 @@ second browser with JavaScript turned off signs carol in and posts: every
 page works without scripts. The first session's console must show no
 uncaught script error. A third signs carol (alpha's admin) in on a phone's
 screen (390 x 844): every settings and admin page, with long names and
-addresses in them, must fit its width without scrolling sideways.
+addresses in them, must fit its width without scrolling sideways. Last,
+every main page (front page, a profile, a thread, home, search,
+notifications, settings, admin, about, sign-in, sign-up), signed out and
+as carol, light and dark, at 1280 x 900 and 390 x 844, is screenshot,
+checked for width and run through axe-core (scripts/e2e/audit.py): zero
+WCAG 2.2 A/AA violations; and the keyboard: a visible focus ring, Escape
+closes a menu and gives focus back to its button, focus stays on the
+control after its action.
 
 Full-page PNG screenshots of the main pages go to --screenshots; a step
 that fails leaves a screenshot of where it stopped (failed-*.png) and the
@@ -26,7 +33,7 @@ page's HTML beside it.
 Federation runs by itself (the instances' delivery workers): every wait is
 for a condition with a deadline, never a fixed sleep.
 
-usage: browser.py --alpha URL --beta URL --carol-password PW --bob-token TOKEN
+usage: browser.py --alpha URL --beta URL --carol-password PW --bob-token TOKEN --carol-token TOKEN
                   --screenshots DIR --work DIR [--skip sign_up,notifications,...]
 Exit status 0 when every step that ran passed.
 """
@@ -56,15 +63,17 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
+import audit
+
 # Pages a given Skein may not have yet; --skip names them (CI passes none).
 SKIPPABLE = {"sign_up", "reply", "like", "search", "follow", "notifications", "profile", "settings", "no_js",
-             "phone", "threads"}
+             "phone", "threads", "audit"}
 # How long a page may take to load after a click, and an element to show.
 PAGE_TIMEOUT = 20.0
 # How long federation (a delivery from one instance to the other) may take.
 FEDERATION_TIMEOUT = 60.0
 # The whole run stops with a failure after this many seconds, whatever hangs.
-RUN_TIMEOUT = 240
+RUN_TIMEOUT = 1200
 WINDOW = (1280, 900)
 # A phone's screen, in CSS pixels. Headless Chromium keeps its window at
 # least 500 pixels wide, so the page is given this size by emulation.
@@ -138,6 +147,21 @@ class Api:
 
     def post(self, path, data=None):
         return self.call("POST", path, data if data is not None else {})
+
+    def upload(self, path, file_name, content_type, content):
+        """A file sent as multipart/form-data (`file`), as apps upload media."""
+        boundary = f"e2e{time.monotonic_ns()}"
+        body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\n"
+                f"Content-Type: {content_type}\r\n\r\n").encode() + content + f"\r\n--{boundary}--\r\n".encode()
+        headers = {"Host": self.host, "Accept": "application/json",
+                   "Authorization": f"Bearer {self.token}",
+                   "Content-Type": f"multipart/form-data; boundary={boundary}"}
+        request = urllib.request.Request(self.origin + path, data=body, headers=headers, method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:
+                return json.loads(response.read() or b"null")
+        except urllib.error.HTTPError as e:
+            raise Failed(f"POST {path} on {self.host} answered {e.code}: {e.read()[:300]!r}") from None
 
 
 # --- the browser ---------------------------------------------------------------
@@ -444,8 +468,10 @@ def main():
     parser.add_argument("--beta", required=True, help="bob's instance, e.g. http://beta.test:8081")
     parser.add_argument("--carol-password", required=True, help="carol's password on alpha")
     parser.add_argument("--bob-token", required=True, help="a token for bob on beta")
+    parser.add_argument("--carol-token", required=True, help="a token for carol on alpha")
     parser.add_argument("--screenshots", required=True, help="where the PNGs go")
     parser.add_argument("--work", required=True, help="browser profiles, logs, failure pages")
+    parser.add_argument("--axe", required=True, help="axe-core's axe.min.js (npm ci in scripts/e2e/axe)")
     parser.add_argument("--skip", default="", help=f"comma-separated, of: {', '.join(sorted(SKIPPABLE))}")
     args = parser.parse_args()
     skip = {s.strip() for s in args.skip.split(",") if s.strip()}
@@ -968,6 +994,85 @@ def run(args, steps, drivers):
 
     steps.run(f"as alpha's admin on a {PHONE[0]}x{PHONE[1]} phone: no settings or admin page is wider",
               phone, needs="phone")
+
+    # --- every main page: axe, width, screenshots; the keyboard ------------------
+
+    with open(args.axe, encoding="utf-8") as f:
+        axe_source = f.read()
+    post_path = s.get("post_path", f"/@{me}")
+    signed_out_pages = [
+        ("front-page", "/"), ("profile", f"/@{me}"), ("thread", post_path),
+        ("search", "/search?q=skeinbrowser"), ("tag", "/tags/skeinbrowser"), ("about", "/about"),
+        ("sign-in", "/auth/sign_in"), ("sign-up", "/auth/sign_up"),
+    ]
+    signed_in_pages = [
+        ("front-page", "/"), ("home", "/home"), ("profile", f"/@{me}"), ("own-profile", "/@carol"),
+        ("thread", post_path), ("search", "/search?q=skeinbrowser"), ("notifications", "/notifications"),
+        ("settings-profile", "/settings/profile"), ("settings-privacy", "/settings/privacy"),
+        ("admin", "/admin"), ("admin-accounts", "/admin/accounts"), ("admin-rules", "/admin/rules"),
+        ("admin-about", "/admin/about"), ("admin-announcements", "/admin/announcements"), ("about", "/about"),
+    ]
+
+    def audit_pages():
+        # A picture posted without a description: its link must still have
+        # a name (on the front page, carol's profile and home).
+        carol_api = Api(args.alpha, args.carol_token)
+        with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "static", "avatar.png"),
+                  "rb") as f:
+            media = carol_api.upload("/api/v2/media", "picture.png", "image/png", f.read())
+        wait_until("the upload is processed",
+                   lambda: carol_api.get(f"/api/v1/media/{media['id']}").get("url") or Pending(media["id"]),
+                   timeout=30, interval=0.25)
+        carol_api.post("/api/v1/statuses", {"status": "A picture with no description", "media_ids": [media["id"]],
+                                             "visibility": "public"})
+        driver, profile = start_chromium(args.work, javascript=True)
+        drivers.append((driver, profile))
+        auditor = Browser(driver, args.alpha, args.screenshots)
+        steps.browser = auditor
+        failures = audit.pages(auditor, "signed-out", signed_out_pages, axe_source)
+        sign_in(auditor, "carol", args.carol_password)
+        failures += audit.pages(auditor, "signed-in", signed_in_pages, axe_source)
+        s["auditor"] = auditor
+        check(not failures, f"{len(failures)} problems:\n  " + "\n  ".join(failures))
+        print(f"({len(signed_out_pages) + len(signed_in_pages)} pages x 2 themes x 2 sizes)", end=" ", flush=True)
+
+    steps.run("every main page, signed out and in, light and dark, desktop and phone: "
+              "axe finds nothing, nothing wider than the window", audit_pages, needs="audit")
+
+    def keyboard():
+        auditor = s["auditor"]
+        auditor.open(f"/@{me}")
+        body = auditor.find("body")
+        body.send_keys(Keys.TAB)
+        focused = auditor.driver.switch_to.active_element
+        check(focused.get_attribute("class") == "skip", "the first Tab does not reach the skip link")
+        ring = auditor.driver.execute_script(
+            "const s = getComputedStyle(document.activeElement); return [s.outlineStyle, s.outlineWidth];")
+        check(ring[0] != "none" and ring[1] != "0px", f"the focused skip link shows no focus ring: {ring}")
+        summary = auditor.wait_for("details.menu > summary", "the profile's menu")
+        summary.click()
+        check(auditor.find("details.menu").get_attribute("open") is not None, "the menu did not open")
+        auditor.driver.switch_to.active_element.send_keys(Keys.ESCAPE)
+        wait_until("Escape closes the menu", lambda: auditor.find("details.menu").get_attribute("open") is None,
+                   timeout=5, interval=0.05)
+        focused = auditor.driver.switch_to.active_element
+        check(focused.tag_name == "summary", f"after Escape, focus is on <{focused.tag_name}>, not the menu's button")
+        # An action keeps focus on its control: mute from the menu, then
+        # the menu's button has focus on the page that comes back (the
+        # menu is closed again, with Unmute inside).
+        summary = auditor.find("details.menu > summary")
+        summary.click()
+        mute = auditor.wait_for("#mute-button", "the mute button in the opened menu")
+        auditor.click_and_load(mute)
+        unmute = auditor.wait_for("#unmute-button", "the unmute button once muted")
+        wait_until("focus is back on the menu's button after the action",
+                   lambda: auditor.driver.switch_to.active_element.tag_name == "summary"
+                   or Pending(auditor.driver.switch_to.active_element.tag_name), timeout=5, interval=0.05)
+        auditor.find("details.menu > summary").click()
+        auditor.click_and_load(unmute)
+
+    steps.run("the keyboard: skip link with a focus ring, Escape closes a menu, focus kept after an action",
+              keyboard, needs="audit")
 
 
 def sign_in(web, login, password):

@@ -23,6 +23,9 @@ pub struct User {
     /// When the e-mail address was confirmed; None while a sign-up waits
     /// for its confirmation link.
     pub confirmed_at: Option<DateTime<Utc>>,
+    /// The account asked search engines to index its pages (Mastodon's
+    /// "include profile page in search engines"; off by default).
+    pub search_engine_indexing: bool,
 }
 
 /// A user with the username of its actor, for listings.
@@ -211,6 +214,20 @@ pub async fn set_sign_up_app(
 pub async fn set_approved(db: impl PgExecutor<'_>, id: i64) -> Result<(), sqlx::Error> {
     sqlx::query("update users set approved = true where id = $1")
         .bind(id)
+        .execute(db)
+        .await
+        .map(drop)
+}
+
+/// Lets search engines index the user's pages, or not.
+pub async fn set_search_engine_indexing(
+    db: impl PgExecutor<'_>,
+    id: i64,
+    on: bool,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("update users set search_engine_indexing = $2 where id = $1")
+        .bind(id)
+        .bind(on)
         .execute(db)
         .await
         .map(drop)

@@ -23,6 +23,8 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, Request, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use tower_http::compression::CompressionLayer;
+use tower_http::compression::predicate::{DefaultPredicate, NotForContentType, Predicate};
 use tower_http::cors::{Any, CorsLayer};
 use tower_http::normalize_path::NormalizePath;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -168,7 +170,35 @@ pub fn router(state: AppState) -> Router {
     // Mastodon (Rails) answers every path with a trailing slash too, and
     // apps rely on it: Mastodon.py asks for `/api/v1/instance/`. The slash
     // goes before routing, so the routes are wrapped rather than layered.
-    Router::new().fallback_service(NormalizePath::trim_trailing_slash(routes))
+    Router::new()
+        .fallback_service(NormalizePath::trim_trailing_slash(routes))
+        .layer(compression())
+}
+
+/// Responses are compressed (br or gzip, as the client accepts) when
+/// compressing gains something: not pictures, video or audio (already
+/// compressed), not archives, not the streaming API (server-sent events
+/// are flushed event by event; WebSockets switch protocols) and not tiny
+/// bodies.
+fn compression() -> CompressionLayer<impl Predicate> {
+    let predicate = DefaultPredicate::new()
+        .and(NotForContentType::const_new("video/"))
+        .and(NotForContentType::const_new("audio/"))
+        .and(NotForContentType::const_new("application/zip"))
+        .and(NotForContentType::const_new("application/gzip"))
+        .and(NotForContentType::const_new("application/octet-stream"))
+        .and(
+            |status: StatusCode,
+             _: axum::http::Version,
+             _: &axum::http::HeaderMap,
+             _: &axum::http::Extensions| { status != StatusCode::SWITCHING_PROTOCOLS },
+        );
+    CompressionLayer::new()
+        .gzip(true)
+        .br(true)
+        .no_deflate()
+        .no_zstd()
+        .compress_when(predicate)
 }
 
 /// An unknown path: JSON, as Mastodon answers; a browser gets a page

@@ -310,6 +310,92 @@ pub async fn set_role(
     Ok(())
 }
 
+/// The roles a staff member may give on the web: those up to their own
+/// (admins give user, moderator or admin; moderators none).
+pub fn assignable_roles(staff: &crate::service::audit::Staff) -> Vec<Role> {
+    use crate::service::audit::Role as Rank;
+    if staff.role < Rank::Admin {
+        return Vec::new();
+    }
+    vec![Role::User, Role::Moderator, Role::Admin]
+}
+
+/// Whether `staff` may change the role of an account whose role is
+/// `target`: an admin, and the account's role is below theirs, so nobody
+/// changes their own role or an equal's or a higher one's. An admin's
+/// role is changed only from the command line (`skein user set-role`),
+/// which stands for the instance's owner, as Mastodon's Owner role is
+/// above its Admin.
+pub fn may_change_role(
+    staff: &crate::service::audit::Staff,
+    target_actor_id: i64,
+    target: &User,
+) -> bool {
+    use crate::service::audit::Role as Rank;
+    staff.role == Rank::Admin
+        && staff.actor_id != Some(target_actor_id)
+        && Rank::of(target) < staff.role
+}
+
+/// An admin gives a local account a role from the admin area
+/// (audit-logged as `user.set_role`). Refused (403, nothing changed) for
+/// moderators, for one's own account, for an account whose role is not
+/// below one's own, and for a role above one's own; a remote account has
+/// no role (404).
+pub async fn assign_role(
+    state: &AppState,
+    staff: &crate::service::audit::Staff,
+    actor_id: i64,
+    role: &str,
+) -> Result<()> {
+    staff.require_admin()?;
+    let role = match role {
+        "user" => Role::User,
+        "moderator" => Role::Moderator,
+        "admin" => Role::Admin,
+        other => {
+            return Err(Error::Validation(format!(
+                "`{other}` is not a role: give user, moderator or admin"
+            )));
+        }
+    };
+    let mut tx = state.db.begin().await?;
+    let actor = db::actors::find_by_id(&mut *tx, actor_id)
+        .await?
+        .filter(|a| a.is_local())
+        .ok_or(Error::NotFound)?;
+    let user = db::users::find_by_actor(&mut *tx, actor.id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    if staff.actor_id == Some(actor.id) {
+        return Err(Error::Forbidden("You cannot change your own role".into()));
+    }
+    if !may_change_role(staff, actor.id, &user) {
+        return Err(Error::Forbidden(
+            "Only the command line (skein user set-role) changes an admin's role".into(),
+        ));
+    }
+    if !assignable_roles(staff).contains(&role) {
+        return Err(Error::Forbidden("This role is above your own".into()));
+    }
+    if user.role == role.as_str() {
+        return Ok(());
+    }
+    db::users::set_role(&mut *tx, user.id, role.as_str()).await?;
+    crate::service::audit::record(
+        &mut tx,
+        state.clock.now(),
+        staff,
+        "user.set_role",
+        "account",
+        &actor.username,
+        serde_json::json!({ "from": user.role, "to": role.as_str() }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 pub async fn list(pool: &PgPool) -> Result<Vec<UserSummary>> {
     Ok(db::users::list(pool).await?)
 }
@@ -608,6 +694,15 @@ pub async fn user_of(state: &AppState, actor: &Actor) -> Result<Option<User>> {
         return Ok(None);
     }
     Ok(db::users::find_by_actor(&state.db, actor.id).await?)
+}
+
+/// Whether search engines may index an account's pages: only a local
+/// account that opted in (remote accounts' pages here are copies; their
+/// own server says whether they are indexed).
+pub async fn search_engine_indexing(state: &AppState, actor: &Actor) -> Result<bool> {
+    Ok(user_of(state, actor)
+        .await?
+        .is_some_and(|u| u.search_engine_indexing && !u.disabled))
 }
 
 /// What someone wrote when signing up, for the staff approving it.

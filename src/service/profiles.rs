@@ -406,6 +406,9 @@ pub struct Privacy {
     pub indexable: bool,
     pub fediverse_sharing: bool,
     pub default_visibility: crate::domain::visibility::Visibility,
+    /// Search engines may index the account's pages (Mastodon's
+    /// "include profile page in search engines").
+    pub search_engine_indexing: bool,
 }
 
 /// Saves the privacy settings: each part that changed, as its own use case
@@ -431,6 +434,10 @@ pub async fn set_privacy(
         ..Default::default()
     };
     crate::service::accounts::set_preferences(state, user, preferences).await?;
+    if user.search_engine_indexing != privacy.search_engine_indexing {
+        db::users::set_search_engine_indexing(&state.db, user.id, privacy.search_engine_indexing)
+            .await?;
+    }
     Ok(())
 }
 

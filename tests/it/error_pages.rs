@@ -246,7 +246,7 @@ async fn the_favicon_and_the_web_app_manifest_are_served_and_linked_from_pages()
         for link in [
             "<link rel=\"manifest\" href=\"/manifest.webmanifest\">",
             "<link rel=\"icon\" href=\"/favicon.ico\" sizes=\"32x32\">",
-            "<link rel=\"icon\" href=\"/static/favicon.svg",
+            "<link rel=\"icon\" href=\"/static/favicon.",
         ] {
             assert!(page.body.contains(link), "{path}: {link}");
         }

@@ -29,6 +29,7 @@ mod filters_lists;
 mod fixtures;
 mod follower_sync;
 mod follows;
+mod front_end;
 mod grouped_notifications;
 mod harness;
 mod http;

@@ -3,7 +3,9 @@
 //! search; moderators suspend, silence, lift either, and approve or reject
 //! sign-ups, also from a report (which resolves it). Reported posts are
 //! deleted from the report queue. Everything goes through
-//! `service::moderation`, audit-logged.
+//! `service::moderation`, audit-logged. Admins give local accounts a role
+//! (user, moderator, admin) below their own rank's reach
+//! (`service::accounts::assign_role`).
 
 use askama::Template;
 use axum::Router;
@@ -23,6 +25,7 @@ use crate::state::AppState;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/admin/accounts", get(list))
+        .route("/admin/accounts/{id}/role", post(assign_role))
         .route("/admin/accounts/{id}/{action}", post(act))
         .route("/admin/posts/{id}/delete", post(delete_post))
 }
@@ -49,6 +52,9 @@ pub struct AccountRow {
     /// A sign-up that has not followed its confirmation link.
     pub unconfirmed: bool,
     pub role: String,
+    /// The roles the viewing admin may give this account: (value, label,
+    /// current); empty when its role is not theirs to change.
+    pub roles: Vec<(&'static str, &'static str, bool)>,
     pub joined: String,
     /// Why a pending sign-up wants to join.
     pub reason: String,
@@ -117,6 +123,15 @@ async fn list(
                 .unwrap_or_default(),
             _ => String::new(),
         };
+        let roles = match &user {
+            Some(u) if accounts::may_change_role(&staff.staff, actor.id, u) => {
+                accounts::assignable_roles(&staff.staff)
+                    .into_iter()
+                    .map(|r| (r.as_str(), role_label(r), r.as_str() == u.role))
+                    .collect()
+            }
+            _ => Vec::new(),
+        };
         accounts.push(AccountRow {
             view: make.account(&presenter.account(actor).await?),
             local: actor.is_local(),
@@ -127,6 +142,7 @@ async fn list(
             pending,
             unconfirmed: user.as_ref().is_some_and(|u| u.confirmed_at.is_none()),
             role: user.map(|u| u.role).unwrap_or_default(),
+            roles,
             joined: actor.created_at.format("%Y-%m-%d").to_string(),
             reason,
         });
@@ -143,6 +159,37 @@ async fn list(
         accounts,
         next,
     })
+}
+
+fn role_label(role: accounts::Role) -> &'static str {
+    match role {
+        accounts::Role::User => "User",
+        accounts::Role::Moderator => "Moderator",
+        accounts::Role::Admin => "Admin",
+    }
+}
+
+#[derive(Deserialize)]
+pub struct RoleForm {
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    back: String,
+}
+
+/// `POST /admin/accounts/{id}/role`: an admin gives a local account a
+/// role (`service::accounts::assign_role` says who may).
+async fn assign_role(
+    State(state): State<AppState>,
+    staff: StaffSession,
+    Path(raw): Path<String>,
+    axum::Form(form): axum::Form<RoleForm>,
+) -> WebResult {
+    staff.me.check(&form.csrf_token)?;
+    accounts::assign_role(&state, &staff.staff, id(&raw)?, form.role.trim()).await?;
+    Ok(see_other(local_path(&form.back, "/admin/accounts")))
 }
 
 #[derive(Deserialize)]

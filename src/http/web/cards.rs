@@ -52,6 +52,25 @@ pub struct MediaView {
     pub url: String,
     pub preview: String,
     pub alt: String,
+    /// The preview's size in pixels (0 when unknown), so that the page
+    /// keeps its place while the picture loads.
+    pub width: u64,
+    pub height: u64,
+}
+
+/// A picture's size from an attachment's `meta` (its preview's, else the
+/// original's): (width, height), zeros when unknown.
+fn media_size(meta: &serde_json::Value) -> (u64, u64) {
+    for which in ["small", "original"] {
+        let size = &meta[which];
+        if let (Some(w), Some(h)) = (size["width"].as_u64(), size["height"].as_u64())
+            && w > 0
+            && h > 0
+        {
+            return (w, h);
+        }
+    }
+    (0, 0)
 }
 
 /// A post's link preview, as Threads shows it: the picture on top, the
@@ -283,7 +302,10 @@ impl Cards {
                 .iter()
                 .filter_map(|m| {
                     let url = web_url(m.url.as_deref()?)?;
+                    let (width, height) = media_size(&m.meta);
                     Some(MediaView {
+                        width,
+                        height,
                         kind: m.kind.clone(),
                         preview: m
                             .preview_url

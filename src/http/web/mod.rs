@@ -220,7 +220,7 @@ fn chrome(state: &AppState, session: Option<&Session>, parts: &Parts) -> Chrome 
                 .actor
                 .avatar_url
                 .clone()
-                .unwrap_or_else(|| "/static/avatar.png".into()),
+                .unwrap_or_else(|| crate::http::statics::url("avatar.png")),
             staff: Role::of(&s.user) >= Role::Moderator && !s.user.disabled,
         }),
         csrf_token: session.map(|s| s.csrf_token.clone()).unwrap_or_default(),

@@ -169,7 +169,8 @@ pub async fn post_page(state: &AppState, web: Web, author: &Actor, post: &Post) 
         chrome: web.chrome,
         title,
         ap_id: post.ap_id.clone(),
-        noindex: post.visibility != Visibility::Public || !author.indexable,
+        noindex: post.visibility != Visibility::Public
+            || !crate::service::accounts::search_engine_indexing(state, author).await?,
         og,
         ancestors,
         focus,

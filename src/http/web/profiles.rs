@@ -255,7 +255,7 @@ pub async fn profile_page(state: &AppState, web: Web, actor: &Actor, q: ProfileQ
         posts,
         older,
         og_url,
-        noindex: !actor.indexable,
+        noindex: !crate::service::accounts::search_engine_indexing(state, actor).await?,
         controls,
         description: cards::excerpt(&cards::text_of(&account.note)),
         mute_durations: &MUTE_DURATIONS,

@@ -77,7 +77,7 @@ pub async fn profile_form(
         avatar: actor
             .avatar_url
             .clone()
-            .unwrap_or_else(|| "/static/avatar.png".into()),
+            .unwrap_or_else(|| crate::http::statics::url("avatar.png")),
         header: actor.header_url.clone(),
         own_avatar: actor.avatar_url.is_some(),
         fields: field_rows(&fields),
@@ -171,7 +171,7 @@ pub async fn profile(
                 avatar: actor
                     .avatar_url
                     .clone()
-                    .unwrap_or_else(|| "/static/avatar.png".into()),
+                    .unwrap_or_else(|| crate::http::statics::url("avatar.png")),
                 header: actor.header_url.clone(),
                 own_avatar: actor.avatar_url.is_some(),
                 fields: field_rows(&form.fields()),
@@ -193,6 +193,7 @@ struct PrivacyPage {
     locked: bool,
     indexable: bool,
     fediverse_sharing: bool,
+    search_engine_indexing: bool,
     /// (value, label, selected)
     visibilities: Vec<(&'static str, &'static str, bool)>,
 }
@@ -207,6 +208,7 @@ pub async fn privacy_form(me: SignedIn, Query(q): Query<Saved>) -> WebResult {
         locked: me.actor().manually_approves_followers,
         indexable: me.actor().indexable,
         fediverse_sharing: user.federating,
+        search_engine_indexing: user.search_engine_indexing,
         visibilities: [
             ("public", "Public"),
             ("unlisted", "Quiet public"),
@@ -230,6 +232,8 @@ pub struct PrivacyForm {
     #[serde(default)]
     fediverse_sharing: Option<String>,
     #[serde(default)]
+    search_engine_indexing: Option<String>,
+    #[serde(default)]
     default_visibility: String,
 }
 
@@ -247,6 +251,7 @@ pub async fn privacy(
         locked: checked(&form.locked),
         indexable: checked(&form.indexable),
         fediverse_sharing: checked(&form.fediverse_sharing),
+        search_engine_indexing: checked(&form.search_engine_indexing),
         default_visibility,
     };
     profiles::set_privacy(&state, me.user(), me.actor(), privacy).await?;
