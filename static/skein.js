@@ -158,7 +158,6 @@
     area.parentNode.insertBefore(list, area.nextSibling);
     area.setAttribute("aria-autocomplete", "list");
     area.setAttribute("aria-controls", id);
-    area.setAttribute("aria-expanded", "false");
     var timer = null;
     var asked = 0;
     var token = null;
@@ -167,7 +166,6 @@
       list.hidden = true;
       list.textContent = "";
       selected = -1;
-      area.setAttribute("aria-expanded", "false");
       area.removeAttribute("aria-activedescendant");
     }
     function select(i) {
@@ -204,7 +202,6 @@
       });
       if (values.length) {
         list.hidden = false;
-        area.setAttribute("aria-expanded", "true");
         select(0);
       } else {
         hide();
