@@ -116,8 +116,10 @@ async fn the_token_opens_metrics_of_requests_inbox_activities_and_queues() {
             &[("type", "Follow"), ("outcome", outcome)],
         )
     };
-    assert_eq!(inbox(&after, "refused") - inbox(&before, "refused"), 1.0);
-    assert_eq!(inbox(&after, "applied") - inbox(&before, "applied"), 1.0);
+    // The recorder is the test process's: tests running beside this one
+    // may count Follows too, so at least this test's own are there.
+    assert!(inbox(&after, "refused") - inbox(&before, "refused") >= 1.0);
+    assert!(inbox(&after, "applied") - inbox(&before, "applied") >= 1.0);
     assert!(
         value(
             &after,
