@@ -1049,18 +1049,18 @@ def run(args, steps, drivers):
         ring = auditor.driver.execute_script(
             "const s = getComputedStyle(document.activeElement); return [s.outlineStyle, s.outlineWidth];")
         check(ring[0] != "none" and ring[1] != "0px", f"the focused skip link shows no focus ring: {ring}")
-        summary = auditor.wait_for("details.menu > summary", "the profile's menu")
+        summary = auditor.wait_for("main details.menu > summary", "the profile's menu")
         summary.click()
-        check(auditor.find("details.menu").get_attribute("open") is not None, "the menu did not open")
+        check(auditor.find("main details.menu").get_attribute("open") is not None, "the menu did not open")
         auditor.driver.switch_to.active_element.send_keys(Keys.ESCAPE)
-        wait_until("Escape closes the menu", lambda: auditor.find("details.menu").get_attribute("open") is None,
+        wait_until("Escape closes the menu", lambda: auditor.find("main details.menu").get_attribute("open") is None,
                    timeout=5, interval=0.05)
         focused = auditor.driver.switch_to.active_element
         check(focused.tag_name == "summary", f"after Escape, focus is on <{focused.tag_name}>, not the menu's button")
         # An action keeps focus on its control: mute from the menu, then
         # the menu's button has focus on the page that comes back (the
         # menu is closed again, with Unmute inside).
-        summary = auditor.find("details.menu > summary")
+        summary = auditor.find("main details.menu > summary")
         summary.click()
         mute = auditor.wait_for("#mute-button", "the mute button in the opened menu")
         auditor.click_and_load(mute)
@@ -1068,7 +1068,7 @@ def run(args, steps, drivers):
         wait_until("focus is back on the menu's button after the action",
                    lambda: auditor.driver.switch_to.active_element.tag_name == "summary"
                    or Pending(auditor.driver.switch_to.active_element.tag_name), timeout=5, interval=0.05)
-        auditor.find("details.menu > summary").click()
+        auditor.find("main details.menu > summary").click()
         auditor.click_and_load(unmute)
 
     steps.run("the keyboard: skip link with a focus ring, Escape closes a menu, focus kept after an action",
