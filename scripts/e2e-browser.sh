@@ -15,6 +15,11 @@
 # passed on to browser.py (e.g. `--skip notifications,settings` while a page
 # is being built; CI passes none). Exit status 0 when every step passes.
 #
+# Then scripts/e2e-lighthouse.sh runs Lighthouse over https on the front
+# page, a profile, a post and /home, as a phone and as a desktop, with the
+# same binary (every category must score 95 or more); `--skip lighthouse`
+# leaves it out.
+#
 # axe-core (the accessibility checker run on every main page) comes from
 # npm, pinned by scripts/e2e/axe/package-lock.json and installed with
 # `npm ci` under target/e2e-browser/axe. SKEIN_BIN names a skein binary to
@@ -126,4 +131,14 @@ if ! "$venv/bin/python" scripts/e2e/browser.py \
     echo "--- alpha log (last 40 lines)"; tail -n 40 "$work/alpha.log"
     echo "--- beta log (last 40 lines)"; tail -n 40 "$work/beta.log"
     exit 1
+fi
+
+# Lighthouse is not a browser.py step: take it out of the arguments passed
+# on, and run it unless it was skipped.
+lighthouse=1
+for arg in "$@"; do
+    case "$arg" in *lighthouse*) lighthouse= ;; esac
+done
+if [ -n "$lighthouse" ]; then
+    SKEIN_BIN="$skein" bash scripts/e2e-lighthouse.sh
 fi

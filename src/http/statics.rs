@@ -177,8 +177,12 @@ fn unversioned(content_type: &'static str, body: Vec<u8>) -> impl IntoResponse {
 
 /// `GET /robots.txt`: crawlers may read public pages (each says
 /// `noindex` unless its account opted in); they are kept out of the
-/// media proxy, the interaction and sign-in pages, the signed-in areas,
-/// forms' endpoints and the APIs, as Mastodon's file does for its own.
+/// media proxy, the interaction and sign-in pages, forms' endpoints, the
+/// APIs and search results. The signed-in areas (`/home`, settings, the
+/// admin area) are not listed: a crawler is only ever sent from them to the
+/// sign-in page, which is, and listing them would mark the pages a browser
+/// shows as blocked from indexing (Lighthouse's SEO check), as Mastodon's
+/// own file does not.
 async fn robots() -> Response {
     const ROBOTS: &str = "\
 User-agent: *
@@ -188,12 +192,6 @@ Disallow: /auth/
 Disallow: /oauth/
 Disallow: /api/
 Disallow: /web/
-Disallow: /admin
-Disallow: /settings
-Disallow: /home
-Disallow: /notifications
-Disallow: /bookmarks
-Disallow: /compose
 Disallow: /search
 ";
     (

@@ -200,6 +200,10 @@ async fn static_files_are_linked_by_content_hash_and_cached_for_good() {
         !robots.contains("Disallow: /\n"),
         "public pages stay crawlable"
     );
+    assert!(
+        !robots.contains("Disallow: /home"),
+        "/home is not marked as blocked from indexing"
+    );
 }
 
 const NOINDEX: &str = r#"<meta name="robots" content="noindex">"#;
@@ -278,7 +282,22 @@ async fn pages_of_accounts_that_did_not_opt_in_say_noindex() {
     assert!(stored);
     let profile = page("/@alice".into()).await;
     assert!(!profile.contains(NOINDEX));
-    assert!(profile.contains(r#"<meta name="description" content=""#));
+    assert_eq!(
+        profile
+            .matches(r#"<meta name="description" content=""#)
+            .count(),
+        1,
+        "one description, the profile's"
+    );
+    // Signed-in pages describe themselves too (the instance's words), once.
+    let home = browser.get("/home").await;
+    assert_eq!(
+        home.body
+            .matches(r#"<meta name="description" content=""#)
+            .count(),
+        1
+    );
+    assert!(!home.body.contains(NOINDEX));
     assert!(!page(public_page.clone()).await.contains(NOINDEX));
     // An unlisted post is never indexed.
     assert!(page(unlisted_page).await.contains(NOINDEX));
