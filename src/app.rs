@@ -240,6 +240,9 @@ impl Application {
             ..
         } = self;
         let role = state.config.role;
+        workers.push(tokio::spawn(crate::memory::give_back_periodically(
+            shutdown.clone(),
+        )));
         // Streaming connections close when the listener stops, at shutdown.
         let changes = tokio::spawn(streaming::listener::run(
             state.clone(),

@@ -25,10 +25,13 @@ pub mod jobs;
 pub mod mail;
 /// The Mastodon client API's entities and their presenter.
 pub mod mastodon;
+/// Memory handed back to the operating system after bursts (glibc arenas).
+pub mod memory;
 /// Outbound HTTP with address, scheme, redirect, time and size rules.
 pub mod net;
-/// In-memory rate limits on the injectable clock.
+/// The Prometheus metrics: counters, histograms and the text exposition.
 pub mod prometheus;
+/// In-memory rate limits on the injectable clock.
 pub mod ratelimit;
 /// Use cases, each owning its transaction.
 pub mod service;

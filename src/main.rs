@@ -233,6 +233,7 @@ fn main() -> ExitCode {
         }
     };
     skein::telemetry::init(&config.log);
+    skein::memory::configure();
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(e) => {
