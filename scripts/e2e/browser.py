@@ -6,13 +6,13 @@ composer (collapsed to "Start a thread…"; the character counter must move
 as she types: the page's script runs), replies to her post from its page, likes it, searches
 @bob@beta.test:PORT in the search box, opens the result and follows him.
 bob (beta, a token from `skein token create`) then posts, and the test waits
-for that post on alice's /home. bob follows alice and likes her post, and
+for that post on alice's /home (Following). bob follows alice and likes her post, and
 alice reads her notifications; she edits her profile in the settings. She
 uses the icon bar (named icons, one header row whatever the instance name's
 length, at the bottom on a phone), opens the composer as a sheet from it
 (Escape closes it) and writes a three-post thread (a reply chain, checked
-through the API; the feed shows it on top), and opens For you, Explore
-and every Activity tab. A
+through the API; the feed shows it on top), and opens For you (where
+/home opens), Explore and every Activity tab. A
 second browser with JavaScript turned off signs carol in and posts: every
 page works without scripts. The first session's console must show no
 uncaught script error. A third signs carol (alpha's admin) in on a phone's
@@ -609,9 +609,10 @@ def run(args, steps, drivers):
     # --- reply and like on the post page ---------------------------------------
 
     def reply():
-        web.open("/home")
+        # Following: For you, where /home opens, leaves one's own posts out.
+        web.open("/home?tab=following")
         card = web.post_card(s["post_text"])
-        check(card is not None, "the post is gone from /home")
+        check(card is not None, "the post is gone from /home?tab=following")
         links = [a for a in web.find_all("a", within=card) if (a.get_attribute("href") or "").endswith("#reply")]
         check(links, f"the card has no reply link (…#reply) {web.describe()}")
         web.click_and_load(links[0])
@@ -699,9 +700,8 @@ def run(args, steps, drivers):
     def bob_posts():
         text = "Fresh from beta, for alice's home"
         bob.post("/api/v1/statuses", {"status": text, "visibility": "public"})
-        if not web.path().startswith("/home"):
-            web.open("/home")
-        card = web.reload_until("bob's new post on /home", lambda: web.post_card(text))
+        web.open("/home?tab=following")
+        card = web.reload_until("bob's new post on /home?tab=following", lambda: web.post_card(text))
         check(bob_acct.split(":")[0] in card.text, f"the card does not name {bob_acct}: {card.text!r}")
         web.screenshot("03-home")
         with web.phone():
@@ -853,9 +853,10 @@ def run(args, steps, drivers):
         s["thread"] = chain
 
     def for_you_and_explore():
-        web.open("/home?tab=for_you")
+        # /home opens on For you, as Threads does.
+        web.open("/home")
         current = web.find_all("nav.feed-tabs a[aria-current='page']")
-        check(current and current[0].text.strip() == "For you", f"For you is not the current tab {web.describe()}")
+        check(current and current[0].text.strip() == "For you", f"/home does not open on For you {web.describe()}")
         check(web.find_all("#for-you-ranking"), "the For you tab does not explain its ranking")
         web.screenshot("19-for-you")
         web.open("/explore")

@@ -261,6 +261,40 @@ pub async fn upsert_remote(
     .await
 }
 
+/// Replaces a remote actor's custom emoji (shortcode, image URL) with
+/// those of its latest document; none are kept for a server whose media
+/// are rejected.
+pub async fn replace_emojis(
+    db: &mut sqlx::PgConnection,
+    actor_id: i64,
+    emojis: &[(String, String)],
+) -> Result<(), sqlx::Error> {
+    sqlx::query("delete from actor_emojis where actor_id = $1")
+        .bind(actor_id)
+        .execute(&mut *db)
+        .await?;
+    if emojis.is_empty() {
+        return Ok(());
+    }
+    let (codes, urls): (Vec<String>, Vec<String>) = emojis.iter().cloned().unzip();
+    sqlx::query(
+        "insert into actor_emojis (actor_id, shortcode, url)
+         select $1, e.shortcode, e.url
+         from unnest($2::text[], $3::text[]) as e (shortcode, url)
+         join actors a on a.id = $1 and a.domain is not null
+         where not exists (select 1 from domain_blocks b
+                           where domain_covers(a.domain, b.domain)
+                             and (b.reject_media or b.severity = 'suspend'))
+         on conflict do nothing",
+    )
+    .bind(actor_id)
+    .bind(&codes)
+    .bind(&urls)
+    .execute(&mut *db)
+    .await
+    .map(drop)
+}
+
 pub async fn mark_gone(
     db: impl PgExecutor<'_>,
     id: i64,

@@ -273,7 +273,7 @@ pub async fn purge_actors(
 
 /// What rejecting media from `domain` does to what is stored, as in
 /// Mastodon: the attachments and custom emoji of its accounts' posts go,
-/// and so do their avatars and headers.
+/// and so do their avatars, headers and their profiles' custom emoji.
 pub async fn drop_media(db: &mut PgConnection, domain: &str) -> Result<u64, sqlx::Error> {
     let attachments = sqlx::query(
         "delete from attachments m using posts p, actors a
@@ -287,6 +287,14 @@ pub async fn drop_media(db: &mut PgConnection, domain: &str) -> Result<u64, sqlx
     sqlx::query(
         "delete from post_emojis e using posts p, actors a
          where e.post_id = p.id and p.author_id = a.id
+           and a.domain is not null and domain_covers(a.domain, $1)",
+    )
+    .bind(domain)
+    .execute(&mut *db)
+    .await?;
+    sqlx::query(
+        "delete from actor_emojis e using actors a
+         where e.actor_id = a.id
            and a.domain is not null and domain_covers(a.domain, $1)",
     )
     .bind(domain)

@@ -273,6 +273,37 @@ pub struct Filter {
     pub from_actor_id: Option<i64>,
     /// Also the notifications the recipient's policy filtered.
     pub include_filtered: bool,
+    /// Only notifications about replies to the recipient's posts
+    /// (`Some(true)`) or only the others (`Some(false)`): the web's Replies
+    /// and Mentions tabs.
+    pub replies: Option<bool>,
+    /// Only from accounts with a verified profile link (the web's Verified
+    /// tab).
+    pub verified_senders: bool,
+}
+
+impl Filter {
+    /// The conditions `replies` and `verified_senders` add, as text (fixed
+    /// choices, nothing bound), so that a page is narrowed before its limit
+    /// and comes full.
+    fn narrowing(&self) -> String {
+        let mut sql = String::new();
+        if let Some(replies) = self.replies {
+            let not = if replies { "" } else { "not " };
+            sql.push_str(&format!(
+                " and {not}exists (select 1 from posts rp join posts par on par.id = rp.in_reply_to_id
+                                   where rp.id = n.post_id and par.author_id = $1)"
+            ));
+        }
+        if self.verified_senders {
+            sql.push_str(
+                " and exists (select 1 from actors va
+                              cross join lateral jsonb_array_elements(va.fields) vf
+                              where va.id = n.from_actor_id and vf->>'verified_at' is not null)",
+            );
+        }
+        sql
+    }
 }
 
 /// What the recipient (`$1`) is shown: nothing from accounts it mutes with
@@ -328,7 +359,7 @@ pub async fn page(
     let order = if ascending { "asc" } else { "desc" };
     let sql = shown_sql(
         "n.*",
-        &format!("order by n.id {order} limit $4"),
+        &format!("{} order by n.id {order} limit $4", filter.narrowing()),
         filter.include_filtered,
     );
     let mut rows: Vec<Notification> = sqlx::query_as(&sql)
@@ -382,7 +413,7 @@ pub async fn count_after(
         "select count(*) from ({}) shown",
         shown_sql(
             "n.id",
-            "order by n.id desc limit $4",
+            &format!("{} order by n.id desc limit $4", filter.narrowing()),
             filter.include_filtered
         )
     );
@@ -488,23 +519,25 @@ const GROUP_OF: &str =
 /// Mastodon's `paginate_groups`: the newest (oldest with `ascending`)
 /// shown notification of each group within the bounds, one group after
 /// the other, at most `$4` groups; binds as `shown_sql`'s, and `$8`.
-fn group_walk(ascending: bool, include_filtered: bool) -> String {
+fn group_walk(ascending: bool, filter: &Filter) -> String {
     let (order, step) = if ascending {
         ("asc", ">")
     } else {
         ("desc", "<")
     };
+    let narrowing = filter.narrowing();
     let first = shown_sql(
         &format!("n.*, array[{GROUP_OF}] as groups"),
-        &format!("order by n.id {order} limit 1"),
-        include_filtered,
+        &format!("{narrowing} order by n.id {order} limit 1"),
+        filter.include_filtered,
     );
     let next = shown_sql(
         "n.*",
         &format!(
-            "and n.id {step} wt.id and {GROUP_OF} <> all(wt.groups) order by n.id {order} limit 1"
+            "{narrowing} and n.id {step} wt.id and {GROUP_OF} <> all(wt.groups)
+             order by n.id {order} limit 1"
         ),
-        include_filtered,
+        filter.include_filtered,
     );
     format!(
         "with recursive walk as (
@@ -534,7 +567,7 @@ pub async fn group_page(
     let order = if ascending { "asc" } else { "desc" };
     let sql = format!(
         "{} select * from walk order by id {order} limit $4",
-        group_walk(ascending, filter.include_filtered)
+        group_walk(ascending, filter)
     );
     let mut rows: Vec<Notification> = sqlx::query_as(&sql)
         .bind(recipient_id)
@@ -564,10 +597,7 @@ pub async fn count_groups_after(
     grouped: &[NotificationKind],
     now: DateTime<Utc>,
 ) -> Result<i64, sqlx::Error> {
-    let sql = format!(
-        "{} select count(*) from walk",
-        group_walk(true, filter.include_filtered)
-    );
+    let sql = format!("{} select count(*) from walk", group_walk(true, filter));
     sqlx::query_scalar(&sql)
         .bind(recipient_id)
         .bind(None::<i64>)

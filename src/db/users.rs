@@ -233,6 +233,22 @@ pub async fn set_search_engine_indexing(
         .map(drop)
 }
 
+/// Whether search engines may index each of these local actors' pages
+/// (opted in and not disabled), by actor id; actors without a user row
+/// (remote ones) are not in the answer. One query for a page of accounts.
+pub async fn search_engine_indexing_of(
+    db: impl PgExecutor<'_>,
+    actor_ids: &[i64],
+) -> Result<Vec<(i64, bool)>, sqlx::Error> {
+    sqlx::query_as(
+        "select actor_id, search_engine_indexing and not disabled
+         from users where actor_id = any($1)",
+    )
+    .bind(actor_ids)
+    .fetch_all(db)
+    .await
+}
+
 /// Sets a user's role (`user`, `moderator`, `admin`).
 pub async fn set_role(db: impl PgExecutor<'_>, id: i64, role: &str) -> Result<(), sqlx::Error> {
     sqlx::query("update users set role = $2 where id = $1")

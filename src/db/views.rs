@@ -152,6 +152,21 @@ pub async fn emojis(
     .await
 }
 
+/// The custom emoji of remote accounts' profiles: (actor id, shortcode,
+/// url).
+pub async fn actor_emojis(
+    db: impl PgExecutor<'_>,
+    actor_ids: &[i64],
+) -> Result<Vec<(i64, String, String)>, sqlx::Error> {
+    sqlx::query_as(
+        "select actor_id, shortcode, url from actor_emojis
+         where actor_id = any($1) order by actor_id, shortcode",
+    )
+    .bind(actor_ids)
+    .fetch_all(db)
+    .await
+}
+
 pub async fn polls(db: impl PgExecutor<'_>, post_ids: &[i64]) -> Result<Vec<Poll>, sqlx::Error> {
     sqlx::query_as("select * from polls where post_id = any($1)")
         .bind(post_ids)

@@ -186,6 +186,9 @@ pub struct RemoteActor {
     pub avatar_url: Option<String>,
     pub header_url: Option<String>,
     pub fields: Vec<crate::db::actors::ProfileField>,
+    /// The custom emoji of its name, bio and fields (`Emoji` tags):
+    /// shortcode and image URL.
+    pub emojis: Vec<(String, String)>,
     pub also_known_as: Vec<String>,
     pub moved_to: Option<String>,
     pub published: Option<chrono::DateTime<chrono::Utc>>,
@@ -208,6 +211,8 @@ const MAX_FIELDS: usize = 50;
 const MAX_FIELD_TEXT: usize = 2047;
 const MAX_SUMMARY: usize = 20_000;
 const MAX_ALIASES: usize = 256;
+/// Custom emoji kept per actor (names, bios and fields use a few).
+const MAX_EMOJIS: usize = 100;
 
 fn string<'a>(doc: &'a Value, key: &str) -> Option<&'a str> {
     doc.get(key)
@@ -330,6 +335,15 @@ pub fn parse_remote(doc: &Value, expected_id: &str) -> Result<RemoteActor, Actor
             .collect(),
         _ => Vec::new(),
     };
+    let tags: Vec<&Value> = match doc.get("tag") {
+        Some(Value::Array(items)) => items.iter().collect(),
+        Some(item @ Value::Object(_)) => vec![item],
+        _ => Vec::new(),
+    };
+    let emojis = crate::federation::inbound::post::emojis(&tags)
+        .into_iter()
+        .take(MAX_EMOJIS)
+        .collect();
     let url = match doc.get("url") {
         Some(Value::String(s)) => http_url(Some(s)),
         Some(other) => image_url(Some(other)),
@@ -375,6 +389,7 @@ pub fn parse_remote(doc: &Value, expected_id: &str) -> Result<RemoteActor, Actor
         avatar_url: image_url(doc.get("icon")),
         header_url: image_url(doc.get("image")),
         fields,
+        emojis,
         also_known_as,
         moved_to: http_url(string(doc, "movedTo")),
         published: string(doc, "published")
@@ -444,6 +459,34 @@ mod tests {
                 .value
                 .contains("rel=\"nofollow noopener noreferrer\"")
         );
+    }
+
+    #[test]
+    fn emoji_tags_are_read_with_their_shortcode_and_image() {
+        let mut emily = doc();
+        emily["name"] = json!("Emily :blobcat:");
+        emily["tag"] = json!([
+            { "type": "Emoji", "name": ":blobcat:",
+              "icon": { "type": "Image", "url": "https://remote.example/emoji/blobcat.png" } },
+            { "type": "Emoji", "name": ":bad code:",
+              "icon": { "type": "Image", "url": "https://remote.example/emoji/bad.png" } },
+            { "type": "Emoji", "name": ":nourl:" },
+            { "type": "Hashtag", "name": "#cats", "href": "https://remote.example/tags/cats" },
+        ]);
+        let actor = parse_remote(&emily, "https://remote.example/users/emily").expect("valid");
+        assert_eq!(
+            actor.emojis,
+            [(
+                "blobcat".to_string(),
+                "https://remote.example/emoji/blobcat.png".to_string()
+            )]
+        );
+        // One tag may come as an object rather than an array.
+        emily["tag"] = json!({ "type": "Emoji", "name": ":wave:",
+                               "icon": { "url": "https://remote.example/emoji/wave.png" } });
+        let actor = parse_remote(&emily, "https://remote.example/users/emily").expect("valid");
+        assert_eq!(actor.emojis.len(), 1);
+        assert_eq!(actor.emojis[0].0, "wave");
     }
 
     #[test]

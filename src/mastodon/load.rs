@@ -18,17 +18,25 @@ use crate::service::remote_media::{self, Shown};
 use crate::state::AppState;
 
 /// What accounts show besides their rows: counts, the accounts they
-/// moved to, and the cached copies of remote avatars and headers.
+/// moved to, the cached copies of remote avatars, headers and emoji, the
+/// custom emoji of names and bios, and local accounts' search-engine
+/// preference.
 #[derive(Debug, Default)]
 pub struct AccountFacts {
     pub stats: HashMap<i64, db::views::AccountStats>,
     /// The accounts moved to, by ActivityPub id (those Skein knows).
     pub moved: HashMap<String, Actor>,
-    /// Remote avatars and headers cached here, by remote URL.
+    /// Remote avatars, headers and emoji cached here, by remote URL.
     pub media: HashMap<String, Shown>,
-    /// The instance's custom emoji that local accounts' names, bios and
-    /// fields use, by actor id.
+    /// The custom emoji of accounts' names, bios and fields, by actor id:
+    /// for local accounts the instance's own that they use, for remote
+    /// ones those their actor documents carry (the cached copy when there
+    /// is one, as for posts' emoji).
     pub emojis: HashMap<i64, Vec<e::CustomEmoji>>,
+    /// Whether search engines may index each local account's pages (its
+    /// user's preference), by actor id; Mastodon's `noindex` is the
+    /// opposite.
+    pub indexed: HashMap<i64, bool>,
 }
 
 /// One of the instance's own custom emoji as Mastodon's entity.
@@ -56,11 +64,12 @@ fn emojis_in(state: &AppState, found: &[CustomEmoji], texts: &[&str]) -> Vec<e::
         .collect()
 }
 
-/// Four queries at most: the accounts moved to (only when one has moved),
-/// then the counts of all of them, then the cached copies of remote
-/// accounts' avatars and headers (only when there are remote ones), then
-/// the custom emoji local accounts use (only when one writes a
-/// `:shortcode:`).
+/// Six queries at most: the accounts moved to (only when one has moved),
+/// then the counts of all of them, then remote accounts' custom emoji and
+/// the cached copies of their avatars, headers and emoji (only when there
+/// are remote ones), then the custom emoji local accounts use (only when
+/// one writes a `:shortcode:`) and local accounts' search-engine
+/// preference (only when there are local ones).
 pub async fn accounts(state: &AppState, actors: &[Actor]) -> Result<AccountFacts> {
     let targets: Vec<String> = unique_by(actors.iter().filter_map(|a| a.moved_to.clone()));
     let moved = if targets.is_empty() {
@@ -74,12 +83,25 @@ pub async fn accounts(state: &AppState, actors: &[Actor]) -> Result<AccountFacts
     } else {
         db::views::account_stats(&state.db, &ids).await?
     };
+    let remote_ids = unique_by(
+        actors
+            .iter()
+            .chain(&moved)
+            .filter(|a| !a.is_local())
+            .map(|a| a.id),
+    );
+    let remote_emojis = if remote_ids.is_empty() {
+        Vec::new()
+    } else {
+        db::views::actor_emojis(&state.db, &remote_ids).await?
+    };
     let images = unique_by(
         actors
             .iter()
             .chain(&moved)
             .filter(|a| !a.is_local())
-            .flat_map(|a| a.avatar_url.iter().chain(&a.header_url).cloned()),
+            .flat_map(|a| a.avatar_url.iter().chain(&a.header_url).cloned())
+            .chain(remote_emojis.iter().map(|(_, _, url)| url.clone())),
     );
     let media = remote_media::shown(state, images).await?;
     let local: Vec<&Actor> = actors
@@ -87,12 +109,21 @@ pub async fn accounts(state: &AppState, actors: &[Actor]) -> Result<AccountFacts
         .chain(&moved)
         .filter(|a| a.is_local())
         .collect();
+    let local_ids = unique_by(local.iter().map(|a| a.id));
+    let indexed = if local_ids.is_empty() {
+        HashMap::new()
+    } else {
+        db::users::search_engine_indexing_of(&state.db, &local_ids)
+            .await?
+            .into_iter()
+            .collect()
+    };
     let texts: Vec<&str> = local
         .iter()
         .flat_map(|a| custom_emoji::account_texts(a))
         .collect();
     let found = custom_emoji::used_in(&state.db, &texts).await?;
-    let emojis = if found.is_empty() {
+    let mut emojis: HashMap<i64, Vec<e::CustomEmoji>> = if found.is_empty() {
         HashMap::new()
     } else {
         local
@@ -104,11 +135,22 @@ pub async fn accounts(state: &AppState, actors: &[Actor]) -> Result<AccountFacts
             .filter(|(_, emojis)| !emojis.is_empty())
             .collect()
     };
+    for (actor_id, shortcode, url) in remote_emojis {
+        let url = media.get(&url).map_or(url, |m| m.url.clone());
+        emojis.entry(actor_id).or_default().push(e::CustomEmoji {
+            shortcode,
+            static_url: url.clone(),
+            url,
+            visible_in_picker: false,
+            category: None,
+        });
+    }
     Ok(AccountFacts {
         stats,
         moved: moved.into_iter().map(|a| (a.ap_id.clone(), a)).collect(),
         media,
         emojis,
+        indexed,
     })
 }
 

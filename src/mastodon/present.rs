@@ -103,7 +103,11 @@ fn bare_account(
         group: actor.kind == "Group",
         discoverable: Some(actor.discoverable),
         indexable: actor.indexable,
-        noindex: actor.is_local().then_some(!actor.indexable),
+        // The user's "opt out of search engine indexing" (Mastodon's
+        // `noindex`), not `indexable` (full-text search); local only.
+        noindex: actor
+            .is_local()
+            .then(|| !facts.indexed.get(&actor.id).copied().unwrap_or(false)),
         hide_collections: None,
         moved: None,
         suspended: actor.gone_at.is_some().then_some(true),
@@ -1049,10 +1053,22 @@ mod tests {
         assert_eq!(moved.statuses_count, 0, "counts it has none of are zero");
         assert!(moved.moved.is_none());
 
+        assert_eq!(
+            account.noindex, None,
+            "remote accounts have no such preference"
+        );
+
+        // `noindex` is the user's search-engine preference, whatever
+        // `indexable` says.
         let local = actor(3, "bo", None);
         let shown = super::account(&view, &local, &AccountFacts::default());
         assert_eq!(shown.acct, "bo");
         assert_eq!(shown.url, urls.profile_page("bo"));
+        assert!(shown.indexable);
+        assert_eq!(shown.noindex, Some(true));
+        let mut facts = AccountFacts::default();
+        facts.indexed.insert(3, true);
+        assert_eq!(super::account(&view, &local, &facts).noindex, Some(false));
     }
 
     #[test]

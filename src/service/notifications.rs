@@ -45,6 +45,8 @@ pub fn filter(
         kinds: (kinds.len() < NotificationKind::ALL.len()).then_some(kinds),
         from_actor_id,
         include_filtered: include_filtered || from_actor_id.is_some(),
+        replies: None,
+        verified_senders: false,
     }
 }
 

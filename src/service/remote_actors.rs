@@ -158,10 +158,15 @@ pub async fn fetch_and_store(state: &AppState, url: &Url) -> Result<Actor, Resol
             return Err(failure);
         }
     };
-    let actor = db::actors::upsert_remote(&state.db, &parsed, &authority(url), now)
+    let mut tx = state.db.begin().await?;
+    let actor = db::actors::upsert_remote(&mut *tx, &parsed, &authority(url), now)
         .await?
         .ok_or(ResolveError::NotFound)?;
-    if let Err(e) = crate::service::remote_media::queue_profile(&state.db, state, &actor).await {
+    db::actors::replace_emojis(&mut tx, actor.id, &parsed.emojis).await?;
+    tx.commit().await?;
+    if let Err(e) =
+        crate::service::remote_media::queue_profile(&state.db, state, &actor, &parsed.emojis).await
+    {
         tracing::warn!(actor = %url, error = %e, "queueing an avatar and header to cache failed");
     }
     crate::service::link_verification::check_if_needed(state, &actor);

@@ -404,11 +404,13 @@ pub async fn queue(
     Ok(())
 }
 
-/// Queues a remote account's avatar and header.
+/// Queues a remote account's avatar, header and the images of its
+/// profile's custom emoji (`emojis`: shortcode, URL).
 pub async fn queue_profile(
     db: impl PgExecutor<'_>,
     state: &AppState,
     actor: &db::actors::Actor,
+    emojis: &[(String, String)],
 ) -> Result<()> {
     let Some(domain) = actor.domain.as_deref() else {
         return Ok(());
@@ -420,6 +422,7 @@ pub async fn queue_profile(
     if let Some(header) = actor.header_url.as_deref() {
         urls.push((header, Kind::Header));
     }
+    urls.extend(emojis.iter().map(|(_, url)| (url.as_str(), Kind::Emoji)));
     queue(db, state, domain, &urls).await
 }
 

@@ -543,7 +543,7 @@ async fn a_local_post_and_name_show_the_emoji_and_another_skein_shows_it_too() {
     assert_eq!(there["emojis"][0]["shortcode"], "blobcat", "{there}");
     let mut beta_web = Browser::new(&beta);
     beta_web.sign_in("bob").await;
-    let home = beta_web.get("/home").await;
+    let home = beta_web.get("/home?tab=following").await;
     assert!(
         home.body
             .contains(r#"alt=":blobcat:" title=":blobcat:" class="custom-emoji""#),

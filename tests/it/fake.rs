@@ -74,6 +74,9 @@ struct Inner {
     file_delay: std::time::Duration,
     /// Avatar and header URLs of actors, by name.
     images: HashMap<String, (Option<String>, Option<String>)>,
+    /// Properties set on actors' documents over the generated ones, by
+    /// actor name.
+    profiles: HashMap<String, serde_json::Map<String, Value>>,
     /// GETs of these paths are redirected (302) to the URL given.
     redirects: HashMap<String, String>,
     /// Misbehaviours of actor documents, by actor name.
@@ -216,6 +219,26 @@ impl FakeServer {
             name.to_string(),
             (avatar.map(String::from), header.map(String::from)),
         );
+    }
+
+    /// The actor's document carries these properties (an object: `name`,
+    /// `summary`, `tag` ...) over the generated ones.
+    pub fn set_profile(&self, name: &str, properties: Value) {
+        let Value::Object(map) = properties else {
+            panic!("profile properties are an object");
+        };
+        self.lock().profiles.insert(name.to_string(), map);
+    }
+
+    /// The actor's document as it is served now.
+    pub fn actor_document(&self, name: &str) -> Value {
+        let inner = self.lock();
+        let actor = inner.actors.get(name).expect("a fake actor");
+        let mut doc = document(actor, &self.domain, inner.shared_inbox);
+        for (key, value) in inner.profiles.get(name).into_iter().flatten() {
+            doc[key] = value.clone();
+        }
+        doc
     }
 
     /// Stops serving the file at `path` (GETs answer 404).
@@ -379,6 +402,9 @@ async fn actor(State((inner, domain)): State<Shared>, Path(name): Path<String>) 
         if let Some(header) = header {
             doc["image"] = json!({"type": "Image", "mediaType": "image/png", "url": header});
         }
+    }
+    for (key, value) in inner.profiles.get(&name).into_iter().flatten() {
+        doc[key] = value.clone();
     }
     match inner.quirks.get(&name) {
         None => ap(doc),

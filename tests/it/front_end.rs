@@ -461,3 +461,110 @@ async fn admins_give_roles_below_their_own_from_the_admin_area() {
     assert_eq!(role_of(&app, una.user.id).await, "admin");
     assert_eq!(role_changes(&app).await, 3);
 }
+
+#[tokio::test]
+async fn the_api_says_noindex_from_the_search_engine_preference_not_from_indexable() {
+    let app = TestApp::spawn().await;
+    for name in ["alice", "bob", "carol"] {
+        app.create_user(name).await;
+    }
+    let alice = app.token("alice").await;
+    let bob = app.token("bob").await;
+    let carol = app.token("carol").await;
+    let alice_id = app.local("alice").await.id;
+    let bob_id = app.local("bob").await.id;
+    for id in [alice_id, bob_id] {
+        let (status, body) = app
+            .api_post(&carol, &format!("/api/v1/accounts/{id}/follow"), json!({}))
+            .await;
+        assert_eq!(status, 200, "{body}");
+    }
+
+    // bob lets his posts be found by full-text search (`indexable`), which
+    // says nothing about search engines.
+    let (status, _, account) = app
+        .api(
+            reqwest::Method::PATCH,
+            "/api/v1/accounts/update_credentials",
+            Some(&bob),
+            Some(json!({ "indexable": true })),
+        )
+        .await;
+    assert_eq!(status, 200, "{account}");
+    assert_eq!(account["indexable"], true);
+    assert_eq!(account["source"]["indexable"], true);
+    assert_eq!(account["noindex"], true, "{account}");
+
+    // alice opts in to search engines from her privacy settings.
+    let mut browser = Browser::new(&app);
+    browser.sign_in("alice").await;
+    let form = browser.get("/settings/privacy").await;
+    let saved = browser
+        .post(
+            "/settings/privacy",
+            &[
+                ("csrf_token", &csrf(&form.body)),
+                ("default_visibility", "public"),
+                ("fediverse_sharing", "1"),
+                ("search_engine_indexing", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, 303);
+    let (alice_indexing, alice_indexable): (bool, bool) = sqlx::query_as(
+        "select u.search_engine_indexing, a.indexable
+         from users u join actors a on a.id = u.actor_id where a.id = $1",
+    )
+    .bind(alice_id)
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert!(alice_indexing && !alice_indexable);
+
+    let (_, me) = app
+        .api_get(&alice, "/api/v1/accounts/verify_credentials")
+        .await;
+    assert_eq!(me["noindex"], false, "{me}");
+    assert_eq!(me["indexable"], false);
+    assert_eq!(me["source"]["indexable"], false);
+    let (_, me) = app
+        .api_get(&bob, "/api/v1/accounts/verify_credentials")
+        .await;
+    assert_eq!(me["noindex"], true, "{me}");
+
+    // A page of statuses by both: each account says its own.
+    for token in [&alice, &bob] {
+        let (status, body) = app
+            .api_post(
+                token,
+                "/api/v1/statuses",
+                json!({ "status": "hello", "visibility": "public" }),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+    }
+    let (_, home) = app.api_get(&carol, "/api/v1/timelines/home").await;
+    let noindex_of = |id: i64| {
+        home.as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["account"]["id"].as_str() == Some(id.to_string().as_str()))
+            .map(|s| s["account"]["noindex"].clone())
+            .unwrap_or_else(|| panic!("no post of {id}: {home}"))
+    };
+    assert_eq!(noindex_of(alice_id), json!(false));
+    assert_eq!(noindex_of(bob_id), json!(true));
+    let (_, account) = app
+        .api_get(&carol, &format!("/api/v1/accounts/{alice_id}"))
+        .await;
+    assert_eq!(account["noindex"], false);
+
+    // Remote accounts have no such preference here: null, as Mastodon
+    // leaves it out for them.
+    let remote = insert_remote_actor(&app.db, "remote.example", "dora").await;
+    let (status, account) = app
+        .api_get(&carol, &format!("/api/v1/accounts/{remote}"))
+        .await;
+    assert_eq!(status, 200, "{account}");
+    assert!(account["noindex"].is_null(), "{account}");
+}

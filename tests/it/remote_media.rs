@@ -544,3 +544,172 @@ async fn pruning_removes_cached_copies_only_and_a_request_fetches_them_again() {
     assert_eq!(s.get(&location).await.0, 404);
     assert_eq!(s.get(&mine_url).await.0, 200);
 }
+
+/// The `<img>` the web draws for `:code:` shown from `url`.
+fn drawn_emoji(code: &str, url: &str) -> String {
+    format!(r#"<img src="{url}" alt=":{code}:" title=":{code}:" class="custom-emoji""#)
+}
+
+#[tokio::test]
+async fn remote_accounts_custom_emoji_are_stored_cached_and_shown_in_the_api_and_on_the_web() {
+    let pics = FakeServer::spawn("pics").await;
+    let blob = pics.serve_bytes("/blobcat.png", "image/png", png(32, 32));
+    let wave = pics.serve_bytes("/wave.png", "image/png", png(32, 32));
+    let base = pics.base.clone();
+    let emoji_tag = move |code: &str, url: &str| {
+        json!({"id": format!("{base}/emojis/{code}"), "type": "Emoji",
+               "name": format!(":{code}:"),
+               "icon": {"type": "Image", "mediaType": "image/png", "url": url}})
+    };
+    let alpha = TestApp::spawn().await;
+    let alice = alpha.create_user("alice").await;
+    let token = alpha.token("alice").await;
+    let pat = pics.add_actor("pat", false);
+    pics.set_profile(
+        "pat",
+        json!({
+            "name": "Pat :blobcat:",
+            "summary": "<p>Cats, always :blobcat:</p>",
+            "tag": [emoji_tag("blobcat", &blob),
+                    {"type": "Hashtag", "name": "#cats", "href": format!("{}/tags/cats", pics.base)}],
+        }),
+    );
+    alpha.follow_fake(&pics, &alice.actor, &pat).await;
+    let s = Scene {
+        lock: WorkerLock::acquire(&alpha.db).await.unwrap(),
+        alpha,
+        token,
+        pics,
+        pat,
+    };
+    let pat_id: i64 = sqlx::query_scalar("select id from actors where ap_id = $1")
+        .bind(&s.pat.id)
+        .fetch_one(&s.alpha.db)
+        .await
+        .unwrap();
+
+    // Stored with the actor, the image queued for the worker (nothing
+    // fetched while the actor was).
+    let stored: Vec<(String, String)> = sqlx::query_as(
+        "select shortcode, url from actor_emojis where actor_id = $1 order by shortcode",
+    )
+    .bind(pat_id)
+    .fetch_all(&s.alpha.db)
+    .await
+    .unwrap();
+    assert_eq!(stored, [("blobcat".to_string(), blob.clone())]);
+    let kind: String = sqlx::query_scalar("select kind from remote_media where url = $1")
+        .bind(&blob)
+        .fetch_one(&s.alpha.db)
+        .await
+        .unwrap();
+    assert_eq!(kind, "emoji");
+    assert_eq!(s.pics.file_fetches("/blobcat.png"), 0);
+
+    // The API shows it (the remote URL until a copy is stored).
+    let account_path = format!("/api/v1/accounts/{pat_id}");
+    let (status, account) = s.alpha.api_get(&s.token, &account_path).await;
+    assert_eq!(status, 200, "{account}");
+    assert_eq!(account["display_name"], "Pat :blobcat:");
+    assert_eq!(account["emojis"].as_array().unwrap().len(), 1, "{account}");
+    assert_eq!(account["emojis"][0]["shortcode"], "blobcat");
+    assert_eq!(account["emojis"][0]["url"], blob);
+    assert_eq!(account["emojis"][0]["static_url"], blob);
+
+    // The worker stores a copy; from then on it is shown from here.
+    assert_eq!(s.fetch().await, 1);
+    assert_eq!(s.row(&blob).await.0, "stored");
+    let (_, account) = s.alpha.api_get(&s.token, &account_path).await;
+    let copy = account["emojis"][0]["url"].as_str().unwrap().to_string();
+    assert!(copy.starts_with(&media_path(&s.alpha.base)), "{account}");
+    assert_eq!(s.get(&copy).await.1, "image/png");
+
+    // The web draws it: the profile's header and bio, the author's name on
+    // a post card (home, Following), and Activity.
+    let mut browser = crate::web::Browser::new(&s.alpha);
+    browser.sign_in("alice").await;
+    let drawn = drawn_emoji("blobcat", &copy);
+    let profile = browser.get(&format!("/@pat@{}", s.pics.domain)).await;
+    assert_eq!(profile.status, 200);
+    assert!(
+        profile.body.matches(&drawn).count() >= 2,
+        "name and bio: {}",
+        profile.body
+    );
+    assert!(
+        !profile.body.contains(&blob),
+        "never the remote URL once a copy is stored"
+    );
+    let id = s.post("hello", &[], &[]).await;
+    let home = browser.get("/home?tab=following").await;
+    assert!(
+        home.body.contains(&format!("id=\"post-{id}\"")),
+        "{}",
+        home.body
+    );
+    assert!(home.body.contains(&drawn), "{}", home.body);
+    let follow = json!({
+        "id": format!("{}/activities/follow-alice", s.pics.base),
+        "type": "Follow",
+        "actor": s.pat.id,
+        "object": alice.actor.ap_id,
+    });
+    assert_eq!(
+        s.alpha.post_signed(&s.pics, &s.pat, "/inbox", follow).await,
+        202
+    );
+    let activity = browser.get("/notifications").await;
+    assert!(activity.body.contains("followed you"), "{}", activity.body);
+    assert!(activity.body.contains(&drawn), "{}", activity.body);
+
+    // An Update replaces them: the new emoji, the old one gone.
+    s.pics.set_profile(
+        "pat",
+        json!({"name": "Pat :wave:", "tag": [emoji_tag("wave", &wave)]}),
+    );
+    let update = json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": format!("{}/activities/update-pat", s.pics.base),
+        "type": "Update",
+        "actor": s.pat.id,
+        "object": s.pics.actor_document("pat"),
+    });
+    assert_eq!(
+        s.alpha.post_signed(&s.pics, &s.pat, "/inbox", update).await,
+        202
+    );
+    let codes: Vec<String> = sqlx::query_scalar(
+        "select shortcode from actor_emojis where actor_id = $1 order by shortcode",
+    )
+    .bind(pat_id)
+    .fetch_all(&s.alpha.db)
+    .await
+    .unwrap();
+    assert_eq!(codes, ["wave"]);
+    let (_, account) = s.alpha.api_get(&s.token, &account_path).await;
+    assert_eq!(account["emojis"][0]["shortcode"], "wave", "{account}");
+    assert_eq!(account["emojis"][0]["url"], wave);
+    assert_eq!(s.fetch().await, 1, "the new image is queued");
+
+    // A server whose media are rejected keeps no emoji, and its images are
+    // never fetched.
+    s.alpha.create_staff("root", "admin").await;
+    let root = s.alpha.token("root").await;
+    let (status, block) = s
+        .alpha
+        .api_post(
+            &root,
+            "/api/v1/admin/domain_blocks",
+            json!({"domain": "pics.test", "severity": "noop", "reject_media": true}),
+        )
+        .await;
+    assert_eq!(status, 200, "{block}");
+    let left: i64 = sqlx::query_scalar("select count(*) from actor_emojis where actor_id = $1")
+        .bind(pat_id)
+        .fetch_one(&s.alpha.db)
+        .await
+        .unwrap();
+    assert_eq!(left, 0);
+    let (_, account) = s.alpha.api_get(&s.token, &account_path).await;
+    assert_eq!(account["emojis"], json!([]), "{account}");
+}

@@ -192,6 +192,124 @@ async fn a_thread_written_at_once_is_stored_as_a_reply_chain_and_the_feed_shows_
     assert_eq!(before, after);
 }
 
+/// What the composer on `body` sends people back to.
+fn composer_back(body: &str) -> String {
+    let re = regex::Regex::new(r#"name="back" value="([^"]*)""#).unwrap();
+    re.captures(body)
+        .map(|c| c[1].replace("&#38;", "&").replace("&amp;", "&"))
+        .expect("the page's composer says where it goes back to")
+}
+
+#[tokio::test]
+async fn home_opens_on_for_you_and_posting_returns_to_the_tab_posted_from_with_the_post_on_top() {
+    let app = TestApp::spawn().await;
+    app.create_user("alice").await;
+    app.create_user("bob").await;
+    let alice = app.token("alice").await;
+    let bob = app.token("bob").await;
+    let bob_id = app.local("bob").await.id;
+    call(&app, &alice, &format!("/api/v1/accounts/{bob_id}/follow")).await;
+    let bobs = public(&app, &bob, "bob, worth reading").await;
+
+    let mut browser = Browser::new(&app);
+    browser.sign_in("alice").await;
+    // Without a tab (and with one it does not know), /home is For you, as
+    // Threads opens on it; the tabs link to each feed.
+    for path in ["/home", "/home?tab=nonsense"] {
+        let home = browser.get(path).await;
+        assert_eq!(home.status, 200);
+        assert!(
+            home.body
+                .contains(r#"<a href="/home?tab=for_you" aria-current="page">For you</a>"#),
+            "{path}: {}",
+            home.body
+        );
+        assert!(
+            home.body
+                .contains(r#"<a href="/home?tab=following">Following</a>"#)
+        );
+        assert!(
+            home.body
+                .contains(r#"<a href="/home?tab=fediverse">Fediverse</a>"#)
+        );
+        assert!(home.body.contains("How this feed is ranked"));
+        assert!(
+            position(&home.body, bobs).is_some(),
+            "bob's post is for alice"
+        );
+        assert_eq!(composer_back(&home.body), "/home?tab=for_you");
+    }
+    let token = crate::web::csrf(&browser.get("/home").await.body);
+
+    // From each tab, a post goes back to that tab with the post on top
+    // (For you leaves one's own posts out, and shows this one anyway).
+    for tab in ["for_you", "following", "fediverse"] {
+        let feed = browser.get(&format!("/home?tab={tab}")).await;
+        assert!(
+            feed.body.contains(&format!(
+                r#"<a href="/home?tab={tab}" aria-current="page">"#
+            )),
+            "{tab}: {}",
+            feed.body
+        );
+        let back = composer_back(&feed.body);
+        assert_eq!(back, format!("/home?tab={tab}"));
+        let text = format!("alice writes on {tab}");
+        let form = multipart::Form::new()
+            .text("csrf_token", token.clone())
+            .text("back", back)
+            .text("text", text.clone())
+            .text("visibility", "public");
+        let done = browser.post_multipart("/compose", form).await;
+        assert_eq!(done.status, 303, "{}", done.body);
+        let id: i64 = sqlx::query_scalar(
+            "select id from posts where source = $1
+             and author_id = (select id from actors where username = 'alice' and domain is null)",
+        )
+        .bind(&text)
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+        assert_eq!(
+            done.location.as_deref(),
+            Some(format!("/home?tab={tab}&posted={id}#post-{id}").as_str())
+        );
+        let after = browser.get(&format!("/home?tab={tab}&posted={id}")).await;
+        assert_eq!(after.status, 200);
+        let top = after.body.find("id=\"post-").unwrap();
+        assert_eq!(
+            Some(top),
+            position(&after.body, id),
+            "{tab}: the post is on top"
+        );
+        assert!(
+            after.body.matches(&format!("id=\"post-{id}\"")).count() == 1,
+            "{tab}: the post is shown once"
+        );
+        assert!(
+            position(&after.body, bobs).is_some(),
+            "{tab}: the feed is still there"
+        );
+        assert!(
+            after.body.contains(&format!(
+                r#"<a href="/home?tab={tab}" aria-current="page">"#
+            )),
+            "{tab}: still on the same tab"
+        );
+    }
+    // For you itself still leaves alice's own posts out.
+    let ranked = browser.get("/home").await;
+    let own: i64 = sqlx::query_scalar(
+        "select count(*) from posts where author_id =
+         (select id from actors where username = 'alice' and domain is null)",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(own, 3);
+    assert!(!ranked.body.contains("alice writes on"), "{}", ranked.body);
+}
+
 #[tokio::test]
 async fn for_you_ranks_as_documented_and_leaves_out_what_is_muted_blocked_or_filtered() {
     let app = TestApp::spawn().await;
@@ -426,6 +544,111 @@ async fn activity_groups_likes_and_its_tabs_filter_follows_replies_mentions_repo
             .await
             .unwrap();
     assert_eq!(marker, 1);
+}
+
+/// The Activity page's groups (how many), the posts their cards show, and
+/// its "Older activity" link.
+fn activity_page(body: &str) -> (usize, Vec<i64>, Option<String>) {
+    let groups = body.matches("class=\"notification group").count();
+    let posts = regex::Regex::new(r#"<article[^>]* id="post-(\d+)""#)
+        .unwrap()
+        .captures_iter(body)
+        .map(|c| c[1].parse().unwrap())
+        .collect();
+    let older = regex::Regex::new(r#"<a href="(/notifications\?[^"]*)">Older activity</a>"#)
+        .unwrap()
+        .captures(body)
+        .map(|c| c[1].replace("&amp;", "&").replace("&#38;", "&"));
+    (groups, posts, older)
+}
+
+#[tokio::test]
+async fn every_activity_tab_comes_in_full_pages_with_older_links_that_reach_the_rest() {
+    let app = TestApp::spawn().await;
+    for name in ["alice", "bob", "carol"] {
+        app.create_user(name).await;
+    }
+    let alice = app.token("alice").await;
+    let bob = app.token("bob").await;
+    let carol = app.token("carol").await;
+    let answered = public(&app, &alice, "alice asks").await;
+    // bob answers alice 45 times, carol mentions her 45 times, in turns:
+    // more of each than a page (40) holds, and no page of all of them is
+    // only one kind.
+    let (mut replies, mut mentions) = (Vec::new(), Vec::new());
+    for i in 0..45 {
+        replies.push(
+            post(
+                &app,
+                &bob,
+                json!({"status": format!("@alice answer {i}"),
+                       "in_reply_to_id": answered.to_string()}),
+            )
+            .await,
+        );
+        mentions.push(post(&app, &carol, json!({"status": format!("@alice hello {i}")})).await);
+    }
+    let stored: i64 = sqlx::query_scalar(
+        "select count(*) from notifications n join actors a on a.id = n.recipient_id
+         where a.username = 'alice' and a.domain is null and n.kind = 'mention'",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(stored, 90);
+    // bob's profile has a verified link: Verified is his 45.
+    sqlx::query("update actors set fields = $1 where username = 'bob' and domain is null")
+        .bind(
+            json!([{"name": "Site", "value": "<a href=\"https://bob.example/\">bob.example</a>",
+                  "verified_at": "2026-01-01T00:00:00Z"}]),
+        )
+        .execute(&app.db)
+        .await
+        .unwrap();
+
+    let mut browser = Browser::new(&app);
+    browser.sign_in("alice").await;
+    for (filter, expected, words) in [
+        ("replies", &replies, "replied to you"),
+        ("mentions", &mentions, "mentioned you"),
+        ("verified", &replies, "replied to you"),
+    ] {
+        let first = browser
+            .get(&format!("/notifications?filter={filter}"))
+            .await;
+        assert_eq!(first.status, 200, "{filter}");
+        let (groups, mut seen, older) = activity_page(&first.body);
+        assert_eq!(groups, 40, "{filter}: a full first page");
+        assert_eq!(first.body.matches(words).count(), 40, "{filter}");
+        let older = older.unwrap_or_else(|| panic!("{filter}: no older link"));
+        assert!(
+            older.starts_with(&format!("/notifications?filter={filter}&max_id=")),
+            "{filter}: {older}"
+        );
+        let second = browser.get(&older).await;
+        assert_eq!(second.status, 200, "{filter}");
+        let (groups, rest, older) = activity_page(&second.body);
+        assert_eq!(groups, 5, "{filter}: the rest");
+        assert_eq!(
+            older, None,
+            "{filter}: the last page links to nothing older"
+        );
+        seen.extend(rest);
+        seen.sort_unstable();
+        let mut expected = expected.clone();
+        expected.sort_unstable();
+        assert_eq!(seen, expected, "{filter}: each exactly once");
+    }
+    // All: full pages too (90 mentions and alice's own post's nothing).
+    let all = browser.get("/notifications").await;
+    let (groups, _, older) = activity_page(&all.body);
+    assert_eq!(groups, 40);
+    let second = browser.get(&older.expect("an older link on all")).await;
+    let (groups, _, older) = activity_page(&second.body);
+    assert_eq!(groups, 40);
+    let third = browser.get(&older.expect("a third page of all")).await;
+    let (groups, _, older) = activity_page(&third.body);
+    assert_eq!((groups, older), (10, None));
 }
 
 #[tokio::test]

@@ -579,8 +579,9 @@ pub fn attachments(object: &Value) -> Vec<Attachment> {
         .collect()
 }
 
-/// Custom emoji (`Emoji` tags): shortcode and image URL.
-fn emojis(tags: &[&Value]) -> Vec<(String, String)> {
+/// Custom emoji (`Emoji` tags): shortcode and image URL (of posts and of
+/// actors, `federation::actor`).
+pub fn emojis(tags: &[&Value]) -> Vec<(String, String)> {
     let mut found: Vec<(String, String)> = Vec::new();
     for tag in tags {
         if string(tag, "type") != Some("Emoji") {

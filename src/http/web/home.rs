@@ -96,10 +96,10 @@ struct HomePage {
     older: Option<String>,
 }
 
-/// `GET /home`: the ranked For you feed (`?tab=for_you`), posts of the
-/// accounts followed (`?tab=following`, the default) or of the whole known
-/// fediverse (`?tab=fediverse`), and the composer. A post just written
-/// (`posted`) shows on top.
+/// `GET /home`: the ranked For you feed (`?tab=for_you`, the default, as
+/// Threads opens on it), posts of the accounts followed (`?tab=following`)
+/// or of the whole known fediverse (`?tab=fediverse`), and the composer. A
+/// post just written (`posted`) shows on top, whichever the tab.
 pub async fn home(
     State(state): State<AppState>,
     me: SignedIn,
@@ -107,9 +107,9 @@ pub async fn home(
 ) -> WebResult {
     let viewer = me.actor();
     let tab = match q.tab.as_str() {
-        "for_you" => "for_you",
+        "following" => "following",
         "fediverse" => "fediverse",
-        _ => "following",
+        _ => "for_you",
     };
     let (found, context, older_href) = if tab == "for_you" {
         let number = match q.page.as_deref() {

@@ -125,16 +125,18 @@ pub async fn list(
     } else {
         NotificationKind::GROUPABLE.to_vec()
     };
+    // Every tab is narrowed in the query, before the page's limit, so that
+    // its pages come full.
+    let mut filter = notifications::filter(&types, &[], None, false);
+    filter.replies = match tab {
+        "replies" => Some(true),
+        "mentions" => Some(false),
+        _ => None,
+    };
+    filter.verified_senders = tab == "verified";
     let viewer = me.actor();
     let page = timelines::page(max_id, None, None, Some(notifications::DEFAULT_LIMIT));
-    let groups = notifications::grouped(
-        &state,
-        viewer,
-        &notifications::filter(&types, &[], None, false),
-        page,
-        &grouped,
-    )
-    .await?;
+    let groups = notifications::grouped(&state, viewer, &filter, page, &grouped).await?;
     let older = super::older(&groups, page.limit, |g| g.notification.id);
     // The newest page of all, seen while some were unread: read up to its
     // newest notification (the client API's notifications marker, which
@@ -183,13 +185,7 @@ pub async fn list(
                 .filter_map(|id| accounts.get(id.as_str()))
                 .map(|a| cards.account(a))
                 .collect();
-            let keep = match tab {
-                "replies" => reply,
-                "mentions" => !reply,
-                "verified" => senders.iter().any(|a| a.verified),
-                _ => true,
-            };
-            if !keep || senders.is_empty() {
+            if senders.is_empty() {
                 return None;
             }
             let at = g

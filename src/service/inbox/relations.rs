@@ -263,7 +263,9 @@ pub async fn on_update_actor(
     if let Some(updated) =
         db::actors::upsert_remote(&mut **tx, parsed, &domain, state.clock.now()).await?
     {
-        crate::service::remote_media::queue_profile(&mut **tx, state, &updated).await?;
+        db::actors::replace_emojis(tx, updated.id, &parsed.emojis).await?;
+        crate::service::remote_media::queue_profile(&mut **tx, state, &updated, &parsed.emojis)
+            .await?;
     }
     Ok(Received::Applied)
 }
