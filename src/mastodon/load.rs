@@ -1,6 +1,6 @@
 //! Loading: everything a page of accounts, statuses or notifications shows,
 //! read in a fixed number of batch queries whatever the page's size (never
-//! one per row). `mastodon::present` turns what is loaded into entities
+//! one per row), the independent ones side by side. `mastodon::present` turns what is loaded into entities
 //! without further I/O.
 
 use std::collections::{HashMap, HashSet};
@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use crate::db::custom_emojis::CustomEmoji;
 use crate::db::{self, actors::Actor, posts::Post};
 use crate::domain::filters::Context as FilterContext;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::mastodon::entities as e;
 use crate::mastodon::filtering::PageFilter;
 use crate::service::custom_emoji;
@@ -57,9 +57,9 @@ fn emojis_in(state: &AppState, found: &[CustomEmoji], texts: &[&str]) -> Vec<e::
 }
 
 /// Four queries at most: the accounts moved to (only when one has moved),
-/// then the counts of all of them, then the cached copies of remote
-/// accounts' avatars and headers (only when there are remote ones), then
-/// the custom emoji local accounts use (only when one writes a
+/// then, side by side, the counts of all of them, the cached copies of
+/// remote accounts' avatars and headers (only when there are remote ones)
+/// and the custom emoji local accounts use (only when one writes a
 /// `:shortcode:`).
 pub async fn accounts(state: &AppState, actors: &[Actor]) -> Result<AccountFacts> {
     let targets: Vec<String> = unique_by(actors.iter().filter_map(|a| a.moved_to.clone()));
@@ -69,11 +69,6 @@ pub async fn accounts(state: &AppState, actors: &[Actor]) -> Result<AccountFacts
         db::views::actors_by_ap_id(&state.db, &targets).await?
     };
     let ids = unique_by(actors.iter().chain(&moved).map(|a| a.id));
-    let stats = if ids.is_empty() {
-        HashMap::new()
-    } else {
-        db::views::account_stats(&state.db, &ids).await?
-    };
     let images = unique_by(
         actors
             .iter()
@@ -81,7 +76,6 @@ pub async fn accounts(state: &AppState, actors: &[Actor]) -> Result<AccountFacts
             .filter(|a| !a.is_local())
             .flat_map(|a| a.avatar_url.iter().chain(&a.header_url).cloned()),
     );
-    let media = remote_media::shown(state, images).await?;
     let local: Vec<&Actor> = actors
         .iter()
         .chain(&moved)
@@ -91,7 +85,17 @@ pub async fn accounts(state: &AppState, actors: &[Actor]) -> Result<AccountFacts
         .iter()
         .flat_map(|a| custom_emoji::account_texts(a))
         .collect();
-    let found = custom_emoji::used_in(&state.db, &texts).await?;
+    // Side by side, each on a connection of its own.
+    let (stats, media, found) = tokio::try_join!(
+        async {
+            if ids.is_empty() {
+                return Ok(HashMap::new());
+            }
+            Ok::<_, Error>(db::views::account_stats(&state.db, &ids).await?)
+        },
+        remote_media::shown(state, images),
+        custom_emoji::used_in(&state.db, &texts),
+    )?;
     let emojis = if found.is_empty() {
         HashMap::new()
     } else {
@@ -151,7 +155,10 @@ pub struct StatusFacts {
 /// queries), the authors of the posts replied to, the authors and their
 /// counts, attachments, mentions, tags, emoji, polls, apps, the viewer's
 /// flags, which quoted posts the viewer may see, and the viewer's filters
-/// in `context`: a fixed number of queries whatever the page's size.
+/// in `context`: a fixed number of queries whatever the page's size. Past
+/// the reposted and quoted posts, the reads are independent and run side
+/// by side (each on a pooled connection of its own), so a page waits for
+/// about the slowest read instead of the sum of a dozen round trips.
 pub async fn statuses(
     state: &AppState,
     viewer: Option<&Actor>,
@@ -185,37 +192,136 @@ pub async fn statuses(
         }
     }
     let ids: Vec<i64> = all.keys().copied().collect();
-
     let parents = unique_by(all.values().filter_map(|p| p.in_reply_to_id));
-    let parent_authors = if parents.is_empty() {
-        HashMap::new()
-    } else {
-        db::views::authors_of(db, &parents)
-            .await?
-            .into_iter()
-            .collect()
-    };
-
     let author_ids = unique_by(all.values().map(|p| p.author_id));
-    let authors = db::views::actors(db, &author_ids).await?;
-    let accounts = self::accounts(state, &authors).await?;
+    // Quoted posts are shown only to those who may see them.
+    let quoted_live = unique_by(
+        all.values()
+            .filter_map(|p| p.quote_of_id)
+            .filter(|id| all.get(id).is_some_and(|q| q.deleted_at.is_none())),
+    );
+    // What follows depends on the posts alone: read side by side, each read
+    // on a connection of its own, so that a page waits for the slowest of
+    // them rather than for their sum.
+    let (
+        parent_authors,
+        (authors, accounts),
+        (attachments, emojis),
+        mentions,
+        tags,
+        polls,
+        applications,
+        flags,
+        visible_quotes,
+        filter,
+        cards,
+    ) = tokio::try_join!(
+        async {
+            if parents.is_empty() {
+                return Ok(HashMap::new());
+            }
+            Ok::<_, Error>(
+                db::views::authors_of(db, &parents)
+                    .await?
+                    .into_iter()
+                    .collect::<HashMap<i64, i64>>(),
+            )
+        },
+        async {
+            let authors = db::views::actors(db, &author_ids).await?;
+            let accounts = self::accounts(state, &authors).await?;
+            Ok::<_, Error>((authors, accounts))
+        },
+        async {
+            let (attached, used) = tokio::try_join!(
+                db::views::attachments(db, &ids),
+                db::views::emojis(db, &ids)
+            )?;
+            let mut attachments: HashMap<i64, Vec<db::views::PostAttachment>> = HashMap::new();
+            for a in attached {
+                attachments.entry(a.post_id).or_default().push(a);
+            }
+            let mut emojis: HashMap<i64, Vec<(String, String)>> = HashMap::new();
+            for (post_id, shortcode, url) in used {
+                emojis.entry(post_id).or_default().push((shortcode, url));
+            }
+            Ok::<_, Error>((attachments, emojis))
+        },
+        async {
+            let mut mentions: HashMap<i64, Vec<Actor>> = HashMap::new();
+            for (post_id, actor) in db::views::mentions(db, &ids).await? {
+                mentions.entry(post_id).or_default().push(actor);
+            }
+            Ok::<_, Error>(mentions)
+        },
+        async {
+            let mut tags: HashMap<i64, Vec<String>> = HashMap::new();
+            for (post_id, tag) in db::views::tags(db, &ids).await? {
+                tags.entry(post_id).or_default().push(tag);
+            }
+            Ok::<_, Error>(tags)
+        },
+        async {
+            Ok::<_, Error>(
+                db::views::polls(db, &ids)
+                    .await?
+                    .into_iter()
+                    .map(|p| (p.post_id, p))
+                    .collect::<HashMap<_, _>>(),
+            )
+        },
+        async {
+            Ok::<_, Error>(
+                db::views::applications(db, &ids)
+                    .await?
+                    .into_iter()
+                    .map(|(id, name, website)| (id, (name, website)))
+                    .collect::<HashMap<_, _>>(),
+            )
+        },
+        async {
+            Ok::<_, Error>(match viewer {
+                Some(viewer) => Some(db::views::viewer_flags(db, viewer.id, &ids).await?),
+                None => None,
+            })
+        },
+        async {
+            if quoted_live.is_empty() {
+                return Ok(HashSet::new());
+            }
+            Ok::<_, Error>(
+                db::views::visible(db, viewer.map(|v| v.id), &quoted_live)
+                    .await?
+                    .into_iter()
+                    .collect::<HashSet<i64>>(),
+            )
+        },
+        async {
+            Ok::<_, Error>(match (viewer, context) {
+                (Some(viewer), Some(context)) => PageFilter::load(state, viewer, context).await?,
+                _ => None,
+            })
+        },
+        async {
+            Ok::<_, Error>(
+                db::cards::for_posts(db, &ids)
+                    .await?
+                    .into_iter()
+                    .map(|(post_id, card)| {
+                        let image = card
+                            .image_file
+                            .as_deref()
+                            .map(|name| crate::service::media::media_url(state, name));
+                        (
+                            post_id,
+                            crate::mastodon::present::preview_card(&card, image),
+                        )
+                    })
+                    .collect::<HashMap<_, _>>(),
+            )
+        },
+    )?;
 
-    let mut attachments: HashMap<i64, Vec<db::views::PostAttachment>> = HashMap::new();
-    for a in db::views::attachments(db, &ids).await? {
-        attachments.entry(a.post_id).or_default().push(a);
-    }
-    let mut mentions: HashMap<i64, Vec<Actor>> = HashMap::new();
-    for (post_id, actor) in db::views::mentions(db, &ids).await? {
-        mentions.entry(post_id).or_default().push(actor);
-    }
-    let mut tags: HashMap<i64, Vec<String>> = HashMap::new();
-    for (post_id, tag) in db::views::tags(db, &ids).await? {
-        tags.entry(post_id).or_default().push(tag);
-    }
-    let mut emojis: HashMap<i64, Vec<(String, String)>> = HashMap::new();
-    for (post_id, shortcode, url) in db::views::emojis(db, &ids).await? {
-        emojis.entry(post_id).or_default().push((shortcode, url));
-    }
     let remote_authors: HashSet<i64> = authors
         .iter()
         .filter(|a| !a.is_local())
@@ -238,7 +344,6 @@ pub async fn statuses(
                 attached.chain(emoji).collect::<Vec<_>>()
             }),
     );
-    let media = remote_media::shown(state, remote_files).await?;
     let local_posts: Vec<&Post> = all
         .values()
         .filter(|p| !remote_authors.contains(&p.author_id) && p.reblog_of_id.is_none())
@@ -247,7 +352,10 @@ pub async fn statuses(
         .iter()
         .flat_map(|p| [p.content.as_str(), p.summary.as_str()])
         .collect();
-    let found = custom_emoji::used_in(db, &texts).await?;
+    let (media, found) = tokio::try_join!(
+        remote_media::shown(state, remote_files),
+        custom_emoji::used_in(db, &texts)
+    )?;
     let local_emojis = if found.is_empty() {
         HashMap::new()
     } else {
@@ -262,52 +370,6 @@ pub async fn statuses(
             .filter(|(_, emojis)| !emojis.is_empty())
             .collect()
     };
-    let polls = db::views::polls(db, &ids)
-        .await?
-        .into_iter()
-        .map(|p| (p.post_id, p))
-        .collect();
-    let applications = db::views::applications(db, &ids)
-        .await?
-        .into_iter()
-        .map(|(id, name, website)| (id, (name, website)))
-        .collect();
-    let flags = match viewer {
-        Some(viewer) => Some(db::views::viewer_flags(db, viewer.id, &ids).await?),
-        None => None,
-    };
-    // Quoted posts are shown only to those who may see them.
-    let quoted_live = unique_by(
-        all.values()
-            .filter_map(|p| p.quote_of_id)
-            .filter(|id| all.get(id).is_some_and(|q| q.deleted_at.is_none())),
-    );
-    let visible_quotes = if quoted_live.is_empty() {
-        HashSet::new()
-    } else {
-        db::views::visible(db, viewer.map(|v| v.id), &quoted_live)
-            .await?
-            .into_iter()
-            .collect()
-    };
-    let filter = match (viewer, context) {
-        (Some(viewer), Some(context)) => PageFilter::load(state, viewer, context).await?,
-        _ => None,
-    };
-    let cards = db::cards::for_posts(db, &ids)
-        .await?
-        .into_iter()
-        .map(|(post_id, card)| {
-            let image = card
-                .image_file
-                .as_deref()
-                .map(|name| crate::service::media::media_url(state, name));
-            (
-                post_id,
-                crate::mastodon::present::preview_card(&card, image),
-            )
-        })
-        .collect();
     Ok(StatusFacts {
         posts: all,
         parent_authors,
