@@ -283,9 +283,18 @@ pub struct Filter {
 }
 
 impl Filter {
-    /// The conditions `replies` and `verified_senders` add, as text (fixed
-    /// choices, nothing bound), so that a page is narrowed before its limit
-    /// and comes full.
+    /// Every kind from every sender, filtered ones included.
+    const ALL: Filter = Filter {
+        kinds: None,
+        from_actor_id: None,
+        include_filtered: true,
+        replies: None,
+        verified_senders: false,
+    };
+
+    /// The conditions `replies` and `verified_senders` add (fixed choices,
+    /// nothing bound), so that a page is narrowed before its limit and
+    /// comes full.
     fn narrowing(&self) -> String {
         let mut sql = String::new();
         if let Some(replies) = self.replies {
@@ -309,21 +318,34 @@ impl Filter {
 /// What the recipient (`$1`) is shown: nothing from accounts it mutes with
 /// their notifications (until `$7`, the present), blocks, or whose domain
 /// it blocks, nor from accounts that are gone, nor what its notification
-/// policy filtered unless `include_filtered` says so. That choice is
-/// written into the text rather than bound: as a parameter, the generic
-/// plan guessed a handful of rows and scanned and sorted every notification.
-fn shown(include_filtered: bool) -> String {
-    let filtered = if include_filtered {
+/// policy filtered unless `include_filtered` says so; only the kinds `$5`
+/// and the sender `$6` when the filter names them, and only replies, other
+/// notifications or verified senders when it asks (`Filter::narrowing`). Each choice is written
+/// into the text only when it is made, rather than bound as
+/// `($5 is null or ...)`: PostgreSQL's generic plan (after five executions)
+/// cannot tell such a condition away, guessed a handful of rows and
+/// scanned, checked and sorted every notification of the recipient.
+fn shown(filter: &Filter) -> String {
+    let filtered = if filter.include_filtered {
         ""
     } else {
         "and not n.filtered"
     };
-    format!("{SHOWN_ALWAYS} {filtered}")
+    let kinds = if filter.kinds.is_some() {
+        "and n.kind = any($5)"
+    } else {
+        ""
+    };
+    let from = if filter.from_actor_id.is_some() {
+        "and n.from_actor_id = $6"
+    } else {
+        ""
+    };
+    let narrowing = filter.narrowing();
+    format!("{SHOWN_ALWAYS} {filtered} {kinds} {from}{narrowing}")
 }
 
 const SHOWN_ALWAYS: &str = "n.recipient_id = $1
-     and ($5::text[] is null or n.kind = any($5))
-     and ($6::bigint is null or n.from_actor_id = $6)
      and not exists (select 1 from mutes m
                      where m.actor_id = $1 and m.target_id = n.from_actor_id and m.notifications
                        and (m.expires_at is null or m.expires_at > $7))
@@ -335,14 +357,48 @@ const SHOWN_ALWAYS: &str = "n.recipient_id = $1
                             or exists (select 1 from user_domain_blocks d
                                        where d.actor_id = $1 and d.domain = a.domain)))";
 
-fn shown_sql(select: &str, tail: &str, include_filtered: bool) -> String {
-    let shown = shown(include_filtered);
+/// Which page bounds a read has: below `$2`, above `$3`.
+#[derive(Debug, Clone, Copy)]
+struct Bounds {
+    upper: bool,
+    lower: bool,
+}
+
+impl Bounds {
+    const NONE: Bounds = Bounds {
+        upper: false,
+        lower: false,
+    };
+
+    fn of(upper: Option<i64>, lower: Option<i64>) -> Bounds {
+        Bounds {
+            upper: upper.is_some(),
+            lower: lower.is_some(),
+        }
+    }
+
+    /// The bounds on `n.id`, only those the page has: as in
+    /// `db::timelines`, a bound written as `($2 is null or n.id < $2)`
+    /// cannot bound the index scan of a generic plan, which then walks the
+    /// recipient's notifications from the newest down on every deep page.
+    fn sql(self) -> &'static str {
+        match (self.upper, self.lower) {
+            (false, false) => "",
+            (true, false) => "and n.id < $2",
+            (false, true) => "and n.id > $3",
+            (true, true) => "and n.id < $2 and n.id > $3",
+        }
+    }
+}
+
+fn shown_sql(select: &str, tail: &str, filter: &Filter, bounds: Bounds) -> String {
+    let shown = shown(filter);
+    let bounds = bounds.sql();
     format!(
         "select {select} from notifications n left join posts p on p.id = n.post_id
          where {shown}
            and (n.post_id is null or (p.deleted_at is null and {VISIBLE}))
-           and ($2::bigint is null or n.id < $2)
-           and ($3::bigint is null or n.id > $3)
+           {bounds}
          {tail}"
     )
 }
@@ -359,8 +415,9 @@ pub async fn page(
     let order = if ascending { "asc" } else { "desc" };
     let sql = shown_sql(
         "n.*",
-        &format!("{} order by n.id {order} limit $4", filter.narrowing()),
-        filter.include_filtered,
+        &format!("order by n.id {order} limit $4"),
+        filter,
+        Bounds::of(page.max_id, page.min_id.or(page.since_id)),
     );
     let mut rows: Vec<Notification> = sqlx::query_as(&sql)
         .bind(recipient_id)
@@ -386,7 +443,7 @@ pub async fn find(
     now: DateTime<Utc>,
 ) -> Result<Option<Notification>, sqlx::Error> {
     // `$4` is the id here, where a page has its limit.
-    let sql = shown_sql("n.*", "and n.id = $4", true);
+    let sql = shown_sql("n.*", "and n.id = $4", &Filter::ALL, Bounds::NONE);
     sqlx::query_as(&sql)
         .bind(recipient_id)
         .bind(None::<i64>)
@@ -413,8 +470,9 @@ pub async fn count_after(
         "select count(*) from ({}) shown",
         shown_sql(
             "n.id",
-            &format!("{} order by n.id desc limit $4", filter.narrowing()),
-            filter.include_filtered
+            "order by n.id desc limit $4",
+            filter,
+            Bounds::of(None, after),
         )
     );
     sqlx::query_scalar(&sql)
@@ -519,25 +577,25 @@ const GROUP_OF: &str =
 /// Mastodon's `paginate_groups`: the newest (oldest with `ascending`)
 /// shown notification of each group within the bounds, one group after
 /// the other, at most `$4` groups; binds as `shown_sql`'s, and `$8`.
-fn group_walk(ascending: bool, filter: &Filter) -> String {
+fn group_walk(ascending: bool, filter: &Filter, bounds: Bounds) -> String {
     let (order, step) = if ascending {
         ("asc", ">")
     } else {
         ("desc", "<")
     };
-    let narrowing = filter.narrowing();
     let first = shown_sql(
         &format!("n.*, array[{GROUP_OF}] as groups"),
-        &format!("{narrowing} order by n.id {order} limit 1"),
-        filter.include_filtered,
+        &format!("order by n.id {order} limit 1"),
+        filter,
+        bounds,
     );
     let next = shown_sql(
         "n.*",
         &format!(
-            "{narrowing} and n.id {step} wt.id and {GROUP_OF} <> all(wt.groups)
-             order by n.id {order} limit 1"
+            "and n.id {step} wt.id and {GROUP_OF} <> all(wt.groups) order by n.id {order} limit 1"
         ),
-        filter.include_filtered,
+        filter,
+        bounds,
     );
     format!(
         "with recursive walk as (
@@ -567,7 +625,11 @@ pub async fn group_page(
     let order = if ascending { "asc" } else { "desc" };
     let sql = format!(
         "{} select * from walk order by id {order} limit $4",
-        group_walk(ascending, filter)
+        group_walk(
+            ascending,
+            filter,
+            Bounds::of(page.max_id, page.min_id.or(page.since_id)),
+        )
     );
     let mut rows: Vec<Notification> = sqlx::query_as(&sql)
         .bind(recipient_id)
@@ -597,7 +659,10 @@ pub async fn count_groups_after(
     grouped: &[NotificationKind],
     now: DateTime<Utc>,
 ) -> Result<i64, sqlx::Error> {
-    let sql = format!("{} select count(*) from walk", group_walk(true, filter));
+    let sql = format!(
+        "{} select count(*) from walk",
+        group_walk(true, filter, Bounds::of(None, after))
+    );
     sqlx::query_scalar(&sql)
         .bind(recipient_id)
         .bind(None::<i64>)
@@ -655,7 +720,7 @@ pub async fn groups(
     if keys.is_empty() {
         return Ok(Vec::new());
     }
-    let shown = shown(false);
+    let shown = shown(&Filter::default());
     let of_group =
         format!("{shown} and n.group_key = g.key and ($3::bigint is null or n.id <= $3)");
     let sql = format!(
@@ -730,7 +795,8 @@ pub async fn find_group(
     let sql = shown_sql(
         "n.*",
         &format!("and {} order by n.id desc limit 1", key.condition()),
-        true,
+        &Filter::ALL,
+        Bounds::NONE,
     );
     let query = sqlx::query_as(&sql)
         .bind(recipient_id)
@@ -756,7 +822,8 @@ pub async fn group_members(
     let sql = shown_sql(
         "n.*",
         &format!("and {} order by n.id desc limit $8", key.condition()),
-        true,
+        &Filter::ALL,
+        Bounds::of(page.max_id, page.since_id.or(page.min_id)),
     );
     let query = sqlx::query_as(&sql)
         .bind(recipient_id)

@@ -84,22 +84,28 @@ pub(crate) const VISIBLE: &str = "(p.author_id = $1
 /// present) and whole domains it blocks for itself, as authors and as the
 /// authors of reposted posts; and reposts of posts by accounts it blocks or
 /// that block it (as Mastodon keeps them out of home feeds).
+///
+/// The mutes and domain blocks are each guarded by an uncorrelated test
+/// (one look per query, as in [`FOLLOWED_TAG`]): a viewer who mutes no one
+/// or blocks no domain pays nothing per post, where the generic plan of a
+/// prepared statement otherwise joined every row against them (a thread of
+/// 300 replies spent most of its time there).
 pub(crate) const HIDDEN: &str = "not exists (
          select 1 from posts r join blocks b
            on (b.blocker_id = $1 and b.blocked_id = r.author_id)
            or (b.blocker_id = r.author_id and b.blocked_id = $1)
          where r.id = p.reblog_of_id)
-     and not exists (
+     and not (exists (select 1 from mutes m0 where m0.actor_id = $1) and exists (
          select 1 from mutes m
          where m.actor_id = $1
            and (m.target_id = p.author_id
                 or m.target_id = (select r.author_id from posts r where r.id = p.reblog_of_id))
-           and (m.expires_at is null or m.expires_at > $6))
-     and not exists (
+           and (m.expires_at is null or m.expires_at > $6)))
+     and not (exists (select 1 from user_domain_blocks d0 where d0.actor_id = $1) and exists (
          select 1 from user_domain_blocks d join actors a on a.domain = d.domain
          where d.actor_id = $1
            and (a.id = p.author_id
-                or a.id = (select r.author_id from posts r where r.id = p.reblog_of_id)))";
+                or a.id = (select r.author_id from posts r where r.id = p.reblog_of_id))))";
 
 fn order(page: &Page) -> &'static str {
     if page.ascending() { "asc" } else { "desc" }

@@ -1,6 +1,6 @@
 //! Loading: everything a page of accounts, statuses or notifications shows,
 //! read in a fixed number of batch queries whatever the page's size (never
-//! one per row). `mastodon::present` turns what is loaded into entities
+//! one per row), the independent ones side by side. `mastodon::present` turns what is loaded into entities
 //! without further I/O.
 
 use std::collections::{HashMap, HashSet};
@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use crate::db::custom_emojis::CustomEmoji;
 use crate::db::{self, actors::Actor, posts::Post};
 use crate::domain::filters::Context as FilterContext;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::mastodon::entities as e;
 use crate::mastodon::filtering::PageFilter;
 use crate::service::custom_emoji;
@@ -64,12 +64,14 @@ fn emojis_in(state: &AppState, found: &[CustomEmoji], texts: &[&str]) -> Vec<e::
         .collect()
 }
 
-/// Six queries at most: the accounts moved to (only when one has moved),
-/// then the counts of all of them, then remote accounts' custom emoji and
-/// the cached copies of their avatars, headers and emoji (only when there
-/// are remote ones), then the custom emoji local accounts use (only when
-/// one writes a `:shortcode:`) and local accounts' search-engine
-/// preference (only when there are local ones).
+/// Six queries at most, in two rounds: the accounts moved to (only when
+/// one has moved), then, side by side, each on a connection of its own:
+/// the counts of all of them, remote accounts' custom emoji and the cached
+/// copies of their avatars and headers (only when there are remote ones),
+/// the custom emoji local accounts use (only when one writes a
+/// `:shortcode:`) and local accounts' search-engine preference (only when
+/// there are local ones); then the cached copies of remote emoji, when
+/// there are any.
 pub async fn accounts(state: &AppState, actors: &[Actor]) -> Result<AccountFacts> {
     let targets: Vec<String> = unique_by(actors.iter().filter_map(|a| a.moved_to.clone()));
     let moved = if targets.is_empty() {
@@ -78,51 +80,54 @@ pub async fn accounts(state: &AppState, actors: &[Actor]) -> Result<AccountFacts
         db::views::actors_by_ap_id(&state.db, &targets).await?
     };
     let ids = unique_by(actors.iter().chain(&moved).map(|a| a.id));
-    let stats = if ids.is_empty() {
-        HashMap::new()
-    } else {
-        db::views::account_stats(&state.db, &ids).await?
-    };
-    let remote_ids = unique_by(
-        actors
-            .iter()
-            .chain(&moved)
-            .filter(|a| !a.is_local())
-            .map(|a| a.id),
-    );
-    let remote_emojis = if remote_ids.is_empty() {
-        Vec::new()
-    } else {
-        db::views::actor_emojis(&state.db, &remote_ids).await?
-    };
+    let remote: Vec<&Actor> = actors
+        .iter()
+        .chain(&moved)
+        .filter(|a| !a.is_local())
+        .collect();
+    let remote_ids = unique_by(remote.iter().map(|a| a.id));
     let images = unique_by(
-        actors
+        remote
             .iter()
-            .chain(&moved)
-            .filter(|a| !a.is_local())
-            .flat_map(|a| a.avatar_url.iter().chain(&a.header_url).cloned())
-            .chain(remote_emojis.iter().map(|(_, _, url)| url.clone())),
+            .flat_map(|a| a.avatar_url.iter().chain(&a.header_url).cloned()),
     );
-    let media = remote_media::shown(state, images).await?;
     let local: Vec<&Actor> = actors
         .iter()
         .chain(&moved)
         .filter(|a| a.is_local())
         .collect();
     let local_ids = unique_by(local.iter().map(|a| a.id));
-    let indexed = if local_ids.is_empty() {
-        HashMap::new()
-    } else {
-        db::users::search_engine_indexing_of(&state.db, &local_ids)
-            .await?
-            .into_iter()
-            .collect()
-    };
     let texts: Vec<&str> = local
         .iter()
         .flat_map(|a| custom_emoji::account_texts(a))
         .collect();
-    let found = custom_emoji::used_in(&state.db, &texts).await?;
+    let (stats, remote_emojis, indexed, mut media, found) = tokio::try_join!(
+        async {
+            if ids.is_empty() {
+                return Ok(HashMap::new());
+            }
+            Ok::<_, Error>(db::views::account_stats(&state.db, &ids).await?)
+        },
+        async {
+            if remote_ids.is_empty() {
+                return Ok(Vec::new());
+            }
+            Ok::<_, Error>(db::views::actor_emojis(&state.db, &remote_ids).await?)
+        },
+        async {
+            if local_ids.is_empty() {
+                return Ok(HashMap::new());
+            }
+            let indexed = db::users::search_engine_indexing_of(&state.db, &local_ids).await?;
+            Ok::<_, Error>(indexed.into_iter().collect::<HashMap<i64, bool>>())
+        },
+        remote_media::shown(state, images),
+        custom_emoji::used_in(&state.db, &texts),
+    )?;
+    if !remote_emojis.is_empty() {
+        let urls = unique_by(remote_emojis.iter().map(|(_, _, url)| url.clone()));
+        media.extend(remote_media::shown(state, urls).await?);
+    }
     let mut emojis: HashMap<i64, Vec<e::CustomEmoji>> = if found.is_empty() {
         HashMap::new()
     } else {
@@ -193,7 +198,10 @@ pub struct StatusFacts {
 /// queries), the authors of the posts replied to, the authors and their
 /// counts, attachments, mentions, tags, emoji, polls, apps, the viewer's
 /// flags, which quoted posts the viewer may see, and the viewer's filters
-/// in `context`: a fixed number of queries whatever the page's size.
+/// in `context`: a fixed number of queries whatever the page's size. Past
+/// the reposted and quoted posts, the reads are independent and run side
+/// by side (each on a pooled connection of its own), so a page waits for
+/// about the slowest read instead of the sum of a dozen round trips.
 pub async fn statuses(
     state: &AppState,
     viewer: Option<&Actor>,
@@ -227,37 +235,136 @@ pub async fn statuses(
         }
     }
     let ids: Vec<i64> = all.keys().copied().collect();
-
     let parents = unique_by(all.values().filter_map(|p| p.in_reply_to_id));
-    let parent_authors = if parents.is_empty() {
-        HashMap::new()
-    } else {
-        db::views::authors_of(db, &parents)
-            .await?
-            .into_iter()
-            .collect()
-    };
-
     let author_ids = unique_by(all.values().map(|p| p.author_id));
-    let authors = db::views::actors(db, &author_ids).await?;
-    let accounts = self::accounts(state, &authors).await?;
+    // Quoted posts are shown only to those who may see them.
+    let quoted_live = unique_by(
+        all.values()
+            .filter_map(|p| p.quote_of_id)
+            .filter(|id| all.get(id).is_some_and(|q| q.deleted_at.is_none())),
+    );
+    // What follows depends on the posts alone: read side by side, each read
+    // on a connection of its own, so that a page waits for the slowest of
+    // them rather than for their sum.
+    let (
+        parent_authors,
+        (authors, accounts),
+        (attachments, emojis),
+        mentions,
+        tags,
+        polls,
+        applications,
+        flags,
+        visible_quotes,
+        filter,
+        cards,
+    ) = tokio::try_join!(
+        async {
+            if parents.is_empty() {
+                return Ok(HashMap::new());
+            }
+            Ok::<_, Error>(
+                db::views::authors_of(db, &parents)
+                    .await?
+                    .into_iter()
+                    .collect::<HashMap<i64, i64>>(),
+            )
+        },
+        async {
+            let authors = db::views::actors(db, &author_ids).await?;
+            let accounts = self::accounts(state, &authors).await?;
+            Ok::<_, Error>((authors, accounts))
+        },
+        async {
+            let (attached, used) = tokio::try_join!(
+                db::views::attachments(db, &ids),
+                db::views::emojis(db, &ids)
+            )?;
+            let mut attachments: HashMap<i64, Vec<db::views::PostAttachment>> = HashMap::new();
+            for a in attached {
+                attachments.entry(a.post_id).or_default().push(a);
+            }
+            let mut emojis: HashMap<i64, Vec<(String, String)>> = HashMap::new();
+            for (post_id, shortcode, url) in used {
+                emojis.entry(post_id).or_default().push((shortcode, url));
+            }
+            Ok::<_, Error>((attachments, emojis))
+        },
+        async {
+            let mut mentions: HashMap<i64, Vec<Actor>> = HashMap::new();
+            for (post_id, actor) in db::views::mentions(db, &ids).await? {
+                mentions.entry(post_id).or_default().push(actor);
+            }
+            Ok::<_, Error>(mentions)
+        },
+        async {
+            let mut tags: HashMap<i64, Vec<String>> = HashMap::new();
+            for (post_id, tag) in db::views::tags(db, &ids).await? {
+                tags.entry(post_id).or_default().push(tag);
+            }
+            Ok::<_, Error>(tags)
+        },
+        async {
+            Ok::<_, Error>(
+                db::views::polls(db, &ids)
+                    .await?
+                    .into_iter()
+                    .map(|p| (p.post_id, p))
+                    .collect::<HashMap<_, _>>(),
+            )
+        },
+        async {
+            Ok::<_, Error>(
+                db::views::applications(db, &ids)
+                    .await?
+                    .into_iter()
+                    .map(|(id, name, website)| (id, (name, website)))
+                    .collect::<HashMap<_, _>>(),
+            )
+        },
+        async {
+            Ok::<_, Error>(match viewer {
+                Some(viewer) => Some(db::views::viewer_flags(db, viewer.id, &ids).await?),
+                None => None,
+            })
+        },
+        async {
+            if quoted_live.is_empty() {
+                return Ok(HashSet::new());
+            }
+            Ok::<_, Error>(
+                db::views::visible(db, viewer.map(|v| v.id), &quoted_live)
+                    .await?
+                    .into_iter()
+                    .collect::<HashSet<i64>>(),
+            )
+        },
+        async {
+            Ok::<_, Error>(match (viewer, context) {
+                (Some(viewer), Some(context)) => PageFilter::load(state, viewer, context).await?,
+                _ => None,
+            })
+        },
+        async {
+            Ok::<_, Error>(
+                db::cards::for_posts(db, &ids)
+                    .await?
+                    .into_iter()
+                    .map(|(post_id, card)| {
+                        let image = card
+                            .image_file
+                            .as_deref()
+                            .map(|name| crate::service::media::media_url(state, name));
+                        (
+                            post_id,
+                            crate::mastodon::present::preview_card(&card, image),
+                        )
+                    })
+                    .collect::<HashMap<_, _>>(),
+            )
+        },
+    )?;
 
-    let mut attachments: HashMap<i64, Vec<db::views::PostAttachment>> = HashMap::new();
-    for a in db::views::attachments(db, &ids).await? {
-        attachments.entry(a.post_id).or_default().push(a);
-    }
-    let mut mentions: HashMap<i64, Vec<Actor>> = HashMap::new();
-    for (post_id, actor) in db::views::mentions(db, &ids).await? {
-        mentions.entry(post_id).or_default().push(actor);
-    }
-    let mut tags: HashMap<i64, Vec<String>> = HashMap::new();
-    for (post_id, tag) in db::views::tags(db, &ids).await? {
-        tags.entry(post_id).or_default().push(tag);
-    }
-    let mut emojis: HashMap<i64, Vec<(String, String)>> = HashMap::new();
-    for (post_id, shortcode, url) in db::views::emojis(db, &ids).await? {
-        emojis.entry(post_id).or_default().push((shortcode, url));
-    }
     let remote_authors: HashSet<i64> = authors
         .iter()
         .filter(|a| !a.is_local())
@@ -280,7 +387,6 @@ pub async fn statuses(
                 attached.chain(emoji).collect::<Vec<_>>()
             }),
     );
-    let media = remote_media::shown(state, remote_files).await?;
     let local_posts: Vec<&Post> = all
         .values()
         .filter(|p| !remote_authors.contains(&p.author_id) && p.reblog_of_id.is_none())
@@ -289,7 +395,10 @@ pub async fn statuses(
         .iter()
         .flat_map(|p| [p.content.as_str(), p.summary.as_str()])
         .collect();
-    let found = custom_emoji::used_in(db, &texts).await?;
+    let (media, found) = tokio::try_join!(
+        remote_media::shown(state, remote_files),
+        custom_emoji::used_in(db, &texts)
+    )?;
     let local_emojis = if found.is_empty() {
         HashMap::new()
     } else {
@@ -304,52 +413,6 @@ pub async fn statuses(
             .filter(|(_, emojis)| !emojis.is_empty())
             .collect()
     };
-    let polls = db::views::polls(db, &ids)
-        .await?
-        .into_iter()
-        .map(|p| (p.post_id, p))
-        .collect();
-    let applications = db::views::applications(db, &ids)
-        .await?
-        .into_iter()
-        .map(|(id, name, website)| (id, (name, website)))
-        .collect();
-    let flags = match viewer {
-        Some(viewer) => Some(db::views::viewer_flags(db, viewer.id, &ids).await?),
-        None => None,
-    };
-    // Quoted posts are shown only to those who may see them.
-    let quoted_live = unique_by(
-        all.values()
-            .filter_map(|p| p.quote_of_id)
-            .filter(|id| all.get(id).is_some_and(|q| q.deleted_at.is_none())),
-    );
-    let visible_quotes = if quoted_live.is_empty() {
-        HashSet::new()
-    } else {
-        db::views::visible(db, viewer.map(|v| v.id), &quoted_live)
-            .await?
-            .into_iter()
-            .collect()
-    };
-    let filter = match (viewer, context) {
-        (Some(viewer), Some(context)) => PageFilter::load(state, viewer, context).await?,
-        _ => None,
-    };
-    let cards = db::cards::for_posts(db, &ids)
-        .await?
-        .into_iter()
-        .map(|(post_id, card)| {
-            let image = card
-                .image_file
-                .as_deref()
-                .map(|name| crate::service::media::media_url(state, name));
-            (
-                post_id,
-                crate::mastodon::present::preview_card(&card, image),
-            )
-        })
-        .collect();
     Ok(StatusFacts {
         posts: all,
         parent_authors,

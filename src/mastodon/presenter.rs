@@ -128,6 +128,29 @@ impl<'a> Presenter<'a> {
         Ok(present::statuses(&self.view(), &facts, posts))
     }
 
+    /// A thread as one page, read in one batch: the post itself as
+    /// [`Presenter::statuses`] shows it without filters, and the posts above
+    /// and below it as it shows them in this presenter's context.
+    pub async fn thread(
+        &self,
+        post: &Post,
+        ancestors: &[Post],
+        descendants: &[Post],
+    ) -> Result<(Vec<e::Status>, Vec<e::Status>, Vec<e::Status>)> {
+        let all: Vec<Post> = std::iter::once(post)
+            .chain(ancestors)
+            .chain(descendants)
+            .cloned()
+            .collect();
+        let mut facts = load::statuses(self.state, self.viewer, self.context, &all).await?;
+        let view = self.view();
+        let above = present::statuses(&view, &facts, ancestors);
+        let below = present::statuses(&view, &facts, descendants);
+        facts.filter = None;
+        let focus = present::statuses(&view, &facts, std::slice::from_ref(post));
+        Ok((focus, above, below))
+    }
+
     /// A page of notifications, in the order given, with one batch read
     /// each for the senders, the posts and the reports.
     pub async fn notifications(

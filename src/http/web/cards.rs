@@ -412,9 +412,14 @@ pub async fn posts(
         None => presenter,
     };
     let statuses = presenter.statuses(posts).await?;
+    Ok(post_cards(state, viewer, &statuses))
+}
+
+/// Cards of statuses already presented for `viewer`.
+fn post_cards(state: &AppState, viewer: Option<&Actor>, statuses: &[e::Status]) -> Vec<PostCard> {
     let cards = Cards::new(state);
     let me = viewer.map(|v| v.id.to_string());
-    Ok(statuses
+    statuses
         .iter()
         .map(|s| {
             let mut card = cards.post(s);
@@ -422,7 +427,28 @@ pub async fn posts(
             card.own = me.as_ref() == Some(author);
             card
         })
-        .collect())
+        .collect()
+}
+
+/// The cards of a thread, read in one batch (`Presenter::thread`): the
+/// post itself unfiltered, the posts above and below it with the viewer's
+/// filters of the thread context; as [`posts`] would show each part.
+pub async fn thread(
+    state: &AppState,
+    viewer: Option<&Actor>,
+    post: &Post,
+    ancestors: &[Post],
+    descendants: &[Post],
+) -> Result<(Vec<PostCard>, Vec<PostCard>, Vec<PostCard>)> {
+    let (focus, above, below) = Presenter::new(state, viewer)
+        .in_context(FilterContext::Thread)
+        .thread(post, ancestors, descendants)
+        .await?;
+    Ok((
+        post_cards(state, viewer, &focus),
+        post_cards(state, viewer, &above),
+        post_cards(state, viewer, &below),
+    ))
 }
 
 /// Account views of actors, in the order given.

@@ -17,7 +17,6 @@ use super::cards::{self, PostCard};
 use super::compose::{Composer, post_path};
 use super::profiles::{Relations, relations_page};
 use super::{Chrome, SignedIn, Web, WebError, WebResult, local_path, render, see_other};
-use crate::domain::filters::Context as FilterContext;
 use crate::domain::interaction::{Interaction, Permission};
 use crate::domain::names;
 use crate::domain::visibility::Visibility;
@@ -103,19 +102,13 @@ pub async fn post_page(state: &AppState, web: Web, author: &Actor, post: &Post) 
         return Err(Error::NotFound.into());
     }
     let thread = timelines::thread(state, viewer, post).await?;
-    let mut focus = cards::posts(state, viewer, std::slice::from_ref(post), None).await?;
+    let (mut focus, mut ancestors, mut replies) =
+        cards::thread(state, viewer, post, &thread.ancestors, &thread.descendants).await?;
     let Some(card) = focus.first_mut() else {
         return Err(Error::NotFound.into());
     };
     card.focus = true;
 
-    let mut ancestors = cards::posts(
-        state,
-        viewer,
-        &thread.ancestors,
-        Some(FilterContext::Thread),
-    )
-    .await?;
     // Ancestors are joined by a line down to the post: no "Replying to".
     for above in &mut ancestors {
         above.line = true;
@@ -124,13 +117,6 @@ pub async fn post_page(state: &AppState, web: Web, author: &Actor, post: &Post) 
     if !ancestors.is_empty() {
         card.reply_to = None;
     }
-    let mut replies = cards::posts(
-        state,
-        viewer,
-        &thread.descendants,
-        Some(FilterContext::Thread),
-    )
-    .await?;
     draw_thread(post.id, &thread.descendants, &mut replies);
     mark_hidden(post, &thread.descendants, viewer, &mut replies);
 

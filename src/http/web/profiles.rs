@@ -210,18 +210,27 @@ pub async fn profile_page(state: &AppState, web: Web, actor: &Actor, q: ProfileQ
         Tab::Replies => timelines::ProfileTab::Replies,
         Tab::Reposts => timelines::ProfileTab::Reposts,
     };
-    let found = timelines::profile(state, viewer, actor, filter, page).await?;
+    let presenter = Presenter::new(state, viewer);
+    let is_me = viewer.is_some_and(|v| v.id == actor.id);
+    // The page's parts depend on the account alone: read side by side.
+    let (found, entity, relationship, indexing) = tokio::try_join!(
+        timelines::profile(state, viewer, actor, filter, page),
+        presenter.account(actor),
+        async {
+            match viewer {
+                Some(_) if !is_me => Ok(Some(presenter.relationship(actor.id).await?)),
+                _ => Ok::<_, Error>(None),
+            }
+        },
+        crate::service::accounts::search_engine_indexing(state, actor),
+    )?;
     let older = super::older(&found, page.limit, |p| p.id);
     let posts = cards::posts(state, viewer, &found, Some(FilterContext::Account)).await?;
-    let presenter = Presenter::new(state, viewer);
-    let entity = presenter.account(actor).await?;
     let cards = cards::Cards::new(state);
     let moved = entity.moved.as_deref().map(|m| cards.account(m));
     let account = cards.account(&entity);
-    let is_me = viewer.is_some_and(|v| v.id == actor.id);
-    let (follow, follows_you, controls) = match viewer {
-        Some(_) if !is_me => {
-            let relationship = presenter.relationship(actor.id).await?;
+    let (follow, follows_you, controls) = match relationship {
+        Some(relationship) => {
             let controls = Controls {
                 blocking: relationship.blocking,
                 muting: relationship.muting,
@@ -233,7 +242,7 @@ pub async fn profile_page(state: &AppState, web: Web, actor: &Actor, q: ProfileQ
                 .then(|| follow_button(&relationship, actor.manually_approves_followers));
             (follow, relationship.followed_by, Some(controls))
         }
-        _ => (None, false, None),
+        None => (None, false, None),
     };
     let og_url = match &account.remote_url {
         Some(remote) => remote.clone(),
@@ -255,7 +264,7 @@ pub async fn profile_page(state: &AppState, web: Web, actor: &Actor, q: ProfileQ
         posts,
         older,
         og_url,
-        noindex: !crate::service::accounts::search_engine_indexing(state, actor).await?,
+        noindex: !indexing,
         controls,
         description: cards::excerpt(&cards::text_of(&account.note)),
         mute_durations: &MUTE_DURATIONS,
