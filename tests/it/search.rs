@@ -933,3 +933,88 @@ async fn a_remote_accounts_indexable_flag_comes_from_its_actor_document() {
         vec![stored.id.to_string()]
     );
 }
+
+/// A new post's document is written from its row alone (a cheaper trigger
+/// on the inbox's path, see the migration `post_search_cheaper`): after
+/// media and polls were added, each document is the one the full refresh
+/// makes, and a repost or a tombstone has none.
+#[tokio::test]
+async fn a_new_posts_document_is_the_one_the_refresh_makes() {
+    use serde_json::json;
+    let app = TestApp::spawn().await;
+    app.create_user("carol").await;
+    let carol = app.token("carol").await;
+    let plain = post_status(&app, &carol, json!({"status": "Tweed & \"linen\" yarn"})).await;
+    let warned = post_status(
+        &app,
+        &carol,
+        json!({"status": "hidden text", "spoiler_text": "mohair warning"}),
+    )
+    .await;
+    let polled = post_status(
+        &app,
+        &carol,
+        json!({"status": "alpaca vote", "poll": {"options": ["silk", "jute"], "expires_in": 3600}}),
+    )
+    .await;
+    let image = post_status(&app, &carol, json!({"status": "cotton image"})).await;
+    attach(&app, &image, "image", "a skein of cotton").await;
+    let (status, _, _) = app
+        .api(
+            reqwest::Method::POST,
+            &format!("/api/v1/statuses/{plain}/reblog"),
+            Some(&carol),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    let author: i64 = sqlx::query_scalar("select author_id from posts where id = $1")
+        .bind(plain.parse::<i64>().unwrap())
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    sqlx::query(
+        "insert into posts (ap_id, author_id, content, visibility, deleted_at)
+         values ('https://gone.example/notes/1', $1, 'gone words', 'public', now())",
+    )
+    .bind(author)
+    .execute(&app.db)
+    .await
+    .unwrap();
+
+    let rows: Vec<(i64, bool, bool)> = sqlx::query_as(
+        "select p.id, d.post_id is not null,
+                d.document is not distinct from post_search_document(p.id, p.summary, p.content)
+         from posts p left join post_search_documents d on d.post_id = p.id
+         where p.author_id = $1",
+    )
+    .bind(author)
+    .fetch_all(&app.db)
+    .await
+    .unwrap();
+    let originals: Vec<i64> = [&plain, &warned, &polled, &image]
+        .iter()
+        .map(|id| id.parse().unwrap())
+        .collect();
+    assert_eq!(rows.len(), 6, "four posts, a repost and a tombstone");
+    for (id, has_document, same) in rows {
+        if originals.contains(&id) {
+            assert!(
+                has_document && same,
+                "post {id}'s document is the refresh's"
+            );
+        } else {
+            assert!(!has_document, "a repost or a tombstone has no document");
+        }
+    }
+    assert_eq!(
+        find_posts(&app, &carol, "linen yarn", "").await,
+        vec![plain.clone()]
+    );
+    assert_eq!(find_posts(&app, &carol, "mohair", "").await, vec![warned]);
+    assert_eq!(find_posts(&app, &carol, "jute", "").await, vec![polled]);
+    assert_eq!(
+        find_posts(&app, &carol, "skein cotton", "").await,
+        vec![image]
+    );
+}
