@@ -26,13 +26,45 @@ pub const POST_MAX_AGE: Duration = Duration::days(3);
 /// How fast a link's peak score halves (Mastodon's `Trends::Links`; its
 /// threshold, cooldown and decay threshold are the hashtags').
 pub const LINK_MAX_SCORE_HALFLIFE: Duration = Duration::hours(8);
-/// Days of history a hashtag shows.
+/// Days of history a hashtag or a link shows (Mastodon's `history`).
 pub const HISTORY_DAYS: i64 = 7;
 
 /// The start (UTC midnight) of the day `at` falls in: hashtag histories
 /// count by UTC days, as Mastodon's do.
 pub fn day_start(at: DateTime<Utc>) -> DateTime<Utc> {
     at.duration_trunc(Duration::days(1)).unwrap_or(at)
+}
+
+/// One day of a hashtag's or a link's history.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Day {
+    /// Midnight, UTC.
+    pub day: DateTime<Utc>,
+    pub uses: i64,
+    pub accounts: i64,
+}
+
+/// The last [`HISTORY_DAYS`] days up to `today`, today first, from the
+/// (day, uses, accounts) counted for one hashtag or link; a day without a
+/// count is a day without use.
+pub fn history(
+    today: DateTime<Utc>,
+    counted: impl IntoIterator<Item = (DateTime<Utc>, i64, i64)>,
+) -> Vec<Day> {
+    let mut days: Vec<Day> = (0..HISTORY_DAYS)
+        .map(|back| Day {
+            day: today - Duration::days(back),
+            uses: 0,
+            accounts: 0,
+        })
+        .collect();
+    for (day, uses, accounts) in counted {
+        if let Some(slot) = days.iter_mut().find(|d| d.day == day) {
+            slot.uses = uses;
+            slot.accounts = accounts;
+        }
+    }
+    days
 }
 
 /// The raw score of `observed` against `expected`: zero below the
@@ -135,6 +167,34 @@ mod tests {
 
     fn at(s: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    #[test]
+    fn a_history_is_the_last_seven_days_today_first_with_days_without_use_at_zero() {
+        let today = day_start(at("2026-03-10T15:00:00Z"));
+        let days = history(
+            today,
+            [
+                (today, 4, 2),
+                (today - Duration::days(2), 9, 5),
+                // Outside the week: left out.
+                (today - Duration::days(7), 100, 100),
+            ],
+        );
+        assert_eq!(days.len() as i64, HISTORY_DAYS);
+        assert_eq!(
+            days[0],
+            Day {
+                day: today,
+                uses: 4,
+                accounts: 2
+            }
+        );
+        assert_eq!((days[1].uses, days[1].accounts), (0, 0));
+        assert_eq!(days[1].day, today - Duration::days(1));
+        assert_eq!((days[2].uses, days[2].accounts), (9, 5));
+        assert_eq!(days[6].day, today - Duration::days(6));
+        assert!(days.iter().all(|d| d.uses != 100));
     }
 
     #[test]

@@ -90,21 +90,13 @@ async fn with_history(state: &AppState, links: Vec<LinkTrend>) -> Result<Vec<Lin
     Ok(links
         .into_iter()
         .map(|trend| {
-            let history = (0..rules::HISTORY_DAYS)
-                .map(|back| {
-                    let day = today - Duration::days(back);
-                    let (uses, accounts) = counts
-                        .iter()
-                        .find(|(id, d, _, _)| *id == trend.card.id && *d == day)
-                        .map(|(_, _, u, a)| (*u, *a))
-                        .unwrap_or((0, 0));
-                    Day {
-                        day,
-                        uses,
-                        accounts,
-                    }
-                })
-                .collect();
+            let history = rules::history(
+                today,
+                counts
+                    .iter()
+                    .filter(|(id, ..)| *id == trend.card.id)
+                    .map(|&(_, day, uses, accounts)| (day, uses, accounts)),
+            );
             LinkView { trend, history }
         })
         .collect())

@@ -4,18 +4,18 @@
 //! Add/Remove of a Hashtag, as Mastodon does); a hashtag's use over the
 //! last week.
 
-use chrono::{DateTime, Duration, NaiveTime, TimeZone, Utc};
+use chrono::Duration;
 use serde_json::json;
 
 use crate::db::{self, actors::Actor, tags::Featured, timelines::Page};
+use crate::domain::trends as rules;
 use crate::domain::{limits, text};
 use crate::error::{Error, Result};
 use crate::federation::activities;
 use crate::service::outbox;
 use crate::state::AppState;
 
-/// Days of use a Tag entity shows (Mastodon's `history`).
-pub const HISTORY_DAYS: i64 = 7;
+pub use crate::domain::trends::{Day, HISTORY_DAYS};
 
 /// A hashtag as the client API shows it.
 #[derive(Debug, Clone)]
@@ -32,14 +32,6 @@ pub struct TagView {
     pub featuring: Option<bool>,
     /// The last `HISTORY_DAYS` days, today first.
     pub history: Vec<Day>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Day {
-    /// Midnight, UTC.
-    pub day: DateTime<Utc>,
-    pub uses: i64,
-    pub accounts: i64,
 }
 
 /// A hashtag named in a path: (as stored, as written); anything that is
@@ -97,24 +89,19 @@ async fn views(
         Some(v) => db::tags::flags(&state.db, v.id, &names).await?,
         None => Vec::new(),
     };
-    let today = midnight(state.clock.now());
+    let today = rules::day_start(state.clock.now());
     let since = today - Duration::days(HISTORY_DAYS - 1);
     let used = db::tags::history(&state.db, &names, since).await?;
     Ok(tags
         .into_iter()
         .map(|(id, tag, name)| {
             let flag = flags.iter().find(|(t, _, _)| *t == tag);
-            let history = (0..HISTORY_DAYS)
-                .map(|back| {
-                    let day = today - Duration::days(back);
-                    let found = used.iter().find(|u| u.tag == tag && u.day == day);
-                    Day {
-                        day,
-                        uses: found.map_or(0, |u| u.uses),
-                        accounts: found.map_or(0, |u| u.accounts),
-                    }
-                })
-                .collect();
+            let history = rules::history(
+                today,
+                used.iter()
+                    .filter(|u| u.tag == tag)
+                    .map(|u| (u.day, u.uses, u.accounts)),
+            );
             TagView {
                 id,
                 following: viewer.map(|_| flag.is_some_and(|f| f.1)),
@@ -125,10 +112,6 @@ async fn views(
             }
         })
         .collect())
-}
-
-fn midnight(at: DateTime<Utc>) -> DateTime<Utc> {
-    Utc.from_utc_datetime(&at.date_naive().and_time(NaiveTime::MIN))
 }
 
 pub async fn follow(state: &AppState, viewer: &Actor, raw: &str) -> Result<TagView> {

@@ -10,7 +10,7 @@
 //!
 //! Links are scored in the same refresh (`service::link_trends`).
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::Duration;
 
 use crate::db::{self, posts::Post, trends::PostTrend, trends::TagTrend};
 use crate::domain::trends as rules;
@@ -27,13 +27,7 @@ pub const TAGS_LIMITS: (i64, i64) = (10, 20);
 pub const STATUSES_LIMITS: (i64, i64) = (20, 40);
 pub const LINKS_LIMITS: (i64, i64) = (10, 20);
 
-/// One day of a hashtag's history.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Day {
-    pub day: DateTime<Utc>,
-    pub uses: i64,
-    pub accounts: i64,
-}
+pub use crate::domain::trends::Day;
 
 /// A hashtag with its last seven days, today first.
 #[derive(Debug, Clone)]
@@ -107,21 +101,13 @@ async fn with_history(state: &AppState, tags: Vec<TagTrend>) -> Result<Vec<TagVi
     Ok(tags
         .into_iter()
         .map(|tag| {
-            let history = (0..rules::HISTORY_DAYS)
-                .map(|back| {
-                    let day = today - Duration::days(back);
-                    let (uses, accounts) = counts
-                        .iter()
-                        .find(|(t, d, _, _)| *t == tag.tag && *d == day)
-                        .map(|(_, _, u, a)| (*u, *a))
-                        .unwrap_or((0, 0));
-                    Day {
-                        day,
-                        uses,
-                        accounts,
-                    }
-                })
-                .collect();
+            let history = rules::history(
+                today,
+                counts
+                    .iter()
+                    .filter(|(t, ..)| *t == tag.tag)
+                    .map(|&(_, day, uses, accounts)| (day, uses, accounts)),
+            );
             TagView { tag, history }
         })
         .collect())
