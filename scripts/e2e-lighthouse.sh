@@ -80,7 +80,7 @@ for _ in $(seq 1 600); do
 done
 curl -skf "$base/health" >/dev/null || { echo "e2e-lighthouse: $base never answered" >&2; tail -n 40 "$work/server.log"; exit 1; }
 
-if ! python3 scripts/e2e/lighthouse.py --base "$base" --token "$token" --password "$password" \
+if ! python3 scripts/e2e/lighthouse.py --base "$base" --token="$token" --password="$password" \
     --lighthouse "$lighthouse/node_modules/lighthouse/cli/index.js" --reports "$reports" --work "$work"; then
     echo "--- server log (last 40 lines)"; tail -n 40 "$work/server.log"
     exit 1
