@@ -112,9 +112,13 @@ async fn start_pair() -> (Pair, PgPool, PgPool, String) {
 }
 
 /// Waits until the replica has replayed everything the primary wrote so
-/// far (polling the replica's replay position, not a clock).
+/// far (polling the replica's replay position, not a clock). The target is
+/// the primary's WAL insert position: test clusters commit without waiting
+/// for the WAL to be written (`synchronous_commit=off`), so the write
+/// position (`pg_current_wal_lsn`) can still be short of a commit that has
+/// already been answered.
 async fn caught_up(primary: &PgPool, replica: &PgPool) {
-    let target: String = sqlx::query_scalar("select pg_current_wal_lsn()::text")
+    let target: String = sqlx::query_scalar("select pg_current_wal_insert_lsn()::text")
         .fetch_one(primary)
         .await
         .expect("the primary's position");
