@@ -34,7 +34,7 @@ pub const MAX_BODY: usize = 1024 * 1024;
 pub const TIMEOUT: Duration = Duration::from_secs(10);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long an idle connection to a peer is kept for the next request.
-const POOL_IDLE: Duration = Duration::from_secs(10);
+pub const POOL_IDLE: Duration = Duration::from_secs(10);
 /// The most idle connections kept per host.
 const POOL_IDLE_PER_HOST: usize = 2;
 pub const MAX_REDIRECTS: usize = 5;
@@ -265,12 +265,24 @@ pub struct Fetched {
     pub body: Bytes,
 }
 
+/// Whether a request's connection is kept, idle, for the next request to
+/// the same host (for at most [`POOL_IDLE`]). Every idle connection holds
+/// its buffers (and a TLS session): worth it for a host that is sent to
+/// again soon, not for the thousands of servers a fan-out reaches once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reuse {
+    Keep,
+    Close,
+}
+
 /// The outbound client. Cheap to clone.
 #[derive(Clone)]
 pub struct HttpClient {
     policy: Arc<Policy>,
     fetcher: reqwest::Client,
     poster: reqwest::Client,
+    /// Posts whose connection is closed after the answer (`Reuse::Close`).
+    poster_once: reqwest::Client,
     /// For services the operator configured (translation): any address,
     /// no redirects.
     operator: reqwest::Client,
@@ -279,7 +291,7 @@ pub struct HttpClient {
 impl HttpClient {
     pub fn new(policy: Policy, user_agent: &str) -> anyhow::Result<HttpClient> {
         let policy = Arc::new(policy);
-        let build = |redirects: reqwest::redirect::Policy| {
+        let build = |redirects: reqwest::redirect::Policy, idle_per_host: usize| {
             reqwest::Client::builder()
                 .user_agent(user_agent)
                 .dns_resolver(Arc::new(CheckedResolver {
@@ -292,7 +304,7 @@ impl HttpClient {
                 // touches thousands of hosts once each, and every idle
                 // connection holds its buffers.
                 .pool_idle_timeout(POOL_IDLE)
-                .pool_max_idle_per_host(POOL_IDLE_PER_HOST)
+                .pool_max_idle_per_host(idle_per_host)
                 .redirect(redirects)
                 .build()
         };
@@ -316,8 +328,9 @@ impl HttpClient {
             .redirect(reqwest::redirect::Policy::none())
             .build()?;
         Ok(HttpClient {
-            fetcher: build(follow)?,
-            poster: build(reqwest::redirect::Policy::none())?,
+            fetcher: build(follow, POOL_IDLE_PER_HOST)?,
+            poster: build(reqwest::redirect::Policy::none(), POOL_IDLE_PER_HOST)?,
+            poster_once: build(reqwest::redirect::Policy::none(), 0)?,
             operator,
             policy,
         })
@@ -394,16 +407,21 @@ impl HttpClient {
         read_capped(response, BodyCap::Refuse(max_bytes)).await
     }
 
-    /// A POST; redirects are not followed.
+    /// A POST; redirects are not followed. With `Reuse::Close` the
+    /// connection is not kept for another request once answered.
     pub async fn post(
         &self,
         url: &Url,
         headers: HeaderMap,
         body: Bytes,
+        reuse: Reuse,
     ) -> Result<Fetched, NetError> {
         self.policy.check_url(url)?;
-        let response = self
-            .poster
+        let client = match reuse {
+            Reuse::Keep => &self.poster,
+            Reuse::Close => &self.poster_once,
+        };
+        let response = client
             .request(Method::POST, url.clone())
             .headers(headers)
             .body(body)

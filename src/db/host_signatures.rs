@@ -24,19 +24,24 @@ pub async fn modes_among(
     .await
 }
 
-/// Remembers how `host` takes our signatures.
-pub async fn remember(
+/// Remembers how each of `modes`' hosts takes our signatures, in one
+/// statement.
+pub async fn remember_all(
     db: impl PgExecutor<'_>,
-    host: &str,
-    mode: SignatureMode,
+    modes: &[(String, SignatureMode)],
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
+    let (hosts, modes): (Vec<&str>, Vec<&str>) = modes
+        .iter()
+        .map(|(host, mode)| (host.as_str(), mode.as_str()))
+        .unzip();
     sqlx::query(
-        "insert into host_signature_modes (host, mode, updated_at) values ($1, $2, $3)
+        "insert into host_signature_modes (host, mode, updated_at)
+         select host, mode, $3 from unnest($1::text[], $2::text[]) as m (host, mode)
          on conflict (host) do update set mode = excluded.mode, updated_at = excluded.updated_at",
     )
-    .bind(host)
-    .bind(mode)
+    .bind(&hosts)
+    .bind(&modes)
     .bind(now)
     .execute(db)
     .await?;

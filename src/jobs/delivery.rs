@@ -44,7 +44,7 @@ use crate::federation::rfc9421;
 use crate::federation::signatures::{self, SigningKey};
 use crate::jobs::outcome::{self, Attempted, Outcome};
 use crate::jobs::pool::{LineKey, Lines, Worker};
-use crate::net::{Fetched, NetError};
+use crate::net::{self, Fetched, NetError, Reuse};
 use crate::service::follower_sync;
 use crate::state::AppState;
 
@@ -73,24 +73,70 @@ pub fn classify(status: u16, retry_after: Option<Duration>) -> Outcome {
     }
 }
 
-/// Limits concurrent deliveries per host within this process.
+/// Limits concurrent deliveries per host within this process, and tells
+/// whether a delivery's connection is worth keeping for the next one.
 #[derive(Default)]
 struct HostLimiter {
     per_host: usize,
-    hosts: Mutex<HashMap<String, Arc<Semaphore>>>,
+    hosts: Mutex<HashMap<String, Host>>,
+}
+
+struct Host {
+    slots: Arc<Semaphore>,
+    /// When the last delivery to the host started.
+    last_sent: chrono::DateTime<chrono::Utc>,
 }
 
 impl HostLimiter {
-    fn semaphore(&self, host: &str) -> Arc<Semaphore> {
+    /// The host's slots, and whether the connection of a delivery to it
+    /// starting `now` is kept, idle, afterwards: only when another delivery
+    /// to the host is under way or waiting here, or one started within
+    /// [`net::POOL_IDLE`] (the host is sent to often enough for the
+    /// connection to be used again before it expires). The thousands of
+    /// servers a fan-out reaches once each are not left holding idle
+    /// connections.
+    fn enter(&self, host: &str, now: chrono::DateTime<chrono::Utc>) -> (Arc<Semaphore>, Reuse) {
+        let idle = Duration::from_std(net::POOL_IDLE).unwrap_or_else(|_| Duration::seconds(10));
         let mut hosts = self.hosts.lock().unwrap_or_else(|e| e.into_inner());
         if hosts.len() > 10_000 {
-            hosts.retain(|_, s| Arc::strong_count(s) > 1);
+            hosts.retain(|_, h| Arc::strong_count(&h.slots) > 1 || now - h.last_sent < idle);
         }
-        hosts
-            .entry(host.to_string())
-            .or_insert_with(|| Arc::new(Semaphore::new(self.per_host)))
-            .clone()
+        let reuse;
+        let slots = match hosts.get_mut(host) {
+            Some(known) => {
+                let busy = Arc::strong_count(&known.slots) > 1;
+                reuse = if busy || now - known.last_sent < idle {
+                    Reuse::Keep
+                } else {
+                    Reuse::Close
+                };
+                known.last_sent = now;
+                known.slots.clone()
+            }
+            None => {
+                reuse = Reuse::Close;
+                let slots = Arc::new(Semaphore::new(self.per_host));
+                hosts.insert(
+                    host.to_string(),
+                    Host {
+                        slots: slots.clone(),
+                        last_sent: now,
+                    },
+                );
+                slots
+            }
+        };
+        (slots, reuse)
     }
+}
+
+/// One delivery's request, before it is signed.
+struct Outgoing<'a> {
+    url: &'a Url,
+    key: &'a SigningKey,
+    body: &'a Bytes,
+    now: chrono::DateTime<chrono::Utc>,
+    reuse: Reuse,
 }
 
 /// What a claimed handful of deliveries needs, looked up once for all.
@@ -114,6 +160,9 @@ pub struct Deliverer {
     worker_id: i32,
     limiter: HostLimiter,
     lines: Lines,
+    /// Signature modes learnt by deliveries since the last `record`, which
+    /// writes them with the outcomes (one statement for all).
+    learnt: Mutex<HashMap<String, SignatureMode>>,
 }
 
 impl Deliverer {
@@ -128,6 +177,7 @@ impl Deliverer {
                 hosts: Mutex::new(HashMap::new()),
             },
             lines: Lines::default(),
+            learnt: Mutex::new(HashMap::new()),
         })
     }
 
@@ -211,8 +261,8 @@ impl Deliverer {
             return Ok(Outcome::Failed(None, "the activity is gone".into()));
         };
         let url = Url::parse(&delivery.inbox_url)?;
-        let permit = self.limiter.semaphore(&delivery.host);
-        let _permit = permit.acquire_owned().await;
+        let (slots, reuse) = self.limiter.enter(&delivery.host, self.state.clock.now());
+        let _permit = slots.acquire_owned().await;
         let now = self.state.clock.now();
         let mut headers = HeaderMap::new();
         headers.insert(
@@ -234,19 +284,26 @@ impl Deliverer {
         let remembered = loaded.signature_modes.get(&delivery.host).copied();
         let knock = self.state.config.federation.signatures == OutboundSignatures::DoubleKnock
             && remembered != Some(SignatureMode::Cavage);
-        let send = |mode| self.post(&url, headers.clone(), key, body, mode, now);
+        let out = Outgoing {
+            url: &url,
+            key,
+            body,
+            now,
+            reuse,
+        };
+        let send = |mode| self.post(&out, headers.clone(), mode);
         let answer = if knock {
             let answer = send(SignatureMode::Rfc9421).await?;
             match &answer {
                 Ok(a) if refuses_signature(a.status.as_u16()) => {
                     let retried = send(SignatureMode::Cavage).await?;
                     if matches!(&retried, Ok(a) if a.status.is_success()) {
-                        self.remember(&delivery.host, SignatureMode::Cavage).await;
+                        self.learn(&delivery.host, SignatureMode::Cavage);
                     }
                     retried
                 }
                 Ok(a) if a.status.is_success() && remembered != Some(SignatureMode::Rfc9421) => {
-                    self.remember(&delivery.host, SignatureMode::Rfc9421).await;
+                    self.learn(&delivery.host, SignatureMode::Rfc9421);
                     answer
                 }
                 _ => answer,
@@ -269,20 +326,20 @@ impl Deliverer {
         Ok(Outcome::of_response(answer, now, classify))
     }
 
-    /// POSTs `body` with `headers`, signed in `mode`.
+    /// POSTs `out`'s body with `headers`, signed in `mode`.
     async fn post(
         &self,
-        url: &Url,
+        out: &Outgoing<'_>,
         mut headers: HeaderMap,
-        key: &SigningKey,
-        body: &Bytes,
         mode: SignatureMode,
-        now: chrono::DateTime<chrono::Utc>,
     ) -> anyhow::Result<Result<Fetched, NetError>> {
+        let (url, key, body) = (out.url, out.key, out.body);
         let signed = match mode {
-            SignatureMode::Rfc9421 => rfc9421::sign_request("POST", url, Some(&body[..]), key, now),
+            SignatureMode::Rfc9421 => {
+                rfc9421::sign_request("POST", url, Some(&body[..]), key, out.now)
+            }
             SignatureMode::Cavage => {
-                signatures::sign_request("POST", url, Some(&body[..]), key, now)
+                signatures::sign_request("POST", url, Some(&body[..]), key, out.now)
             }
         };
         for (name, value) in signed {
@@ -291,16 +348,20 @@ impl Deliverer {
                 HeaderValue::from_str(&value)?,
             );
         }
-        Ok(self.state.http.post(url, headers, body.clone()).await)
+        Ok(self
+            .state
+            .http
+            .post(url, headers, body.clone(), out.reuse)
+            .await)
     }
 
-    /// Remembers a host's signature mode; a failure only costs a knock
-    /// later.
-    async fn remember(&self, host: &str, mode: SignatureMode) {
-        let now = self.state.clock.now();
-        if let Err(e) = db::host_signatures::remember(&self.state.db, host, mode, now).await {
-            tracing::warn!(%host, error = %e, "a host's signature mode was not remembered");
-        }
+    /// Notes a host's signature mode, for the next `record` to remember
+    /// (lost with the process, it only costs a knock later).
+    fn learn(&self, host: &str, mode: SignatureMode) {
+        self.learnt
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(host.to_string(), mode);
     }
 }
 
@@ -421,8 +482,17 @@ impl Worker for Deliverer {
         heard.dedup();
         failing.sort_unstable();
         failing.dedup();
+        let learnt: Vec<(String, SignatureMode)> = self
+            .learnt
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .drain()
+            .collect();
         let mut tx = self.state.db.begin().await?;
         db::queue::settle(&mut tx, Queue::Deliveries, &settled, now).await?;
+        if !learnt.is_empty() {
+            db::host_signatures::remember_all(&mut *tx, &learnt, now).await?;
+        }
         crate::service::hosts_heard::heard_from_all(&mut tx, &self.state, &heard).await?;
         if !failing.is_empty() {
             let dead = db::deliveries::record_failure_days(
@@ -445,6 +515,38 @@ impl Worker for Deliverer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_connection_is_kept_only_for_a_host_sent_to_again_soon() {
+        let limiter = HostLimiter {
+            per_host: 2,
+            hosts: Mutex::new(HashMap::new()),
+        };
+        let t0 = chrono::DateTime::parse_from_rfc3339("2026-12-08T00:00:00Z")
+            .expect("a time")
+            .with_timezone(&chrono::Utc);
+        let idle = Duration::from_std(net::POOL_IDLE).expect("a duration");
+        // A host seen for the first time: its connection is closed after.
+        let (first, reuse) = limiter.enter("a.example", t0);
+        assert_eq!(reuse, Reuse::Close);
+        // Another delivery to it while the first is under way: kept.
+        let (_, reuse) = limiter.enter("a.example", t0 + idle * 2);
+        assert_eq!(
+            reuse,
+            Reuse::Keep,
+            "another delivery holds the host's slots"
+        );
+        drop(first);
+        // Sent to again within the idle time: kept.
+        let (_, reuse) = limiter.enter("a.example", t0 + idle * 2 + Duration::seconds(1));
+        assert_eq!(reuse, Reuse::Keep);
+        // Not again until the idle connection would have expired: closed.
+        let (_, reuse) = limiter.enter("a.example", t0 + idle * 4);
+        assert_eq!(reuse, Reuse::Close);
+        // Hosts are judged each on its own.
+        let (_, reuse) = limiter.enter("b.example", t0 + idle * 4);
+        assert_eq!(reuse, Reuse::Close);
+    }
 
     #[test]
     fn answers_are_classified_as_mastodon_does() {

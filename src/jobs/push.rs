@@ -102,7 +102,12 @@ impl Pusher {
         }
         let answer = state
             .http
-            .post(&endpoint, headers, Bytes::from(sealed.body))
+            .post(
+                &endpoint,
+                headers,
+                Bytes::from(sealed.body),
+                crate::net::Reuse::Keep,
+            )
             .await;
         Ok(Outcome::of_response(answer, now, classify))
     }

@@ -53,11 +53,7 @@ async fn write(
     draft: Draft<'_>,
     app_id: Option<i64>,
 ) -> Result<Post> {
-    let post = posts::create(state, author, draft).await?;
-    if let Some(app) = app_id {
-        db::posts::set_app(&state.db, post.id, app).await?;
-    }
-    Ok(post)
+    posts::create_with_app(state, author, draft, app_id).await
 }
 
 fn advisory_key(user_id: i64, key: &str) -> i64 {

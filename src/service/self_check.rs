@@ -159,7 +159,11 @@ async fn signature_through_public_address(state: &AppState) -> Check {
             headers.insert(name, value);
         }
     }
-    match state.http.post(&url, headers, Bytes::from(body)).await {
+    match state
+        .http
+        .post(&url, headers, Bytes::from(body), crate::net::Reuse::Close)
+        .await
+    {
         Err(e) => failed(
             now,
             format!("the instance cannot reach its own public address {url}: {e}"),

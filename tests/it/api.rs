@@ -298,6 +298,35 @@ async fn an_idempotency_key_makes_one_post_however_often_it_is_sent() {
 }
 
 #[tokio::test]
+async fn a_post_is_written_with_the_application_of_its_token() {
+    let app = TestApp::spawn().await;
+    app.create_user("alice").await;
+    let alice = app.token("alice").await;
+    let (status, posted) = app
+        .api_post(&alice, "/api/v1/statuses", json!({"status": "from an app"}))
+        .await;
+    assert_eq!(status, 200, "{posted}");
+    let (stored, name): (Option<i64>, Option<String>) = sqlx::query_as(
+        "select p.app_id, a.name from posts p left join oauth_apps a on a.id = p.app_id
+         where p.id = $1",
+    )
+    .bind(posted["id"].as_str().unwrap().parse::<i64>().unwrap())
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    let name = name.expect("the post's application is stored with it");
+    assert!(stored.is_some());
+    assert_eq!(posted["application"]["name"], name.as_str(), "{posted}");
+    let (_, shown) = app
+        .api_get(
+            &alice,
+            &format!("/api/v1/statuses/{}", posted["id"].as_str().unwrap()),
+        )
+        .await;
+    assert_eq!(shown["application"]["name"], name.as_str(), "{shown}");
+}
+
+#[tokio::test]
 async fn timelines_page_with_link_headers_and_rate_limit_headers() {
     let app = TestApp::spawn().await;
     app.create_user("alice").await;

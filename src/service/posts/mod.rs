@@ -140,7 +140,18 @@ const MAX_LANGUAGE: usize = 16;
 /// Writes a post and sends it where it belongs: followers (once per server),
 /// mentioned accounts and the author of the post replied to.
 pub async fn create(state: &AppState, author: &Actor, draft: Draft<'_>) -> Result<Post> {
-    write(state, author, draft, None).await
+    write(state, author, draft, None, None).await
+}
+
+/// As [`create`], for a post written through an OAuth application: the
+/// application is recorded in the post's own transaction.
+pub async fn create_with_app(
+    state: &AppState,
+    author: &Actor,
+    draft: Draft<'_>,
+    app_id: Option<i64>,
+) -> Result<Post> {
+    write(state, author, draft, app_id, None).await
 }
 
 /// A scheduled status being published (`service::scheduled`).
@@ -160,7 +171,7 @@ pub(crate) async fn publish_scheduled(
     draft: Draft<'_>,
     scheduled: FromSchedule,
 ) -> Result<Post> {
-    write(state, author, draft, Some(scheduled)).await
+    write(state, author, draft, scheduled.app_id, Some(scheduled)).await
 }
 
 /// What a draft is checked against before a post is written or scheduled:
@@ -220,6 +231,7 @@ async fn write(
     state: &AppState,
     author: &Actor,
     draft: Draft<'_>,
+    app_id: Option<i64>,
     scheduled: Option<FromSchedule>,
 ) -> Result<Post> {
     let (uploads, language) = check(state, author, &draft, scheduled.map(|s| s.id)).await?;
@@ -345,7 +357,7 @@ async fn write(
     if !uploads.is_empty() {
         media::set_for_post(&mut tx, state, author, post.id, &uploads).await?;
     }
-    if let Some(app) = scheduled.and_then(|s| s.app_id) {
+    if let Some(app) = app_id {
         db::posts::set_app(&mut *tx, post.id, app).await?;
     }
     let mut quote_request = None;
