@@ -4,8 +4,8 @@
 //! slots, and in handfuls rather than one by one), looks up what the
 //! claimed rows need once for the handful (`Worker::load`), and starts one
 //! task per row; each task sends its row and hands the outcome to one
-//! recorder, which writes whatever outcomes have gathered in a few
-//! statements (`Worker::record`). No row waits for another row's answer,
+//! recorder, which writes the outcomes gathered over a short while
+//! (`RECORD_GATHER`) in a few statements (`Worker::record`). No row waits for another row's answer,
 //! except a row in the same line (`Worker::line`): those go out one after
 //! the other, in the order they were claimed.
 //!
@@ -37,6 +37,8 @@ const BATCH: usize = 64;
 pub const SLOTS_PER_WORKER: usize = 32;
 /// The most outcomes one `record` call writes.
 const RECORD_BATCH: usize = 256;
+/// How long outcomes are gathered after the first before they are written.
+const RECORD_GATHER: Duration = Duration::from_millis(50);
 
 /// The key of a line: rows with equal keys go out one after the other.
 pub type LineKey = (i64, String);
@@ -278,6 +280,25 @@ async fn record_loop<W: Worker>(
 ) {
     let mut done = Vec::with_capacity(RECORD_BATCH);
     while received.recv_many(&mut done, RECORD_BATCH).await > 0 {
+        // The outcomes that come in for a short while after the first are
+        // written with it: during a fan-out answers arrive one by one, and
+        // a transaction for every one or two of them cost more than the
+        // requests themselves. Nothing waits on the recording (a row stays
+        // claimed meanwhile), and a crash before it only sends those rows
+        // again, as before.
+        let gathering = tokio::time::sleep(RECORD_GATHER);
+        tokio::pin!(gathering);
+        while done.len() < RECORD_BATCH {
+            let room = RECORD_BATCH - done.len();
+            tokio::select! {
+                taken = received.recv_many(&mut done, room) => {
+                    if taken == 0 {
+                        break;
+                    }
+                }
+                _ = &mut gathering => break,
+            }
+        }
         let batch = std::mem::replace(&mut done, Vec::with_capacity(RECORD_BATCH));
         if let Err(e) = worker.record(batch).await {
             tracing::error!(error = %e, "recording {} outcomes failed", W::WHAT);
