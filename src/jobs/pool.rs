@@ -5,9 +5,10 @@
 //! claimed rows need once for the handful (`Worker::load`), and starts one
 //! task per row; each task sends its row and hands the outcome to one
 //! recorder, which writes the outcomes gathered over a short while
-//! (`RECORD_GATHER`) in a few statements (`Worker::record`). No row waits for another row's answer,
-//! except a row in the same line (`Worker::line`): those go out one after
-//! the other, in the order they were claimed.
+//! (`RECORD_GATHER`) in a few statements (`Worker::record`). No row waits
+//! for another row's answer, except a row in the same line
+//! (`Worker::line`): those go out one after the other, in the order they
+//! were claimed.
 //!
 //! Idle, the dispatcher sleeps until a transaction queues work
 //! (`AppState::delivery_wakeup`), the idle poll, or shutdown. Work that
