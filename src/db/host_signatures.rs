@@ -25,7 +25,7 @@ pub async fn modes_among(
 }
 
 /// Remembers how each of `modes`' hosts takes our signatures, in one
-/// statement.
+/// statement (a host named twice keeps one of its modes).
 pub async fn remember_all(
     db: impl PgExecutor<'_>,
     modes: &[(String, SignatureMode)],
@@ -37,7 +37,8 @@ pub async fn remember_all(
         .unzip();
     sqlx::query(
         "insert into host_signature_modes (host, mode, updated_at)
-         select host, mode, $3 from unnest($1::text[], $2::text[]) as m (host, mode)
+         select distinct on (host) host, mode, $3
+         from unnest($1::text[], $2::text[]) as m (host, mode)
          on conflict (host) do update set mode = excluded.mode, updated_at = excluded.updated_at",
     )
     .bind(&hosts)

@@ -96,16 +96,15 @@ impl HostLimiter {
     /// servers a fan-out reaches once each are not left holding idle
     /// connections.
     fn enter(&self, host: &str, now: chrono::DateTime<chrono::Utc>) -> (Arc<Semaphore>, Reuse) {
-        let idle = Duration::from_std(net::POOL_IDLE).unwrap_or_else(|_| Duration::seconds(10));
         let mut hosts = self.hosts.lock().unwrap_or_else(|e| e.into_inner());
         if hosts.len() > 10_000 {
-            hosts.retain(|_, h| Arc::strong_count(&h.slots) > 1 || now - h.last_sent < idle);
+            hosts.retain(|_, h| Arc::strong_count(&h.slots) > 1 || now - h.last_sent < IDLE);
         }
         let reuse;
         let slots = match hosts.get_mut(host) {
             Some(known) => {
                 let busy = Arc::strong_count(&known.slots) > 1;
-                reuse = if busy || now - known.last_sent < idle {
+                reuse = if busy || now - known.last_sent < IDLE {
                     Reuse::Keep
                 } else {
                     Reuse::Close
@@ -129,6 +128,10 @@ impl HostLimiter {
         (slots, reuse)
     }
 }
+
+/// How long an idle connection is kept ([`net::POOL_IDLE`]), on the
+/// clock's scale.
+const IDLE: Duration = Duration::seconds(net::POOL_IDLE.as_secs() as i64);
 
 /// One delivery's request, before it is signed.
 struct Outgoing<'a> {
@@ -525,12 +528,11 @@ mod tests {
         let t0 = chrono::DateTime::parse_from_rfc3339("2026-12-08T00:00:00Z")
             .expect("a time")
             .with_timezone(&chrono::Utc);
-        let idle = Duration::from_std(net::POOL_IDLE).expect("a duration");
         // A host seen for the first time: its connection is closed after.
         let (first, reuse) = limiter.enter("a.example", t0);
         assert_eq!(reuse, Reuse::Close);
         // Another delivery to it while the first is under way: kept.
-        let (_, reuse) = limiter.enter("a.example", t0 + idle * 2);
+        let (_, reuse) = limiter.enter("a.example", t0 + IDLE * 2);
         assert_eq!(
             reuse,
             Reuse::Keep,
@@ -538,13 +540,13 @@ mod tests {
         );
         drop(first);
         // Sent to again within the idle time: kept.
-        let (_, reuse) = limiter.enter("a.example", t0 + idle * 2 + Duration::seconds(1));
+        let (_, reuse) = limiter.enter("a.example", t0 + IDLE * 2 + Duration::seconds(1));
         assert_eq!(reuse, Reuse::Keep);
         // Not again until the idle connection would have expired: closed.
-        let (_, reuse) = limiter.enter("a.example", t0 + idle * 4);
+        let (_, reuse) = limiter.enter("a.example", t0 + IDLE * 4);
         assert_eq!(reuse, Reuse::Close);
         // Hosts are judged each on its own.
-        let (_, reuse) = limiter.enter("b.example", t0 + idle * 4);
+        let (_, reuse) = limiter.enter("b.example", t0 + IDLE * 4);
         assert_eq!(reuse, Reuse::Close);
     }
 

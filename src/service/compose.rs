@@ -23,7 +23,7 @@ pub async fn create(
 ) -> Result<Post> {
     let key = idempotency_key.map(str::trim).filter(|k| !k.is_empty());
     let Some(key) = key else {
-        return write(state, author, draft, app_id).await;
+        return posts::create_with_app(state, author, draft, app_id).await;
     };
     if key.len() > MAX_KEY {
         return Err(Error::Validation("the Idempotency-Key is too long".into()));
@@ -37,7 +37,7 @@ pub async fn create(
         if let Some(post) = db::posts::find_by_idempotency_key(&state.db, user.id, key).await? {
             return Ok(post);
         }
-        let post = write(state, author, draft, app_id).await?;
+        let post = posts::create_with_app(state, author, draft, app_id).await?;
         db::posts::remember_idempotency_key(&state.db, user.id, key, post.id, state.clock.now())
             .await?;
         Ok(post)
@@ -45,15 +45,6 @@ pub async fn create(
     .await;
     let _ = db::posts::unlock_idempotency_key(&mut conn, lock).await;
     result
-}
-
-async fn write(
-    state: &AppState,
-    author: &Actor,
-    draft: Draft<'_>,
-    app_id: Option<i64>,
-) -> Result<Post> {
-    posts::create_with_app(state, author, draft, app_id).await
 }
 
 fn advisory_key(user_id: i64, key: &str) -> i64 {
